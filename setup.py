@@ -1,0 +1,42 @@
+"""Build the compiled kernel core `tinynn.kernels` from the Cython sources in `kernels/`.
+
+Environment switches:
+  TINYNN_DEBUG_KERNELS=1  turn Cython bounds/wraparound checks back on (and -O0 -g),
+  TINYNN_NO_OPENMP=1      build without OpenMP.
+"""
+import os
+import sys
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+debug = os.environ.get("TINYNN_DEBUG_KERNELS", "") not in ("", "0")
+openmp = os.environ.get("TINYNN_NO_OPENMP", "") in ("", "0")
+
+compile_args = ["-O0", "-g"] if debug else ["-O3"]
+link_args = []
+if openmp and sys.platform != "darwin":
+    compile_args.append("-fopenmp")
+    link_args.append("-fopenmp")
+
+directives = {
+    "language_level": 3,
+    "boundscheck": debug,
+    "wraparound": debug,
+    "initializedcheck": debug,
+    "cdivision": True,
+    "nonecheck": False,
+}
+
+extension = Extension(
+    "tinynn.kernels",
+    sources=["kernels/kernels.pyx"],
+    include_dirs=[np.get_include(), "kernels"],
+    extra_compile_args=compile_args,
+    extra_link_args=link_args,
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+    + ([("TINYNN_OPENMP", "1")] if openmp else []),
+)
+
+setup(ext_modules=cythonize([extension], compiler_directives=directives))

@@ -1,0 +1,30 @@
+"""tinynn: a small, readable deep-learning framework on NumPy with a compiled kernel core.
+
+    import tinynn as tn
+    x = tn.tensor([[1.0, 2.0]], requires_grad=True)
+    (x * x).sum().backward()        # x.grad == 2 x
+"""
+from .autograd import no_grad, enable_grad, is_grad_enabled
+from .tensor import (
+    Tensor, tensor, zeros, ones, full, zeros_like, ones_like, arange, randn, rand,
+    concatenate, cat, stack, where,
+    float16, float32, float64, int8, int16, int32, int64, uint8, bool_,
+)
+from .random import manual_seed
+from .gradcheck import gradcheck, GradcheckError
+from .backend import set_backend, get_backend, use_backend
+from .threads import set_num_threads, get_num_threads
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # Submodules load on first use so that `import tinynn` stays cheap.
+    import importlib
+
+    if name in ("nn", "optim", "data", "datasets", "prune", "quantize", "distill", "distributed",
+                "kernels", "testing", "serialization"):
+        return importlib.import_module(f"tinynn.{name}")
+    if name in ("save", "load"):
+        return getattr(importlib.import_module("tinynn.serialization"), name)
+    raise AttributeError(f"module 'tinynn' has no attribute {name!r}")

@@ -1,0 +1,207 @@
+"""Reverse-mode automatic differentiation: the graph, the backward walk, no_grad.
+
+Every differentiable op is a `Function` subclass with `forward` (ndarrays in, one
+ndarray out) and `backward` (the gradient of the output in, one gradient per input
+out, or None where an input needs none). `Function.apply` runs `forward` and, when
+grad mode is on and some input requires a gradient, records the node on the output.
+
+`backward(root)` orders the nodes reachable from `root` once (iteratively, so deep
+graphs never hit Python's recursion limit), then walks them in reverse, summing
+each input's gradient back to that input's own shape. Afterwards the graph is freed.
+"""
+import functools
+import threading
+
+import numpy as np
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    """True unless inside `no_grad()` on this thread."""
+    return getattr(_state, "enabled", True)
+
+
+class no_grad:
+    """Context manager and decorator: ops inside it build no graph.
+
+    with tn.no_grad():
+        y = model(x)          # y.requires_grad is False
+    """
+
+    def __enter__(self):
+        self._previous = is_grad_enabled()
+        _state.enabled = False
+
+    def __exit__(self, *exc):
+        _state.enabled = self._previous
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Turn grad mode back on inside a `no_grad` block."""
+
+    def __enter__(self):
+        self._previous = is_grad_enabled()
+        _state.enabled = True
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` over the axes that broadcasting added or stretched, so it gets `shape`.
+
+    If y = f(x) broadcast x of shape (3, 1) to (2, 3, 4), then dL/dx = sum of dL/dy
+    over axis 0 (added) and axis 2 (stretched from 1), kept as (3, 1).
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra < 0 or any(n != 1 and n != grad.shape[i + extra] for i, n in enumerate(shape)):
+        raise ValueError(f"unbroadcast: gradient of shape {grad.shape} cannot be reduced to {shape}")
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
+    )
+    reduced = grad.sum(axis=axes, keepdims=True) if axes else grad
+    return reduced.reshape(shape)
+
+
+def fit_gradient(g, tensor, op_name):
+    """Sum a gradient back to `tensor`'s shape and cast it to its dtype; refuse what cannot fit."""
+    if g.shape != tensor.shape:
+        try:
+            g = unbroadcast(g, tensor.shape)
+        except ValueError:
+            raise ValueError(
+                f"{op_name}.backward: gradient of shape {g.shape} does not fit its input of shape {tensor.shape}"
+            ) from None
+    if g.dtype != tensor.dtype:
+        g = g.astype(tensor.dtype)
+    return g
+
+
+class Function:
+    """One node of the graph: an op's forward and backward, side by side.
+
+    Subclasses implement `forward(self, *arrays, **options)` and `backward(self, grad)`;
+    they keep what backward needs on `self`. `self.needs_grad[i]` tells whether input i
+    needs a gradient, so backward can skip work.
+    """
+
+    __slots__ = ("inputs", "needs_grad", "freed", "__dict__")
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run the op on Tensors (or array-likes) and record it when a gradient is needed."""
+        from .tensor import Tensor, as_tensor
+
+        tensors = [t if isinstance(t, Tensor) else as_tensor(t, like=inputs) for t in inputs]
+        fn = cls()
+        needs = [t.requires_grad for t in tensors]
+        record = is_grad_enabled() and any(needs)
+        fn.needs_grad = needs
+        out = Tensor._wrap(fn.forward(*[t.data for t in tensors], **options), record)
+        if record:
+            fn.inputs = tensors
+            fn.freed = False
+            out._node = fn
+        return out
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+
+def _topological_order(root):
+    """Nodes reachable from root, each after every node that consumes its output."""
+    order, seen = [], set()
+    stack = [(root, False)]
+    while stack:
+        tensor, expanded = stack.pop()
+        node = tensor._node
+        if node is None:
+            continue
+        if expanded:
+            order.append(tensor)
+            continue
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        stack.append((tensor, True))
+        if node.freed:
+            raise RuntimeError(
+                f"backward: the graph through {node.name} was already freed by an earlier "
+                "backward(); recompute the forward pass to differentiate again"
+            )
+        for parent in node.inputs:
+            if parent._node is not None and id(parent) not in seen:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _accumulate(grads, tensor, g, op_name):
+    g = fit_gradient(g, tensor, op_name)
+    key = id(tensor)
+    if key in grads:
+        grads[key] = grads[key] + g
+    else:
+        grads[key] = g
+
+
+def backward(root, grad=None):
+    """Accumulate d root / d leaf into `.grad` of every leaf that requires a gradient.
+
+    `grad` is d L / d root (defaults to 1 for a scalar root).
+    """
+    if not root.requires_grad:
+        raise RuntimeError("backward: the tensor does not require grad and has no graph")
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for scalar outputs, got shape {root.shape}"
+            )
+        grad = np.ones(root.shape, dtype=root.dtype)
+    else:
+        grad = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+        if grad.shape != root.shape:
+            raise ValueError(f"backward: grad of shape {grad.shape} does not match the output's shape {root.shape}")
+    if root._node is None:  # a leaf
+        root._accumulate_grad(grad.copy())
+        return
+    order = _topological_order(root)
+    grads = {id(root): grad}
+    handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
+    for tensor in order:
+        node = tensor._node
+        g = grads.pop(id(tensor), None)
+        if g is None:
+            continue
+        input_grads = node.backward(g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        for parent, needs, pg in zip(node.inputs, node.needs_grad, input_grads):
+            if not needs or pg is None:
+                continue
+            if parent._node is None:
+                if id(pg) in handed_out or not pg.flags.owndata:
+                    pg = pg.copy()
+                handed_out.add(id(pg))
+                parent._accumulate_grad(pg, node.name)
+            else:
+                _accumulate(grads, parent, pg, node.name)
+        node.freed = True
+        node.inputs = ()
+        node.__dict__.clear()

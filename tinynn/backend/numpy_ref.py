@@ -1,0 +1,236 @@
+"""The NumPy reference backend: the readable specification of every kernel.
+
+Every function here is what the compiled backend (`tinynn/backend/cython.py`) must
+compute, within float rounding. A kernel name is added here first, then given a
+fast version there. Arrays in, arrays out: nothing here knows about autograd.
+"""
+import numpy as np
+
+ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
+
+# ---------------------------------------------------------------- elementwise
+add = np.add
+subtract = np.subtract
+multiply = np.multiply
+divide = np.divide
+negative = np.negative
+sqrt = np.sqrt
+absolute = np.absolute
+sign = np.sign
+maximum = np.maximum
+where = np.where
+
+
+def power(x, p):
+    """x ** p, elementwise."""
+    return np.power(x, p)
+
+
+def exp(x):
+    """e ** x, elementwise (overflows to +inf like NumPy)."""
+    with np.errstate(over="ignore"):
+        return np.exp(x)
+
+
+def log(x):
+    """Natural log; log(0) = -inf and log(x<0) = nan, like NumPy, without warnings."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(x)
+
+
+def clip(x, lo, hi):
+    """min(max(x, lo), hi); a bound of None is open."""
+    return np.clip(x, lo, hi)
+
+
+def relu(x):
+    """relu(x) = max(x, 0)."""
+    return np.maximum(x, 0).astype(x.dtype, copy=False)
+
+
+def relu_backward(x, grad):
+    """d relu / dx = 1 where x > 0, else 0 (so relu'(0) = 0, as in PyTorch)."""
+    return np.where(x > 0, grad, 0).astype(grad.dtype, copy=False)
+
+
+def sigmoid(x):
+    """sigmoid(x) = 1 / (1 + e^-x), computed as e^x / (1 + e^x) for x < 0 so it never overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def sigmoid_backward(y, grad):
+    """d sigmoid / dx = y (1 - y), with y = sigmoid(x)."""
+    return grad * y * (1 - y)
+
+
+def tanh(x):
+    """tanh(x) = (e^x - e^-x) / (e^x + e^-x)."""
+    return np.tanh(x)
+
+
+def tanh_backward(y, grad):
+    """d tanh / dx = 1 - y^2, with y = tanh(x)."""
+    return grad * (1 - y * y)
+
+
+def activation(x, name):
+    """Apply one of ACTIVATIONS by name."""
+    if name == "none":
+        return x
+    return {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}[name](x)
+
+
+def activation_backward(x_or_y, grad, name):
+    """Gradient of an activation: relu takes its input x, sigmoid and tanh their output y."""
+    if name == "none":
+        return grad
+    return {"relu": relu_backward, "sigmoid": sigmoid_backward, "tanh": tanh_backward}[name](x_or_y, grad)
+
+
+# ---------------------------------------------------------------- reductions
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors np.sum
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return np.mean(x, axis=axis, keepdims=keepdims)
+
+
+def amax(x, axis=None, keepdims=False):
+    return np.max(x, axis=axis, keepdims=keepdims)
+
+
+def amin(x, axis=None, keepdims=False):
+    return np.min(x, axis=axis, keepdims=keepdims)
+
+
+def argmax(x, axis=None):
+    return np.argmax(x, axis=axis)
+
+
+# ---------------------------------------------------------------- softmax family
+def softmax(x, axis=-1):
+    """softmax(x)_i = e^(x_i - m) / sum_j e^(x_j - m), m = max_j x_j (shift keeps e^ finite)."""
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_backward(y, grad, axis=-1):
+    """dL/dx = y * (g - sum_j g_j y_j), with y = softmax(x)."""
+    return y * (grad - np.sum(grad * y, axis=axis, keepdims=True))
+
+
+def log_softmax(x, axis=-1):
+    """log_softmax(x)_i = x_i - m - log sum_j e^(x_j - m)."""
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def log_softmax_backward(y, grad, axis=-1):
+    """dL/dx = g - softmax(x) * sum_j g_j, with y = log_softmax(x)."""
+    return grad - np.exp(y) * np.sum(grad, axis=axis, keepdims=True)
+
+
+def cross_entropy(logits, target, label_smoothing=0.0):
+    """Per-sample softmax cross-entropy of (N, C) logits against int class indices (N,).
+
+    With smoothing e the target distribution is q = (1 - e) onehot(t) + e / C and
+    loss_n = -sum_c q_c log_softmax(x_n)_c.  Returns (loss (N,), softmax probabilities (N, C)).
+    """
+    logp = log_softmax(logits, axis=1)
+    n, c = logits.shape
+    picked = logp[np.arange(n), target]
+    loss = -(1 - label_smoothing) * picked
+    if label_smoothing:
+        loss = loss - label_smoothing / c * np.sum(logp, axis=1)
+    return loss.astype(logits.dtype, copy=False), np.exp(logp)
+
+
+def cross_entropy_backward(probs, target, label_smoothing, grad):
+    """d loss_n / d x_n = (softmax(x_n) - q_n) * grad_n, q the (smoothed) target distribution."""
+    n, c = probs.shape
+    q = np.full(probs.shape, label_smoothing / c, dtype=probs.dtype)
+    q[np.arange(n), target] += 1 - label_smoothing
+    return ((probs - q) * grad[:, None]).astype(probs.dtype, copy=False)
+
+
+# ---------------------------------------------------------------- matmul and layers
+def matmul(a, b):
+    """C = A B with np.matmul semantics (1-D, 2-D and batched)."""
+    return np.matmul(a, b)
+
+
+def linear(x, weight, bias, activation_name="none"):
+    """y = act(x W^T + b) for x (N, in), W (out, in), b (out,) or None."""
+    y = x @ weight.T
+    if bias is not None:
+        y = y + bias
+    return activation(y, activation_name)
+
+
+def linear_backward(x, weight, y, grad, activation_name="none"):
+    """Gradients of y = act(x W^T + b): with d = grad * act'(.),
+    dx = d W, dW = d^T x, db = sum_n d.  Returns (dx, dW, db)."""
+    if activation_name == "relu":
+        d = relu_backward(y, grad)  # y > 0 exactly where the pre-activation is > 0
+    else:
+        d = activation_backward(y, grad, activation_name)
+    return d @ weight, d.T @ x, np.sum(d, axis=0)
+
+
+# ---------------------------------------------------------------- optimizer updates (in place)
+def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, first_step):
+    """PyTorch's SGD, in place:
+    g <- g + wd p;  b <- g (first step) or mu b + (1 - dampening) g;
+    g <- g + mu b (Nesterov) or b;  p <- p - lr g."""
+    g = grad + weight_decay * param if weight_decay else grad
+    if momentum:
+        if first_step:
+            momentum_buffer[...] = g
+        else:
+            momentum_buffer *= momentum
+            momentum_buffer += (1 - dampening) * g
+        g = g + momentum * momentum_buffer if nesterov else momentum_buffer
+    param -= lr * g
+
+
+def adam_step(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, decoupled):
+    """Adam (decoupled=False: g <- g + wd p) or AdamW (decoupled=True: p <- p (1 - lr wd)), in place:
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+    p <- p - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)."""
+    if weight_decay and decoupled:
+        param *= 1 - lr * weight_decay
+    g = grad + weight_decay * param if (weight_decay and not decoupled) else grad
+    exp_avg *= beta1
+    exp_avg += (1 - beta1) * g
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
+    bias1 = 1 - beta1**step
+    bias2 = 1 - beta2**step
+    denom = np.sqrt(exp_avg_sq / bias2) + eps
+    param -= (lr / bias1) * exp_avg / denom
+
+
+# ---------------------------------------------------------------- int8
+def int8_matmul(a, b):
+    """Exact int32 product of int8 matrices: C = A B with int32 accumulation."""
+    return a.astype(np.int32) @ b.astype(np.int32)
+
+
+def quantize_rows(x, scale, zero_point=0):
+    """q = clamp(round_half_even(x / s) + z, -128, 127) as int8, s per row (N,) or a scalar."""
+    s = np.asarray(scale, dtype=np.float32)
+    if s.ndim == 1:
+        s = s[:, None]
+    q = np.rint(x / s) + zero_point
+    return np.clip(q, -128, 127).astype(np.int8)
+
+
+def requantize(acc, row_scale, col_scale, bias=None, relu_after=False):
+    """y = acc * s_row[:, None] * s_col[None, :] + b (then relu), float32 from an int32 accumulator."""
+    y = acc.astype(np.float32) * (np.asarray(row_scale, np.float32).reshape(-1, 1) * np.asarray(col_scale, np.float32).reshape(1, -1))
+    if bias is not None:
+        y = y + bias
+    return np.maximum(y, 0) if relu_after else y

@@ -1,0 +1,97 @@
+"""+ - * / ** and unary minus, broadcasting like NumPy.
+
+The engine sums each returned gradient back to its input's shape, so these return
+gradients in the broadcast shape of the output."""
+from ..autograd import Function
+from ..backend import current as backend
+
+
+def _broadcast_error(op, a, b):
+    return ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together")
+
+
+class Add(Function):
+    """z = a + b;  dz/da = 1, dz/db = 1."""
+
+    def forward(self, a, b):
+        try:
+            return backend().add(a, b)
+        except ValueError:
+            raise _broadcast_error("Add", a, b) from None
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    """z = a - b;  dz/da = 1, dz/db = -1."""
+
+    def forward(self, a, b):
+        try:
+            return backend().subtract(a, b)
+        except ValueError:
+            raise _broadcast_error("Sub", a, b) from None
+
+    def backward(self, g):
+        return g, (backend().negative(g) if self.needs_grad[1] else None)
+
+
+class Mul(Function):
+    """z = a b;  dz/da = b, dz/db = a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            return backend().multiply(a, b)
+        except ValueError:
+            raise _broadcast_error("Mul", a, b) from None
+
+    def backward(self, g):
+        mul = backend().multiply
+        return (mul(g, self.b) if self.needs_grad[0] else None,
+                mul(g, self.a) if self.needs_grad[1] else None)
+
+
+class Div(Function):
+    """z = a / b;  dz/da = 1 / b, dz/db = -a / b^2."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            return backend().divide(a, b)
+        except ValueError:
+            raise _broadcast_error("Div", a, b) from None
+
+    def backward(self, g):
+        B = backend()
+        ga = B.divide(g, self.b) if self.needs_grad[0] else None
+        gb = B.negative(B.divide(B.multiply(g, self.a), B.multiply(self.b, self.b))) if self.needs_grad[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    """z = a^b;  dz/da = b a^(b-1), dz/db = a^b ln a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        try:
+            self.z = backend().power(a, b)
+        except ValueError:
+            raise _broadcast_error("Pow", a, b) from None
+        return self.z
+
+    def backward(self, g):
+        B = backend()
+        ga = B.multiply(g, B.multiply(self.b, B.power(self.a, self.b - 1))) if self.needs_grad[0] else None
+        gb = B.multiply(g, B.multiply(self.z, B.log(self.a))) if self.needs_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """z = -a;  dz/da = -1."""
+
+    def forward(self, a):
+        return backend().negative(a)
+
+    def backward(self, g):
+        return backend().negative(g)

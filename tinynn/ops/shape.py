@@ -1,0 +1,99 @@
+"""Ops that move elements around without arithmetic: reshape, transpose, indexing, joining, where."""
+import numpy as np
+
+from ..autograd import Function
+
+
+class Reshape(Function):
+    """y = x viewed with a new shape;  the gradient is reshaped back."""
+
+    def forward(self, x, shape):
+        self.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"Reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}") from None
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted (reversed when none are given);  the gradient is permuted back."""
+
+    def forward(self, x, axes=None):
+        if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"Transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, g):
+        return g.transpose(None if self.axes is None else np.argsort(self.axes))
+
+
+class GetItem(Function):
+    """y = x[index];  the gradient is scattered back (added, so repeated indices accumulate)."""
+
+    def forward(self, x, index):
+        self.shape, self.dtype, self.index = x.shape, x.dtype, index
+        try:
+            return np.asarray(x[index])
+        except IndexError as exc:
+            raise IndexError(f"GetItem: {exc} (tensor of shape {x.shape})") from None
+
+    def backward(self, g):
+        grad = np.zeros(self.shape, dtype=g.dtype)
+        parts = self.index if isinstance(self.index, tuple) else (self.index,)
+        if any(isinstance(p, np.ndarray) for p in parts):
+            np.add.at(grad, self.index, g)
+        else:
+            grad[self.index] = g
+        return grad
+
+
+class Concatenate(Function):
+    """y = [x_1, x_2, ...] along an axis;  each x_k gets its slice of the gradient."""
+
+    def forward(self, *xs, axis=0):
+        if not xs:
+            raise ValueError("Concatenate: needs at least one tensor")
+        self.axis = axis
+        self.bounds = np.cumsum([x.shape[axis] if x.ndim else 0 for x in xs])[:-1]
+        try:
+            return np.concatenate(xs, axis=axis)
+        except (ValueError, np.exceptions.AxisError) as exc:
+            raise ValueError(f"Concatenate: shapes {[x.shape for x in xs]} along axis {axis}: {exc}") from None
+
+    def backward(self, g):
+        return tuple(np.split(g, self.bounds, axis=self.axis))
+
+
+class Stack(Function):
+    """y = x_1, x_2, ... joined along a new axis;  each x_k gets its slice of the gradient."""
+
+    def forward(self, *xs, axis=0):
+        if not xs:
+            raise ValueError("Stack: needs at least one tensor")
+        self.axis = axis
+        try:
+            return np.stack(xs, axis=axis)
+        except (ValueError, np.exceptions.AxisError) as exc:
+            raise ValueError(f"Stack: shapes {[x.shape for x in xs]} along axis {axis}: {exc}") from None
+
+    def backward(self, g):
+        return tuple(np.moveaxis(g, self.axis, 0))
+
+
+class Where(Function):
+    """y = a where condition else b;  the gradient goes to the side that was chosen."""
+
+    def forward(self, a, b, condition):
+        self.condition = condition
+        try:
+            return np.where(condition, a, b)
+        except ValueError:
+            raise ValueError(f"Where: shapes {condition.shape}, {a.shape} and {b.shape} cannot be broadcast together") from None
+
+    def backward(self, g):
+        zero = np.zeros((), dtype=g.dtype)
+        return np.where(self.condition, g, zero), np.where(self.condition, zero, g)

@@ -1,0 +1,350 @@
+"""The Tensor: an ndarray value, an optional gradient, and the node that produced it."""
+import numpy as np
+
+from . import autograd
+from . import ops
+
+float16, float32, float64 = np.float16, np.float32, np.float64
+int8, int16, int32, int64, uint8, bool_ = np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_
+SUPPORTED_DTYPES = frozenset(np.dtype(t) for t in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_))
+
+
+def _checked_array(data, dtype=None, op="tensor"):
+    """An ndarray for `data` under tinynn's dtype rules (Python floats -> float32, ints -> int64)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{op}: unknown dtype {dtype!r}") from None
+        if dtype not in SUPPORTED_DTYPES:
+            raise TypeError(f"{op}: unsupported dtype {dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
+    if isinstance(data, np.ndarray):
+        array = data.astype(dtype) if dtype is not None else data.copy()
+    else:
+        try:
+            array = np.array(data, dtype=dtype)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__}: {exc}") from None
+        if dtype is None and array.dtype.kind == "f":
+            array = array.astype(np.float32)
+        elif dtype is None and array.dtype.kind in "iu":
+            array = array.astype(np.int64)
+    if array.dtype not in SUPPORTED_DTYPES:
+        raise TypeError(f"{op}: unsupported dtype {array.dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
+    return array
+
+
+def as_tensor(value, like=()):
+    """A constant Tensor for an operand; a Python number takes the dtype of the Tensor it meets,
+    so `x * 2.0` stays float32 when x is (as in PyTorch)."""
+    if isinstance(value, (bool, int, float)) and not isinstance(value, np.ndarray):
+        for other in like:
+            if isinstance(other, Tensor):
+                kind = other.dtype.kind
+                if kind == "f" or (kind in "iu" and isinstance(value, int)) or (kind == "b" and isinstance(value, bool)):
+                    return Tensor._wrap(np.asarray(value, dtype=other.dtype), False)
+                break
+    return Tensor._wrap(_checked_array(value), False)
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    `data` holds the value (a numpy.ndarray); `grad` receives d L / d self after
+    `L.backward()` when `requires_grad` is True.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "__weakref__")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = _checked_array(data, dtype)
+        self.grad = None
+        self._node = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array, requires_grad):
+        t = cls.__new__(cls)
+        t.data = array
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._node = None
+        return t
+
+    def requires_grad_(self, flag=True):
+        """Ask (or stop asking) for gradients of this leaf; only floating-point tensors can."""
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad: only floating-point tensors can require gradients, got dtype {self.dtype}")
+        self.requires_grad = bool(flag)
+        return self
+
+    def _accumulate_grad(self, g, op_name="backward"):
+        g = autograd.fit_gradient(g, self, op_name)
+        if self.grad is None:
+            self.grad = g
+        else:
+            self.grad = self.grad + g
+
+    # ------------------------------------------------------------ attributes
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self._node is None)
+    T = property(lambda self: ops.Transpose.apply(self))
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def numel(self):
+        """Number of elements."""
+        return self.data.size
+
+    def item(self):
+        """The single value of a one-element tensor, as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self):
+        """The value as a numpy.ndarray (shares memory with the tensor)."""
+        return self.data
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def detach(self):
+        """A new leaf with the same data and no graph."""
+        return Tensor._wrap(self.data, False)
+
+    def backward(self, grad=None):
+        """Accumulate d self / d leaf into every leaf's `.grad` (grad = d L / d self, 1 for a scalar)."""
+        autograd.backward(self, grad)
+
+    def zero_grad(self):
+        self.grad = None
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        if self.dtype != np.float32:
+            extra = f", dtype={self.dtype}" + extra
+        return f"tensor({body}{extra})"
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, got {self.dtype}")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------ arithmetic
+    def __add__(self, other): return ops.Add.apply(self, other)
+    def __radd__(self, other): return ops.Add.apply(other, self)
+    def __sub__(self, other): return ops.Sub.apply(self, other)
+    def __rsub__(self, other): return ops.Sub.apply(other, self)
+    def __mul__(self, other): return ops.Mul.apply(self, other)
+    def __rmul__(self, other): return ops.Mul.apply(other, self)
+    def __truediv__(self, other): return ops.Div.apply(self, other)
+    def __rtruediv__(self, other): return ops.Div.apply(other, self)
+    def __pow__(self, other): return ops.Pow.apply(self, other)
+    def __rpow__(self, other): return ops.Pow.apply(other, self)
+    def __matmul__(self, other): return ops.MatMul.apply(self, other)
+    def __rmatmul__(self, other): return ops.MatMul.apply(other, self)
+    def __neg__(self): return ops.Neg.apply(self)
+    def __pos__(self): return self
+
+    # ------------------------------------------------------------ comparisons (no gradient)
+    def _compare(self, other, fn):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(np.asarray(fn(self.data, other)), False)
+
+    def __eq__(self, other): return self._compare(other, np.equal)
+    def __ne__(self, other): return self._compare(other, np.not_equal)
+    def __lt__(self, other): return self._compare(other, np.less)
+    def __le__(self, other): return self._compare(other, np.less_equal)
+    def __gt__(self, other): return self._compare(other, np.greater)
+    def __ge__(self, other): return self._compare(other, np.greater_equal)
+
+    def argmax(self, axis=None, dim=None, keepdims=False):
+        """Index of the largest value along `axis` (all elements flattened when None); int64."""
+        axis = ops.pick_axis(axis, dim)
+        result = np.argmax(self.data, axis=axis, keepdims=keepdims)
+        return Tensor._wrap(np.asarray(result, dtype=np.int64), False)
+
+    def argmin(self, axis=None, dim=None, keepdims=False):
+        axis = ops.pick_axis(axis, dim)
+        return Tensor._wrap(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims), dtype=np.int64), False)
+
+    # ------------------------------------------------------------ differentiable methods
+    def exp(self): return ops.Exp.apply(self)
+    def log(self): return ops.Log.apply(self)
+    def sqrt(self): return ops.Sqrt.apply(self)
+    def abs(self): return ops.Abs.apply(self)
+    def relu(self): return ops.ReLU.apply(self)
+    def sigmoid(self): return ops.Sigmoid.apply(self)
+    def tanh(self): return ops.Tanh.apply(self)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+        return ops.Clip.apply(self, lo=min, hi=max)
+
+    clamp = clip
+
+    def sum(self, axis=None, keepdims=False, dim=None):
+        return ops.Sum.apply(self, axis=ops.pick_axis(axis, dim), keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False, dim=None):
+        return ops.Mean.apply(self, axis=ops.pick_axis(axis, dim), keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False, dim=None):
+        return ops.Max.apply(self, axis=ops.pick_axis(axis, dim), keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False, dim=None):
+        return ops.Min.apply(self, axis=ops.pick_axis(axis, dim), keepdims=keepdims)
+
+    def reshape(self, *shape):
+        return ops.Reshape.apply(self, shape=ops.shape_argument(shape))
+
+    view = reshape
+
+    def transpose(self, *axes):
+        return ops.Transpose.apply(self, axes=ops.shape_argument(axes) or None)
+
+    def permute(self, *axes):
+        return self.transpose(*axes)
+
+    def flatten(self, start_axis=0, start_dim=None):
+        start = start_axis if start_dim is None else start_dim
+        start = start + self.ndim if start < 0 else start
+        if not 0 <= start <= max(self.ndim - 1, 0):
+            raise IndexError(f"flatten: start_axis {start_axis} out of range for a tensor of shape {self.shape}")
+        return self.reshape(*self.shape[:start], -1)
+
+    def __getitem__(self, index):
+        return ops.GetItem.apply(self, index=ops.index_argument(index))
+
+    def softmax(self, axis=-1, dim=None):
+        return ops.Softmax.apply(self, axis=ops.pick_axis(axis, dim))
+
+    def log_softmax(self, axis=-1, dim=None):
+        return ops.LogSoftmax.apply(self, axis=ops.pick_axis(axis, dim))
+
+    def astype(self, dtype):
+        """A copy cast to `dtype` (a float-to-float cast keeps the gradient path)."""
+        return ops.Cast.apply(self, dtype=np.dtype(dtype))
+
+    def float(self): return self.astype(np.float32)
+    def double(self): return self.astype(np.float64)
+    def long(self): return self.astype(np.int64)
+
+
+# ---------------------------------------------------------------- factories
+def tensor(data, dtype=None, requires_grad=False):
+    """A new leaf tensor holding a copy of `data`.
+    Python floats -> float32, Python ints -> int64; ndarrays keep their dtype."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def _shape(shape, op):
+    shape = ops.shape_argument(shape)
+    if any((not isinstance(n, (int, np.integer))) or n < 0 for n in shape):
+        raise ValueError(f"{op}: invalid shape {shape}")
+    return shape
+
+
+def _factory(array, requires_grad):
+    t = Tensor._wrap(array, False)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def zeros(*shape, dtype=np.float32, requires_grad=False):
+    """A tensor of zeros."""
+    return _factory(np.zeros(_shape(shape, "zeros"), dtype=_checked_dtype(dtype)), requires_grad)
+
+
+def ones(*shape, dtype=np.float32, requires_grad=False):
+    """A tensor of ones."""
+    return _factory(np.ones(_shape(shape, "ones"), dtype=_checked_dtype(dtype)), requires_grad)
+
+
+def full(shape, fill_value, dtype=np.float32, requires_grad=False):
+    """A tensor of `fill_value`."""
+    return _factory(np.full(_shape(shape, "full"), fill_value, dtype=_checked_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return zeros(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return ones(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    """[start, start + step, ...) below end; int64 for integer arguments, else float32."""
+    if end is None:
+        start, end = 0, start
+    values = np.arange(start, end, step)
+    dtype = dtype or (np.int64 if values.dtype.kind in "iu" else np.float32)
+    return _factory(values.astype(_checked_dtype(dtype)), requires_grad)
+
+
+def randn(*shape, dtype=np.float32, requires_grad=False):
+    """Samples of the standard normal N(0, 1), from tinynn's seeded generator."""
+    from .random import generator
+
+    return _factory(generator().standard_normal(_shape(shape, "randn")).astype(_checked_dtype(dtype)), requires_grad)
+
+
+def rand(*shape, dtype=np.float32, requires_grad=False):
+    """Samples of U[0, 1), from tinynn's seeded generator."""
+    from .random import generator
+
+    return _factory(generator().random(_shape(shape, "rand")).astype(_checked_dtype(dtype)), requires_grad)
+
+
+def _checked_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype not in SUPPORTED_DTYPES:
+        raise TypeError(f"unsupported dtype {dtype}")
+    return dtype
+
+
+def concatenate(tensors, axis=0, dim=None):
+    """Join tensors along an existing axis; the gradient is split back into the pieces."""
+    return ops.Concatenate.apply(*tensors, axis=ops.pick_axis(axis, dim))
+
+
+cat = concatenate
+
+
+def stack(tensors, axis=0, dim=None):
+    """Join tensors along a new axis."""
+    return ops.Stack.apply(*tensors, axis=ops.pick_axis(axis, dim))
+
+
+def where(condition, a, b):
+    """Elementwise choice: a where condition is true, else b (gradient flows to the chosen side)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be bool, got {cond.dtype}")
+    return ops.Where.apply(a, b, condition=cond)
