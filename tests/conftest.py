@@ -1,0 +1,31 @@
+"""Shared test set-up: hypothesis profiles and backend fixtures.
+
+HYPOTHESIS_PROFILE=ci (set by .ci/run) keeps the suite inside its time budget;
+`dev` (the default) draws more examples for local runs."""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+import tinynn as tn  # noqa: E402
+
+
+@pytest.fixture(params=tn.backend.available())
+def backend_name(request):
+    """Run a test once per available backend."""
+    with tn.use_backend(request.param):
+        yield request.param
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    tn.manual_seed(0)
+    np.random.seed(0)
+    yield
