@@ -4,6 +4,7 @@ Environment switches:
   TINYNN_DEBUG_KERNELS=1  turn Cython bounds/wraparound checks back on (and -O0 -g),
   TINYNN_NO_OPENMP=1      build without OpenMP.
 """
+import glob
 import os
 import sys
 
@@ -32,6 +33,7 @@ directives = {
 extension = Extension(
     "tinynn.kernels",
     sources=["kernels/kernels.pyx"],
+    depends=sorted(glob.glob("kernels/*.h") + glob.glob("kernels/*.pxi")),
     include_dirs=[np.get_include(), "kernels"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,

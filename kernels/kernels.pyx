@@ -3,6 +3,10 @@
 
 Each Python-facing function validates dtypes, shapes and strides, then calls a
 nogil C-level loop with bounds checks off (see setup.py for the debug switch).
+
+The kernels live in `kernels/*.pxi` (Cython) and `kernels/*.h` (C with SIMD),
+each included below with one line.  Run-time configuration shared by all of them
+(SIMD level, OpenMP threads) is in `kernels/simd.h`.
 """
 import numpy as np
 cimport numpy as cnp
@@ -14,10 +18,24 @@ ctypedef fused floating:
     float
     double
 
+cdef extern from "simd.h":
+    int tinynn_simd_level
+    int tinynn_num_threads
+    int TINYNN_SIMD_PORTABLE
+    int TINYNN_SIMD_AVX2
+    int tinynn_simd_detect() nogil
+    void tinynn_simd_init() nogil
+    int tinynn_openmp_enabled() nogil
+    int tinynn_threads_for(long long n, long long grain) nogil
+
+tinynn_simd_init()
+
 _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_SIMD_NAMES = {TINYNN_SIMD_PORTABLE: "portable", TINYNN_SIMD_AVX2: "avx2+fma"}
 
 
 def _float_array(name, x):
+    """Check that x is a float32/float64 ndarray; return it C-contiguous (no copy if it already is)."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name}: expected a numpy.ndarray, got {type(x).__name__}")
     if x.dtype not in _FLOAT_TYPES:
@@ -26,8 +44,51 @@ def _float_array(name, x):
 
 
 def info():
-    """What the kernels were built with: SIMD level, OpenMP, threads."""
-    return {"simd": "none", "openmp": False, "threads": 1}
+    """What the kernels run with: {"simd": the SIMD path used now ("avx2+fma" | "portable"),
+    "simd_available": the best path this CPU supports, "openmp": built with OpenMP (bool),
+    "threads": threads the OpenMP kernels use}."""
+    return {
+        "simd": _SIMD_NAMES[tinynn_simd_level],
+        "simd_available": _SIMD_NAMES[tinynn_simd_detect()],
+        "openmp": bool(tinynn_openmp_enabled()),
+        "threads": tinynn_num_threads,
+    }
+
+
+def set_simd(level="auto"):
+    """Choose the SIMD path: "auto" (the best the CPU supports) or "portable" (plain C).
+    Returns the previous level's name.  Tests use it to run both paths."""
+    global tinynn_simd_level
+    previous = _SIMD_NAMES[tinynn_simd_level]
+    if level == "auto":
+        tinynn_simd_level = tinynn_simd_detect()
+    elif level == "portable":
+        tinynn_simd_level = TINYNN_SIMD_PORTABLE
+    elif level == "avx2+fma":
+        if tinynn_simd_detect() < TINYNN_SIMD_AVX2:
+            raise ValueError("set_simd: this CPU (or build) has no AVX2+FMA")
+        tinynn_simd_level = TINYNN_SIMD_AVX2
+    else:
+        raise ValueError(f"set_simd: level must be 'auto', 'portable' or 'avx2+fma', got {level!r}")
+    return previous
+
+
+def get_simd():
+    """Name of the SIMD path the kernels take now ("avx2+fma" | "portable")."""
+    return _SIMD_NAMES[tinynn_simd_level]
+
+
+def set_num_threads(int n):
+    """Use n >= 1 threads in the kernels' OpenMP loops (tinynn.set_num_threads calls this)."""
+    global tinynn_num_threads
+    if n < 1:
+        raise ValueError(f"set_num_threads: need n >= 1, got {n}")
+    tinynn_num_threads = n
+
+
+def get_num_threads():
+    """Threads the kernels' OpenMP loops use."""
+    return tinynn_num_threads
 
 
 cdef void _relu(floating[::1] x, floating[::1] y) noexcept nogil:

@@ -2,6 +2,9 @@
 
 Anything without a compiled kernel yet falls through to the reference implementation."""
 from .numpy_ref import *  # noqa: F401,F403 - the reference is the default for every name
+from .. import threads  # sets the OpenMP wait policy before the extension loads the runtime
 from .. import kernels
+
+threads.sync()
 
 relu = kernels.relu
