@@ -40,7 +40,7 @@ def _float_array(name, x):
         raise TypeError(f"{name}: expected a numpy.ndarray, got {type(x).__name__}")
     if x.dtype not in _FLOAT_TYPES:
         raise TypeError(f"{name}: expected float32 or float64, got {x.dtype}")
-    return np.ascontiguousarray(x)
+    return np.require(x, requirements="C")
 
 
 def info():

@@ -20,8 +20,8 @@ def _checked_array(data, dtype=None, op="tensor"):
             raise TypeError(f"{op}: unknown dtype {dtype!r}") from None
         if dtype not in SUPPORTED_DTYPES:
             raise TypeError(f"{op}: unsupported dtype {dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
-    if isinstance(data, np.ndarray):
-        array = data.astype(dtype) if dtype is not None else data.copy()
+    if isinstance(data, (np.ndarray, np.generic)):
+        array = np.array(data, dtype=dtype)
     else:
         try:
             array = np.array(data, dtype=dtype)
@@ -250,7 +250,10 @@ class Tensor:
 
     def astype(self, dtype):
         """A copy cast to `dtype` (a float-to-float cast keeps the gradient path)."""
-        return ops.Cast.apply(self, dtype=np.dtype(dtype))
+        dtype = _checked_dtype(dtype)
+        if dtype.kind != "f":
+            return Tensor._wrap(self.data.astype(dtype), False)
+        return ops.Cast.apply(self, dtype=dtype)
 
     def float(self): return self.astype(np.float32)
     def double(self): return self.astype(np.float64)

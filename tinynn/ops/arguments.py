@@ -4,11 +4,7 @@ import numpy as np
 
 def pick_axis(axis, dim):
     """`dim=` is accepted everywhere as PyTorch's name for `axis=`."""
-    if dim is None:
-        return axis
-    if axis is not None and axis != -1 and axis != dim:
-        raise TypeError(f"got both axis={axis} and dim={dim}; pass one")
-    return dim
+    return axis if dim is None else dim
 
 
 def shape_argument(shape):
