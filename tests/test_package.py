@@ -1,0 +1,68 @@
+"""Package-level promises: quiet, cheap import; the core stays within its line budget."""
+import pathlib
+import subprocess
+import sys
+
+import tinynn
+
+ROOT = pathlib.Path(tinynn.__file__).parent
+CORE_LINE_BUDGET = 1500  # tensor.py + autograd.py + ops/: raise only on purpose
+
+
+def test_import_is_quiet_and_fast():
+    code = ("import time; t = time.perf_counter(); import tinynn; "
+            "print(f'{time.perf_counter() - t:.4f}')")
+    times = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert out.stderr == ""
+        times.append(float(out.stdout))
+    assert min(times) < 0.3, f"import tinynn took {min(times):.3f} s (best of 3)"
+
+
+def test_import_does_not_load_heavy_modules():
+    code = "import sys, tinynn; print(' '.join(m for m in ('tqdm', 'mpi4py', 'matplotlib', 'hypothesis') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_core_line_budget():
+    files = [ROOT / "tensor.py", ROOT / "autograd.py", *sorted((ROOT / "ops").glob("*.py"))]
+    total = sum(len(f.read_text().splitlines()) for f in files)
+    assert total <= CORE_LINE_BUDGET, f"core is {total} lines, budget {CORE_LINE_BUDGET}"
+
+
+def test_backend_switching():
+    assert tinynn.get_backend() in ("cython", "numpy")
+    with tinynn.use_backend("numpy"):
+        assert tinynn.get_backend() == "numpy"
+    previous = tinynn.get_backend()
+    tinynn.set_backend("numpy")
+    assert tinynn.get_backend() == "numpy"
+    tinynn.set_backend(previous)
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown backend"):
+        tinynn.set_backend("cuda")
+
+
+def test_environment_variable_selects_the_backend():
+    code = "import tinynn; print(tinynn.get_backend())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "TINYNN_BACKEND": "numpy"})
+    assert out.stdout.strip() == "numpy"
+
+
+def test_compiled_backend_is_the_default_when_built():
+    assert "cython" in tinynn.backend.available()
+    code = "import os; os.environ.pop('TINYNN_BACKEND', None); import tinynn; print(tinynn.get_backend())"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TINYNN_BACKEND"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "cython"
+
+
+def test_kernel_info_reports_simd_openmp_threads():
+    from tinynn import kernels
+
+    info = kernels.info()
+    assert {"simd", "openmp", "threads"} <= set(info)

@@ -1,0 +1,210 @@
+"""Tensor semantics: dtypes, factories, the graph (reuse, freeing, depth), no_grad, errors, numerics."""
+import numpy as np
+import pytest
+
+import tinynn as tn
+
+
+def test_dtype_rules():
+    assert tn.tensor(1.5).dtype == np.float32
+    assert tn.tensor([1.0, 2.0]).dtype == np.float32
+    assert tn.tensor(np.ones(3)).dtype == np.float64
+    assert tn.tensor(np.float64(2.0)).dtype == np.float64
+    assert tn.tensor([1, 2]).dtype == np.int64
+    assert tn.tensor(3).dtype == np.int64
+    assert tn.tensor([True, False]).dtype == np.bool_
+    assert tn.tensor([1, 2], dtype=np.float64).dtype == np.float64
+    assert tn.Tensor([1.0], requires_grad=True).requires_grad
+
+
+def test_tensor_copies_its_data():
+    a = np.ones(3)
+    t = tn.tensor(a)
+    a[0] = 5
+    assert t.data[0] == 1
+
+
+@pytest.mark.parametrize("bad", [np.array([1 + 2j]), np.array(["a"]), np.array([object()], dtype=object)])
+def test_unsupported_dtypes_raise_type_error(bad):
+    with pytest.raises(TypeError, match="dtype"):
+        tn.tensor(bad)
+
+
+def test_only_float_tensors_require_grad():
+    with pytest.raises(TypeError, match="int64"):
+        tn.tensor([1, 2], requires_grad=True)
+
+
+def test_factories():
+    assert tn.zeros(2, 3).shape == (2, 3) and tn.zeros(2, 3).data.sum() == 0
+    assert tn.ones((2, 3)).data.sum() == 6
+    assert tn.zeros(2, dtype=np.float64).dtype == np.float64
+    assert tn.ones(2, requires_grad=True).requires_grad
+    assert tn.zeros_like(tn.ones(4, dtype=np.float64)).dtype == np.float64
+    assert tn.ones_like(tn.zeros(2, 2)).data.sum() == 4
+    np.testing.assert_array_equal(tn.arange(4).data, [0, 1, 2, 3])
+    assert tn.arange(4).dtype == np.int64
+    assert tn.arange(3, dtype=np.float32).dtype == np.float32
+    assert tn.randn(3, 4).dtype == np.float32 and tn.rand(5).data.min() >= 0
+    with pytest.raises(ValueError, match="invalid shape"):
+        tn.zeros(-1)
+
+
+def test_attributes_and_conversions():
+    t = tn.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert t.shape == (2, 3) and t.ndim == 2 and len(t) == 2 and t.numel() == 6
+    assert isinstance(t.numpy(), np.ndarray)
+    assert tn.tensor([2.5]).item() == 2.5
+    with pytest.raises(ValueError, match="one-element"):
+        t.item()
+    t.data = np.zeros((2, 3), dtype=np.float32)
+    assert t.data.sum() == 0
+    assert "requires_grad=True" in repr(tn.ones(2, requires_grad=True))
+
+
+def test_manual_seed_reproduces_random_choices():
+    tn.manual_seed(123)
+    a = tn.randn(5).data
+    tn.manual_seed(123)
+    np.testing.assert_array_equal(a, tn.randn(5).data)
+
+
+def test_python_scalars_keep_the_tensor_dtype():
+    x = tn.ones(3)
+    for y in (x * 2.0, 2.0 * x, x + 1, x / 3.0, x ** 2, 1 - x):
+        assert y.dtype == np.float32
+    assert (tn.ones(3, dtype=np.float64) * 2.0).dtype == np.float64
+
+
+def test_comparisons_and_argmax_are_not_differentiable():
+    x = tn.tensor([[1.0, 5.0, 3.0], [7.0, 0.0, 2.0]], requires_grad=True)
+    mask = x > 2.0
+    assert mask.dtype == np.bool_ and not mask.requires_grad
+    np.testing.assert_array_equal(mask.data, [[False, True, True], [True, False, False]])
+    np.testing.assert_array_equal((x == 5.0).data, x.data == 5.0)
+    np.testing.assert_array_equal((x != x).data, np.zeros((2, 3), bool))
+    np.testing.assert_array_equal((x <= 2.0).data, x.data <= 2.0)
+    np.testing.assert_array_equal((x < 2.0).data, x.data < 2.0)
+    np.testing.assert_array_equal((x >= 3.0).data, x.data >= 3.0)
+    np.testing.assert_array_equal(x.argmax(axis=1).data, [1, 0])
+    np.testing.assert_array_equal(x.argmax(dim=0).data, [1, 0, 0])
+    assert x.argmax().item() == 3 and x.argmax().dtype == np.int64
+
+
+def test_reused_node_accumulates_gradients():
+    x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x            # used twice below
+    z = (y + y * 3.0).sum()
+    z.backward()
+    np.testing.assert_allclose(x.grad, 8 * x.data)   # d/dx 4 x^2
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = tn.tensor([1.0, -2.0], requires_grad=True)
+    (x * 3.0).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, 3.0 + 2 * x.data)
+
+
+def test_backward_frees_the_graph_and_a_second_call_is_a_clear_error():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 2.0).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="already freed"):
+        y.backward()
+
+
+def test_backward_needs_a_gradient_for_non_scalars():
+    y = tn.ones(3, requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match="scalar"):
+        y.backward()
+    with pytest.raises(ValueError, match="does not match"):
+        y.backward(np.ones(4))
+
+
+def test_a_chain_of_ten_thousand_ops_does_not_recurse():
+    x = tn.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0001 ** 10_000], rtol=1e-3)
+
+
+def test_no_grad_and_detach():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    with tn.no_grad():
+        y = x * 2.0
+    assert not y.requires_grad and y.is_leaf
+
+    @tn.no_grad()
+    def double(t):
+        return t * 2.0
+
+    assert not double(x).requires_grad
+    assert (x * 2.0).requires_grad
+    d = x.detach()
+    assert not d.requires_grad and np.shares_memory(d.data, x.data)
+
+
+def test_dim_is_an_alias_of_axis():
+    x = tn.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(x.sum(dim=1).data, x.sum(axis=1).data)
+    np.testing.assert_array_equal(x.max(dim=0).data, [3.0, 4.0, 5.0])
+    np.testing.assert_allclose(x.softmax(dim=0).data.sum(0), 1.0)
+    np.testing.assert_array_equal(tn.concatenate([x, x], dim=1).shape, (2, 6))
+
+
+def test_indexing_with_integer_arrays_accumulates_repeats():
+    x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[tn.tensor([0, 0, 2])].sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 0.0, 1.0])
+
+
+def test_max_shares_the_gradient_between_ties():
+    x = tn.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5])
+
+
+# ---------------------------------------------------------------- errors name the op and shapes
+def test_shape_mismatch_errors_name_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"MatMul.*\(2, 3\).*\(4, 5\)"):
+        tn.ones(2, 3) @ tn.ones(4, 5)
+    with pytest.raises(ValueError, match=r"Add.*\(2, 3\).*\(4,\)"):
+        tn.ones(2, 3) + tn.ones(4)
+    with pytest.raises(ValueError, match=r"Reshape.*\(2, 3\).*\(4,\)"):
+        tn.ones(2, 3).reshape(4)
+    with pytest.raises(ValueError, match=r"Mul.*\(2,\).*\(3,\)"):
+        tn.ones(2) * tn.ones(3)
+    with pytest.raises(IndexError, match="GetItem"):
+        tn.ones(2, 3)[5]
+    with pytest.raises(IndexError, match="axis 2"):
+        tn.ones(2, 3).sum(axis=2)
+
+
+# ---------------------------------------------------------------- numerical care
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_family_and_sigmoid_are_stable_for_huge_logits(dtype, backend_name):
+    x = tn.tensor(np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4]], dtype=dtype), requires_grad=True)
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        s = x.softmax(axis=-1)
+        ls = x.log_softmax(axis=-1)
+        sg = x.sigmoid()
+    np.testing.assert_allclose(s.data, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-6)
+    assert np.all(np.isfinite(ls.data))
+    np.testing.assert_allclose(ls.data[0], [0.0, -2e4, -1e4], rtol=1e-6)
+    np.testing.assert_allclose(sg.data, [[1, 0, 0.5], [0, 0, 0]], atol=1e-6)
+    (s.sum() + ls.sum() + sg.sum()).backward()
+    assert np.all(np.isfinite(x.grad))
+
+
+def test_log_of_zero_is_minus_infinity_like_numpy():
+    assert tn.tensor(0.0).log().item() == -np.inf
+    assert np.isnan(tn.tensor(-1.0).log().item())
+
+
+def test_relu_derivative_at_zero_is_zero(backend_name):
+    x = tn.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    x.relu().sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
