@@ -5,6 +5,9 @@ import sys
 
 import tinynn
 
+# Subprocesses run in a neutral folder so they import the same tinynn as this process
+# (the installed one), not the source tree of the current directory.
+NEUTRAL = {"cwd": pathlib.Path(tinynn.__file__).parent.parent}
 ROOT = pathlib.Path(tinynn.__file__).parent
 CORE_LINE_BUDGET = 1500  # tensor.py + autograd.py + ops/: raise only on purpose
 
@@ -14,7 +17,7 @@ def test_import_is_quiet_and_fast():
             "print(f'{time.perf_counter() - t:.4f}')")
     times = []
     for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, **NEUTRAL)
         assert out.stderr == ""
         times.append(float(out.stdout))
     assert min(times) < 0.3, f"import tinynn took {min(times):.3f} s (best of 3)"
@@ -22,7 +25,7 @@ def test_import_is_quiet_and_fast():
 
 def test_import_does_not_load_heavy_modules():
     code = "import sys, tinynn; print(' '.join(m for m in ('tqdm', 'mpi4py', 'matplotlib', 'hypothesis') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, **NEUTRAL)
     assert out.stdout.strip() == ""
 
 
@@ -48,7 +51,7 @@ def test_backend_switching():
 
 def test_environment_variable_selects_the_backend():
     code = "import tinynn; print(tinynn.get_backend())"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, **NEUTRAL,
                          env={**__import__("os").environ, "TINYNN_BACKEND": "numpy"})
     assert out.stdout.strip() == "numpy"
 
@@ -57,7 +60,7 @@ def test_compiled_backend_is_the_default_when_built():
     assert "cython" in tinynn.backend.available()
     code = "import os; os.environ.pop('TINYNN_BACKEND', None); import tinynn; print(tinynn.get_backend())"
     env = {k: v for k, v in __import__("os").environ.items() if k != "TINYNN_BACKEND"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, **NEUTRAL, env=env)
     assert out.stdout.strip() == "cython"
 
 
