@@ -16,11 +16,11 @@ def test_import_is_quiet_and_fast():
     code = ("import time; t = time.perf_counter(); import tinynn; "
             "print(f'{time.perf_counter() - t:.4f}')")
     times = []
-    for _ in range(3):
+    for _ in range(5):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, **NEUTRAL)
         assert out.stderr == ""
         times.append(float(out.stdout))
-    assert min(times) < 0.3, f"import tinynn took {min(times):.3f} s (best of 3)"
+    assert min(times) < 0.3, f"import tinynn took {min(times):.3f} s (best of 5)"
 
 
 def test_import_does_not_load_heavy_modules():

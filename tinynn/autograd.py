@@ -14,12 +14,16 @@ import threading
 
 import numpy as np
 
-_state = threading.local()
+class _GradMode(threading.local):
+    enabled = True  # per thread: each thread starts with grad mode on
+
+
+_state = _GradMode()
 
 
 def is_grad_enabled():
     """True unless inside `no_grad()` on this thread."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class no_grad:
@@ -105,19 +109,15 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or array-likes) and record it when a gradient is needed."""
-        from .tensor import Tensor, as_tensor
-
         tensors = [t if isinstance(t, Tensor) else as_tensor(t, like=inputs) for t in inputs]
         fn = cls()
-        needs = [t.requires_grad for t in tensors]
-        record = is_grad_enabled() and any(needs)
-        fn.needs_grad = needs
-        out = Tensor._wrap(fn.forward(*[t.data for t in tensors], **options), record)
-        if record:
+        fn.needs_grad = needs = [t.requires_grad for t in tensors]
+        out = fn.forward(*[t.data for t in tensors], **options)
+        if True in needs and _state.enabled:
             fn.inputs = tensors
             fn.freed = False
-            out._node = fn
-        return out
+            return Tensor._wrap(out, True, fn)
+        return Tensor._wrap(out, False)
 
     @property
     def name(self):
@@ -152,8 +152,10 @@ def _topological_order(root):
     return order
 
 
-def _accumulate(grads, tensor, g, op_name):
-    g = fit_gradient(g, tensor, op_name)
+def _accumulate(grads, tensor, g, node):
+    data = tensor.data
+    if g.shape != data.shape or g.dtype != data.dtype:
+        g = fit_gradient(g, tensor, node.name)
     key = id(tensor)
     if key in grads:
         grads[key] = grads[key] + g
@@ -196,12 +198,16 @@ def backward(root, grad=None):
             if not needs or pg is None:
                 continue
             if parent._node is None:
-                if id(pg) in handed_out or not pg.flags.owndata:
+                if pg.base is not None or id(pg) in handed_out:
                     pg = pg.copy()
                 handed_out.add(id(pg))
-                parent._accumulate_grad(pg, node.name)
+                parent._accumulate_grad(pg, node)
             else:
-                _accumulate(grads, parent, pg, node.name)
+                _accumulate(grads, parent, pg, node)
         node.freed = True
         node.inputs = ()
         node.__dict__.clear()
+
+
+# The Tensor class is defined on top of this module; bound last to break the import cycle.
+from .tensor import Tensor, as_tensor  # noqa: E402

@@ -68,12 +68,12 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, array, requires_grad):
+    def _wrap(cls, array, requires_grad, node=None):
         t = cls.__new__(cls)
         t.data = array
         t.grad = None
         t.requires_grad = requires_grad
-        t._node = None
+        t._node = node
         return t
 
     def requires_grad_(self, flag=True):
@@ -83,8 +83,9 @@ class Tensor:
         self.requires_grad = bool(flag)
         return self
 
-    def _accumulate_grad(self, g, op_name="backward"):
-        g = autograd.fit_gradient(g, self, op_name)
+    def _accumulate_grad(self, g, node=None):
+        if g.shape != self.data.shape or g.dtype != self.data.dtype:
+            g = autograd.fit_gradient(g, self, node.name if node is not None else "backward")
         if self.grad is None:
             self.grad = g
         else:
