@@ -208,3 +208,16 @@ def test_relu_derivative_at_zero_is_zero(backend_name):
     x = tn.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     x.relu().sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
+
+
+def test_detect_anomaly_names_the_first_op_that_made_nan_or_inf():
+    x = tn.tensor([1.0, -1.0], requires_grad=True)
+    with tn.detect_anomaly():
+        with pytest.raises(FloatingPointError, match=r"Log\.forward produced NaN"):
+            x.log()
+        y = x.abs().sqrt()            # forward finite
+        y.data[...] = 0.0             # force sqrt's backward to divide by zero
+        with pytest.raises(FloatingPointError, match=r"Sqrt\.backward produced inf"):
+            y.sum().backward()
+    # outside the block nothing is checked
+    assert np.isnan(x.log().data[1])

@@ -4,7 +4,7 @@
     x = tn.tensor([[1.0, 2.0]], requires_grad=True)
     (x * x).sum().backward()        # x.grad == 2 x
 """
-from .autograd import no_grad, enable_grad, is_grad_enabled
+from .autograd import no_grad, enable_grad, is_grad_enabled, detect_anomaly
 from .tensor import (
     Tensor, tensor, zeros, ones, full, zeros_like, ones_like, arange, randn, rand,
     concatenate, cat, stack, where,

@@ -16,6 +16,7 @@ import numpy as np
 
 class _GradMode(threading.local):
     enabled = True  # per thread: each thread starts with grad mode on
+    anomaly = False
 
 
 _state = _GradMode()
@@ -56,6 +57,27 @@ class enable_grad(no_grad):
     def __enter__(self):
         self._previous = is_grad_enabled()
         _state.enabled = True
+
+
+class detect_anomaly:
+    """`with tn.detect_anomaly():` checks every op's forward output and every gradient its
+    backward returns, and raises FloatingPointError naming the first op that produced NaN or inf."""
+
+    def __enter__(self):
+        self._previous = _state.anomaly
+        _state.anomaly = True
+
+    def __exit__(self, *exc):
+        _state.anomaly = self._previous
+        return False
+
+
+def _check_finite(node, stage, arrays):
+    for i, a in enumerate(arrays):
+        if a is not None and a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            kind = "NaN" if np.any(np.isnan(a)) else "inf"
+            what = "output" if stage == "forward" else f"gradient for input {i}"
+            raise FloatingPointError(f"detect_anomaly: {node.name}.{stage} produced {kind} in its {what} (shape {a.shape})")
 
 
 def unbroadcast(grad, shape):
@@ -113,6 +135,8 @@ class Function:
         fn = cls()
         fn.needs_grad = needs = [t.requires_grad for t in tensors]
         out = fn.forward(*[t.data for t in tensors], **options)
+        if _state.anomaly:
+            _check_finite(fn, "forward", (out,))
         if True in needs and _state.enabled:
             fn.inputs = tensors
             fn.freed = False
@@ -194,6 +218,8 @@ def backward(root, grad=None):
         input_grads = node.backward(g)
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
+        if _state.anomaly:
+            _check_finite(node, "backward", input_grads)
         for parent, needs, pg in zip(node.inputs, node.needs_grad, input_grads):
             if not needs or pg is None:
                 continue
