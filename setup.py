@@ -16,10 +16,15 @@ debug = os.environ.get("TINYNN_DEBUG_KERNELS", "") not in ("", "0")
 openmp = os.environ.get("TINYNN_NO_OPENMP", "") in ("", "0")
 
 compile_args = ["-O0", "-g"] if debug else ["-O3"]
+# FP operations never trap (we do not use FP exceptions): lets GCC if-convert and
+# vectorise loops with selects (x > 0 ? a : b) while keeping IEEE NaN/inf semantics.
+compile_args.append("-fno-trapping-math")
 link_args = []
 if openmp and sys.platform != "darwin":
     compile_args.append("-fopenmp")
     link_args.append("-fopenmp")
+else:
+    compile_args.append("-fopenmp-simd")  # still honour `#pragma omp simd` (vector reductions)
 
 directives = {
     "language_level": 3,

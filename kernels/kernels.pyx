@@ -91,21 +91,7 @@ def get_num_threads():
     return tinynn_num_threads
 
 
-cdef void _relu(floating[::1] x, floating[::1] y) noexcept nogil:
-    cdef Py_ssize_t i
-    for i in range(x.shape[0]):
-        y[i] = x[i] if x[i] > 0 else 0
-
-
-def relu(x):
-    """y = max(x, 0)."""
-    x = _float_array("relu", x)
-    y = np.empty_like(x)
-    if x.dtype == np.float32:
-        _relu[float](x.reshape(-1), y.reshape(-1))
-    else:
-        _relu[double](x.reshape(-1), y.reshape(-1))
-    return y
+include "elementwise.pxi"
 
 
 def matmul(a, b):

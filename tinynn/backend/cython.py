@@ -8,3 +8,8 @@ from .. import kernels
 threads.sync()
 
 relu = kernels.relu
+sigmoid = kernels.sigmoid
+tanh = kernels.tanh
+relu_backward = kernels.relu_backward
+sigmoid_backward = kernels.sigmoid_backward
+tanh_backward = kernels.tanh_backward

@@ -1,0 +1,162 @@
+# elementwise.pxi -- included from kernels.pyx.  Python-facing wrappers of the
+# activation kernels in elementwise.h: validate, pick the dtype, release the GIL.
+#
+# Layout rule for all of them: a C- or F-contiguous input is used in place (zero
+# copy) and the output gets the same layout; any other strides are copied to C order
+# first.  `out=` (optional) must have the input's shape, dtype and layout and be
+# writeable; it may be the input itself (in-place).
+
+cdef extern from "elementwise.h" nogil:
+    void relu_f32(const float *x, float *y, long long n)
+    void relu_f64(const double *x, double *y, long long n)
+    void sigmoid_f32(const float *x, float *y, long long n)
+    void sigmoid_f64(const double *x, double *y, long long n)
+    void tanh_f32(const float *x, float *y, long long n)
+    void tanh_f64(const double *x, double *y, long long n)
+    void relu_bw_f32(const float *a, const float *b, float *y, long long n)
+    void relu_bw_f64(const double *a, const double *b, double *y, long long n)
+    void sigmoid_bw_f32(const float *a, const float *b, float *y, long long n)
+    void sigmoid_bw_f64(const double *a, const double *b, double *y, long long n)
+    void tanh_bw_f32(const float *a, const float *b, float *y, long long n)
+    void tanh_bw_f64(const double *a, const double *b, double *y, long long n)
+    float tn_exp_f32(float x)
+    double tn_exp_f64(double x)
+
+ctypedef void (*unary_f32_t)(const float *, float *, long long) noexcept nogil
+ctypedef void (*unary_f64_t)(const double *, double *, long long) noexcept nogil
+ctypedef void (*binary_f32_t)(const float *, const float *, float *, long long) noexcept nogil
+ctypedef void (*binary_f64_t)(const double *, const double *, double *, long long) noexcept nogil
+
+
+cdef object _check_float(str name, str arg, object x):
+    """x as a float32/float64 ndarray (a NumPy float scalar becomes a 0-d array), else TypeError."""
+    if isinstance(x, (np.float32, np.float64)):
+        return np.asarray(x)
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name}: {arg} must be a numpy.ndarray, got {type(x).__name__}")
+    if x.dtype not in _FLOAT_TYPES:
+        raise TypeError(f"{name}: {arg} must be float32 or float64, got {x.dtype}")
+    return x
+
+
+cdef inline bint _dense(cnp.ndarray x):
+    return cnp.PyArray_IS_C_CONTIGUOUS(x) or cnp.PyArray_IS_F_CONTIGUOUS(x)
+
+
+cdef cnp.ndarray _output(str name, object like, object out):
+    """A new array like `like` (same shape, dtype, layout), or `out` after checking it can be one."""
+    if out is None:
+        return np.empty_like(like)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name}: out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != like.dtype:
+        raise TypeError(f"{name}: out has dtype {out.dtype}, expected {like.dtype}")
+    if out.shape != like.shape:
+        raise ValueError(f"{name}: out has shape {out.shape}, expected {like.shape}")
+    if not out.flags.writeable:
+        raise ValueError(f"{name}: out is read-only")
+    if (<cnp.ndarray>like).flags.c_contiguous:
+        if not out.flags.c_contiguous:
+            raise ValueError(f"{name}: out must be C-contiguous like the input")
+    elif not out.flags.f_contiguous:
+        raise ValueError(f"{name}: out must be F-contiguous like the input")
+    return out
+
+
+cdef object _unary(str name, object x, object out, unary_f32_t f32, unary_f64_t f64):
+    cdef cnp.ndarray xa = _check_float(name, "x", x)
+    if not _dense(xa):
+        xa = np.ascontiguousarray(xa)
+    cdef cnp.ndarray ya = _output(name, xa, out)
+    cdef long long n = cnp.PyArray_SIZE(xa)
+    cdef void *px = cnp.PyArray_DATA(xa)
+    cdef void *py = cnp.PyArray_DATA(ya)
+    cdef bint single = cnp.PyArray_TYPE(xa) == cnp.NPY_FLOAT32
+    with nogil:
+        if single:
+            f32(<const float *>px, <float *>py, n)
+        else:
+            f64(<const double *>px, <double *>py, n)
+    return ya
+
+
+cdef object _binary(str name, str aname, object a, object b, object out, binary_f32_t f32, binary_f64_t f64):
+    a = _check_float(name, aname, a)
+    b = _check_float(name, "grad", b)
+    if a.dtype != b.dtype:
+        raise TypeError(f"{name}: {aname} is {a.dtype} but grad is {b.dtype}; they must match")
+    if a.shape != b.shape:
+        raise ValueError(f"{name}: {aname} has shape {a.shape} but grad has shape {b.shape}; they must match")
+    cdef cnp.ndarray aa = a, ba = b
+    cdef bint both_c = cnp.PyArray_IS_C_CONTIGUOUS(aa) and cnp.PyArray_IS_C_CONTIGUOUS(ba)
+    cdef bint both_f = cnp.PyArray_IS_F_CONTIGUOUS(aa) and cnp.PyArray_IS_F_CONTIGUOUS(ba)
+    if not (both_c or both_f):
+        aa = np.ascontiguousarray(aa)
+        ba = np.ascontiguousarray(ba)
+    cdef cnp.ndarray ya = _output(name, ba, out)
+    cdef long long n = cnp.PyArray_SIZE(aa)
+    cdef void *pa = cnp.PyArray_DATA(aa)
+    cdef void *pb = cnp.PyArray_DATA(ba)
+    cdef void *py = cnp.PyArray_DATA(ya)
+    cdef bint single = cnp.PyArray_TYPE(aa) == cnp.NPY_FLOAT32
+    with nogil:
+        if single:
+            f32(<const float *>pa, <const float *>pb, <float *>py, n)
+        else:
+            f64(<const double *>pa, <const double *>pb, <double *>py, n)
+    return ya
+
+
+def relu(x, out=None):
+    """relu(x) = max(x, 0), elementwise (float32/float64, any shape and strides)."""
+    return _unary("relu", x, out, relu_f32, relu_f64)
+
+
+def sigmoid(x, out=None):
+    """sigmoid(x) = 1 / (1 + e^-x), computed as e^x / (1 + e^x) for x < 0: never overflows."""
+    return _unary("sigmoid", x, out, sigmoid_f32, sigmoid_f64)
+
+
+def tanh(x, out=None):
+    """tanh(x) = (e^x - e^-x) / (e^x + e^-x), elementwise."""
+    return _unary("tanh", x, out, tanh_f32, tanh_f64)
+
+
+def relu_backward(x, grad, out=None):
+    """dL/dx = grad where x > 0, else 0 (relu'(0) = 0)."""
+    return _binary("relu_backward", "x", x, grad, out, relu_bw_f32, relu_bw_f64)
+
+
+def sigmoid_backward(y, grad, out=None):
+    """dL/dx = grad * y * (1 - y), with y = sigmoid(x)."""
+    return _binary("sigmoid_backward", "y", y, grad, out, sigmoid_bw_f32, sigmoid_bw_f64)
+
+
+def tanh_backward(y, grad, out=None):
+    """dL/dx = grad * (1 - y^2), with y = tanh(x)."""
+    return _binary("tanh_backward", "y", y, grad, out, tanh_bw_f32, tanh_bw_f64)
+
+
+def _exp_scalar(double x, bint single=False):
+    """The kernels' own exp (range reduction + polynomial), one value; for accuracy tests."""
+    return tn_exp_f32(<float>x) if single else tn_exp_f64(x)
+
+
+def _exp_array(x):
+    """The kernels' exp over a contiguous float array (scalar loop, portable build); for accuracy tests."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(_check_float("_exp_array", "x", x))
+    cdef cnp.ndarray ya = np.empty_like(xa)
+    cdef Py_ssize_t i, n = cnp.PyArray_SIZE(xa)
+    cdef float *xf
+    cdef float *yf
+    cdef double *xd
+    cdef double *yd
+    if cnp.PyArray_TYPE(xa) == cnp.NPY_FLOAT32:
+        xf = <float *>cnp.PyArray_DATA(xa); yf = <float *>cnp.PyArray_DATA(ya)
+        for i in range(n):
+            yf[i] = tn_exp_f32(xf[i])
+    else:
+        xd = <double *>cnp.PyArray_DATA(xa); yd = <double *>cnp.PyArray_DATA(ya)
+        for i in range(n):
+            yd[i] = tn_exp_f64(xd[i])
+    return ya

@@ -1,0 +1,218 @@
+"""Activation kernels (tinynn.kernels relu/sigmoid/tanh and their backward) against numpy_ref.
+
+Every kernel runs on both SIMD paths (AVX2+FMA when the CPU has it, and portable C),
+float32 and float64, C/F order and non-contiguous views, sizes around the vector
+widths and the OpenMP split, and hypothesis-drawn shapes and values."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinynn as tn
+from tinynn.backend import numpy_ref as ref
+
+kernels = pytest.importorskip("tinynn.kernels")
+
+FORWARD = ("relu", "sigmoid", "tanh")
+DTYPES = (np.float32, np.float64)
+SIZES = (0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1023, 1025, 4099)
+SIMD = ("auto", "portable")
+
+
+@pytest.fixture(params=SIMD)
+def simd(request):
+    previous = kernels.set_simd(request.param)
+    yield request.param
+    kernels.set_simd(previous)
+
+
+def tol(dtype):
+    eps = np.finfo(dtype).eps
+    return dict(rtol=8 * eps, atol=4 * np.finfo(dtype).smallest_subnormal)
+
+
+def bw_tol(dtype):
+    # backward formulas are products of a few roundings; compare on the gradient's scale
+    eps = np.finfo(dtype).eps
+    return dict(rtol=8 * eps, atol=8 * eps)
+
+
+def values(n, dtype, rng, scale=6.0):
+    return (rng.standard_normal(n) * scale).astype(dtype)
+
+
+def check_forward(name, x):
+    expected = getattr(ref, name)(x)
+    before = x.copy()
+    got = getattr(kernels, name)(x)
+    assert got.dtype == x.dtype and got.shape == x.shape
+    np.testing.assert_allclose(got, expected, **tol(x.dtype))
+    np.testing.assert_array_equal(x, before)  # input untouched
+
+
+def check_backward(name, x, g):
+    fwd = getattr(ref, name)(x)
+    first = x if name == "relu" else fwd  # relu takes its input, sigmoid/tanh their output
+    expected = getattr(ref, name + "_backward")(first, g)
+    keep_first, keep_g = first.copy(), g.copy()
+    got = getattr(kernels, name + "_backward")(first, g)
+    assert got.dtype == g.dtype and got.shape == g.shape
+    assert not np.shares_memory(got, g) and not np.shares_memory(got, first)
+    np.testing.assert_allclose(got, expected, **bw_tol(g.dtype))
+    np.testing.assert_array_equal(first, keep_first)
+    np.testing.assert_array_equal(g, keep_g)
+
+
+@pytest.mark.parametrize("name", FORWARD)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sizes(simd, name, dtype):
+    rng = np.random.default_rng(1)
+    for n in SIZES:
+        x = values(n, dtype, rng)
+        check_forward(name, x)
+        check_backward(name, x, values(n, dtype, rng, 1.0))
+
+
+@pytest.mark.parametrize("name", FORWARD)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layouts(simd, name, dtype):
+    rng = np.random.default_rng(2)
+    base = values(37 * 29, dtype, rng).reshape(37, 29)
+    g = values(37 * 29, dtype, rng, 1.0).reshape(37, 29)
+    for x, gg in [(base, g), (np.asfortranarray(base), np.asfortranarray(g)), (base.T, g.T),
+                  (base[::2, 1::3], g[::2, 1::3]), (base[:, 5], g[:, 5]), (base, np.asfortranarray(g)),
+                  (base.reshape(37, 29, 1)[:, ::-1], g.reshape(37, 29, 1)[:, ::-1])]:
+        check_forward(name, x)
+        check_backward(name, x, gg)
+    f = np.asfortranarray(base)
+    assert getattr(kernels, name)(f).flags.f_contiguous  # output keeps the input's layout
+
+
+@pytest.mark.parametrize("name", FORWARD)
+def test_zero_dim(name):
+    x = np.array(0.75, dtype=np.float32)
+    check_forward(name, x)
+    y = getattr(kernels, name)(np.float64(-0.5))  # a NumPy scalar is taken as a 0-d array
+    np.testing.assert_allclose(y, getattr(ref, name)(np.float64(-0.5)))
+    check_backward(name, x, np.array(2.0, np.float32))
+
+
+@pytest.mark.parametrize("name", FORWARD)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_openmp_split(simd, name, threads):
+    """Large enough for the threaded path; odd length so the chunks have ragged ends."""
+    before = tn.get_num_threads()
+    tn.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(3)
+        x = values((1 << 18) + 13, np.float32, rng)
+        check_forward(name, x)
+        check_backward(name, x, values(x.size, np.float32, rng, 1.0))
+    finally:
+        tn.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_extremes_are_finite_and_exact(simd, dtype):
+    big = np.finfo(dtype).max
+    x = np.array([-1e4, 1e4, -1e30 if dtype == np.float32 else -1e300, big, -big, np.inf, -np.inf, 0.0, -0.0,
+                  1e-30, -1e-30, 88.0, -88.0, 709.0, -745.0], dtype=dtype)
+    s = kernels.sigmoid(x)
+    t = kernels.tanh(x)
+    assert np.all(np.isfinite(s)) and np.all(np.isfinite(t))
+    np.testing.assert_allclose(s, ref.sigmoid(x), **tol(dtype))
+    np.testing.assert_allclose(t, ref.tanh(x), **tol(dtype))
+    assert s[0] == 0 and s[1] == 1 and t[0] == -1 and t[1] == 1
+    assert np.signbit(t[8]) and t[8] == 0  # tanh(-0) = -0
+    nan = np.array([np.nan], dtype=dtype)
+    assert np.isnan(kernels.sigmoid(nan)[0]) and np.isnan(kernels.tanh(nan)[0])
+    assert kernels.relu(np.array([-np.inf, np.inf], dtype=dtype)).tolist() == [0, np.inf]
+
+
+@pytest.mark.parametrize("dtype,limit", [(np.float32, 1.5), (np.float64, 1.5)])
+def test_exp_accuracy_in_ulp(dtype, limit):
+    """The kernels' exp (range reduction + Taylor polynomial) within `limit` ulp of the true value."""
+    lo, hi = (-87.3, 88.7) if dtype == np.float32 else (-708.0, 709.7)
+    x = np.concatenate([np.linspace(lo, hi, 200001), np.linspace(-1, 1, 20001)]).astype(dtype)
+    exact = np.exp(x.astype(np.longdouble))
+    ulp = np.spacing(exact.astype(dtype)).astype(np.longdouble)
+    err = np.abs(kernels._exp_array(x).astype(np.longdouble) - exact) / ulp
+    assert err.max() <= limit, (x[np.argmax(err)], err.max())
+
+
+def test_tanh_near_branch_switch():
+    for dtype, a in ((np.float32, 0.55), (np.float64, 0.55)):
+        x = np.linspace(a * 0.9, a * 1.1, 10001).astype(dtype)
+        x = np.concatenate([x, -x])
+        for level in SIMD:
+            kernels.set_simd(level)
+            np.testing.assert_allclose(kernels.tanh(x), np.tanh(x), rtol=4 * np.finfo(dtype).eps)
+        kernels.set_simd("auto")
+
+
+finite_values = st.floats(-1e4, 1e4, allow_nan=False, width=32)
+
+
+@given(x=hnp.arrays(st.sampled_from(DTYPES), hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=9),
+                    elements=finite_values),
+       name=st.sampled_from(FORWARD), level=st.sampled_from(SIMD), transpose=st.booleans())
+def test_hypothesis_matches_reference(x, name, level, transpose):
+    previous = kernels.set_simd(level)
+    try:
+        if transpose:
+            x = x.T
+        check_forward(name, x)
+        check_backward(name, x, np.ones_like(x) * 0.5)
+    finally:
+        kernels.set_simd(previous)
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize("name", FORWARD)
+def test_bad_forward_input(name):
+    fn = getattr(kernels, name)
+    with pytest.raises(TypeError, match=name):
+        fn([1.0, 2.0])
+    with pytest.raises(TypeError, match=name):
+        fn(np.arange(3))
+    with pytest.raises(TypeError, match=name):
+        fn(np.ones(3, np.float16))
+    x = np.ones(4, np.float32)
+    with pytest.raises(ValueError, match="read-only"):
+        out = np.empty(4, np.float32)
+        out.flags.writeable = False
+        fn(x, out=out)
+    with pytest.raises(ValueError, match="shape"):
+        fn(x, out=np.empty(5, np.float32))
+    with pytest.raises(TypeError, match="dtype"):
+        fn(x, out=np.empty(4, np.float64))
+    with pytest.raises(ValueError, match="contiguous"):
+        fn(np.ones((3, 4), np.float32), out=np.empty((4, 3), np.float32).T)
+
+
+@pytest.mark.parametrize("name", FORWARD)
+def test_bad_backward_input(name):
+    fn = getattr(kernels, name + "_backward")
+    with pytest.raises(ValueError, match="shape"):
+        fn(np.ones(3, np.float32), np.ones(4, np.float32))
+    with pytest.raises(TypeError, match="float64"):
+        fn(np.ones(3, np.float32), np.ones(3, np.float64))
+    with pytest.raises(TypeError):
+        fn(np.ones(3, np.float32), None)
+
+
+@pytest.mark.parametrize("name", FORWARD)
+def test_out_in_place(simd, name):
+    x = np.linspace(-3, 3, 101, dtype=np.float32)
+    expected = getattr(ref, name)(x)
+    y = getattr(kernels, name)(x, out=x)
+    assert y is x
+    np.testing.assert_allclose(x, expected, **tol(np.float32))
+
+
+def test_backend_uses_kernels():
+    with tn.use_backend("cython"):
+        mod = tn.backend.current()
+        for name in FORWARD:
+            assert getattr(mod, name) is getattr(kernels, name)
+            assert getattr(mod, name + "_backward") is getattr(kernels, name + "_backward")
