@@ -156,6 +156,29 @@ def cross_entropy_backward(probs, target, label_smoothing, grad):
     return ((probs - q) * grad[:, None]).astype(probs.dtype, copy=False)
 
 
+def binary_cross_entropy(p, t):
+    """loss = -(t max(ln p, -100) + (1 - t) max(ln(1 - p), -100)), elementwise (PyTorch's clamp)."""
+    return -(t * np.maximum(log(p), -100) + (1 - t) * np.maximum(log(1 - p), -100))
+
+
+def binary_cross_entropy_backward(p, t, grad):
+    """d loss / d p = (p - t) / max(p (1 - p), 1e-12);  d loss / d t = max(ln(1 - p), -100) - max(ln p, -100).
+    Returns (grad_p, grad_t) times grad."""
+    gp = grad * (p - t) / np.maximum(p * (1 - p), 1e-12)
+    gt = grad * (np.maximum(log(1 - p), -100) - np.maximum(log(p), -100))
+    return gp.astype(p.dtype, copy=False), gt.astype(p.dtype, copy=False)
+
+
+def binary_cross_entropy_with_logits(x, t):
+    """loss = -(t ln sigmoid(x) + (1 - t) ln(1 - sigmoid(x))) = max(x, 0) - x t + ln(1 + e^-|x|), elementwise."""
+    return (np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))).astype(x.dtype, copy=False)
+
+
+def binary_cross_entropy_with_logits_backward(x, t, grad):
+    """d loss / d x = sigmoid(x) - t;  d loss / d t = -x.  Returns (grad_x, grad_t) times grad."""
+    return grad * (sigmoid(x) - t), grad * -x
+
+
 # ---------------------------------------------------------------- matmul and layers
 def matmul(a, b):
     """C = A B with np.matmul semantics (1-D, 2-D and batched)."""

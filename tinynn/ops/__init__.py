@@ -6,4 +6,5 @@ from .reduction import Sum, Mean, Max, Min
 from .shape import Reshape, Transpose, GetItem, Concatenate, Stack, Where
 from .softmax import Softmax, LogSoftmax
 from .layers import Linear, CrossEntropy
+from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .arguments import pick_axis, shape_argument, index_argument

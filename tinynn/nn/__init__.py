@@ -1,0 +1,19 @@
+"""Neural-network building blocks with PyTorch's names and semantics.
+
+    import tinynn.nn as nn
+    model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    loss = nn.CrossEntropyLoss()(model(x), y)
+"""
+from .parameter import Parameter
+from .module import Module
+from .layers import (
+    Linear, ReLU, Sigmoid, Tanh, Identity, Softmax, LogSoftmax, Flatten, Dropout, Sequential, ModuleList,
+)
+from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
+from . import functional, init
+
+__all__ = [
+    "Parameter", "Module", "Linear", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "LogSoftmax",
+    "Flatten", "Dropout", "Sequential", "ModuleList", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+    "BCEWithLogitsLoss", "KLDivLoss", "functional", "init",
+]

@@ -1,0 +1,109 @@
+"""In-place initialisers with PyTorch's formulas and defaults; randomness from tinynn's seeded generator.
+
+For a weight of shape (out, in, *k): fan_in = in * prod(k), fan_out = out * prod(k)."""
+import math
+
+import numpy as np
+
+from ..random import generator
+from ..tensor import Tensor
+
+
+def _array(tensor, op):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: expected a Tensor or Parameter, got {type(tensor).__name__}")
+    return tensor.data
+
+
+def _fill(tensor, values):
+    tensor.data[...] = values.astype(tensor.dtype, copy=False)
+    return tensor
+
+
+def calculate_gain(nonlinearity, param=None):
+    """Recommended gain: linear/identity/sigmoid 1, tanh 5/3, relu sqrt(2),
+    leaky_relu sqrt(2 / (1 + slope^2)) (slope default 0.01), selu 3/4."""
+    if nonlinearity in ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"calculate_gain: negative_slope {slope!r} is not a number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _calculate_fan_in_and_fan_out(tensor, op="init"):
+    shape = _array(tensor, op).shape
+    if len(shape) < 2:
+        raise ValueError(f"{op}: fan in and fan out need a tensor with at least 2 dimensions, got shape {shape}")
+    receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _fan(tensor, mode, op):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{op}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, op)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def uniform_(tensor, a=0.0, b=1.0):
+    """Fill with samples of U(a, b)."""
+    shape = _array(tensor, "uniform_").shape
+    return _fill(tensor, generator().uniform(a, b, size=shape))
+
+
+def normal_(tensor, mean=0.0, std=1.0):
+    """Fill with samples of N(mean, std^2)."""
+    shape = _array(tensor, "normal_").shape
+    return _fill(tensor, generator().normal(mean, std, size=shape))
+
+
+def constant_(tensor, val):
+    """Fill with the constant val."""
+    _array(tensor, "constant_")[...] = val
+    return tensor
+
+
+def zeros_(tensor):
+    """Fill with 0."""
+    return constant_(tensor, 0)
+
+
+def ones_(tensor):
+    """Fill with 1."""
+    return constant_(tensor, 1)
+
+
+def xavier_uniform_(tensor, gain=1.0):
+    """Glorot: U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_uniform_")
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -a, a)
+
+
+def xavier_normal_(tensor, gain=1.0):
+    """Glorot: N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_normal_")
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He: U(-bound, bound) with bound = gain sqrt(3 / fan), gain = calculate_gain(nonlinearity, a)."""
+    fan = _fan(tensor, mode, "kaiming_uniform_")
+    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He: N(0, std^2) with std = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)."""
+    fan = _fan(tensor, mode, "kaiming_normal_")
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
+    return normal_(tensor, 0.0, std)

@@ -1,0 +1,321 @@
+"""Module: the base class of layers and models, holding Parameters and sub-Modules."""
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from .parameter import Parameter
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Assigning a `Parameter` or a `Module` to an attribute registers it (in order), so
+    `parameters()`, `state_dict()`, `train()`/`eval()` and `zero_grad()` find it.
+    Registered objects also live in the instance `__dict__`, so reading `self.fc1` is a
+    plain attribute lookup. Subclasses implement `forward`; call the module, not forward.
+    """
+
+    training = True
+
+    def __init__(self):
+        d = self.__dict__
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_modules"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+        d["training"] = True
+
+    # ------------------------------------------------------------ registration
+    def _registry(self, kind, value):
+        try:
+            return self.__dict__[kind]
+        except KeyError:
+            raise AttributeError(
+                f"cannot assign {type(value).__name__} before {type(self).__name__}.__init__() called "
+                "Module.__init__() (add super().__init__() at the top of __init__)"
+            ) from None
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if isinstance(value, Parameter):
+            params = self._registry("_parameters", value)
+            d["_modules"].pop(name, None)
+            d["_buffers"].pop(name, None)
+            params[name] = value
+        elif isinstance(value, Module):
+            modules = self._registry("_modules", value)
+            d["_parameters"].pop(name, None)
+            d["_buffers"].pop(name, None)
+            modules[name] = value
+        elif "_parameters" in d and name in d["_parameters"]:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} to {type(self).__name__}.{name}: "
+                    "it is a Parameter; assign a Parameter or None (or change .data)"
+                )
+            d["_parameters"][name] = None
+        elif "_modules" in d and name in d["_modules"]:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} to {type(self).__name__}.{name}: it is a Module")
+            d["_modules"][name] = None
+        elif "_buffers" in d and name in d["_buffers"]:
+            if value is not None and not isinstance(value, (Tensor, np.ndarray)):
+                raise TypeError(f"cannot assign {type(value).__name__} to buffer {type(self).__name__}.{name}")
+            d["_buffers"][name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        for kind in ("_parameters", "_buffers", "_modules"):
+            self.__dict__.get(kind, {}).pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register `param` (a Parameter or None) under `name`."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
+        self._registry("_parameters", param)[name] = param
+        object.__setattr__(self, name, param)
+
+    def register_buffer(self, name, value, persistent=True):
+        """Register a non-learnable array (Tensor or ndarray) that state_dict() saves when persistent."""
+        self._registry("_buffers", value)[name] = value
+        self.__dict__.setdefault("_non_persistent", set())
+        if not persistent:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, value)
+
+    def add_module(self, name, module):
+        """Register a sub-module (or None) under `name`."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
+        self._registry("_modules", module)[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
+
+    # ------------------------------------------------------------ calling
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        d = self.__dict__
+        if d.get("_forward_pre_hooks"):
+            for hook in tuple(d["_forward_pre_hooks"].values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        if d.get("_forward_hooks"):
+            for hook in tuple(d["_forward_hooks"].values()):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
+        return out
+
+    def register_forward_pre_hook(self, hook):
+        """hook(module, args) runs before forward; it may return replacement args."""
+        return _HookHandle(self._registry("_forward_pre_hooks", hook), hook)
+
+    def register_forward_hook(self, hook):
+        """hook(module, args, output) runs after forward; it may return a replacement output."""
+        return _HookHandle(self._registry("_forward_hooks", hook), hook)
+
+    @property
+    def has_hooks(self):
+        return bool(self.__dict__.get("_forward_pre_hooks") or self.__dict__.get("_forward_hooks"))
+
+    # ------------------------------------------------------------ traversal
+    def named_children(self):
+        """(name, module) for each direct sub-module."""
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, memo=None, prefix=""):
+        """(qualified name, module) for self and every descendant, each module once."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, m in self.named_children():
+            yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(qualified name, Parameter), each shared Parameter once, in registration order."""
+        seen = set()
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_prefix, m in mods:
+            for name, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_prefix, m in mods:
+            for name, b in m._buffers.items():
+                if b is not None:
+                    yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn):
+        """Call fn(m) on every sub-module (children first), then on self; returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # ------------------------------------------------------------ modes and gradients
+    def train(self, mode=True):
+        """Set training mode (Dropout active) on self and every descendant; returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be a bool, got {type(mode).__name__}")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        """Evaluation mode: train(False)."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Clear the .grad of every parameter (to None, or to zeros)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = np.zeros_like(p.data)
+
+    def to(self, dtype):
+        """Cast every floating-point parameter and buffer to `dtype`, in place (the same Parameter objects)."""
+        dtype = np.dtype(dtype)
+        for p in self.parameters():
+            if p.data.dtype.kind == "f":
+                p.data = p.data.astype(dtype)
+                p.grad = None if p.grad is None else p.grad.astype(dtype)
+        for m in self.modules():
+            for name, b in m._buffers.items():
+                arr = b.data if isinstance(b, Tensor) else b
+                if arr is not None and arr.dtype.kind == "f":
+                    if isinstance(b, Tensor):
+                        b.data = arr.astype(dtype)
+                    else:
+                        m._buffers[name] = arr.astype(dtype)
+                        object.__setattr__(m, name, m._buffers[name])
+        return self
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
+    # ------------------------------------------------------------ state
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """OrderedDict of qualified name -> ndarray for every parameter and persistent buffer.
+
+        The arrays are the live values (no copy, as PyTorch shares storage): copy them to
+        keep a snapshot. keep_vars=True returns the Parameter objects instead."""
+        out = OrderedDict() if destination is None else destination
+        for mod_prefix, m in self.named_modules(prefix=prefix.rstrip(".")):
+            pre = f"{mod_prefix}." if mod_prefix else ""
+            for name, p in m._parameters.items():
+                if p is not None:
+                    out[pre + name] = p if keep_vars else p.data
+            skip = m.__dict__.get("_non_persistent", ())
+            for name, b in m._buffers.items():
+                if b is not None and name not in skip:
+                    out[pre + name] = b if keep_vars or not isinstance(b, Tensor) else b.data
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values from `state_dict` (name -> ndarray or Tensor) into the parameters and
+        buffers, in place and cast to their dtypes.
+
+        A shape mismatch raises ValueError; with strict=True so do missing or unexpected keys.
+        Returns (missing_keys, unexpected_keys)."""
+        if not hasattr(state_dict, "items"):
+            raise TypeError(f"load_state_dict: expected a dict of arrays, got {type(state_dict).__name__}")
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing keys {missing}")
+            if unexpected:
+                parts.append(f"unexpected keys {unexpected}")
+            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+        mismatched = []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            current = target.data if isinstance(target, Tensor) else target
+            if value.shape != current.shape:
+                mismatched.append(f"{key}: checkpoint {value.shape} vs model {current.shape}")
+        if mismatched:
+            raise ValueError(f"load_state_dict for {type(self).__name__}: shape mismatch: " + "; ".join(mismatched))
+        for key, target in own.items():
+            if key in state_dict:
+                value = state_dict[key]
+                value = value.data if isinstance(value, Tensor) else np.asarray(value)
+                current = target.data if isinstance(target, Tensor) else target
+                np.copyto(current, value, casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------ printing
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self.named_children()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()))
+
+
+class _HookHandle:
+    """Returned by register_*_hook; `handle.remove()` unregisters the hook."""
+
+    _next = 0
+
+    def __init__(self, registry, hook):
+        _HookHandle._next += 1
+        self.id = _HookHandle._next
+        self.registry = registry
+        registry[self.id] = hook
+
+    def remove(self):
+        self.registry.pop(self.id, None)

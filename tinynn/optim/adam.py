@@ -1,0 +1,59 @@
+"""Adam and AdamW (PyTorch's rules: bias correction, eps added after the square root)."""
+from ..backend import current as backend
+from .optimizer import Optimizer
+
+import numpy as np
+
+
+class Adam(Optimizer):
+    """For each parameter p with gradient g, at step t = 1, 2, ...:
+
+        g <- g + wd p                    (Adam's L2 weight decay; AdamW decays p instead)
+        m_t = b1 m_{t-1} + (1 - b1) g,   v_t = b2 v_{t-1} + (1 - b2) g^2
+        p <- p - lr (m_t / (1 - b1^t)) / (sqrt(v_t / (1 - b2^t)) + eps)
+    """
+
+    decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+
+    def _check_group(self, g):
+        name = type(self).__name__
+        if not g["lr"] >= 0.0:
+            raise ValueError(f"{name}: invalid learning rate {g['lr']}")
+        if not g["eps"] >= 0.0:
+            raise ValueError(f"{name}: invalid eps {g['eps']}")
+        b1, b2 = g["betas"]
+        if not 0.0 <= b1 < 1.0 or not 0.0 <= b2 < 1.0:
+            raise ValueError(f"{name}: invalid betas {g['betas']}; each must be in [0, 1)")
+        if not g["weight_decay"] >= 0.0:
+            raise ValueError(f"{name}: invalid weight_decay {g['weight_decay']}")
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns closure() if given."""
+        loss = self._closure(closure)
+        adam_step = backend().adam_step
+        state = self.state
+        decoupled = self.decoupled
+        for group in self.param_groups:
+            lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                s = state.get(p)
+                if s is None:
+                    s = state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data)}
+                s["step"] += 1
+                adam_step(p.data, grad, s["exp_avg"], s["exp_avg_sq"], s["step"], lr, b1, b2, eps, wd, decoupled)
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p <- p (1 - lr wd) before the Adam update (default wd = 0.01)."""
+
+    decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)

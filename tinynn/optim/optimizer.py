@@ -1,0 +1,160 @@
+"""Optimizer: parameter groups, per-parameter state, zero_grad, state_dict / load_state_dict.
+
+The update rules live in the backend (`sgd_step`, `adam_step`) and change the
+parameter arrays in place, so Parameter objects held elsewhere stay valid."""
+import copy
+
+import numpy as np
+
+from ..tensor import Tensor
+
+_required = object()
+
+
+class Optimizer:
+    """Base class: `params` is an iterable of Parameters or of dicts {"params": [...], "lr": ...}
+    (parameter groups); options missing from a group take the constructor's defaults."""
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = {}
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of Parameters or dicts, got a single Tensor")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group):
+        """Add a group {"params": [...], option: value, ...}; a parameter may belong to only one group."""
+        if not isinstance(group, dict):
+            raise TypeError(f"{type(self).__name__}: a parameter group must be a dict, got {type(group).__name__}")
+        params = group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: can only optimize Tensors, got {type(p).__name__}")
+            if p.dtype.kind != "f":
+                raise TypeError(f"{type(self).__name__}: can only optimize floating-point tensors, got dtype {p.dtype}")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
+        new = {"params": params}
+        for key, default in self.defaults.items():
+            value = group.get(key, default)
+            if value is _required:
+                raise ValueError(f"{type(self).__name__}: parameter group did not specify a value of required option {key!r}")
+            new[key] = value
+        for key, value in group.items():
+            new.setdefault(key, value)
+        self._check_group(new)
+        self.param_groups.append(new)
+
+    def _check_group(self, group):
+        pass
+
+    def zero_grad(self, set_to_none=True):
+        """Clear .grad of every parameter (to None, or to zeros)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad = np.zeros_like(p.data)
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    def _closure(self, closure):
+        if closure is None:
+            return None
+        from ..autograd import enable_grad
+
+        with enable_grad():
+            return closure()
+
+    # ------------------------------------------------------------ state
+    def state_dict(self):
+        """{"state": {index: {name: value}}, "param_groups": [{option: value, "params": [indices]}]},
+        parameters numbered in group order, as in PyTorch. Arrays are the live state (no copy)."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore options and state saved by state_dict() (from this or an identically built optimizer);
+        state arrays are copied and cast to their parameter's dtype."""
+        try:
+            saved_groups = state_dict["param_groups"]
+            saved_state = state_dict["state"]
+        except (KeyError, TypeError):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected a dict with 'state' and 'param_groups'") from None
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: loaded state has {len(saved_groups)} parameter groups, "
+                f"this optimizer has {len(self.param_groups)}"
+            )
+        lookup = {}
+        for i, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(mine["params"]) != len(saved["params"]):
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: group {i} has {len(saved['params'])} parameters in the "
+                    f"loaded state but {len(mine['params'])} here"
+                )
+            for index, p in zip(saved["params"], mine["params"]):
+                lookup[int(index)] = p
+        self.state = {}
+        for index, s in saved_state.items():
+            p = lookup.get(int(index))
+            if p is None:
+                raise ValueError(f"{type(self).__name__}.load_state_dict: state for unknown parameter index {index}")
+            restored = {}
+            for key, value in s.items():
+                if isinstance(value, Tensor):
+                    value = value.data
+                if isinstance(value, np.ndarray) and value.ndim > 0:
+                    if value.shape != p.shape:
+                        raise ValueError(
+                            f"{type(self).__name__}.load_state_dict: state {key!r} of parameter {index} has shape "
+                            f"{value.shape}, the parameter has shape {p.shape}"
+                        )
+                    value = value.astype(p.dtype, copy=True)
+                elif isinstance(value, np.ndarray):
+                    value = value.item()
+                restored[key] = value
+            self.state[p] = restored
+        for mine, saved in zip(self.param_groups, saved_groups):
+            for key, value in saved.items():
+                if key != "params":
+                    mine[key] = copy.deepcopy(_plain(value))
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
+        return "\n".join(lines + [")"])
+
+
+def _plain(value):
+    """numpy scalars / 0-d arrays (as tn.load returns them) back to Python numbers; lists to tuples for betas."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value.item()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, list):
+        return tuple(_plain(v) for v in value)
+    return value

@@ -1,0 +1,141 @@
+"""tn.save / tn.load: (nested) state dicts as .npz files, never pickle.
+
+Layout: every array of the (possibly nested) dict becomes one member of the npz, named by
+its key path joined with "/" (so a model's state_dict reads naturally with numpy.load);
+the structure -- dict keys and their types, lists, tuples, Python scalars, None, strings --
+is a JSON manifest stored as the uint8 member "__tinynn__". Writing goes to a temporary
+file in the same folder, then os.replace(), so a failed save never damages an existing file.
+"""
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+
+import numpy as np
+
+MANIFEST = "__tinynn__"
+FORMAT = "tinynn.state"
+VERSION = 1
+SEP = "/"
+
+
+def _encode(obj, path, arrays, where):
+    from .tensor import Tensor
+
+    if isinstance(obj, Tensor):
+        obj = obj.data
+    if isinstance(obj, np.generic):
+        return {"scalar": _store(np.asarray(obj), path, arrays, where)}
+    if isinstance(obj, np.ndarray):
+        return {"array": _store(obj, path, arrays, where)}
+    if isinstance(obj, dict):
+        items = []
+        for k, v in obj.items():
+            if isinstance(k, bool) or not isinstance(k, (str, int)):
+                raise TypeError(f"save: {where}: dict keys must be str or int, got {type(k).__name__} {k!r}")
+            items.append([k if isinstance(k, str) else {"int": k}, _encode(v, path + [str(k)], arrays, where)])
+        return {"dict": items}
+    if isinstance(obj, (list, tuple)):
+        kind = "list" if isinstance(obj, list) else "tuple"
+        return {kind: [_encode(v, path + [str(i)], arrays, where) for i, v in enumerate(obj)]}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"value": obj}
+    raise TypeError(f"save: {where}: cannot store {type(obj).__name__} at {SEP.join(path) or '<root>'}; "
+                    "only arrays, Tensors, numbers, strings, None, lists, tuples and dicts")
+
+
+def _store(array, path, arrays, where):
+    if array.dtype.hasobject or array.dtype.kind not in "biufc":
+        raise TypeError(f"save: {where}: array at {SEP.join(path)} has dtype {array.dtype}; only numeric/bool arrays")
+    name = SEP.join(path) or "value"
+    if name == MANIFEST or name in arrays:
+        base, k = name, 1
+        while f"{base}#{k}" in arrays:
+            k += 1
+        name = f"{base}#{k}"
+    arrays[name] = array
+    return name
+
+
+def save(obj, path, compress=False):
+    """Write a state dict (name -> array/Tensor; nested dicts, lists and scalars allowed, e.g. an
+    optimizer's state_dict()) to the .npz file `path`, atomically (temporary file, then rename)."""
+    where = os.fspath(path)
+    if not isinstance(obj, dict):
+        raise TypeError(f"save: {where}: expected a dict (a state_dict), got {type(obj).__name__}")
+    arrays = {}
+    root = _encode(obj, [], arrays, where)
+    manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root})
+    arrays[MANIFEST] = np.frombuffer(manifest.encode("utf-8"), dtype=np.uint8)
+    folder = os.path.dirname(os.path.abspath(where))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(where) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_npz(f, arrays, compress)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, where)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _write_npz(f, arrays, compress):
+    (np.savez_compressed if compress else np.savez)(f, **arrays)
+
+
+def _decode(node, arrays, where):
+    if not isinstance(node, dict) or len(node) != 1:
+        raise ValueError(f"load: {where}: malformed manifest node {node!r}")
+    (kind, body), = node.items()
+    if kind in ("array", "scalar"):
+        if body not in arrays:
+            raise ValueError(f"load: {where}: manifest refers to a missing array {body!r}")
+        a = arrays[body]
+        return a[()] if kind == "scalar" else a
+    if kind == "dict":
+        out = {}
+        for key, value in body:
+            if isinstance(key, dict):
+                key = int(key["int"])
+            out[key] = _decode(value, arrays, where)
+        return out
+    if kind == "list":
+        return [_decode(v, arrays, where) for v in body]
+    if kind == "tuple":
+        return tuple(_decode(v, arrays, where) for v in body)
+    if kind == "value":
+        return body
+    raise ValueError(f"load: {where}: unknown manifest node kind {kind!r}")
+
+
+def load(path):
+    """Read a file written by tn.save and return its dict (arrays as numpy.ndarray).
+    Pickled data is never loaded; a truncated, corrupt or non-tinynn file raises ValueError naming it."""
+    where = os.fspath(path)
+    if not os.path.exists(where):
+        raise FileNotFoundError(f"load: no such file: {where}")
+    try:
+        with np.load(where, allow_pickle=False) as f:
+            if not hasattr(f, "files"):
+                raise ValueError("a single .npy array, not an .npz archive")
+            if MANIFEST not in f.files:
+                raise ValueError(f"no {MANIFEST!r} manifest (an .npz not written by tn.save)")
+            arrays = {name: f[name] for name in f.files}
+    except ValueError as exc:
+        raise ValueError(f"load: {where} is not a valid tinynn file: {exc}") from None
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
+        raise ValueError(f"load: {where} is corrupt or truncated: {type(exc).__name__}: {exc}") from None
+    try:
+        manifest = json.loads(arrays.pop(MANIFEST).tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"load: {where}: unreadable manifest: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValueError(f"load: {where} is not a tinynn file (manifest format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
+    if manifest.get("version", 0) > VERSION:
+        raise ValueError(f"load: {where} was written by a newer tinynn (format version {manifest['version']})")
+    return _decode(manifest["root"], arrays, where)
