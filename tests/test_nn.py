@@ -1,0 +1,310 @@
+"""Modules, Parameters and layers: registration, state dicts, modes, gradients through modules."""
+import math
+
+import numpy as np
+import pytest
+
+import tinynn as tn
+import tinynn.nn as nn
+import tinynn.nn.functional as F
+
+
+def module_gradcheck(module, x, eps=1e-6, atol=1e-6, rtol=1e-4):
+    """Analytic d sum(module(x)) / d (x, every parameter) against central differences, in float64."""
+    module.double()
+    x = tn.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    assert tn.gradcheck(lambda inp: module(inp), x, eps=eps, atol=atol, rtol=rtol)
+    module.zero_grad()
+    module(x).sum().backward()
+    checked = 0
+    for name, p in module.named_parameters():
+        numeric = np.zeros_like(p.data)
+        with tn.no_grad():
+            for i in np.ndindex(p.shape):
+                saved = p.data[i]
+                p.data[i] = saved + eps
+                plus = module(x).data.sum()
+                p.data[i] = saved - eps
+                minus = module(x).data.sum()
+                p.data[i] = saved
+                numeric[i] = (plus - minus) / (2 * eps)
+        np.testing.assert_allclose(p.grad, numeric, atol=atol, rtol=rtol, err_msg=name)
+        checked += 1
+    return checked
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 5)
+        self.act = nn.ReLU()
+        self.fc2 = nn.Linear(5, 3)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+# ---------------------------------------------------------------- Parameter and Module
+def test_parameter_is_a_tensor_that_requires_grad():
+    p = nn.Parameter(tn.zeros(2, 3))
+    assert isinstance(p, tn.Tensor) and p.requires_grad and p.is_leaf
+    assert p.shape == (2, 3) and p.dtype == np.float32
+    t = tn.ones(2)
+    assert nn.Parameter(t).data is t.data  # shares the array, as PyTorch shares storage
+    assert not nn.Parameter(t, requires_grad=False).requires_grad
+    with pytest.raises(TypeError):
+        nn.Parameter(np.arange(3))
+
+
+def test_registration_order_and_names():
+    net = Net()
+    assert [n for n, _ in net.named_parameters()] == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert [type(m).__name__ for m in net.children()] == ["Linear", "ReLU", "Linear"]
+    assert [n for n, _ in net.named_modules()] == ["", "fc1", "act", "fc2"]
+    assert len(list(net.parameters())) == 4
+    assert net.fc1 is net._modules["fc1"]  # plain attribute read
+
+
+def test_shared_parameters_are_listed_once():
+    net = nn.Module()
+    lin = nn.Linear(2, 2)
+    net.a, net.b = lin, lin
+    assert len(list(net.parameters())) == 2
+
+
+def test_assigning_before_init_and_wrong_types():
+    class Bad(nn.Module):
+        def __init__(self):
+            self.w = nn.Parameter(tn.zeros(1))
+
+    with pytest.raises(AttributeError, match="__init__"):
+        Bad()
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="Parameter"):
+        lin.weight = tn.zeros(2, 2)
+    lin.bias = None
+    assert [n for n, _ in lin.named_parameters()] == ["weight"]
+    del lin.weight
+    assert list(lin.named_parameters()) == []
+
+
+def test_train_eval_propagate():
+    net = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.Dropout(0.5)))
+    assert net.training and net[1][0].training
+    assert net.eval() is net
+    assert not net.training and not net[1][0].training
+    net.train()
+    assert all(m.training for m in net.modules())
+
+
+def test_zero_grad():
+    net = Net()
+    net(tn.randn(2, 4)).sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_state_dict_round_trip():
+    a, b = Net(), Net()
+    sd = a.state_dict()
+    assert list(sd) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert all(isinstance(v, np.ndarray) for v in sd.values())
+    result = b.load_state_dict(sd)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    x = tn.randn(3, 4)
+    np.testing.assert_array_equal(a(x).data, b(x).data)
+    assert b.fc1.weight.data is not a.fc1.weight.data  # copied in place, not aliased
+
+
+def test_load_state_dict_errors():
+    net = Net()
+    sd = dict(net.state_dict())
+    extra = dict(sd, **{"fc3.weight": np.zeros(1)})
+    with pytest.raises(ValueError, match="unexpected keys.*fc3.weight"):
+        net.load_state_dict(extra)
+    missing = {k: v for k, v in sd.items() if k != "fc2.bias"}
+    with pytest.raises(ValueError, match="missing keys.*fc2.bias"):
+        net.load_state_dict(missing)
+    result = net.load_state_dict(missing, strict=False)
+    assert result.missing_keys == ["fc2.bias"]
+    wrong = dict(sd, **{"fc1.weight": np.zeros((4, 5), np.float32)})
+    with pytest.raises(ValueError, match=r"fc1.weight.*\(4, 5\).*\(5, 4\)"):
+        net.load_state_dict(wrong)
+
+
+def test_buffers_in_state_dict():
+    m = nn.Linear(2, 2)
+    m.register_buffer("mask", np.ones((2, 2), np.float32))
+    m.register_buffer("scratch", np.zeros(1), persistent=False)
+    assert list(m.state_dict()) == ["weight", "bias", "mask"]
+    sd = dict(m.state_dict(), mask=np.zeros((2, 2)))
+    m.load_state_dict(sd)
+    assert np.all(m.mask == 0)
+
+
+def test_hooks_run_and_can_be_removed():
+    lin = nn.Linear(2, 2)
+    seen = []
+    h = lin.register_forward_hook(lambda mod, args, out: seen.append(out.shape))
+    lin(tn.zeros(3, 2))
+    h.remove()
+    lin(tn.zeros(3, 2))
+    assert seen == [(3, 2)]
+
+
+# ---------------------------------------------------------------- Linear
+def test_linear_forward_formula():
+    lin = nn.Linear(3, 2)
+    x = tn.randn(4, 3)
+    expected = x.data @ lin.weight.data.T + lin.bias.data
+    np.testing.assert_allclose(lin(x).data, expected, rtol=1e-6)
+    assert lin.weight.shape == (2, 3) and lin.bias.shape == (2,)
+    no_bias = nn.Linear(3, 2, bias=False)
+    assert no_bias.bias is None
+    np.testing.assert_allclose(no_bias(x).data, x.data @ no_bias.weight.data.T, rtol=1e-6)
+    np.testing.assert_allclose(lin(tn.randn(2, 5, 3)).shape, (2, 5, 2))
+
+
+def test_linear_default_init_bounds():
+    tn.manual_seed(1)
+    lin = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)
+    for p in (lin.weight.data, lin.bias.data):
+        assert np.abs(p).max() <= bound
+        assert np.abs(p).max() > 0.95 * bound
+    # U(-b, b) has std b / sqrt(3)
+    assert abs(lin.weight.data.std() - bound / math.sqrt(3)) < 0.02 * bound
+
+
+def test_linear_wrong_features_names_both_numbers():
+    lin = nn.Linear(64, 10)
+    with pytest.raises(ValueError, match=r"63.*64|64.*63"):
+        lin(tn.zeros(8, 63))
+
+
+def test_linear_seed_reproducible():
+    tn.manual_seed(5)
+    a = nn.Linear(3, 3)
+    tn.manual_seed(5)
+    b = nn.Linear(3, 3)
+    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+
+
+# ---------------------------------------------------------------- gradient checks through modules
+@pytest.mark.parametrize("make", [
+    lambda: nn.Linear(3, 2),
+    lambda: nn.Linear(3, 2, bias=False),
+    nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Identity,
+    lambda: nn.Softmax(dim=-1), lambda: nn.Softmax(dim=0),
+    lambda: nn.LogSoftmax(dim=1),
+    nn.Flatten,
+    lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2), nn.Sigmoid()),
+])
+def test_module_gradcheck(make):
+    module = make()
+    x = np.random.default_rng(0).normal(size=(4, 3)) + 0.05  # away from relu's kink
+    module_gradcheck(module, x)
+
+
+def test_flatten_and_dropout_gradcheck():
+    module_gradcheck(nn.Flatten(), np.random.default_rng(1).normal(size=(2, 3, 2)))
+    drop = nn.Dropout(0.3)
+    drop.eval()
+    module_gradcheck(drop, np.ones((2, 3)))
+    drop.train()
+    tn.manual_seed(3)
+    x = tn.tensor(np.ones((50, 4)), requires_grad=True)
+    y = drop(x)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, y.data)  # d y / d x = mask / (1 - p) = y for x = 1
+
+
+def test_sequential_fusion_matches_unfused():
+    tn.manual_seed(0)
+    seq = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.Sigmoid())
+    x = tn.randn(5, 3)
+    fused = seq(x).data
+    unfused = x
+    for m in seq:
+        unfused = m(unfused)
+    np.testing.assert_allclose(fused, unfused.data, rtol=1e-6)
+    seen = []
+    seq[1].register_forward_hook(lambda *a: seen.append(1))
+    seq(x)
+    assert seen == [1]  # a hooked activation is not fused away
+
+
+def test_sequential_indexing():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    assert len(seq) == 3 and isinstance(seq[-1], nn.Linear)
+    assert isinstance(seq[:2], nn.Sequential) and len(seq[:2]) == 2
+    with pytest.raises(TypeError):
+        nn.Sequential(nn.ReLU(), "relu")
+    assert seq(tn.zeros(4, 2)).shape == (4, 1)
+
+
+# ---------------------------------------------------------------- activations, flatten, dropout
+def test_activation_values():
+    x = tn.tensor([[-1.0, 0.0, 2.0]])
+    np.testing.assert_allclose(nn.ReLU()(x).data, [[0, 0, 2]])
+    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)
+    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh(x.data), rtol=1e-6)
+    e = np.exp(x.data)
+    np.testing.assert_allclose(nn.Softmax(dim=-1)(x).data, e / e.sum(), rtol=1e-6)
+    np.testing.assert_allclose(nn.LogSoftmax(dim=-1)(x).data, np.log(e / e.sum()), rtol=1e-5)
+    assert nn.Identity(3, foo=1)(x) is x
+
+
+def test_flatten_shapes():
+    x = tn.zeros(2, 3, 4, 5)
+    assert nn.Flatten()(x).shape == (2, 60)
+    assert nn.Flatten(0, -1)(x).shape == (120,)
+    assert nn.Flatten(1, 2)(x).shape == (2, 12, 5)
+
+
+def test_dropout_inverted_scaling_and_eval():
+    tn.manual_seed(0)
+    drop = nn.Dropout(p=0.25)
+    x = tn.ones(200, 100)
+    y = drop(x).data
+    assert set(np.unique(y)) <= {0.0, np.float32(1 / 0.75)}
+    assert abs((y == 0).mean() - 0.25) < 0.02
+    assert abs(y.mean() - 1.0) < 0.03  # E[y] = x
+    drop.eval()
+    assert drop(x) is x
+    assert np.all(nn.Dropout(1.0)(x).data == 0)
+    with pytest.raises(ValueError):
+        nn.Dropout(1.5)
+
+
+def test_dropout_follows_manual_seed():
+    drop = nn.Dropout(0.5)
+    tn.manual_seed(42)
+    a = drop(tn.ones(10, 10)).data
+    tn.manual_seed(42)
+    b = drop(tn.ones(10, 10)).data
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, drop(tn.ones(10, 10)).data)
+
+
+def test_functional_matches_modules():
+    x = tn.randn(3, 4)
+    lin = nn.Linear(4, 2)
+    np.testing.assert_allclose(F.linear(x, lin.weight, lin.bias).data, lin(x).data)
+    np.testing.assert_allclose(F.linear(x, lin.weight).data, x.data @ lin.weight.data.T, rtol=1e-6)
+    np.testing.assert_allclose(F.relu(x).data, np.maximum(x.data, 0))
+    np.testing.assert_allclose(F.tanh(x).data, np.tanh(x.data), rtol=1e-6)
+    np.testing.assert_allclose(F.sigmoid(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)
+    np.testing.assert_allclose(F.softmax(x, dim=0).data.sum(axis=0), np.ones(4), rtol=1e-6)
+    np.testing.assert_allclose(np.exp(F.log_softmax(x, dim=1).data).sum(axis=1), np.ones(3), rtol=1e-6)
+    assert F.dropout(x, 0.5, training=False) is x
+
+
+def test_module_double_keeps_parameter_objects():
+    net = Net()
+    params = list(net.parameters())
+    net.double()
+    assert all(p.dtype == np.float64 for p in net.parameters())
+    assert [id(p) for p in net.parameters()] == [id(p) for p in params]
+    assert net(tn.randn(2, 4, dtype=np.float64)).dtype == np.float64
