@@ -131,10 +131,16 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or array-likes) and record it when a gradient is needed."""
-        tensors = [t if isinstance(t, Tensor) else as_tensor(t, like=inputs) for t in inputs]
+        tensors, arrays, needs = [], [], []
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                t = as_tensor(t, like=inputs)
+            tensors.append(t)
+            arrays.append(t.data)
+            needs.append(t.requires_grad)
         fn = cls()
-        fn.needs_grad = needs = [t.requires_grad for t in tensors]
-        out = fn.forward(*[t.data for t in tensors], **options)
+        fn.needs_grad = needs
+        out = fn.forward(*arrays, **options)
         if _state.anomaly:
             _check_finite(fn, "forward", (out,))
         if True in needs and _state.enabled:
