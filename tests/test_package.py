@@ -12,15 +12,18 @@ ROOT = pathlib.Path(tinynn.__file__).parent
 CORE_LINE_BUDGET = 1500  # tensor.py + autograd.py + ops/: raise only on purpose
 
 
-def test_import_is_quiet_and_fast():
-    code = ("import time; t = time.perf_counter(); import tinynn; "
+def test_import_is_quiet_and_cheap():
+    # NumPy's own import (~0.1 s idle here) is outside tinynn's control and swings with machine
+    # load, so the budget checked is what tinynn adds on top of it; the total is measured in the
+    # issue notes (python -X importtime -c "import tinynn").
+    code = ("import time, numpy; t = time.perf_counter(); import tinynn; "
             "print(f'{time.perf_counter() - t:.4f}')")
     times = []
     for _ in range(5):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, **NEUTRAL)
         assert out.stderr == ""
         times.append(float(out.stdout))
-    assert min(times) < 0.3, f"import tinynn took {min(times):.3f} s (best of 5)"
+    assert min(times) < 0.15, f"import tinynn added {min(times):.3f} s to numpy's import (best of 5)"
 
 
 def test_import_does_not_load_heavy_modules():
