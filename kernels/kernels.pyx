@@ -94,8 +94,4 @@ def get_num_threads():
 include "elementwise.pxi"
 
 
-def matmul(a, b):
-    """C = A B for 2-D float arrays (naive)."""
-    a = _float_array("matmul", a)
-    b = _float_array("matmul", b)
-    return a @ b
+include "gemm.pxi"

@@ -13,3 +13,104 @@ tanh = kernels.tanh
 relu_backward = kernels.relu_backward
 sigmoid_backward = kernels.sigmoid_backward
 tanh_backward = kernels.tanh_backward
+
+# ---------------------------------------------------------------- GEMM (kernels/gemm.pxi)
+import numpy as _np  # noqa: E402
+
+from . import numpy_ref as _ref  # noqa: E402
+
+_GEMM_FLOATS = (_np.dtype(_np.float32), _np.dtype(_np.float64))
+_GEMM_BATCH_MIN = 32 * 32 * 32  # below this many multiply-adds per matrix, batched products stay in NumPy
+
+
+def matmul(a, b):
+    """C = A B with np.matmul semantics (1-D, 2-D, batched): the blocked kernel for float32 /
+    float64 operands of one dtype (each matrix of a batch on its own), NumPy for the rest."""
+    if (a.dtype != b.dtype or a.dtype not in _GEMM_FLOATS or a.ndim == 0 or b.ndim == 0
+            or a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2])):
+        return _ref.matmul(a, b)
+    nt = threads.get_num_threads()
+    if a.ndim <= 2 and b.ndim <= 2:
+        c = kernels.matmul(a[None, :] if a.ndim == 1 else a, b[:, None] if b.ndim == 1 else b, num_threads=nt)
+        if b.ndim == 1:
+            c = c[:, 0]
+        return c[0] if a.ndim == 1 else c
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    if a2.shape[-2] * a2.shape[-1] * b2.shape[-1] < _GEMM_BATCH_MIN:
+        return _ref.matmul(a, b)
+    batch = _np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])  # ValueError if not broadcastable
+    a2 = _np.broadcast_to(a2, batch + a2.shape[-2:])
+    b2 = _np.broadcast_to(b2, batch + b2.shape[-2:])
+    c = _np.empty(batch + (a2.shape[-2], b2.shape[-1]), dtype=a.dtype)
+    for index in _np.ndindex(*batch):
+        kernels.matmul(a2[index], b2[index], out=c[index], num_threads=nt)
+    if b.ndim == 1:
+        c = c[..., 0]
+    if a.ndim == 1:
+        c = c[..., 0, :]
+    return c
+
+
+def linear(x, weight, bias, activation_name="none"):
+    """y = act(x W^T + b): one blocked GEMM with the bias and activation fused into its write."""
+    if (x.ndim == 2 and weight.ndim == 2 and x.dtype == weight.dtype and x.dtype in _GEMM_FLOATS
+            and (bias is None or bias.dtype == x.dtype) and activation_name in _ref.ACTIVATIONS):
+        return kernels.linear(x, weight, bias, activation_name, num_threads=threads.get_num_threads())
+    return _ref.linear(x, weight, bias, activation_name)
+
+
+def linear_backward(x, weight, y, grad, activation_name="none"):
+    """With d = grad * act'(.): dx = d W, dW = d^T x, db = sum_n d  (two blocked GEMMs)."""
+    if activation_name == "none":
+        d = grad
+    elif activation_name == "relu":
+        d = globals()["relu_backward"](y, grad)  # y > 0 exactly where the pre-activation is > 0
+    else:
+        d = globals()[activation_name + "_backward"](y, grad)
+    if not (d.ndim == 2 and x.ndim == 2 and d.dtype == x.dtype == weight.dtype and d.dtype in _GEMM_FLOATS):
+        return d @ weight, d.T @ x, _np.sum(d, axis=0)
+    nt = threads.get_num_threads()
+    return kernels.matmul(d, weight, num_threads=nt), kernels.matmul(d.T, x, num_threads=nt), _np.sum(d, axis=0)
+
+
+def int8_matmul(a, b):
+    """Exact int32 product of int8 matrices (blocked int8 kernel for 2-D operands)."""
+    if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype == _np.int8:
+        return kernels.int8_matmul(a, b, num_threads=threads.get_num_threads())
+    return _ref.int8_matmul(a, b)
+
+
+def _per_row_or_scalar(s, n):
+    s = _np.asarray(s)
+    return s.ndim == 0 or s.shape == (n,)
+
+
+def quantize_rows(x, scale, zero_point=0):
+    """q = clamp(round_half_even(x / s) + z, -128, 127) as int8 (kernel for 2-D float x)."""
+    if (x.ndim == 2 and x.dtype in _GEMM_FLOATS and _per_row_or_scalar(scale, x.shape[0])
+            and isinstance(zero_point, (int, _np.integer))):
+        return kernels.quantize_rows(x, scale, zero_point)
+    return _ref.quantize_rows(x, scale, zero_point)
+
+
+def _requant_args_ok(m, n, row_scale, col_scale, bias):
+    return (_per_row_or_scalar(row_scale, m) and _per_row_or_scalar(col_scale, n)
+            and (bias is None or (_np.asarray(bias).shape == (n,) and _np.asarray(bias).dtype == _np.float32)))
+
+
+def requantize(acc, row_scale, col_scale, bias=None, relu_after=False):
+    """y = acc * s_row[:, None] * s_col[None, :] + b (then relu) as float32."""
+    if acc.ndim == 2 and acc.dtype == _np.int32 and _requant_args_ok(*acc.shape, row_scale, col_scale, bias):
+        return kernels.requantize(acc, row_scale, col_scale, bias, relu_after)
+    return _ref.requantize(acc, row_scale, col_scale, bias, relu_after)
+
+
+def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
+    """y = requantize(xq Wq^T, row_scale, col_scale, bias, relu_after): int8 GEMM with the
+    requantization fused into its write."""
+    if (xq.ndim == 2 and wq.ndim == 2 and xq.dtype == wq.dtype == _np.int8 and xq.shape[1] == wq.shape[1]
+            and _requant_args_ok(xq.shape[0], wq.shape[0], row_scale, col_scale, bias)):
+        return kernels.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after,
+                                   num_threads=threads.get_num_threads())
+    return _ref.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after)

@@ -257,3 +257,9 @@ def requantize(acc, row_scale, col_scale, bias=None, relu_after=False):
     if bias is not None:
         y = y + bias
     return np.maximum(y, 0) if relu_after else y
+
+
+def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
+    """y = requantize(xq Wq^T, s_row, s_col, b, relu_after) for int8 xq (N, in), Wq (out, in):
+    y_ij = float32(sum_p xq_ip Wq_jp) * (s_row_i * s_col_j) + b_j, then max(y, 0) if relu_after."""
+    return requantize(int8_matmul(xq, wq.T), row_scale, col_scale, bias, relu_after)

@@ -1,0 +1,134 @@
+/* gemm.h -- blocked matrix multiply for tinynn.kernels (float32, float64, int8 -> int32).
+ *
+ * The classic BLIS decomposition ("Anatomy of High-Performance Matrix Multiplication",
+ * Goto & van de Geijn), for C = A B with A (m x k), B (k x n), C (m x n), every matrix
+ * given by a pointer and two element strides (row stride rs, column stride cs), so
+ * transposed, sliced and negatively strided views need no copy:
+ *
+ *   for jc in 0..n step NC                       columns of B and C
+ *     for pc in 0..k step KC                     the shared dimension
+ *       pack B[pc:pc+KC, jc:jc+NC] -> Bp         KC x NC panel, NR-wide slivers (stays in L3/L2)
+ *       for ic in 0..m step MC                   rows of A and C
+ *         pack A[ic:ic+MC, pc:pc+KC] -> Ap       MC x KC block, MR-tall slivers (stays in L2)
+ *         for jr in 0..NC step NR                macro-kernel
+ *           for ir in 0..MC step MR
+ *             micro-kernel: C[ir:ir+MR, jr:jr+NR] (+)= Ap sliver x Bp sliver
+ *                 (KC rank-1 updates of an MR x NR accumulator held in registers)
+ *             on the last KC block: epilogue (bias, activation) on that tile, still in L1
+ *
+ * Packing zero-pads the slivers to whole MR / NR, so the micro-kernel always runs full
+ * tiles; at the matrix edges only the valid mr x nr part of the tile is written back,
+ * so nothing outside A, B or C is ever read or written.
+ *
+ * Only the micro-kernels are machine specific: AVX2+FMA (gemm_avx2.h) chosen at run time
+ * through tinynn_simd_level (simd.h), else the portable C ones in gemm_real.h / gemm_int8.h.
+ * Packing, loops and epilogues are plain C.
+ *
+ * Threads: the m x n output is cut into a tm x tn grid of blocks (whole MR / NR tiles,
+ * balanced), and each OpenMP thread runs the serial algorithm above on its own block
+ * with its own packing buffers: no barriers, no shared state.  Small problems run on
+ * one thread (a parallel region costs microseconds).
+ *
+ * The float32 / float64 code is one template, gemm_real.h, included twice below.
+ */
+#ifndef TINYNN_GEMM_H
+#define TINYNN_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include "simd.h"
+
+typedef ptrdiff_t tnn_idx;
+
+/* Activations the epilogue knows (same order as numpy_ref.ACTIVATIONS). */
+#define TNN_ACT_NONE 0
+#define TNN_ACT_RELU 1
+#define TNN_ACT_SIGMOID 2
+#define TNN_ACT_TANH 3
+
+/* Below this many multiply-adds (m n k) a GEMM runs on one thread. */
+#define TNN_GEMM_MIN_PARALLEL (1LL << 20)
+
+static inline tnn_idx tnn_min(tnn_idx a, tnn_idx b) { return a < b ? a : b; }
+static inline tnn_idx tnn_ceil_div(tnn_idx a, tnn_idx b) { return (a + b - 1) / b; }
+
+/* 64-byte aligned scratch memory (packing buffers); NULL on failure. */
+static void *tnn_alloc(size_t bytes) {
+    void *p = NULL;
+    if (bytes == 0) bytes = 64;
+    if (posix_memalign(&p, 64, bytes) != 0) return NULL;
+    return p;
+}
+
+/* How many threads a GEMM of size m x n x k should use, given at most nt. */
+static int tnn_gemm_threads(tnn_idx m, tnn_idx n, tnn_idx k, int nt) {
+    long long work = (long long)m * n * k;
+    if (nt <= 1 || work < TNN_GEMM_MIN_PARALLEL) return 1;
+    long long t = work / (TNN_GEMM_MIN_PARALLEL / 2);
+    return t < nt ? (int)t : nt;
+}
+
+/* Cut an m x n output (in mr x nr tiles) into a tm x tn grid for nt threads: the grid
+ * with the least work per thread (tiles in its biggest block), then the squarest block
+ * (least packing).  Threads beyond the number of tiles are not used (tm * tn may be < nt). */
+static void tnn_gemm_grid(tnn_idx m, tnn_idx n, int mr, int nr, int nt, int *tm, int *tn) {
+    tnn_idx mt = tnn_ceil_div(m, mr), nt_ = tnn_ceil_div(n, nr);
+    long long best_work = -1, best_perim = 0;
+    *tm = 1; *tn = 1;
+    for (int a = 1; a <= nt; a++) {
+        if (nt % a) continue;
+        int b = nt / a;
+        if (a > mt || b > nt_) continue;
+        long long bm = tnn_ceil_div(mt, a) * (long long)mr, bn = tnn_ceil_div(nt_, b) * (long long)nr;
+        long long work = bm * bn, perim = bm + bn;
+        if (best_work < 0 || work < best_work || (work == best_work && perim < best_perim)) {
+            best_work = work; best_perim = perim; *tm = a; *tn = b;
+        }
+    }
+}
+
+/* Block t of `parts` equal-as-possible runs of whole tiles over [0, len). */
+static void tnn_gemm_range(tnn_idx len, int tile, int parts, int t, tnn_idx *lo, tnn_idx *hi) {
+    tnn_idx tiles = tnn_ceil_div(len, tile);
+    *lo = tnn_min(len, (tiles * t / parts) * tile);
+    *hi = tnn_min(len, (tiles * (t + 1) / parts) * tile);
+}
+
+/* The epilogue applied to one element: y = act(v + bias). */
+#define TNN_SIGMOID(T, EXP, v) ((v) >= 0 ? (T)1 / ((T)1 + EXP(-(v))) : EXP(v) / ((T)1 + EXP(v)))
+
+#include "gemm_avx2.h"
+
+/* float32: 6 x 16 register tile (12 ymm accumulators). */
+#define T float
+#define S f32
+#define MR 6
+#define NR 16
+#define MC 144
+#define KC 256
+#define NC 3072
+#define EXP expf
+#define TANH tanhf
+#define UKR_AVX2 tnn_ukr_f32_avx2
+#include "gemm_real.h"
+
+/* float64: 6 x 8 register tile (12 ymm accumulators). */
+#define T double
+#define S f64
+#define MR 6
+#define NR 8
+#define MC 72
+#define KC 256
+#define NC 3072
+#define EXP exp
+#define TANH tanh
+#define UKR_AVX2 tnn_ukr_f64_avx2
+#include "gemm_real.h"
+
+#include "gemm_int8.h"
+
+#endif /* TINYNN_GEMM_H */

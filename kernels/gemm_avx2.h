@@ -1,0 +1,123 @@
+/* gemm_avx2.h -- the AVX2+FMA micro-kernels of the GEMM (included by gemm.h).
+ *
+ * Each computes, from packed slivers a (k x MR, MR values per step) and b (k x NR),
+ *     acc (MR x NR) = sum_p a[p, :]^T b[p, :]          (k rank-1 updates)
+ * with the accumulator in named ymm registers (an array of __m256 would spill), then
+ * writes acc to C (accumulate == 0) or adds it (accumulate == 1).  Full tiles with unit
+ * column stride are written with vector loads/stores; edge tiles (mr < MR or nr < NR) and
+ * strided C go through a small buffer, so only the valid mr x nr part of C is touched.
+ * Compiled for AVX2+FMA with a target attribute; called only when the CPU has both.
+ */
+#if TINYNN_HAVE_AVX2
+
+/* float32, 6 x 16: per step 2 loads of b, 6 broadcasts of a, 12 FMAs. */
+TINYNN_AVX2_FN static void tnn_ukr_f32_avx2(tnn_idx k, const float *a, const float *b, float *c,
+                                            tnn_idx rsc, tnn_idx csc, int accumulate, int mr, int nr) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int i = 0; i < mr; i++) {               /* the C tile is needed at the end: fetch it now */
+        _mm_prefetch((const char *)(c + i * rsc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * rsc + (nr - 1) * csc), _MM_HINT_T0);
+    }
+#pragma GCC unroll 4
+    for (tnn_idx p = 0; p < k; p++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), ai;
+        _mm_prefetch((const char *)(b + 128), _MM_HINT_T0);
+        ai = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(ai, b0, c00); c01 = _mm256_fmadd_ps(ai, b1, c01);
+        ai = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(ai, b0, c10); c11 = _mm256_fmadd_ps(ai, b1, c11);
+        ai = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(ai, b0, c20); c21 = _mm256_fmadd_ps(ai, b1, c21);
+        ai = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(ai, b0, c30); c31 = _mm256_fmadd_ps(ai, b1, c31);
+        ai = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(ai, b0, c40); c41 = _mm256_fmadd_ps(ai, b1, c41);
+        ai = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(ai, b0, c50); c51 = _mm256_fmadd_ps(ai, b1, c51);
+        a += 6;
+        b += 16;
+    }
+    if (mr == 6 && nr == 16 && csc == 1) {
+#define TNN_ROW(i, x0, x1)                                                              \
+        {                                                                               \
+            float *cr = c + (i) * rsc;                                                  \
+            if (accumulate) {                                                           \
+                x0 = _mm256_add_ps(x0, _mm256_loadu_ps(cr));                            \
+                x1 = _mm256_add_ps(x1, _mm256_loadu_ps(cr + 8));                        \
+            }                                                                           \
+            _mm256_storeu_ps(cr, x0);                                                   \
+            _mm256_storeu_ps(cr + 8, x1);                                               \
+        }
+        TNN_ROW(0, c00, c01) TNN_ROW(1, c10, c11) TNN_ROW(2, c20, c21)
+        TNN_ROW(3, c30, c31) TNN_ROW(4, c40, c41) TNN_ROW(5, c50, c51)
+#undef TNN_ROW
+        return;
+    }
+    float t[6 * 16] __attribute__((aligned(32)));
+    _mm256_store_ps(t + 0, c00);  _mm256_store_ps(t + 8, c01);
+    _mm256_store_ps(t + 16, c10); _mm256_store_ps(t + 24, c11);
+    _mm256_store_ps(t + 32, c20); _mm256_store_ps(t + 40, c21);
+    _mm256_store_ps(t + 48, c30); _mm256_store_ps(t + 56, c31);
+    _mm256_store_ps(t + 64, c40); _mm256_store_ps(t + 72, c41);
+    _mm256_store_ps(t + 80, c50); _mm256_store_ps(t + 88, c51);
+    for (int i = 0; i < mr; i++) {
+        float *row = c + i * rsc;
+        for (int j = 0; j < nr; j++) row[j * csc] = accumulate ? row[j * csc] + t[i * 16 + j] : t[i * 16 + j];
+    }
+}
+
+/* float64, 6 x 8: per step 2 loads of b, 6 broadcasts of a, 12 FMAs. */
+TINYNN_AVX2_FN static void tnn_ukr_f64_avx2(tnn_idx k, const double *a, const double *b, double *c,
+                                            tnn_idx rsc, tnn_idx csc, int accumulate, int mr, int nr) {
+    __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
+    __m256d c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
+    __m256d c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
+    __m256d c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
+    __m256d c40 = _mm256_setzero_pd(), c41 = _mm256_setzero_pd();
+    __m256d c50 = _mm256_setzero_pd(), c51 = _mm256_setzero_pd();
+    for (int i = 0; i < mr; i++) {
+        _mm_prefetch((const char *)(c + i * rsc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * rsc + (nr - 1) * csc), _MM_HINT_T0);
+    }
+#pragma GCC unroll 4
+    for (tnn_idx p = 0; p < k; p++) {
+        __m256d b0 = _mm256_load_pd(b), b1 = _mm256_load_pd(b + 4), ai;
+        _mm_prefetch((const char *)(b + 64), _MM_HINT_T0);
+        ai = _mm256_broadcast_sd(a + 0); c00 = _mm256_fmadd_pd(ai, b0, c00); c01 = _mm256_fmadd_pd(ai, b1, c01);
+        ai = _mm256_broadcast_sd(a + 1); c10 = _mm256_fmadd_pd(ai, b0, c10); c11 = _mm256_fmadd_pd(ai, b1, c11);
+        ai = _mm256_broadcast_sd(a + 2); c20 = _mm256_fmadd_pd(ai, b0, c20); c21 = _mm256_fmadd_pd(ai, b1, c21);
+        ai = _mm256_broadcast_sd(a + 3); c30 = _mm256_fmadd_pd(ai, b0, c30); c31 = _mm256_fmadd_pd(ai, b1, c31);
+        ai = _mm256_broadcast_sd(a + 4); c40 = _mm256_fmadd_pd(ai, b0, c40); c41 = _mm256_fmadd_pd(ai, b1, c41);
+        ai = _mm256_broadcast_sd(a + 5); c50 = _mm256_fmadd_pd(ai, b0, c50); c51 = _mm256_fmadd_pd(ai, b1, c51);
+        a += 6;
+        b += 8;
+    }
+    if (mr == 6 && nr == 8 && csc == 1) {
+#define TNN_ROW(i, x0, x1)                                                              \
+        {                                                                               \
+            double *cr = c + (i) * rsc;                                                 \
+            if (accumulate) {                                                           \
+                x0 = _mm256_add_pd(x0, _mm256_loadu_pd(cr));                            \
+                x1 = _mm256_add_pd(x1, _mm256_loadu_pd(cr + 4));                        \
+            }                                                                           \
+            _mm256_storeu_pd(cr, x0);                                                   \
+            _mm256_storeu_pd(cr + 4, x1);                                               \
+        }
+        TNN_ROW(0, c00, c01) TNN_ROW(1, c10, c11) TNN_ROW(2, c20, c21)
+        TNN_ROW(3, c30, c31) TNN_ROW(4, c40, c41) TNN_ROW(5, c50, c51)
+#undef TNN_ROW
+        return;
+    }
+    double t[6 * 8] __attribute__((aligned(32)));
+    _mm256_store_pd(t + 0, c00);  _mm256_store_pd(t + 4, c01);
+    _mm256_store_pd(t + 8, c10);  _mm256_store_pd(t + 12, c11);
+    _mm256_store_pd(t + 16, c20); _mm256_store_pd(t + 20, c21);
+    _mm256_store_pd(t + 24, c30); _mm256_store_pd(t + 28, c31);
+    _mm256_store_pd(t + 32, c40); _mm256_store_pd(t + 36, c41);
+    _mm256_store_pd(t + 40, c50); _mm256_store_pd(t + 44, c51);
+    for (int i = 0; i < mr; i++) {
+        double *row = c + i * rsc;
+        for (int j = 0; j < nr; j++) row[j * csc] = accumulate ? row[j * csc] + t[i * 8 + j] : t[i * 8 + j];
+    }
+}
+
+#endif /* TINYNN_HAVE_AVX2 */

@@ -1,0 +1,189 @@
+/* gemm_real.h -- TEMPLATE for the float GEMM, included by gemm.h once per type.
+ *
+ * The includer defines T (element type), S (name suffix: f32 / f64), MR, NR (register
+ * tile), MC, KC, NC (cache blocks), EXP, TANH (libm functions for T) and UKR_AVX2 (the
+ * AVX2 micro-kernel for T, from gemm_avx2.h).  Every function name gets the suffix S,
+ * e.g. tnn_gemm_f32.  All of these macros are #undef'd at the end.
+ *
+ * Public entry point:
+ *   int tnn_gemm_S(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt)
+ *     C = act(A B + bias)   (bias: NULL or n contiguous values, one per column of C)
+ *   returns 0, or -1 if scratch memory could not be allocated.
+ */
+#define TNN_CAT_(a, b) a##_##b
+#define TNN_CAT(a, b) TNN_CAT_(a, b)
+#define FN(name) TNN_CAT(name, S)
+
+/* Pack the mc x kc block A[0:mc, 0:kc] into MR-row slivers: sliver s holds, for each
+ * p in 0..kc, the MR values A[s MR + i, p] (i = 0..MR-1) one after the other; rows past
+ * mc are zero. */
+static void FN(tnn_pack_a)(tnn_idx mc, tnn_idx kc, const T *a, tnn_idx rsa, tnn_idx csa, T *ap) {
+    for (tnn_idx ir = 0; ir < mc; ir += MR) {
+        int mr = (int)tnn_min(MR, mc - ir);
+        const T *src = a + ir * rsa;
+        if (mr == MR && rsa == 1) {               /* column-major A: MR contiguous values per p */
+            for (tnn_idx p = 0; p < kc; p++)
+                for (int i = 0; i < MR; i++) ap[p * MR + i] = src[p * csa + i];
+        } else if (csa == 1) {                    /* row-major A: walk each row contiguously */
+            for (int i = 0; i < mr; i++) {
+                const T *row = src + i * rsa;
+                for (tnn_idx p = 0; p < kc; p++) ap[p * MR + i] = row[p];
+            }
+            for (int i = mr; i < MR; i++)
+                for (tnn_idx p = 0; p < kc; p++) ap[p * MR + i] = 0;
+        } else {                                  /* any strides */
+            for (tnn_idx p = 0; p < kc; p++)
+                for (int i = 0; i < MR; i++) ap[p * MR + i] = i < mr ? src[i * rsa + p * csa] : 0;
+        }
+        ap += (tnn_idx)MR * kc;
+    }
+}
+
+/* Pack the kc x nc panel B[0:kc, 0:nc] into NR-column slivers: sliver s holds, for each
+ * p in 0..kc, the NR values B[p, s NR + j] (j = 0..NR-1); columns past nc are zero. */
+static void FN(tnn_pack_b)(tnn_idx kc, tnn_idx nc, const T *b, tnn_idx rsb, tnn_idx csb, T *bp) {
+    for (tnn_idx jr = 0; jr < nc; jr += NR) {
+        int nr = (int)tnn_min(NR, nc - jr);
+        const T *src = b + jr * csb;
+        if (nr == NR && csb == 1) {               /* row-major B: one wide copy per p */
+            for (tnn_idx p = 0; p < kc; p++) memcpy(bp + p * NR, src + p * rsb, NR * sizeof(T));
+        } else if (rsb == 1) {                    /* column-major B (e.g. W^T): walk columns */
+            for (int j = 0; j < nr; j++) {
+                const T *col = src + j * csb;
+                for (tnn_idx p = 0; p < kc; p++) bp[p * NR + j] = col[p];
+            }
+            for (int j = nr; j < NR; j++)
+                for (tnn_idx p = 0; p < kc; p++) bp[p * NR + j] = 0;
+        } else {                                  /* any strides */
+            for (tnn_idx p = 0; p < kc; p++)
+                for (int j = 0; j < NR; j++) bp[p * NR + j] = j < nr ? src[p * rsb + j * csb] : 0;
+        }
+        bp += (tnn_idx)NR * kc;
+    }
+}
+
+/* Portable micro-kernel: acc (MR x NR) = sum_p a[:, p] b[p, :] over the packed slivers,
+ * then C[0:mr, 0:nr] = acc (accumulate == 0) or C += acc. */
+static void FN(tnn_ukr_portable)(tnn_idx k, const T *a, const T *b, T *c, tnn_idx rsc, tnn_idx csc,
+                                 int accumulate, int mr, int nr) {
+    T acc[MR * NR];
+    for (int x = 0; x < MR * NR; x++) acc[x] = 0;
+    for (tnn_idx p = 0; p < k; p++) {
+        for (int i = 0; i < MR; i++) {
+            T ai = a[p * MR + i];
+            for (int j = 0; j < NR; j++) acc[i * NR + j] += ai * b[p * NR + j];
+        }
+    }
+    for (int i = 0; i < mr; i++) {
+        T *row = c + i * rsc;
+        for (int j = 0; j < nr; j++) row[j * csc] = accumulate ? row[j * csc] + acc[i * NR + j] : acc[i * NR + j];
+    }
+}
+
+/* Epilogue on an mr x nr tile of C: c = act(c + bias[j]) (bias may be NULL). */
+static void FN(tnn_epilogue)(T *c, tnn_idx rsc, tnn_idx csc, tnn_idx mr, tnn_idx nr, const T *bias, int act) {
+    if (bias == NULL && act == TNN_ACT_NONE) return;
+    for (tnn_idx i = 0; i < mr; i++) {
+        T *row = c + i * rsc;
+        for (tnn_idx j = 0; j < nr; j++) {
+            T v = row[j * csc];
+            if (bias) v += bias[j];
+            switch (act) {
+            case TNN_ACT_RELU: v = v < 0 ? (T)0 : v; break;  /* NaN stays NaN, like np.maximum */
+            case TNN_ACT_SIGMOID: v = TNN_SIGMOID(T, EXP, v); break;
+            case TNN_ACT_TANH: v = TANH(v); break;
+            default: break;
+            }
+            row[j * csc] = v;
+        }
+    }
+}
+
+typedef void (*FN(tnn_ukr_fn))(tnn_idx, const T *, const T *, T *, tnn_idx, tnn_idx, int, int, int);
+
+/* The serial algorithm (see gemm.h) on one block; bias already offset to column 0 of it. */
+static int FN(tnn_gemm_serial)(tnn_idx m, tnn_idx n, tnn_idx k,
+                               const T *a, tnn_idx rsa, tnn_idx csa,
+                               const T *b, tnn_idx rsb, tnn_idx csb,
+                               T *c, tnn_idx rsc, tnn_idx csc, const T *bias, int act) {
+    FN(tnn_ukr_fn) ukr = FN(tnn_ukr_portable);
+#if TINYNN_HAVE_AVX2
+    if (tinynn_simd_level >= TINYNN_SIMD_AVX2) ukr = UKR_AVX2;
+#endif
+    tnn_idx kc_max = tnn_min(KC, k);
+    tnn_idx mc_max = tnn_ceil_div(tnn_min(MC, m), MR) * MR;
+    tnn_idx nc_max = tnn_ceil_div(tnn_min(NC, n), NR) * NR;
+    T *ap = (T *)tnn_alloc(sizeof(T) * mc_max * kc_max);
+    T *bp = (T *)tnn_alloc(sizeof(T) * nc_max * kc_max);
+    if (ap == NULL || bp == NULL) { free(ap); free(bp); return -1; }
+
+    for (tnn_idx jc = 0; jc < n; jc += NC) {
+        tnn_idx nc = tnn_min(NC, n - jc);
+        for (tnn_idx pc = 0; pc < k; pc += KC) {
+            tnn_idx kc = tnn_min(KC, k - pc);
+            int first = pc == 0, last = pc + kc >= k;
+            FN(tnn_pack_b)(kc, nc, b + pc * rsb + jc * csb, rsb, csb, bp);
+            for (tnn_idx ic = 0; ic < m; ic += MC) {
+                tnn_idx mc = tnn_min(MC, m - ic);
+                FN(tnn_pack_a)(mc, kc, a + ic * rsa + pc * csa, rsa, csa, ap);
+                /* macro-kernel */
+                for (tnn_idx jr = 0; jr < nc; jr += NR) {
+                    int nr = (int)tnn_min(NR, nc - jr);
+                    for (tnn_idx ir = 0; ir < mc; ir += MR) {
+                        int mr = (int)tnn_min(MR, mc - ir);
+                        T *ct = c + (ic + ir) * rsc + (jc + jr) * csc;
+                        ukr(kc, ap + ir * kc, bp + jr * kc, ct, rsc, csc, !first, mr, nr);
+                        if (last) FN(tnn_epilogue)(ct, rsc, csc, mr, nr, bias ? bias + jc + jr : NULL, act);
+                    }
+                }
+            }
+        }
+    }
+    free(ap);
+    free(bp);
+    return 0;
+}
+
+/* C = act(A B + bias) on up to nt threads (see the header comment of gemm.h). */
+static int FN(tnn_gemm)(tnn_idx m, tnn_idx n, tnn_idx k,
+                        const T *a, tnn_idx rsa, tnn_idx csa,
+                        const T *b, tnn_idx rsb, tnn_idx csb,
+                        T *c, tnn_idx rsc, tnn_idx csc, const T *bias, int act, int nt) {
+    if (m <= 0 || n <= 0) return 0;
+    if (k <= 0) {                                 /* empty sum: C = act(0 + bias) */
+        for (tnn_idx i = 0; i < m; i++)
+            for (tnn_idx j = 0; j < n; j++) c[i * rsc + j * csc] = 0;
+        FN(tnn_epilogue)(c, rsc, csc, m, n, bias, act);
+        return 0;
+    }
+    nt = tnn_gemm_threads(m, n, k, nt);
+    if (nt <= 1) return FN(tnn_gemm_serial)(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act);
+    int tm, tn, err = 0;
+    tnn_gemm_grid(m, n, MR, NR, nt, &tm, &tn);
+#ifdef _OPENMP
+    #pragma omp parallel for num_threads(tm * tn) schedule(static, 1) reduction(|: err)
+#endif
+    for (int t = 0; t < tm * tn; t++) {
+        tnn_idx i0, i1, j0, j1;
+        tnn_gemm_range(m, MR, tm, t / tn, &i0, &i1);
+        tnn_gemm_range(n, NR, tn, t % tn, &j0, &j1);
+        if (i1 > i0 && j1 > j0)
+            err |= FN(tnn_gemm_serial)(i1 - i0, j1 - j0, k, a + i0 * rsa, rsa, csa, b + j0 * csb, rsb, csb,
+                                       c + i0 * rsc + j0 * csc, rsc, csc, bias ? bias + j0 : NULL, act);
+    }
+    return err ? -1 : 0;
+}
+
+#undef FN
+#undef TNN_CAT
+#undef TNN_CAT_
+#undef T
+#undef S
+#undef MR
+#undef NR
+#undef MC
+#undef KC
+#undef NC
+#undef EXP
+#undef TANH
+#undef UKR_AVX2
