@@ -92,6 +92,7 @@ def get_num_threads():
 
 
 include "elementwise.pxi"
+include "softmax.pxi"
 
 
 include "gemm.pxi"

@@ -2,6 +2,7 @@
 
 Anything without a compiled kernel yet falls through to the reference implementation."""
 from .numpy_ref import *  # noqa: F401,F403 - the reference is the default for every name
+from . import numpy_ref as _ref
 from .. import threads  # sets the OpenMP wait policy before the extension loads the runtime
 from .. import kernels
 
@@ -114,3 +115,31 @@ def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
         return kernels.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after,
                                    num_threads=threads.get_num_threads())
     return _ref.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after)
+
+# ---------------------------------------------------------------- softmax family (kernels/softmax.pxi)
+def _last(x, axis):
+    return x.ndim >= 1 and (axis == -1 or axis == x.ndim - 1)
+
+
+def softmax(x, axis=-1):
+    """numpy_ref.softmax; the compiled kernel along the last axis, the reference otherwise."""
+    return kernels.softmax(x) if _last(x, axis) else _ref.softmax(x, axis)
+
+
+def log_softmax(x, axis=-1):
+    """numpy_ref.log_softmax; the compiled kernel along the last axis, the reference otherwise."""
+    return kernels.log_softmax(x) if _last(x, axis) else _ref.log_softmax(x, axis)
+
+
+def softmax_backward(y, grad, axis=-1):
+    """numpy_ref.softmax_backward; compiled along the last axis."""
+    return kernels.softmax_backward(y, grad) if _last(y, axis) else _ref.softmax_backward(y, grad, axis)
+
+
+def log_softmax_backward(y, grad, axis=-1):
+    """numpy_ref.log_softmax_backward; compiled along the last axis."""
+    return kernels.log_softmax_backward(y, grad) if _last(y, axis) else _ref.log_softmax_backward(y, grad, axis)
+
+
+cross_entropy = kernels.cross_entropy
+cross_entropy_backward = kernels.cross_entropy_backward
