@@ -366,13 +366,22 @@ def _add_training(p, epochs, lr, batch_size=32):
     p.add_argument("--weight-decay", type=nonneg_float, default=0.0, help="L2 weight decay (default 0)")
 
 
+def _check_npz(path, what="a model .npz file written by tinynn"):
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"{path}: no such file")
+    if p.is_dir():
+        raise CLIError(f"{path}: is a folder, expected {what}")
+    with open(p, "rb") as f:
+        magic = f.read(4)
+    if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
+        raise CLIError(f"{path}: not an .npz archive (expected {what})")
+
+
 def _load_model(path):
     from .modelfile import ModelFileError, load_model
 
-    if not Path(path).exists():
-        raise CLIError(f"{path}: no such file")
-    if Path(path).is_dir():
-        raise CLIError(f"{path}: is a folder, expected a model .npz file")
+    _check_npz(path)
     try:
         return load_model(path)
     except ModelFileError as exc:
@@ -425,6 +434,9 @@ def cmd_train(args):
             args.epochs = saved["epochs"]
         if args.epochs < ckpt["epoch"]:
             raise CLIError(f"--epochs {args.epochs} is less than the {ckpt['epoch']} epochs {args.resume} has done")
+        if args.epochs != saved["epochs"] and args.schedule != "none":
+            raise CLIError(f"--epochs cannot change on --resume with --schedule {args.schedule} (the schedule spans "
+                           f"the {saved['epochs']} epochs the run was started with)")
     X, y, Xt, yt = load_data(args.data, args.data_dir)
     n_classes = int(max(y.max(), yt.max())) + 1
     sizes = [X.shape[1], *args.hidden, n_classes]
@@ -449,7 +461,12 @@ def cmd_train(args):
             raise CLIError(f"{args.resume}: checkpoint does not fit the model it describes: {exc}") from None
         _set_rng_state(ckpt["rng"])
         history, start_epoch = list(ckpt["history"]), int(ckpt["epoch"])
-        say(f"resuming {args.resume} at epoch {start_epoch}/{args.epochs}")
+        if not args.quiet:
+            say(f"resuming {args.resume} at epoch {start_epoch}/{args.epochs}")
+    if args.out is None:  # a resumed run writes where it was going to (and keeps its checkpoint file)
+        args.out = ckpt["out"] if ckpt is not None and ckpt.get("out") else "model.npz"
+        if ckpt is not None and not args.checkpoint:
+            args.checkpoint = args.resume
     out = _check_out(args.out)
     checkpoint = args.checkpoint or str(Path(out).with_suffix("")) + ".ckpt.npz"
     if args.checkpoint:
@@ -458,9 +475,13 @@ def cmd_train(args):
                                                "momentum", "optimizer", "weight_decay", "schedule", "seed", "epochs")}
 
     def save_checkpoint(epoch):
-        if _RANK != 0 or args.no_checkpoint:
-            return
-        tn.save({"tinynn_checkpoint": 1, "epoch": epoch, "args": dict(settings), "model": model.state_dict(),
+        if _RANK == 0 and not args.no_checkpoint:
+            _write_checkpoint(epoch)
+        for hook in EPOCH_HOOKS:
+            hook(epoch)
+
+    def _write_checkpoint(epoch):
+        tn.save({"tinynn_checkpoint": 1, "epoch": epoch, "args": dict(settings), "out": str(out), "model": model.state_dict(),
                  "optimizer": opt.state_dict(), "scheduler": scheduler.state_dict() if scheduler else None,
                  "rng": _rng_state(), "history": history}, checkpoint)
 
@@ -497,11 +518,13 @@ def cmd_train(args):
     return 0
 
 
+EPOCH_HOOKS = []  # callables(epoch) run after each epoch's checkpoint (tests use one to simulate a crash)
+
+
 def _read_checkpoint(path):
     import tinynn as tn
 
-    if not Path(path).exists():
-        raise CLIError(f"{path}: no such file")
+    _check_npz(path, "a checkpoint written by `tinynn train`")
     try:
         ckpt = tn.load(path)
     except ValueError as exc:
@@ -548,14 +571,25 @@ def cmd_evaluate(args):
     return 0
 
 
+def _compression(name):
+    import importlib
+
+    try:
+        return importlib.import_module(f"tinynn.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"tinynn.{name}":
+            raise
+        raise CLIError(f"tinynn.{name} is not part of this installation of tinynn") from None
+
+
 # ============================================================== prune
 def cmd_prune(args):
     """Magnitude pruning (+ fine-tuning): unstructured weights, or whole neurons (then shrunk)."""
-    from . import prune
     from .modelfile import linear_sizes, save_model
 
     _setup(args)
     model, spec = _load_model(args.model)
+    prune = _compression("prune")
     if spec.get("quantized"):
         raise CLIError(f"{args.model} is quantized; prune the float model, then quantize")
     X, y, Xt, yt = load_data(args.data, args.data_dir)
@@ -592,11 +626,12 @@ def cmd_prune(args):
 # ============================================================== quantize
 def cmd_quantize(args):
     """Post-training int8 quantization (dynamic, or static with calibration batches)."""
-    from . import quantize, tensor
+    from . import tensor
     from .modelfile import save_model
 
     _setup(args)
     model, spec = _load_model(args.model)
+    quantize = _compression("quantize")
     if spec.get("quantized"):
         raise CLIError(f"{args.model} is already quantized")
     X, _, Xt, yt = load_data(args.data, args.data_dir)
@@ -627,11 +662,11 @@ def cmd_quantize(args):
 # ============================================================== distill
 def cmd_distill(args):
     """Train a small student to match a teacher's softened outputs (knowledge distillation)."""
-    from . import distill
     from .modelfile import mlp, save_model
 
     _setup(args)
     teacher, spec = _load_model(args.teacher)
+    distill = _compression("distill")
     X, y, Xt, yt = load_data(args.data, args.data_dir)
     _check_features(spec, X, args.data, args.teacher)
     out = _check_out(args.out)
@@ -868,7 +903,7 @@ def build_parser():
     t.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu", help="(default relu)")
     t.add_argument("--schedule", choices=("none", "cosine", "step"), default="none",
                    help="learning-rate schedule over the epochs (default none)")
-    t.add_argument("--out", default="model.npz", help="model file to write (default model.npz)")
+    t.add_argument("--out", help="model file to write (default model.npz; on --resume, the resumed run's)")
     t.add_argument("--checkpoint", metavar="PATH", help="checkpoint file (default: OUT with .ckpt.npz)")
     t.add_argument("--no-checkpoint", action="store_true", help="write no checkpoint")
     t.add_argument("--resume", metavar="CKPT", help="continue the run saved in this checkpoint (its settings; "
@@ -940,7 +975,7 @@ def build_parser():
 
 def main(argv=None):
     """Entry point of the `tinynn` console script; returns the exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = [os.fspath(a) if isinstance(a, os.PathLike) else str(a) for a in (sys.argv[1:] if argv is None else argv)]
     script_args = []
     if "--" in argv:  # tinynn bench NAME -- args for the scripts
         cut = argv.index("--")

@@ -1,0 +1,323 @@
+"""The `tinynn` command end to end: every subcommand with small settings, its files and exit
+codes; resuming a checkpoint to the same weights; bad input -> one clean line, non-zero exit.
+
+Most tests call tinynn.cli.main([...]) in-process (fast); a few start `python -m tinynn` in a
+subprocess to check what a user sees (no traceback, no progress-bar spam in a pipe)."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinynn as tn
+from tinynn import cli
+from tinynn.modelfile import load_model, mlp, read_spec, save_model
+
+# Subprocesses run from the folder that holds the tinynn this test imported (see HELPERS.md).
+PKG_PARENT = pathlib.Path(tn.__file__).parent.parent
+HAS_COMPRESSION = all((pathlib.Path(tn.__file__).parent / f"{m}.py").exists() for m in ("prune", "quantize", "distill"))
+needs_compression = pytest.mark.skipif(not HAS_COMPRESSION, reason="tinynn.prune/quantize/distill not in this tree yet")
+
+
+def run(argv, capsys):
+    """main(argv) in-process -> (exit status, stdout, stderr)."""
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_subprocess(*argv, cwd=None, timeout=120):
+    env = {**os.environ, "PYTHONPATH": str(PKG_PARENT)}
+    return subprocess.run([sys.executable, "-m", "tinynn", *map(str, argv)], capture_output=True, text=True,
+                          cwd=cwd or PKG_PARENT, env=env, timeout=timeout)
+
+
+def same_weights(a, b):
+    sa, sb = read_spec(a)[1], read_spec(b)[1]
+    return sa.keys() == sb.keys() and all(np.array_equal(sa[k], sb[k]) for k in sa)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A small model trained once by `tinynn train` for the tests that read one."""
+    folder = tmp_path_factory.mktemp("trained")
+    path = folder / "model.npz"
+    assert cli.main(["train", "--epochs", "3", "--hidden", "32", "--out", str(path), "-q", "--no-checkpoint"]) == 0
+    return path
+
+
+# ------------------------------------------------------------------ train / evaluate
+def test_train_writes_model_and_checkpoint(tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    code, stdout, err = run(["train", "--epochs", "2", "--hidden", "16,8", "--out", out, "--seed", "3"], capsys)
+    assert code == 0, err
+    assert out.exists() and (tmp_path / "m.ckpt.npz").exists()
+    spec, state = read_spec(out)
+    assert spec["sizes"] == [64, 16, 8, 10] and spec["activation"] == "relu" and spec["data"] == "digits"
+    assert state["0.weight"].shape == (16, 64) and state["4.weight"].shape == (10, 8)
+    assert "epoch   2/2" in stdout and "test accuracy" in stdout
+    model, _ = load_model(out)
+    acc = cli.evaluate(model, *tn.datasets.load_digits()[2:])["accuracy"]
+    assert acc == pytest.approx(spec["trained"]["test_accuracy"])
+    assert acc > 0.5  # two epochs on the digits already beat chance (10%) by far
+
+
+def test_same_seed_same_model_other_seed_differs(tmp_path):
+    for name, seed in (("a", 1), ("b", 1), ("c", 2)):
+        assert cli.main(["train", "--epochs", "1", "--hidden", "8", "--seed", seed, "--out", tmp_path / f"{name}.npz",
+                         "-q", "--no-checkpoint"]) == 0
+    assert same_weights(tmp_path / "a.npz", tmp_path / "b.npz")
+    assert not same_weights(tmp_path / "a.npz", tmp_path / "c.npz")
+
+
+def test_resume_gives_the_uninterrupted_result(tmp_path, capsys):
+    """4 epochs in one go == 2 epochs, then --resume to 4 (bit-identical weights)."""
+    common = ["--hidden", "24", "--seed", "5", "-q"]
+    assert cli.main(["train", "--epochs", "4", "--out", tmp_path / "full.npz", *common]) == 0
+    assert cli.main(["train", "--epochs", "2", "--out", tmp_path / "part.npz", *common]) == 0
+    assert not same_weights(tmp_path / "full.npz", tmp_path / "part.npz")
+    code, _, err = run(["train", "--resume", tmp_path / "part.ckpt.npz", "--epochs", "4", "-q"], capsys)
+    assert code == 0, err
+    assert same_weights(tmp_path / "full.npz", tmp_path / "part.npz")  # resumed run writes its own --out
+
+
+def test_resume_after_a_crash_with_a_schedule_and_adam(tmp_path, capsys, monkeypatch):
+    """A run killed after epoch 2 of 4 (cosine schedule, Adam) resumes to the uninterrupted weights."""
+    common = ["--epochs", "4", "--hidden", "16", "--optimizer", "adam", "--lr", "0.01", "--schedule", "cosine",
+              "--seed", "2", "-q"]
+    assert cli.main(["train", *common, "--out", tmp_path / "full.npz"]) == 0
+
+    def crash(epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "EPOCH_HOOKS", [crash])
+    code, _, err = run(["train", *common, "--out", tmp_path / "crashed.npz"], capsys)
+    assert code == cli.EXIT_INTERRUPTED
+    assert "tinynn train --resume" in err and not (tmp_path / "crashed.npz").exists()
+    monkeypatch.setattr(cli, "EPOCH_HOOKS", [])
+    assert cli.main(["train", "--resume", tmp_path / "crashed.ckpt.npz", "-q"]) == 0
+    assert same_weights(tmp_path / "full.npz", tmp_path / "crashed.npz")
+
+
+def test_evaluate_prints_accuracy_and_writes_json(trained, tmp_path, capsys):
+    report = tmp_path / "r.json"
+    code, out, err = run(["evaluate", trained, "--confusion", "--json", report], capsys)
+    assert code == 0, err
+    assert "64-32-10" in out and "confusion matrix" in out
+    result = json.loads(report.read_text())
+    confusion = np.array(result["confusion"])
+    assert confusion.shape == (10, 10) and confusion.sum() == 359
+    assert result["accuracy"] == pytest.approx(np.trace(confusion) / 359)
+    assert f"{result['accuracy']:.2%}" in out
+
+
+def test_model_file_round_trip_without_bias():
+    model = mlp([5, 4, 3], "tanh", bias=[False, True])
+    path = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / f"tinynn-test-{os.getpid()}.npz"
+    try:
+        save_model(model, path, {"sizes": [5, 4, 3], "activation": "tanh"})
+        again, spec = load_model(path)
+        x = tn.tensor(np.random.default_rng(0).random((2, 5), dtype=np.float32))
+        assert spec["bias"] == [False, True]
+        np.testing.assert_array_equal(again(x).data, model(x).data)
+    finally:
+        path.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ compression
+@needs_compression
+def test_prune_unstructured(trained, tmp_path, capsys):
+    out = tmp_path / "p.npz"
+    code, stdout, err = run(["prune", trained, "--amount", "0.7", "--finetune-epochs", "1", "--out", out, "-q"], capsys)
+    assert code == 0, err
+    model, spec = load_model(out)
+    w = np.concatenate([np.ravel(v) for k, v in model.state_dict().items() if k.endswith("weight")])
+    assert np.mean(w == 0) == pytest.approx(0.7, abs=0.01)
+    assert spec["pruned"]["amount"] == 0.7 and "fine-tuned" in stdout
+
+
+@needs_compression
+def test_prune_structured_shrinks(trained, tmp_path, capsys):
+    out = tmp_path / "s.npz"
+    code, stdout, err = run(["prune", trained, "--amount", "0.5", "--structured", "--finetune-epochs", "0",
+                             "--out", out, "-q"], capsys)
+    assert code == 0, err
+    spec, _ = read_spec(out)
+    assert spec["sizes"] == [64, 16, 10]
+    assert run(["evaluate", out], capsys)[0] == 0
+
+
+@needs_compression
+def test_quantize_dynamic_and_static(trained, tmp_path, capsys):
+    for method in ("dynamic", "static"):
+        out = tmp_path / f"q-{method}.npz"
+        code, stdout, err = run(["quantize", trained, "--method", method, "--out", out], capsys)
+        assert code == 0, err
+        spec, state = read_spec(out)
+        assert spec["quantized"]["method"] == method
+        assert any(np.asarray(v).dtype == np.int8 for v in state.values())
+        code, stdout, err = run(["evaluate", out], capsys)
+        assert code == 0 and "int8" in stdout, err
+    code, _, err = run(["quantize", tmp_path / "q-dynamic.npz"], capsys)
+    assert code != 0 and "already quantized" in err
+
+
+@needs_compression
+def test_distill(trained, tmp_path, capsys):
+    out = tmp_path / "st.npz"
+    code, stdout, err = run(["distill", trained, "--hidden", "8", "--epochs", "2", "--out", out, "-q"], capsys)
+    assert code == 0, err
+    spec, _ = read_spec(out)
+    assert spec["sizes"] == [64, 8, 10] and "student" in stdout
+
+
+# ------------------------------------------------------------------ demo
+def test_demo_in_a_pipe_prints_the_table_and_no_bar(tmp_path):
+    """The demo end to end as a user runs it, stdout/stderr piped: the final table, no \\r spam."""
+    r = run_subprocess("demo", "--epochs", "2", "--out", tmp_path, cwd=tmp_path, timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert "\r" not in r.stdout + r.stderr and "Traceback" not in r.stderr
+    table = r.stdout[r.stdout.index("\nvariant") + 1:]
+    header = table.splitlines()[0].split()
+    assert header[:2] == ["variant", "test"] and "speed-up" in header
+    assert "float32 (trained)" in table and "1.00x" in table
+    assert (tmp_path / "model.npz").exists()
+    lines = r.stdout.count("\n")
+    assert lines < 60, r.stdout  # a line per epoch and per step of the tour, not per batch
+    if HAS_COMPRESSION:
+        for variant in ("pruned", "int8", "distilled"):
+            assert variant in table
+        for f in ("pruned.npz", "shrunk.npz", "model-int8.npz", "student.npz"):
+            assert (tmp_path / f).exists()
+
+
+def test_demo_plots(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    code, out, err = run(["demo", "--epochs", "1", "--plot", tmp_path, "-q"], capsys)
+    assert code == 0, err
+    names = ["training_curves.png", "confusion_matrix.png"] + (["weight_histograms.png"] if HAS_COMPRESSION else [])
+    for name in names:
+        data = (tmp_path / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_progress_is_a_bar_only_on_a_terminal(capsys):
+    class Tty:
+        def __init__(self):
+            self.text = ""
+
+        def isatty(self):
+            return True
+
+        def write(self, s):
+            self.text += s
+
+        def flush(self):
+            pass
+
+    tty = Tty()
+    p = cli.Progress(total=5, desc="t", stream=tty)
+    for _ in range(5):
+        p.step(loss=0.5, acc=0.9)
+    p.epoch({"epoch": 1, "loss": 0.5, "train_acc": 0.9, "test_acc": 0.8, "seconds": 0.1}, 1)
+    p.close()
+    assert "\r" in tty.text and "5/5" in tty.text
+    piped = cli.Progress(total=5, desc="t")  # sys.stderr is captured: not a terminal
+    assert piped.bar is None
+    for _ in range(5):
+        piped.step(loss=0.5, acc=0.9)
+    piped.epoch({"epoch": 1, "loss": 0.5, "train_acc": 0.9, "test_acc": None, "seconds": 0.1}, 1)
+    out, err = capsys.readouterr()
+    assert out.count("\n") == 1 and "\r" not in out + err
+
+
+# ------------------------------------------------------------------ info / bench
+def test_info(capsys):
+    code, out, _ = run(["info"], capsys)
+    assert code == 0
+    for word in ("tinynn", "backend", "SIMD", "OpenMP", "kernel threads", "numpy", "BLAS"):
+        assert word in out
+    code, out, _ = run(["info", "--json"], capsys)
+    info = json.loads(out)
+    assert info["numpy"] == np.__version__ and info["backend"] == tn.get_backend()
+
+
+def test_bench_builtin(capsys):
+    code, out, _ = run(["bench", "--builtin"], capsys)
+    assert code == 0
+    assert "kernels.matmul vs numpy" in out and "512x512x512" in out
+
+
+def test_bench_runs_the_scripts_of_a_folder(tmp_path, capsys):
+    (tmp_path / "bench_fake.py").write_text('"""A fake benchmark."""\nimport sys\nimport tinynn\n'
+                                           'print("fake ran", sys.argv[1:])\n')
+    (tmp_path / "bench_broken.py").write_text("raise SystemExit(3)\n")
+    code, out, _ = run(["bench", "--dir", tmp_path, "--list"], capsys)
+    assert code == 0 and "bench_fake" in out and "A fake benchmark." in out
+    # subprocess output goes straight to the file descriptors, so check it through a subprocess
+    r = run_subprocess("bench", "--dir", tmp_path, "fake", "--", "--x", "1")
+    assert r.returncode == 0 and "fake ran ['--x', '1']" in r.stdout, r.stderr
+    r = run_subprocess("bench", "--dir", tmp_path, "broken")
+    assert r.returncode == cli.EXIT_FAILURE and "bench_broken.py exited with status 3" in r.stderr
+
+
+def test_bench_without_benchmarks_folder_falls_back(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "benchmarks_dir", lambda: None)
+    code, out, _ = run(["bench"], capsys)
+    assert code == 0 and "benchmarks/ not found" in out and "GFLOP/s" in out
+
+
+def test_help_of_every_subcommand(capsys):
+    for command in ("demo", "train", "evaluate", "prune", "quantize", "distill", "bench", "info"):
+        code, out, _ = run([command, "--help"], capsys)
+        assert code == 0 and f"usage: tinynn {command}" in out
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0 and all(c in out for c in ("demo", "train", "distill", "bench"))
+
+
+# ------------------------------------------------------------------ errors: one line, non-zero
+BAD = [
+    (["train", "--epochs", "-1"], "--epochs: expected a positive integer, got '-1'"),
+    (["train", "--epochs", "two"], "--epochs: expected a positive integer"),
+    (["train", "--lr", "nan"], "--lr: expected a positive number"),
+    (["train", "--hidden", "12,x"], "--hidden: expected comma-separated positive integers"),
+    (["train", "--data", "cifar"], "invalid choice: 'cifar'"),
+    (["train", "--data", "mnist"], "--data mnist needs --data-dir"),
+    (["train", "--data", "mnist", "--data-dir", "/nonexistent/mnist"], "no such folder"),
+    (["prune", "{model}", "--amount", "1.5"], "--amount: expected a fraction in [0, 1), got '1.5'"),
+    (["distill", "{model}", "--alpha", "2"], "--alpha: expected a number in [0, 1]"),
+    (["evaluate", "{tmp}/missing.npz"], "missing.npz: no such file"),
+    (["evaluate", "{tmp}/garbage.npz"], "garbage.npz: not an .npz archive"),
+    (["evaluate", "{tmp}/truncated.npz"], "truncated.npz is corrupt or truncated"),
+    (["evaluate", "{tmp}/foreign.npz"], "not a valid tinynn file"),
+    (["evaluate", "{tmp}"], "is a folder"),
+    (["train", "--resume", "{model}"], "not a training checkpoint"),
+    (["train", "--out", "{tmp}/no/such/dir/m.npz", "--epochs", "1"], "does not exist"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_clean_line(argv, message, trained, tmp_path, capsys):
+    (tmp_path / "garbage.npz").write_bytes(b"this is not a model\n")
+    (tmp_path / "truncated.npz").write_bytes(trained.read_bytes()[:2000])
+    np.savez(tmp_path / "foreign.npz", x=np.zeros(3))
+    argv = [a.format(model=trained, tmp=tmp_path) for a in argv]
+    code, out, err = run(argv, capsys)
+    assert code != 0
+    assert err.count("\n") == 1 and err.startswith("tinynn"), err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path):
+    (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 but then garbage")
+    r = run_subprocess("quantize", tmp_path / "bad.npz")
+    assert r.returncode == cli.EXIT_FAILURE
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr and "bad.npz" in r.stderr
+    r = run_subprocess("prune", tmp_path / "bad.npz", "--amount", "1.5")
+    assert r.returncode == cli.EXIT_USAGE and r.stderr.count("\n") == 1
