@@ -18,7 +18,7 @@ openmp = os.environ.get("TINYNN_NO_OPENMP", "") in ("", "0")
 compile_args = ["-O0", "-g"] if debug else ["-O3"]
 # FP operations never trap (we do not use FP exceptions): lets GCC if-convert and
 # vectorise loops with selects (x > 0 ? a : b) while keeping IEEE NaN/inf semantics.
-compile_args.append("-fno-trapping-math")
+compile_args += ["-fno-trapping-math", "-fno-math-errno"]  # sqrt -> one vector instruction
 link_args = []
 if openmp and sys.platform != "darwin":
     compile_args.append("-fopenmp")

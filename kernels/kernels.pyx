@@ -93,6 +93,7 @@ def get_num_threads():
 
 include "elementwise.pxi"
 include "softmax.pxi"
+include "optim.pxi"
 
 
 include "gemm.pxi"

@@ -143,3 +143,9 @@ def log_softmax_backward(y, grad, axis=-1):
 
 cross_entropy = kernels.cross_entropy
 cross_entropy_backward = kernels.cross_entropy_backward
+
+# ---------------------------------------------------------------- optimizer updates (kernels/optim.pxi)
+sgd_step = kernels.sgd_step
+adam_step = kernels.adam_step
+sgd_step_multi = kernels.sgd_step_multi
+adam_step_multi = kernels.adam_step_multi

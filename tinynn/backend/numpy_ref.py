@@ -236,6 +236,25 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, wei
     param -= (lr / bias1) * exp_avg / denom
 
 
+def sgd_step_multi(params, grads, momentum_buffers, lr, momentum, dampening, weight_decay, nesterov, first_step):
+    """sgd_step on every (param, grad, buffer) of equal-length lists: one call per parameter group
+    (the compiled backend does the loop in C-level code).  momentum_buffers may be None if momentum == 0."""
+    if momentum_buffers is None:
+        momentum_buffers = [None] * len(params)
+    if not len(params) == len(grads) == len(momentum_buffers):
+        raise ValueError("sgd_step_multi: params, grads and momentum_buffers differ in length")
+    for p, g, b in zip(params, grads, momentum_buffers):
+        sgd_step(p, g, b, lr, momentum, dampening, weight_decay, nesterov, first_step)
+
+
+def adam_step_multi(params, grads, exp_avgs, exp_avg_sqs, step, lr, beta1, beta2, eps, weight_decay, decoupled):
+    """adam_step on every (param, grad, m, v) of equal-length lists, all at the same step t."""
+    if not len(params) == len(grads) == len(exp_avgs) == len(exp_avg_sqs):
+        raise ValueError("adam_step_multi: params, grads, exp_avgs and exp_avg_sqs differ in length")
+    for p, g, m, v in zip(params, grads, exp_avgs, exp_avg_sqs):
+        adam_step(p, g, m, v, step, lr, beta1, beta2, eps, weight_decay, decoupled)
+
+
 # ---------------------------------------------------------------- int8
 def int8_matmul(a, b):
     """Exact int32 product of int8 matrices: C = A B with int32 accumulation."""

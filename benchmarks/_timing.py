@@ -1,0 +1,37 @@
+"""Shared timing helpers for the kernel benchmarks: median of repeats, a plain table."""
+import time
+
+import numpy as np
+
+
+def median_time(fn, repeat=15, min_time=0.02):
+    """Median seconds per call of fn(): each repeat runs enough calls to last >= min_time."""
+    fn()
+    number = 1
+    while True:
+        t = time.perf_counter()
+        for _ in range(number):
+            fn()
+        if time.perf_counter() - t >= min_time or number >= 1 << 16:
+            break
+        number *= 2
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t) / number)
+    return float(np.median(times))
+
+
+def print_table(rows, headers):
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(str(h).ljust(w) for h, w in zip(headers, widths))
+    print(line)
+    print("-" * len(line))
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
+def fmt_us(seconds):
+    return f"{seconds * 1e6:,.1f}"

@@ -1,0 +1,66 @@
+"""Activation kernels: tinynn.kernels vs the straightforward NumPy versions (numpy_ref).
+
+    python benchmarks/bench_elementwise.py [--n 1000000] [--dtype float32]
+
+Medians over repeats; NumPy's BLAS pool pinned to 1 thread (threadpoolctl, if installed);
+tinynn timed with 1 and 2 OpenMP threads and on both SIMD paths."""
+import argparse
+import contextlib
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
+from _timing import fmt_us, median_time, print_table  # noqa: E402
+
+import tinynn as tn  # noqa: E402
+from tinynn import kernels  # noqa: E402
+from tinynn.backend import numpy_ref as ref  # noqa: E402
+
+
+def limits():
+    try:
+        from threadpoolctl import threadpool_limits
+        return threadpool_limits(1)
+    except ImportError:
+        return contextlib.nullcontext()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(args.n) * 3).astype(args.dtype)
+    g = rng.standard_normal(args.n).astype(args.dtype)
+    print(f"n={args.n:,} {args.dtype}, kernels.info()={kernels.info()}")
+    rows = []
+    with limits():
+        for name in ("relu", "sigmoid", "tanh"):
+            y = getattr(ref, name)(x)
+            first = x if name == "relu" else y
+            cases = [("forward", lambda: getattr(ref, name)(x), lambda: getattr(kernels, name)(x)),
+                     ("backward", lambda: getattr(ref, name + "_backward")(first, g),
+                      lambda: getattr(kernels, name + "_backward")(first, g))]
+            for kind, numpy_fn, tinynn_fn in cases:
+                t_np = median_time(numpy_fn)
+                row = [name, kind, fmt_us(t_np)]
+                for simd in ("auto", "portable"):
+                    kernels.set_simd(simd)
+                    for threads in (1, 2):
+                        tn.set_num_threads(threads)
+                        t = median_time(tinynn_fn)
+                        row += [fmt_us(t), f"{t_np / t:.1f}x"]
+                kernels.set_simd("auto")
+                rows.append(row)
+    tn.set_num_threads(2)
+    best = kernels.info()["simd_available"]
+    print_table(rows, ["op", "pass", "numpy us", f"{best} 1T us", "ratio", f"{best} 2T us", "ratio",
+                       "portable 1T us", "ratio", "portable 2T us", "ratio"])
+
+
+if __name__ == "__main__":
+    main()
