@@ -8,6 +8,7 @@ grad mode is on and some input requires a gradient, records the node on the outp
 `backward(root)` orders the nodes reachable from `root` once (iteratively, so deep
 graphs never hit Python's recursion limit), then walks them in reverse, summing
 each input's gradient back to that input's own shape. Afterwards the graph is freed.
+Hooks registered with `register_post_backward_hook` run after each backward().
 """
 import functools
 import threading
@@ -182,6 +183,23 @@ def _topological_order(root):
     return order
 
 
+_post_backward_hooks = {}
+
+
+def register_post_backward_hook(hook):
+    """Call `hook()` after every `backward()` has filled the leaves' `.grad`; returns a key for
+    `remove_post_backward_hook`. A generic extension point: `DistributedDataParallel` averages
+    gradients over processes here; autograd knows nothing about its users."""
+    key = object()
+    _post_backward_hooks[key] = hook
+    return key
+
+
+def remove_post_backward_hook(key):
+    """Stop calling the hook registered under `key` (a no-op if it is already gone)."""
+    _post_backward_hooks.pop(key, None)
+
+
 def _accumulate(grads, tensor, g, node):
     data = tensor.data
     if g.shape != data.shape or g.dtype != data.dtype:
@@ -212,7 +230,13 @@ def backward(root, grad=None):
             raise ValueError(f"backward: grad of shape {grad.shape} does not match the output's shape {root.shape}")
     if root._node is None:  # a leaf
         root._accumulate_grad(grad.copy())
-        return
+    else:
+        _walk(root, grad)
+    for hook in tuple(_post_backward_hooks.values()):
+        hook()
+
+
+def _walk(root, grad):
     order = _topological_order(root)
     grads = {id(root): grad}
     handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
