@@ -5,6 +5,8 @@ Scenarios:
   train OUT BATCH   train a small MLP with DistributedDataParallel + DistributedSampler for 20 SGD
                     steps at per-rank batch BATCH; rank r writes OUT/rank{r}.npz with the parameters
                     after every step and its sampler shards for two epochs.
+  raise_early OUT   rank 1 raises before anything has touched MPI, rank 0 waits in a barrier.
+  exit OUT          inside abort_on_error(), rank 1 calls sys.exit(3) while rank 0 waits.
   raise OUT         rank 1 raises inside a training step while rank 0 enters the gradient
                     allreduce; the job must abort (non-zero exit) instead of hanging.
 """
@@ -78,6 +80,22 @@ def fail(out):
     print("rank 0 was not aborted", flush=True)
 
 
+def fail_early(out):
+    launcher_rank = os.environ.get("PMI_RANK", os.environ.get("OMPI_COMM_WORLD_RANK"))
+    if launcher_rank == "1":
+        raise ValueError("rank 1 fails before using MPI")
+    dist.barrier()
+    print("rank 0 was not aborted", flush=True)
+
+
+def exit_nonzero(out):
+    with dist.abort_on_error():
+        if dist.rank() == 1:
+            sys.exit(3)
+        dist.barrier()
+    print("rank 0 was not aborted", flush=True)
+
+
 if __name__ == "__main__":
     tn.set_num_threads(1)
     scenario, out = sys.argv[1], sys.argv[2]
@@ -85,5 +103,9 @@ if __name__ == "__main__":
         train(out, int(sys.argv[3]))
     elif scenario == "raise":
         fail(out)
+    elif scenario == "exit":
+        exit_nonzero(out)
+    elif scenario == "raise_early":
+        fail_early(out)
     else:
         raise SystemExit(f"unknown scenario {scenario!r}")

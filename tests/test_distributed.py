@@ -251,9 +251,15 @@ def test_sampler_shards_across_real_ranks(two_rank_run):
 
 
 @needs_mpi
-def test_a_failing_rank_aborts_the_job(tmp_path):
-    code, out, err, seconds = _run([MPIEXEC, "-n", "2", sys.executable, str(WORKER), "raise", str(tmp_path)])
+@pytest.mark.parametrize("scenario, message", [("raise", "rank 1 fails on purpose"),
+                                               ("raise_early", "rank 1 fails before using MPI"),
+                                               ("exit", None)])
+def test_a_failing_rank_aborts_the_job(tmp_path, scenario, message):
+    code, out, err, seconds = _run([MPIEXEC, "-n", "2", sys.executable, str(WORKER), scenario, str(tmp_path)])
     assert code != 0
-    assert "ValueError: rank 1 fails on purpose" in err and "rank 1 of 2 raised" in err
+    if message is None:  # sys.exit(3) inside abort_on_error()
+        assert "rank 1 of 2 exited with status 3" in err
+    else:
+        assert f"ValueError: {message}" in err and "rank 1 of 2 raised" in err
     assert "rank 0 was not aborted" not in out
     assert seconds < 20, f"the job took {seconds:.1f} s to die"

@@ -24,9 +24,10 @@ scales by 1/N and copies the averages back into each ``.grad``. Reducing after t
 on a CPU whose cores are all busy with the backward pass, overlap would buy little anyway.
 
 A rank that dies with an uncaught exception would leave the others blocked forever in their next
-collective. As soon as MPI is in use with more than one rank, an excepthook is installed that
-prints the rank's traceback and calls ``MPI.COMM_WORLD.Abort(1)``, which ends every rank of the
-job with a non-zero exit status. `abort_on_error()` does the same for a block of code and also
+collective. When this module is imported in a process that a launcher started as one of several
+ranks (or MPI comes up with more than one rank), an excepthook is installed that prints the
+rank's traceback and calls ``MPI.COMM_WORLD.Abort(1)``, which ends every rank of the job with a
+non-zero exit status. `abort_on_error()` does the same for a block of code and also
 covers ``sys.exit(nonzero)``.
 """
 import contextlib
@@ -149,7 +150,11 @@ def abort(code=1):
 
 
 def _report(header):
-    sys.stderr.write(f"tinynn.distributed: rank {rank()} of {world_size()} {header}; aborting the job\n")
+    try:
+        where = f"rank {rank()} of {world_size()}"
+    except Exception:  # MPI could not even start: say what the launcher said
+        where = f"rank {os.environ.get('PMI_RANK', os.environ.get('OMPI_COMM_WORLD_RANK', '?'))}"
+    sys.stderr.write(f"tinynn.distributed: {where} {header}; aborting the job\n")
 
 
 def _abort_excepthook(exc_type, exc, tb):
@@ -405,3 +410,9 @@ class DistributedSampler:
 
     def __len__(self):
         return self.num_samples
+
+
+if _launcher_size() > 1:
+    # Started by mpiexec/srun as one of several ranks: fail the whole job on an uncaught
+    # exception even if it comes before MPI is first used (MPI starts inside the hook then).
+    install_excepthook()
