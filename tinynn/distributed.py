@@ -33,6 +33,7 @@ covers ``sys.exit(nonzero)``.
 import contextlib
 import os
 import sys
+import time
 import traceback
 import weakref
 
@@ -47,6 +48,7 @@ __all__ = ["rank", "world_size", "is_initialized", "DistributedDataParallel", "D
 _MPI = None          # the mpi4py.MPI module once loaded
 _comm = None         # MPI.COMM_WORLD, or False when running without MPI
 _previous_excepthook = None
+_ABORT_GRACE_S = 1.0
 
 # Environment variables through which common launchers announce the job size.
 _LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
@@ -145,6 +147,9 @@ def abort(code=1):
     sys.stdout.flush()
     sys.stderr.flush()
     if _comm:
+        # The launcher forwards each rank's output through a pipe and stops reading it once the
+        # abort reaches it: give it a moment to pass on what this rank just printed.
+        time.sleep(_ABORT_GRACE_S)
         _comm.Abort(code)
     os._exit(code)
 
