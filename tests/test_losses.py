@@ -87,3 +87,101 @@ def test_unknown_reduction_everywhere():
             fn(x, x, reduction="bogus")
     with pytest.raises(ValueError, match="reduction"):
         nn.MSELoss(reduction="batchmean")
+
+
+# ---------------------------------------------------------------- binary cross-entropy
+def test_bce_closed_form():
+    p, y = tn.tensor([0.9, 0.2, 0.5]), tn.tensor([1.0, 0.0, 1.0])
+    per = [-math.log(0.9), -math.log(0.8), -math.log(0.5)]
+    np.testing.assert_allclose(nn.BCELoss(reduction="none")(p, y).data, per, rtol=1e-6)
+    assert nn.BCELoss()(p, y).item() == pytest.approx(np.mean(per), rel=1e-6)
+    assert nn.BCELoss(reduction="sum")(p, y).item() == pytest.approx(np.sum(per), rel=1e-6)
+
+
+def test_bce_log_is_clamped_at_minus_100():
+    p, y = tn.tensor([0.0, 1.0, 0.0]), tn.tensor([1.0, 0.0, 0.0])
+    out = nn.BCELoss(reduction="none")(p, y).data
+    np.testing.assert_array_equal(out, [100.0, 100.0, 0.0])
+    x = tn.tensor(np.array([0.0, 1.0]), requires_grad=True)
+    F.binary_cross_entropy(x, tn.tensor(np.array([1.0, 0.0])), reduction="sum").backward()
+    assert np.all(np.isfinite(x.grad))  # (p - t) / max(p (1 - p), 1e-12)
+    np.testing.assert_allclose(x.grad, [-1e12, 1e12])
+
+
+def test_bce_gradcheck_input_and_target():
+    p = t64(rng.uniform(0.1, 0.9, size=(3, 2)))
+    y = t64(rng.uniform(0, 1, size=(3, 2)))
+    for reduction in ("mean", "sum", "none"):
+        assert tn.gradcheck(lambda a, b: F.binary_cross_entropy(a, b, reduction=reduction), p, y)
+
+
+def test_bce_rejects_out_of_range_and_shape_mismatch():
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        F.binary_cross_entropy(tn.tensor([1.5]), tn.tensor([1.0]))
+    with pytest.raises(ValueError, match="shape"):
+        F.binary_cross_entropy(tn.tensor([0.5, 0.5]), tn.tensor([[1.0, 0.0]]))
+
+
+def test_bce_with_logits_matches_bce_of_sigmoid():
+    x = rng.normal(size=(4, 3)) * 3
+    y = rng.integers(0, 2, size=(4, 3)).astype(np.float64)
+    s = 1 / (1 + np.exp(-x))
+    expected = -(y * np.log(s) + (1 - y) * np.log(1 - s))
+    got = F.binary_cross_entropy_with_logits(tn.tensor(x), tn.tensor(y), reduction="none").data
+    np.testing.assert_allclose(got, expected, rtol=1e-10)
+    assert nn.BCEWithLogitsLoss()(tn.tensor(x), tn.tensor(y)).item() == pytest.approx(expected.mean())
+
+
+def test_bce_with_logits_is_stable_for_huge_logits():
+    x = tn.tensor(np.array([1000.0, -1000.0, 1000.0, -1000.0]), requires_grad=True)
+    y = tn.tensor(np.array([1.0, 0.0, 0.0, 1.0]))
+    loss = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+    np.testing.assert_allclose(loss.data, [0.0, 0.0, 1000.0, 1000.0])
+    loss.sum().backward()
+    np.testing.assert_allclose(x.grad, [0.0, 0.0, 1.0, -1.0])
+
+
+def test_bce_with_logits_gradcheck_input_and_target():
+    for reduction in ("mean", "sum", "none"):
+        assert tn.gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction=reduction),
+                            t64(rng.normal(size=(3, 2)) * 2), t64(rng.uniform(size=(3, 2))))
+
+
+# ---------------------------------------------------------------- KL divergence
+def test_kl_div_closed_form_and_reductions():
+    q = np.array([[0.5, 0.25, 0.25], [0.1, 0.6, 0.3]])
+    p = np.array([[0.25, 0.25, 0.5], [0.0, 0.5, 0.5]])  # a zero target contributes 0 (0 log 0 = 0)
+    per = np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0) - p * np.log(q)
+    inp, tgt = tn.tensor(np.log(q)), tn.tensor(p)
+    np.testing.assert_allclose(F.kl_div(inp, tgt, reduction="none").data, per, rtol=1e-12)
+    assert nn.KLDivLoss()(inp, tgt).item() == pytest.approx(per.mean())  # mean over all elements
+    assert nn.KLDivLoss(reduction="sum")(inp, tgt).item() == pytest.approx(per.sum())
+    batchmean = nn.KLDivLoss(reduction="batchmean")(inp, tgt).item()
+    assert batchmean == pytest.approx(per.sum() / 2)
+    kl0 = 0.25 * math.log(0.25 / 0.5) + 0.25 * math.log(1) + 0.5 * math.log(0.5 / 0.25)
+    kl1 = 0.5 * math.log(0.5 / 0.6) + 0.5 * math.log(0.5 / 0.3)
+    assert batchmean == pytest.approx((kl0 + kl1) / 2)  # the textbook KL(p || q) per sample
+    log_t = nn.KLDivLoss(reduction="sum", log_target=True)(inp, tn.tensor(np.log(np.array([[0.25, 0.25, 0.5]] * 2))))
+    assert log_t.item() == pytest.approx(kl0 + (0.25 * math.log(0.25 / 0.1) + 0.25 * math.log(0.25 / 0.6) + 0.5 * math.log(0.5 / 0.3)))
+
+
+def test_kl_div_gradcheck():
+    logq = t64(np.log(rng.dirichlet(np.ones(4), size=3)))
+    p = t64(rng.dirichlet(np.ones(4), size=3))
+    for reduction in ("mean", "sum", "none", "batchmean"):
+        assert tn.gradcheck(lambda a, b: F.kl_div(a, b, reduction=reduction), logq, p)
+        assert tn.gradcheck(lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=True), logq, t64(np.log(p.data)))
+    zero = t64(np.array([[0.0, 0.5, 0.5]]), grad=False)
+    x = t64(np.log([[0.2, 0.3, 0.5]]))
+    assert tn.gradcheck(lambda a: F.kl_div(a, zero, reduction="sum"), x)
+    x.grad = None
+    F.kl_div(x, zero, reduction="sum").backward()
+    np.testing.assert_allclose(x.grad, [[0.0, -0.5, -0.5]])  # d/dx = -p
+
+
+def test_nll_loss_matches_cross_entropy():
+    x = rng.normal(size=(4, 5))
+    t = tn.tensor([0, 4, 2, 2])
+    ce = F.cross_entropy(tn.tensor(x), t).item()
+    assert nn.NLLLoss()(F.log_softmax(tn.tensor(x), dim=1), t).item() == pytest.approx(ce)
+    assert tn.gradcheck(lambda a: F.nll_loss(a, t, reduction="sum"), t64(x))

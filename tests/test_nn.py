@@ -308,3 +308,81 @@ def test_module_double_keeps_parameter_objects():
     assert all(p.dtype == np.float64 for p in net.parameters())
     assert [id(p) for p in net.parameters()] == [id(p) for p in params]
     assert net(tn.randn(2, 4, dtype=np.float64)).dtype == np.float64
+
+
+# ---------------------------------------------------------------- init
+from tinynn.nn import init  # noqa: E402
+
+
+def big(shape=(300, 500)):
+    return nn.Parameter(tn.zeros(*shape))
+
+
+def test_uniform_and_normal():
+    w = init.uniform_(big(), -2.0, 3.0)
+    assert w.data.min() >= -2 and w.data.max() < 3
+    assert abs(w.data.mean() - 0.5) < 0.02 and abs(w.data.std() - 5 / math.sqrt(12)) < 0.02
+    w = init.normal_(big(), mean=1.0, std=0.5)
+    assert abs(w.data.mean() - 1.0) < 0.01 and abs(w.data.std() - 0.5) < 0.01
+    w = init.uniform_(big())
+    assert w.data.min() >= 0 and w.data.max() < 1
+    assert w.dtype == np.float32
+
+
+def test_zeros_ones_constant():
+    w = init.ones_(big((3, 4)))
+    assert np.all(w.data == 1)
+    assert np.all(init.zeros_(w).data == 0)
+    assert np.all(init.constant_(w, 0.25).data == 0.25)
+
+
+def test_xavier():
+    fan_in, fan_out = 500, 300
+    a = math.sqrt(6 / (fan_in + fan_out))
+    w = init.xavier_uniform_(big(), gain=2.0)
+    assert np.abs(w.data).max() <= 2 * a and np.abs(w.data).max() > 0.99 * 2 * a
+    assert abs(w.data.std() - 2 * a / math.sqrt(3)) < 0.01 * 2 * a
+    w = init.xavier_normal_(big())
+    assert abs(w.data.std() - math.sqrt(2 / (fan_in + fan_out))) < 0.01 * math.sqrt(2 / 800)
+
+
+def test_kaiming_defaults_and_modes():
+    # defaults: a=0, mode=fan_in, nonlinearity=leaky_relu -> gain sqrt(2 / (1 + 0)) = sqrt(2)
+    w = init.kaiming_uniform_(big())
+    bound = math.sqrt(2) * math.sqrt(3 / 500)
+    assert np.abs(w.data).max() <= bound and np.abs(w.data).max() > 0.99 * bound
+    w = init.kaiming_uniform_(big(), mode="fan_out", nonlinearity="relu")
+    assert abs(np.abs(w.data).max() - math.sqrt(2) * math.sqrt(3 / 300)) < 0.01 * math.sqrt(6 / 300)
+    w = init.kaiming_normal_(big())
+    assert abs(w.data.std() - math.sqrt(2 / 500)) < 0.01 * math.sqrt(2 / 500)
+    w = init.kaiming_normal_(big(), a=1.0, mode="fan_out")  # leaky slope 1 -> gain 1
+    assert abs(w.data.std() - math.sqrt(1 / 300)) < 0.01 * math.sqrt(1 / 300)
+    w = init.kaiming_uniform_(big(), a=math.sqrt(5))  # Linear's weight init: bound 1 / sqrt(fan_in)
+    assert abs(np.abs(w.data).max() - 1 / math.sqrt(500)) < 0.01 / math.sqrt(500)
+
+
+def test_fans_include_receptive_field_and_errors():
+    assert init._calculate_fan_in_and_fan_out(tn.zeros(8, 3, 5, 5)) == (75, 200)
+    with pytest.raises(ValueError, match="2 dimensions"):
+        init.xavier_uniform_(tn.zeros(5))
+    with pytest.raises(ValueError, match="mode"):
+        init.kaiming_uniform_(big((2, 2)), mode="fan_avg")
+    with pytest.raises(TypeError):
+        init.uniform_(np.zeros(3))
+
+
+def test_calculate_gain():
+    assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
+    assert init.calculate_gain("tanh") == pytest.approx(5 / 3)
+    assert init.calculate_gain("sigmoid") == 1 and init.calculate_gain("linear") == 1
+    assert init.calculate_gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)))
+    assert init.calculate_gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / 1.04))
+    with pytest.raises(ValueError):
+        init.calculate_gain("swish")
+
+
+def test_init_follows_manual_seed():
+    tn.manual_seed(9)
+    a = init.normal_(big((4, 4))).data.copy()
+    tn.manual_seed(9)
+    np.testing.assert_array_equal(init.normal_(big((4, 4))).data, a)

@@ -119,10 +119,12 @@ def load(path):
     where = os.fspath(path)
     if not os.path.exists(where):
         raise FileNotFoundError(f"load: no such file: {where}")
+    with open(where, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":
+        raise ValueError(f"load: {where} is not a tinynn file (not an .npz archive; starts with {magic!r})")
     try:
         with np.load(where, allow_pickle=False) as f:
-            if not hasattr(f, "files"):
-                raise ValueError("a single .npy array, not an .npz archive")
             if MANIFEST not in f.files:
                 raise ValueError(f"no {MANIFEST!r} manifest (an .npz not written by tn.save)")
             arrays = {name: f[name] for name in f.files}
