@@ -282,3 +282,15 @@ def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
     """y = requantize(xq Wq^T, s_row, s_col, b, relu_after) for int8 xq (N, in), Wq (out, in):
     y_ij = float32(sum_p xq_ip Wq_jp) * (s_row_i * s_col_j) + b_j, then max(y, 0) if relu_after."""
     return requantize(int8_matmul(xq, wq.T), row_scale, col_scale, bias, relu_after)
+
+
+def fake_quantize(x, scale, zero_point, qmin, qmax):
+    """Fake quantization (quantize, then dequantize, staying in float):
+    q = round_half_even(x / s) + z;  y = s (clamp(q, qmin, qmax) - z).
+    s and z broadcast against x (a scalar, or per channel).  Returns (y, inside) where
+    inside = (qmin <= q <= qmax) is where the clipped straight-through gradient passes."""
+    s = np.asarray(scale, dtype=x.dtype)
+    q = np.rint(x / s) + zero_point
+    inside = (q >= qmin) & (q <= qmax)
+    y = (np.clip(q, qmin, qmax) - zero_point) * s
+    return y.astype(x.dtype, copy=False), inside

@@ -7,4 +7,5 @@ from .shape import Reshape, Transpose, GetItem, Concatenate, Stack, Where
 from .softmax import Softmax, LogSoftmax
 from .layers import Linear, CrossEntropy
 from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
+from .quantize import FakeQuantize
 from .arguments import pick_axis, shape_argument, index_argument

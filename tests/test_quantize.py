@@ -1,0 +1,253 @@
+"""int8 quantization: MinMaxObserver formulas, round trips, the int8 layer's error bound, STE, QAT,
+saving and loading, sizes, errors."""
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+import tinynn as tn
+from tinynn import nn, optim, quantize as Q
+
+F32 = np.float32
+EPS = float(np.finfo(np.float32).eps)
+
+
+def mlp(*sizes, act=nn.ReLU):
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    return nn.Sequential(*layers)
+
+
+@pytest.mark.parametrize("lo, hi, dtype, symmetric, scale, zp", [
+    (-1.0, 2.0, "int8", False, F32(3.0) / F32(255), -43),          # -128 - round(-85) = -43
+    (-1.0, 2.0, "int8", True, F32(2.0) / F32(127.5), 0),
+    (-1.0, 2.0, "uint8", True, F32(2.0) / F32(127.5), 128),
+    (-1.0, 2.0, "uint8", False, F32(3.0) / F32(255), 85),
+    (0.0, 0.0, "int8", True, EPS, 0),                                # all-zero range: s = eps
+    (0.0, 0.0, "int8", False, EPS, -128),
+    (0.0, 0.0, "uint8", False, EPS, 0),
+    (0.0, 0.0, "uint8", True, EPS, 128),
+    (0.5, 2.0, "uint8", False, F32(2.0) / F32(255), 0),             # positive only: min- = 0
+    (0.5, 2.0, "int8", False, F32(2.0) / F32(255), -128),
+    (-2.0, -1.0, "int8", False, F32(2.0) / F32(255), 127),          # negative only: max+ = 0
+    (-3.0, -1.0, "uint8", True, F32(3.0) / F32(127.5), 128),
+    (-3.0, -1.0, "int8", True, F32(3.0) / F32(127.5), 0),
+    (-128.5 / 64, 126.5 / 64, "int8", False, 1 / 64, 0),            # round(-128.5) = -128 (half to even)
+    (-128.5 / 64, 126.5 / 64, "uint8", False, 1 / 64, 128),
+    (-129.5 / 64, 125.5 / 64, "int8", False, 1 / 64, 2),            # round(-129.5) = -130
+])
+def test_calc_qparams_hand_computed(lo, hi, dtype, symmetric, scale, zp):
+    s, z = Q.calc_qparams(lo, hi, dtype, symmetric)
+    assert isinstance(s, float) and isinstance(z, int)
+    assert s == float(F32(scale)) and z == zp
+
+
+def test_calc_qparams_per_channel_and_errors():
+    s, z = Q.calc_qparams(np.array([-1.0, 0.0, 0.5]), np.array([2.0, 0.0, 4.0]), "int8", False)
+    assert s.dtype == np.float32 and z.dtype == np.int64
+    np.testing.assert_array_equal(s, np.array([3 / 255, EPS, 4 / 255], np.float32))
+    np.testing.assert_array_equal(z, [-43, -128, -128])
+    with pytest.raises(ValueError, match="min_val <= max_val"):
+        Q.calc_qparams(1.0, 0.0)
+    with pytest.raises(ValueError, match="int8"):
+        Q.calc_qparams(0.0, 1.0, dtype="int4")
+
+
+def test_quantize_rounds_half_to_even_and_clamps():
+    x = np.array([0.5, 1.5, 2.5, -0.5, -1.5, 300.0, -300.0], np.float32)
+    np.testing.assert_array_equal(Q.quantize_tensor(x, 1.0, 0, "int8"), [0, 2, 2, 0, -2, 127, -128])
+    np.testing.assert_array_equal(Q.quantize_tensor(x, 1.0, 128, "uint8"), [128, 130, 130, 128, 126, 255, 0])
+    assert Q.quantize_tensor(x, 1.0, 0, "uint8").dtype == np.uint8
+    np.testing.assert_array_equal(Q.dequantize_tensor(np.array([-128, 0, 127], np.int8), 0.5, -1), [-63.5, 0.5, 64.0])
+
+
+@given(lo=st.floats(-1e3, 1e3, width=32), width=st.floats(0, 1e3, width=32), dtype=st.sampled_from(["int8", "uint8"]),
+       symmetric=st.booleans(), u=st.lists(st.floats(0, 1), min_size=1, max_size=20))
+def test_round_trip_error_at_most_half_a_step_inside_the_range(lo, width, dtype, symmetric, u):
+    hi = float(F32(lo + width))
+    s, z = Q.calc_qparams(lo, hi, dtype, symmetric)
+    qmin, qmax = Q.QRANGES[dtype]
+    a, b = s * (qmin - z), s * (qmax - z)  # the representable range
+    x = (a + (b - a) * np.array(u)).astype(np.float32)
+    x = x[(x >= a) & (x <= b)]
+    assume(x.size)
+    q = Q.quantize_tensor(x, s, z, dtype)
+    err = np.abs(Q.dequantize_tensor(q, s, z).astype(np.float64) - x)
+    assert np.all(err <= s / 2 * (1 + 1e-5) + 1e-6 * np.abs(x))
+
+
+def test_per_channel_quantize_along_axis():
+    w = np.array([[1.0, -2.0, 0.5], [0.01, 0.02, -0.03]], np.float32)
+    s, z = Q.calc_qparams(w.min(axis=1), w.max(axis=1), "int8", True)
+    q = Q.quantize_tensor(w, s, z, "int8", axis=0)
+    np.testing.assert_array_equal(q[0], np.rint(w[0] / s[0]).clip(-128, 127))
+    np.testing.assert_array_equal(q[1], np.rint(w[1] / s[1]).clip(-128, 127))
+    qt = Q.quantize_tensor(w.T, s, z, "int8", axis=1)
+    np.testing.assert_array_equal(qt, q.T)
+    with pytest.raises(ValueError, match="per-channel"):
+        Q.quantize_tensor(w, s, z, "int8", axis=1)
+
+
+def _bound(x, q):
+    """|y^ - y|_ij <= (s_a / 2) sum_k |w^_jk| + (s_w[j] / 2) sum_k |x_ik| for inputs inside the range."""
+    w_hat = Q.dequantize_tensor(q.weight, q.weight_scale, 0, axis=0)
+    if q.static:
+        s_a = float(q.input_scale[0])
+    else:
+        s_a, _ = Q.calc_qparams(x.min(), x.max(), "int8", symmetric=False)
+    return s_a / 2 * np.abs(w_hat).sum(axis=1)[None, :] + q.weight_scale[None, :] / 2 * np.abs(x).sum(axis=1)[:, None]
+
+
+@given(n=st.integers(1, 9), k=st.integers(1, 40), m=st.integers(1, 12), shift=st.floats(-2, 2), seed=st.integers(0, 99))
+def test_int8_layer_within_the_bound_the_scales_imply(n, k, m, shift, seed):
+    rng = np.random.default_rng(seed)
+    layer = nn.Linear(k, m)
+    x = (rng.standard_normal((n, k)) + shift).astype(np.float32)
+    with tn.no_grad():
+        y = layer(tn.tensor(x)).data
+    for q in (Q.quantize_dynamic(layer), Q.quantize_static(layer, [x])):
+        assert isinstance(q, Q.QuantizedLinear)
+        y_hat = q(x).data
+        assert y_hat.dtype == np.float32 and y_hat.shape == y.shape
+        assert np.all(np.abs(y_hat - y) <= _bound(x, q) * (1 + 1e-5) + 1e-5 * (1 + np.abs(y)))
+
+
+def test_int8_model_matches_its_own_dequantized_arithmetic(backend_name):
+    """The int8 path equals the float computation on dequantized operands (exactly up to float rounding)."""
+    tn.manual_seed(1)
+    model = mlp(20, 30, 7)
+    x = np.random.default_rng(0).standard_normal((11, 20)).astype(np.float32)
+    q = Q.quantize_dynamic(model)
+    layer = q[0]
+    s_a, z_a = Q.calc_qparams(x.min(), x.max(), "int8", False)
+    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a), s_a, z_a)
+    w_hat = Q.dequantize_tensor(layer.weight, layer.weight_scale, 0)
+    expected = np.maximum(x_hat.astype(np.float64) @ w_hat.T + layer.bias, 0)
+    np.testing.assert_allclose(layer(x).data, expected, rtol=1e-5, atol=1e-5)
+    assert layer.activation_name == "relu" and isinstance(q[1], nn.Identity)
+    with tn.use_backend("numpy"):
+        ref = q(x).data
+    np.testing.assert_allclose(q(x).data, ref, rtol=1e-6, atol=1e-6)
+
+
+def test_static_clips_outside_the_calibrated_range():
+    layer = nn.Linear(3, 2)
+    q = Q.quantize_static(layer, [np.array([[0.0, 0.5, 1.0]], np.float32)])
+    inside = np.array([[1.0, 1.0, 1.0]], np.float32)
+    outside = np.array([[5.0, 5.0, 5.0]], np.float32)
+    np.testing.assert_array_equal(q(outside).data, q(inside).data)
+
+
+def test_observers():
+    model = mlp(4, 3)
+    batches = [np.linspace(-1, 1, 4 * 50, dtype=np.float32).reshape(50, 4), np.full((2, 4), 3.0, np.float32)]
+    assert Q.observe(model, batches, "minmax")["0"] == (-1.0, 3.0)
+    lo, hi = Q.observe(model, batches, "percentile", percentile=90)["0"]
+    assert lo == pytest.approx((np.percentile(batches[0], 10) + 3.0) / 2)
+    assert hi == pytest.approx((np.percentile(batches[0], 90) + 3.0) / 2)
+    loader = tn.data.DataLoader(tn.data.TensorDataset(batches[0], np.zeros(50, np.int64)), batch_size=16)
+    assert Q.observe(model, loader)["0"] == (-1.0, 1.0)  # (input, target) batches
+
+
+def test_fake_quantize_forward_and_clipped_ste():
+    x = tn.tensor(np.array([-300.0, -128.4, -128.6, -3.2, 0.0, 2.5, 126.6, 127.4, 127.6, 500.0]), requires_grad=True)
+    y = tn.ops.FakeQuantize.apply(x, scale=1.0, zero_point=0, qmin=-128, qmax=127)
+    np.testing.assert_array_equal(y.data, [-128, -128, -128, -3, 0, 2, 127, 127, 127, 127])
+    g = np.arange(1.0, 11.0)
+    y.backward(g)
+    #                 q: -300   -128   -129   -3   0   2   127  127  128  500
+    np.testing.assert_array_equal(x.grad, g * np.array([0, 1, 0, 1, 1, 1, 1, 1, 0, 0]))
+
+
+def test_qat_layer_gradients_are_straight_through():
+    tn.manual_seed(0)
+    qat = Q.prepare_qat(mlp(5, 4))
+    x = tn.randn(8, 5)
+    qat(x).sum().backward()
+    layer = qat[0]
+    # dL/dW = (sum_n x^_n) where round(W / s) is inside [-128, 127], else 0 (the largest positive weight of a
+    # row sits at +127.5 steps and rounds to 128: outside, as with PyTorch's symmetric per-channel fake quant)
+    s_a, z_a = layer.input_qparams()
+    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x.data, s_a, z_a), s_a, z_a)
+    s_w, _ = Q.calc_qparams(layer.weight.data.min(axis=1), layer.weight.data.max(axis=1), "int8", True)
+    q = np.rint(layer.weight.data / s_w[:, None])
+    inside = (q >= -128) & (q <= 127)
+    assert 0 < inside.sum() < inside.size
+    np.testing.assert_allclose(layer.weight.grad, np.tile(x_hat.sum(axis=0), (4, 1)) * inside, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(layer.bias.grad, np.full(4, 8.0))
+
+
+def test_qat_trains_and_converts_to_the_same_numbers():
+    tn.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 6)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = mlp(6, 16, 2)
+    qat = Q.prepare_qat(model)
+    assert isinstance(qat[0], Q.QATLinear) and isinstance(model[0], nn.Linear)
+    opt = optim.SGD(qat.parameters(), lr=0.1, momentum=0.9)
+    losses = []
+    for _ in range(30):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(qat(tn.tensor(x)), tn.tensor(y))
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+    qat.eval()
+    q = Q.convert(qat)
+    assert all(m.static for m in q if isinstance(m, Q.QuantizedLinear))
+    with tn.no_grad():
+        np.testing.assert_allclose(q(x).data, qat(tn.tensor(x)).data, rtol=1e-4, atol=1e-4)
+
+
+def test_save_load_round_trip(tmp_path):
+    tn.manual_seed(0)
+    model = mlp(10, 12, 8, 3, act=nn.Tanh)
+    x = np.random.default_rng(0).standard_normal((7, 10)).astype(np.float32)
+    for q in (Q.quantize_dynamic(model), Q.quantize_static(model, [x])):
+        path = tmp_path / "q.npz"
+        tn.save(q.state_dict(), path)
+        sd = tn.load(path)
+        assert sd["0.weight"].dtype == np.int8
+        expected = q(x).data
+        np.testing.assert_array_equal(Q.load_quantized(sd)(x).data, expected)
+        np.testing.assert_array_equal(Q.load_quantized(sd, model)(x).data, expected)
+        other = Q.quantize_dynamic(mlp(10, 12, 8, 3, act=nn.Tanh)) if not q[0].static else Q.quantize_static(
+            mlp(10, 12, 8, 3, act=nn.Tanh), [x * 2])
+        other.load_state_dict(sd)
+        np.testing.assert_array_equal(other(x).data, expected)
+    with pytest.raises(ValueError, match="no quantized layers"):
+        Q.load_quantized(model.state_dict())
+
+
+def test_model_size():
+    model = mlp(64, 128, 64, 10)
+    n = sum(p.numel() for p in model.parameters())
+    assert Q.model_size(model) == 4 * n
+    q = Q.quantize_dynamic(model)
+    weights = 64 * 128 + 128 * 64 + 64 * 10
+    assert Q.model_size(q) == weights + 8 * (128 + 64 + 10) + 3  # int8 W, float32 scale + bias, activation codes
+    assert Q.model_size(q) <= 0.30 * Q.model_size(model)
+    assert Q.model_size(Q.quantize_static(model, [np.zeros((1, 64), np.float32)])) == Q.model_size(q) + 3 * 12
+
+
+def test_errors():
+    no_linear = nn.Sequential(nn.ReLU(), nn.Tanh())
+    for fn in (Q.quantize_dynamic, Q.prepare_qat, lambda m: Q.quantize_static(m, [np.zeros((1, 3))])):
+        with pytest.raises(ValueError, match="no Linear"):
+            fn(no_linear)
+    with pytest.raises(ValueError, match="zero batches"):
+        Q.quantize_static(mlp(3, 2), [])
+    with pytest.raises(ValueError, match="zero batches"):
+        Q.quantize_static(mlp(3, 2), iter(()))
+    with pytest.raises(ValueError, match="observer"):
+        Q.quantize_static(mlp(3, 2), [np.zeros((1, 3))], observer="histogram")
+    q = Q.quantize_dynamic(mlp(3, 2))
+    with pytest.raises(ValueError, match="3 features"):
+        q(np.zeros((2, 4), np.float32))
+    qat = Q.prepare_qat(mlp(3, 2))
+    with pytest.raises(ValueError, match="never seen an input"):
+        Q.convert(qat)

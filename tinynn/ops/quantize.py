@@ -1,0 +1,18 @@
+"""Fake quantization with the clipped straight-through estimator (quantization-aware training)."""
+from ..autograd import Function
+from ..backend import current as backend
+
+
+class FakeQuantize(Function):
+    """y = s (clamp(round_half_even(x / s) + z, qmin, qmax) - z), s and z constants broadcast
+    against x.  Clipped straight-through estimator: dL/dx = dL/dy where qmin <= round(x/s) + z <= qmax,
+    0 outside (rounding counts as the identity, clipping as a constant)."""
+
+    def forward(self, x, scale=1.0, zero_point=0, qmin=-128, qmax=127):
+        if qmin > qmax:
+            raise ValueError(f"FakeQuantize: qmin {qmin} > qmax {qmax}")
+        y, self.inside = backend().fake_quantize(x, scale, zero_point, qmin, qmax)
+        return y
+
+    def backward(self, g):
+        return backend().where(self.inside, g, 0).astype(g.dtype, copy=False)
