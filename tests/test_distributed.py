@@ -263,3 +263,25 @@ def test_a_failing_rank_aborts_the_job(tmp_path, scenario, message):
         assert f"ValueError: {message}" in err and "rank 1 of 2 raised" in err
     assert "rank 0 was not aborted" not in out
     assert seconds < 20, f"the job took {seconds:.1f} s to die"
+
+
+@needs_mpi
+def test_cli_train_distributed(tmp_path):
+    out = tmp_path / "model.npz"
+    cmd = [MPIEXEC, "-n", "2", sys.executable, "-m", "tinynn", "train", "--distributed", "--epochs", "2",
+           "--hidden", "32", "--out", str(out)]
+    code, stdout, err, _ = _run(cmd, timeout=120)
+    assert code == 0, f"{stdout}\n{err}"
+    assert stdout.count("training 64-32-10 MLP") == 1 and "2 ranks" in stdout  # rank 0 alone prints
+    assert out.exists() and out.with_suffix("").with_suffix(".ckpt.npz").exists()
+    ckpt = tn.load(out.with_suffix("").with_suffix(".ckpt.npz"))
+    assert [r["epoch"] for r in ckpt["history"]] == [1, 2]
+    assert ckpt["history"][-1]["train_acc"] > 0.5
+
+
+@needs_mpi
+def test_cli_error_on_every_rank_ends_the_job(tmp_path):
+    cmd = [MPIEXEC, "-n", "2", sys.executable, "-m", "tinynn", "train", "--distributed", "--data", "mnist",
+           "--data-dir", str(tmp_path / "missing"), "--out", str(tmp_path / "m.npz")]
+    code, stdout, err, seconds = _run(cmd, timeout=60)
+    assert code != 0 and "tinynn train: error:" in err and seconds < 20

@@ -314,6 +314,10 @@ def fit(model, opt, X, y, *, epochs, batch_size, start_epoch=0, scheduler=None, 
                 correct += int((out.data.argmax(axis=1) == yb.data).sum())
                 seen += n
                 progress.step(loss=total_loss / seen, acc=correct / seen)
+            if getattr(sampler, "num_replicas", 1) > 1:  # a DistributedSampler: report over all ranks
+                from . import distributed
+
+                total_loss, correct, seen = distributed.all_reduce(np.array([total_loss, correct, seen], dtype=np.float64))
             if scheduler is not None:
                 scheduler.step()
             record = {"epoch": epoch + 1, "loss": total_loss / max(seen, 1), "train_acc": correct / max(seen, 1),
@@ -995,6 +999,21 @@ def main(argv=None):
         args.script_args = script_args
     if args.command == "train":
         args.epochs_given = args.epochs if "--epochs" in argv or any(a.startswith("--epochs=") for a in argv) else None
+    code = _dispatch(args)
+    if code and getattr(args, "distributed", False):
+        from . import distributed
+
+        try:
+            ranks = distributed.world_size()
+        except RuntimeError:  # MPI itself is unusable: nothing to abort
+            ranks = 1
+        if ranks > 1:  # the other ranks would wait for this one forever
+            distributed.abort(code)
+    return code
+
+
+def _dispatch(args):
+    """Run the command; turn the errors a user can fix into a message and an exit status."""
     try:
         return args.func(args) or 0
     except KeyboardInterrupt:
