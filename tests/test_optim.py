@@ -213,3 +213,35 @@ def test_scheduler_per_group_and_errors():
         lr_scheduler.StepLR("not an optimizer", 2)
     with pytest.raises(ValueError):
         lr_scheduler.CosineAnnealingLR(opt, T_max=0)
+
+
+def test_mixed_first_steps_and_step_counts(backend_name):
+    """A parameter that gets its first gradient later starts its own momentum / Adam step count."""
+    for make, reference in (
+        (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1), lambda steps: sgd_reference(0.1, momentum=0.9, weight_decay=0.1, steps=steps)),
+        (lambda ps: optim.Adam(ps, lr=0.05, weight_decay=0.1), lambda steps: adam_reference(0.05, weight_decay=0.1, steps=steps)),
+    ):
+        early, late = nn.Parameter(tn.tensor(P0.copy())), nn.Parameter(tn.tensor(P0.copy()))
+        opt = make([early, late])
+        for t in range(4):
+            opt.zero_grad()
+            loss = 0.5 * (tn.tensor(A) * early * early).sum()
+            if t >= 2:
+                loss = loss + 0.5 * (tn.tensor(A) * late * late).sum()
+            loss.backward()
+            opt.step()
+        np.testing.assert_allclose(early.data, reference(4)[-1], rtol=1e-12)
+        np.testing.assert_allclose(late.data, reference(2)[-1], rtol=1e-12)
+
+
+def test_non_contiguous_and_float32_parameters(backend_name):
+    base = np.arange(12, dtype=np.float32).reshape(3, 4)
+    p = nn.Parameter(tn.zeros(1))
+    p.data = base.T  # a non-contiguous view
+    p.grad = np.ones((4, 3), np.float32)
+    optim.SGD([p], lr=0.5, momentum=0.9).step()
+    np.testing.assert_allclose(p.data, base.T - 0.5)
+    q = nn.Parameter(tn.ones(3))
+    q.grad = np.full(3, 2.0, np.float32)
+    optim.AdamW([q], lr=0.1, weight_decay=0.5).step()
+    np.testing.assert_allclose(q.data, (1 - 0.05) - 0.1, rtol=1e-6)

@@ -1,8 +1,8 @@
 """Adam and AdamW (PyTorch's rules: bias correction, eps added after the square root)."""
+import numpy as np
+
 from ..backend import current as backend
 from .optimizer import Optimizer
-
-import numpy as np
 
 
 class Adam(Optimizer):
@@ -31,22 +31,30 @@ class Adam(Optimizer):
             raise ValueError(f"{name}: invalid weight_decay {g['weight_decay']}")
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns closure() if given."""
+        """One update of every parameter that has a gradient; returns closure() if given.
+        Parameters at the same step t go to the backend together (adam_step_multi)."""
         loss = self._closure(closure)
-        adam_step = backend().adam_step
+        step_multi = backend().adam_step_multi
         state = self.state
         decoupled = self.decoupled
         for group in self.param_groups:
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            by_step = {}
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
                 s = state.get(p)
                 if s is None:
-                    s = state[p] = {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data)}
+                    s = state[p] = {"step": 0, "exp_avg": np.zeros(p.shape, p.dtype), "exp_avg_sq": np.zeros(p.shape, p.dtype)}
                 s["step"] += 1
-                adam_step(p.data, grad, s["exp_avg"], s["exp_avg_sq"], s["step"], lr, b1, b2, eps, wd, decoupled)
+                lists = by_step.setdefault(s["step"], ([], [], [], []))
+                lists[0].append(self._writable(p))
+                lists[1].append(grad)
+                lists[2].append(s["exp_avg"])
+                lists[3].append(s["exp_avg_sq"])
+            for t, (params, grads, ms, vs) in by_step.items():
+                step_multi(params, grads, ms, vs, t, lr, b1, b2, eps, wd, decoupled)
         return loss
 
 

@@ -69,6 +69,14 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError
 
+    @staticmethod
+    def _writable(p):
+        """p.data as the backend's in-place kernels need it: C-contiguous and writeable."""
+        a = p.data
+        if not (a.flags.c_contiguous and a.flags.writeable):
+            a = p.data = np.array(a, order="C", copy=True)
+        return a
+
     def _closure(self, closure):
         if closure is None:
             return None

@@ -1,4 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay (PyTorch's rule)."""
+import numpy as np
+
 from ..backend import current as backend
 from .optimizer import Optimizer, _required
 
@@ -29,25 +31,33 @@ class SGD(Optimizer):
             raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening")
 
     def step(self, closure=None):
-        """One update of every parameter that has a gradient; returns closure() if given."""
+        """One update of every parameter that has a gradient; returns closure() if given.
+        Each group goes to the backend as whole lists (sgd_step_multi): one call for the
+        parameters whose momentum buffer is new (first step) and one for the rest."""
         loss = self._closure(closure)
-        sgd_step = backend().sgd_step
+        step_multi = backend().sgd_step_multi
         state = self.state
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             wd, nesterov = group["weight_decay"], group["nesterov"]
+            lists = {True: ([], [], []), False: ([], [], [])}  # first_step -> (params, grads, buffers)
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
-                buf, first = None, False
+                first, buf = False, None
                 if momentum:
                     s = state.get(p)
-                    if s is None or s.get("momentum_buffer") is None:
-                        buf = grad.copy()  # b_1 = g (the backend overwrites it with g + wd p)
+                    buf = None if s is None else s.get("momentum_buffer")
+                    if buf is None:
+                        buf = np.empty(p.shape, dtype=p.dtype)  # b_1 = g + wd p, written by the backend
                         state[p] = {"momentum_buffer": buf}
                         first = True
-                    else:
-                        buf = s["momentum_buffer"]
-                sgd_step(p.data, grad, buf, lr, momentum, dampening, wd, nesterov, first)
+                params, grads, bufs = lists[first]
+                params.append(self._writable(p))
+                grads.append(grad)
+                bufs.append(buf)
+            for first, (params, grads, bufs) in lists.items():
+                if params:
+                    step_multi(params, grads, bufs if momentum else None, lr, momentum, dampening, wd, nesterov, first)
         return loss
