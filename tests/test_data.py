@@ -155,3 +155,25 @@ def test_dataset_transform_applies_to_features_only():
     xb, yb = next(iter(data.DataLoader(ds, batch_size=4)))
     np.testing.assert_allclose(xb.data, X / 2)
     np.testing.assert_array_equal(yb.data, y)
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(n=st.integers(0, 40), batch_size=st.integers(1, 12), shuffle=st.booleans(), drop_last=st.booleans(),
+       seed=st.integers(0, 2**16))
+def test_batches_partition_the_dataset(n, batch_size, shuffle, drop_last, seed):
+    tn.manual_seed(seed)
+    ds = data.TensorDataset(np.arange(n, dtype=np.float32).reshape(n, 1), np.arange(n))
+    loader = data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last)
+    batches = list(loader)
+    assert len(batches) == len(loader)
+    sizes = [len(yb) for _, yb in batches]
+    assert all(s == batch_size for s in sizes[:-1]) and (not sizes or 0 < sizes[-1] <= batch_size)
+    seen = np.concatenate([yb.data for _, yb in batches]) if batches else np.zeros(0, np.int64)
+    assert len(set(seen.tolist())) == len(seen)  # no sample twice
+    assert len(seen) == (n - n % batch_size if drop_last else n)
+    if not shuffle:
+        assert seen.tolist() == list(range(len(seen)))
+    for xb, yb in batches:
+        np.testing.assert_array_equal(xb.data[:, 0], yb.data)  # rows stay paired

@@ -386,3 +386,18 @@ def test_init_follows_manual_seed():
     a = init.normal_(big((4, 4))).data.copy()
     tn.manual_seed(9)
     np.testing.assert_array_equal(init.normal_(big((4, 4))).data, a)
+
+
+def test_deepcopy_and_pickle_keep_structure():
+    import copy
+    import pickle
+
+    net = Net()
+    net.shared = net.fc1  # one module under two names
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert isinstance(clone.fc1.weight, nn.Parameter) and clone.fc1.weight.requires_grad
+        assert clone.shared is clone.fc1
+        assert clone.fc1.weight.data is not net.fc1.weight.data
+        x = tn.randn(2, 4)
+        np.testing.assert_array_equal(clone(x).data, net(x).data)
+        assert list(clone.state_dict()) == list(net.state_dict())

@@ -159,3 +159,32 @@ def test_compressed_save(tmp_path):
     tn.save({"w": np.zeros(10000)}, tmp_path / "small.npz", compress=True)
     assert (tmp_path / "small.npz").stat().st_size < 2000
     assert tn.load(tmp_path / "small.npz")["w"].shape == (10000,)
+
+
+from hypothesis import given, settings, HealthCheck, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+_arrays = hnp.arrays(dtype=st.sampled_from([np.float32, np.float64, np.int64, np.uint8, np.bool_]),
+                     shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4))
+_leaves = st.one_of(_arrays, st.integers(-2**40, 2**40), st.floats(allow_nan=False), st.none(), st.text(max_size=5), st.booleans())
+_trees = st.recursive(_leaves, lambda kids: st.one_of(
+    st.lists(kids, max_size=3), st.dictionaries(st.one_of(st.text(max_size=6), st.integers(0, 9)), kids, max_size=3)),
+    max_leaves=8)
+
+
+def _equal(a, b):
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=st.dictionaries(st.one_of(st.text(max_size=6), st.integers(0, 9)), _trees, max_size=4))
+def test_any_nested_state_round_trips(tmp_path, tree):
+    path = tmp_path / "h.npz"
+    tn.save(tree, path)
+    assert _equal(tree, tn.load(path))

@@ -99,9 +99,11 @@ class Module:
 
     # ------------------------------------------------------------ calling
     def forward(self, *args, **kwargs):
+        """The computation; subclasses override it. Call the module (module(x)), which runs hooks too."""
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        """y = forward(*args), with forward pre-hooks before and forward hooks after (if any)."""
         d = self.__dict__
         if d.get("_forward_pre_hooks"):
             for hook in tuple(d["_forward_pre_hooks"].values()):
@@ -136,6 +138,7 @@ class Module:
                 yield name, m
 
     def children(self):
+        """Each direct sub-module."""
         for _, m in self.named_children():
             yield m
 
@@ -150,6 +153,7 @@ class Module:
             yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name)
 
     def modules(self):
+        """self and every descendant, each once."""
         for _, m in self.named_modules():
             yield m
 
@@ -165,10 +169,12 @@ class Module:
                 yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
 
     def parameters(self, recurse=True):
+        """Every Parameter of self and (recurse=True) its descendants, each once: what an optimizer takes."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix="", recurse=True):
+        """(qualified name, buffer) for every registered buffer."""
         mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_prefix, m in mods:
             for name, b in m._buffers.items():
@@ -176,6 +182,7 @@ class Module:
                     yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
 
     def buffers(self, recurse=True):
+        """Every registered buffer."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -200,6 +207,7 @@ class Module:
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Turn gradients on or off for every parameter (freezing); returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -231,9 +239,11 @@ class Module:
         return self
 
     def double(self):
+        """Cast parameters and buffers to float64 (e.g. for gradient checks); returns self."""
         return self.to(np.float64)
 
     def float(self):
+        """Cast parameters and buffers to float32; returns self."""
         return self.to(np.float32)
 
     # ------------------------------------------------------------ state
@@ -301,9 +311,6 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
-
-    def __dir__(self):
-        return sorted(set(super().__dir__()))
 
 
 class _HookHandle:
