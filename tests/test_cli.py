@@ -224,6 +224,7 @@ def test_progress_is_a_bar_only_on_a_terminal(capsys):
     for _ in range(5):
         p.step(loss=0.5, acc=0.9)
     p.epoch({"epoch": 1, "loss": 0.5, "train_acc": 0.9, "test_acc": 0.8, "seconds": 0.1}, 1)
+    assert "test acc 80.0%" in tty.text
     p.close()
     assert "\r" in tty.text and "5/5" in tty.text
     piped = cli.Progress(total=5, desc="t")  # sys.stderr is captured: not a terminal

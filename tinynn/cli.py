@@ -107,10 +107,10 @@ def format_table(headers, rows, align=None):
 
 class Progress:
     """Training progress. On a terminal: one tqdm bar over all steps with loss and accuracy.
-    Otherwise (a pipe, a log file, CI): no bar at all, one plain line per epoch -- never a spam of
-    carriage returns. `quiet` silences both; only rank 0 ever prints."""
+    Otherwise (a pipe, a log file, CI): no bar at all, one plain line per epoch (at most about ten
+    per run: the first, every ceil(epochs/10)-th and the last) -- never a spam of carriage returns. `quiet` silences both; only rank 0 ever prints."""
 
-    def __init__(self, total, desc, quiet=False, stream=None):
+    def __init__(self, total, desc, quiet=False, stream=None, epochs=None):
         self.stream = stream or sys.stderr
         self.quiet = quiet or _RANK != 0
         self.bar = None
@@ -120,21 +120,29 @@ class Progress:
             self.bar = tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True, leave=True,
                             file=self.stream, mininterval=0.1)
         self.desc = desc
+        self.current = f"1/{epochs}" if epochs else "1"
 
-    def step(self, **postfix):
+    def step(self, loss, acc):
+        """One optimizer step done; `loss` and `acc` are the running means of the epoch so far."""
         if self.bar is not None:
             self.bar.update(1)
-            if postfix and self.bar.n % 8 == 0:
-                self.bar.set_postfix({k: f"{v:.4f}" if k == "loss" else f"{v:.1%}" for k, v in postfix.items()},
-                                     refresh=False)
+            if self.bar.n % 8 == 0:
+                self.bar.set_postfix_str(f"epoch {self.current}  loss {loss:.4f}  acc {acc:.1%}{self.test}",
+                                         refresh=False)
+
+    current, test = "1", ""
 
     def epoch(self, record, epochs):
+        """Epoch `record` (fit()'s history entry) done: update the bar, or print one line."""
         parts = [f"loss {record['loss']:.4f}", f"train acc {record['train_acc']:.1%}"]
         if record.get("test_acc") is not None:
             parts.append(f"test acc {record['test_acc']:.1%}")
+            self.test = f"  test acc {record['test_acc']:.1%}"
+        self.current = f"{min(record['epoch'] + 1, epochs)}/{epochs}"
         if self.bar is not None:
             self.bar.set_postfix_str(f"epoch {record['epoch']}/{epochs}  " + "  ".join(parts))
-        elif not self.quiet:
+        elif not self.quiet and (record["epoch"] % max(1, -(-epochs // 10)) == 0 or record["epoch"] == epochs
+                                 or record["epoch"] == 1):
             print(f"{self.desc}: epoch {record['epoch']:>3}/{epochs}  " + "  ".join(parts)
                   + f"  ({record['seconds']:.1f} s)", flush=True)
 
@@ -295,7 +303,7 @@ def fit(model, opt, X, y, *, epochs, batch_size, start_epoch=0, scheduler=None, 
         ce = nn.CrossEntropyLoss()
         loss_fn = lambda out, target, inputs: ce(out, target)
     loader = DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=sampler is None, sampler=sampler)
-    progress = Progress(max(0, epochs - start_epoch) * len(loader), desc, quiet=quiet)
+    progress = Progress(max(0, epochs - start_epoch) * len(loader), desc, quiet=quiet, epochs=epochs)
     try:
         for epoch in range(start_epoch, epochs):
             if sampler is not None and hasattr(sampler, "set_epoch"):

@@ -59,11 +59,9 @@ def run(args):
 
     rows, plots_written, saved = [], [], []
 
-    def record(name, model, note=""):
+    def record(name, model, note="", sparse=False):
         acc = evaluate(model, Xt, yt)["accuracy"]
-        nonzero = count_params(model, nonzero=True)
-        total = count_params(model)
-        params = f"{nonzero:,}" + ("*" if nonzero < 0.9 * total else "")
+        params = f"{count_params(model, nonzero=True):,}*" if sparse else f"{count_params(model):,}"
         rows.append({"variant": name, "acc": acc, "params": params, "kb": model_bytes(model) / 1024,
                      "model": model, "note": note})
         return acc
@@ -104,7 +102,7 @@ def run(args):
             epochs=FINETUNE_EPOCHS, batch_size=BATCH, desc="fine-tune", quiet=args.quiet)
         sparsity = prune.sparsity(pruned)
         prune.remove(pruned)
-        acc1 = record(f"pruned {PRUNE_AMOUNT:.0%} weights", pruned)
+        acc1 = record(f"pruned {PRUNE_AMOUNT:.0%} weights", pruned, sparse=True)
         say(f"      sparsity {sparsity:.1%}; accuracy {acc0:.2%} right after pruning, {acc1:.2%} after fine-tuning")
         if args.out:
             saved.append(_save(pruned, args.out, "pruned.npz", {**spec, "pruned": {"amount": PRUNE_AMOUNT,

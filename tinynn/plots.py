@@ -86,7 +86,7 @@ def weight_histograms(model, pruned, quantized, folder):
     w = _linear_weights(model)
     wp = _linear_weights(pruned)
     codes = np.concatenate([np.asarray(a).ravel() for a in quantized.state_dict().values()
-                            if np.asarray(a).dtype == np.int8])
+                            if np.asarray(a).dtype == np.int8 and np.asarray(a).ndim == 2])
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     bins = np.linspace(w.min(), w.max(), 121)
     axes[0].hist(w, bins=bins, color="tab:blue")
@@ -97,7 +97,7 @@ def weight_histograms(model, pruned, quantized, folder):
                 xlabel="weight value", ylabel="count")
     axes[1].legend(loc="upper right")
     axes[2].hist(codes, bins=np.arange(-128, 129) - 0.5, color="tab:orange")
-    axes[2].set(title=f"int8 codes after quantization ({codes.size:,})", xlabel="int8 value q (w = scale_row * q)",
+    axes[2].set(title=f"int8 codes after quantization ({codes.size:,})", xlabel="q (w = s_row q; each row's largest |w| -> +-127)",
                 ylabel="count", xlim=(-130, 130))
     for ax in axes:
         ax.grid(alpha=0.3)
