@@ -322,3 +322,54 @@ def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path):
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr and "bad.npz" in r.stderr
     r = run_subprocess("prune", tmp_path / "bad.npz", "--amount", "1.5")
     assert r.returncode == cli.EXIT_USAGE and r.stderr.count("\n") == 1
+
+
+# ------------------------------------------------------------------ examples and --distributed
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_example_custom_op(tmp_path):
+    r = subprocess.run([sys.executable, str(EXAMPLES / "custom_op.py")], capture_output=True, text=True, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(PKG_PARENT)}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "gradcheck passed" in r.stdout
+
+
+@needs_compression
+def test_example_compress_model(tmp_path):
+    r = subprocess.run([sys.executable, str(EXAMPLES / "compress_model.py")], capture_output=True, text=True,
+                       cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PKG_PARENT)}, timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "pruned.npz").exists() and (tmp_path / "model-int8.npz").exists()
+    assert run_subprocess("evaluate", tmp_path / "model-int8.npz").returncode == 0
+
+
+def _mpiexec():
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("mpi4py") is None or not (pathlib.Path(tn.__file__).parent / "distributed.py").exists():
+        return None
+    return shutil.which("mpiexec", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("mpiexec")
+
+
+@pytest.mark.skipif(_mpiexec() is None, reason="needs tinynn.distributed, mpi4py and mpiexec: pip install '.[mpi]'")
+def test_train_distributed_under_mpiexec(tmp_path):
+    """mpiexec -n 2 tinynn train --distributed: one header, one model file, written by rank 0 only."""
+    env = {**os.environ, "PYTHONPATH": str(PKG_PARENT), "TINYNN_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1"}
+    proc = subprocess.Popen([_mpiexec(), "-n", "2", sys.executable, "-m", "tinynn", "train", "--distributed",
+                             "--epochs", "2", "--hidden", "16", "--out", str(tmp_path / "d.npz")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        out, err = proc.communicate()
+        pytest.fail(f"mpiexec -n 2 tinynn train --distributed hung\n{out}\n{err}")
+    assert proc.returncode == 0, err
+    assert out.count("training 64-16-10 MLP") == 1 and "2 ranks" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.ckpt.npz", "d.npz"]
+    spec, _ = read_spec(tmp_path / "d.npz")
+    assert spec["sizes"] == [64, 16, 10]
