@@ -191,7 +191,7 @@ def test_demo_in_a_pipe_prints_the_table_and_no_bar(tmp_path):
     if HAS_COMPRESSION:
         for variant in ("pruned", "int8", "distilled"):
             assert variant in table
-        for f in ("pruned.npz", "shrunk.npz", "model-int8.npz", "student.npz"):
+        for f in ("pruned.npz", "shrunk.npz", "model-int8.npz", "model-int8-static.npz", "student.npz"):
             assert (tmp_path / f).exists()
 
 
@@ -373,3 +373,19 @@ def test_train_distributed_under_mpiexec(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.ckpt.npz", "d.npz"]
     spec, _ = read_spec(tmp_path / "d.npz")
     assert spec["sizes"] == [64, 16, 10]
+
+
+@needs_compression
+def test_quantized_model_files_round_trip(trained, tmp_path):
+    """A dynamic or static int8 model comes back from its file with bit-identical outputs."""
+    from tinynn import quantize
+
+    model, spec = load_model(trained)
+    X = tn.datasets.load_digits()[2][:64]
+    for method, q in (("dynamic", quantize.quantize_dynamic(model)),
+                      ("static", quantize.quantize_static(model, [tn.tensor(X[:32]), tn.tensor(X[32:])]))):
+        path = tmp_path / f"{method}.npz"
+        save_model(q, path, {**spec, "quantized": {"method": method}})
+        again, _ = load_model(path)
+        with tn.no_grad():
+            np.testing.assert_array_equal(again(tn.tensor(X)).data, q.eval()(tn.tensor(X)).data)

@@ -144,7 +144,7 @@ class Progress:
         elif not self.quiet and (record["epoch"] % max(1, -(-epochs // 10)) == 0 or record["epoch"] == epochs
                                  or record["epoch"] == 1):
             print(f"{self.desc}: epoch {record['epoch']:>3}/{epochs}  " + "  ".join(parts)
-                  + f"  ({record['seconds']:.1f} s)", flush=True)
+                  + f"  ({record['seconds']:.2f} s)", flush=True)
 
     def close(self):
         if self.bar is not None:
@@ -712,6 +712,8 @@ QUICK_ARGS = {  # --quick: settings that finish in about a minute each
     "bench_train.py": ["--workloads", "digits", "--threads", "1", "--repeats", "3"],
     "bench_overhead.py": ["--repeats", "50"],
     "bench_distributed.py": ["--steps", "5", "--hidden", "512"],
+    "bench_quantize.py": ["--repeats", "5"],
+    "bench_elementwise.py": ["--n", "100000"],
 }
 
 
@@ -799,7 +801,7 @@ def _first_doc_line(path):
         doc = ast.get_docstring(ast.parse(path.read_text()))
     except (SyntaxError, OSError):
         doc = None
-    return (doc or "").strip().splitlines()[0] if doc else ""
+    return " ".join(doc.strip().split("\n\n")[0].split()) if doc else ""
 
 
 def _threads_note():
