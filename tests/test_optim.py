@@ -245,3 +245,24 @@ def test_non_contiguous_and_float32_parameters(backend_name):
     q.grad = np.full(3, 2.0, np.float32)
     optim.AdamW([q], lr=0.1, weight_decay=0.5).step()
     np.testing.assert_allclose(q.data, (1 - 0.05) - 0.1, rtol=1e-6)
+
+
+def test_scheduler_state_dict_resumes(tmp_path):
+    def make():
+        opt = optim.SGD([nn.Parameter(tn.ones(1))], lr=0.1)
+        return opt, lr_scheduler.CosineAnnealingLR(opt, T_max=6, eta_min=0.01)
+
+    opt, sched = make()
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    tn.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, tmp_path / "s.npz")
+    ckpt = tn.load(tmp_path / "s.npz")
+    opt2, sched2 = make()
+    opt2.load_state_dict(ckpt["opt"])
+    sched2.load_state_dict(ckpt["sched"])
+    for _ in range(3):
+        sched.step()
+        sched2.step()
+        assert sched2.get_last_lr() == pytest.approx(sched.get_last_lr(), rel=1e-12)
+    assert sched2.get_last_lr()[0] == pytest.approx(0.01)
