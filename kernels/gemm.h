@@ -91,6 +91,14 @@ static void tnn_gemm_grid(tnn_idx m, tnn_idx n, int mr, int nr, int nt, int *tm,
     }
 }
 
+/* The block size for splitting len into ceil(len / max) equal-as-possible blocks, a multiple
+ * of `unit` (so a k of 784 runs as 4 blocks of 196, not 3 of 256 and a thin one of 16). */
+static tnn_idx tnn_balanced_block(tnn_idx len, tnn_idx max, tnn_idx unit) {
+    tnn_idx blocks = tnn_ceil_div(len, max);
+    tnn_idx b = tnn_ceil_div(tnn_ceil_div(len, blocks), unit) * unit;
+    return b < unit ? unit : b;
+}
+
 /* Block t of `parts` equal-as-possible runs of whole tiles over [0, len). */
 static void tnn_gemm_range(tnn_idx len, int tile, int parts, int t, tnn_idx *lo, tnn_idx *hi) {
     tnn_idx tiles = tnn_ceil_div(len, tile);
@@ -114,6 +122,7 @@ static void tnn_gemm_range(tnn_idx len, int tile, int parts, int t, tnn_idx *lo,
 #define EXP expf
 #define TANH tanhf
 #define UKR_AVX2 tnn_ukr_f32_avx2
+#define DIRECT_A_MAX_N 256
 #include "gemm_real.h"
 
 /* float64: 6 x 8 register tile (12 ymm accumulators). */
@@ -127,6 +136,7 @@ static void tnn_gemm_range(tnn_idx len, int tile, int parts, int t, tnn_idx *lo,
 #define EXP exp
 #define TANH tanh
 #define UKR_AVX2 tnn_ukr_f64_avx2
+#define DIRECT_A_MAX_N 128
 #include "gemm_real.h"
 
 #include "gemm_int8.h"

@@ -1,6 +1,7 @@
 /* gemm_avx2.h -- the AVX2+FMA micro-kernels of the GEMM (included by gemm.h).
  *
- * Each computes, from packed slivers a (k x MR, MR values per step) and b (k x NR),
+ * Each computes, from a sliver of A (MR rows, element (i, p) at a[i rsa + p csa]: packed,
+ * rsa = 1 and csa = MR; or read in place from a row-major A) and a packed sliver b (k x NR),
  *     acc (MR x NR) = sum_p a[p, :]^T b[p, :]          (k rank-1 updates)
  * with the accumulator in named ymm registers (an array of __m256 would spill), then
  * writes acc to C (accumulate == 0) or adds it (accumulate == 1).  Full tiles with unit
@@ -11,7 +12,7 @@
 #if TINYNN_HAVE_AVX2
 
 /* float32, 6 x 16: per step 2 loads of b, 6 broadcasts of a, 12 FMAs. */
-TINYNN_AVX2_FN static void tnn_ukr_f32_avx2(tnn_idx k, const float *a, const float *b, float *c,
+TINYNN_AVX2_FN static void tnn_ukr_f32_avx2(tnn_idx k, const float *a, tnn_idx rsa, tnn_idx csa, const float *b, float *c,
                                             tnn_idx rsc, tnn_idx csc, int accumulate, int mr, int nr) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
@@ -27,13 +28,13 @@ TINYNN_AVX2_FN static void tnn_ukr_f32_avx2(tnn_idx k, const float *a, const flo
     for (tnn_idx p = 0; p < k; p++) {
         __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), ai;
         _mm_prefetch((const char *)(b + 128), _MM_HINT_T0);
-        ai = _mm256_broadcast_ss(a + 0); c00 = _mm256_fmadd_ps(ai, b0, c00); c01 = _mm256_fmadd_ps(ai, b1, c01);
-        ai = _mm256_broadcast_ss(a + 1); c10 = _mm256_fmadd_ps(ai, b0, c10); c11 = _mm256_fmadd_ps(ai, b1, c11);
-        ai = _mm256_broadcast_ss(a + 2); c20 = _mm256_fmadd_ps(ai, b0, c20); c21 = _mm256_fmadd_ps(ai, b1, c21);
-        ai = _mm256_broadcast_ss(a + 3); c30 = _mm256_fmadd_ps(ai, b0, c30); c31 = _mm256_fmadd_ps(ai, b1, c31);
-        ai = _mm256_broadcast_ss(a + 4); c40 = _mm256_fmadd_ps(ai, b0, c40); c41 = _mm256_fmadd_ps(ai, b1, c41);
-        ai = _mm256_broadcast_ss(a + 5); c50 = _mm256_fmadd_ps(ai, b0, c50); c51 = _mm256_fmadd_ps(ai, b1, c51);
-        a += 6;
+        ai = _mm256_broadcast_ss(a); c00 = _mm256_fmadd_ps(ai, b0, c00); c01 = _mm256_fmadd_ps(ai, b1, c01);
+        ai = _mm256_broadcast_ss(a + 1 * rsa); c10 = _mm256_fmadd_ps(ai, b0, c10); c11 = _mm256_fmadd_ps(ai, b1, c11);
+        ai = _mm256_broadcast_ss(a + 2 * rsa); c20 = _mm256_fmadd_ps(ai, b0, c20); c21 = _mm256_fmadd_ps(ai, b1, c21);
+        ai = _mm256_broadcast_ss(a + 3 * rsa); c30 = _mm256_fmadd_ps(ai, b0, c30); c31 = _mm256_fmadd_ps(ai, b1, c31);
+        ai = _mm256_broadcast_ss(a + 4 * rsa); c40 = _mm256_fmadd_ps(ai, b0, c40); c41 = _mm256_fmadd_ps(ai, b1, c41);
+        ai = _mm256_broadcast_ss(a + 5 * rsa); c50 = _mm256_fmadd_ps(ai, b0, c50); c51 = _mm256_fmadd_ps(ai, b1, c51);
+        a += csa;
         b += 16;
     }
     if (mr == 6 && nr == 16 && csc == 1) {
@@ -66,7 +67,7 @@ TINYNN_AVX2_FN static void tnn_ukr_f32_avx2(tnn_idx k, const float *a, const flo
 }
 
 /* float64, 6 x 8: per step 2 loads of b, 6 broadcasts of a, 12 FMAs. */
-TINYNN_AVX2_FN static void tnn_ukr_f64_avx2(tnn_idx k, const double *a, const double *b, double *c,
+TINYNN_AVX2_FN static void tnn_ukr_f64_avx2(tnn_idx k, const double *a, tnn_idx rsa, tnn_idx csa, const double *b, double *c,
                                             tnn_idx rsc, tnn_idx csc, int accumulate, int mr, int nr) {
     __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
     __m256d c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
@@ -82,13 +83,13 @@ TINYNN_AVX2_FN static void tnn_ukr_f64_avx2(tnn_idx k, const double *a, const do
     for (tnn_idx p = 0; p < k; p++) {
         __m256d b0 = _mm256_load_pd(b), b1 = _mm256_load_pd(b + 4), ai;
         _mm_prefetch((const char *)(b + 64), _MM_HINT_T0);
-        ai = _mm256_broadcast_sd(a + 0); c00 = _mm256_fmadd_pd(ai, b0, c00); c01 = _mm256_fmadd_pd(ai, b1, c01);
-        ai = _mm256_broadcast_sd(a + 1); c10 = _mm256_fmadd_pd(ai, b0, c10); c11 = _mm256_fmadd_pd(ai, b1, c11);
-        ai = _mm256_broadcast_sd(a + 2); c20 = _mm256_fmadd_pd(ai, b0, c20); c21 = _mm256_fmadd_pd(ai, b1, c21);
-        ai = _mm256_broadcast_sd(a + 3); c30 = _mm256_fmadd_pd(ai, b0, c30); c31 = _mm256_fmadd_pd(ai, b1, c31);
-        ai = _mm256_broadcast_sd(a + 4); c40 = _mm256_fmadd_pd(ai, b0, c40); c41 = _mm256_fmadd_pd(ai, b1, c41);
-        ai = _mm256_broadcast_sd(a + 5); c50 = _mm256_fmadd_pd(ai, b0, c50); c51 = _mm256_fmadd_pd(ai, b1, c51);
-        a += 6;
+        ai = _mm256_broadcast_sd(a); c00 = _mm256_fmadd_pd(ai, b0, c00); c01 = _mm256_fmadd_pd(ai, b1, c01);
+        ai = _mm256_broadcast_sd(a + 1 * rsa); c10 = _mm256_fmadd_pd(ai, b0, c10); c11 = _mm256_fmadd_pd(ai, b1, c11);
+        ai = _mm256_broadcast_sd(a + 2 * rsa); c20 = _mm256_fmadd_pd(ai, b0, c20); c21 = _mm256_fmadd_pd(ai, b1, c21);
+        ai = _mm256_broadcast_sd(a + 3 * rsa); c30 = _mm256_fmadd_pd(ai, b0, c30); c31 = _mm256_fmadd_pd(ai, b1, c31);
+        ai = _mm256_broadcast_sd(a + 4 * rsa); c40 = _mm256_fmadd_pd(ai, b0, c40); c41 = _mm256_fmadd_pd(ai, b1, c41);
+        ai = _mm256_broadcast_sd(a + 5 * rsa); c50 = _mm256_fmadd_pd(ai, b0, c50); c51 = _mm256_fmadd_pd(ai, b1, c51);
+        a += csa;
         b += 8;
     }
     if (mr == 6 && nr == 8 && csc == 1) {

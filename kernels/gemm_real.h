@@ -62,15 +62,16 @@ static void FN(tnn_pack_b)(tnn_idx kc, tnn_idx nc, const T *b, tnn_idx rsb, tnn_
     }
 }
 
-/* Portable micro-kernel: acc (MR x NR) = sum_p a[:, p] b[p, :] over the packed slivers,
+/* Portable micro-kernel: acc (MR x NR) = sum_p a[:, p] b[p, :], with a(i, p) = a[i rsa + p csa]
+ * (packed: rsa = 1, csa = MR) and b a packed sliver,
  * then C[0:mr, 0:nr] = acc (accumulate == 0) or C += acc. */
-static void FN(tnn_ukr_portable)(tnn_idx k, const T *a, const T *b, T *c, tnn_idx rsc, tnn_idx csc,
-                                 int accumulate, int mr, int nr) {
+static void FN(tnn_ukr_portable)(tnn_idx k, const T *a, tnn_idx rsa, tnn_idx csa, const T *b, T *c,
+                                 tnn_idx rsc, tnn_idx csc, int accumulate, int mr, int nr) {
     T acc[MR * NR];
     for (int x = 0; x < MR * NR; x++) acc[x] = 0;
     for (tnn_idx p = 0; p < k; p++) {
         for (int i = 0; i < MR; i++) {
-            T ai = a[p * MR + i];
+            T ai = a[i * rsa + p * csa];
             for (int j = 0; j < NR; j++) acc[i * NR + j] += ai * b[p * NR + j];
         }
     }
@@ -99,7 +100,7 @@ static void FN(tnn_epilogue)(T *c, tnn_idx rsc, tnn_idx csc, tnn_idx mr, tnn_idx
     }
 }
 
-typedef void (*FN(tnn_ukr_fn))(tnn_idx, const T *, const T *, T *, tnn_idx, tnn_idx, int, int, int);
+typedef void (*FN(tnn_ukr_fn))(tnn_idx, const T *, tnn_idx, tnn_idx, const T *, T *, tnn_idx, tnn_idx, int, int, int);
 
 /* The serial algorithm (see gemm.h) on one block; bias already offset to column 0 of it. */
 static int FN(tnn_gemm_serial)(tnn_idx m, tnn_idx n, tnn_idx k,
@@ -110,29 +111,36 @@ static int FN(tnn_gemm_serial)(tnn_idx m, tnn_idx n, tnn_idx k,
 #if TINYNN_HAVE_AVX2
     if (tinynn_simd_level >= TINYNN_SIMD_AVX2) ukr = UKR_AVX2;
 #endif
-    tnn_idx kc_max = tnn_min(KC, k);
-    tnn_idx mc_max = tnn_ceil_div(tnn_min(MC, m), MR) * MR;
-    tnn_idx nc_max = tnn_ceil_div(tnn_min(NC, n), NR) * NR;
-    T *ap = (T *)tnn_alloc(sizeof(T) * mc_max * kc_max);
-    T *bp = (T *)tnn_alloc(sizeof(T) * nc_max * kc_max);
+    /* cache blocks of at most MC / KC / NC, split evenly (no thin last block) */
+    tnn_idx mc_blk = tnn_balanced_block(m, MC, MR), kc_blk = tnn_balanced_block(k, KC, 8);
+    tnn_idx nc_blk = tnn_balanced_block(n, NC, NR);
+    T *ap = (T *)tnn_alloc(sizeof(T) * mc_blk * kc_blk);
+    T *bp = (T *)tnn_alloc(sizeof(T) * nc_blk * kc_blk);
     if (ap == NULL || bp == NULL) { free(ap); free(bp); return -1; }
 
-    for (tnn_idx jc = 0; jc < n; jc += NC) {
-        tnn_idx nc = tnn_min(NC, n - jc);
-        for (tnn_idx pc = 0; pc < k; pc += KC) {
-            tnn_idx kc = tnn_min(KC, k - pc);
+    for (tnn_idx jc = 0; jc < n; jc += nc_blk) {
+        tnn_idx nc = tnn_min(nc_blk, n - jc);
+        for (tnn_idx pc = 0; pc < k; pc += kc_blk) {
+            tnn_idx kc = tnn_min(kc_blk, k - pc);
             int first = pc == 0, last = pc + kc >= k;
             FN(tnn_pack_b)(kc, nc, b + pc * rsb + jc * csb, rsb, csb, bp);
-            for (tnn_idx ic = 0; ic < m; ic += MC) {
-                tnn_idx mc = tnn_min(MC, m - ic);
-                FN(tnn_pack_a)(mc, kc, a + ic * rsa + pc * csa, rsa, csa, ap);
+            for (tnn_idx ic = 0; ic < m; ic += mc_blk) {
+                tnn_idx mc = tnn_min(mc_blk, m - ic);
+                const T *ablk = a + ic * rsa + pc * csa;
+                /* Whole MR-row slivers of a row-major A are read in place when B is narrow
+                 * (packing them would not pay off); the rest is packed. */
+                tnn_idx direct = (csa == 1 && nc <= DIRECT_A_MAX_N) ? mc / MR * MR : 0;
+                if (direct < mc) FN(tnn_pack_a)(mc - direct, kc, ablk + direct * rsa, rsa, csa, ap);
                 /* macro-kernel */
                 for (tnn_idx jr = 0; jr < nc; jr += NR) {
                     int nr = (int)tnn_min(NR, nc - jr);
                     for (tnn_idx ir = 0; ir < mc; ir += MR) {
                         int mr = (int)tnn_min(MR, mc - ir);
                         T *ct = c + (ic + ir) * rsc + (jc + jr) * csc;
-                        ukr(kc, ap + ir * kc, bp + jr * kc, ct, rsc, csc, !first, mr, nr);
+                        if (ir < direct)
+                            ukr(kc, ablk + ir * rsa, rsa, 1, bp + jr * kc, ct, rsc, csc, !first, mr, nr);
+                        else
+                            ukr(kc, ap + (ir - direct) * kc, 1, MR, bp + jr * kc, ct, rsc, csc, !first, mr, nr);
                         if (last) FN(tnn_epilogue)(ct, rsc, csc, mr, nr, bias ? bias + jc + jr : NULL, act);
                     }
                 }
@@ -187,3 +195,4 @@ static int FN(tnn_gemm)(tnn_idx m, tnn_idx n, tnn_idx k,
 #undef EXP
 #undef TANH
 #undef UKR_AVX2
+#undef DIRECT_A_MAX_N
