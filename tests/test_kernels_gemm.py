@@ -295,3 +295,20 @@ def test_requantize_and_int8_linear_match_reference(relu, simd):
                                        ref.requantize(acc, rs, cs, bias, relu), rtol=1e-6, atol=1e-6)
     acc = rng.integers(-1000, 1000, (4, 5)).astype(np.int32)
     np.testing.assert_allclose(kernels.requantize(acc, 0.5, 0.25), ref.requantize(acc, 0.5, 0.25), rtol=1e-6)
+
+
+def test_matmul_strided_negative_and_misaligned_out():
+    rng = np.random.default_rng(13)
+    a, b = rand((37, 50), np.float64, rng), rand((50, 29), np.float64, rng)
+    big = np.full((80, 70), 7.0)
+    out = big[::-2, ::2][:37, :29]                       # negative row stride, every other column
+    assert kernels.matmul(a, b, out=out) is out
+    assert_gemm_close(out, a, b)
+    assert np.count_nonzero(big == 7.0) == big.size - out.size   # nothing outside out was touched
+    misaligned = np.zeros(37 * 29 * 8 + 1, np.uint8)[1:].view(np.float64).reshape(37, 29)
+    assert not misaligned.flags.aligned
+    assert kernels.matmul(a, b, out=misaligned) is misaligned
+    assert_gemm_close(misaligned, a, b)
+    x = np.zeros(5 * 10 * 4 + 1, np.uint8)[1:].view(np.float32).reshape(5, 10)
+    x[:] = 1
+    np.testing.assert_array_equal(kernels.matmul(x, np.ones((10, 3), np.float32)), np.full((5, 3), 10, np.float32))
