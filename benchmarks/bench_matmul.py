@@ -29,17 +29,17 @@ MLP = ((64, 784, 128), (256, 1024, 1024))
 INT8 = ((1024, 1024, 1024), (256, 1024, 1024))
 
 
-def median_time(fns, min_time=0.4, min_reps=5, max_reps=200):
-    """Median wall time of each fn in `fns`, run interleaved after one warm-up call each."""
+def median_time(fns, min_time=0.4, min_reps=5, max_reps=200, clock=time.perf_counter):
+    """Median time (by `clock`) of each fn in `fns`, run interleaved after one warm-up call each."""
     for fn in fns:
         fn()
     times = [[] for _ in fns]
     start = time.perf_counter()
     while True:
         for fn, ts in zip(fns, times):
-            t0 = time.perf_counter()
+            t0 = clock()
             fn()
-            ts.append(time.perf_counter() - t0)
+            ts.append(clock() - t0)
         reps = len(times[0])
         if reps >= max_reps or (reps >= min_reps and time.perf_counter() - start > min_time * len(fns)):
             break
@@ -54,6 +54,9 @@ def main(argv=None):
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 rows")
     parser.add_argument("--min-time", type=float, default=0.4, help="seconds to spend per shape and library")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="wall: elapsed time (default); cpu: this thread's CPU time, which ignores time "
+                             "spent descheduled on a busy machine (1-thread rows only; others stay wall)")
     args = parser.parse_args(argv)
 
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -80,17 +83,18 @@ def main(argv=None):
 
     rng = np.random.default_rng(0)
     header = f"{'op':<7}{'m x k x n':<20}{'thr':>4}{'tinynn':>10}{'numpy':>10}{'ratio':>8}"
-    print(header + "    (GFLOPS / GOPS, medians)")
+    print(header + f"    (GFLOPS / GOPS, medians of {args.clock} time)")
     print("-" * len(header))
     rows = []
     for nt in args.threads:
+        clock = time.thread_time if (args.clock == "cpu" and nt == 1) else time.perf_counter
         with threadpool_limits(limits=nt, user_api="blas"):
             for m, k, n in shapes:
                 a = rng.standard_normal((m, k)).astype(dtype)
                 b = rng.standard_normal((k, n)).astype(dtype)
                 c = np.empty((m, n), dtype)
                 t_ours, t_np = median_time([lambda: kernels.matmul(a, b, out=c, num_threads=nt),
-                                            lambda: np.matmul(a, b, out=c)], args.min_time)
+                                            lambda: np.matmul(a, b, out=c)], args.min_time, clock=clock)
                 rows.append((f"f{dtype.itemsize * 8}", m, k, n, nt, t_ours, t_np))
                 print(_row(*rows[-1]), flush=True)
             if not args.no_int8:
@@ -101,7 +105,7 @@ def main(argv=None):
                     b = b8.astype(np.float32)
                     c = np.empty((m, n), np.float32)
                     t_ours, t_np = median_time([lambda: kernels.int8_matmul(a8, b8, num_threads=nt),
-                                                lambda: np.matmul(a, b, out=c)], args.min_time)
+                                                lambda: np.matmul(a, b, out=c)], args.min_time, clock=clock)
                     rows.append(("int8", m, k, n, nt, t_ours, t_np))
                     print(_row(*rows[-1]) + "   (numpy: float32)", flush=True)
     return rows
