@@ -188,3 +188,14 @@ def test_any_nested_state_round_trips(tmp_path, tree):
     path = tmp_path / "h.npz"
     tn.save(tree, path)
     assert _equal(tree, tn.load(path))
+
+
+def test_keys_that_cannot_name_a_zip_member_round_trip(tmp_path):
+    # Found by hypothesis in CI: a NUL in a key truncated the npz member name.
+    state = {"\x00": np.float32(0.0), "a\x00b": np.arange(3), "/lead": np.ones(2), "trail/": np.zeros(1),
+             "a//b": np.eye(2), "ünï": np.array([1.5]), "__tinynn__": np.array([7]), "x.npy": np.array([2])}
+    tn.save(state, tmp_path / "odd.npz")
+    back = tn.load(tmp_path / "odd.npz")
+    assert list(back) == list(state)
+    for key in state:
+        np.testing.assert_array_equal(back[key], state[key])

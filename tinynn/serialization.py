@@ -8,6 +8,7 @@ file in the same folder, then os.replace(), so a failed save never damages an ex
 """
 import json
 import os
+import re
 import tempfile
 import zipfile
 import zlib
@@ -18,6 +19,7 @@ MANIFEST = "__tinynn__"
 FORMAT = "tinynn.state"
 VERSION = 1
 SEP = "/"
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}(/[A-Za-z0-9_.\-]{1,100}){0,20}")
 
 
 def _encode(obj, path, arrays, where):
@@ -49,11 +51,13 @@ def _store(array, path, arrays, where):
     if array.dtype.hasobject or array.dtype.kind not in "biufc":
         raise TypeError(f"save: {where}: array at {SEP.join(path)} has dtype {array.dtype}; only numeric/bool arrays")
     name = SEP.join(path) or "value"
-    if name == MANIFEST or name in arrays:
-        base, k = name, 1
-        while f"{base}#{k}" in arrays:
+    if not _PLAIN_NAME.fullmatch(name) or name == MANIFEST or name in arrays:
+        # Zip member names cannot carry every string a key may hold (NUL, odd unicode, clashes);
+        # the manifest records the member's name, so any unique plain name will do.
+        k = len(arrays)
+        while f"#{k}" in arrays:
             k += 1
-        name = f"{base}#{k}"
+        name = f"#{k}"
     arrays[name] = array
     return name
 
