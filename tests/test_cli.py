@@ -196,8 +196,14 @@ def test_demo_in_a_pipe_prints_the_table_and_no_bar(tmp_path):
 
 
 def test_demo_plots(tmp_path, capsys):
-    pytest.importorskip("matplotlib")
+    """With matplotlib: the three PNGs. Without it: one line saying what to install, before any work."""
     code, out, err = run(["demo", "--epochs", "1", "--plot", tmp_path, "-q"], capsys)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert code == cli.EXIT_FAILURE and err.count("\n") == 1 and "pip install 'tinynn-scratch[plot]'" in err
+        assert "train" not in out and not list(tmp_path.iterdir())
+        return
     assert code == 0, err
     names = ["training_curves.png", "confusion_matrix.png"] + (["weight_histograms.png"] if HAS_COMPRESSION else [])
     for name in names:

@@ -768,7 +768,7 @@ def cmd_bench(args):
             print("benchmarks/ not found (it is part of the source checkout, not of an installed tinynn); "
                   "running the built-in kernel timing instead")
         print(f"kernels.matmul vs numpy (float32, median of 15, {_threads_note()})")
-        print(format_table(["size", "tinynn ms", "GFLOP/s", "numpy ms", "GFLOP/s", "numpy/tinynn"], builtin_bench()))
+        print(format_table(["size", "tinynn ms", "GFLOP/s", "numpy ms", "GFLOP/s", "tinynn speed-up"], builtin_bench()))
         return 0
     if args.names:
         known = {s.name: s for s in scripts} | {s.stem: s for s in scripts} | {s.stem[6:]: s for s in scripts}
