@@ -395,3 +395,31 @@ def test_quantized_model_files_round_trip(trained, tmp_path):
         again, _ = load_model(path)
         with tn.no_grad():
             np.testing.assert_array_equal(again(tn.tensor(X)).data, q.eval()(tn.tensor(X)).data)
+
+
+def _write_idx(path, array):
+    codes = {np.dtype(np.uint8): 0x08}
+    header = bytes([0, 0, codes[array.dtype], array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+def test_train_and_evaluate_on_mnist_files(tmp_path, capsys):
+    """--data mnist --data-dir reads the four IDX files (here a tiny synthetic set of 6x6 images)."""
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 120), ("t10k", 40)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        images = (rng.random((n, 6, 6)) * 60).astype(np.uint8)
+        images[np.arange(n), labels // 6, labels % 6] = 255  # one bright pixel tells the class
+        _write_idx(tmp_path / f"{split}-images-idx3-ubyte", images)
+        _write_idx(tmp_path / f"{split}-labels-idx1-ubyte", labels)
+    out = tmp_path / "mnist.npz"
+    code, stdout, err = run(["train", "--data", "mnist", "--data-dir", tmp_path, "--hidden", "32", "--epochs", "30",
+                             "--lr", "0.1", "--out", out, "-q", "--no-checkpoint"], capsys)
+    assert code == 0, err
+    assert read_spec(out)[0]["sizes"] == [36, 32, 10]
+    code, stdout, err = run(["evaluate", out, "--data", "mnist", "--data-dir", tmp_path, "--json", tmp_path / "r.json"],
+                            capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "r.json").read_text())["accuracy"] > 0.5
+    code, _, err = run(["evaluate", out], capsys)  # a 36-feature model on the 64-feature digits
+    assert code == cli.EXIT_FAILURE and "expects 36 input features but --data digits has 64" in err

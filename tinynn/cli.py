@@ -714,6 +714,7 @@ QUICK_ARGS = {  # --quick: settings that finish in about a minute each
     "bench_distributed.py": ["--steps", "5", "--hidden", "512"],
     "bench_quantize.py": ["--repeats", "5"],
     "bench_elementwise.py": ["--n", "100000"],
+    "bench_matmul.py": ["--threads", "1", "--min-time", "0.1"],
 }
 
 

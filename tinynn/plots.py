@@ -97,7 +97,7 @@ def weight_histograms(model, pruned, quantized, folder):
                 xlabel="weight value", ylabel="count")
     axes[1].legend(loc="upper right")
     axes[2].hist(codes, bins=np.arange(-128, 129) - 0.5, color="tab:orange")
-    axes[2].set(title=f"int8 codes after quantization ({codes.size:,})", xlabel="q (w = s_row q; each row's largest |w| -> +-127)",
+    axes[2].set(title=f"int8 codes after quantization ({codes.size:,})", xlabel="q (w = s_row q; each row's largest |w| -> the int8 limit)",
                 ylabel="count", xlim=(-130, 130))
     for ax in axes:
         ax.grid(alpha=0.3)
