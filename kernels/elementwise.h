@@ -132,7 +132,7 @@ static inline double tn_tanh_series_f64(double z) {
 }
 
 #define TN_ACTIVATIONS(T, SFX, ABS)                                                     \
-static inline T tn_relu_##SFX(T x) { return x > 0 ? x : (T)0; }                        \
+static inline T tn_relu_##SFX(T x) { return x < 0 ? (T)0 : x; } /* relu(NaN) = NaN */ \
 static inline T tn_sigmoid_##SFX(T x) {                                                 \
     T z = tn_exp_##SFX(-ABS(x));                                                        \
     T num = x >= 0 ? (T)1 : z;                                                          \

@@ -40,7 +40,9 @@ cdef object _check_float(str name, str arg, object x):
 
 
 cdef inline bint _dense(cnp.ndarray x):
-    return cnp.PyArray_IS_C_CONTIGUOUS(x) or cnp.PyArray_IS_F_CONTIGUOUS(x)
+    """C- or F-contiguous and aligned for its dtype (NumPy allows misaligned views, e.g. a
+    float32 view at byte offset 1 of a buffer; C pointers to them are undefined behaviour)."""
+    return (cnp.PyArray_IS_C_CONTIGUOUS(x) or cnp.PyArray_IS_F_CONTIGUOUS(x)) and cnp.PyArray_ISALIGNED(x)
 
 
 cdef cnp.ndarray _output(str name, object like, object out):
@@ -55,6 +57,8 @@ cdef cnp.ndarray _output(str name, object like, object out):
         raise ValueError(f"{name}: out has shape {out.shape}, expected {like.shape}")
     if not out.flags.writeable:
         raise ValueError(f"{name}: out is read-only")
+    if not out.flags.aligned:
+        raise ValueError(f"{name}: out is not aligned for {out.dtype}")
     if (<cnp.ndarray>like).flags.c_contiguous:
         if not out.flags.c_contiguous:
             raise ValueError(f"{name}: out must be C-contiguous like the input")
@@ -66,7 +70,7 @@ cdef cnp.ndarray _output(str name, object like, object out):
 cdef object _unary(str name, object x, object out, unary_f32_t f32, unary_f64_t f64):
     cdef cnp.ndarray xa = _check_float(name, "x", x)
     if not _dense(xa):
-        xa = np.ascontiguousarray(xa)
+        xa = np.require(xa, requirements="CA")
     cdef cnp.ndarray ya = _output(name, xa, out)
     cdef long long n = cnp.PyArray_SIZE(xa)
     cdef void *px = cnp.PyArray_DATA(xa)
@@ -90,9 +94,9 @@ cdef object _binary(str name, str aname, object a, object b, object out, binary_
     cdef cnp.ndarray aa = a, ba = b
     cdef bint both_c = cnp.PyArray_IS_C_CONTIGUOUS(aa) and cnp.PyArray_IS_C_CONTIGUOUS(ba)
     cdef bint both_f = cnp.PyArray_IS_F_CONTIGUOUS(aa) and cnp.PyArray_IS_F_CONTIGUOUS(ba)
-    if not (both_c or both_f):
-        aa = np.ascontiguousarray(aa)
-        ba = np.ascontiguousarray(ba)
+    if not (both_c or both_f) or not (cnp.PyArray_ISALIGNED(aa) and cnp.PyArray_ISALIGNED(ba)):
+        aa = np.require(aa, requirements="CA")
+        ba = np.require(ba, requirements="CA")
     cdef cnp.ndarray ya = _output(name, ba, out)
     cdef long long n = cnp.PyArray_SIZE(aa)
     cdef void *pa = cnp.PyArray_DATA(aa)
@@ -144,7 +148,7 @@ def _exp_scalar(double x, bint single=False):
 
 def _exp_array(x):
     """The kernels' exp over a contiguous float array (scalar loop, portable build); for accuracy tests."""
-    cdef cnp.ndarray xa = np.ascontiguousarray(_check_float("_exp_array", "x", x))
+    cdef cnp.ndarray xa = np.require(_check_float("_exp_array", "x", x), requirements="CA")
     cdef cnp.ndarray ya = np.empty_like(xa)
     cdef Py_ssize_t i, n = cnp.PyArray_SIZE(xa)
     cdef float *xf

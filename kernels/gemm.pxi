@@ -55,7 +55,7 @@ def _gemm_matrix(op, name, x, dtypes):
         raise TypeError(f"{op}: {name} has dtype {x.dtype}; expected {' or '.join(str(d) for d in dtypes)}")
     item = x.itemsize
     if x.strides[0] % item or x.strides[1] % item or not x.flags.aligned:
-        x = np.ascontiguousarray(x)
+        x = np.require(x, requirements="CA")  # (np.ascontiguousarray keeps a misaligned array)
     return x, x.strides[0] // item, x.strides[1] // item
 
 
@@ -69,7 +69,7 @@ def _gemm_vector(op, name, v, n, dtype):
     arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
     if arr.shape != (n,):
         raise ValueError(f"{op}: {name} must have {n} values, got shape {np.shape(v)}")
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return np.require(arr, dtype, requirements="CA")
 
 
 cdef int _gemm_call(cnp.ndarray a, Py_ssize_t rsa, Py_ssize_t csa,
@@ -159,7 +159,7 @@ def linear(x, weight, bias=None, activation="none", num_threads=None):
                             f"{bias.dtype if isinstance(bias, np.ndarray) else type(bias).__name__}")
         if bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape}")
-        bias = np.ascontiguousarray(bias)
+        bias = np.require(bias, requirements="CA")
     nt = _gemm_threads("linear", num_threads)
     x, rsa, csa = _gemm_matrix("linear", "x", x, _FLOAT_TYPES)
     w, rsw, csw = _gemm_matrix("linear", "weight", weight, _FLOAT_TYPES)

@@ -1,5 +1,5 @@
 # optim.pxi -- included from kernels.pyx.  Fused in-place optimizer updates (optim.h).
-# param and the state buffers must be C-contiguous and writeable (they are updated in
+# param and the state buffers must be C-contiguous, aligned and writeable (they are updated in
 # place); grad may have any layout (non-contiguous grads are copied).
 
 cdef extern from "optim.h" nogil:
@@ -20,6 +20,8 @@ cdef cnp.ndarray _state(str name, str arg, object a, object param):
         raise ValueError(f"{name}: {arg} must be C-contiguous (it is updated in place)")
     if not a.flags.writeable:
         raise ValueError(f"{name}: {arg} is read-only")
+    if not a.flags.aligned:
+        raise ValueError(f"{name}: {arg} is not aligned for {a.dtype} (it is updated in place)")
     return a
 
 
@@ -29,7 +31,7 @@ cdef cnp.ndarray _grad_for(str name, object grad, object param):
         raise ValueError(f"{name}: grad has shape {grad.shape} but param has shape {param.shape}")
     if grad.dtype != param.dtype:
         raise TypeError(f"{name}: grad is {grad.dtype} but param is {param.dtype}")
-    return np.ascontiguousarray(grad)
+    return np.require(grad, requirements="CA")
 
 
 def sgd_step(param, grad, momentum_buffer, double lr, double momentum, double dampening, double weight_decay,

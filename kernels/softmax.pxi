@@ -1,6 +1,6 @@
 # softmax.pxi -- included from kernels.pyx.  Python-facing wrappers of softmax.h:
 # softmax / log_softmax (+ backward) over the last axis, and fused cross-entropy.
-# Inputs are made C-contiguous (zero copy if they already are); outputs are new
+# Inputs are made C-contiguous and aligned (zero copy if they already are); outputs are new
 # C-contiguous arrays.
 
 from libc.stdint cimport int64_t
@@ -29,7 +29,7 @@ cdef int _last_axis(str name, object x, object axis) except -1:
 cdef object _softmax_fw(str name, object x, object axis, int take_log):
     x = _check_float(name, "x", x)
     _last_axis(name, x, axis)
-    cdef cnp.ndarray xa = np.ascontiguousarray(x)
+    cdef cnp.ndarray xa = np.require(x, requirements="CA")
     cdef cnp.ndarray ya = np.empty_like(xa)
     cdef long long C = xa.shape[xa.ndim - 1]
     cdef long long N = cnp.PyArray_SIZE(xa) // C if C else 0
@@ -52,8 +52,8 @@ cdef object _softmax_bw(str name, object y, object grad, object axis, int take_l
     if y.shape != grad.shape:
         raise ValueError(f"{name}: y has shape {y.shape} but grad has shape {grad.shape}; they must match")
     _last_axis(name, y, axis)
-    cdef cnp.ndarray ya = np.ascontiguousarray(y)
-    cdef cnp.ndarray ga = np.ascontiguousarray(grad)
+    cdef cnp.ndarray ya = np.require(y, requirements="CA")
+    cdef cnp.ndarray ga = np.require(grad, requirements="CA")
     cdef cnp.ndarray da = np.empty_like(ga)
     cdef long long C = ya.shape[ya.ndim - 1]
     cdef long long N = cnp.PyArray_SIZE(ya) // C if C else 0
@@ -97,7 +97,7 @@ cdef cnp.ndarray _targets(str name, object target, Py_ssize_t N, Py_ssize_t C):
         raise TypeError(f"{name}: target must hold integer class indices, got dtype {target.dtype}")
     if target.shape != (N,):
         raise ValueError(f"{name}: expected target of shape ({N},) for {N} rows, got {target.shape}")
-    cdef cnp.ndarray ta = np.ascontiguousarray(target, dtype=np.int64)
+    cdef cnp.ndarray ta = np.require(target, np.int64, requirements="CA")
     if target.dtype.kind == "u" and target.dtype.itemsize == 8 and N and target.max() > np.iinfo(np.int64).max:
         raise IndexError(f"{name}: class index {target.max()} is out of range for {C} classes")
     cdef long long bad = tn_first_bad_target(<const int64_t *>cnp.PyArray_DATA(ta), N, C)
@@ -123,7 +123,7 @@ def cross_entropy(logits, target, label_smoothing=0.0):
     cdef double e = _smoothing("cross_entropy", label_smoothing)
     cdef long long N = logits.shape[0], C = logits.shape[1]
     cdef cnp.ndarray ta = _targets("cross_entropy", target, N, C)
-    cdef cnp.ndarray xa = np.ascontiguousarray(logits)
+    cdef cnp.ndarray xa = np.require(logits, requirements="CA")
     cdef cnp.ndarray pa = np.empty_like(xa)
     cdef cnp.ndarray la = np.empty(N, dtype=xa.dtype)
     cdef void *px = cnp.PyArray_DATA(xa)
@@ -157,10 +157,10 @@ def cross_entropy_backward(probs, target, label_smoothing, grad):
         grad = grad.astype(probs.dtype)
     cdef cnp.ndarray ga = grad
     cdef long long itemsize = ga.itemsize
-    if N and ga.strides[0] % itemsize:
-        ga = np.ascontiguousarray(ga)
+    if N and (ga.strides[0] % itemsize or not ga.flags.aligned):
+        ga = np.require(ga, requirements="CA")
     cdef long long gstride = ga.strides[0] // itemsize if N else 0
-    cdef cnp.ndarray pa = np.ascontiguousarray(probs)
+    cdef cnp.ndarray pa = np.require(probs, requirements="CA")
     cdef cnp.ndarray da = np.empty_like(pa)
     cdef void *pp = cnp.PyArray_DATA(pa)
     cdef void *pg = cnp.PyArray_DATA(ga)
