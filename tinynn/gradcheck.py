@@ -55,7 +55,8 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         if np.any(bad):
             where = tuple(int(k) for k in np.argwhere(bad)[0])
             raise GradcheckError(
-                f"gradcheck: input {i} (shape {checked[i].shape}) at index {where}: "
-                f"analytic {analytic[where]!r} vs numerical {numeric[where]!r}"
+                f"gradcheck: input {i} (shape {checked[i].shape}) at index {where} "
+                f"(value {float(checked[i].data[where])!r}): analytic {float(analytic[where])!r} vs numerical "
+                f"{float(numeric[where])!r} ({int(bad.sum())} of {bad.size} elements differ)"
             )
     return True

@@ -1,11 +1,23 @@
 """Testing tools for tinynn's own suite and for other people's property tests.
 
-    from tinynn.testing import assert_gradients_match, assert_backends_match, arrays, broadcastable_shapes
+    from tinynn.testing import (assert_gradients_match, assert_backends_match, arrays, tensors,
+                                broadcastable_shapes, graphs, layouts, as_layout)
 
-`assert_gradients_match(fn, *inputs)` compares analytic gradients with central differences in
-float64; `assert_backends_match(fn, *inputs)` runs `fn` on the reference and the compiled backend
-and compares values and gradients. The hypothesis strategies draw arrays, Tensors and mutually
-broadcastable shapes (hypothesis is needed only for the strategies).
+Assertions (no hypothesis needed):
+- `assert_gradients_match(fn, *inputs)`: analytic gradients vs central differences in float64;
+  a failure names the input, the index and both values.
+- `assert_backends_match(fn, *inputs)`: values and gradients on the reference ("numpy") and the
+  compiled ("cython") backend agree within a dtype-scaled tolerance (NaN matches NaN).
+- `as_layout(a, layout)`: the same values as `a` in another memory layout (see LAYOUTS).
+
+Hypothesis strategies (hypothesis is imported only when one is called):
+- `arrays(dtype, shape, ...)`: ndarrays of chosen dtypes (floats, ints, bool, complex), optionally
+  with special values (NaN, +-inf, denormals, huge); `tensors(...)` wraps them in Tensors.
+- `broadcastable_shapes(n)`: n shapes that broadcast together.
+- `layouts()`: names from LAYOUTS ("C", "F", "sliced", "negative", "misaligned", "readonly", ...).
+- `graphs(...)`: a small random computation graph over the differentiable ops: `(fn, inputs)`
+  where `fn(*inputs)` replays the drawn program (its repr prints it) on a few leaf Tensors.
+  See docs/testing.md for examples.
 """
 import numpy as np
 
@@ -67,6 +79,55 @@ def _assert_close(what, actual, expected, rtol, atol):
                                equal_nan=True, err_msg=what)
 
 
+# ---------------------------------------------------------------- memory layouts
+LAYOUTS = ("C", "F", "sliced", "negative", "transposed", "misaligned", "readonly", "broadcast")
+
+
+def as_layout(a, layout):
+    """An array equal to `a` (same shape, dtype, values) stored in another memory layout:
+
+    "C" / "F": contiguous copies; "sliced": every other element of a bigger array along each axis;
+    "negative": a view with negative strides; "transposed": a transposed view of a contiguous
+    array; "misaligned": data starting at byte offset 1 of a uint8 buffer (not aligned for the
+    dtype, legal in NumPy, undefined behaviour for C pointers); "readonly": a read-only copy;
+    "broadcast": a zero-stride read-only view where an axis has length 1 (else "C")."""
+    a = np.asarray(a)
+    if a.ndim == 0 and layout in ("sliced", "negative", "transposed", "broadcast"):
+        layout = "C"  # a 0-d array has no strides to play with
+    if layout == "C":
+        return np.array(a, order="C")
+    if layout == "F":
+        return np.array(a, order="F")
+    if layout == "sliced":
+        big = np.zeros(tuple(2 * n + 1 for n in a.shape), dtype=a.dtype)
+        view = big[tuple(slice(1, None, 2) for _ in a.shape)]
+        view[...] = a
+        return view
+    if layout == "negative":
+        flipped = np.array(a[tuple(slice(None, None, -1) for _ in a.shape)])
+        return flipped[tuple(slice(None, None, -1) for _ in a.shape)]
+    if layout == "transposed":
+        return np.array(a.T, order="C").T
+    if layout == "misaligned":
+        if a.dtype.hasobject:  # object arrays hold pointers: no raw-buffer views
+            return a.copy()
+        buf = np.zeros(a.nbytes + 1, dtype=np.uint8)
+        view = np.ndarray(a.shape, dtype=a.dtype, buffer=buf, offset=1)
+        view[...] = a
+        return view
+    if layout == "readonly":
+        out = a.copy()
+        out.flags.writeable = False
+        return out
+    if layout == "broadcast":
+        ones = [i for i, n in enumerate(a.shape) if n == 1]
+        if not ones:
+            return np.array(a, order="C")
+        small = np.array(a, order="C")
+        return np.broadcast_to(small, a.shape)  # same shape, zero strides only for the length-1 axes
+    raise ValueError(f"as_layout: unknown layout {layout!r}; choose one of {LAYOUTS}")
+
+
 # ---------------------------------------------------------------- hypothesis strategies
 def float_dtypes():
     """Strategy: float32 or float64."""
@@ -75,40 +136,263 @@ def float_dtypes():
     return st.sampled_from([np.float32, np.float64])
 
 
-def arrays(dtype=np.float64, shape=None, min_value=-10.0, max_value=10.0, max_dims=3, max_side=5):
-    """Strategy: ndarrays of `dtype` (a dtype or a strategy of dtypes) with finite values in
-    [min_value, max_value] and a drawn shape (or the given one)."""
+def layouts(names=LAYOUTS):
+    """Strategy: a layout name for `as_layout` (default: any of LAYOUTS)."""
+    from hypothesis import strategies as st
+
+    return st.sampled_from(tuple(names))
+
+
+SPECIAL_FLOATS = (np.nan, np.inf, -np.inf, 0.0, -0.0)
+
+
+def _elements(dt, min_value, max_value, special):
+    from hypothesis import strategies as st
+
+    if dt.kind == "f":
+        width = {2: 16, 4: 32, 8: 64}[dt.itemsize]
+        finfo = np.finfo(dt)
+        lo, hi = max(min_value, float(finfo.min)), min(max_value, float(finfo.max))
+        base = st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=width)
+        if not special:
+            return base
+        extreme = [float(finfo.max), -float(finfo.max), float(finfo.tiny), float(finfo.smallest_subnormal),
+                   -float(finfo.smallest_subnormal)]
+        if dt.itemsize >= 4:
+            extreme += [1e38, -1e38]
+        return st.one_of(base, st.sampled_from(SPECIAL_FLOATS + tuple(extreme)))
+    if dt.kind == "c":
+        part = _elements(np.dtype(f"f{dt.itemsize // 2}"), min_value, max_value, special)
+        return st.builds(complex, part, part)
+    if dt.kind == "b":
+        return st.booleans()
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        if special:
+            return st.integers(int(info.min), int(info.max))
+        return st.integers(int(max(min_value, info.min)), int(min(max_value, info.max)))
+    if dt.kind == "O":
+        return st.one_of(st.floats(min_value, max_value, allow_nan=False), st.integers(-3, 3))
+    raise ValueError(f"arrays: unsupported dtype {dt}")
+
+
+def arrays(dtype=np.float64, shape=None, min_value=-10.0, max_value=10.0, max_dims=3, max_side=5, min_side=1,
+           special=False):
+    """Strategy: ndarrays of `dtype` (a dtype or a strategy of dtypes: float16/32/64, signed and
+    unsigned ints, bool, complex, object) with values in [min_value, max_value] and a drawn shape
+    (or the given one; sides in [min_side, max_side], so min_side=0 allows zero-size arrays).
+
+    special=True also draws NaN, +-inf, +-0.0, denormals, the dtype's extremes and +-1e38 (floats),
+    and any value of an integer dtype."""
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
 
-    shapes = hnp.array_shapes(min_dims=0, max_dims=max_dims, min_side=1, max_side=max_side) if shape is None else st.just(shape)
+    if shape is None:
+        shapes = hnp.array_shapes(min_dims=0, max_dims=max_dims, min_side=min_side, max_side=max_side)
+    else:
+        shapes = shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
     dtypes = dtype if isinstance(dtype, st.SearchStrategy) else st.just(np.dtype(dtype))
 
     @st.composite
     def draw(draw_):
         dt = np.dtype(draw_(dtypes))
-        if dt.kind == "f":
-            width = 32 if dt == np.float32 else 64
-            elements = st.floats(min_value, max_value, allow_nan=False, allow_infinity=False, width=width)
-        else:
-            elements = st.integers(int(max(min_value, np.iinfo(dt).min)), int(min(max_value, np.iinfo(dt).max)))
-        return draw_(hnp.arrays(dt, draw_(shapes), elements=elements))
+        shp = draw_(shapes)
+        elements = _elements(dt, min_value, max_value, special)
+        if dt.kind == "O":
+            return np.array(draw_(st.lists(elements, min_size=int(np.prod(shp)), max_size=int(np.prod(shp)))),
+                            dtype=object).reshape(shp)
+        return draw_(hnp.arrays(dt, shp, elements=elements))
 
     return draw()
 
 
 def tensors(dtype=np.float64, shape=None, requires_grad=True, **kwargs):
-    """Strategy: Tensors wrapping `arrays(...)`."""
+    """Strategy: Tensors wrapping `arrays(...)` (requires_grad only for float dtypes)."""
     return arrays(dtype, shape, **kwargs).map(lambda a: Tensor(a, requires_grad=requires_grad and a.dtype.kind == "f"))
 
 
-def broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4):
+def broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4, min_side=1):
     """Strategy: a tuple of `num_shapes` shapes that broadcast together (NumPy's rules)."""
     from hypothesis.extra import numpy as hnp
 
     return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims,
-                                             max_side=max_side).map(lambda s: s.input_shapes)
+                                             min_side=min_side, max_side=max_side).map(lambda s: s.input_shapes)
+
+
+# ---------------------------------------------------------------- random computation graphs
+def _ops_table():
+    """name -> (arity, apply(tensors, param) -> Tensor, source(names, param) -> str, params(rng, shapes) -> list).
+
+    Every op is one of the public differentiable ops; the few with a restricted domain get their
+    argument moved into it (log(x*x + 0.5), x / (y*y + 0.5), ...) so a drawn graph is finite and
+    differentiable at generic inputs."""
+    from .tensor import concatenate, stack, where
+
+    def axis_params(shapes):
+        nd = len(shapes[0])
+        return [None] + [(a, k) for a in range(-nd, nd) for k in (False, True)] if nd else [None]
+
+    def reduce(method):
+        def apply(ts, p):
+            return getattr(ts[0], method)() if p is None else getattr(ts[0], method)(axis=p[0], keepdims=p[1])
+
+        def src(ns, p):
+            return f"{ns[0]}.{method}()" if p is None else f"{ns[0]}.{method}(axis={p[0]}, keepdims={p[1]})"
+        return (1, apply, src, axis_params)
+
+    def unary(expr, fn):
+        return (1, lambda ts, p: fn(ts[0]), lambda ns, p: expr.format(*ns), lambda shapes: [None])
+
+    def binary(expr, fn):
+        return (2, lambda ts, p: fn(ts[0], ts[1]), lambda ns, p: expr.format(*ns), lambda shapes: [None])
+
+    def last_axes(shapes):
+        return list(range(-len(shapes[0]), len(shapes[0])))
+
+    return {
+        "neg": unary("-{0}", lambda x: -x),
+        "exp": unary("{0}.exp()", lambda x: x.exp()),
+        "log": unary("({0} * {0} + 0.5).log()", lambda x: (x * x + 0.5).log()),
+        "sqrt": unary("({0} * {0} + 0.5).sqrt()", lambda x: (x * x + 0.5).sqrt()),
+        "abs": unary("{0}.abs()", lambda x: x.abs()),
+        "relu": unary("{0}.relu()", lambda x: x.relu()),
+        "sigmoid": unary("{0}.sigmoid()", lambda x: x.sigmoid()),
+        "tanh": unary("{0}.tanh()", lambda x: x.tanh()),
+        "clip": unary("{0}.clip(-0.7, 0.8)", lambda x: x.clip(-0.7, 0.8)),
+        "square": unary("{0} ** 2", lambda x: x ** 2),
+        "rpow": unary("1.5 ** {0}", lambda x: 1.5 ** x),
+        "affine": unary("0.5 - 2.0 * {0}", lambda x: 0.5 - 2.0 * x),
+        "rdiv": unary("1.0 / ({0} * {0} + 0.5)", lambda x: 1.0 / (x * x + 0.5)),
+        "sum": reduce("sum"),
+        "mean": reduce("mean"),
+        "max": reduce("max"),
+        "min": reduce("min"),
+        "reshape": unary("{0}.reshape(-1)", lambda x: x.reshape(-1)),
+        "transpose": unary("{0}.transpose()", lambda x: x.transpose()),
+        "flip": (1, lambda ts, p: ts[0][..., ::-1], lambda ns, p: f"{ns[0]}[..., ::-1]",
+                 lambda shapes: [None] if shapes[0] else []),
+        "take": (1, lambda ts, p: ts[0][np.array(p)], lambda ns, p: f"{ns[0]}[np.array({p})]",
+                 lambda shapes: [sorted({0, shapes[0][0] - 1})] if shapes[0] else []),
+        "softmax": (1, lambda ts, p: ts[0].softmax(axis=p), lambda ns, p: f"{ns[0]}.softmax(axis={p})", last_axes),
+        "log_softmax": (1, lambda ts, p: ts[0].log_softmax(axis=p), lambda ns, p: f"{ns[0]}.log_softmax(axis={p})",
+                        last_axes),
+        "add": binary("{0} + {1}", lambda a, b: a + b),
+        "sub": binary("{0} - {1}", lambda a, b: a - b),
+        "mul": binary("{0} * {1}", lambda a, b: a * b),
+        "div": binary("{0} / ({1} * {1} + 0.5)", lambda a, b: a / (b * b + 0.5)),
+        "pow": binary("({0} * {0} + 0.5) ** {1}", lambda a, b: (a * a + 0.5) ** b),
+        "where": binary("tn.where({0} > {1}, {0}, {1})", lambda a, b: where(a > b, a, b)),
+        "matmul": binary("{0} @ {1}", lambda a, b: a @ b),
+        "matmul_T": binary("{0} @ {1}.T", lambda a, b: a @ b.T),
+        "concatenate": (2, lambda ts, p: concatenate(ts, axis=p), lambda ns, p: f"tn.concatenate([{ns[0]}, {ns[1]}], axis={p})",
+                        last_axes),
+        "stack": (2, lambda ts, p: stack(ts, axis=p), lambda ns, p: f"tn.stack([{ns[0]}, {ns[1]}], axis={p})",
+                  lambda shapes: list(range(len(shapes[0]) + 1))),
+    }
+
+
+KINKED_OPS = frozenset({"abs", "relu", "clip", "max", "min", "where"})
+GRAPH_OPS = ("neg", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "clip", "square", "rpow", "affine",
+             "rdiv", "sum", "mean", "max", "min", "reshape", "transpose", "flip", "take", "softmax", "log_softmax",
+             "add", "sub", "mul", "div", "pow", "where", "matmul", "matmul_T", "concatenate", "stack")
+
+
+class Graph:
+    """A drawn program over tinynn ops: `graph(*leaves)` replays it and returns the last value.
+
+    `steps` is a list of (op name, argument indices, parameter); value i < len(leaves) is leaf i,
+    later values are the steps' outputs. `repr(graph)` prints it as Python source."""
+
+    def __init__(self, n_inputs, steps):
+        self.n_inputs, self.steps = n_inputs, list(steps)
+
+    def __call__(self, *leaves):
+        if len(leaves) != self.n_inputs:
+            raise TypeError(f"Graph: expected {self.n_inputs} inputs, got {len(leaves)}")
+        table = _ops_table()
+        values = list(leaves)
+        for name, args, param in self.steps:
+            values.append(table[name][1]([values[i] for i in args], param))
+        return values[-1]
+
+    def __repr__(self):
+        table = _ops_table()
+        names = [f"x{i}" for i in range(self.n_inputs)]
+        lines = [f"def graph({', '.join(names)}):"]
+        for k, (name, args, param) in enumerate(self.steps):
+            lines.append(f"    v{k} = {table[name][2]([names[i] for i in args], param)}")
+            names.append(f"v{k}")
+        lines.append(f"    return {names[-1]}")
+        return "\n".join(lines)
+
+
+def _output_shape(fn, shapes):
+    """Shape of fn's result on zero tensors of `shapes`, or None if the op refuses them."""
+    import warnings
+
+    from .autograd import no_grad
+
+    try:
+        with no_grad(), warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return fn([Tensor(np.zeros(s)) for s in shapes]).shape
+    except (ValueError, IndexError, TypeError):
+        return None
+
+
+def graphs(num_inputs=(1, 3), max_ops=5, dtype=np.float64, ops=None, smooth=False, max_dims=3, max_side=4,
+           min_value=-1.5, max_value=1.5):
+    """Strategy: a small random computation graph and its inputs, `(graph, inputs)`.
+
+    `inputs` are `num_inputs` (an int or a (min, max) range) leaf Tensors of `dtype` with mutually
+    broadcastable shapes and `requires_grad=True`; `graph(*inputs)` applies 1..max_ops ops drawn
+    from `ops` (default GRAPH_OPS; `smooth=True` drops the kinked ones in KINKED_OPS: abs, relu,
+    clip, max, min, where), each to earlier values whose shapes it accepts. The leaf values are
+    generic (a seeded uniform draw in [min_value, max_value], never shrunk to 0), so kinks and ties
+    are hit with probability ~0 and gradient checks are meaningful. `repr(graph)` is the program."""
+    from hypothesis import strategies as st
+
+    names = tuple(ops) if ops is not None else GRAPH_OPS
+    if smooth:
+        names = tuple(n for n in names if n not in KINKED_OPS)
+    unknown = set(names) - set(GRAPH_OPS)
+    if unknown:
+        raise ValueError(f"graphs: unknown ops {sorted(unknown)}; choose from {GRAPH_OPS}")
+    lo, hi = (num_inputs, num_inputs) if isinstance(num_inputs, int) else num_inputs
+
+    @st.composite
+    def draw(draw_):
+        table = _ops_table()
+        n = draw_(st.integers(lo, hi))
+        shapes = list(draw_(broadcastable_shapes(n, max_dims=max_dims, max_side=max_side, min_side=1)))
+        n_ops = draw_(st.integers(1, max_ops))
+        steps = []
+        for _ in range(n_ops):
+            name = draw_(st.sampled_from(names))
+            arity, apply, _, params = table[name]
+            # the newest value first (shrinks towards a chain), any earlier one makes a branch
+            first = draw_(st.sampled_from([len(shapes) - 1] + list(range(len(shapes) - 1))))
+            args = [first] if arity == 1 else [first, draw_(st.integers(0, len(shapes) - 1))]
+            options = params([shapes[i] for i in args])
+            choices = [p for p in options if _output_shape(lambda ts, p=p: apply(ts, p), [shapes[i] for i in args])
+                       is not None]
+            if not choices:
+                continue  # this op does not fit these shapes; draw the next one
+            param = draw_(st.sampled_from(choices))
+            shape = _output_shape(lambda ts: apply(ts, param), [shapes[i] for i in args])
+            steps.append((name, args, param))
+            shapes.append(shape)
+        if not steps:
+            steps.append(("affine", [len(shapes) - 1], None))
+        seed = draw_(st.integers(0, 2**32 - 1))
+        rng = np.random.default_rng(seed)
+        inputs = [Tensor(rng.uniform(min_value, max_value, size=s).astype(dtype), requires_grad=True)
+                  for s in shapes[:n]]
+        return Graph(n, steps), inputs
+
+    return draw()
 
 
 __all__ = ["assert_gradients_match", "assert_backends_match", "GradcheckError", "arrays", "tensors",
-           "broadcastable_shapes", "float_dtypes"]
+           "broadcastable_shapes", "float_dtypes", "layouts", "as_layout", "LAYOUTS", "graphs", "Graph",
+           "GRAPH_OPS", "KINKED_OPS", "SPECIAL_FLOATS"]

@@ -1,0 +1,186 @@
+"""tinynn.testing: random computation graphs checked with both asserts, the asserts' failure
+messages, the array/layout strategies, and detect_anomaly inside drawn graphs."""
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import tinynn as tn
+from tinynn import testing
+from tinynn.autograd import Function
+from tinynn.testing import (GRAPH_OPS, KINKED_OPS, LAYOUTS, GradcheckError, as_layout, assert_backends_match,
+                            assert_gradients_match, graphs)
+
+needs_cython = pytest.mark.skipif("cython" not in tn.backend.available(), reason="compiled kernels not built")
+
+
+# ---------------------------------------------------------------- random graphs
+@given(graphs())
+def test_random_graph_gradients_match(graph_and_inputs):
+    graph, inputs = graph_and_inputs
+    assert_gradients_match(graph, *inputs, atol=1e-5, rtol=1e-4)
+
+
+@needs_cython
+@given(graphs(dtype=np.float64))
+def test_random_graph_backends_match_float64(graph_and_inputs):
+    graph, inputs = graph_and_inputs
+    assert_backends_match(graph, *inputs)
+
+
+@needs_cython
+@given(graphs(dtype=np.float32, smooth=True, max_ops=4))
+def test_random_graph_backends_match_float32(graph_and_inputs):
+    graph, inputs = graph_and_inputs
+    assert_backends_match(graph, *inputs, rtol=1e-3, atol=1e-4)
+
+
+@settings(max_examples=60)
+@given(graphs(max_ops=8, num_inputs=(1, 4)))
+def test_graph_repr_is_the_program(graph_and_inputs):
+    """repr(graph) is Python source that computes the same value (so a failure is reproducible)."""
+    graph, inputs = graph_and_inputs
+    scope = {"tn": tn, "np": np}
+    exec(repr(graph), scope)
+    with tn.no_grad():
+        np.testing.assert_array_equal(scope["graph"](*inputs).data, graph(*inputs).data)
+    assert all(t.requires_grad and t.dtype == np.float64 for t in inputs)
+    assert len(graph.steps) >= 1 and all(name in GRAPH_OPS for name, _, _ in graph.steps)
+
+
+@given(graphs(ops=("exp", "add", "matmul", "sum"), smooth=True, num_inputs=2))
+def test_graphs_draw_only_the_chosen_ops(graph_and_inputs):
+    graph, inputs = graph_and_inputs
+    assert {name for name, _, _ in graph.steps} <= {"exp", "add", "matmul", "sum", "affine"}
+    assert len(inputs) == 2
+    np.broadcast_shapes(*(t.shape for t in inputs))  # leaves are mutually broadcastable
+
+
+def test_graphs_cover_every_op():
+    """Over many draws, every op of GRAPH_OPS appears (no op is silently never applicable)."""
+    seen = set()
+
+    @settings(max_examples=300, database=None, derandomize=True)
+    @given(graphs(max_ops=6))
+    def collect(graph_and_inputs):
+        seen.update(name for name, _, _ in graph_and_inputs[0].steps)
+
+    collect()
+    assert seen == set(GRAPH_OPS)
+
+
+def test_graphs_rejects_unknown_ops():
+    with pytest.raises(ValueError, match="unknown ops"):
+        graphs(ops=("exp", "conv2d"))
+    assert KINKED_OPS <= set(GRAPH_OPS)
+
+
+# ---------------------------------------------------------------- the asserts' failures
+class WrongSquare(Function):
+    """y = x^2 with a deliberately wrong backward (3x instead of 2x)."""
+
+    def forward(self, x):
+        self.x = x
+        return x * x
+
+    def backward(self, g):
+        return 3 * self.x * g
+
+
+def test_assert_gradients_match_names_input_index_and_values():
+    good = tn.tensor([0.5, 1.0], dtype=np.float64, requires_grad=True)
+    x = tn.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=np.float64, requires_grad=True)
+    with pytest.raises(GradcheckError) as info:
+        assert_gradients_match(lambda a, b: (a * WrongSquare.apply(b)).sum(), good, x)
+    message = str(info.value)
+    assert "input 1" in message and "(2, 2)" in message and "index (0, 0)" in message
+    assert "(value 1.0)" in message and "analytic 1.5 vs numerical 1.0000" in message  # 0.5*3*1 vs 0.5*2*1
+    assert assert_gradients_match(lambda a: (a * a).sum(), good) is True
+
+
+@needs_cython
+def test_assert_backends_match_reports_a_difference():
+    x = tn.tensor([1.0, 2.0, 3.0], dtype=np.float64, requires_grad=True)
+
+    def differs(t):  # a "kernel" that is off by 1e-6 on one backend
+        return t * (1.0 + (1e-6 if tn.get_backend() == "cython" else 0.0))
+
+    with pytest.raises(AssertionError, match="value"):
+        assert_backends_match(differs, x)
+    assert_backends_match(differs, x, rtol=1e-5)  # within a looser tolerance
+    nan_in = tn.tensor([np.nan, 1.0], requires_grad=True)
+    assert_backends_match(lambda t: t.exp(), nan_in)  # NaN matches NaN
+
+
+# ---------------------------------------------------------------- arrays and layouts
+@given(testing.arrays(st.sampled_from([np.float16, np.float32, np.float64, np.int8, np.uint8, np.int64,
+                                       np.bool_, np.complex64, np.complex128, object]),
+                      special=True, min_side=0),
+       testing.layouts())
+def test_as_layout_keeps_values_and_sets_the_layout(a, layout):
+    b = as_layout(a, layout)
+    assert b.shape == a.shape and b.dtype == a.dtype
+    np.testing.assert_array_equal(b, a)
+    if layout == "readonly":
+        assert not b.flags.writeable
+    if layout == "misaligned" and a.dtype.alignment > 1 and a.size:
+        assert not b.flags.aligned
+    if layout == "negative" and a.size > 1 and a.ndim:
+        assert any(s < 0 for s in b.strides)
+    if layout == "F":
+        assert b.flags.f_contiguous
+
+
+def test_as_layout_rejects_unknown_names():
+    with pytest.raises(ValueError, match="unknown layout"):
+        as_layout(np.zeros(3), "diagonal")
+    assert set(LAYOUTS) >= {"C", "F", "sliced", "negative", "misaligned", "readonly"}
+
+
+def test_special_arrays_draw_nan_inf_and_denormals():
+    found = set()
+
+    @settings(max_examples=200, database=None, derandomize=True)
+    @given(testing.arrays(np.float32, shape=(8,), special=True))
+    def collect(a):
+        found.update({"nan"} if np.isnan(a).any() else set())
+        found.update({"inf"} if np.isinf(a).any() else set())
+        tiny = np.abs(a[np.isfinite(a)])
+        found.update({"denormal"} if ((tiny > 0) & (tiny < np.finfo(np.float32).tiny)).any() else set())
+        found.update({"huge"} if (tiny >= 1e38).any() else set())
+
+    collect()
+    assert found == {"nan", "inf", "denormal", "huge"}
+
+
+@given(testing.tensors(np.float32, max_dims=2))
+def test_tensors_strategy(t):
+    assert isinstance(t, tn.Tensor) and t.dtype == np.float32 and t.requires_grad
+    assert np.all(np.abs(t.data) <= 10)
+
+
+# ---------------------------------------------------------------- detect_anomaly
+def test_detect_anomaly_names_the_first_bad_op_in_a_chain():
+    x = tn.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    with tn.detect_anomaly():
+        with pytest.raises(FloatingPointError, match=r"Mul\.forward produced inf"):
+            ((x * 1e200) * 1e200).exp()          # the second Mul overflows, before Exp sees it
+        y = (x * 1e-200).sqrt()                    # forward fine, d sqrt = 1 / (2 sqrt) is huge
+        with pytest.raises(FloatingPointError, match=r"Sqrt\.backward produced inf in its gradient for input 0"):
+            (y * 1e300).sum().backward()
+
+
+def test_detect_anomaly_is_per_thread():
+    seen = {}
+
+    def other_thread():
+        x = tn.tensor([-1.0], dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            seen["value"] = x.log().data  # no anomaly mode here: NaN passes silently
+
+    with tn.detect_anomaly():
+        t = threading.Thread(target=other_thread)
+        t.start()
+        t.join()
+    assert np.isnan(seen["value"]).all()
