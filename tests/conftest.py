@@ -29,3 +29,14 @@ def _seeded():
     tn.manual_seed(0)
     np.random.seed(0)
     yield
+
+
+def pytest_terminal_summary(terminalreporter):
+    """After a run that included the fuzz tests: how many generated cases they ran."""
+    import sys
+
+    fuzzing = sys.modules.get("fuzzing")
+    if fuzzing is not None and fuzzing.COUNTS:
+        total = sum(fuzzing.COUNTS.values())
+        terminalreporter.write_line(f"fuzz: {total} generated cases over {len(fuzzing.COUNTS)} kernels/ops "
+                                    "(TINYNN_FUZZ_CASES=N for N per test)")

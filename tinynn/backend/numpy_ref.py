@@ -111,7 +111,10 @@ def argmax(x, axis=None):
 
 # ---------------------------------------------------------------- softmax family
 def softmax(x, axis=-1):
-    """softmax(x)_i = e^(x_i - m) / sum_j e^(x_j - m), m = max_j x_j (shift keeps e^ finite)."""
+    """softmax(x)_i = e^(x_i - m) / sum_j e^(x_j - m), m = max_j x_j (shift keeps e^ finite).
+    An empty x gives an empty result."""
+    if x.size == 0:
+        return np.exp(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / np.sum(e, axis=axis, keepdims=True)
@@ -123,7 +126,9 @@ def softmax_backward(y, grad, axis=-1):
 
 
 def log_softmax(x, axis=-1):
-    """log_softmax(x)_i = x_i - m - log sum_j e^(x_j - m)."""
+    """log_softmax(x)_i = x_i - m - log sum_j e^(x_j - m).  An empty x gives an empty result."""
+    if x.size == 0:
+        return np.exp(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
@@ -143,7 +148,7 @@ def cross_entropy(logits, target, label_smoothing=0.0):
     n, c = logits.shape
     picked = logp[np.arange(n), target]
     loss = -(1 - label_smoothing) * picked
-    if label_smoothing:
+    if label_smoothing and c:
         loss = loss - label_smoothing / c * np.sum(logp, axis=1)
     return loss.astype(logits.dtype, copy=False), np.exp(logp)
 
@@ -151,7 +156,7 @@ def cross_entropy(logits, target, label_smoothing=0.0):
 def cross_entropy_backward(probs, target, label_smoothing, grad):
     """d loss_n / d x_n = (softmax(x_n) - q_n) * grad_n, q the (smoothed) target distribution."""
     n, c = probs.shape
-    q = np.full(probs.shape, label_smoothing / c, dtype=probs.dtype)
+    q = np.full(probs.shape, label_smoothing / max(c, 1), dtype=probs.dtype)  # (C = 0 only if N = 0)
     q[np.arange(n), target] += 1 - label_smoothing
     return ((probs - q) * grad[:, None]).astype(probs.dtype, copy=False)
 

@@ -1,0 +1,215 @@
+"""Case generators and checks shared by the fuzz tests (tests/test_fuzz_*.py).
+
+A case is drawn from a seeded generator, so (test, chunk, index) reproduces it exactly. Each case
+calls one kernel (tinynn.kernels.*), one backend function (tinynn.backend.cython.*) or one public
+op on inputs with a random shape (zero-size, 1-element, primes, block edges, occasionally large),
+dtype (float16/32/64, ints, bool, object, complex), memory layout (tinynn.testing.LAYOUTS: C, F,
+sliced, negative strides, misaligned, read-only, broadcast) and values (NaN, +-inf, +-0, denormals,
+1e38, the dtype's max). The call must either return what the reference (tinynn.backend.numpy_ref)
+returns -- same shape and dtype, NaN exactly where the reference has NaN, inf where it has inf,
+other values within a tolerance for the op -- or raise TypeError / ValueError / IndexError.
+A case whose inputs meet the documented contract must not be refused, and no call may write to
+its (non-output) inputs.
+"""
+import collections
+import os
+import warnings
+
+import numpy as np
+
+from tinynn.testing import LAYOUTS, as_layout
+
+COUNTS = collections.Counter()  # cases run, by test module; printed by the fuzz tests' summary test
+ALLOWED = (TypeError, ValueError, IndexError)
+
+F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+FLOATS = (F32, F64)
+OTHER_DTYPES = tuple(np.dtype(t) for t in (np.float16, np.int8, np.int32, np.int64, np.uint8, np.uint64, np.bool_,
+                                           object, np.complex64, np.complex128))
+SIDES = (0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 17, 31, 33)
+BIG_SIDES = (64, 97, 127, 257)
+
+
+def case_count():
+    """Cases per fuzz test (TINYNN_FUZZ_CASES scales the run: e.g. 200000 for a long local run)."""
+    return int(os.environ.get("TINYNN_FUZZ_CASES", "0")) or None
+
+
+class Mismatch(AssertionError):
+    pass
+
+
+# ---------------------------------------------------------------- drawing inputs
+def draw_dtype(rng, p_valid=0.85):
+    if rng.random() < p_valid:
+        return FLOATS[rng.integers(2)]
+    return OTHER_DTYPES[rng.integers(len(OTHER_DTYPES))]
+
+
+def draw_side(rng, big=0.02):
+    return int(BIG_SIDES[rng.integers(len(BIG_SIDES))]) if rng.random() < big else int(SIDES[rng.integers(len(SIDES))])
+
+
+def draw_shape(rng, min_dims=0, max_dims=3, big=0.02):
+    return tuple(draw_side(rng, big) for _ in range(rng.integers(min_dims, max_dims + 1)))
+
+
+def special_values(dtype):
+    if dtype.kind not in "fc":
+        return None
+    f = np.finfo(dtype)
+    vals = [np.nan, np.inf, -np.inf, 0.0, -0.0, float(f.smallest_subnormal), -float(f.smallest_subnormal) * 3,
+            float(f.tiny) / 2, float(f.max), -float(f.max)]
+    if f.max > 1e38:
+        vals += [1e38, -1e38]
+    return np.array(vals)
+
+
+def draw_values(rng, shape, dtype, p_special=0.35):
+    """Normal values at a random scale; with probability p_special, special values sprinkled in."""
+    scale = (1e-3, 1.0, 1.0, 3.0, 30.0)[rng.integers(5)]
+    a = rng.standard_normal(shape) * scale
+    specials = special_values(dtype if dtype.kind in "fc" else F64)
+    if a.size and rng.random() < p_special:
+        k = rng.integers(1, max(2, a.size // 3) + 1)
+        idx = rng.integers(0, a.size, size=k)
+        a.reshape(-1)[idx] = specials[rng.integers(0, len(specials), size=k)]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dtype.kind in "iu":
+            info = np.iinfo(dtype)
+            return np.clip(np.nan_to_num(np.rint(a * 10)), info.min, info.max).astype(dtype)
+        if dtype.kind == "b":
+            return a > 0
+        if dtype.kind == "c":
+            return (a + 1j * rng.standard_normal(shape)).astype(dtype)
+        if dtype.kind == "O":
+            return a.astype(object)
+        return a.astype(dtype)
+
+
+def draw_layout(rng):
+    return LAYOUTS[rng.integers(len(LAYOUTS))] if rng.random() < 0.6 else "C"
+
+
+def draw_array(rng, shape, dtype, layout=None, p_special=0.35):
+    a = draw_values(rng, shape, dtype, p_special)
+    return as_layout(a, layout or draw_layout(rng))
+
+
+def describe(x):
+    if isinstance(x, np.ndarray):
+        flags = "".join(c for c, f in (("C", x.flags.c_contiguous), ("F", x.flags.f_contiguous),
+                                       ("a", x.flags.aligned), ("w", x.flags.writeable)) if f)
+        return f"ndarray{x.shape}:{x.dtype}:strides={x.strides}:{flags}"
+    if isinstance(x, (list, tuple)):
+        return type(x)(describe(v) for v in x)
+    return repr(x)
+
+
+# ---------------------------------------------------------------- comparing
+def tolerance(dtype, rtol32=1e-5, rtol64=1e-12):
+    return rtol32 if dtype == F32 else (rtol64 if dtype == F64 else 1e-2)
+
+
+def assert_matches(what, out, ref, rtol, atol=0.0, overflow_ok=False, loose=None):
+    """out equals ref: same shape and dtype; NaN exactly where ref is NaN; the same infinities;
+    |out - ref| <= atol + rtol |ref| elsewhere (atol may be an array). overflow_ok: where one side
+    is inf and the other is finite beyond half the dtype's max, the order of operations decided the
+    overflow. loose: a boolean mask (broadcastable) of places whose inputs were not finite or near
+    overflow; there a non-finite value on either side passes (inf - inf vs inf * 0, or a sum that
+    overflows or not, depends on the order of operations), but two finite values must still match."""
+    out, ref = np.asarray(out), np.asarray(ref)
+    if out.shape != ref.shape:
+        raise Mismatch(f"{what}: shape {out.shape} vs reference {ref.shape}")
+    if out.dtype != ref.dtype:
+        raise Mismatch(f"{what}: dtype {out.dtype} vs reference {ref.dtype}")
+    if out.dtype.kind not in "fc":
+        if not _same(out, ref):
+            bad = np.argwhere(out != ref)[0]
+            raise Mismatch(f"{what}: at {tuple(bad)}: {out[tuple(bad)]!r} vs reference {ref[tuple(bad)]!r}")
+        return
+    o = out.astype(np.complex128 if out.dtype.kind == "c" else np.float64)
+    r = ref.astype(o.dtype)
+    with np.errstate(all="ignore"):
+        nan_o, nan_r = np.isnan(o), np.isnan(r)
+        bad = nan_o != nan_r
+        inf_o, inf_r = np.isinf(o) & ~nan_o, np.isinf(r) & ~nan_r
+        bad |= (inf_o | inf_r) & ~(inf_o & inf_r & (o == r))
+        if overflow_ok and out.dtype.kind == "f":
+            big = float(np.finfo(out.dtype).max) / 2
+            flip = (inf_o & ~inf_r & ~nan_r & (np.abs(r) >= big) & (np.sign(o) == np.sign(r))) | \
+                   (inf_r & ~inf_o & ~nan_o & (np.abs(o) >= big) & (np.sign(o) == np.sign(r)))
+            bad &= ~flip
+        if loose is not None:
+            bad &= ~(np.broadcast_to(loose, bad.shape) & (nan_o | inf_o | nan_r | inf_r))
+        fin = ~(nan_o | nan_r | inf_o | inf_r)
+        bad |= fin & ~(np.abs(o - r) <= atol + rtol * np.abs(r))
+    if bad.any():
+        i = tuple(int(k) for k in np.argwhere(bad)[0])
+        atol = np.broadcast_to(atol, bad.shape)[i]
+        raise Mismatch(f"{what}: at {i}: {out[i]!r} vs reference {ref[i]!r} (rtol={rtol}, atol={atol:.3g}; "
+                       f"{int(bad.sum())} of {bad.size} differ)")
+
+
+def eps(dtype):
+    return float(np.finfo(dtype).eps) if np.dtype(dtype).kind == "f" else 1e-3
+
+
+def finite_max(a, axis=None, keepdims=False):
+    """max |a| over the finite values (0 where there are none)."""
+    with np.errstate(all="ignore"):
+        a = np.asarray(a, dtype=np.float64)
+        return np.max(np.where(np.isfinite(a), np.abs(a), 0), axis=axis, keepdims=keepdims, initial=0.0)
+
+
+def nonfinite_rows(*arrays, axis=-1):
+    """Mask (keepdims along `axis`) of the rows where an array has a non-finite value, or one so big
+    (beyond max / (16 n)) that a sum over the row may overflow or not depending on its order."""
+    try:
+        arrays = np.broadcast_arrays(*[np.asarray(a) for a in arrays])
+    except ValueError:
+        return True
+    if not arrays[0].ndim:
+        return np.array(True)
+    with np.errstate(all="ignore"):
+        bad = False
+        for a in arrays:
+            a64 = a.astype(np.float64) if a.dtype.kind in "fiub" else np.abs(a).astype(np.float64)
+            n = max(a.shape[axis], 1)
+            limit = float(np.finfo(a.dtype).max) / (16 * n) if a.dtype.kind == "f" else np.inf
+            bad = bad | np.any(~np.isfinite(a64) | (np.abs(a64) > limit), axis=axis, keepdims=True)
+        return bad
+
+
+def snapshot(args):
+    return [np.array(a, copy=True) if isinstance(a, np.ndarray) else None for a in args]
+
+
+def _same(a, b):
+    if a.dtype.hasobject:
+        return a.shape == b.shape and all(x is y or x == y or (x != x and y != y) for x, y in zip(a.flat, b.flat))
+    return np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+
+
+def assert_unchanged(name, args, saved):
+    for k, (a, s) in enumerate(zip(args, saved)):
+        if s is not None and not _same(np.asarray(a), s):
+            raise Mismatch(f"{name}: modified its input argument {k}")
+
+
+def quiet():
+    """Context: no NumPy floating-point warnings (special values are the point here)."""
+    class _Quiet:
+        def __enter__(self):
+            self.err = np.seterr(all="ignore")
+            self.w = warnings.catch_warnings()
+            self.w.__enter__()
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+
+        def __exit__(self, *exc):
+            self.w.__exit__(*exc)
+            np.seterr(**self.err)
+            return False
+    return _Quiet()

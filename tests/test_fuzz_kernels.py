@@ -1,0 +1,642 @@
+"""Fuzzing the compiled kernels, called directly (tinynn.kernels.*) and through the compiled
+backend (tinynn.backend.cython.*), against tinynn.backend.numpy_ref (see tests/fuzzing.py for
+what a case is and what counts as a pass).
+
+Each test runs CHUNK_CASES[name] generated cases per chunk; TINYNN_FUZZ_CASES=N runs N per test
+instead (a long local run: TINYNN_FUZZ_CASES=100000). A failing case prints its (test, chunk,
+index) and arguments; rerun with the same numbers to reproduce it. A chunk that hangs for more
+than FUZZ_TIMEOUT seconds dumps every thread's traceback and exits (a hang fails CI loudly)."""
+import faulthandler
+import os
+import zlib
+
+import numpy as np
+import pytest
+
+import tinynn as tn
+from tinynn.backend import numpy_ref as ref
+
+import fuzzing as fz
+from fuzzing import ALLOWED, F32, F64, FLOATS, Mismatch, assert_matches, describe, draw_array, draw_dtype, draw_shape
+
+if "cython" not in tn.backend.available():  # pragma: no cover - CI always builds the kernels
+    pytest.skip("the compiled kernels are not built", allow_module_level=True)
+
+from tinynn import kernels as K  # noqa: E402
+from tinynn.backend import cython as CB  # noqa: E402
+
+CHUNKS = 8
+FUZZ_TIMEOUT = float(os.environ.get("TINYNN_FUZZ_TIMEOUT", "300"))
+ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
+
+
+class Case:
+    """One call: fn(*args, **kwargs); `expect(out)` checks it against the reference; valid: the
+    documented contract is met, so refusing the call is a failure."""
+
+    def __init__(self, name, fn, args, kwargs=None, expect=None, valid=True, inplace=()):
+        self.name, self.fn, self.args, self.kwargs = name, fn, list(args), dict(kwargs or {})
+        self.expect, self.valid, self.inplace = expect, valid, set(inplace)
+
+    def __repr__(self):
+        return f"{self.name}(*{describe(self.args)}, **{self.kwargs}) valid={self.valid}"
+
+
+def run(case):
+    """Run one case; returns "ok" or "refused"; raises Mismatch (or the unexpected exception)."""
+    watched = [a for k, a in enumerate(case.args) if k not in case.inplace]
+    saved = fz.snapshot(watched)
+    try:
+        out = case.fn(*case.args, **case.kwargs)
+    except ALLOWED as exc:
+        if case.valid:
+            raise Mismatch(f"refused a valid call: {type(exc).__name__}: {exc}") from None
+        return "refused"
+    fz.assert_unchanged(case.name, watched, saved)
+    case.expect(out)
+    return "ok"
+
+
+def run_many(make_case, chunk, n_cases, counter_key):
+    outcomes = {"ok": 0, "refused": 0}
+    faulthandler.dump_traceback_later(FUZZ_TIMEOUT, exit=True)
+    try:
+        with fz.quiet():
+            for i in range(n_cases):
+                rng = np.random.default_rng([chunk, i, zlib.crc32(counter_key.encode())])
+                case = make_case(rng)
+                try:
+                    outcomes[run(case)] += 1
+                except Exception as exc:
+                    raise AssertionError(f"{counter_key} chunk={chunk} i={i}: {case!r}\n  -> {type(exc).__name__}: {exc}") from exc
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    fz.COUNTS[counter_key] += n_cases
+    return outcomes
+
+
+# ---------------------------------------------------------------- elementwise activations
+def _rtol(dtype, r32=2e-6, r64=1e-14):
+    return r32 if dtype == F32 else r64
+
+
+def _tiny(dtype):
+    return float(np.finfo(dtype).tiny) if dtype.kind == "f" else 0.0
+
+
+def unary_case(api, name):
+    fn = getattr(api, name)
+
+    def make(rng):
+        x = draw_array(rng, draw_shape(rng), draw_dtype(rng))
+        kwargs, valid, out = {}, x.dtype in FLOATS, None
+        if api is K and rng.random() < 0.2:
+            out = fz.draw_array(rng, x.shape if rng.random() < 0.9 else draw_shape(rng), x.dtype if rng.random() < 0.9
+                                else draw_dtype(rng), p_special=0)
+            kwargs["out"] = out
+            valid = valid and out.shape == x.shape and out.dtype == x.dtype and out.flags.writeable and \
+                out.flags.aligned and out.flags.c_contiguous and x.flags.c_contiguous
+        x_copy = np.array(x)
+
+        def expect(y):
+            r = getattr(ref, name)(x_copy)
+            if out is not None and y is not out:
+                raise Mismatch("did not return its out= array")
+            assert_matches(name, y, r, rtol=0 if name == "relu" else _rtol(x.dtype), atol=_tiny(x.dtype))
+        return Case(name, fn, [x], kwargs, expect, valid, inplace={0} if out is x else ())
+    return make
+
+
+def binary_case(api, name):
+    fn = getattr(api, name)
+
+    def make(rng):
+        dtype = draw_dtype(rng)
+        shape = draw_shape(rng)
+        a = draw_array(rng, shape, dtype)
+        g = draw_array(rng, shape if rng.random() < 0.9 else draw_shape(rng), dtype if rng.random() < 0.9 else draw_dtype(rng))
+        valid = a.dtype in FLOATS and a.dtype == g.dtype and a.shape == g.shape
+
+        def expect(y):
+            r = getattr(ref, name)(a, g)
+            with np.errstate(all="ignore"):  # g (1 - y^2), g y (1 - y): rounding of each product
+                atol = 4 * fz.eps(a.dtype) * np.abs(g.astype(np.float64)) * np.maximum(1, np.square(a.astype(np.float64)))
+            assert_matches(name, y, r, rtol=_rtol(a.dtype, 1e-6, 1e-15), atol=np.nan_to_num(atol) + _tiny(a.dtype),
+                           overflow_ok=True)
+        return Case(name, fn, [a, g], {}, expect, valid)
+    return make
+
+
+# ---------------------------------------------------------------- softmax family
+def softmax_case(api, name, backward=False):
+    fn = getattr(api, name)
+    forward = name.replace("_backward", "")
+
+    def make(rng):
+        dtype = draw_dtype(rng)
+        shape = draw_shape(rng, min_dims=0 if rng.random() < 0.05 else 1)
+        x = draw_array(rng, shape, dtype)
+        nd = max(x.ndim, 1)
+        axis = -1 if (api is K or rng.random() < 0.6) else int(rng.integers(-nd, nd))
+        if api is K and rng.random() < 0.05:
+            axis = 0
+        args = [x]
+        valid = x.dtype in FLOATS and x.ndim >= 1 and (axis in (-1, x.ndim - 1) or api is CB)
+        if backward:
+            if x.dtype in FLOATS and x.ndim >= 1 and rng.random() < 0.9:  # y as the forward made it
+                y = getattr(ref, forward)(np.array(x), axis=axis)
+                x = fz.as_layout(y, fz.draw_layout(rng))
+                args = [x]
+            g = draw_array(rng, shape if rng.random() < 0.95 else draw_shape(rng), dtype if rng.random() < 0.95 else draw_dtype(rng))
+            args.append(g)
+            valid = valid and g.shape == x.shape and g.dtype == x.dtype
+
+        def expect(out):
+            r = getattr(ref, name)(*args, axis=axis)
+            e, n = fz.eps(x.dtype), max(x.shape[axis], 1) if x.ndim else 1
+            if backward:  # a dot product / sum of the row, then one product: ~ n eps |g| |y| (|y| <= 1 or e^y <= 1)
+                yb = fz.finite_max(np.exp(np.clip(x, None, 50)) if forward == "log_softmax" else x, axis, True)
+                atol = 8 * n * e * fz.finite_max(args[1], axis, True) * np.maximum(1, yb) * np.maximum(1, yb)
+                rtol = 8 * e
+            else:  # log_softmax: (x - m) - log s cancels near 0: ~ eps (|x - m| + log n)
+                atol = 8 * e * (2 * fz.finite_max(x, axis, True) + np.log(n)) if forward == "log_softmax" else 4 * e
+                rtol = 8 * e
+            loose = fz.nonfinite_rows(*args, axis=axis)
+            assert_matches(name, out, r, rtol=rtol, atol=atol + _tiny(x.dtype) * 4, overflow_ok=True,
+                           loose=loose)
+        return Case(name, fn, args, {"axis": axis}, expect, valid)
+    return make
+
+
+def draw_targets(rng, n, c):
+    kind = rng.random()
+    if kind < 0.8 and c > 0:
+        t = rng.integers(0, c, size=n)
+    elif kind < 0.9:
+        t = rng.integers(-3, c + 3, size=n)
+    else:
+        t = rng.integers(0, max(c, 1), size=draw_shape(rng, 1, 2))
+    dtype = np.int64 if rng.random() < 0.8 else (np.int32, np.uint8, np.uint64, np.int8, np.float32, np.bool_)[rng.integers(6)]
+    with np.errstate(all="ignore"):
+        t = t.astype(dtype)
+    return fz.as_layout(t, fz.draw_layout(rng))
+
+
+def draw_smoothing(rng):
+    return 0.0 if rng.random() < 0.6 else float((0.1, 1.0, 0.5, -0.1, 1.5, np.nan, 1e-30)[rng.integers(7)])
+
+
+def _targets_ok(t, n, c):
+    return t.dtype.kind in "iu" and t.shape == (n,) and (n == 0 or (t.astype(np.float64).min() >= 0 and t.astype(np.float64).max() < c))
+
+
+def cross_entropy_case(api):
+    def make(rng):
+        dtype = draw_dtype(rng)
+        shape = (draw_fz_side(rng), draw_fz_side(rng)) if rng.random() < 0.95 else draw_shape(rng)
+        x = draw_array(rng, shape, dtype)
+        n = x.shape[0] if x.ndim else 0
+        c = x.shape[1] if x.ndim > 1 else 0
+        t = draw_targets(rng, n, c)
+        e = draw_smoothing(rng)
+        valid = x.dtype in FLOATS and x.ndim == 2 and _targets_ok(t, n, c) and 0 <= e <= 1
+
+        def expect(out):
+            loss, probs = out
+            rl, rp = ref.cross_entropy(x, t, e)
+            rtol = _rtol(x.dtype, 2e-5, 1e-12)
+            mag = np.abs(x[np.isfinite(x)]).max(initial=1.0)
+            assert_matches("cross_entropy loss", loss, rl, rtol=rtol, atol=rtol * mag, overflow_ok=True)
+            assert_matches("cross_entropy probs", probs, rp, rtol=rtol, atol=_tiny(x.dtype) * 4)
+        return Case("cross_entropy", api.cross_entropy, [x, t], {"label_smoothing": e}, expect, valid)
+    return make
+
+
+def draw_fz_side(rng):
+    return fz.draw_side(rng)
+
+
+def cross_entropy_backward_case(api):
+    def make(rng):
+        dtype = draw_dtype(rng)
+        n, c = draw_fz_side(rng), draw_fz_side(rng)
+        p = draw_array(rng, (n, c) if rng.random() < 0.95 else draw_shape(rng), dtype)
+        n = p.shape[0] if p.ndim else 0
+        c = p.shape[1] if p.ndim > 1 else 0
+        t = draw_targets(rng, n, c)
+        e = draw_smoothing(rng)
+        kind = rng.random()
+        if kind < 0.2:
+            g, g_ok = float(rng.standard_normal()), True
+        elif kind < 0.35:
+            g = np.broadcast_to(np.asarray(rng.standard_normal(), dtype=dtype if dtype in FLOATS else F64), (n,))
+            g_ok = True
+        else:
+            g = draw_array(rng, (n,) if rng.random() < 0.9 else draw_shape(rng), dtype if rng.random() < 0.9 else draw_dtype(rng))
+            g_ok = g.shape == (n,) and g.dtype in FLOATS
+        valid = p.dtype in FLOATS and p.ndim == 2 and _targets_ok(t, n, c) and 0 <= e <= 1 and g_ok
+
+        def expect(dx):
+            gg = np.broadcast_to(np.asarray(g, dtype=p.dtype), (n,))
+            r = ref.cross_entropy_backward(p, t, e, gg)
+            rtol = _rtol(p.dtype, 1e-5, 1e-13)
+            assert_matches("cross_entropy_backward", dx, r, rtol=rtol, atol=_tiny(p.dtype) * 4, overflow_ok=True)
+        return Case("cross_entropy_backward", api.cross_entropy_backward, [p, t, e, g], {}, expect, valid)
+    return make
+
+
+# ---------------------------------------------------------------- GEMM family
+def _tame(a):
+    """Rows (of a 2-D array) whose values are all finite and small enough that no product overflows."""
+    with np.errstate(all="ignore"):
+        return np.all(np.isfinite(a) & (np.abs(a) < 1e15), axis=-1)
+
+
+def check_product(what, c, a, b, extra=0.0):
+    """c == a @ b: exact float64 reference where the row of a and column of b are tame (error bound
+    k eps |a||b|); elsewhere c must be the float64 result rounded, or non-finite (overflow order)."""
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    r = a64 @ b64
+    if np.shape(c) != r.shape:
+        raise Mismatch(f"{what}: shape {np.shape(c)} vs reference {r.shape}")
+    if c.dtype != a.dtype:
+        raise Mismatch(f"{what}: dtype {c.dtype} vs {a.dtype}")
+    eps = float(np.finfo(a.dtype).eps)
+    k = a.shape[-1]
+    tame = _tame(a)[:, None] & _tame(b.T)[None, :]
+    bound = (np.abs(a64) @ np.abs(b64)) * (k + 2) * eps + extra
+    c64 = c.astype(np.float64)
+    with np.errstate(all="ignore"):
+        bad = tame & ~(np.abs(c64 - r) <= bound + float(np.finfo(a.dtype).tiny))
+        rr = r.astype(a.dtype).astype(np.float64)
+        wild_ok = ~np.isfinite(c64) | (np.abs(c64 - rr) <= np.abs(rr) * 1e-3 + bound) | ~np.isfinite(rr)
+        bad |= ~tame & ~wild_ok
+        # NaN can only come from NaN or inf inputs (or inf - inf after overflow); never from tame ones
+        bad |= tame & np.isnan(c64)
+    if bad.any():
+        i = tuple(int(v) for v in np.argwhere(bad)[0])
+        raise Mismatch(f"{what}: at {i}: {c[i]!r} vs float64 reference {r[i]!r} (bound {bound[i]:.3g})")
+
+
+def gemm_dtype_pair(rng):
+    if rng.random() < 0.9:
+        d = FLOATS[rng.integers(2)]
+        return d, d
+    return draw_dtype(rng, 0.3), draw_dtype(rng, 0.3)
+
+
+def gemm_shapes(rng):
+    m, k, n = draw_fz_side(rng), draw_fz_side(rng), draw_fz_side(rng)
+    if rng.random() < 0.03:
+        m, k, n = 129, 257, 131  # big enough for several blocks and threads
+    kb = k if rng.random() < 0.93 else k + 1
+    return (m, k), (kb, n)
+
+
+def matmul_case(rng):
+    da, db = gemm_dtype_pair(rng)
+    sa, sb = gemm_shapes(rng)
+    if rng.random() < 0.04:
+        sa = draw_shape(rng)
+    a, b = draw_array(rng, sa, da, p_special=0.15), draw_array(rng, sb, db, p_special=0.15)
+    kwargs = {}
+    valid = da == db and da in FLOATS and a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]
+    out = None
+    r = rng.random()
+    if r < 0.2 and a.ndim == 2 and b.ndim == 2:
+        out = draw_array(rng, (a.shape[0], b.shape[1]), da if rng.random() < 0.95 else draw_dtype(rng), p_special=0)
+        kwargs["out"] = out
+        valid = valid and out.dtype == da and out.flags.writeable
+    elif r < 0.3:
+        kwargs["num_threads"] = (1, 2, 4, 0, -1, 2.5, True)[rng.integers(7)]
+        nt = kwargs["num_threads"]
+        valid = valid and isinstance(nt, int) and not isinstance(nt, bool) and nt >= 1
+
+    def expect(c):
+        if out is not None and c is not out:
+            raise Mismatch("did not return its out= array")
+        check_product("matmul", c, a, b)
+    return Case("matmul", K.matmul, [a, b], kwargs, expect, valid, inplace=())
+
+
+def linear_case(rng):
+    dx, dw = gemm_dtype_pair(rng)
+    (m, k), (_, n) = gemm_shapes(rng)
+    x = draw_array(rng, (m, k), dx, p_special=0.15)
+    w = draw_array(rng, (n, k if rng.random() < 0.95 else k + 1), dw, p_special=0.15)
+    bias = None
+    if rng.random() < 0.7:
+        bias = draw_array(rng, (n,) if rng.random() < 0.95 else (n + 1,), dx if rng.random() < 0.95 else draw_dtype(rng),
+                          p_special=0.1)
+    act = ACTIVATIONS[rng.integers(4)] if rng.random() < 0.97 else "gelu"
+    valid = dx == dw and dx in FLOATS and w.shape[1] == x.shape[1] and act in ACTIVATIONS and \
+        (bias is None or (bias.shape == (n,) and bias.dtype == dx))
+
+    def expect(y):
+        pre = ref.linear(x.astype(np.float64), w.astype(np.float64), None if bias is None else bias.astype(np.float64))
+        if np.shape(y) != pre.shape or y.dtype != x.dtype:
+            raise Mismatch(f"linear: {np.shape(y)} {y.dtype} vs {pre.shape} {x.dtype}")
+        # y before the activation is checked like matmul; then the activation on the reference
+        z = ref.linear(x, w, bias, act)
+        eps = float(np.finfo(x.dtype).eps)
+        tame = _tame(x)[:, None] & _tame(w)[None, :]
+        if bias is not None:
+            tame &= np.isfinite(bias)[None, :] & (np.abs(bias) < 1e15)[None, :]
+        bound = (np.abs(x.astype(np.float64)) @ np.abs(w.astype(np.float64)).T + (0 if bias is None else np.abs(bias))) \
+            * (k + 3) * eps + 4 * eps
+        y64, z64 = y.astype(np.float64), z.astype(np.float64)
+        with np.errstate(all="ignore"):
+            bad = tame & ~(np.abs(y64 - z64) <= bound + np.abs(z64) * 4e-6)
+        if bad.any():
+            i = tuple(int(v) for v in np.argwhere(bad)[0])
+            raise Mismatch(f"linear({act}): at {i}: {y[i]!r} vs reference {z[i]!r}")
+    return Case("linear", K.linear, [x, w, bias, act], {}, expect, valid)
+
+
+def int8_matmul_case(rng):
+    (m, k), (kb, n) = gemm_shapes(rng)
+    dt = [np.dtype(np.int8), np.dtype(np.int8)] if rng.random() < 0.9 else [draw_dtype(rng, 0), np.dtype(np.int8)]
+    a = draw_array(rng, (m, k), dt[0], p_special=0)
+    b = draw_array(rng, (kb, n), dt[1], p_special=0)
+    if rng.random() < 0.3 and a.dtype == np.int8:  # the extremes: -128 * -128 sums are the overflow risk
+        a = fz.as_layout(np.full(a.shape, -128, np.int8), fz.draw_layout(rng))
+        b = fz.as_layout(np.full(b.shape, -128, np.int8), fz.draw_layout(rng))
+    valid = a.dtype == b.dtype == np.int8 and k == kb
+
+    def expect(c):
+        assert_matches("int8_matmul", c, ref.int8_matmul(a, b), rtol=0)
+    return Case("int8_matmul", K.int8_matmul, [a, b], {}, expect, valid)
+
+
+def draw_scales(rng, n):
+    kind = rng.random()
+    if kind < 0.3:
+        return float(rng.uniform(1e-4, 1)), True
+    if kind < 0.9:
+        s = fz.draw_array(rng, (n,), F32 if rng.random() < 0.7 else F64, p_special=0.1)
+        return s, True
+    bad = (fz.draw_array(rng, (n + 1,), F32), np.zeros((2, n + 2), np.float32), "abc", np.array(["x"] * n))
+    return bad[rng.integers(len(bad))], False
+
+
+def int8_linear_case(rng):
+    (m, k), (_, n) = gemm_shapes(rng)
+    xq = draw_array(rng, (m, k), np.dtype(np.int8) if rng.random() < 0.95 else draw_dtype(rng), p_special=0)
+    wq = draw_array(rng, (n, k), np.dtype(np.int8), p_special=0)
+    rs, ok1 = draw_scales(rng, m)
+    cs, ok2 = draw_scales(rng, n)
+    bias = None if rng.random() < 0.4 else fz.draw_array(rng, (n,), F32, p_special=0.1)
+    relu = bool(rng.random() < 0.5)
+    valid = xq.dtype == np.int8 and ok1 and ok2
+
+    def expect(y):
+        r = ref.int8_linear(xq, wq, rs, cs, bias, relu)
+        assert_matches("int8_linear", y, r.astype(np.float32), rtol=2e-6, atol=1e-30, overflow_ok=True)
+    return Case("int8_linear", K.int8_linear, [xq, wq, rs, cs, bias, relu], {}, expect, valid)
+
+
+def requantize_case(rng):
+    m, n = draw_fz_side(rng), draw_fz_side(rng)
+    acc = draw_array(rng, (m, n), np.dtype(np.int32) if rng.random() < 0.95 else draw_dtype(rng), p_special=0)
+    if acc.dtype == np.int32 and rng.random() < 0.2:
+        acc = fz.as_layout(np.full((m, n), np.iinfo(np.int32).min, np.int32), fz.draw_layout(rng))
+    rs, ok1 = draw_scales(rng, m)
+    cs, ok2 = draw_scales(rng, n)
+    bias = None if rng.random() < 0.4 else fz.draw_array(rng, (n,), F32, p_special=0.1)
+    relu = bool(rng.random() < 0.5)
+    valid = acc.dtype == np.int32 and ok1 and ok2
+
+    def expect(y):
+        r = ref.requantize(acc, rs, cs, bias, relu)
+        assert_matches("requantize", y, np.asarray(r, np.float32), rtol=2e-6, atol=1e-30, overflow_ok=True)
+    return Case("requantize", K.requantize, [acc, rs, cs, bias, relu], {}, expect, valid)
+
+
+def quantize_rows_case(rng):
+    m, n = draw_fz_side(rng), draw_fz_side(rng)
+    x = draw_array(rng, (m, n), draw_dtype(rng))
+    s, ok = draw_scales(rng, m)
+    zp_choices = (0, 3, -128, 127, 10**6, np.int64(5), 2.5, True, 10**30)
+    zp = 0 if rng.random() < 0.6 else zp_choices[rng.integers(len(zp_choices))]
+    valid = x.dtype in FLOATS and ok and isinstance(zp, (int, np.integer)) and not isinstance(zp, bool) and abs(zp) < 2**62
+
+    def expect(q):
+        r = ref.quantize_rows(x, s, zp)
+        if q.shape != r.shape or q.dtype != np.int8:
+            raise Mismatch(f"quantize_rows: {q.shape} {q.dtype} vs {r.shape} int8")
+        # x / s NaN casts to an unspecified int8 in NumPy; ties may round either way after the division
+        with np.errstate(all="ignore"):
+            sv = np.asarray(s, np.float32).reshape(-1, 1) if np.ndim(s) else np.float32(s)
+            nan = np.isnan(x / sv)
+        diff = np.abs(q.astype(int) - r.astype(int))
+        bad = ~nan & (diff > 1)
+        if bad.any():
+            i = tuple(int(v) for v in np.argwhere(bad)[0])
+            raise Mismatch(f"quantize_rows: at {i}: {q[i]} vs reference {r[i]} (x={x[i]!r})")
+    return Case("quantize_rows", K.quantize_rows, [x, s, zp], {}, expect, valid)
+
+
+# ---------------------------------------------------------------- optimizer updates (in place)
+def _state_ok(a, p):
+    return (isinstance(a, np.ndarray) and a.dtype == p.dtype and a.shape == p.shape and a.flags.c_contiguous
+            and a.flags.writeable and a.flags.aligned)
+
+
+def _hyper(rng, choices):
+    return float(choices[rng.integers(len(choices))])
+
+
+def sgd_case(rng):
+    dtype = draw_dtype(rng)
+    shape = draw_shape(rng, big=0.05)
+    p = draw_array(rng, shape, dtype)
+    g = draw_array(rng, shape if rng.random() < 0.95 else draw_shape(rng), dtype if rng.random() < 0.95 else draw_dtype(rng))
+    momentum = _hyper(rng, (0.0, 0.9, 0.5, np.nan))
+    b = draw_array(rng, shape, dtype) if (momentum != 0 and rng.random() < 0.97) else None
+    lr, damp, wd = _hyper(rng, (0.1, 1e-3, 0.0, 1e30)), _hyper(rng, (0.0, 0.1)), _hyper(rng, (0.0, 1e-2))
+    nesterov, first = bool(rng.random() < 0.3), bool(rng.random() < 0.3)
+    valid = p.dtype in FLOATS and _state_ok(p, p) and g.shape == p.shape and g.dtype == p.dtype and \
+        (momentum == 0 or _state_ok(b, p))
+    rp, rb = np.array(p), None if b is None else np.array(b)
+
+    def expect(_):
+        ref.sgd_step(rp, np.array(g), rb, lr, momentum, damp, wd, nesterov, first)
+        tol = _rtol(p.dtype, 1e-5, 1e-13)
+        assert_matches("sgd_step param", p, rp, rtol=tol, atol=tol * 10, overflow_ok=True)
+        if b is not None and momentum != 0:
+            assert_matches("sgd_step buffer", b, rb, rtol=tol, atol=tol * 10, overflow_ok=True)
+    return Case("sgd_step", K.sgd_step, [p, g, b, lr, momentum, damp, wd, nesterov, first], {}, expect, valid,
+                inplace={0, 2})
+
+
+def adam_case(rng):
+    dtype = draw_dtype(rng)
+    shape = draw_shape(rng, big=0.05)
+    p = draw_array(rng, shape, dtype)
+    g = draw_array(rng, shape, dtype if rng.random() < 0.95 else draw_dtype(rng))
+    m = draw_array(rng, shape, dtype)
+    v = draw_array(rng, shape, dtype)
+    with np.errstate(all="ignore"):
+        if v.dtype.kind == "f" and v.flags.writeable and rng.random() < 0.8:
+            v[...] = np.abs(v)
+    step = (1, 2, 1000, 0, -1, 1.5)[rng.integers(6)] if rng.random() < 0.2 else 1 + int(rng.integers(5))
+    lr, b1, b2 = _hyper(rng, (1e-3, 0.1, 0.0)), _hyper(rng, (0.9, 0.0, 0.5)), _hyper(rng, (0.999, 0.9, 0.0))
+    eps, wd = _hyper(rng, (1e-8, 0.0, 1e-3)), _hyper(rng, (0.0, 1e-2))
+    decoupled = bool(rng.random() < 0.5)
+    valid = p.dtype in FLOATS and _state_ok(p, p) and _state_ok(m, p) and _state_ok(v, p) and g.shape == p.shape \
+        and g.dtype == p.dtype and isinstance(step, int) and step >= 1
+    rp, rm, rv = np.array(p), np.array(m), np.array(v)
+
+    def expect(_):
+        ref.adam_step(rp, np.array(g), rm, rv, step, lr, b1, b2, eps, wd, decoupled)
+        tol = _rtol(p.dtype, 2e-5, 1e-12)
+        for what, a, r in (("param", p, rp), ("exp_avg", m, rm), ("exp_avg_sq", v, rv)):
+            mag = np.abs(r[np.isfinite(r)]).max(initial=1.0)
+            assert_matches(f"adam_step {what}", a, r, rtol=tol, atol=tol * mag, overflow_ok=True)
+    return Case("adam_step", K.adam_step, [p, g, m, v, step, lr, b1, b2, eps, wd, decoupled], {}, expect, valid,
+                inplace={0, 2, 3})
+
+
+# ---------------------------------------------------------------- through the compiled backend
+def backend_matmul_case(rng):
+    """np.matmul semantics (1-D, 2-D, batched, any dtype): the cython backend equals numpy_ref."""
+    dtype = draw_dtype(rng, 0.8)
+    nd_a, nd_b = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    k = draw_fz_side(rng)
+    batch = draw_shape(rng, 0, 1)
+    sa = batch[: max(nd_a - 2, 0)] + ((draw_fz_side(rng), k) if nd_a >= 2 else (k,))
+    sb = ((k if rng.random() < 0.95 else k + 1, draw_fz_side(rng)) if nd_b >= 2 else (k,))
+    sb = batch[: max(nd_b - 2, 0)] + sb
+    if rng.random() < 0.05:
+        sa, sb = (40, 33, 35), (35, 37)  # the batched path that calls the kernel per matrix
+    a = draw_array(rng, sa, dtype, p_special=0.1)
+    b = draw_array(rng, sb, dtype if rng.random() < 0.9 else draw_dtype(rng), p_special=0.1)
+
+    def expect(c):
+        r = ref.matmul(a, b)
+        if a.dtype in FLOATS and a.dtype == b.dtype:
+            if np.shape(c) != r.shape or c.dtype != r.dtype:
+                raise Mismatch(f"backend matmul: {np.shape(c)} {c.dtype} vs {r.shape} {r.dtype}")
+            tame = all(np.all(np.isfinite(v) & (np.abs(v) < 1e15)) for v in (a, b))
+            rtol = _rtol(a.dtype, 1e-4, 1e-11)
+            if tame:
+                mag = (np.abs(a.astype(float)) @ np.abs(b.astype(float)))
+                with np.errstate(all="ignore"):
+                    bad = ~(np.abs(c.astype(float) - r.astype(float)) <= rtol * mag + 1e-30)
+                if bad.any():
+                    i = tuple(int(v) for v in np.argwhere(bad)[0])
+                    raise Mismatch(f"backend matmul: at {i}: {c[i]!r} vs {r[i]!r}")
+        else:
+            assert_matches("backend matmul", c, r, rtol=1e-6)
+    return Case("backend.matmul", CB.matmul, [a, b], {}, expect, valid=False)
+
+
+def backend_case(make_kernel_case):
+    """A kernel case sent through tinynn.backend.cython: anything the reference accepts it must accept."""
+    def make(rng):
+        case = make_kernel_case(rng)
+        fn = getattr(CB, case.name)
+        inner = case.expect
+
+        def expect(out):
+            inner(out)
+        reference_ok = True
+        try:
+            with fz.quiet():
+                getattr(ref, case.name)(*[np.array(a) if isinstance(a, np.ndarray) else a for a in case.args], **case.kwargs)
+        except Exception:
+            reference_ok = False
+        return Case(f"backend.{case.name}", fn, case.args, case.kwargs, expect, valid=case.valid,
+                    inplace=case.inplace) if reference_ok or not case.valid else case
+    return make
+
+
+KERNEL_CASES = {
+    "relu": unary_case(K, "relu"),
+    "sigmoid": unary_case(K, "sigmoid"),
+    "tanh": unary_case(K, "tanh"),
+    "relu_backward": binary_case(K, "relu_backward"),
+    "sigmoid_backward": binary_case(K, "sigmoid_backward"),
+    "tanh_backward": binary_case(K, "tanh_backward"),
+    "softmax": softmax_case(K, "softmax"),
+    "log_softmax": softmax_case(K, "log_softmax"),
+    "softmax_backward": softmax_case(K, "softmax_backward", backward=True),
+    "log_softmax_backward": softmax_case(K, "log_softmax_backward", backward=True),
+    "cross_entropy": cross_entropy_case(K),
+    "cross_entropy_backward": cross_entropy_backward_case(K),
+    "matmul": matmul_case,
+    "linear": linear_case,
+    "int8_matmul": int8_matmul_case,
+    "int8_linear": int8_linear_case,
+    "requantize": requantize_case,
+    "quantize_rows": quantize_rows_case,
+    "sgd_step": sgd_case,
+    "adam_step": adam_case,
+}
+# cases per chunk (CHUNKS chunks per kernel): ~ the cost of one case sets its share
+CHUNK_CASES = {name: 45 for name in KERNEL_CASES}
+CHUNK_CASES.update({"matmul": 40, "linear": 30, "int8_linear": 30, "int8_matmul": 30})
+
+BACKEND_CASES = {
+    "softmax": softmax_case(CB, "softmax"),
+    "log_softmax": softmax_case(CB, "log_softmax"),
+    "softmax_backward": softmax_case(CB, "softmax_backward", backward=True),
+    "log_softmax_backward": softmax_case(CB, "log_softmax_backward", backward=True),
+    "matmul": backend_matmul_case,
+    "relu": unary_case(CB, "relu"),
+    "tanh_backward": binary_case(CB, "tanh_backward"),
+    "cross_entropy": cross_entropy_case(CB),
+}
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+@pytest.mark.parametrize("name", sorted(KERNEL_CASES))
+def test_fuzz_kernel(name, chunk):
+    n = fz.case_count() or CHUNK_CASES[name]
+    n = max(1, n // CHUNKS) if fz.case_count() else n
+    outcomes = run_many(KERNEL_CASES[name], chunk, n, f"kernels.{name}")
+    assert outcomes["ok"] + outcomes["refused"] == n
+
+
+@pytest.mark.parametrize("chunk", range(CHUNKS // 2))
+@pytest.mark.parametrize("name", sorted(BACKEND_CASES))
+def test_fuzz_backend(name, chunk):
+    n = fz.case_count() or 40
+    n = max(1, n // CHUNKS) if fz.case_count() else n
+    outcomes = run_many(BACKEND_CASES[name], 100 + chunk, n, f"backend.{name}")
+    assert outcomes["ok"] + outcomes["refused"] == n
+
+
+def test_fuzz_cases_actually_exercise_both_outcomes():
+    """Both branches are reached: most cases give a checked answer, some are refused."""
+    total = {"ok": 0, "refused": 0}
+    for name, make in KERNEL_CASES.items():
+        out = run_many(make, 999, 20, f"kernels.{name}")
+        for k in total:
+            total[k] += out[k]
+    assert total["ok"] > total["refused"] > 0
+
+
+# ---------------------------------------------------------------- regressions found by fuzzing
+def test_relu_of_nan_is_nan():
+    x = np.array([np.nan, -np.nan, 1.0, -1.0, -0.0], np.float32)
+    for arr in (x, x.astype(np.float64), np.tile(x, 1000)):
+        np.testing.assert_array_equal(np.isnan(K.relu(arr)), np.isnan(arr))
+        np.testing.assert_array_equal(np.isnan(CB.relu(arr)), np.isnan(ref.relu(arr)))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_misaligned_inputs_are_copied_and_misaligned_outputs_refused(dtype):
+    x = fz.as_layout(np.linspace(-3, 3, 4099).astype(dtype), "misaligned")
+    assert not x.flags.aligned
+    np.testing.assert_array_equal(K.relu(x), np.maximum(x, 0))
+    np.testing.assert_allclose(K.softmax(x.reshape(1, -1)), ref.softmax(np.array(x).reshape(1, -1)), rtol=1e-5)
+    out = fz.as_layout(np.zeros(4099, dtype), "misaligned")
+    with pytest.raises(ValueError, match="aligned"):
+        K.relu(x, out=out)
+    p = fz.as_layout(np.ones(16, dtype), "misaligned")
+    with pytest.raises(ValueError, match="aligned"):
+        K.sgd_step(p, np.ones(16, dtype), None, 0.1, 0.0, 0.0, 0.0, False, True)
+    s = fz.as_layout(np.full(3, 0.5, np.float32), "misaligned")
+    q = K.quantize_rows(np.ones((3, 4), np.float32), s)
+    np.testing.assert_array_equal(q, np.full((3, 4), 2, np.int8))
