@@ -8,15 +8,38 @@ from .. import kernels
 
 threads.sync()
 
-relu = kernels.relu
-sigmoid = kernels.sigmoid
-tanh = kernels.tanh
-relu_backward = kernels.relu_backward
-sigmoid_backward = kernels.sigmoid_backward
-tanh_backward = kernels.tanh_backward
+import numpy as _np  # noqa: E402
+
+_FLOATS = (_np.dtype(_np.float32), _np.dtype(_np.float64))
+
+
+def _kernel_ok(*arrays):
+    """The kernels take float32/float64 ndarrays of one dtype and shape; anything else (ints, bool,
+    float16, mixed) goes to the reference, so both backends accept the same inputs."""
+    first = arrays[0]
+    return all(type(a) is _np.ndarray and a.dtype in _FLOATS and a.dtype == first.dtype and a.shape == first.shape
+               for a in arrays)
+
+
+def _dispatch(name):
+    kernel, reference = getattr(kernels, name), getattr(_ref, name)
+
+    def fn(*arrays):
+        return kernel(*arrays) if _kernel_ok(*arrays) else reference(*arrays)
+    fn.__name__ = name
+    fn.__doc__ = f"numpy_ref.{name} on the compiled kernel for float32/float64, the reference otherwise.\n\n" \
+        + (reference.__doc__ or "")
+    return fn
+
+
+relu = _dispatch("relu")
+sigmoid = _dispatch("sigmoid")
+tanh = _dispatch("tanh")
+relu_backward = _dispatch("relu_backward")
+sigmoid_backward = _dispatch("sigmoid_backward")
+tanh_backward = _dispatch("tanh_backward")
 
 # ---------------------------------------------------------------- GEMM (kernels/gemm.pxi)
-import numpy as _np  # noqa: E402
 
 from . import numpy_ref as _ref  # noqa: E402
 
@@ -117,8 +140,8 @@ def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
     return _ref.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after)
 
 # ---------------------------------------------------------------- softmax family (kernels/softmax.pxi)
-def _last(x, axis):
-    return x.ndim >= 1 and (axis == -1 or axis == x.ndim - 1)
+def _last(x, axis, *more):
+    return x.ndim >= 1 and (axis == -1 or axis == x.ndim - 1) and _kernel_ok(x, *more)
 
 
 def softmax(x, axis=-1):
@@ -133,16 +156,27 @@ def log_softmax(x, axis=-1):
 
 def softmax_backward(y, grad, axis=-1):
     """numpy_ref.softmax_backward; compiled along the last axis."""
-    return kernels.softmax_backward(y, grad) if _last(y, axis) else _ref.softmax_backward(y, grad, axis)
+    return kernels.softmax_backward(y, grad) if _last(y, axis, grad) else _ref.softmax_backward(y, grad, axis)
 
 
 def log_softmax_backward(y, grad, axis=-1):
     """numpy_ref.log_softmax_backward; compiled along the last axis."""
-    return kernels.log_softmax_backward(y, grad) if _last(y, axis) else _ref.log_softmax_backward(y, grad, axis)
+    return kernels.log_softmax_backward(y, grad) if _last(y, axis, grad) else _ref.log_softmax_backward(y, grad, axis)
 
 
-cross_entropy = kernels.cross_entropy
-cross_entropy_backward = kernels.cross_entropy_backward
+def cross_entropy(logits, target, label_smoothing=0.0):
+    """numpy_ref.cross_entropy; the fused kernel for float32/float64 logits (it checks the targets)."""
+    if _kernel_ok(logits):
+        return kernels.cross_entropy(logits, target, label_smoothing)
+    return _ref.cross_entropy(logits, target, label_smoothing)
+
+
+def cross_entropy_backward(probs, target, label_smoothing, grad):
+    """numpy_ref.cross_entropy_backward; the fused kernel for float32/float64 probabilities."""
+    if _kernel_ok(probs):
+        return kernels.cross_entropy_backward(probs, target, label_smoothing, grad)
+    return _ref.cross_entropy_backward(probs, target, label_smoothing, grad)
+
 
 # ---------------------------------------------------------------- optimizer updates (kernels/optim.pxi)
 sgd_step = kernels.sgd_step
