@@ -1,7 +1,10 @@
 """Build the compiled kernel core `tinynn.kernels` from the Cython sources in `kernels/`.
 
 Environment switches:
-  TINYNN_DEBUG_KERNELS=1  turn Cython bounds/wraparound checks back on (and -O0 -g),
+  TINYNN_DEBUG_KERNELS=1  turn Cython bounds/wraparound/initialized checks back on, -O0 -g, and
+                          UndefinedBehaviorSanitizer (misaligned pointers, overflow, bad shifts,
+                          out-of-bounds fixed arrays) that aborts on the first report;
+                          kernels.info()["debug"] is then True,
   TINYNN_NO_OPENMP=1      build without OpenMP.
 """
 import glob
@@ -15,11 +18,11 @@ from setuptools import Extension, setup
 debug = os.environ.get("TINYNN_DEBUG_KERNELS", "") not in ("", "0")
 openmp = os.environ.get("TINYNN_NO_OPENMP", "") in ("", "0")
 
-compile_args = ["-O0", "-g"] if debug else ["-O3"]
+compile_args = ["-O0", "-g", "-fsanitize=undefined", "-fno-sanitize-recover=all"] if debug else ["-O3"]
 # FP operations never trap (we do not use FP exceptions): lets GCC if-convert and
 # vectorise loops with selects (x > 0 ? a : b) while keeping IEEE NaN/inf semantics.
 compile_args += ["-fno-trapping-math", "-fno-math-errno"]  # sqrt -> one vector instruction
-link_args = []
+link_args = ["-fsanitize=undefined"] if debug else []
 if openmp and sys.platform != "darwin":
     compile_args.append("-fopenmp")
     link_args.append("-fopenmp")
@@ -43,7 +46,8 @@ extension = Extension(
     extra_compile_args=compile_args,
     extra_link_args=link_args,
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
-    + ([("TINYNN_OPENMP", "1")] if openmp else []),
+    + ([("TINYNN_OPENMP", "1")] if openmp else [])
+    + ([("TINYNN_DEBUG", "1")] if debug else []),
 )
 
 setup(ext_modules=cythonize([extension], compiler_directives=directives))

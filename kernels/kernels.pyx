@@ -28,6 +28,14 @@ cdef extern from "simd.h":
     int tinynn_openmp_enabled() nogil
     int tinynn_threads_for(long long n, long long grain) nogil
 
+cdef extern from *:
+    """
+    #ifndef TINYNN_DEBUG
+    #define TINYNN_DEBUG 0
+    #endif
+    """
+    int TINYNN_DEBUG
+
 tinynn_simd_init()
 
 _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -46,12 +54,13 @@ def _float_array(name, x):
 def info():
     """What the kernels run with: {"simd": the SIMD path used now ("avx2+fma" | "portable"),
     "simd_available": the best path this CPU supports, "openmp": built with OpenMP (bool),
-    "threads": threads the OpenMP kernels use}."""
+    "threads": threads the OpenMP kernels use, "debug": True for a TINYNN_DEBUG_KERNELS=1 build}."""
     return {
         "simd": _SIMD_NAMES[tinynn_simd_level],
         "simd_available": _SIMD_NAMES[tinynn_simd_detect()],
         "openmp": bool(tinynn_openmp_enabled()),
         "threads": tinynn_num_threads,
+        "debug": bool(TINYNN_DEBUG),
     }
 
 

@@ -26,7 +26,7 @@ def _dispatch(name):
 
     def fn(*arrays):
         return kernel(*arrays) if _kernel_ok(*arrays) else reference(*arrays)
-    fn.__name__ = name
+    fn.__name__, fn.__wrapped__ = name, kernel
     fn.__doc__ = f"numpy_ref.{name} on the compiled kernel for float32/float64, the reference otherwise.\n\n" \
         + (reference.__doc__ or "")
     return fn
