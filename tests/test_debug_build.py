@@ -5,6 +5,7 @@ report), built from the source checkout into a temporary folder and run in a sub
 Needs the source tree (setup.py and kernels/ next to tests/) and a C compiler: in CI (the CI
 variable set) their absence is a failure; elsewhere the test skips. TINYNN_SKIP_DEBUG_BUILD=1
 skips it locally (it takes one to two minutes)."""
+import importlib.util
 import os
 import pathlib
 import shutil
@@ -34,6 +35,9 @@ def test_kernel_and_fuzz_tests_pass_on_the_debug_build(tmp_path):
         _unavailable(f"no source tree (setup.py, kernels/) at {ROOT}")
     if shutil.which(os.environ.get("CC", "gcc")) is None and shutil.which("cc") is None:
         _unavailable("no C compiler")
+    missing = [m for m in ("Cython", "setuptools") if importlib.util.find_spec(m) is None]
+    if missing:
+        _unavailable(f"{' and '.join(missing)} not installed (pip install '.[test]')")
 
     # Build from a copy of the sources, so the checkout's generated kernels/kernels.c is untouched.
     src = tmp_path / "src"

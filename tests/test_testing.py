@@ -124,7 +124,7 @@ def test_as_layout_keeps_values_and_sets_the_layout(a, layout):
     np.testing.assert_array_equal(b, a)
     if layout == "readonly":
         assert not b.flags.writeable
-    if layout == "misaligned" and a.dtype.alignment > 1 and a.size:
+    if layout == "misaligned" and a.dtype.alignment > 1 and a.size and not a.dtype.hasobject:
         assert not b.flags.aligned
     if layout == "negative" and a.size > 1 and a.ndim:
         assert any(s < 0 for s in b.strides)
