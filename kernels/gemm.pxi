@@ -261,6 +261,8 @@ def quantize_rows(x, scale, zero_point=0):
     s = _gemm_vector("quantize_rows", "scale", scale, m, np.float32)
     if not isinstance(zero_point, (int, np.integer)) or isinstance(zero_point, bool):
         raise TypeError(f"quantize_rows: zero_point must be an int, got {zero_point!r}")
+    if not -128 <= zero_point <= 127:  # (a huge one also broke the C rounding: 10**30 gave 127 for x = -inf)
+        raise ValueError(f"quantize_rows: zero_point must be in [-128, 127] for int8, got {zero_point}")
     q = np.empty((m, n), dtype=np.int8)
     cdef const float *ps = <const float *>cnp.PyArray_DATA(s)
     cdef void *px = cnp.PyArray_DATA(x)

@@ -421,7 +421,7 @@ def quantize_rows_case(rng):
     s, ok = draw_scales(rng, m)
     zp_choices = (0, 3, -128, 127, 10**6, np.int64(5), 2.5, True, 10**30)
     zp = 0 if rng.random() < 0.6 else zp_choices[rng.integers(len(zp_choices))]
-    valid = x.dtype in FLOATS and ok and isinstance(zp, (int, np.integer)) and not isinstance(zp, bool) and abs(zp) < 2**62
+    valid = x.dtype in FLOATS and ok and isinstance(zp, (int, np.integer)) and not isinstance(zp, bool) and -128 <= zp <= 127
 
     def expect(q):
         r = ref.quantize_rows(x, s, zp)
@@ -649,3 +649,13 @@ def test_misaligned_inputs_are_copied_and_misaligned_outputs_refused(dtype):
     s = fz.as_layout(np.full(3, 0.5, np.float32), "misaligned")
     q = K.quantize_rows(np.ones((3, 4), np.float32), s)
     np.testing.assert_array_equal(q, np.full((3, 4), 2, np.int8))
+
+
+def test_quantize_rows_refuses_a_zero_point_outside_int8():
+    """Regression (found by fuzzing): zero_point=10**30 was accepted and gave 127 for x = -1e38."""
+    x = np.array([[-1e38, 0.0, 1e38]], np.float32)
+    for zp in (128, -129, 10**30):
+        with pytest.raises(ValueError, match="zero_point"):
+            K.quantize_rows(x, 0.5, zp)
+    np.testing.assert_array_equal(K.quantize_rows(x, 0.5, -128), [[-128, -128, 127]])
+    np.testing.assert_array_equal(K.quantize_rows(x, 0.5, 127), [[-128, 127, 127]])
