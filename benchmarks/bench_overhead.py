@@ -5,12 +5,15 @@ bare NumPy calls the same chain makes.
     python benchmarks/bench_overhead.py
 """
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 
-import tinynn as tn
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
+import tinynn as tn  # noqa: E402
 
 
 def chain(x, c, length):

@@ -24,6 +24,8 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
+
 WORKLOADS = {
     "W1": dict(sizes=(784, 128, 64, 10), batch=64, samples=60_000, steps=None),
     "W2": dict(sizes=(784, 1024, 1024, 10), batch=256, samples=25_600, steps=100),

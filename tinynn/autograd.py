@@ -5,27 +5,38 @@ ndarray out) and `backward` (the gradient of the output in, one gradient per inp
 out, or None where an input needs none). `Function.apply` runs `forward` and, when
 grad mode is on and some input requires a gradient, records the node on the output.
 
-`backward(root)` orders the nodes reachable from `root` once (iteratively, so deep
-graphs never hit Python's recursion limit), then walks them in reverse, summing
-each input's gradient back to that input's own shape. Afterwards the graph is freed.
+`backward(root)` counts, for each node reachable from `root`, the nodes that consume its
+output, then runs each node's backward once all of them have passed it their gradient
+(iteratively, so deep graphs never hit Python's recursion limit), summing each input's
+gradient back to that input's own shape. Afterwards the graph is freed.
 Hooks registered with `register_post_backward_hook` run after each backward().
 """
 import functools
 import threading
+from itertools import repeat
 
 import numpy as np
 
+GRAD, ANOMALY = 1, 2  # bits of the per-thread mode: grad recording on, anomaly detection on
+
+
 class _GradMode(threading.local):
-    enabled = True  # per thread: each thread starts with grad mode on
-    anomaly = False
+    mode = GRAD  # per thread: each thread starts with grad mode on and anomaly detection off
 
 
 _state = _GradMode()
 
 
+def _set_bit(bit, on):
+    """Turn one bit of this thread's mode on or off; returns whether it was on."""
+    mode = _state.mode
+    _state.mode = mode | bit if on else mode & ~bit
+    return bool(mode & bit)
+
+
 def is_grad_enabled():
     """True unless inside `no_grad()` on this thread."""
-    return _state.enabled
+    return bool(_state.mode & GRAD)
 
 
 class no_grad:
@@ -35,18 +46,19 @@ class no_grad:
         y = model(x)          # y.requires_grad is False
     """
 
+    bit, on = GRAD, False
+
     def __enter__(self):
-        self._previous = is_grad_enabled()
-        _state.enabled = False
+        self._previous = _set_bit(self.bit, self.on)
 
     def __exit__(self, *exc):
-        _state.enabled = self._previous
+        _set_bit(self.bit, self._previous)
         return False
 
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with no_grad():
+            with type(self)():
                 return fn(*args, **kwargs)
 
         return wrapper
@@ -55,22 +67,14 @@ class no_grad:
 class enable_grad(no_grad):
     """Turn grad mode back on inside a `no_grad` block."""
 
-    def __enter__(self):
-        self._previous = is_grad_enabled()
-        _state.enabled = True
+    on = True
 
 
-class detect_anomaly:
+class detect_anomaly(no_grad):
     """`with tn.detect_anomaly():` checks every op's forward output and every gradient its
     backward returns, and raises FloatingPointError naming the first op that produced NaN or inf."""
 
-    def __enter__(self):
-        self._previous = _state.anomaly
-        _state.anomaly = True
-
-    def __exit__(self, *exc):
-        _state.anomaly = self._previous
-        return False
+    bit, on = ANOMALY, True
 
 
 def _check_finite(node, stage, arrays):
@@ -132,55 +136,36 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or array-likes) and record it when a gradient is needed."""
-        tensors, arrays, needs = [], [], []
-        for t in inputs:
-            if not isinstance(t, Tensor):
-                t = as_tensor(t, like=inputs)
-            tensors.append(t)
-            arrays.append(t.data)
-            needs.append(t.requires_grad)
-        fn = cls()
-        fn.needs_grad = needs
-        out = fn.forward(*arrays, **options)
-        if _state.anomaly:
+        fn = cls()  # the hottest path of the library: one- and two-input ops take a short way
+        n = len(inputs)
+        if n == 2 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor):
+            a, b = inputs
+            fn.needs_grad = needs = (a.requires_grad, b.requires_grad)
+            out = fn.forward(a.data, b.data, **options) if options else fn.forward(a.data, b.data)
+        elif n == 1 and isinstance(inputs[0], Tensor):
+            a = inputs[0]
+            fn.needs_grad = needs = (a.requires_grad,)
+            out = fn.forward(a.data, **options) if options else fn.forward(a.data)
+        else:
+            inputs = tuple(t if isinstance(t, Tensor) else as_tensor(t, like=inputs) for t in inputs)
+            fn.needs_grad = needs = tuple(t.requires_grad for t in inputs)
+            out = fn.forward(*[t.data for t in inputs], **options)
+        mode = _state.mode
+        if mode & ANOMALY:
             _check_finite(fn, "forward", (out,))
-        if True in needs and _state.enabled:
-            fn.inputs = tensors
+        result = _new_tensor(Tensor)  # Tensor._wrap, inlined
+        result.data, result.grad = out, None
+        if mode & GRAD and True in needs:
+            fn.inputs = inputs
             fn.freed = False
-            return Tensor._wrap(out, True, fn)
-        return Tensor._wrap(out, False)
+            result.requires_grad, result._node = True, fn
+        else:
+            result.requires_grad, result._node = False, None
+        return result
 
     @property
     def name(self):
         return type(self).__name__
-
-
-def _topological_order(root):
-    """Nodes reachable from root, each after every node that consumes its output."""
-    order, seen = [], set()
-    stack = [(root, False)]
-    while stack:
-        tensor, expanded = stack.pop()
-        node = tensor._node
-        if node is None:
-            continue
-        if expanded:
-            order.append(tensor)
-            continue
-        if id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        stack.append((tensor, True))
-        if node.freed:
-            raise RuntimeError(
-                f"backward: the graph through {node.name} was already freed by an earlier "
-                "backward(); recompute the forward pass to differentiate again"
-            )
-        for parent in node.inputs:
-            if parent._node is not None and id(parent) not in seen:
-                stack.append((parent, False))
-    order.reverse()
-    return order
 
 
 _post_backward_hooks = {}
@@ -198,17 +183,6 @@ def register_post_backward_hook(hook):
 def remove_post_backward_hook(key):
     """Stop calling the hook registered under `key` (a no-op if it is already gone)."""
     _post_backward_hooks.pop(key, None)
-
-
-def _accumulate(grads, tensor, g, node):
-    data = tensor.data
-    if g.shape != data.shape or g.dtype != data.dtype:
-        g = fit_gradient(g, tensor, node.name)
-    key = id(tensor)
-    if key in grads:
-        grads[key] = grads[key] + g
-    else:
-        grads[key] = g
 
 
 def backward(root, grad=None):
@@ -236,30 +210,61 @@ def backward(root, grad=None):
         hook()
 
 
+def _freed_error(node):
+    return RuntimeError(f"backward: the graph through {node.name} was already freed by an earlier "
+                        "backward(); recompute the forward pass to differentiate again")
+
+
 def _walk(root, grad):
-    order = _topological_order(root)
-    grads = {id(root): grad}
+    """Kahn's algorithm: count each node's consumers, then run a node's backward once all of
+    them have handed it their gradient (no recursion, each node visited twice)."""
+    top = root._node
+    if top.freed:
+        raise _freed_error(top)
+    pending, stack = {top: 0}, [top]
+    while stack:
+        for t in stack.pop().inputs:
+            node = t._node
+            if node is not None:
+                if node in pending:
+                    pending[node] += 1
+                else:
+                    if node.freed:
+                        raise _freed_error(node)
+                    pending[node] = 1
+                    stack.append(node)
+    grads, ready = {top: grad}, [top]
     handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
-    for tensor in order:
-        node = tensor._node
-        g = grads.pop(id(tensor), None)
-        if g is None:
-            continue
-        input_grads = node.backward(g)
-        if not isinstance(input_grads, tuple):
-            input_grads = (input_grads,)
-        if _state.anomaly:
-            _check_finite(node, "backward", input_grads)
-        for parent, needs, pg in zip(node.inputs, node.needs_grad, input_grads):
-            if not needs or pg is None:
-                continue
-            if parent._node is None:
-                if pg.base is not None or id(pg) in handed_out:
-                    pg = pg.copy()
-                handed_out.add(id(pg))
-                parent._accumulate_grad(pg, node)
-            else:
-                _accumulate(grads, parent, pg, node)
+    anomaly = _state.mode & ANOMALY
+    while ready:
+        node = ready.pop()
+        g = grads.pop(node, None)
+        if g is None:  # no gradient reached this node: its inputs get none from it
+            input_grads = repeat(None)
+        else:
+            input_grads = node.backward(g)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if anomaly:
+                _check_finite(node, "backward", input_grads)
+        for t, needs, pg in zip(node.inputs, node.needs_grad, input_grads):
+            parent = t._node
+            if pg is not None and needs:
+                data = t.data
+                if pg.shape != data.shape or pg.dtype is not data.dtype:
+                    pg = fit_gradient(pg, t, node.name)
+                if parent is None:
+                    if pg.base is not None or id(pg) in handed_out:
+                        pg = pg.copy()
+                    handed_out.add(id(pg))
+                    t._accumulate_grad(pg, node)
+                    continue
+                grads[parent] = grads[parent] + pg if parent in grads else pg
+            if parent is not None:
+                left = pending[parent] - 1
+                pending[parent] = left
+                if not left:
+                    ready.append(parent)
         node.freed = True
         node.inputs = ()
         node.__dict__.clear()
@@ -267,3 +272,5 @@ def _walk(root, grad):
 
 # The Tensor class is defined on top of this module; bound last to break the import cycle.
 from .tensor import Tensor, as_tensor  # noqa: E402
+
+_new_tensor = object.__new__

@@ -84,18 +84,21 @@ def linear(x, weight, bias, activation_name="none"):
     return _ref.linear(x, weight, bias, activation_name)
 
 
-def linear_backward(x, weight, y, grad, activation_name="none"):
-    """With d = grad * act'(.): dx = d W, dW = d^T x, db = sum_n d  (two blocked GEMMs)."""
+def linear_backward(x, weight, y, grad, activation_name="none", needs=(True, True, True)):
+    """With d = grad * act'(.): dx = d W, dW = d^T x, db = sum_n d  (two blocked GEMMs);
+    None for each one whose entry of `needs` (dx, dW, db) is false."""
     if activation_name == "none":
         d = grad
     elif activation_name == "relu":
         d = globals()["relu_backward"](y, grad)  # y > 0 exactly where the pre-activation is > 0
     else:
         d = globals()[activation_name + "_backward"](y, grad)
+    db = d.sum(axis=0) if needs[2] else None
     if not (d.ndim == 2 and x.ndim == 2 and d.dtype == x.dtype == weight.dtype and d.dtype in _GEMM_FLOATS):
-        return d @ weight, d.T @ x, _np.sum(d, axis=0)
+        return d @ weight if needs[0] else None, d.T @ x if needs[1] else None, db
     nt = threads.get_num_threads()
-    return kernels.matmul(d, weight, num_threads=nt), kernels.matmul(d.T, x, num_threads=nt), _np.sum(d, axis=0)
+    return (kernels.matmul(d, weight, num_threads=nt) if needs[0] else None,
+            kernels.matmul(d.T, x, num_threads=nt) if needs[1] else None, db)
 
 
 def int8_matmul(a, b):

@@ -198,14 +198,16 @@ def linear(x, weight, bias, activation_name="none"):
     return activation(y, activation_name)
 
 
-def linear_backward(x, weight, y, grad, activation_name="none"):
+def linear_backward(x, weight, y, grad, activation_name="none", needs=(True, True, True)):
     """Gradients of y = act(x W^T + b): with d = grad * act'(.),
-    dx = d W, dW = d^T x, db = sum_n d.  Returns (dx, dW, db)."""
+    dx = d W, dW = d^T x, db = sum_n d.  Returns (dx, dW, db), None for each one whose
+    entry of `needs` (dx, dW, db) is false."""
     if activation_name == "relu":
         d = relu_backward(y, grad)  # y > 0 exactly where the pre-activation is > 0
     else:
         d = activation_backward(y, grad, activation_name)
-    return d @ weight, d.T @ x, np.sum(d, axis=0)
+    return (d @ weight if needs[0] else None, d.T @ x if needs[1] else None,
+            np.sum(d, axis=0) if needs[2] else None)
 
 
 # ---------------------------------------------------------------- optimizer updates (in place)

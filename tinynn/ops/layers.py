@@ -28,9 +28,11 @@ class Linear(Function):
         return self.y.reshape(*self.lead, weight.shape[0]) if x.ndim != 2 else self.y
 
     def backward(self, g):
-        g2 = g.reshape(self.y.shape)
-        gx, gw, gb = backend().linear_backward(self.x, self.weight, self.y, g2, self.activation)
-        return gx.reshape(*self.lead, gx.shape[1]), gw, gb
+        needs = self.needs_grad
+        g2 = g.reshape(self.y.shape) if g.ndim != 2 else g
+        gx, gw, gb = backend().linear_backward(self.x, self.weight, self.y, g2, self.activation,
+                                               (needs[0], needs[1], len(needs) > 2 and needs[2]))
+        return (None if gx is None else gx.reshape(*self.lead, gx.shape[1]) if len(self.lead) != 1 else gx), gw, gb
 
 
 class CrossEntropy(Function):
