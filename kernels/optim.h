@@ -53,6 +53,11 @@ TN_OPTIM_BODIES(T, SFX, SQRT, avx2, TINYNN_AVX2_FN)                             
 static void sgd_step_##SFX(T *p, const T *g, T *b, long long n, T lr, T mu, T damp1,   \
                            T wd, int nesterov, int first) {                            \
     int nt = tinynn_threads_for(n, TN_GRAIN);                                           \
+    if (nt <= 1) { /* small tensors: no OpenMP region at all */                         \
+        TN_DISPATCH(tn_sgd_##SFX##_avx2(p, g, b, n, lr, mu, damp1, wd, nesterov, first),  \
+                    tn_sgd_##SFX##_portable(p, g, b, n, lr, mu, damp1, wd, nesterov, first)) \
+        return;                                                                         \
+    }                                                                                   \
     _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
     for (int t = 0; t < nt; t++) {                                                      \
         TN_CHUNK(n, nt, t, lo, hi)                                                      \
@@ -64,6 +69,11 @@ static void sgd_step_##SFX(T *p, const T *g, T *b, long long n, T lr, T mu, T da
 static void adam_step_##SFX(T *p, const T *g, T *m, T *v, long long n, T decay, T wd,  \
                             T b1, T omb1, T b2, T omb2, T bias2, T step_size, T eps) { \
     int nt = tinynn_threads_for(n, TN_GRAIN);                                           \
+    if (nt <= 1) {                                                                      \
+        TN_DISPATCH(tn_adam_##SFX##_avx2(p, g, m, v, n, decay, wd, b1, omb1, b2, omb2, bias2, step_size, eps), \
+                    tn_adam_##SFX##_portable(p, g, m, v, n, decay, wd, b1, omb1, b2, omb2, bias2, step_size, eps)) \
+        return;                                                                         \
+    }                                                                                   \
     _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
     for (int t = 0; t < nt; t++) {                                                      \
         TN_CHUNK(n, nt, t, lo, hi)                                                      \

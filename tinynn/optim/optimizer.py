@@ -73,7 +73,8 @@ class Optimizer:
     def _writable(p):
         """p.data as the backend's in-place kernels need it: C-contiguous and writeable."""
         a = p.data
-        if not (a.flags.c_contiguous and a.flags.writeable):
+        flags = a.flags
+        if not (flags.c_contiguous and flags.writeable):
             a = p.data = np.array(a, order="C", copy=True)
         return a
 
