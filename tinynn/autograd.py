@@ -147,8 +147,11 @@ class Function:
             fn.needs_grad = needs = (a.requires_grad,)
             out = fn.forward(a.data, **options) if options else fn.forward(a.data)
         else:
-            inputs = tuple(t if isinstance(t, Tensor) else as_tensor(t, like=inputs) for t in inputs)
-            fn.needs_grad = needs = tuple(t.requires_grad for t in inputs)
+            for t in inputs:
+                if not isinstance(t, Tensor):
+                    inputs = tuple([t if isinstance(t, Tensor) else as_tensor(t, like=inputs) for t in inputs])
+                    break
+            fn.needs_grad = needs = tuple([t.requires_grad for t in inputs])
             out = fn.forward(*[t.data for t in inputs], **options)
         mode = _state.mode
         if mode & ANOMALY:

@@ -17,8 +17,12 @@ def _kernel_ok(*arrays):
     """The kernels take float32/float64 ndarrays of one dtype and shape; anything else (ints, bool,
     float16, mixed) goes to the reference, so both backends accept the same inputs."""
     first = arrays[0]
-    return all(type(a) is _np.ndarray and a.dtype in _FLOATS and a.dtype == first.dtype and a.shape == first.shape
-               for a in arrays)
+    if type(first) is not _np.ndarray or first.dtype not in _FLOATS:
+        return False
+    for a in arrays[1:]:
+        if type(a) is not _np.ndarray or a.dtype != first.dtype or a.shape != first.shape:
+            return False
+    return True
 
 
 def _dispatch(name):
