@@ -1,4 +1,5 @@
 """Shared timing helpers for the kernel benchmarks: median of repeats, a plain table."""
+import contextlib
 import time
 
 import numpy as np
@@ -35,3 +36,12 @@ def print_table(rows, headers):
 
 def fmt_us(seconds):
     return f"{seconds * 1e6:,.1f}"
+
+
+def limits():
+    """NumPy's BLAS pinned to one thread for the block (a no-op without threadpoolctl)."""
+    try:
+        from threadpoolctl import threadpool_limits
+        return threadpool_limits(1)
+    except ImportError:
+        return contextlib.nullcontext()

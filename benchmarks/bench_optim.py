@@ -4,7 +4,6 @@
 
 Per-tensor on one 1M-element float32 parameter, and a whole "model" of 8 small tensors
 (where per-call Python overhead dominates) with the multi-tensor forms."""
-import contextlib
 import os
 import sys
 
@@ -12,19 +11,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
-from _timing import fmt_us, median_time, print_table  # noqa: E402
+from _timing import fmt_us, limits, median_time, print_table  # noqa: E402
 
 import tinynn as tn  # noqa: E402
 from tinynn import kernels  # noqa: E402
 from tinynn.backend import numpy_ref as ref  # noqa: E402
-
-
-def limits():
-    try:
-        from threadpoolctl import threadpool_limits
-        return threadpool_limits(1)
-    except ImportError:
-        return contextlib.nullcontext()
 
 
 def main():
