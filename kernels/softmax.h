@@ -46,6 +46,16 @@ static inline T tn_rsum_##SFX(const T *v, long long n) {                        
     for (; c < n; c++) s += v[c];                                                       \
     return s;                                                                           \
 }                                                                                       \
+/* sum_c (v_c - m), in the same order as tn_rsum over the stored differences */          \
+static inline T tn_rsum_shift_##SFX(const T *v, T m, long long n) {                   \
+    T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;                                             \
+    long long c = 0;                                                                    \
+    for (; c + 8 <= n; c += 8)                                                          \
+        for (int j = 0; j < 8; j++) acc[j] += v[c + j] - m;                             \
+    s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])); \
+    for (; c < n; c++) s += v[c] - m;                                                   \
+    return s;                                                                           \
+}                                                                                       \
 static inline T tn_rdot_##SFX(const T *a, const T *b, long long n) {                   \
     T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;                                             \
     long long c = 0;                                                                    \
@@ -96,11 +106,8 @@ ATTR static void tn_ce_rows_##SFX##_##PATH(const T *x, const int64_t *t, T e, T 
     for (long long r = r0; r < r1; r++) {                                               \
         const T *xr = x + r * C;                                                        \
         T *pr = p + r * C;                                                              \
-        T m = tn_rmax_##SFX(xr, C), sx = 0;                                             \
-        if (e != 0) {                          /* sum_c (x_c - m), for the smoothing term */ \
-            for (long long c = 0; c < C; c++) pr[c] = xr[c] - m;                        \
-            sx = tn_rsum_##SFX(pr, C);                                                  \
-        }                                                                               \
+        T m = tn_rmax_##SFX(xr, C);                                                     \
+        T sx = e != 0 ? tn_rsum_shift_##SFX(xr, m, C) : 0; /* sum_c (x_c - m), smoothing */ \
         for (long long c = 0; c < C; c++) pr[c] = tn_exp_##SFX(xr[c] - m);              \
         T s = tn_rsum_##SFX(pr, C);                                                     \
         T inv = (T)1 / s, ls = LOG(s);                                                  \

@@ -173,3 +173,66 @@ def test_bad_inputs():
         kernels.log_softmax_backward(x, x.astype(np.float64))
     with pytest.raises(TypeError):
         kernels.softmax([[1.0, 2.0]])
+
+
+def _misaligned(a):
+    """A copy of a whose data pointer is one byte off its dtype's alignment."""
+    buf = np.zeros(a.nbytes + 1, np.uint8)
+    out = np.frombuffer(buf.data, dtype=a.dtype, count=a.size, offset=1).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fast_and_checked_paths_agree(simd, dtype):
+    """Ready inputs (C-contiguous, aligned, int64 targets) skip np.require; every other layout takes
+    the checked path: both must give bit-identical results."""
+    rng = np.random.default_rng(11)
+    x = logits((9, 13), dtype, rng)
+    t = rng.integers(0, 13, 9)
+    g = rng.standard_normal(9).astype(dtype)
+    gx = logits((9, 13), dtype, rng)
+    for e in (0.0, 0.1):
+        loss, probs = kernels.cross_entropy(x, t, e)
+        dx = kernels.cross_entropy_backward(probs, t, e, g)
+        for xx in (_misaligned(x), np.asfortranarray(x), np.concatenate([x, x], 1)[:, ::2] * 0 + x):
+            l2, p2 = kernels.cross_entropy(xx, t, e)
+            np.testing.assert_array_equal(l2, loss)
+            np.testing.assert_array_equal(p2, probs)
+        for tt in (_misaligned(t), np.repeat(t, 2)[::2], t.astype(np.int32)):
+            np.testing.assert_array_equal(kernels.cross_entropy(x, tt, e)[0], loss)
+            np.testing.assert_array_equal(kernels.cross_entropy_backward(probs, tt, e, g), dx)
+        for gg in (_misaligned(g), np.repeat(g, 2)[::2], g[::-1].copy()[::-1]):
+            np.testing.assert_array_equal(kernels.cross_entropy_backward(probs, t, e, gg), dx)
+        other = np.float64 if dtype == np.float32 else np.float32   # converted to probs' dtype
+        np.testing.assert_array_equal(kernels.cross_entropy_backward(probs, t, e, g.astype(other)),
+                                      kernels.cross_entropy_backward(probs, t, e, g.astype(other).astype(dtype)))
+        np.testing.assert_array_equal(kernels.cross_entropy_backward(_misaligned(probs), t, e, g), dx)
+    y = kernels.softmax(x)
+    for fn, bw, inp in ((kernels.softmax, kernels.softmax_backward, y),
+                        (kernels.log_softmax, kernels.log_softmax_backward, kernels.log_softmax(x))):
+        np.testing.assert_array_equal(fn(_misaligned(x)), fn(x))
+        np.testing.assert_array_equal(fn(x, axis=1), fn(x))
+        np.testing.assert_array_equal(bw(_misaligned(inp), gx), bw(inp, gx))
+        np.testing.assert_array_equal(bw(inp, np.asfortranarray(gx)), bw(inp, gx))
+
+
+def test_fast_path_still_refuses_bad_inputs():
+    x = np.zeros((3, 4), np.float32)
+    t = np.array([0, 1, 2], np.int64)
+    with pytest.raises(ValueError, match="shape"):
+        kernels.cross_entropy(x, np.array([0, 1, 2, 3], np.int64))
+    with pytest.raises(ValueError, match="shape"):
+        kernels.cross_entropy(x, t.reshape(3, 1))
+    with pytest.raises(IndexError, match="row 2"):
+        kernels.cross_entropy(x, np.array([0, 1, 4], np.int64))
+    with pytest.raises(ValueError, match="grad"):
+        kernels.cross_entropy_backward(x, t, 0.0, np.ones((3, 1), np.float32))
+    with pytest.raises(ValueError, match=r"\(N, C\)"):
+        kernels.cross_entropy_backward(np.zeros((3, 4, 1), np.float32), t, 0.0, np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="last axis"):
+        kernels.softmax(x, axis=0)
+    with pytest.raises(TypeError, match="float64"):
+        kernels.softmax_backward(x, x.astype(np.float64))
+    with pytest.raises(ValueError, match="shape"):
+        kernels.log_softmax_backward(x, np.zeros((3, 5), np.float32))
