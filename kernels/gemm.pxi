@@ -23,6 +23,8 @@ cdef extern from "gemm.h" nogil:
                     const tnn_requant *rq, int nt)
     void tnn_requantize(tnn_idx m, tnn_idx n, const int32_t *acc, tnn_idx rs, tnn_idx cs,
                         const tnn_requant *rq, float *y)
+    void tnn_minmax_f32(const float *x, tnn_idx n, float *lo, float *hi)
+    void tnn_minmax_f64(const double *x, tnn_idx n, double *lo, double *hi)
     void tnn_quantize_rows_f32(tnn_idx m, tnn_idx n, const float *x, tnn_idx rs, tnn_idx cs,
                                const float *scale, float zp, int8_t *q)
     void tnn_quantize_rows_f64(tnn_idx m, tnn_idx n, const double *x, tnn_idx rs, tnn_idx cs,
@@ -47,6 +49,14 @@ def _gemm_matrix(op, name, x, dtypes):
     """Check that x is a 2-D ndarray of one of `dtypes`; return (x, row stride, column stride)
     with the strides in elements.  Copies only an array whose strides are not whole elements
     or whose data is misaligned (which NumPy allows, C does not)."""
+    cdef cnp.ndarray a
+    cdef Py_ssize_t item
+    if cnp.PyArray_Check(x) and cnp.PyArray_NDIM(<cnp.ndarray>x) == 2 and cnp.PyArray_ISALIGNED(<cnp.ndarray>x):
+        a = <cnp.ndarray>x                   # the common case, checked through the C API
+        item = cnp.PyArray_ITEMSIZE(a)
+        if (a.descr in dtypes and cnp.PyArray_STRIDE(a, 0) % item == 0
+                and cnp.PyArray_STRIDE(a, 1) % item == 0):
+            return a, cnp.PyArray_STRIDE(a, 0) // item, cnp.PyArray_STRIDE(a, 1) // item
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{op}: {name} must be a numpy.ndarray, got {type(x).__name__}")
     if x.ndim != 2:
@@ -61,6 +71,25 @@ def _gemm_matrix(op, name, x, dtypes):
 
 def _gemm_vector(op, name, v, n, dtype):
     """A 1-D contiguous array of n values of `dtype` (a scalar is broadcast), or an error."""
+    cdef cnp.ndarray out
+    cdef cnp.npy_intp size = n
+    cdef float fv
+    cdef float *pf
+    cdef double dv
+    cdef cnp.npy_intp i
+    if (cnp.PyArray_Check(v) and cnp.PyArray_NDIM(<cnp.ndarray>v) == 1 and cnp.PyArray_DIM(<cnp.ndarray>v, 0) == n
+            and (<cnp.ndarray>v).descr == dtype and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>v)
+            and cnp.PyArray_ISALIGNED(<cnp.ndarray>v)):
+        return v                              # already what the C core reads
+    if (dtype is np.float32 and isinstance(v, (float, np.float32, np.float64))
+            and -3.4028234663852886e38 <= v <= 3.4028234663852886e38):
+        dv = v
+        fv = <float>dv                       # double -> float rounds to nearest, as astype does
+        out = cnp.PyArray_EMPTY(1, &size, cnp.NPY_FLOAT32, 0)
+        pf = <float *>cnp.PyArray_DATA(out)
+        for i in range(size):
+            pf[i] = fv
+        return out
     arr = np.asarray(v)
     if arr.dtype.kind not in "fiu" :
         raise TypeError(f"{op}: {name} must be numeric, got dtype {arr.dtype}")
@@ -276,3 +305,29 @@ def quantize_rows(x, scale, zero_point=0):
         with nogil:
             tnn_quantize_rows_f64(cm, cn, <const double *>px, crs, ccs, ps, zp, pq)
     return q
+
+
+def minmax(x):
+    """(min_i x_i, max_i x_i) over every element of a non-empty float32/float64 array in one
+    pass, as x.dtype scalars; both NaN if any x_i is NaN."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"minmax: x must be a numpy.ndarray, got {type(x).__name__}")
+    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
+        raise TypeError(f"minmax: x must be float32 or float64, got {x.dtype}")
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    if cnp.PyArray_SIZE(a) == 0:
+        raise ValueError(f"minmax: x of shape {x.shape} is empty: no minimum or maximum")
+    if not (cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_ISALIGNED(a)):
+        a = np.require(a, requirements="CA")
+    cdef tnn_idx n = cnp.PyArray_SIZE(a)
+    cdef void *p = cnp.PyArray_DATA(a)
+    cdef float lo32, hi32
+    cdef double lo64, hi64
+    if t == cnp.NPY_FLOAT32:
+        with nogil:
+            tnn_minmax_f32(<const float *>p, n, &lo32, &hi32)
+        return np.float32(lo32), np.float32(hi32)
+    with nogil:
+        tnn_minmax_f64(<const double *>p, n, &lo64, &hi64)
+    return np.float64(lo64), np.float64(hi64)

@@ -283,21 +283,62 @@ static void tnn_requantize(tnn_idx m, tnn_idx n, const int32_t *acc, tnn_idx rs,
  * 2^(mantissa bits - 1), and v is clamped into that range first (anything beyond it clamps to
  * -128 or 127 anyway).  No libm call and no branch, so the loop vectorises. */
 #define TNN_QUANTIZE_ROWS(S, T, MAGIC, LIMIT)                                               \
+static inline int8_t tnn_quantize_one_##S(T x, T s, T zp) {                                 \
+    T v = x / s;                                                                            \
+    int is_nan = v != v;                                                                    \
+    v = is_nan ? (T)0 : v;                                                                  \
+    v = v < -(T)LIMIT ? -(T)LIMIT : v > (T)LIMIT ? (T)LIMIT : v;                            \
+    v = ((v + (T)MAGIC) - (T)MAGIC) + zp;                                                   \
+    v = v < (T)-128 ? (T)-128 : v > (T)127 ? (T)127 : v;                                    \
+    return is_nan ? 0 : (int8_t)v;                                                          \
+}                                                                                           \
 static void tnn_quantize_rows_##S(tnn_idx m, tnn_idx n, const T *x, tnn_idx rs, tnn_idx cs,  \
                                   const float *scale, T zp, int8_t *q) {                    \
     for (tnn_idx i = 0; i < m; i++) {                                                       \
         T s = (T)scale[i];                                                                  \
-        for (tnn_idx j = 0; j < n; j++) {                                                   \
-            T v = x[i * rs + j * cs] / s;                                                   \
-            int is_nan = v != v;                                                            \
-            v = is_nan ? (T)0 : v;                                                          \
-            v = v < -(T)LIMIT ? -(T)LIMIT : v > (T)LIMIT ? (T)LIMIT : v;                    \
-            v = ((v + (T)MAGIC) - (T)MAGIC) + zp;                                           \
-            v = v < (T)-128 ? (T)-128 : v > (T)127 ? (T)127 : v;                            \
-            q[i * n + j] = is_nan ? 0 : (int8_t)v;                                          \
+        const T *xr = x + i * rs;                                                           \
+        int8_t *qr = q + i * n;                                                             \
+        if (cs == 1) {                  /* rows contiguous: a unit-stride loop, vectorised */ \
+            for (tnn_idx j = 0; j < n; j++) qr[j] = tnn_quantize_one_##S(xr[j], s, zp);     \
+        } else {                                                                            \
+            for (tnn_idx j = 0; j < n; j++) qr[j] = tnn_quantize_one_##S(xr[j * cs], s, zp); \
         }                                                                                   \
     }                                                                                       \
 }
+/* lo = min_i x_i, hi = max_i x_i over n >= 1 contiguous values; both NaN if any x_i is NaN.
+ * 8 partial results per bound (selects, no branch: the loop vectorises); min and max are
+ * exact, so the order does not change the result. */
+#define TNN_MINMAX(S, T)                                                                    \
+static void tnn_minmax_##S(const T *x, tnn_idx n, T *lo, T *hi) {                          \
+    T mn[8], mx[8];                                                                         \
+    int nan[8] = {0, 0, 0, 0, 0, 0, 0, 0}, any = 0;                                         \
+    tnn_idx i = 0;                                                                          \
+    for (int j = 0; j < 8; j++) { mn[j] = x[0]; mx[j] = x[0]; }                             \
+    for (; i + 8 <= n; i += 8)                                                              \
+        for (int j = 0; j < 8; j++) {                                                       \
+            T v = x[i + j];                                                                 \
+            nan[j] |= v != v;                                                               \
+            mn[j] = v < mn[j] ? v : mn[j];                                                  \
+            mx[j] = v > mx[j] ? v : mx[j];                                                  \
+        }                                                                                   \
+    for (; i < n; i++) {                                                                    \
+        T v = x[i];                                                                         \
+        nan[0] |= v != v;                                                                   \
+        mn[0] = v < mn[0] ? v : mn[0];                                                      \
+        mx[0] = v > mx[0] ? v : mx[0];                                                      \
+    }                                                                                       \
+    for (int j = 0; j < 8; j++) {                                                           \
+        any |= nan[j];                                                                      \
+        mn[0] = mn[j] < mn[0] ? mn[j] : mn[0];                                              \
+        mx[0] = mx[j] > mx[0] ? mx[j] : mx[0];                                              \
+    }                                                                                       \
+    *lo = any ? (T)NAN : mn[0];                                                             \
+    *hi = any ? (T)NAN : mx[0];                                                             \
+}
+TNN_MINMAX(f32, float)
+TNN_MINMAX(f64, double)
+#undef TNN_MINMAX
+
 TNN_QUANTIZE_ROWS(f32, float, 12582912.0f, 4194304.0f)
 TNN_QUANTIZE_ROWS(f64, double, 6755399441055744.0, 2251799813685248.0)
 #undef TNN_QUANTIZE_ROWS

@@ -312,3 +312,60 @@ def test_matmul_strided_negative_and_misaligned_out():
     x = np.zeros(5 * 10 * 4 + 1, np.uint8)[1:].view(np.float32).reshape(5, 10)
     x[:] = 1
     np.testing.assert_array_equal(kernels.matmul(x, np.ones((10, 3), np.float32)), np.full((5, 3), 10, np.float32))
+
+
+# ---------------------------------------------------------------- minmax (one-pass range)
+def _same(got, expected):
+    assert type(got) is type(expected)
+    assert (np.isnan(got) and np.isnan(expected)) or got == expected
+
+
+@given(data=st.data(), dtype=st.sampled_from([np.float32, np.float64]),
+       shape=st.sampled_from([(1,), (7,), (8,), (9,), (17,), (3, 5), (13, 31), (2, 1025)]),
+       layout=st.sampled_from(["c", "f", "strided", "reversed"]), simd=st.sampled_from(["auto", "portable"]))
+def test_minmax_matches_reference(data, dtype, shape, layout, simd):
+    n = int(np.prod(shape))
+    finite = st.floats(-1e30, 1e30, allow_nan=False)
+    special = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0])
+    values = data.draw(st.lists(finite | special, min_size=n, max_size=n))
+    x = np.array(values, dtype=dtype).reshape(shape)
+    if layout == "f":
+        x = np.asfortranarray(x)
+    elif layout == "strided":
+        x = np.repeat(x, 2, axis=-1)[..., ::2]
+    elif layout == "reversed":
+        x = x[..., ::-1]
+    previous = kernels.set_simd(simd)
+    try:
+        lo, hi = kernels.minmax(x)
+        rlo, rhi = ref.minmax(x)
+        _same(lo, rlo)
+        _same(hi, rhi)
+        assert cy.minmax(x) == (lo, hi) or np.isnan(lo)
+    finally:
+        kernels.set_simd(previous)
+
+
+def test_minmax_nan_anywhere_and_misaligned():
+    x = np.arange(37, dtype=np.float32) - 5
+    for i in (0, 7, 8, 36):
+        y = x.copy()
+        y[i] = np.nan
+        lo, hi = kernels.minmax(y)
+        assert np.isnan(lo) and np.isnan(hi)
+    buf = np.zeros(x.nbytes + 1, np.uint8)
+    mis = np.frombuffer(buf.data, np.float32, count=x.size, offset=1)
+    mis[...] = x
+    assert kernels.minmax(mis) == (np.float32(-5), np.float32(31))
+
+
+def test_minmax_bad_inputs():
+    with pytest.raises(ValueError, match="empty"):
+        kernels.minmax(np.zeros((3, 0), np.float32))
+    with pytest.raises(ValueError, match="empty"):
+        ref.minmax(np.zeros(0))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        kernels.minmax(np.zeros(3, np.int32))
+    with pytest.raises(TypeError, match="ndarray"):
+        kernels.minmax([1.0, 2.0])
+    assert cy.minmax(np.array([3, -1, 2])) == (-1, 3)          # ints: the reference

@@ -251,3 +251,29 @@ def test_errors():
     qat = Q.prepare_qat(mlp(3, 2))
     with pytest.raises(ValueError, match="never seen an input"):
         Q.convert(qat)
+
+
+@given(lo=st.floats(-1e30, 1e30, allow_nan=False, allow_subnormal=True, width=64).map(lambda v: float(np.float32(v))) | st.sampled_from([0.0, -0.0, 1e-45, -1e-45, -1.0, -3.5]),
+       span=st.floats(0, 1e30, allow_nan=False, width=64).map(lambda v: float(np.float32(v))) | st.sampled_from([0.0, 1e-45, 1.0, 255.0]),
+       dtype=st.sampled_from(["int8", "uint8"]), symmetric=st.booleans())
+def test_calc_qparams_scalar_path_matches_array_path(lo, span, dtype, symmetric):
+    """Scalars take a float32-scalar shortcut; one-element arrays the array path: same bits."""
+    with np.errstate(over="ignore"):
+        hi = float(np.float32(lo) + np.float32(span))
+    assume(np.isfinite(hi) and np.float32(lo) <= np.float32(hi))
+    with np.errstate(over="ignore"):
+        s, z = Q.calc_qparams(lo, hi, dtype, symmetric)
+        sa, za = Q.calc_qparams(np.array([lo]), np.array([hi]), dtype, symmetric)
+    assert type(s) is float and type(z) is int
+    assert np.float32(s).tobytes() == sa[0].tobytes() and z == int(za[0])
+    for a, b in ((np.float32(lo), np.float32(hi)), (np.float64(lo), np.float64(hi))):
+        with np.errstate(over="ignore"):
+            assert Q.calc_qparams(a, b, dtype, symmetric) == (s, z)
+
+
+def test_calc_qparams_scalar_path_unusual_ranges():
+    for lo, hi in ((float("nan"), 1.0), (0.0, float("nan")), (2.0, 1.0)):
+        with pytest.raises(ValueError, match="calc_qparams"):
+            Q.calc_qparams(lo, hi, "int8", False)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf goes to the array path unchanged
+        assert Q.calc_qparams(-np.inf, 1.0, "int8", True)[0] == np.inf

@@ -20,6 +20,7 @@ one). The activation scale s_a, z_a is per tensor and affine: measured on every 
 (`quantize_dynamic`) or fixed from calibration (`quantize_static`, `convert`).
 """
 import copy
+import math
 
 import numpy as np
 
@@ -57,6 +58,10 @@ def calc_qparams(min_val, max_val, dtype="int8", symmetric=True):
     Computed in float32, round half to even. Scalars in -> (float, int); arrays (one range per
     channel) in -> (float32 array, int64 array)."""
     dtype, (qmin, qmax) = _qrange(dtype, "calc_qparams")
+    if isinstance(min_val, _SCALARS) and isinstance(max_val, _SCALARS):
+        found = _scalar_qparams(min_val, max_val, qmin, qmax, dtype, symmetric)
+        if found is not None:
+            return found
     lo = np.asarray(min_val, dtype=np.float32)
     hi = np.asarray(max_val, dtype=np.float32)
     if lo.shape != hi.shape:
@@ -76,6 +81,26 @@ def calc_qparams(min_val, max_val, dtype="int8", symmetric=True):
     if scale.ndim == 0:
         return float(scale), int(zp)
     return scale, zp
+
+
+_SCALARS = (int, float, np.integer, np.floating)
+
+
+def _scalar_qparams(min_val, max_val, qmin, qmax, dtype, symmetric):
+    """calc_qparams for one finite range, on NumPy float32 scalars: the same float32 operations in
+    the same order as the array path (so the same bits), without its array round trips (a
+    dynamically quantized layer calls this once per batch).  None for anything unusual."""
+    lo, hi = np.float32(min_val), np.float32(max_val)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
+        return None          # NaN, inf or lo > hi: the array path raises or handles it
+    lo = min(lo, np.float32(0))
+    hi = max(hi, np.float32(0))
+    eps = np.float32(EPS)
+    if symmetric:
+        scale = max(max(-lo, hi) / np.float32((qmax - qmin) / 2), eps)
+        return float(scale), 0 if dtype == "int8" else 128
+    scale = max((hi - lo) / np.float32(qmax - qmin), eps)
+    return float(scale), min(max(qmin - int(np.rint(lo / scale)), qmin), qmax)
 
 
 def _channel(v, x, axis, dtype):
@@ -191,7 +216,7 @@ class QuantizedLinear(Module):
         if self.static:
             s_a, z_a = float(self.input_scale[0]), int(self.input_zero_point[0])
         elif x2.size:
-            s_a, z_a = calc_qparams(b.amin(x2), b.amax(x2), "int8", symmetric=False)
+            s_a, z_a = calc_qparams(*b.minmax(x2), "int8", symmetric=False)
         else:
             s_a, z_a = 1.0, 0
         xq = b.quantize_rows(x2, np.float32(s_a), z_a)

@@ -112,6 +112,13 @@ def int8_matmul(a, b):
     return _ref.int8_matmul(a, b)
 
 
+def minmax(x):
+    """(min x, max x) in one pass of the kernel for a float32/float64 ndarray (NaN if any is NaN)."""
+    if type(x) is _np.ndarray and x.dtype in _FLOATS:
+        return kernels.minmax(x)
+    return _ref.minmax(x)
+
+
 def _per_row_or_scalar(s, n):
     s = _np.asarray(s)
     return s.ndim == 0 or s.shape == (n,)

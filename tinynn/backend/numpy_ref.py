@@ -268,6 +268,15 @@ def int8_matmul(a, b):
     return a.astype(np.int32) @ b.astype(np.int32)
 
 
+def minmax(x):
+    """(min_i x_i, max_i x_i) over every element of a non-empty float array, as x.dtype scalars;
+    both are NaN if any x_i is NaN (as np.min / np.max).  One pass in the kernel: the range a
+    dynamically quantized layer needs for its activation parameters."""
+    if x.size == 0:
+        raise ValueError(f"minmax: x of shape {x.shape} is empty: no minimum or maximum")
+    return np.min(x), np.max(x)
+
+
 def quantize_rows(x, scale, zero_point=0):
     """q = clamp(round_half_even(x / s) + z, -128, 127) as int8, s per row (N,) or a scalar."""
     s = np.asarray(scale, dtype=np.float32)
