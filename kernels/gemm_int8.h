@@ -306,38 +306,55 @@ static void tnn_quantize_rows_##S(tnn_idx m, tnn_idx n, const T *x, tnn_idx rs, 
     }                                                                                       \
 }
 /* lo = min_i x_i, hi = max_i x_i over n >= 1 contiguous values; both NaN if any x_i is NaN.
- * 8 partial results per bound (selects, no branch: the loop vectorises); min and max are
- * exact, so the order does not change the result. */
-#define TNN_MINMAX(S, T)                                                                    \
-static void tnn_minmax_##S(const T *x, tnn_idx n, T *lo, T *hi) {                          \
-    T mn[8], mx[8];                                                                         \
-    int nan[8] = {0, 0, 0, 0, 0, 0, 0, 0}, any = 0;                                         \
-    tnn_idx i = 0;                                                                          \
-    for (int j = 0; j < 8; j++) { mn[j] = x[0]; mx[j] = x[0]; }                             \
-    for (; i + 8 <= n; i += 8)                                                              \
-        for (int j = 0; j < 8; j++) {                                                       \
-            T v = x[i + j];                                                                 \
-            nan[j] |= v != v;                                                               \
-            mn[j] = v < mn[j] ? v : mn[j];                                                  \
-            mx[j] = v > mx[j] ? v : mx[j];                                                  \
-        }                                                                                   \
+ * min and max are exact, so the order of the reduction does not change the result.  On x86-64
+ * (SSE2 is part of the base ISA) two vector accumulators per bound with minps/maxps and an
+ * unordered-compare NaN mask (GCC does not turn the NaN-aware selects into minps itself);
+ * elsewhere, and for the tail, plain C. */
+#define TNN_MINMAX_TAIL(T)                                                                  \
     for (; i < n; i++) {                                                                    \
         T v = x[i];                                                                         \
-        nan[0] |= v != v;                                                                   \
-        mn[0] = v < mn[0] ? v : mn[0];                                                      \
-        mx[0] = v > mx[0] ? v : mx[0];                                                      \
+        any |= v != v;                                                                      \
+        mn = v < mn ? v : mn;                                                               \
+        mx = v > mx ? v : mx;                                                               \
     }                                                                                       \
-    for (int j = 0; j < 8; j++) {                                                           \
-        any |= nan[j];                                                                      \
-        mn[0] = mn[j] < mn[0] ? mn[j] : mn[0];                                              \
-        mx[0] = mx[j] > mx[0] ? mx[j] : mx[0];                                              \
+    *lo = any ? (T)NAN : mn;                                                                \
+    *hi = any ? (T)NAN : mx;
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* V vector type, W lanes, P = ps | pd */
+#define TNN_MINMAX(S, T, V, W, P)                                                           \
+static void tnn_minmax_##S(const T *x, tnn_idx n, T *lo, T *hi) {                          \
+    V mn0 = _mm_set1_##P(x[0]), mn1 = mn0, mx0 = mn0, mx1 = mn0, bad = _mm_setzero_##P();   \
+    tnn_idx i = 0;                                                                          \
+    for (; i + 2 * W <= n; i += 2 * W) {                                                    \
+        V a = _mm_loadu_##P(x + i), b = _mm_loadu_##P(x + i + W);                           \
+        bad = _mm_or_##P(bad, _mm_or_##P(_mm_cmpunord_##P(a, a), _mm_cmpunord_##P(b, b))); \
+        mn0 = _mm_min_##P(mn0, a); mn1 = _mm_min_##P(mn1, b);                               \
+        mx0 = _mm_max_##P(mx0, a); mx1 = _mm_max_##P(mx1, b);                               \
     }                                                                                       \
-    *lo = any ? (T)NAN : mn[0];                                                             \
-    *hi = any ? (T)NAN : mx[0];                                                             \
+    T m[W], M[W], mn, mx;                                                                   \
+    int any = _mm_movemask_##P(bad) != 0;                                                   \
+    _mm_storeu_##P(m, _mm_min_##P(mn0, mn1));                                               \
+    _mm_storeu_##P(M, _mm_max_##P(mx0, mx1));                                               \
+    mn = m[0]; mx = M[0];                                                                   \
+    for (int j = 1; j < W; j++) { mn = m[j] < mn ? m[j] : mn; mx = M[j] > mx ? M[j] : mx; } \
+    TNN_MINMAX_TAIL(T)                                                                      \
+}
+TNN_MINMAX(f32, float, __m128, 4, ps)
+TNN_MINMAX(f64, double, __m128d, 2, pd)
+#else
+#define TNN_MINMAX(S, T)                                                                    \
+static void tnn_minmax_##S(const T *x, tnn_idx n, T *lo, T *hi) {                          \
+    T mn = x[0], mx = x[0];                                                                 \
+    int any = 0;                                                                            \
+    tnn_idx i = 0;                                                                          \
+    TNN_MINMAX_TAIL(T)                                                                      \
 }
 TNN_MINMAX(f32, float)
 TNN_MINMAX(f64, double)
+#endif
 #undef TNN_MINMAX
+#undef TNN_MINMAX_TAIL
 
 TNN_QUANTIZE_ROWS(f32, float, 12582912.0f, 4194304.0f)
 TNN_QUANTIZE_ROWS(f64, double, 6755399441055744.0, 2251799813685248.0)
