@@ -282,6 +282,37 @@ static void tnn_requantize(tnn_idx m, tnn_idx n, const int32_t *acc, tnn_idx rs,
  * Rounding adds and subtracts 1.5 * 2^(mantissa bits): exact round-half-to-even for |v| below
  * 2^(mantissa bits - 1), and v is clamped into that range first (anything beyond it clamps to
  * -128 or 127 anyway).  No libm call and no branch, so the loop vectorises. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+/* The same operations as tnn_quantize_one_f32, 16 values at a time with SSE2 (base x86-64):
+ * exact division, clamp to +-LIMIT, round by +-MAGIC, + zp, clamp to [-128, 127], truncate
+ * (exact: integral), NaN lanes -> 0.  Returns how many leading values it wrote. */
+static inline tnn_idx tnn_qrow_sse2_f32(const float *x, tnn_idx n, float s, float zp, int8_t *q) {
+    const __m128 vs = _mm_set1_ps(s), vz = _mm_set1_ps(zp), lim = _mm_set1_ps(4194304.0f);
+    const __m128 nlim = _mm_set1_ps(-4194304.0f), magic = _mm_set1_ps(12582912.0f);
+    const __m128 lo = _mm_set1_ps(-128.0f), hi = _mm_set1_ps(127.0f);
+    tnn_idx j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m128i r[4];
+        for (int k = 0; k < 4; k++) {
+            __m128 v = _mm_div_ps(_mm_loadu_ps(x + j + 4 * k), vs);
+            __m128 nan = _mm_cmpunord_ps(v, v);
+            v = _mm_max_ps(_mm_min_ps(v, lim), nlim);
+            v = _mm_add_ps(_mm_sub_ps(_mm_add_ps(v, magic), magic), vz);
+            v = _mm_max_ps(_mm_min_ps(v, hi), lo);
+            r[k] = _mm_andnot_si128(_mm_castps_si128(nan), _mm_cvttps_epi32(v));
+        }
+        __m128i w = _mm_packs_epi16(_mm_packs_epi32(r[0], r[1]), _mm_packs_epi32(r[2], r[3]));
+        _mm_storeu_si128((__m128i *)(q + j), w);
+    }
+    return j;
+}
+#define TNN_QROW_SIMD_f32(x, n, s, zp, q) tnn_qrow_sse2_f32(x, n, s, zp, q)
+#else
+#define TNN_QROW_SIMD_f32(x, n, s, zp, q) 0
+#endif
+#define TNN_QROW_SIMD_f64(x, n, s, zp, q) 0
+
 #define TNN_QUANTIZE_ROWS(S, T, MAGIC, LIMIT)                                               \
 static inline int8_t tnn_quantize_one_##S(T x, T s, T zp) {                                 \
     T v = x / s;                                                                            \
@@ -299,7 +330,8 @@ static void tnn_quantize_rows_##S(tnn_idx m, tnn_idx n, const T *x, tnn_idx rs, 
         const T *xr = x + i * rs;                                                           \
         int8_t *qr = q + i * n;                                                             \
         if (cs == 1) {                  /* rows contiguous: a unit-stride loop, vectorised */ \
-            for (tnn_idx j = 0; j < n; j++) qr[j] = tnn_quantize_one_##S(xr[j], s, zp);     \
+            tnn_idx j = TNN_QROW_SIMD_##S(xr, n, s, zp, qr);                                  \
+            for (; j < n; j++) qr[j] = tnn_quantize_one_##S(xr[j], s, zp);                  \
         } else {                                                                            \
             for (tnn_idx j = 0; j < n; j++) qr[j] = tnn_quantize_one_##S(xr[j * cs], s, zp); \
         }                                                                                   \
