@@ -11,13 +11,16 @@ the ratio float32 / int8 (> 1 means int8 is faster), the stored sizes, and the f
 784-1024-1024-10 model before and after structured pruning of 50% of its hidden neurons + shrink.
 """
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 
-import tinynn as tn
-from tinynn import nn, prune, quantize
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
+import tinynn as tn  # noqa: E402
+from tinynn import nn, prune, quantize  # noqa: E402
 
 
 def mlp(*sizes):
