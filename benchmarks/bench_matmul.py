@@ -6,8 +6,9 @@
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set, force a slower OpenBLAS kernel; unset them
 for this command only (as above) so the comparison is against OpenBLAS at its best.  The
 OpenBLAS kernel actually used is printed (threadpoolctl).  NumPy's thread pool is limited
-with threadpoolctl, tinynn's with num_threads=; both run on the same inputs, interleaved
-(tinynn, numpy, tinynn, ...), and the table reports medians in GFLOPS (2 m k n / time) and
+with threadpoolctl, tinynn's with num_threads=; both run on the same inputs, in alternating
+rounds (with a pause at each switch on several threads, so that neither library's idle workers
+take a core from the other), and the table reports medians in GFLOPS (2 m k n / time) and
 the ratio tinynn / numpy (> 1: tinynn is faster).
 
 The int8 rows time kernels.int8_matmul (exact int32 accumulation) in GOPS and compare it
@@ -29,20 +30,25 @@ MLP = ((64, 784, 128), (256, 1024, 1024))
 INT8 = ((1024, 1024, 1024), (256, 1024, 1024))
 
 
-def median_time(fns, min_time=0.4, min_reps=5, max_reps=200, clock=time.perf_counter):
-    """Median time (by `clock`) of each fn in `fns`, run interleaved after one warm-up call each."""
+def median_time(fns, min_time=0.4, rounds=5, settle=0.0, clock=time.perf_counter):
+    """Median time (by `clock`) of each fn in `fns`: `rounds` rounds, each running every fn in turn
+    for min_time / rounds seconds, after one warm-up call each.  `settle` seconds of sleep before
+    each switch let the other library's worker threads go idle: OpenBLAS's spin for about 0.1 s
+    after a call, and a spinning worker takes a core from whatever runs next."""
     for fn in fns:
         fn()
     times = [[] for _ in fns]
-    start = time.perf_counter()
-    while True:
+    for _ in range(rounds):
         for fn, ts in zip(fns, times):
-            t0 = clock()
-            fn()
-            ts.append(clock() - t0)
-        reps = len(times[0])
-        if reps >= max_reps or (reps >= min_reps and time.perf_counter() - start > min_time * len(fns)):
-            break
+            if settle:
+                time.sleep(settle)
+            end = time.perf_counter() + min_time / rounds
+            while True:
+                t0 = clock()
+                fn()
+                ts.append(clock() - t0)
+                if time.perf_counter() >= end:
+                    break
     return [statistics.median(ts) for ts in times]
 
 
@@ -94,7 +100,8 @@ def main(argv=None):
                 b = rng.standard_normal((k, n)).astype(dtype)
                 c = np.empty((m, n), dtype)
                 t_ours, t_np = median_time([lambda: kernels.matmul(a, b, out=c, num_threads=nt),
-                                            lambda: np.matmul(a, b, out=c)], args.min_time, clock=clock)
+                                            lambda: np.matmul(a, b, out=c)], args.min_time,
+                                            settle=0.25 if nt > 1 else 0.0, clock=clock)
                 rows.append((f"f{dtype.itemsize * 8}", m, k, n, nt, t_ours, t_np))
                 print(_row(*rows[-1]), flush=True)
             if not args.no_int8:
@@ -105,7 +112,8 @@ def main(argv=None):
                     b = b8.astype(np.float32)
                     c = np.empty((m, n), np.float32)
                     t_ours, t_np = median_time([lambda: kernels.int8_matmul(a8, b8, num_threads=nt),
-                                                lambda: np.matmul(a, b, out=c)], args.min_time, clock=clock)
+                                                lambda: np.matmul(a, b, out=c)], args.min_time,
+                                            settle=0.25 if nt > 1 else 0.0, clock=clock)
                     rows.append(("int8", m, k, n, nt, t_ours, t_np))
                     print(_row(*rows[-1]) + "   (numpy: float32)", flush=True)
     return rows
