@@ -21,15 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
 import tinynn as tn  # noqa: E402
 from tinynn import nn, prune, quantize  # noqa: E402
-
-
-def mlp(*sizes):
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+from tinynn.modelfile import mlp  # noqa: E402
 
 
 def median_ms(fn, repeats, warmup=3):
@@ -46,7 +38,7 @@ def median_ms(fn, repeats, warmup=3):
 def run(sizes=(784, 1024, 1024, 10), batch=256, repeats=20):
     tn.manual_seed(0)
     rng = np.random.default_rng(0)
-    model = mlp(*sizes).eval()
+    model = mlp(sizes).eval()
     x = rng.random((batch, sizes[0]), dtype=np.float32)
     xt = tn.tensor(x)
     qd = quantize.quantize_dynamic(model)
@@ -67,7 +59,7 @@ def run(sizes=(784, 1024, 1024, 10), batch=256, repeats=20):
     fs, ds = quantize.model_size(model), quantize.model_size(qd)
     print(f"  size: float32 {fs} bytes, int8 {ds} bytes ({100 * ds / fs:.1f}%)")
 
-    pruned = mlp(*sizes)
+    pruned = mlp(sizes)
     prune.magnitude(pruned, 0.5, structured=True)
     small = prune.shrink(pruned).eval()
     prune.remove(pruned)

@@ -16,15 +16,7 @@ import numpy as np
 
 import tinynn as tn
 from tinynn import data, datasets, distill, nn, optim, prune, quantize
-
-
-def mlp(*sizes):
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+from tinynn.modelfile import mlp
 
 
 def accuracy(model, x, y):
@@ -77,7 +69,7 @@ def main():
         return data.DataLoader(data.TensorDataset(X, y), batch_size=batch, shuffle=True)
 
     tn.manual_seed(0)
-    base = mlp(64, 128, 64, 10)
+    base = mlp([64, 128, 64, 10])
     train(base, loader(0), epochs)
     acc_float = accuracy(base, Xt, yt)
     print(f"\n[float] 64-128-64-10 ReLU, SGD lr=0.05 momentum=0.9 batch 64, {epochs} epochs: test {acc_float:.2f}%")
@@ -140,13 +132,13 @@ def main():
 
     # ------------------------------------------------ distillation
     tn.manual_seed(100)
-    teacher = mlp(64, 256, 256, 10)
+    teacher = mlp([64, 256, 256, 10])
     train(teacher, loader(100), epochs)
     acc_teacher = accuracy(teacher, Xt, yt)
     alone, dist = [], []
     for seed in seeds:
         tn.manual_seed(seed)
-        s1 = mlp(64, 32, 10)
+        s1 = mlp([64, 32, 10])
         s2 = copy.deepcopy(s1)
         train(s1, loader(seed), epochs)
         alone.append(accuracy(s1, Xt, yt))

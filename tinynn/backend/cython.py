@@ -45,7 +45,6 @@ tanh_backward = _dispatch("tanh_backward")
 
 # ---------------------------------------------------------------- GEMM (kernels/gemm.pxi)
 
-from . import numpy_ref as _ref  # noqa: E402
 
 _GEMM_FLOATS = (_np.dtype(_np.float32), _np.dtype(_np.float64))
 _GEMM_BATCH_MIN = 32 * 32 * 32  # below this many multiply-adds per matrix, batched products stay in NumPy
