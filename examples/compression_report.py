@@ -27,7 +27,8 @@ def accuracy(model, x, y):
     return 100.0 * float(np.mean(pred == y))
 
 
-def train(model, loader, epochs, lr=0.05, momentum=0.9, opt=None):
+def train(model, loader, epochs, lr=0.05, momentum=0.9, opt=None, sched=None):
+    """`epochs` passes of SGD (or `opt`) over `loader`; `sched.step()` once after every epoch."""
     opt = opt or optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     loss_fn = nn.CrossEntropyLoss()
     model.train()
@@ -36,6 +37,8 @@ def train(model, loader, epochs, lr=0.05, momentum=0.9, opt=None):
             opt.zero_grad()
             loss_fn(model(xb), yb).backward()
             opt.step()
+        if sched is not None:
+            sched.step()
     return opt
 
 
@@ -60,6 +63,7 @@ def main():
     args = ap.parse_args()
     epochs = 10 if args.quick else 30
     seeds = [0] if args.quick else [0, 1, 2]
+    prune_seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
 
     X, y, Xt, yt = datasets.load_digits()
     print(f"backend={tn.get_backend()} threads={tn.get_num_threads()}  digits train {X.shape} test {Xt.shape}")
@@ -75,19 +79,31 @@ def main():
     print(f"\n[float] 64-128-64-10 ReLU, SGD lr=0.05 momentum=0.9 batch 64, {epochs} epochs: test {acc_float:.2f}%")
 
     # ------------------------------------------------ global unstructured pruning 90% + 5 fine-tune epochs
-    accs = []
-    for seed in seeds:  # the fine-tuning order is random: report every seed
+    # Fine-tuning recipe chosen by 5-fold cross-validation on the TRAINING set (scripts/prune_finetune_sweep.py,
+    # 22 recipes; the test set played no part): SGD lr=0.05 momentum=0.9, batch 16, cosine annealing over the
+    # 5 epochs (CosineAnnealingLR(T_max=5), stepped once per epoch). The fine-tuning order is random: every
+    # seed is reported, and the acceptance (within 1 point of the dense model) must hold on each of them.
+    accs, gaps = [], []
+    for seed in prune_seeds:
         pruned = copy.deepcopy(base)
         prune.magnitude(pruned, 0.9, scope="global")
         acc_p0 = accuracy(pruned, Xt, yt)
-        zeros0 = sum(r["zeros"] for r in prune.report(pruned))
-        train(pruned, loader(seed + 1), 5, opt=optim.SGD(pruned.parameters(), lr=0.02, momentum=0.9))
+        rows = prune.report(pruned)
+        zeros0, n = sum(r["zeros"] for r in rows), sum(r["weights"] for r in rows)
+        opt = optim.SGD(pruned.parameters(), lr=0.05, momentum=0.9)
+        train(pruned, loader(seed + 1, batch=16), 5, opt=opt, sched=optim.lr_scheduler.CosineAnnealingLR(opt, T_max=5))
+        zeros = sum(r["zeros"] for r in prune.report(pruned))
+        if not zeros0 == zeros == round(0.9 * n):
+            raise RuntimeError(f"pruning: {zeros0} -> {zeros} zero weights, expected round(0.9 * {n})")
         accs.append(accuracy(pruned, Xt, yt))
-    rows = prune.report(pruned)
-    zeros, n = sum(r["zeros"] for r in rows), sum(r["weights"] for r in rows)
-    print(f"\n[prune] global unstructured 90%: {acc_p0:.2f}% right after; after 5 fine-tune epochs (SGD lr=0.02 "
-          f"momentum=0.9) {['%.2f' % a for a in accs]} mean {np.mean(accs):.2f}% (dense {acc_float:.2f}%, diff "
-          f"{np.mean(accs) - acc_float:+.2f}); zeros {zeros0} -> {zeros} of {n} = round(0.9 n), "
+        gaps.append(accs[-1] - acc_float)
+    print(f"\n[prune] global unstructured 90%, then 5 fine-tune epochs (SGD lr=0.05 momentum=0.9, batch 16, cosine "
+          f"over 5 epochs): {acc_p0:.2f}% right after pruning; dense {acc_float:.2f}%")
+    for seed, a, g in zip(prune_seeds, accs, gaps):
+        print(f"   fine-tune seed {seed}: {a:.2f}% (diff {g:+.2f})")
+    print(f"   diff vs dense over {len(prune_seeds)} seeds: min {min(gaps):+.2f}  mean {np.mean(gaps):+.2f}  "
+          f"max {max(gaps):+.2f} points -> {'within' if min(gaps) >= -1.0 else 'NOT within'} 1 point on every seed")
+    print(f"   zeros {zeros} of {n} = round(0.9 n) before and after fine-tuning on every seed, "
           f"sparsity {prune.sparsity(pruned):.6f}")
     for r in prune.report(pruned):
         print(f"   layer {r['layer']:>2} {str(r['shape']):>10}: {r['zeros']:>5}/{r['weights']:<5} zero ({100 * r['sparsity']:.1f}%)")
