@@ -13,7 +13,8 @@ Hooks registered with `register_post_backward_hook` run after each backward().
 """
 import functools
 import threading
-from itertools import repeat
+import itertools
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -121,11 +122,12 @@ class Function:
     """One node of the graph: an op's forward and backward, side by side.
 
     Subclasses implement `forward(self, *arrays, **options)` and `backward(self, grad)`;
-    they keep what backward needs on `self`. `self.needs_grad[i]` tells whether input i
-    needs a gradient, so backward can skip work.
+    they keep what backward needs on `self` (declared in `__slots__`, which keeps nodes small
+    and quick to make). `self.needs_grad[i]` tells whether input i needs a gradient, so
+    backward can skip work. `inputs` is None once backward has run: the graph is freed.
     """
 
-    __slots__ = ("inputs", "needs_grad", "freed", "__dict__")
+    __slots__ = ("inputs", "needs_grad", "order")
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError
@@ -136,39 +138,51 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or array-likes) and record it when a gradient is needed."""
-        fn = cls()  # the hottest path of the library: one- and two-input ops take a short way
-        n = len(inputs)
-        if n == 2 and isinstance(inputs[0], Tensor) and isinstance(inputs[1], Tensor):
-            a, b = inputs
-            fn.needs_grad = needs = (a.requires_grad, b.requires_grad)
-            out = fn.forward(a.data, b.data, **options) if options else fn.forward(a.data, b.data)
-        elif n == 1 and isinstance(inputs[0], Tensor):
-            a = inputs[0]
-            fn.needs_grad = needs = (a.requires_grad,)
-            out = fn.forward(a.data, **options) if options else fn.forward(a.data)
-        else:
-            for t in inputs:
-                if not isinstance(t, Tensor):
-                    inputs = tuple([t if isinstance(t, Tensor) else as_tensor(t, like=inputs) for t in inputs])
-                    break
-            fn.needs_grad = needs = tuple([t.requires_grad for t in inputs])
-            out = fn.forward(*[t.data for t in inputs], **options)
-        mode = _state.mode
-        if mode & ANOMALY:
-            _check_finite(fn, "forward", (out,))
-        result = _new_tensor(Tensor)  # Tensor._wrap, inlined
-        result.data, result.grad = out, None
-        if mode & GRAD and True in needs:
-            fn.inputs = inputs
-            fn.freed = False
-            result.requires_grad, result._node = True, fn
-        else:
-            result.requires_grad, result._node = False, None
-        return result
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                inputs = tuple([t if isinstance(t, Tensor) else as_tensor(t, like=inputs) for t in inputs])
+                break
+        fn = cls()
+        fn.needs_grad = needs = tuple([t.requires_grad for t in inputs])
+        return _record(fn, inputs, needs, fn.forward(*[t.data for t in inputs], **options))
 
     @property
     def name(self):
         return type(self).__name__
+
+
+def apply_unary(cls, a):
+    """`cls.apply(a)`, the short way: Tensor's methods and F's activations call it."""
+    if type(a) is not Tensor:
+        return cls.apply(a)
+    fn = cls()
+    fn.needs_grad = needs = (a.requires_grad,)
+    return _record(fn, (a,), needs, fn.forward(a.data))
+
+
+def apply_binary(cls, a, b):
+    """`cls.apply(a, b)`, the short way: Tensor's operators call it (the hottest path of the library)."""
+    if type(a) is not Tensor or type(b) is not Tensor:
+        return cls.apply(a, b)
+    fn = cls()
+    fn.needs_grad = needs = (a.requires_grad, b.requires_grad)
+    return _record(fn, (a, b), needs, fn.forward(a.data, b.data))
+
+
+def _record(fn, inputs, needs, out):
+    """Wrap the op's output array in a Tensor and, when grad mode is on and some input needs a
+    gradient, make `fn` its node (stamped with its creation order for the backward walk)."""
+    mode = _state.mode
+    if mode & ANOMALY:
+        _check_finite(fn, "forward", (out,))
+    result = _new_tensor(Tensor)  # Tensor._wrap, inlined
+    result.data, result.grad = out, None
+    if True in needs and mode & GRAD:
+        fn.inputs, fn.order = inputs, next(_creation_order)
+        result.requires_grad, result._node = True, fn
+    else:
+        result.requires_grad, result._node = False, None
+    return result
 
 
 _post_backward_hooks = {}
@@ -219,61 +233,47 @@ def _freed_error(node):
 
 
 def _walk(root, grad):
-    """Kahn's algorithm: count each node's consumers, then run a node's backward once all of
-    them have handed it their gradient (no recursion, each node visited twice)."""
+    """Run each node's backward once every consumer of its output has handed it its gradient.
+
+    Consumers are always created after what they consume, so taking nodes newest first (a heap
+    on the creation order stamped by `apply`) is a topological order: one pass, no recursion."""
     top = root._node
-    if top.freed:
-        raise _freed_error(top)
-    pending, stack = {top: 0}, [top]
-    while stack:
-        for t in stack.pop().inputs:
-            node = t._node
-            if node is not None:
-                if node in pending:
-                    pending[node] += 1
-                else:
-                    if node.freed:
-                        raise _freed_error(node)
-                    pending[node] = 1
-                    stack.append(node)
-    grads, ready = {top: grad}, [top]
+    grads, heap = {top: grad}, [(top.order, top)]
     handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
     anomaly = _state.mode & ANOMALY
-    while ready:
-        node = ready.pop()
-        g = grads.pop(node, None)
-        if g is None:  # no gradient reached this node: its inputs get none from it
-            input_grads = repeat(None)
-        else:
-            input_grads = node.backward(g)
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            if anomaly:
-                _check_finite(node, "backward", input_grads)
-        for t, needs, pg in zip(node.inputs, node.needs_grad, input_grads):
+    while heap:
+        node = heappop(heap)[1]
+        inputs = node.inputs
+        if inputs is None:
+            raise _freed_error(node)
+        node.inputs = None  # free the graph as we go
+        input_grads = node.backward(grads.pop(node))
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        if anomaly:
+            _check_finite(node, "backward", input_grads)
+        for t, needs, pg in zip(inputs, node.needs_grad, input_grads):
+            if pg is None or not needs:
+                continue
+            data = t.data
+            if pg.shape != data.shape or pg.dtype is not data.dtype:
+                pg = fit_gradient(pg, t, node.name)
             parent = t._node
-            if pg is not None and needs:
-                data = t.data
-                if pg.shape != data.shape or pg.dtype is not data.dtype:
-                    pg = fit_gradient(pg, t, node.name)
-                if parent is None:
-                    if pg.base is not None or id(pg) in handed_out:
-                        pg = pg.copy()
-                    handed_out.add(id(pg))
-                    t._accumulate_grad(pg, node)
-                    continue
-                grads[parent] = grads[parent] + pg if parent in grads else pg
-            if parent is not None:
-                left = pending[parent] - 1
-                pending[parent] = left
-                if not left:
-                    ready.append(parent)
-        node.freed = True
-        node.inputs = ()
-        node.__dict__.clear()
+            if parent is None:
+                if pg.base is not None or id(pg) in handed_out:
+                    pg = pg.copy()
+                handed_out.add(id(pg))
+                t._accumulate_grad(pg, node)
+            elif parent in grads:
+                grads[parent] = grads[parent] + pg
+            else:
+                grads[parent] = pg
+                heappush(heap, (parent.order, parent))
 
+
+_creation_order = itertools.count(0, -1)  # negative: heapq pops the newest node first
+_new_tensor = object.__new__
 
 # The Tensor class is defined on top of this module; bound last to break the import cycle.
 from .tensor import Tensor, as_tensor  # noqa: E402
 
-_new_tensor = object.__new__

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from .autograd import no_grad
-from .backend import current as backend
+from . import backend
 from .nn.layers import Linear, ReLU, Sequential, Sigmoid, Tanh, Identity
 from .nn.module import Module
 from .nn.parameter import Parameter
@@ -212,7 +212,7 @@ class QuantizedLinear(Module):
             raise ValueError(f"QuantizedLinear: input of shape {x.shape} does not have {self.in_features} features")
         lead = x.shape[:-1]
         x2 = np.ascontiguousarray(x.reshape(-1, self.in_features), dtype=np.float32)
-        b = backend()
+        b = backend.active
         if self.static:
             s_a, z_a = float(self.input_scale[0]), int(self.input_zero_point[0])
         elif x2.size:

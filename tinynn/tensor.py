@@ -159,19 +159,19 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ------------------------------------------------------------ arithmetic
-    def __add__(self, other): return ops.Add.apply(self, other)
-    def __radd__(self, other): return ops.Add.apply(other, self)
-    def __sub__(self, other): return ops.Sub.apply(self, other)
-    def __rsub__(self, other): return ops.Sub.apply(other, self)
-    def __mul__(self, other): return ops.Mul.apply(self, other)
-    def __rmul__(self, other): return ops.Mul.apply(other, self)
-    def __truediv__(self, other): return ops.Div.apply(self, other)
-    def __rtruediv__(self, other): return ops.Div.apply(other, self)
-    def __pow__(self, other): return ops.Pow.apply(self, other)
-    def __rpow__(self, other): return ops.Pow.apply(other, self)
-    def __matmul__(self, other): return ops.MatMul.apply(self, other)
-    def __rmatmul__(self, other): return ops.MatMul.apply(other, self)
-    def __neg__(self): return ops.Neg.apply(self)
+    def __add__(self, other): return autograd.apply_binary(ops.Add, self, other)
+    def __radd__(self, other): return autograd.apply_binary(ops.Add, other, self)
+    def __sub__(self, other): return autograd.apply_binary(ops.Sub, self, other)
+    def __rsub__(self, other): return autograd.apply_binary(ops.Sub, other, self)
+    def __mul__(self, other): return autograd.apply_binary(ops.Mul, self, other)
+    def __rmul__(self, other): return autograd.apply_binary(ops.Mul, other, self)
+    def __truediv__(self, other): return autograd.apply_binary(ops.Div, self, other)
+    def __rtruediv__(self, other): return autograd.apply_binary(ops.Div, other, self)
+    def __pow__(self, other): return autograd.apply_binary(ops.Pow, self, other)
+    def __rpow__(self, other): return autograd.apply_binary(ops.Pow, other, self)
+    def __matmul__(self, other): return autograd.apply_binary(ops.MatMul, self, other)
+    def __rmatmul__(self, other): return autograd.apply_binary(ops.MatMul, other, self)
+    def __neg__(self): return autograd.apply_unary(ops.Neg, self)
     def __pos__(self): return self
 
     # ------------------------------------------------------------ comparisons (no gradient)
@@ -197,13 +197,13 @@ class Tensor:
         return Tensor._wrap(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims), dtype=np.int64), False)
 
     # ------------------------------------------------------------ differentiable methods
-    def exp(self): return ops.Exp.apply(self)
-    def log(self): return ops.Log.apply(self)
-    def sqrt(self): return ops.Sqrt.apply(self)
-    def abs(self): return ops.Abs.apply(self)
-    def relu(self): return ops.ReLU.apply(self)
-    def sigmoid(self): return ops.Sigmoid.apply(self)
-    def tanh(self): return ops.Tanh.apply(self)
+    def exp(self): return autograd.apply_unary(ops.Exp, self)
+    def log(self): return autograd.apply_unary(ops.Log, self)
+    def sqrt(self): return autograd.apply_unary(ops.Sqrt, self)
+    def abs(self): return autograd.apply_unary(ops.Abs, self)
+    def relu(self): return autograd.apply_unary(ops.ReLU, self)
+    def sigmoid(self): return autograd.apply_unary(ops.Sigmoid, self)
+    def tanh(self): return autograd.apply_unary(ops.Tanh, self)
 
     def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
         return ops.Clip.apply(self, lo=min, hi=max)

@@ -13,7 +13,7 @@ from . import numpy_ref
 
 NAMES = ("cython", "numpy")
 _modules = {"numpy": numpy_ref}
-_current = numpy_ref
+active = numpy_ref  # the module of the active backend: ops call `backend.active.<kernel>(...)`
 _current_name = "numpy"
 
 
@@ -32,14 +32,14 @@ def _load(name):
 
 
 def current():
-    """The module of the active backend; ops look their kernel functions up on it."""
-    return _current
+    """The module of the active backend (also `backend.active`); ops look their kernel functions up on it."""
+    return active
 
 
 def set_backend(name):
     """Make `name` ("cython" or "numpy") the backend every op uses from now on."""
-    global _current, _current_name
-    _current = _load(name)
+    global active, _current_name
+    active = _load(name)
     _current_name = name
 
 

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .. import ops
+from .. import autograd, ops
 from . import functional as F
 from . import init
 from .module import Module
@@ -51,7 +51,7 @@ class ReLU(Module):
     activation = "relu"
 
     def forward(self, x):
-        return ops.ReLU.apply(x)
+        return autograd.apply_unary(ops.ReLU, x)
 
 
 class Sigmoid(Module):
@@ -60,7 +60,7 @@ class Sigmoid(Module):
     activation = "sigmoid"
 
     def forward(self, x):
-        return ops.Sigmoid.apply(x)
+        return autograd.apply_unary(ops.Sigmoid, x)
 
 
 class Tanh(Module):
@@ -69,7 +69,7 @@ class Tanh(Module):
     activation = "tanh"
 
     def forward(self, x):
-        return ops.Tanh.apply(x)
+        return autograd.apply_unary(ops.Tanh, x)
 
 
 class Identity(Module):

@@ -3,7 +3,7 @@
 The engine sums each returned gradient back to its input's shape, so these return
 gradients in the broadcast shape of the output."""
 from ..autograd import Function
-from ..backend import current as backend
+from .. import backend
 
 
 def _broadcast_error(op, a, b):
@@ -13,9 +13,11 @@ def _broadcast_error(op, a, b):
 class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1."""
 
+    __slots__ = ()
+
     def forward(self, a, b):
         try:
-            return backend().add(a, b)
+            return backend.active.add(a, b)
         except ValueError:
             raise _broadcast_error("Add", a, b) from None
 
@@ -26,28 +28,32 @@ class Add(Function):
 class Sub(Function):
     """z = a - b;  dz/da = 1, dz/db = -1."""
 
+    __slots__ = ()
+
     def forward(self, a, b):
         try:
-            return backend().subtract(a, b)
+            return backend.active.subtract(a, b)
         except ValueError:
             raise _broadcast_error("Sub", a, b) from None
 
     def backward(self, g):
-        return g, (backend().negative(g) if self.needs_grad[1] else None)
+        return g, (backend.active.negative(g) if self.needs_grad[1] else None)
 
 
 class Mul(Function):
     """z = a b;  dz/da = b, dz/db = a."""
 
+    __slots__ = ('a', 'b')
+
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
-            return backend().multiply(a, b)
+            return backend.active.multiply(a, b)
         except ValueError:
             raise _broadcast_error("Mul", a, b) from None
 
     def backward(self, g):
-        mul = backend().multiply
+        mul = backend.active.multiply
         return (mul(g, self.b) if self.needs_grad[0] else None,
                 mul(g, self.a) if self.needs_grad[1] else None)
 
@@ -55,15 +61,17 @@ class Mul(Function):
 class Div(Function):
     """z = a / b;  dz/da = 1 / b, dz/db = -a / b^2."""
 
+    __slots__ = ('a', 'b')
+
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
-            return backend().divide(a, b)
+            return backend.active.divide(a, b)
         except ValueError:
             raise _broadcast_error("Div", a, b) from None
 
     def backward(self, g):
-        B = backend()
+        B = backend.active
         ga = B.divide(g, self.b) if self.needs_grad[0] else None
         gb = B.negative(B.divide(B.multiply(g, self.a), B.multiply(self.b, self.b))) if self.needs_grad[1] else None
         return ga, gb
@@ -72,16 +80,18 @@ class Div(Function):
 class Pow(Function):
     """z = a^b;  dz/da = b a^(b-1), dz/db = a^b ln a."""
 
+    __slots__ = ('a', 'b', 'z')
+
     def forward(self, a, b):
         self.a, self.b = a, b
         try:
-            self.z = backend().power(a, b)
+            self.z = backend.active.power(a, b)
         except ValueError:
             raise _broadcast_error("Pow", a, b) from None
         return self.z
 
     def backward(self, g):
-        B = backend()
+        B = backend.active
         ga = B.multiply(g, B.multiply(self.b, B.power(self.a, self.b - 1))) if self.needs_grad[0] else None
         gb = B.multiply(g, B.multiply(self.z, B.log(self.a))) if self.needs_grad[1] else None
         return ga, gb
@@ -90,8 +100,10 @@ class Pow(Function):
 class Neg(Function):
     """z = -a;  dz/da = -1."""
 
+    __slots__ = ()
+
     def forward(self, a):
-        return backend().negative(a)
+        return backend.active.negative(a)
 
     def backward(self, g):
-        return backend().negative(g)
+        return backend.active.negative(g)

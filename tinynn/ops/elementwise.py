@@ -2,63 +2,73 @@
 import numpy as np
 
 from ..autograd import Function
-from ..backend import current as backend
+from .. import backend
 
 
 class Exp(Function):
     """y = e^x;  dy/dx = y."""
 
+    __slots__ = ('y',)
+
     def forward(self, x):
-        self.y = backend().exp(x)
+        self.y = backend.active.exp(x)
         return self.y
 
     def backward(self, g):
-        return backend().multiply(g, self.y)
+        return backend.active.multiply(g, self.y)
 
 
 class Log(Function):
     """y = ln x;  dy/dx = 1 / x.  ln 0 = -inf, as in NumPy."""
 
+    __slots__ = ('x',)
+
     def forward(self, x):
         self.x = x
-        return backend().log(x)
+        return backend.active.log(x)
 
     def backward(self, g):
         with np.errstate(divide="ignore", invalid="ignore"):
-            return backend().divide(g, self.x)
+            return backend.active.divide(g, self.x)
 
 
 class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 y)."""
 
+    __slots__ = ('y',)
+
     def forward(self, x):
-        self.y = backend().sqrt(x)
+        self.y = backend.active.sqrt(x)
         return self.y
 
     def backward(self, g):
         with np.errstate(divide="ignore", invalid="ignore"):
-            return backend().divide(g, 2 * self.y)
+            return backend.active.divide(g, 2 * self.y)
 
 
 class Abs(Function):
     """y = |x|;  dy/dx = sign(x) (0 at x = 0, as in PyTorch)."""
 
+    __slots__ = ('x',)
+
     def forward(self, x):
         self.x = x
-        return backend().absolute(x)
+        return backend.active.absolute(x)
 
     def backward(self, g):
-        return backend().multiply(g, backend().sign(self.x))
+        return backend.active.multiply(g, backend.active.sign(self.x))
 
 
 class Clip(Function):
     """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0 (PyTorch's clamp rule)."""
 
+    __slots__ = ('x', 'lo', 'hi')
+
     def forward(self, x, lo=None, hi=None):
         if lo is None and hi is None:
             raise ValueError("Clip: at least one of min and max must be given")
         self.x, self.lo, self.hi = x, lo, hi
-        return backend().clip(x, lo, hi)
+        return backend.active.clip(x, lo, hi)
 
     def backward(self, g):
         inside = np.ones(self.x.shape, dtype=bool)
@@ -66,44 +76,52 @@ class Clip(Function):
             inside &= self.x >= self.lo
         if self.hi is not None:
             inside &= self.x <= self.hi
-        return backend().where(inside, g, 0).astype(g.dtype, copy=False)
+        return backend.active.where(inside, g, 0).astype(g.dtype, copy=False)
 
 
 class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 for x > 0 and 0 otherwise (relu'(0) = 0, as in PyTorch)."""
 
+    __slots__ = ('x',)
+
     def forward(self, x):
         self.x = x
-        return backend().relu(x)
+        return backend.active.relu(x)
 
     def backward(self, g):
-        return backend().relu_backward(self.x, g)
+        return backend.active.relu_backward(self.x, g)
 
 
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x);  dy/dx = y (1 - y).  Stable for |x| up to float max."""
 
+    __slots__ = ('y',)
+
     def forward(self, x):
-        self.y = backend().sigmoid(x)
+        self.y = backend.active.sigmoid(x)
         return self.y
 
     def backward(self, g):
-        return backend().sigmoid_backward(self.y, g)
+        return backend.active.sigmoid_backward(self.y, g)
 
 
 class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y^2."""
 
+    __slots__ = ('y',)
+
     def forward(self, x):
-        self.y = backend().tanh(x)
+        self.y = backend.active.tanh(x)
         return self.y
 
     def backward(self, g):
-        return backend().tanh_backward(self.y, g)
+        return backend.active.tanh_backward(self.y, g)
 
 
 class Cast(Function):
     """y = x as another float dtype;  dy/dx = 1 (the gradient is cast back)."""
+
+    __slots__ = ('dtype',)
 
     def forward(self, x, dtype):
         self.dtype = x.dtype

@@ -1,6 +1,6 @@
 """Matrix product with np.matmul semantics (1-D, 2-D and batched)."""
 from ..autograd import Function, unbroadcast
-from ..backend import current as backend
+from .. import backend
 
 
 class MatMul(Function):
@@ -8,6 +8,8 @@ class MatMul(Function):
 
     A 1-D A is a row vector (1, n) and a 1-D B a column vector (n, 1), whose unit axis
     is dropped from Z, as in NumPy."""
+
+    __slots__ = ('a', 'b')
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -20,7 +22,7 @@ class MatMul(Function):
             )
         self.a, self.b = a, b
         try:
-            return backend().matmul(a, b)
+            return backend.active.matmul(a, b)
         except ValueError:
             raise ValueError(f"MatMul: batch shapes of {a.shape} and {b.shape} cannot be broadcast together") from None
 
@@ -32,7 +34,7 @@ class MatMul(Function):
             g = g[..., None, :] if b.ndim > 1 else g[..., None]
         if b.ndim == 1:
             g = g[..., None]
-        matmul = backend().matmul
+        matmul = backend.active.matmul
         ga = gb = None
         if self.needs_grad[0]:
             ga = unbroadcast(matmul(g, b2.swapaxes(-1, -2)), a2.shape).reshape(a.shape)

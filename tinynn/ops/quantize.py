@@ -1,6 +1,6 @@
 """Fake quantization with the clipped straight-through estimator (quantization-aware training)."""
 from ..autograd import Function
-from ..backend import current as backend
+from .. import backend
 
 
 class FakeQuantize(Function):
@@ -8,11 +8,13 @@ class FakeQuantize(Function):
     against x.  Clipped straight-through estimator: dL/dx = dL/dy where qmin <= round(x/s) + z <= qmax,
     0 outside (rounding counts as the identity, clipping as a constant)."""
 
+    __slots__ = ('inside',)
+
     def forward(self, x, scale=1.0, zero_point=0, qmin=-128, qmax=127):
         if qmin > qmax:
             raise ValueError(f"FakeQuantize: qmin {qmin} > qmax {qmax}")
-        y, self.inside = backend().fake_quantize(x, scale, zero_point, qmin, qmax)
+        y, self.inside = backend.active.fake_quantize(x, scale, zero_point, qmin, qmax)
         return y
 
     def backward(self, g):
-        return backend().where(self.inside, g, 0).astype(g.dtype, copy=False)
+        return backend.active.where(self.inside, g, 0).astype(g.dtype, copy=False)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd import Function
-from ..backend import current as backend
+from .. import backend
 from .arguments import check_axis
 
 
@@ -17,10 +17,12 @@ def _expand(g, shape, axis, keepdims):
 class Sum(Function):
     """y = sum_i x_i;  dy/dx_i = 1."""
 
+    __slots__ = ('shape', 'axis', 'keepdims')
+
     def forward(self, x, axis=None, keepdims=False):
         check_axis("Sum", axis, x.ndim)
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
-        return np.asarray(backend().sum(x, axis=axis, keepdims=keepdims))
+        return np.asarray(backend.active.sum(x, axis=axis, keepdims=keepdims))
 
     def backward(self, g):
         return np.broadcast_to(_expand(g, self.shape, self.axis, self.keepdims), self.shape)
@@ -29,22 +31,26 @@ class Sum(Function):
 class Mean(Function):
     """y = (1/n) sum_i x_i;  dy/dx_i = 1/n."""
 
+    __slots__ = ('shape', 'axis', 'keepdims', 'count')
+
     def forward(self, x, axis=None, keepdims=False):
         check_axis("Mean", axis, x.ndim)
         if x.dtype.kind != "f":
             raise TypeError(f"Mean: needs a floating-point tensor, got {x.dtype}")
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
-        out = np.asarray(backend().mean(x, axis=axis, keepdims=keepdims))
+        out = np.asarray(backend.active.mean(x, axis=axis, keepdims=keepdims))
         self.count = x.size // out.size if out.size else 1
         return out
 
     def backward(self, g):
-        scaled = backend().divide(g, self.count)
+        scaled = backend.active.divide(g, self.count)
         return np.broadcast_to(_expand(scaled, self.shape, self.axis, self.keepdims), self.shape)
 
 
 class _Extremum(Function):
     """y = max (or min) of x;  the gradient is shared equally among the elements that attain it."""
+
+    __slots__ = ('x', 'axis', 'keepdims', 'y')
 
     reduce = None
 
@@ -53,18 +59,22 @@ class _Extremum(Function):
         if x.size == 0:
             raise ValueError(f"{self.name}: cannot reduce an empty tensor of shape {x.shape}")
         self.x, self.axis, self.keepdims = x, axis, keepdims
-        self.y = np.asarray(getattr(backend(), self.reduce)(x, axis=axis, keepdims=True))
+        self.y = np.asarray(getattr(backend.active, self.reduce)(x, axis=axis, keepdims=True))
         return self.y if keepdims else np.asarray(np.squeeze(self.y, axis=axis))
 
     def backward(self, g):
         hit = self.x == self.y
         share = hit / hit.sum(axis=self.axis, keepdims=True)
-        return backend().multiply(share.astype(self.x.dtype), _expand(g, self.x.shape, self.axis, self.keepdims))
+        return backend.active.multiply(share.astype(self.x.dtype), _expand(g, self.x.shape, self.axis, self.keepdims))
 
 
 class Max(_Extremum):
+
+    __slots__ = ()
     reduce = "amax"
 
 
 class Min(_Extremum):
+
+    __slots__ = ()
     reduce = "amin"

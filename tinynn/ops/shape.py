@@ -7,6 +7,8 @@ from ..autograd import Function
 class Reshape(Function):
     """y = x viewed with a new shape;  the gradient is reshaped back."""
 
+    __slots__ = ('shape',)
+
     def forward(self, x, shape):
         self.shape = x.shape
         try:
@@ -21,6 +23,8 @@ class Reshape(Function):
 class Transpose(Function):
     """y = x with its axes permuted (reversed when none are given);  the gradient is permuted back."""
 
+    __slots__ = ('axes',)
+
     def forward(self, x, axes=None):
         if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
             raise ValueError(f"Transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
@@ -33,6 +37,8 @@ class Transpose(Function):
 
 class GetItem(Function):
     """y = x[index];  the gradient is scattered back (added, so repeated indices accumulate)."""
+
+    __slots__ = ('shape', 'dtype', 'index')
 
     def forward(self, x, index):
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
@@ -54,6 +60,8 @@ class GetItem(Function):
 class Concatenate(Function):
     """y = [x_1, x_2, ...] along an axis;  each x_k gets its slice of the gradient."""
 
+    __slots__ = ('axis', 'bounds')
+
     def forward(self, *xs, axis=0):
         if not xs:
             raise ValueError("Concatenate: needs at least one tensor")
@@ -71,6 +79,8 @@ class Concatenate(Function):
 class Stack(Function):
     """y = x_1, x_2, ... joined along a new axis;  each x_k gets its slice of the gradient."""
 
+    __slots__ = ('axis',)
+
     def forward(self, *xs, axis=0):
         if not xs:
             raise ValueError("Stack: needs at least one tensor")
@@ -86,6 +96,8 @@ class Stack(Function):
 
 class Where(Function):
     """y = a where condition else b;  the gradient goes to the side that was chosen."""
+
+    __slots__ = ('condition',)
 
     def forward(self, a, b, condition):
         self.condition = condition

@@ -1,7 +1,7 @@
 """Adam and AdamW (PyTorch's rules: bias correction, eps added after the square root)."""
 import numpy as np
 
-from ..backend import current as backend
+from .. import backend
 from .optimizer import Optimizer
 
 
@@ -34,7 +34,7 @@ class Adam(Optimizer):
         """One update of every parameter that has a gradient; returns closure() if given.
         Parameters at the same step t go to the backend together (adam_step_multi)."""
         loss = self._closure(closure)
-        step_multi = backend().adam_step_multi
+        step_multi = backend.active.adam_step_multi
         state = self.state
         decoupled = self.decoupled
         for group in self.param_groups:

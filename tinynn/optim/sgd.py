@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay (PyTorch's rule)."""
 import numpy as np
 
-from ..backend import current as backend
+from .. import backend
 from .optimizer import Optimizer, _required
 
 
@@ -35,7 +35,7 @@ class SGD(Optimizer):
         Each group goes to the backend as whole lists (sgd_step_multi): one call for the
         parameters whose momentum buffer is new (first step) and one for the rest."""
         loss = self._closure(closure)
-        step_multi = backend().sgd_step_multi
+        step_multi = backend.active.sgd_step_multi
         state = self.state
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
