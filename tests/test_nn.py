@@ -401,3 +401,18 @@ def test_deepcopy_and_pickle_keep_structure():
         x = tn.randn(2, 4)
         np.testing.assert_array_equal(clone(x).data, net(x).data)
         assert list(clone.state_dict()) == list(net.state_dict())
+
+
+def test_linear_with_mixed_dtypes_returns_each_gradient_in_its_inputs_dtype():
+    # the op computes in the promoted dtype (float64) and casts each gradient back
+    layer = nn.Linear(3, 2)
+    x = tn.tensor(np.arange(12.0).reshape(4, 3), dtype=np.float64, requires_grad=True)
+    y = layer(x)
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float64
+    assert layer.weight.grad.dtype == np.float32 and layer.bias.grad.dtype == np.float32
+    # d sum(x W^T + b) / dW_ij = sum_n x_nj,  / db_i = N,  / dx_nj = sum_i W_ij
+    np.testing.assert_allclose(layer.weight.grad, np.tile(x.data.sum(axis=0), (2, 1)), rtol=1e-6)
+    np.testing.assert_array_equal(layer.bias.grad, [4.0, 4.0])
+    np.testing.assert_allclose(x.grad, np.tile(layer.weight.data.sum(axis=0), (4, 1)), rtol=1e-6)

@@ -123,11 +123,14 @@ class Function:
 
     Subclasses implement `forward(self, *arrays, **options)` and `backward(self, grad)`;
     they keep what backward needs on `self` (declared in `__slots__`, which keeps nodes small
-    and quick to make). `self.needs_grad[i]` tells whether input i needs a gradient, so
+    and quick to make). An op that never broadcasts sets `exact_gradients = True`, and the
+    engine then trusts its gradients' shapes and dtypes instead of checking each one. `self.needs_grad[i]` tells whether input i needs a gradient, so
     backward can skip work. `inputs` is None once backward has run: the graph is freed.
     """
 
     __slots__ = ("inputs", "needs_grad", "order")
+    exact_gradients = False  # True: backward returns every gradient in its input's shape and dtype
+
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError
@@ -252,18 +255,20 @@ def _walk(root, grad):
             input_grads = (input_grads,)
         if anomaly:
             _check_finite(node, "backward", input_grads)
+        exact = node.exact_gradients
         for t, needs, pg in zip(inputs, node.needs_grad, input_grads):
             if pg is None or not needs:
                 continue
-            data = t.data
-            if pg.shape != data.shape or pg.dtype is not data.dtype:
-                pg = fit_gradient(pg, t, node.name)
+            if not exact:
+                data = t.data
+                if pg.shape != data.shape or pg.dtype is not data.dtype:
+                    pg = fit_gradient(pg, t, node.name)
             parent = t._node
             if parent is None:
                 if pg.base is not None or id(pg) in handed_out:
                     pg = pg.copy()
                 handed_out.add(id(pg))
-                t._accumulate_grad(pg, node)
+                t.grad = pg if t.grad is None else t.grad + pg
             elif parent in grads:
                 grads[parent] = grads[parent] + pg
             else:

@@ -143,9 +143,13 @@ def cross_entropy(logits, target, label_smoothing=0.0):
 
     With smoothing e the target distribution is q = (1 - e) onehot(t) + e / C and
     loss_n = -sum_c q_c log_softmax(x_n)_c.  Returns (loss (N,), softmax probabilities (N, C)).
+    A class index outside [0, C) raises IndexError.
     """
-    logp = log_softmax(logits, axis=1)
     n, c = logits.shape
+    if target.size and (target.min() < 0 or target.max() >= c):
+        bad = target[(target < 0) | (target >= c)][0]
+        raise IndexError(f"cross_entropy: class index {bad} is out of range for {c} classes")
+    logp = log_softmax(logits, axis=1)
     picked = logp[np.arange(n), target]
     loss = -(1 - label_smoothing) * picked
     if label_smoothing and c:

@@ -9,6 +9,7 @@ class Exp(Function):
     """y = e^x;  dy/dx = y."""
 
     __slots__ = ('y',)
+    exact_gradients = True
 
     def forward(self, x):
         self.y = backend.active.exp(x)
@@ -22,6 +23,7 @@ class Log(Function):
     """y = ln x;  dy/dx = 1 / x.  ln 0 = -inf, as in NumPy."""
 
     __slots__ = ('x',)
+    exact_gradients = True
 
     def forward(self, x):
         self.x = x
@@ -36,6 +38,7 @@ class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 y)."""
 
     __slots__ = ('y',)
+    exact_gradients = True
 
     def forward(self, x):
         self.y = backend.active.sqrt(x)
@@ -50,6 +53,7 @@ class Abs(Function):
     """y = |x|;  dy/dx = sign(x) (0 at x = 0, as in PyTorch)."""
 
     __slots__ = ('x',)
+    exact_gradients = True
 
     def forward(self, x):
         self.x = x
@@ -83,6 +87,7 @@ class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 for x > 0 and 0 otherwise (relu'(0) = 0, as in PyTorch)."""
 
     __slots__ = ('x',)
+    exact_gradients = True
 
     def forward(self, x):
         self.x = x
@@ -96,6 +101,7 @@ class Sigmoid(Function):
     """y = 1 / (1 + e^-x);  dy/dx = y (1 - y).  Stable for |x| up to float max."""
 
     __slots__ = ('y',)
+    exact_gradients = True
 
     def forward(self, x):
         self.y = backend.active.sigmoid(x)
@@ -109,6 +115,7 @@ class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y^2."""
 
     __slots__ = ('y',)
+    exact_gradients = True
 
     def forward(self, x):
         self.y = backend.active.tanh(x)
@@ -122,6 +129,7 @@ class Cast(Function):
     """y = x as another float dtype;  dy/dx = 1 (the gradient is cast back)."""
 
     __slots__ = ('dtype',)
+    exact_gradients = True
 
     def forward(self, x, dtype):
         self.dtype = x.dtype

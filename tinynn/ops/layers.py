@@ -13,28 +13,41 @@ class Linear(Function):
 
     With d = g * act'(.):  dL/dx = d W,  dL/dW = d^T x,  dL/db = sum_n d."""
 
-    __slots__ = ('lead', 'x', 'weight', 'activation', 'y')
+    __slots__ = ("lead", "x", "weight", "activation", "y", "dtypes")
+    exact_gradients = True
 
     def forward(self, x, weight, bias=None, activation="none"):
-        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        shape, out_in = x.shape, weight.shape
+        if len(out_in) != 2 or not shape or shape[-1] != out_in[1]:
             raise ValueError(
-                f"Linear: input has {x.shape[-1] if x.ndim else 0} features but the layer expects "
-                f"{weight.shape[1] if weight.ndim == 2 else '?'} (input shape {x.shape}, weight shape {weight.shape})"
+                f"Linear: input has {shape[-1] if shape else 0} features but the layer expects "
+                f"{out_in[1] if len(out_in) == 2 else '?'} (input shape {shape}, weight shape {out_in})"
             )
-        if bias is not None and bias.shape != (weight.shape[0],):
-            raise ValueError(f"Linear: bias of shape {bias.shape} does not match weight of shape {weight.shape}")
-        self.lead = x.shape[:-1]
-        x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        self.x, self.weight, self.activation = x2, weight, activation
-        self.y = backend.active.linear(x2, weight, bias, activation)
-        return self.y.reshape(*self.lead, weight.shape[0]) if x.ndim != 2 else self.y
+        if bias is not None and bias.shape != out_in[:1]:
+            raise ValueError(f"Linear: bias of shape {bias.shape} does not match weight of shape {out_in}")
+        self.lead = None
+        if len(shape) != 2:
+            self.lead = shape[:-1]
+            x = x.reshape(-1, shape[-1])
+        # mixed dtypes compute in the promoted one; backward casts each gradient back to its input's
+        self.dtypes = None
+        if x.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
+            self.dtypes = (x.dtype, weight.dtype, None if bias is None else bias.dtype)
+        self.x, self.weight, self.activation = x, weight, activation
+        self.y = y = backend.active.linear(x, weight, bias, activation)
+        return y if self.lead is None else y.reshape(*self.lead, out_in[0])
 
     def backward(self, g):
         needs = self.needs_grad
-        g2 = g.reshape(self.y.shape) if g.ndim != 2 else g
-        gx, gw, gb = backend.active.linear_backward(self.x, self.weight, self.y, g2, self.activation,
-                                               (needs[0], needs[1], len(needs) > 2 and needs[2]))
-        return (None if gx is None else gx.reshape(*self.lead, gx.shape[1]) if len(self.lead) != 1 else gx), gw, gb
+        y = self.y
+        grads = backend.active.linear_backward(self.x, self.weight, y, g if self.lead is None else g.reshape(y.shape),
+                                               self.activation, (needs[0], needs[1], len(needs) > 2 and needs[2]))
+        if self.dtypes is not None:
+            grads = tuple(None if gr is None else gr.astype(dt) for gr, dt in zip(grads, self.dtypes))
+        gx, gw, gb = grads
+        if self.lead is not None and gx is not None:
+            gx = gx.reshape(*self.lead, gx.shape[1])
+        return gx, gw, gb
 
 
 class CrossEntropy(Function):
@@ -43,6 +56,7 @@ class CrossEntropy(Function):
     dL/dx_n = (softmax(x_n) - q_n) * dL/dloss_n  (divided by N for the mean)."""
 
     __slots__ = ('target', 'smoothing', 'reduction', 'probs')
+    exact_gradients = True
 
     def forward(self, logits, target, label_smoothing=0.0, reduction="mean"):
         if reduction not in REDUCTIONS:
@@ -53,22 +67,17 @@ class CrossEntropy(Function):
             raise ValueError(f"cross_entropy: expected logits (N, C) and target (N,), got {logits.shape} and {target.shape}")
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-        n, c = logits.shape
-        if target.size and (target.min() < 0 or target.max() >= c):
-            bad = target[(target < 0) | (target >= c)][0]
-            raise IndexError(f"cross_entropy: class index {bad} is out of range for {c} classes")
         self.target, self.smoothing, self.reduction = target, label_smoothing, reduction
-        losses, self.probs = backend.active.cross_entropy(logits, target, label_smoothing)
+        losses, self.probs = backend.active.cross_entropy(logits, target, label_smoothing)  # checks the indices
         if reduction == "none":
             return losses
-        total = np.asarray(losses.sum(dtype=logits.dtype))
-        return total / n if reduction == "mean" else total
+        total = np.add.reduce(losses, dtype=logits.dtype)
+        return np.asarray(total / len(losses) if reduction == "mean" else total)
 
     def backward(self, g):
         n = self.probs.shape[0]
         if self.reduction == "none":
             per_sample = g
         else:
-            scale = g / n if self.reduction == "mean" else g
-            per_sample = np.broadcast_to(scale.astype(self.probs.dtype), (n,))
+            per_sample = np.full(n, g / n if self.reduction == "mean" else g, dtype=self.probs.dtype)
         return backend.active.cross_entropy_backward(self.probs, self.target, self.smoothing, per_sample), None

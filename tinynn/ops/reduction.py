@@ -18,6 +18,7 @@ class Sum(Function):
     """y = sum_i x_i;  dy/dx_i = 1."""
 
     __slots__ = ('shape', 'axis', 'keepdims')
+    exact_gradients = True
 
     def forward(self, x, axis=None, keepdims=False):
         check_axis("Sum", axis, x.ndim)
@@ -32,6 +33,7 @@ class Mean(Function):
     """y = (1/n) sum_i x_i;  dy/dx_i = 1/n."""
 
     __slots__ = ('shape', 'axis', 'keepdims', 'count')
+    exact_gradients = True
 
     def forward(self, x, axis=None, keepdims=False):
         check_axis("Mean", axis, x.ndim)
@@ -51,6 +53,7 @@ class _Extremum(Function):
     """y = max (or min) of x;  the gradient is shared equally among the elements that attain it."""
 
     __slots__ = ('x', 'axis', 'keepdims', 'y')
+    exact_gradients = True
 
     reduce = None
 

@@ -8,6 +8,7 @@ class Reshape(Function):
     """y = x viewed with a new shape;  the gradient is reshaped back."""
 
     __slots__ = ('shape',)
+    exact_gradients = True
 
     def forward(self, x, shape):
         self.shape = x.shape
@@ -24,6 +25,7 @@ class Transpose(Function):
     """y = x with its axes permuted (reversed when none are given);  the gradient is permuted back."""
 
     __slots__ = ('axes',)
+    exact_gradients = True
 
     def forward(self, x, axes=None):
         if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
@@ -39,6 +41,7 @@ class GetItem(Function):
     """y = x[index];  the gradient is scattered back (added, so repeated indices accumulate)."""
 
     __slots__ = ('shape', 'dtype', 'index')
+    exact_gradients = True
 
     def forward(self, x, index):
         self.shape, self.dtype, self.index = x.shape, x.dtype, index

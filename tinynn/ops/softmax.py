@@ -8,6 +8,7 @@ class Softmax(Function):
     """y_i = e^(x_i) / sum_j e^(x_j);  dL/dx = y (g - sum_j g_j y_j)."""
 
     __slots__ = ('axis', 'y')
+    exact_gradients = True
 
     def forward(self, x, axis=-1):
         check_axis("Softmax", axis, x.ndim)
@@ -23,6 +24,7 @@ class LogSoftmax(Function):
     """y_i = x_i - log sum_j e^(x_j);  dL/dx = g - softmax(x) sum_j g_j."""
 
     __slots__ = ('axis', 'y')
+    exact_gradients = True
 
     def forward(self, x, axis=-1):
         check_axis("LogSoftmax", axis, x.ndim)

@@ -18,6 +18,7 @@ class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = defaults
         self.state = {}
+        self._checked = {}  # parameter -> the array of it last found C-contiguous and writeable
         self.param_groups = []
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Parameters or dicts, got a single Tensor")
@@ -69,13 +70,16 @@ class Optimizer:
     def step(self, closure=None):
         raise NotImplementedError
 
-    @staticmethod
-    def _writable(p):
-        """p.data as the backend's in-place kernels need it: C-contiguous and writeable."""
+    def _writable(self, p):
+        """p.data as the backend's in-place kernels need it: C-contiguous and writeable
+        (checked once per array: reading .flags costs more than the update of a small layer)."""
         a = p.data
+        if self._checked.get(p) is a:
+            return a
         flags = a.flags
         if not (flags.c_contiguous and flags.writeable):
             a = p.data = np.array(a, order="C", copy=True)
+        self._checked[p] = a
         return a
 
     def _closure(self, closure):
