@@ -14,6 +14,7 @@ Hooks registered with `register_post_backward_hook` run after each backward().
 import functools
 import threading
 import itertools
+import operator
 from heapq import heappop, heappush
 
 import numpy as np
@@ -146,8 +147,8 @@ class Function:
                 inputs = tuple([t if isinstance(t, Tensor) else as_tensor(t, like=inputs) for t in inputs])
                 break
         fn = cls()
-        fn.needs_grad = needs = tuple([t.requires_grad for t in inputs])
-        return _record(fn, inputs, needs, fn.forward(*[t.data for t in inputs], **options))
+        fn.needs_grad = needs = tuple(map(_requires_grad, inputs))
+        return _record(fn, inputs, needs, fn.forward(*map(_data, inputs), **options))
 
     @property
     def name(self):
@@ -278,6 +279,7 @@ def _walk(root, grad):
 
 _creation_order = itertools.count(0, -1)  # negative: heapq pops the newest node first
 _new_tensor = object.__new__
+_requires_grad, _data = operator.attrgetter("requires_grad"), operator.attrgetter("data")
 
 # The Tensor class is defined on top of this module; bound last to break the import cycle.
 from .tensor import Tensor, as_tensor  # noqa: E402

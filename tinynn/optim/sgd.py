@@ -36,28 +36,28 @@ class SGD(Optimizer):
         parameters whose momentum buffer is new (first step) and one for the rest."""
         loss = self._closure(closure)
         step_multi = backend.active.sgd_step_multi
-        state = self.state
+        state, checked = self.state, self._checked
         for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            wd, nesterov = group["weight_decay"], group["nesterov"]
-            lists = {True: ([], [], []), False: ([], [], [])}  # first_step -> (params, grads, buffers)
+            momentum = group["momentum"]
+            new, running = ([], [], []), ([], [], [])  # (params, grads, buffers): buffer new / not new
             for p in group["params"]:
                 grad = p.grad
                 if grad is None:
                     continue
-                first, buf = False, None
+                lists, buf = running, None
                 if momentum:
                     s = state.get(p)
                     buf = None if s is None else s.get("momentum_buffer")
                     if buf is None:
                         buf = np.empty(p.shape, dtype=p.dtype)  # b_1 = g + wd p, written by the backend
                         state[p] = {"momentum_buffer": buf}
-                        first = True
-                params, grads, bufs = lists[first]
-                params.append(self._writable(p))
-                grads.append(grad)
-                bufs.append(buf)
-            for first, (params, grads, bufs) in lists.items():
-                if params:
-                    step_multi(params, grads, bufs if momentum else None, lr, momentum, dampening, wd, nesterov, first)
+                        lists = new
+                data = p.data
+                lists[0].append(data if checked.get(p) is data else self._writable(p))
+                lists[1].append(grad)
+                lists[2].append(buf)
+            for lists, first in ((new, True), (running, False)):
+                if lists[0]:
+                    step_multi(lists[0], lists[1], lists[2] if momentum else None, group["lr"], momentum,
+                               group["dampening"], group["weight_decay"], group["nesterov"], first)
         return loss
