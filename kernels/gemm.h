@@ -53,6 +53,13 @@ typedef ptrdiff_t tnn_idx;
 /* Below this many multiply-adds (m n k) a GEMM runs on one thread. */
 #define TNN_GEMM_MIN_PARALLEL (1LL << 20)
 
+/* Small products (see gemm_direct.h) skip packing: at most this many multiply-adds
+ * (tests lower it to 0 through kernels._set_gemm_direct_max to compare both paths), ... */
+#define TNN_GEMM_DIRECT_MAX (1LL << 16)
+static long long tnn_gemm_direct_max = TNN_GEMM_DIRECT_MAX;
+/* ... and on the portable path only this small (the packed micro-kernel is faster beyond). */
+#define TNN_GEMM_DIRECT_PORTABLE_MAX 4096
+
 static inline tnn_idx tnn_min(tnn_idx a, tnn_idx b) { return a < b ? a : b; }
 static inline tnn_idx tnn_ceil_div(tnn_idx a, tnn_idx b) { return (a + b - 1) / b; }
 
@@ -123,6 +130,19 @@ static void tnn_gemm_range(tnn_idx len, int tile, int parts, int t, tnn_idx *lo,
 #define TANH tanhf
 #define UKR_AVX2 tnn_ukr_f32_avx2
 #define DIRECT_A_MAX_N 256
+#define VEC __m256
+#define VW 8
+#define VLOADU _mm256_loadu_ps
+#define VSTOREU _mm256_storeu_ps
+#define VSTORE _mm256_store_ps
+#define VZERO _mm256_setzero_ps
+#define VBCAST _mm256_broadcast_ss
+#define VFMA _mm256_fmadd_ps
+#define VMASK tnn_mask_f32
+#define VMASKLOAD _mm256_maskload_ps
+#define VSET_COLS tnn_set_cols_f32
+#define NT_P 4
+#define NT_PACK tnn_nt_pack_f32
 #include "gemm_real.h"
 
 /* float64: 6 x 8 register tile (12 ymm accumulators). */
@@ -137,6 +157,19 @@ static void tnn_gemm_range(tnn_idx len, int tile, int parts, int t, tnn_idx *lo,
 #define TANH tanh
 #define UKR_AVX2 tnn_ukr_f64_avx2
 #define DIRECT_A_MAX_N 128
+#define VEC __m256d
+#define VW 4
+#define VLOADU _mm256_loadu_pd
+#define VSTOREU _mm256_storeu_pd
+#define VSTORE _mm256_store_pd
+#define VZERO _mm256_setzero_pd
+#define VBCAST _mm256_broadcast_sd
+#define VFMA _mm256_fmadd_pd
+#define VMASK tnn_mask_f64
+#define VMASKLOAD _mm256_maskload_pd
+#define VSET_COLS tnn_set_cols_f64
+#define NT_P 2
+#define NT_PACK tnn_nt_pack_f64
 #include "gemm_real.h"
 
 #include "gemm_int8.h"

@@ -30,6 +30,19 @@ cdef extern from "gemm.h" nogil:
     void tnn_quantize_rows_f64(tnn_idx m, tnn_idx n, const double *x, tnn_idx rs, tnn_idx cs,
                                const float *scale, double zp, int8_t *q)
 
+cdef extern from "gemm.h":
+    long long tnn_gemm_direct_max
+
+
+def _set_gemm_direct_max(long long work):
+    """Run products of at most `work` multiply-adds on the direct (unpacked) small-GEMM path
+    (0: never); returns the previous limit.  For tests, which compare both paths bit for bit."""
+    global tnn_gemm_direct_max
+    previous = tnn_gemm_direct_max
+    tnn_gemm_direct_max = work
+    return previous
+
+
 _GEMM_ACTIVATIONS = {"none": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
 _INT8 = np.dtype(np.int8)
 _INT32 = np.dtype(np.int32)

@@ -2,8 +2,10 @@
  *
  * The includer defines T (element type), S (name suffix: f32 / f64), MR, NR (register
  * tile), MC, KC, NC (cache blocks), EXP, TANH (libm functions for T) and UKR_AVX2 (the
- * AVX2 micro-kernel for T, from gemm_avx2.h).  Every function name gets the suffix S,
- * e.g. tnn_gemm_f32.  All of these macros are #undef'd at the end.
+ * AVX2 micro-kernel for T, from gemm_avx2.h), plus the vector macros of the direct
+ * small-GEMM path (VEC, VW, VLOADU, ...: see gemm_direct.h, included from here).  Every
+ * function name gets the suffix S, e.g. tnn_gemm_f32.  All of these macros are #undef'd
+ * at the end.
  *
  * Public entry point:
  *   int tnn_gemm_S(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt)
@@ -81,24 +83,38 @@ static void FN(tnn_ukr_portable)(tnn_idx k, const T *a, tnn_idx rsa, tnn_idx csa
     }
 }
 
-/* Epilogue on an mr x nr tile of C: c = act(c + bias[j]) (bias may be NULL). */
+/* Epilogue on an mr x nr tile of C: c = act(c + bias[j]) (bias may be NULL).  The common
+ * cases (unit column stride, bias and/or relu) are straight loops the compiler vectorises. */
 static void FN(tnn_epilogue)(T *c, tnn_idx rsc, tnn_idx csc, tnn_idx mr, tnn_idx nr, const T *bias, int act) {
     if (bias == NULL && act == TNN_ACT_NONE) return;
     for (tnn_idx i = 0; i < mr; i++) {
         T *row = c + i * rsc;
-        for (tnn_idx j = 0; j < nr; j++) {
-            T v = row[j * csc];
-            if (bias) v += bias[j];
-            switch (act) {
-            case TNN_ACT_RELU: v = v < 0 ? (T)0 : v; break;  /* NaN stays NaN, like np.maximum */
-            case TNN_ACT_SIGMOID: v = TNN_SIGMOID(T, EXP, v); break;
-            case TNN_ACT_TANH: v = TANH(v); break;
-            default: break;
+        if (csc == 1 && act == TNN_ACT_NONE) {
+            for (tnn_idx j = 0; j < nr; j++) row[j] += bias[j];
+        } else if (csc == 1 && act == TNN_ACT_RELU && bias) {
+            for (tnn_idx j = 0; j < nr; j++) {
+                T v = row[j] + bias[j];
+                row[j] = v < 0 ? (T)0 : v;
             }
-            row[j * csc] = v;
+        } else if (csc == 1 && act == TNN_ACT_RELU) {
+            for (tnn_idx j = 0; j < nr; j++) row[j] = row[j] < 0 ? (T)0 : row[j];
+        } else {
+            for (tnn_idx j = 0; j < nr; j++) {
+                T v = row[j * csc];
+                if (bias) v += bias[j];
+                switch (act) {
+                case TNN_ACT_RELU: v = v < 0 ? (T)0 : v; break;  /* NaN stays NaN, like np.maximum */
+                case TNN_ACT_SIGMOID: v = TNN_SIGMOID(T, EXP, v); break;
+                case TNN_ACT_TANH: v = TANH(v); break;
+                default: break;
+                }
+                row[j * csc] = v;
+            }
         }
     }
 }
+
+#include "gemm_direct.h"
 
 typedef void (*FN(tnn_ukr_fn))(tnn_idx, const T *, tnn_idx, tnn_idx, const T *, T *, tnn_idx, tnn_idx, int, int, int);
 
@@ -164,6 +180,7 @@ static int FN(tnn_gemm)(tnn_idx m, tnn_idx n, tnn_idx k,
         FN(tnn_epilogue)(c, rsc, csc, m, n, bias, act);
         return 0;
     }
+    if (FN(tnn_gemm_direct)(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act)) return 0;
     nt = tnn_gemm_threads(m, n, k, nt);
     if (nt <= 1) return FN(tnn_gemm_serial)(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act);
     int tm, tn, err = 0;
@@ -196,3 +213,16 @@ static int FN(tnn_gemm)(tnn_idx m, tnn_idx n, tnn_idx k,
 #undef TANH
 #undef UKR_AVX2
 #undef DIRECT_A_MAX_N
+#undef VEC
+#undef VW
+#undef VLOADU
+#undef VSTOREU
+#undef VSTORE
+#undef VZERO
+#undef VBCAST
+#undef VFMA
+#undef VMASK
+#undef VMASKLOAD
+#undef VSET_COLS
+#undef NT_P
+#undef NT_PACK

@@ -1,0 +1,203 @@
+/* gemm_direct.h -- TEMPLATE: small float GEMMs without packing or scratch memory.
+ * Included by gemm_real.h (once per type, after its epilogue), with T, S, FN, MR, NR, KC
+ * defined there and the vector macros of the AVX2 path defined in gemm.h:
+ *   VEC (the ymm type), VW (lanes), VLOADU / VSTOREU / VSTORE / VZERO / VBCAST / VFMA,
+ *   VMASK(cnt) (lanes < cnt on), VMASKLOAD(p, mask), VSET_COLS(w, p) (lanes j = w[j][p]),
+ *   NT_P and NT_PACK(w, p, bp) (rows p..p+NT_P-1 of a transposed sliver).
+ *
+ * Why: for a small product (the batch-4 layers of a small MLP) the blocked path costs far
+ * more than the arithmetic: two malloc/free pairs, packing all of B (a transposition for
+ * x W^T), and 6-row tiles when A has 4 rows.  Here each C tile's accumulators are built
+ * straight from A and B in memory:
+ *
+ *   NN (B row-major, csb == 1): B's row p, NR wide, is loaded as is (masked at the edge);
+ *   NT (B column-major, rsb == 1, i.e. B = W^T of a row-major W): VW columns of B are read
+ *       as VW rows of W, NT_P values each, and transposed in registers.
+ *
+ * Same arithmetic, same order: element C_ij is acc = 0; acc = fma(a_ip, b_pj, acc) for
+ * p = 0..k-1, then the same epilogue -- exactly what the blocked path computes when k fits
+ * in one KC block (the only case sent here), so results are bit-for-bit identical whichever
+ * path runs.  The portable direct loop (acc += a_ip b_pj) matches the portable micro-kernel
+ * the same way.  Everything is read inside A and B and written inside C only.
+ */
+
+/* Portable: one element at a time (used for tiny products and when AVX2 does not apply). */
+static void FN(tnn_gemm_direct_portable)(tnn_idx m, tnn_idx n, tnn_idx k,
+                                         const T *a, tnn_idx rsa, tnn_idx csa,
+                                         const T *b, tnn_idx rsb, tnn_idx csb,
+                                         T *c, tnn_idx rsc, tnn_idx csc, const T *bias, int act) {
+    for (tnn_idx i = 0; i < m; i++)
+        for (tnn_idx j = 0; j < n; j++) {
+            T acc = 0;
+            for (tnn_idx p = 0; p < k; p++) acc += a[i * rsa + p * csa] * b[p * rsb + j * csb];
+            c[i * rsc + j * csc] = acc;
+        }
+    FN(tnn_epilogue)(c, rsc, csc, m, n, bias, act);
+}
+
+#if TINYNN_HAVE_AVX2
+#define DNR (2 * VW)       /* tile width: two vectors */
+#define DMR_NN 6           /* tile height, NN: 12 accumulators + 2 B vectors + 1 broadcast */
+#define TNN_AI __attribute__((always_inline)) inline
+
+/* Every loop over the rows of a tile is written out (TNN_ROWS: rows 0..5, each guarded by
+ * `i < mr` with mr a constant), so the accumulator arrays are only ever indexed by constants
+ * and live in registers (a loop would make GCC keep them in memory). */
+#define TNN_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
+/* Write an mr x nr accumulator tile (row i in acc0[i], acc1[i]) to C, then the epilogue. */
+#define TNN_DSTORE(mr, nr)                                                                  \
+    if (nr == DNR && csc == 1) {                                                            \
+        TNN_ROWS(TNN_DSTORE_FULL)                                                           \
+    } else {                                                                                \
+        T t[DNR] __attribute__((aligned(32)));                                              \
+        TNN_ROWS(TNN_DSTORE_EDGE)                                                           \
+    }                                                                                       \
+    FN(tnn_epilogue)(c, rsc, csc, mr, nr, bias, act);
+#define TNN_DSTORE_FULL(i)                                                                  \
+    if (i < mr) { VSTOREU(c + i * rsc, acc0[i]); VSTOREU(c + i * rsc + VW, acc1[i]); }
+#define TNN_DSTORE_EDGE(i)                                                                  \
+    if (i < mr) {                                                                           \
+        VSTORE(t, acc0[i]);                                                                 \
+        VSTORE(t + VW, acc1[i]);                                                            \
+        for (int j = 0; j < nr; j++) c[i * rsc + j * csc] = t[j];                           \
+    }
+#define TNN_DZERO(i) if (i < mr) { acc0[i] = VZERO(); acc1[i] = VZERO(); }
+/* rank-1 update of row i with B(p, 0:DNR) in b0, b1 */
+#define TNN_DFMA(i)                                                                         \
+    if (i < mr) {                                                                           \
+        VEC ai = VBCAST(ap + i * rsa);                                                      \
+        acc0[i] = VFMA(ai, b0, acc0[i]);                                                    \
+        acc1[i] = VFMA(ai, b1, acc1[i]);                                                    \
+    }
+
+/* One NN tile: C[0:mr, 0:nr] = A[0:mr, :] B[:, 0:nr], B rows contiguous (mr a constant). */
+TINYNN_AVX2_FN static TNN_AI void FN(tnn_dnn_tile)(const int mr, int nr, tnn_idx k,
+                                                   const T *a, tnn_idx rsa, tnn_idx csa, const T *b, tnn_idx rsb,
+                                                   T *c, tnn_idx rsc, tnn_idx csc, const T *bias, int act) {
+    VEC acc0[6], acc1[6];
+    TNN_ROWS(TNN_DZERO)
+    if (nr == DNR) {
+        for (tnn_idx p = 0; p < k; p++) {
+            const T *ap = a + p * csa, *bp = b + p * rsb;
+            VEC b0 = VLOADU(bp), b1 = VLOADU(bp + VW);
+            TNN_ROWS(TNN_DFMA)
+        }
+    } else {                                   /* edge: lanes past nr are neither read nor kept */
+        __m256i m0 = VMASK(nr), m1 = VMASK(nr - VW);
+        for (tnn_idx p = 0; p < k; p++) {
+            const T *ap = a + p * csa, *bp = b + p * rsb;
+            VEC b0 = VMASKLOAD(bp, m0), b1 = VMASKLOAD(bp + VW, m1);
+            TNN_ROWS(TNN_DFMA)
+        }
+    }
+    TNN_DSTORE(mr, nr)
+}
+
+/* B(0:k, 0:nr) of a column-major B (B(p, j) = b[j csb + p]) copied row-major into bp
+ * (k x DNR, row stride DNR), VW columns x NT_P rows at a time through an in-register
+ * transposition.  w[j] points at column j; columns past nr repeat the last valid one
+ * (read, computed, never stored). */
+TINYNN_AVX2_FN static void FN(tnn_dpack_nt)(int nr, tnn_idx k, const T *b, tnn_idx csb, T *bp) {
+    const T *w[DNR];
+    for (int j = 0; j < DNR; j++) w[j] = b + (j < nr ? j : nr - 1) * csb;
+    tnn_idx p = 0;
+    for (; p + NT_P <= k; p += NT_P) NT_PACK(w, p, bp + p * DNR);
+    for (; p < k; p++)
+        for (int h = 0; h < DNR; h += VW) VSTORE(bp + p * DNR + h, VSET_COLS(w + h, p));
+}
+
+#undef TNN_ROWS
+#undef TNN_DSTORE
+#undef TNN_DSTORE_FULL
+#undef TNN_DSTORE_EDGE
+#undef TNN_DZERO
+#undef TNN_DFMA
+
+/* Rows split into equal-as-possible tiles of at most tile_max (7 rows: 4 + 3, not 6 + 1). */
+static inline tnn_idx FN(tnn_dtile_rows)(tnn_idx m, int tile_max) {
+    tnn_idx tiles = tnn_ceil_div(m, tile_max);
+    return tnn_ceil_div(m, tiles);
+}
+
+/* C = act(A B + bias) with B row-major (csb == 1). */
+TINYNN_AVX2_FN static void FN(tnn_gemm_direct_nn)(tnn_idx m, tnn_idx n, tnn_idx k,
+                                                  const T *a, tnn_idx rsa, tnn_idx csa, const T *b, tnn_idx rsb,
+                                                  T *c, tnn_idx rsc, tnn_idx csc, const T *bias, int act) {
+    tnn_idx rows = FN(tnn_dtile_rows)(m, DMR_NN);
+    for (tnn_idx i = 0; i < m; i += rows) {
+        int mr = (int)tnn_min(rows, m - i);
+        for (tnn_idx j = 0; j < n; j += DNR) {
+            int nr = (int)tnn_min(DNR, n - j);
+            const T *ai = a + i * rsa, *bj = b + j, *bb = bias ? bias + j : NULL;
+            T *cij = c + i * rsc + j * csc;
+            switch (mr) {
+            case 6: FN(tnn_dnn_tile)(6, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
+            case 5: FN(tnn_dnn_tile)(5, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
+            case 4: FN(tnn_dnn_tile)(4, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
+            case 3: FN(tnn_dnn_tile)(3, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
+            case 2: FN(tnn_dnn_tile)(2, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
+            default: FN(tnn_dnn_tile)(1, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
+            }
+        }
+    }
+}
+
+/* C = act(A B + bias) with B column-major (rsb == 1), e.g. x W^T: each DNR-column sliver of
+ * B is transposed once into a buffer on the stack (KC x DNR values), then the NN tiles run
+ * on it. */
+TINYNN_AVX2_FN static void FN(tnn_gemm_direct_nt)(tnn_idx m, tnn_idx n, tnn_idx k,
+                                                  const T *a, tnn_idx rsa, tnn_idx csa, const T *b, tnn_idx csb,
+                                                  T *c, tnn_idx rsc, tnn_idx csc, const T *bias, int act) {
+    T bp[KC * DNR] __attribute__((aligned(32)));
+    tnn_idx rows = FN(tnn_dtile_rows)(m, DMR_NN);
+    for (tnn_idx j = 0; j < n; j += DNR) {
+        int nr = (int)tnn_min(DNR, n - j);
+        const T *bb = bias ? bias + j : NULL;
+        FN(tnn_dpack_nt)(nr, k, b + j * csb, csb, bp);
+        for (tnn_idx i = 0; i < m; i += rows) {
+            int mr = (int)tnn_min(rows, m - i);
+            const T *ai = a + i * rsa;
+            T *cij = c + i * rsc + j * csc;
+            switch (mr) {
+            case 6: FN(tnn_dnn_tile)(6, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
+            case 5: FN(tnn_dnn_tile)(5, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
+            case 4: FN(tnn_dnn_tile)(4, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
+            case 3: FN(tnn_dnn_tile)(3, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
+            case 2: FN(tnn_dnn_tile)(2, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
+            default: FN(tnn_dnn_tile)(1, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
+            }
+        }
+    }
+}
+
+#undef DNR
+#undef DMR_NN
+#undef TNN_AI
+#endif /* TINYNN_HAVE_AVX2 */
+
+/* Run C = act(A B + bias) here if the product is small enough (k in one KC block and few
+ * multiply-adds); returns 1 if it did, 0 if the blocked path must run. */
+static int FN(tnn_gemm_direct)(tnn_idx m, tnn_idx n, tnn_idx k,
+                               const T *a, tnn_idx rsa, tnn_idx csa,
+                               const T *b, tnn_idx rsb, tnn_idx csb,
+                               T *c, tnn_idx rsc, tnn_idx csc, const T *bias, int act) {
+    long long work = (long long)m * n * k;
+    if (k > KC || work > tnn_gemm_direct_max) return 0;
+#if TINYNN_HAVE_AVX2
+    if (tinynn_simd_level >= TINYNN_SIMD_AVX2) {
+        if (csb == 1) {
+            FN(tnn_gemm_direct_nn)(m, n, k, a, rsa, csa, b, rsb, c, rsc, csc, bias, act);
+            return 1;
+        }
+        if (rsb == 1) {
+            FN(tnn_gemm_direct_nt)(m, n, k, a, rsa, csa, b, csb, c, rsc, csc, bias, act);
+            return 1;
+        }
+        return 0;   /* (the portable loop below rounds a b and + apart: not what the FMA path gives) */
+    }
+#endif
+    if (work > TNN_GEMM_DIRECT_PORTABLE_MAX) return 0;
+    FN(tnn_gemm_direct_portable)(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act);
+    return 1;
+}
