@@ -7,10 +7,11 @@
  * function name gets the suffix S, e.g. tnn_gemm_f32.  All of these macros are #undef'd
  * at the end.
  *
- * Public entry point:
+ * Public entry points:
  *   int tnn_gemm_S(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt)
  *     C = act(A B + bias)   (bias: NULL or n contiguous values, one per column of C)
- *   returns 0, or -1 if scratch memory could not be allocated.
+ *     returns 0, or -1 if scratch memory could not be allocated.
+ *   void tnn_colsum_S(m, n, x, rs, cs, out)   out_j = sum_i X_ij (rows in order)
  */
 #define TNN_CAT_(a, b) a##_##b
 #define TNN_CAT(a, b) TNN_CAT_(a, b)
@@ -166,6 +167,20 @@ static int FN(tnn_gemm_serial)(tnn_idx m, tnn_idx n, tnn_idx k,
     free(ap);
     free(bp);
     return 0;
+}
+
+/* out_j = sum_i X_ij for an m x n matrix X (element strides rs, cs), the rows added in order
+ * starting from 0: what NumPy's x.sum(axis=0) does for a C-contiguous x, bit for bit.
+ * (The bias gradient of a linear layer.) */
+static void FN(tnn_colsum)(tnn_idx m, tnn_idx n, const T *x, tnn_idx rs, tnn_idx cs, T *out) {
+    for (tnn_idx j = 0; j < n; j++) out[j] = 0;
+    for (tnn_idx i = 0; i < m; i++) {
+        const T *row = x + i * rs;
+        if (cs == 1)
+            for (tnn_idx j = 0; j < n; j++) out[j] += row[j];
+        else
+            for (tnn_idx j = 0; j < n; j++) out[j] += row[j * cs];
+    }
 }
 
 /* C = act(A B + bias) on up to nt threads (see the header comment of gemm.h). */

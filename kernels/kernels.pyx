@@ -51,6 +51,33 @@ def _float_array(name, x):
     return np.require(x, requirements="C")
 
 
+cdef inline int _native_float_type(object x):
+    """Type number of x if it is a float32/float64 ndarray in native byte order, else -1."""
+    if not cnp.PyArray_Check(x) or not cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>x):
+        return -1
+    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    return t if t == cnp.NPY_FLOAT32 or t == cnp.NPY_FLOAT64 else -1
+
+
+def same_float(a, b=None, c=None):
+    """True when a, and b and c unless they are None, are ndarrays of one dtype, float32 or
+    float64 (native byte order): what the float kernels take.  A backend asks this (one cheap
+    C-level check) to choose between a kernel and the NumPy reference."""
+    cdef int t = _native_float_type(a)
+    if t < 0:
+        return False
+    if b is not None and _native_float_type(b) != t:
+        return False
+    return c is None or _native_float_type(c) == t
+
+
+def same_float_shape(a, b):
+    """same_float(a, b) and a.shape == b.shape."""
+    cdef int t = _native_float_type(a)
+    return (t >= 0 and _native_float_type(b) == t
+            and cnp.PyArray_SAMESHAPE(<cnp.ndarray>a, <cnp.ndarray>b))
+
+
 def info():
     """What the kernels run with: {"simd": the SIMD path used now ("avx2+fma" | "portable"),
     "simd_available": the best path this CPU supports, "openmp": built with OpenMP (bool),

@@ -11,6 +11,7 @@ threads.sync()
 import numpy as _np  # noqa: E402
 
 _FLOATS = (_np.dtype(_np.float32), _np.dtype(_np.float64))
+_same_float = kernels.same_float            # one C-level check: ndarrays of one float dtype
 
 
 def _kernel_ok(*arrays):
@@ -47,12 +48,15 @@ tanh_backward = _dispatch("tanh_backward")
 
 
 _GEMM_FLOATS = (_np.dtype(_np.float32), _np.dtype(_np.float64))
+_same_float = kernels.same_float            # one C-level check: ndarrays of one float dtype
 _GEMM_BATCH_MIN = 32 * 32 * 32  # below this many multiply-adds per matrix, batched products stay in NumPy
 
 
 def matmul(a, b):
     """C = A B with np.matmul semantics (1-D, 2-D, batched): the blocked kernel for float32 /
     float64 operands of one dtype (each matrix of a batch on its own), NumPy for the rest."""
+    if _same_float(a, b) and a.ndim == 2 and b.ndim == 2:
+        return kernels.matmul(a, b)       # (raises for shapes that are not aligned)
     if (a.dtype != b.dtype or a.dtype not in _GEMM_FLOATS or a.ndim == 0 or b.ndim == 0
             or a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2])):
         return _ref.matmul(a, b)
@@ -81,27 +85,18 @@ def matmul(a, b):
 
 def linear(x, weight, bias, activation_name="none"):
     """y = act(x W^T + b): one blocked GEMM with the bias and activation fused into its write."""
-    if (x.ndim == 2 and weight.ndim == 2 and x.dtype == weight.dtype and x.dtype in _GEMM_FLOATS
-            and (bias is None or bias.dtype == x.dtype) and activation_name in _ref.ACTIVATIONS):
-        return kernels.linear(x, weight, bias, activation_name, num_threads=threads.get_num_threads())
+    if _same_float(x, weight, bias) and x.ndim == 2:
+        return kernels.linear(x, weight, bias, activation_name)
     return _ref.linear(x, weight, bias, activation_name)
 
 
 def linear_backward(x, weight, y, grad, activation_name="none", needs=(True, True, True)):
-    """With d = grad * act'(.): dx = d W, dW = d^T x, db = sum_n d  (two blocked GEMMs);
-    None for each one whose entry of `needs` (dx, dW, db) is false."""
-    if activation_name == "none":
-        d = grad
-    elif activation_name == "relu":
-        d = globals()["relu_backward"](y, grad)  # y > 0 exactly where the pre-activation is > 0
-    else:
-        d = globals()[activation_name + "_backward"](y, grad)
-    db = d.sum(axis=0) if needs[2] else None
-    if not (d.ndim == 2 and x.ndim == 2 and d.dtype == x.dtype == weight.dtype and d.dtype in _GEMM_FLOATS):
-        return d @ weight if needs[0] else None, d.T @ x if needs[1] else None, db
-    nt = threads.get_num_threads()
-    return (kernels.matmul(d, weight, num_threads=nt) if needs[0] else None,
-            kernels.matmul(d.T, x, num_threads=nt) if needs[1] else None, db)
+    """With d = grad * act'(.): dx = d W, dW = d^T x, db = sum_n d, in one kernel call (the
+    activation's derivative, the column sum and two GEMMs); None for each one whose entry of
+    `needs` (dx, dW, db) is false."""
+    if _same_float(x, weight, grad) and x.ndim == 2:
+        return kernels.linear_backward(x, weight, y, grad, activation_name, tuple(needs))
+    return _ref.linear_backward(x, weight, y, grad, activation_name, needs)
 
 
 def int8_matmul(a, b):
