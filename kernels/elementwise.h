@@ -156,7 +156,9 @@ TN_ACTIVATIONS(double, f64, fabs)
  * TN_UNARY(name, T, SFX): name_SFX(x, y, n)      y[i] = tn_name_SFX(x[i])
  * TN_BINARY(name, T, SFX): name_SFX(a, b, y, n)  y[i] = tn_name_SFX(a[i], b[i])
  * Each defines a portable and an AVX2 body and a dispatcher that splits n across
- * OpenMP threads when n is large (>= TN_GRAIN elements per thread). y may alias x. */
+ * OpenMP threads when n is large (>= TN_GRAIN elements per thread) and calls the body
+ * directly otherwise (no parallel region: even a one-thread region costs about a
+ * microsecond).  y may alias x. */
 #define TN_GRAIN (1 << 16)
 #define TN_CHUNK(n, nt, t, lo, hi)                                                      \
     long long lo = ((n) * (long long)(t) / (nt)) & ~63LL;                               \
@@ -178,8 +180,10 @@ TINYNN_AVX2_FN static void NAME##_##SFX##_avx2(const T *x, T *y, long long n) { 
 }                                                                                       \
 static void NAME##_##SFX(const T *x, T *y, long long n) {                              \
     int nt = tinynn_threads_for(n, TN_GRAIN);                                           \
-    int level = tinynn_simd_level;                                                      \
-    (void)level;                                                                        \
+    if (nt <= 1) { /* small arrays: no OpenMP region at all (entering one costs ~1 us) */ \
+        TN_DISPATCH(NAME##_##SFX##_avx2(x, y, n), NAME##_##SFX##_portable(x, y, n))       \
+        return;                                                                         \
+    }                                                                                   \
     _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
     for (int t = 0; t < nt; t++) {                                                      \
         TN_CHUNK(n, nt, t, lo, hi)                                                      \
@@ -197,6 +201,10 @@ TINYNN_AVX2_FN static void NAME##_##SFX##_avx2(const T *a, const T *b, T *y, lon
 }                                                                                       \
 static void NAME##_##SFX(const T *a, const T *b, T *y, long long n) {                  \
     int nt = tinynn_threads_for(n, TN_GRAIN);                                           \
+    if (nt <= 1) {                                                                      \
+        TN_DISPATCH(NAME##_##SFX##_avx2(a, b, y, n), NAME##_##SFX##_portable(a, b, y, n)) \
+        return;                                                                         \
+    }                                                                                   \
     _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
     for (int t = 0; t < nt; t++) {                                                      \
         TN_CHUNK(n, nt, t, lo, hi)                                                      \

@@ -67,15 +67,50 @@ cdef cnp.ndarray _output(str name, object like, object out):
     return out
 
 
+# Elementwise work below this many elements keeps the GIL (releasing it costs more than the loop).
+cdef enum:
+    _ELEMENTWISE_NOGIL_MIN = 1 << 14
+
+
+cdef inline int _dense_type(object x):
+    """Type number of x if it is a native float32/float64 ndarray, C- or F-contiguous and
+    aligned (the fast path: the C loop reads it as it is), else -1.  (Subclasses take the
+    checked path, whose np.empty_like keeps their type.)"""
+    if not cnp.PyArray_CheckExact(x):
+        return -1
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef int t = cnp.PyArray_TYPE(a)
+    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or not cnp.PyArray_ISNOTSWAPPED(a) or not _dense(a):
+        return -1
+    return t
+
+
+cdef inline cnp.ndarray _empty_like_dense(cnp.ndarray a):
+    """Uninitialised array of a's shape and dtype, in a's layout (C unless a is only F-contiguous)."""
+    return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), cnp.PyArray_TYPE(a),
+                             0 if cnp.PyArray_IS_C_CONTIGUOUS(a) else 1)
+
+
 cdef object _unary(str name, object x, object out, unary_f32_t f32, unary_f64_t f64):
-    cdef cnp.ndarray xa = _check_float(name, "x", x)
-    if not _dense(xa):
-        xa = np.require(xa, requirements="CA")
-    cdef cnp.ndarray ya = _output(name, xa, out)
+    cdef cnp.ndarray xa, ya
+    if out is None and _dense_type(x) >= 0:
+        xa = <cnp.ndarray>x
+        ya = _empty_like_dense(xa)
+    else:
+        xa = _check_float(name, "x", x)
+        if not _dense(xa):
+            xa = np.require(xa, requirements="CA")
+        ya = _output(name, xa, out)
     cdef long long n = cnp.PyArray_SIZE(xa)
     cdef void *px = cnp.PyArray_DATA(xa)
     cdef void *py = cnp.PyArray_DATA(ya)
     cdef bint single = cnp.PyArray_TYPE(xa) == cnp.NPY_FLOAT32
+    if n < _ELEMENTWISE_NOGIL_MIN:
+        if single:
+            f32(<const float *>px, <float *>py, n)
+        else:
+            f64(<const double *>px, <double *>py, n)
+        return ya
     with nogil:
         if single:
             f32(<const float *>px, <float *>py, n)
@@ -85,6 +120,37 @@ cdef object _unary(str name, object x, object out, unary_f32_t f32, unary_f64_t 
 
 
 cdef object _binary(str name, str aname, object a, object b, object out, binary_f32_t f32, binary_f64_t f64):
+    cdef cnp.ndarray aa, ba, ya
+    cdef int t = _dense_type(a)
+    if (out is None and t >= 0 and _dense_type(b) == t and cnp.PyArray_SAMESHAPE(<cnp.ndarray>a, <cnp.ndarray>b)
+            and (cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>b)
+                 or cnp.PyArray_IS_F_CONTIGUOUS(<cnp.ndarray>a) and cnp.PyArray_IS_F_CONTIGUOUS(<cnp.ndarray>b))):
+        aa = <cnp.ndarray>a
+        ba = <cnp.ndarray>b
+        ya = _empty_like_dense(ba)
+    else:
+        aa, ba, ya = _binary_checked(name, aname, a, b, out)
+    cdef long long n = cnp.PyArray_SIZE(aa)
+    cdef void *pa = cnp.PyArray_DATA(aa)
+    cdef void *pb = cnp.PyArray_DATA(ba)
+    cdef void *py = cnp.PyArray_DATA(ya)
+    cdef bint single = cnp.PyArray_TYPE(aa) == cnp.NPY_FLOAT32
+    if n < _ELEMENTWISE_NOGIL_MIN:
+        if single:
+            f32(<const float *>pa, <const float *>pb, <float *>py, n)
+        else:
+            f64(<const double *>pa, <const double *>pb, <double *>py, n)
+        return ya
+    with nogil:
+        if single:
+            f32(<const float *>pa, <const float *>pb, <float *>py, n)
+        else:
+            f64(<const double *>pa, <const double *>pb, <double *>py, n)
+    return ya
+
+
+cdef tuple _binary_checked(str name, str aname, object a, object b, object out):
+    """The checked path of _binary: (a, b, result) ready for the C loop, or the error."""
     a = _check_float(name, aname, a)
     b = _check_float(name, "grad", b)
     if a.dtype != b.dtype:
@@ -97,18 +163,7 @@ cdef object _binary(str name, str aname, object a, object b, object out, binary_
     if not (both_c or both_f) or not (cnp.PyArray_ISALIGNED(aa) and cnp.PyArray_ISALIGNED(ba)):
         aa = np.require(aa, requirements="CA")
         ba = np.require(ba, requirements="CA")
-    cdef cnp.ndarray ya = _output(name, ba, out)
-    cdef long long n = cnp.PyArray_SIZE(aa)
-    cdef void *pa = cnp.PyArray_DATA(aa)
-    cdef void *pb = cnp.PyArray_DATA(ba)
-    cdef void *py = cnp.PyArray_DATA(ya)
-    cdef bint single = cnp.PyArray_TYPE(aa) == cnp.NPY_FLOAT32
-    with nogil:
-        if single:
-            f32(<const float *>pa, <const float *>pb, <float *>py, n)
-        else:
-            f64(<const double *>pa, <const double *>pb, <double *>py, n)
-    return ya
+    return aa, ba, _output(name, ba, out)
 
 
 def relu(x, out=None):

@@ -52,16 +52,17 @@ def _float_array(name, x):
 
 
 cdef inline int _native_float_type(object x):
-    """Type number of x if it is a float32/float64 ndarray in native byte order, else -1."""
-    if not cnp.PyArray_Check(x) or not cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>x):
+    """Type number of x if it is a float32/float64 ndarray (not a subclass) in native byte
+    order, else -1."""
+    if not cnp.PyArray_CheckExact(x) or not cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>x):
         return -1
     cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>x)
     return t if t == cnp.NPY_FLOAT32 or t == cnp.NPY_FLOAT64 else -1
 
 
 def same_float(a, b=None, c=None):
-    """True when a, and b and c unless they are None, are ndarrays of one dtype, float32 or
-    float64 (native byte order): what the float kernels take.  A backend asks this (one cheap
+    """True when a, and b and c unless they are None, are ndarrays (not subclasses) of one
+    dtype, float32 or float64 (native byte order): what the float kernels take.  A backend asks this (one cheap
     C-level check) to choose between a kernel and the NumPy reference."""
     cdef int t = _native_float_type(a)
     if t < 0:

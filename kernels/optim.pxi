@@ -27,11 +27,12 @@ cdef inline bint _in_place_ok(object a, object param):
 
 
 cdef inline bint _grad_ok(object g, object param):
-    """True when g can be read as param's gradient as it is (aligned, C-contiguous, same dtype and shape)."""
+    """True when g can be read as param's gradient as it is (aligned, C-contiguous, native byte
+    order, same dtype and shape)."""
     if not cnp.PyArray_Check(g):
         return False
     cdef cnp.ndarray x = <cnp.ndarray>g, p = <cnp.ndarray>param
-    if not (cnp.PyArray_IS_C_CONTIGUOUS(x) and cnp.PyArray_ISALIGNED(x)) or cnp.PyArray_TYPE(x) != cnp.PyArray_TYPE(p):
+    if not cnp.PyArray_ISCARRAY_RO(x) or cnp.PyArray_TYPE(x) != cnp.PyArray_TYPE(p):
         return False
     cdef int nd = cnp.PyArray_NDIM(x), i
     if nd != cnp.PyArray_NDIM(p):
@@ -79,13 +80,21 @@ cdef void _sgd_core(cnp.ndarray p, cnp.ndarray g, object b, double lr, double mo
     cdef void *pg = cnp.PyArray_DATA(g)
     cdef void *pb = cnp.PyArray_DATA(<cnp.ndarray>b) if b is not None else NULL
     cdef bint single = cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT32
-    with nogil:
-        if single:
-            sgd_step_f32(<float *>pp, <const float *>pg, <float *>pb, n, <float>lr, <float>momentum,
-                         <float>(1 - dampening), <float>weight_decay, nesterov, first_step)
-        else:
-            sgd_step_f64(<double *>pp, <const double *>pg, <double *>pb, n, lr, momentum,
-                         1 - dampening, weight_decay, nesterov, first_step)
+    if n < _ELEMENTWISE_NOGIL_MIN:      # small: keeping the GIL is cheaper than handing it over
+        _sgd_c(single, pp, pg, pb, n, lr, momentum, dampening, weight_decay, nesterov, first_step)
+    else:
+        with nogil:
+            _sgd_c(single, pp, pg, pb, n, lr, momentum, dampening, weight_decay, nesterov, first_step)
+
+
+cdef inline void _sgd_c(bint single, void *pp, void *pg, void *pb, long long n, double lr, double momentum,
+                        double dampening, double weight_decay, bint nesterov, bint first_step) noexcept nogil:
+    if single:
+        sgd_step_f32(<float *>pp, <const float *>pg, <float *>pb, n, <float>lr, <float>momentum,
+                     <float>(1 - dampening), <float>weight_decay, nesterov, first_step)
+    else:
+        sgd_step_f64(<double *>pp, <const double *>pg, <double *>pb, n, lr, momentum,
+                     1 - dampening, weight_decay, nesterov, first_step)
 
 
 def sgd_step(param, grad, momentum_buffer, double lr, double momentum, double dampening, double weight_decay,

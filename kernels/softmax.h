@@ -136,6 +136,11 @@ TN_SOFTMAX_BODIES(T, SFX, LOG, portable, )                                      
 TN_SOFTMAX_BODIES(T, SFX, LOG, avx2, TINYNN_AVX2_FN)                                    \
 static void softmax_rows_##SFX(const T *x, T *y, long long N, long long C, int take_log) { \
     int nt = tinynn_threads_for(N * C, TN_SM_GRAIN);                                    \
+    if (nt <= 1) {  /* small: no OpenMP region at all */                                \
+        TN_DISPATCH(tn_sm_rows_##SFX##_avx2(x, y, 0, N, C, take_log),                   \
+                    tn_sm_rows_##SFX##_portable(x, y, 0, N, C, take_log))               \
+        return;                                                                         \
+    }                                                                                   \
     _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
     for (int k = 0; k < nt; k++) {                                                      \
         long long r0 = N * k / nt, r1 = N * (k + 1) / nt;                               \
@@ -145,6 +150,11 @@ static void softmax_rows_##SFX(const T *x, T *y, long long N, long long C, int t
 }                                                                                       \
 static void softmax_bw_rows_##SFX(const T *y, const T *g, T *dx, long long N, long long C, int take_log) { \
     int nt = tinynn_threads_for(N * C, TN_SM_GRAIN);                                    \
+    if (nt <= 1) {  /* small: no OpenMP region at all */                                \
+        TN_DISPATCH(tn_smbw_rows_##SFX##_avx2(y, g, dx, 0, N, C, take_log),             \
+                    tn_smbw_rows_##SFX##_portable(y, g, dx, 0, N, C, take_log))         \
+        return;                                                                         \
+    }                                                                                   \
     _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
     for (int k = 0; k < nt; k++) {                                                      \
         long long r0 = N * k / nt, r1 = N * (k + 1) / nt;                               \
@@ -155,6 +165,11 @@ static void softmax_bw_rows_##SFX(const T *y, const T *g, T *dx, long long N, lo
 static void cross_entropy_rows_##SFX(const T *x, const int64_t *t, T e, T *loss, T *p, \
                                      long long N, long long C) {                        \
     int nt = tinynn_threads_for(N * C, TN_SM_GRAIN);                                    \
+    if (nt <= 1) {  /* small: no OpenMP region at all */                                \
+        TN_DISPATCH(tn_ce_rows_##SFX##_avx2(x, t, e, loss, p, 0, N, C),                 \
+                    tn_ce_rows_##SFX##_portable(x, t, e, loss, p, 0, N, C))             \
+        return;                                                                         \
+    }                                                                                   \
     _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
     for (int k = 0; k < nt; k++) {                                                      \
         long long r0 = N * k / nt, r1 = N * (k + 1) / nt;                               \
@@ -165,6 +180,11 @@ static void cross_entropy_rows_##SFX(const T *x, const int64_t *t, T e, T *loss,
 static void cross_entropy_bw_rows_##SFX(const T *p, const int64_t *t, T e, const T *g, \
                                         long long gstride, T *dx, long long N, long long C) { \
     int nt = tinynn_threads_for(N * C, TN_SM_GRAIN);                                    \
+    if (nt <= 1) {  /* small: no OpenMP region at all */                                \
+        TN_DISPATCH(tn_cebw_rows_##SFX##_avx2(p, t, e, g, gstride, dx, 0, N, C),        \
+                    tn_cebw_rows_##SFX##_portable(p, t, e, g, gstride, dx, 0, N, C))    \
+        return;                                                                         \
+    }                                                                                   \
     _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
     for (int k = 0; k < nt; k++) {                                                      \
         long long r0 = N * k / nt, r1 = N * (k + 1) / nt;                               \

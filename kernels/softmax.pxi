@@ -27,7 +27,7 @@ cdef inline bint _ready(object x, int nd):
     cdef int t = cnp.PyArray_TYPE(a)
     cdef int n = cnp.PyArray_NDIM(a)
     return ((t == cnp.NPY_FLOAT32 or t == cnp.NPY_FLOAT64) and (n == nd or (nd < 0 and n >= 1))
-            and cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_ISALIGNED(a))
+            and cnp.PyArray_ISCARRAY_RO(a))      # C-contiguous, aligned, native byte order
 
 
 cdef inline bint _last(object axis, int ndim):
@@ -132,7 +132,7 @@ cdef cnp.ndarray _targets(str name, object target, Py_ssize_t N, Py_ssize_t C):
     cdef long long bad
     if (cnp.PyArray_Check(target) and cnp.PyArray_TYPE(<cnp.ndarray>target) == cnp.NPY_INT64
             and cnp.PyArray_NDIM(<cnp.ndarray>target) == 1 and cnp.PyArray_DIM(<cnp.ndarray>target, 0) == N
-            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>target) and cnp.PyArray_ISALIGNED(<cnp.ndarray>target)):
+            and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>target)):
         ta = <cnp.ndarray>target      # already what the C core reads: only the range check
     else:
         ta = _targets_slow(name, target, N, C)
@@ -209,7 +209,8 @@ def cross_entropy_backward(probs, target, label_smoothing, grad):
     cdef long long itemsize = cnp.PyArray_ITEMSIZE(pa)
     if (cnp.PyArray_Check(grad) and cnp.PyArray_TYPE(<cnp.ndarray>grad) == cnp.PyArray_TYPE(pa)
             and cnp.PyArray_NDIM(<cnp.ndarray>grad) == 1 and cnp.PyArray_DIM(<cnp.ndarray>grad, 0) == N
-            and cnp.PyArray_ISALIGNED(<cnp.ndarray>grad) and cnp.PyArray_STRIDE(<cnp.ndarray>grad, 0) % itemsize == 0):
+            and cnp.PyArray_ISALIGNED(<cnp.ndarray>grad) and cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>grad)
+            and cnp.PyArray_STRIDE(<cnp.ndarray>grad, 0) % itemsize == 0):
         ga = <cnp.ndarray>grad        # what the C core reads (any whole-element stride)
     else:
         ga = _ce_grad_slow(grad, pa, N)

@@ -214,6 +214,6 @@ def test_backend_uses_kernels():
     with tn.use_backend("cython"):
         mod = tn.backend.current()
         for name in FORWARD:
-            # float32/float64 go to the kernel; other dtypes to numpy_ref (backend/cython.py _dispatch)
+            # float32/float64 go to the kernel; other dtypes to numpy_ref (backend/cython.py _unary, _binary)
             assert getattr(mod, name).__wrapped__ is getattr(kernels, name)
             assert getattr(mod, name + "_backward").__wrapped__ is getattr(kernels, name + "_backward")

@@ -12,43 +12,53 @@ import numpy as _np  # noqa: E402
 
 _FLOATS = (_np.dtype(_np.float32), _np.dtype(_np.float64))
 _same_float = kernels.same_float            # one C-level check: ndarrays of one float dtype
+_same_float_shape = kernels.same_float_shape
 
 
 def _kernel_ok(*arrays):
     """The kernels take float32/float64 ndarrays of one dtype and shape; anything else (ints, bool,
-    float16, mixed) goes to the reference, so both backends accept the same inputs."""
-    first = arrays[0]
-    if type(first) is not _np.ndarray or first.dtype not in _FLOATS:
-        return False
-    for a in arrays[1:]:
-        if type(a) is not _np.ndarray or a.dtype != first.dtype or a.shape != first.shape:
-            return False
-    return True
+    float16, mixed, subclasses, non-native byte order) goes to the reference, so both backends
+    accept the same inputs.  (The functions below inline this as one C-level check.)"""
+    if len(arrays) == 1:
+        return _same_float(arrays[0])
+    return all(_same_float_shape(arrays[0], a) for a in arrays[1:])
 
 
-def _dispatch(name):
+def _unary(name):
     kernel, reference = getattr(kernels, name), getattr(_ref, name)
 
-    def fn(*arrays):
-        return kernel(*arrays) if _kernel_ok(*arrays) else reference(*arrays)
+    def fn(x):
+        return kernel(x) if _same_float(x) else reference(x)
     fn.__name__, fn.__wrapped__ = name, kernel
     fn.__doc__ = f"numpy_ref.{name} on the compiled kernel for float32/float64, the reference otherwise.\n\n" \
         + (reference.__doc__ or "")
     return fn
 
 
-relu = _dispatch("relu")
-sigmoid = _dispatch("sigmoid")
-tanh = _dispatch("tanh")
-relu_backward = _dispatch("relu_backward")
-sigmoid_backward = _dispatch("sigmoid_backward")
-tanh_backward = _dispatch("tanh_backward")
+def _binary(name):
+    kernel, reference = getattr(kernels, name), getattr(_ref, name)
+
+    def fn(a, grad):
+        return kernel(a, grad) if _same_float_shape(a, grad) else reference(a, grad)
+    fn.__name__, fn.__wrapped__ = name, kernel
+    fn.__doc__ = f"numpy_ref.{name} on the compiled kernel for float32/float64 operands of one shape, " \
+        f"the reference otherwise.\n\n" + (reference.__doc__ or "")
+    return fn
+
+
+relu = _unary("relu")
+sigmoid = _unary("sigmoid")
+tanh = _unary("tanh")
+relu_backward = _binary("relu_backward")
+sigmoid_backward = _binary("sigmoid_backward")
+tanh_backward = _binary("tanh_backward")
 
 # ---------------------------------------------------------------- GEMM (kernels/gemm.pxi)
 
 
 _GEMM_FLOATS = (_np.dtype(_np.float32), _np.dtype(_np.float64))
 _same_float = kernels.same_float            # one C-level check: ndarrays of one float dtype
+_same_float_shape = kernels.same_float_shape
 _GEMM_BATCH_MIN = 32 * 32 * 32  # below this many multiply-adds per matrix, batched products stay in NumPy
 
 
@@ -149,7 +159,7 @@ def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
 
 # ---------------------------------------------------------------- softmax family (kernels/softmax.pxi)
 def _last(x, axis, *more):
-    return x.ndim >= 1 and (axis == -1 or axis == x.ndim - 1) and _kernel_ok(x, *more)
+    return _kernel_ok(x, *more) and x.ndim >= 1 and (axis == -1 or axis == x.ndim - 1)
 
 
 def softmax(x, axis=-1):
@@ -174,14 +184,14 @@ def log_softmax_backward(y, grad, axis=-1):
 
 def cross_entropy(logits, target, label_smoothing=0.0):
     """numpy_ref.cross_entropy; the fused kernel for float32/float64 logits (it checks the targets)."""
-    if _kernel_ok(logits):
+    if _same_float(logits):
         return kernels.cross_entropy(logits, target, label_smoothing)
     return _ref.cross_entropy(logits, target, label_smoothing)
 
 
 def cross_entropy_backward(probs, target, label_smoothing, grad):
     """numpy_ref.cross_entropy_backward; the fused kernel for float32/float64 probabilities."""
-    if _kernel_ok(probs):
+    if _same_float(probs):
         return kernels.cross_entropy_backward(probs, target, label_smoothing, grad)
     return _ref.cross_entropy_backward(probs, target, label_smoothing, grad)
 
