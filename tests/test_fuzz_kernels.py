@@ -356,6 +356,61 @@ def linear_case(rng):
     return Case("linear", K.linear, [x, w, bias, act], {}, expect, valid)
 
 
+def linear_backward_case(api):
+    """(dx, dW, db) of y = act(x W^T + b) against products of the reference's d = grad * act'(.)."""
+    def make(rng):
+        dx_, dw_ = gemm_dtype_pair(rng)
+        (m, k), (_, n) = gemm_shapes(rng)
+        x = draw_array(rng, (m, k), dx_, p_special=0.1)
+        w = draw_array(rng, (n, k if rng.random() < 0.95 else k + 1), dw_, p_special=0.1)
+        dg = dx_ if rng.random() < 0.95 else draw_dtype(rng)
+        g = draw_array(rng, (m, n) if rng.random() < 0.95 else (m, n + 1), dg, p_special=0.1)
+        act = ACTIVATIONS[rng.integers(4)] if rng.random() < 0.97 else "gelu"
+        y_values = fz.draw_values(rng, (m, n), dx_ if dx_ in FLOATS else F64, p_special=0.05)
+        if act == "sigmoid":
+            y_values = ref.sigmoid(y_values)
+        elif act == "tanh":
+            y_values = np.tanh(y_values)
+        y = fz.as_layout(y_values, fz.draw_layout(rng)) if rng.random() < 0.95 else None
+        needs = tuple(bool(v) for v in rng.random(3) < 0.8)
+        valid = (dx_ == dw_ == dg and dx_ in FLOATS and w.shape[1] == k and g.shape == (m, n) and act in ACTIVATIONS
+                 and (act == "none" or (y is not None and y.dtype == dx_)))
+
+        def expect(out):
+            got_dx, got_dw, got_db = out
+            if not valid:   # (through the backend) what the reference gives for these dtypes
+                want = ref.linear_backward(x, w, y, g, act, needs)
+                for got, r in zip(out, want):
+                    if (got is None) != (r is None):
+                        raise Mismatch(f"linear_backward: {got!r} vs reference {r!r}")
+                    if r is not None:
+                        assert_matches("backend linear_backward", got, r, rtol=1e-5, overflow_ok=True,
+                                       loose=np.ones((), bool))
+                return
+            d = g if act == "none" else getattr(ref, act + "_backward")(y, g)
+            d = np.asarray(d, dtype=dx_)
+            eps = float(np.finfo(dx_).eps)
+            with np.errstate(all="ignore"):
+                # d's own rounding may differ: the kernel may fuse 1 - y^2 (one rounding, not two)
+                slack = 4 * eps * np.abs(d.astype(np.float64))
+                if act in ("sigmoid", "tanh"):
+                    y64 = np.abs(y.astype(np.float64))
+                    slack += 4 * eps * np.abs(g.astype(np.float64)) * (y64 + y64 * y64)
+            for need, got, what, a, b in ((needs[0], got_dx, "dx", d, w), (needs[1], got_dw, "dW", d.T, x),
+                                          (needs[2], got_db, "db", np.ones((1, m), dx_), d)):
+                if not need:
+                    if got is not None:
+                        raise Mismatch(f"linear_backward: {what} not asked for, got {type(got).__name__}")
+                    continue
+                with np.errstate(all="ignore"):
+                    extra = (slack @ np.abs(w.astype(np.float64)) if what == "dx" else
+                             slack.T @ np.abs(x.astype(np.float64)) if what == "dW" else slack.sum(axis=0))
+                check_product(f"linear_backward {what} ({act})", got[None, :] if what == "db" else got, a, b,
+                              extra=extra)
+        return Case("linear_backward", api.linear_backward, [x, w, y, g, act, needs], {}, expect, valid)
+    return make
+
+
 def int8_matmul_case(rng):
     (m, k), (kb, n) = gemm_shapes(rng)
     dt = [np.dtype(np.int8), np.dtype(np.int8)] if rng.random() < 0.9 else [draw_dtype(rng, 0), np.dtype(np.int8)]
@@ -575,6 +630,7 @@ KERNEL_CASES = {
     "cross_entropy_backward": cross_entropy_backward_case(K),
     "matmul": matmul_case,
     "linear": linear_case,
+    "linear_backward": linear_backward_case(K),
     "int8_matmul": int8_matmul_case,
     "int8_linear": int8_linear_case,
     "requantize": requantize_case,
@@ -584,7 +640,7 @@ KERNEL_CASES = {
 }
 # cases per chunk (CHUNKS chunks per kernel): ~ the cost of one case sets its share
 CHUNK_CASES = {name: 45 for name in KERNEL_CASES}
-CHUNK_CASES.update({"matmul": 40, "linear": 30, "int8_linear": 30, "int8_matmul": 30})
+CHUNK_CASES.update({"matmul": 40, "linear": 30, "linear_backward": 30, "int8_linear": 30, "int8_matmul": 30})
 
 BACKEND_CASES = {
     "softmax": softmax_case(CB, "softmax"),
@@ -595,6 +651,7 @@ BACKEND_CASES = {
     "relu": unary_case(CB, "relu"),
     "tanh_backward": binary_case(CB, "tanh_backward"),
     "cross_entropy": cross_entropy_case(CB),
+    "linear_backward": backend_case(linear_backward_case(CB)),
 }
 
 

@@ -217,3 +217,28 @@ def test_backend_uses_kernels():
             # float32/float64 go to the kernel; other dtypes to numpy_ref (backend/cython.py _unary, _binary)
             assert getattr(mod, name).__wrapped__ is getattr(kernels, name)
             assert getattr(mod, name + "_backward").__wrapped__ is getattr(kernels, name + "_backward")
+
+
+@pytest.mark.parametrize("name", FORWARD)
+def test_fast_path_layouts_subclasses_and_byte_order(name):
+    """The fast path (exact, aligned, contiguous, native arrays) keeps the input's C or F layout;
+    a subclass goes through the checked path (np.empty_like keeps its type); a byte-swapped array
+    is refused rather than misread."""
+    rng = np.random.default_rng(41)
+    x = values(12, np.float64, rng).reshape(3, 4)
+    for a in (x, np.asfortranarray(x), x[:1], x.T):
+        y = getattr(kernels, name)(a)
+        assert y.flags.c_contiguous == a.flags.c_contiguous and y.flags.f_contiguous == a.flags.f_contiguous
+        np.testing.assert_allclose(y, getattr(ref, name)(a), **tol(a.dtype))
+        g = values(a.size, np.float64, rng).reshape(a.shape)
+        g = g if a.flags.c_contiguous else np.asfortranarray(g)
+        dy = getattr(kernels, name + "_backward")(a, g)
+        np.testing.assert_allclose(dy, getattr(ref, name + "_backward")(a, g), **bw_tol(a.dtype))
+
+    class Sub(np.ndarray):
+        pass
+    assert type(getattr(kernels, name)(x.view(Sub))) is Sub
+    with pytest.raises(TypeError, match=">f8"):
+        getattr(kernels, name)(x.astype(">f8"))
+    with pytest.raises(TypeError, match=">f8"):
+        getattr(kernels, name + "_backward")(x, x.astype(">f8"))

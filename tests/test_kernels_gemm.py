@@ -26,6 +26,15 @@ def simd(request):
     kernels.set_simd(previous)
 
 
+@pytest.fixture(params=["direct", "packed"])
+def path(request):
+    """Run a test on both float GEMM paths: the direct small-product one (gemm_direct.h, taken
+    below 2^20 multiply-adds with k <= 256) and the blocked, packed one (forced by a limit of 0)."""
+    previous = kernels._set_gemm_direct_max(1 << 40 if request.param == "direct" else 0)
+    yield request.param
+    kernels._set_gemm_direct_max(previous)
+
+
 def rand(shape, dtype, rng):
     return rng.standard_normal(shape).astype(dtype)
 
@@ -51,7 +60,7 @@ def layouts(x):
 
 # ---------------------------------------------------------------- float matmul
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_matmul_sizes_not_multiples_of_blocks(dtype, simd):
+def test_matmul_sizes_not_multiples_of_blocks(dtype, simd, path):
     rng = np.random.default_rng(1)
     for m in SIZES:
         for n in SIZES:
@@ -61,7 +70,7 @@ def test_matmul_sizes_not_multiples_of_blocks(dtype, simd):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_matmul_layouts_and_views(dtype, simd):
+def test_matmul_layouts_and_views(dtype, simd, path):
     rng = np.random.default_rng(2)
     a, b = rand((23, 19), dtype, rng), rand((19, 29), dtype, rng)
     for a2 in layouts(a):
@@ -173,7 +182,7 @@ def test_matmul_rejects_bad_input():
 # ---------------------------------------------------------------- fused linear
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_linear_forward_and_backward_match_reference(activation, dtype, simd):
+def test_linear_forward_and_backward_match_reference(activation, dtype, simd, path):
     rng = np.random.default_rng(6)
     tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
     for n, d_in, d_out in [(1, 1, 1), (7, 13, 17), (33, 70, 19)]:
@@ -390,3 +399,227 @@ def test_quantize_rows_vector_body_exact(data, n, m, zp, log_scale, simd):
             np.testing.assert_array_equal(kernels.quantize_rows(x, per_row, zp), expected)
     finally:
         kernels.set_simd(previous)
+
+
+# ---------------------------------------------------------------- direct (unpacked) small products
+def _views(x, kind):
+    """x (2-D) as a C, F, transposed-copy, negatively strided, sliced or misaligned array."""
+    if kind == "C":
+        return np.ascontiguousarray(x)
+    if kind == "F":
+        return np.asfortranarray(x)
+    if kind == "negative":
+        return np.ascontiguousarray(x[::-1, ::-1])[::-1, ::-1]
+    if kind == "sliced":
+        big = np.zeros((2 * x.shape[0] + 1, 3 * x.shape[1] + 1), x.dtype)
+        big[1::2, 1::3] = x
+        return big[1::2, 1::3]
+    buf = np.zeros(x.size * x.itemsize + 1, np.uint8)[1:]                   # "misaligned"
+    out = buf.view(x.dtype).reshape(x.shape)
+    out[...] = x
+    return out
+
+
+VIEWS = ("C", "F", "negative", "sliced", "misaligned")
+
+
+@given(m=st.integers(0, 20), k=st.integers(0, 300), n=st.integers(0, 40), dtype=st.sampled_from(FLOATS),
+       va=st.sampled_from(VIEWS), vb=st.sampled_from(VIEWS), act=st.sampled_from(ACTIVATIONS),
+       with_bias=st.booleans(), simd_level=st.sampled_from(SIMD_PATHS), seed=st.integers(0, 2**16))
+def test_direct_path_bit_identical_to_packed(m, k, n, dtype, va, vb, act, with_bias, simd_level, seed):
+    """The direct path sums each C_ij in the same order with the same operations as the packed
+    one, so both give the same bits (k <= 256; beyond, both run the packed path)."""
+    rng = np.random.default_rng(seed)
+    a, b, w = rand((m, k), dtype, rng), rand((k, n), dtype, rng), rand((n, k), dtype, rng)
+    if a.size:
+        a.reshape(-1)[rng.integers(0, a.size, 2)] = (np.nan, -0.0)
+    bias = rand((n,), dtype, rng) if with_bias else None
+    a2, b2, w2 = _views(a, va), _views(b, vb), _views(w, vb)
+    previous_simd = kernels.set_simd(simd_level)
+    try:
+        results = []
+        for limit in (1 << 40, 0):
+            previous = kernels._set_gemm_direct_max(limit)
+            try:
+                results.append((kernels.matmul(a2, b2), kernels.linear(a2, w2, bias, act)))
+            finally:
+                kernels._set_gemm_direct_max(previous)
+    finally:
+        kernels.set_simd(previous_simd)
+    (c_direct, y_direct), (c_packed, y_packed) = results
+    np.testing.assert_array_equal(c_direct, c_packed)
+    np.testing.assert_array_equal(y_direct, y_packed)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_direct_path_edges_and_fused_epilogue(dtype, simd):
+    """Tile edges of the direct path (rows 1..7, columns around 8 and 16, k around the transpose
+    step) with bias and every activation, against the float64 reference."""
+    rng = np.random.default_rng(21)
+    tol = dict(rtol=2e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for m in (1, 2, 3, 4, 5, 6, 7, 13):
+        for n in (1, 3, 4, 7, 8, 9, 15, 16, 17, 33):
+            k = (1, 2, 3, 4, 5, 7, 8, 9, 64, 256)[(m + n) % 10]
+            x, w, b = rand((m, k), dtype, rng), rand((n, k), dtype, rng), rand((n,), dtype, rng)
+            for act in ACTIVATIONS:
+                want = ref.linear(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), act)
+                np.testing.assert_allclose(kernels.linear(x, w, b, act), want, **tol)
+            assert_gemm_close(kernels.matmul(x, w.T.copy()), x, w.T)
+
+
+def test_direct_path_writes_only_inside_c():
+    """Edge tiles of the direct path write only the valid part of C (checked through out=)."""
+    rng = np.random.default_rng(22)
+    for dtype in FLOATS:
+        a, b = rand((5, 9), dtype, rng), rand((9, 11), dtype, rng)
+        big = np.full((12, 30), 7.0, dtype)
+        out = big[1:6, 2:24:2]                                    # (5, 11), column stride 2
+        assert kernels.matmul(a, b, out=out) is out
+        assert_gemm_close(out, a, b)
+        assert np.count_nonzero(big == 7.0) == big.size - out.size
+
+
+# ---------------------------------------------------------------- fast paths of the wrappers
+def test_fast_path_takes_exact_arrays_and_checked_path_the_rest():
+    """Views the fast path does not take (misaligned, non-native byte order, subclasses) go
+    through the checked path: copied when that is valid, refused with the full message if not."""
+    rng = np.random.default_rng(23)
+    x, w, b = rand((4, 6), np.float32, rng), rand((5, 6), np.float32, rng), rand((5,), np.float32, rng)
+    want = ref.linear(x, w, b, "relu")
+    np.testing.assert_allclose(kernels.linear(_views(x, "misaligned"), _views(w, "misaligned"), b, "relu"), want,
+                               rtol=1e-6)
+    mis_b = np.zeros(5 * 4 + 1, np.uint8)[1:].view(np.float32)
+    mis_b[:] = b
+    np.testing.assert_allclose(kernels.linear(x, w, mis_b, "relu"), want, rtol=1e-6)
+    np.testing.assert_allclose(kernels.linear(x, w, b[None, :].T[:, 0].copy(), "relu"), want, rtol=1e-6)
+    strided_b = np.repeat(b, 2)[::2]                       # non-contiguous bias: copied
+    np.testing.assert_allclose(kernels.linear(x, w, strided_b, "relu"), want, rtol=1e-6)
+    swapped = x.astype(x.dtype.newbyteorder())
+    with pytest.raises(TypeError, match=r"matmul: expected two float32 or two float64 arrays, got >f4"):
+        kernels.matmul(swapped, w.T)
+    with pytest.raises(TypeError, match="linear: expected x and weight both float32"):
+        kernels.linear(swapped, w)
+    np.testing.assert_allclose(cy.linear(swapped, w, b, "relu"), want, rtol=1e-6)   # the backend: reference
+    np.testing.assert_allclose(cy.matmul(swapped, w.T), x @ w.T, rtol=1e-6)
+    with pytest.raises(ValueError, match="activation"):
+        kernels.linear(x, w, None, ["relu"])
+    with pytest.raises(ValueError, match=r"linear: expected x \(N, in\) and weight \(out, in\)"):
+        kernels.linear(x, w.T)
+    with pytest.raises(ValueError, match=r"matmul: shapes \(4, 6\) and \(5, 6\) are not aligned"):
+        kernels.matmul(x, w)
+    with pytest.raises(ValueError, match="num_threads"):
+        kernels.linear(x, w, b, "none", num_threads=0)
+    np.testing.assert_array_equal(kernels.linear(x, w, b, "relu", num_threads=2), kernels.linear(x, w, b, "relu"))
+
+
+def test_same_float_predicates():
+    f32, f64 = np.ones((2, 3), np.float32), np.ones((2, 3))
+    assert kernels.same_float(f32) and kernels.same_float(f32, f32[:, ::-1], None)
+    assert kernels.same_float(f64, f64.T, f64[:1])
+    assert not kernels.same_float(f32, f64) and not kernels.same_float(f32, None, f64)
+    class Sub(np.ndarray):
+        pass
+    for bad in (np.ones(3, np.int64), np.ones(3, np.float16), f32.astype(">f4"), f64.view(Sub), [1.0], 1.0, None):
+        assert not kernels.same_float(bad)
+    assert kernels.same_float_shape(f32, f32.copy()) and not kernels.same_float_shape(f32, f32.T)
+    assert not kernels.same_float_shape(f32, f64) and not kernels.same_float_shape(f32, 1.0)
+
+
+# ---------------------------------------------------------------- fused linear backward
+NEEDS = [(True, True, True), (True, False, False), (False, True, True), (False, False, True), (False, False, False)]
+
+
+def _reference_backward(x, w, y, g, act, needs):
+    return ref.linear_backward(x.astype(np.float64), w.astype(np.float64), y.astype(np.float64),
+                               g.astype(np.float64), act, needs)
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_linear_backward_kernel_matches_reference(act, dtype, simd, path):
+    rng = np.random.default_rng(24)
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-11, atol=1e-12)
+    for (n, d_in, d_out), needs, view in zip([(1, 1, 1), (4, 64, 128), (7, 13, 17), (33, 70, 19), (0, 5, 3), (3, 0, 4)],
+                                             NEEDS + NEEDS, VIEWS + VIEWS):
+        x, w = rand((n, d_in), dtype, rng), rand((d_out, d_in), dtype, rng)
+        y = kernels.linear(x, w, None, act)
+        g = rand((n, d_out), dtype, rng)
+        args = [_views(x, view), _views(w, view), y, _views(g, view)]
+        saved = [a.copy() for a in args]
+        got = kernels.linear_backward(*args, act, needs)
+        for a, s in zip(args, saved):
+            np.testing.assert_array_equal(a, s)                     # inputs untouched
+        want = _reference_backward(x, w, y, g, act, needs)
+        assert len(got) == 3
+        for gv, wv, need in zip(got, want, needs):
+            if not need:
+                assert gv is None
+                continue
+            assert gv.dtype == dtype and gv.shape == wv.shape and gv.flags.c_contiguous
+            np.testing.assert_allclose(gv, wv, **tol)
+        present = [gv for gv in got if gv is not None]
+        assert not any(np.shares_memory(p, q) for i, p in enumerate(present) for q in present[i + 1:])
+        assert not any(np.shares_memory(p, a) for p in present for a in args)
+
+
+def test_linear_backward_bias_grad_is_numpys_column_sum_and_the_backend_is_bit_identical():
+    """db is summed row after row, as NumPy's d.sum(axis=0) does for a C-contiguous d: the same bits;
+    the fused kernel gives the same bits as the composition it replaced (relu_backward, two matmuls)."""
+    rng = np.random.default_rng(25)
+    for dtype in FLOATS:
+        for n, d_in, d_out in [(4, 64, 128), (64, 784, 128), (5, 3, 1), (1, 7, 9), (200, 10, 33)]:
+            x, w = rand((n, d_in), dtype, rng), rand((d_out, d_in), dtype, rng)
+            g = rand((n, d_out), dtype, rng)
+            g[0, 0] = -0.0
+            for act in ACTIVATIONS:
+                y = kernels.linear(x, w, None, act)
+                dx, dw, db = cy.linear_backward(x, w, y, g, act, (True, True, True))
+                d = g if act == "none" else getattr(kernels, act + "_backward")(y, g)
+                np.testing.assert_array_equal(db, d.sum(axis=0))
+                assert np.signbit(db).tolist() == np.signbit(d.sum(axis=0)).tolist()
+                np.testing.assert_array_equal(dx, kernels.matmul(d, w))
+                np.testing.assert_array_equal(dw, kernels.matmul(d.T, x))
+
+
+def test_linear_backward_strided_broadcast_and_misaligned_grads():
+    rng = np.random.default_rng(26)
+    x, w = rand((6, 5), np.float64, rng), rand((4, 5), np.float64, rng)
+    for act in ACTIVATIONS:
+        y = kernels.linear(x, w, None, act)
+        for g in (np.broadcast_to(np.float64(0.5), (6, 4)),              # zero strides (a sum's gradient)
+                  rand((6, 8), np.float64, rng)[:, ::2], _views(rand((6, 4), np.float64, rng), "misaligned"),
+                  np.asfortranarray(rand((6, 4), np.float64, rng))):
+            for ys in (y, np.asfortranarray(y), _views(y, "misaligned")):
+                got = kernels.linear_backward(x, w, ys, g, act)
+                for gv, wv in zip(got, _reference_backward(x, w, y, np.asarray(g), act, (True, True, True))):
+                    np.testing.assert_allclose(gv, wv, rtol=1e-12, atol=1e-14)
+
+
+def test_linear_backward_rejects_bad_input():
+    x, w, g = np.ones((3, 4), np.float32), np.ones((2, 4), np.float32), np.ones((3, 2), np.float32)
+    y = np.ones((3, 2), np.float32)
+    with pytest.raises(TypeError, match=r"linear_backward: expected x, weight and grad all float32 or all float64, "
+                                        r"got float32, float64 and float32"):
+        kernels.linear_backward(x, w.astype(np.float64), y, g)
+    with pytest.raises(TypeError, match="linear_backward: expected numpy.ndarrays"):
+        kernels.linear_backward(x, w, y, g.tolist())
+    with pytest.raises(TypeError, match="int64"):
+        kernels.linear_backward(x.astype(np.int64), w.astype(np.int64), y, g.astype(np.int64))
+    with pytest.raises(ValueError, match=r"linear_backward: expected x \(N, in\) and weight \(out, in\), got \(3, 4\) and \(2, 5\)"):
+        kernels.linear_backward(x, np.ones((2, 5), np.float32), y, g)
+    with pytest.raises(ValueError, match=r"linear_backward: grad has shape \(3, 3\).*\(3, 2\)"):
+        kernels.linear_backward(x, w, y, np.ones((3, 3), np.float32))
+    with pytest.raises(ValueError, match=r"linear_backward: y has shape \(2, 3\) but grad has shape \(3, 2\)"):
+        kernels.linear_backward(x, w, y.T.copy(), g, "relu")
+    with pytest.raises(TypeError, match="linear_backward: y must be a float32 ndarray, got NoneType"):
+        kernels.linear_backward(x, w, None, g, "tanh")
+    with pytest.raises(TypeError, match="linear_backward: y must be a float32 ndarray, got float64"):
+        kernels.linear_backward(x, w, y.astype(np.float64), g, "sigmoid")
+    with pytest.raises(ValueError, match="linear_backward: unknown activation 'gelu'"):
+        kernels.linear_backward(x, w, y, g, "gelu")
+    with pytest.raises(ValueError, match="linear_backward: needs must hold 3 flags"):
+        kernels.linear_backward(x, w, y, g, "relu", (True, True))
+    with pytest.raises(ValueError, match="num_threads"):
+        kernels.linear_backward(x, w, y, g, "relu", (True, True, True), num_threads=0)
+    dx, dw, db = kernels.linear_backward(x, w, None, g, "none", [1, 0, True])     # y unused for "none"; any sequence
+    assert dw is None and dx.shape == (3, 4) and db.shape == (2,)

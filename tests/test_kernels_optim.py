@@ -121,3 +121,15 @@ def test_bad_inputs():
         kernels.adam_step(p, g, np.zeros(4, np.float32), np.zeros(4, np.float32), 0, 1e-3, 0.9, 0.999, 1e-8, 0.0, False)
     with pytest.raises(TypeError):
         kernels.sgd_step(p.astype(np.int32), g, None, 0.1, 0.0, 0.0, 0.0, False, True)
+
+
+def test_non_native_byte_order_grad_is_refused_not_misread():
+    """A byte-swapped float32 grad once passed the fast path's type-number check and was read as
+    native floats; now it is refused with a TypeError naming its dtype (param untouched)."""
+    p = np.zeros(5, np.float32)
+    g = np.ones(5, np.float32).astype(">f4")
+    for call in (lambda: kernels.sgd_step(p, g, None, 0.1, 0.0, 0.0, 0.0, False, False),
+                 lambda: kernels.sgd_step_multi([p], [g], None, 0.1, 0.0, 0.0, 0.0, False, False)):
+        with pytest.raises(TypeError, match=">f4"):
+            call()
+    np.testing.assert_array_equal(p, 0)

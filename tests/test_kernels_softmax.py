@@ -236,3 +236,22 @@ def test_fast_path_still_refuses_bad_inputs():
         kernels.softmax_backward(x, x.astype(np.float64))
     with pytest.raises(ValueError, match="shape"):
         kernels.log_softmax_backward(x, np.zeros((3, 5), np.float32))
+
+
+def test_non_native_byte_order_is_refused_not_misread():
+    """A big-endian (byte-swapped) float32 array has NumPy's float32 type number; the fast paths once
+    read its bytes as native floats.  Now the kernels refuse it (TypeError) and the backend serves it
+    from the reference."""
+    rng = np.random.default_rng(40)
+    x = logits((3, 5), np.float32, rng)
+    sx = x.astype(x.dtype.newbyteorder())
+    t = np.array([0, 4, 2])
+    for call in (lambda: kernels.softmax(sx), lambda: kernels.log_softmax(sx), lambda: kernels.cross_entropy(sx, t),
+                 lambda: kernels.softmax_backward(x, sx), lambda: kernels.cross_entropy_backward(x, t, 0.0, sx[:, 0])):
+        with pytest.raises(TypeError, match=">f4"):
+            call()
+    with tn.use_backend("cython"):
+        B = tn.backend.current()
+        np.testing.assert_allclose(B.softmax(sx), ref.softmax(x), rtol=1e-6)
+        np.testing.assert_allclose(B.cross_entropy(sx, t)[0], ref.cross_entropy(x, t)[0], rtol=1e-6)
+    close(kernels.cross_entropy(x, t.astype(">i8"))[0], ref.cross_entropy(x, t)[0], np.float32, scale=10)

@@ -97,6 +97,7 @@ def linear(x, weight, bias, activation_name="none"):
     """y = act(x W^T + b): one blocked GEMM with the bias and activation fused into its write."""
     if _same_float(x, weight, bias) and x.ndim == 2:
         return kernels.linear(x, weight, bias, activation_name)
+    _check_activation("linear", activation_name)
     return _ref.linear(x, weight, bias, activation_name)
 
 
@@ -106,7 +107,14 @@ def linear_backward(x, weight, y, grad, activation_name="none", needs=(True, Tru
     `needs` (dx, dW, db) is false."""
     if _same_float(x, weight, grad) and x.ndim == 2:
         return kernels.linear_backward(x, weight, y, grad, activation_name, tuple(needs))
+    _check_activation("linear_backward", activation_name)
     return _ref.linear_backward(x, weight, y, grad, activation_name, needs)
+
+
+def _check_activation(op, name):
+    """The kernels' error for an unknown activation (the reference would raise a KeyError)."""
+    if not isinstance(name, str) or name not in _ref.ACTIVATIONS:
+        raise ValueError(f"{op}: unknown activation {name!r}; choose one of {_ref.ACTIVATIONS}")
 
 
 def int8_matmul(a, b):
