@@ -19,6 +19,14 @@ cdef extern from "elementwise.h" nogil:
     void sigmoid_bw_f64(const double *a, const double *b, double *y, long long n)
     void tanh_bw_f32(const float *a, const float *b, float *y, long long n)
     void tanh_bw_f64(const double *a, const double *b, double *y, long long n)
+    void tn_add_f32(const float *a, const float *b, float *y, long long n)
+    void tn_add_f64(const double *a, const double *b, double *y, long long n)
+    void tn_subtract_f32(const float *a, const float *b, float *y, long long n)
+    void tn_subtract_f64(const double *a, const double *b, double *y, long long n)
+    void tn_multiply_f32(const float *a, const float *b, float *y, long long n)
+    void tn_multiply_f64(const double *a, const double *b, double *y, long long n)
+    void tn_fp_clear()
+    int tn_fp_flags()
     float tn_exp_f32(float x)
     double tn_exp_f64(double x)
 
@@ -219,3 +227,69 @@ def _exp_array(x):
         for i in range(n):
             yd[i] = tn_exp_f64(xd[i])
     return ya
+
+
+# ---------------------------------------------------------------- small arithmetic (np.add & co.)
+# NumPy's ufunc machinery costs ~1 us a call whatever the size; for the small same-shape arrays of
+# a scalar-heavy graph that is the whole cost.  These take that case to a plain C loop and hand
+# everything else to NumPy unchanged, so they are np.add / np.subtract / np.multiply in behaviour.
+cdef enum:
+    _ARITH_MAX = 4096     # elements; beyond, NumPy's own loops cost about the same
+
+
+cdef inline bint _arith_ready(object a, object b):
+    """a, b: exact ndarrays of one native float type and one shape (>= 1-D, <= _ARITH_MAX
+    elements), C-contiguous and aligned."""
+    if not (cnp.PyArray_CheckExact(a) and cnp.PyArray_CheckExact(b)):
+        return False
+    cdef cnp.ndarray x = <cnp.ndarray>a, y = <cnp.ndarray>b
+    cdef int t = cnp.PyArray_TYPE(x)
+    return ((t == cnp.NPY_FLOAT32 or t == cnp.NPY_FLOAT64) and cnp.PyArray_TYPE(y) == t
+            and cnp.PyArray_NDIM(x) >= 1 and cnp.PyArray_SIZE(x) <= _ARITH_MAX
+            and cnp.PyArray_ISCARRAY_RO(x) and cnp.PyArray_ISCARRAY_RO(y) and cnp.PyArray_SAMESHAPE(x, y))
+
+
+cdef object _arith(object a, object b, binary_f32_t f32, binary_f64_t f64):
+    """The C loop on a, b (already _arith_ready); None if it raised a floating-point flag."""
+    cdef cnp.ndarray x = <cnp.ndarray>a
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(x), cnp.PyArray_DIMS(x), cnp.PyArray_TYPE(x), 0)
+    tn_fp_clear()
+    if cnp.PyArray_TYPE(x) == cnp.NPY_FLOAT32:
+        f32(<const float *>cnp.PyArray_DATA(x), <const float *>cnp.PyArray_DATA(<cnp.ndarray>b),
+            <float *>cnp.PyArray_DATA(out), cnp.PyArray_SIZE(x))
+    else:
+        f64(<const double *>cnp.PyArray_DATA(x), <const double *>cnp.PyArray_DATA(<cnp.ndarray>b),
+            <double *>cnp.PyArray_DATA(out), cnp.PyArray_SIZE(x))
+    return None if tn_fp_flags() else out
+
+
+def add(a, b):
+    """a + b elementwise, exactly np.add(a, b, *args, **kwargs): a C loop for small same-shape,
+    same-dtype, C-contiguous float32/float64 arrays (no extra arguments), NumPy for the rest and
+    for any call whose loop raised a floating-point flag (so np.errstate applies)."""
+    cdef object y
+    if _arith_ready(a, b):
+        y = _arith(a, b, tn_add_f32, tn_add_f64)
+        if y is not None:
+            return y
+    return np.add(a, b)
+
+
+def subtract(a, b):
+    """a - b elementwise, exactly np.subtract(a, b, ...): the small-array C loop of `add`, else NumPy."""
+    cdef object y
+    if _arith_ready(a, b):
+        y = _arith(a, b, tn_subtract_f32, tn_subtract_f64)
+        if y is not None:
+            return y
+    return np.subtract(a, b)
+
+
+def multiply(a, b):
+    """a * b elementwise, exactly np.multiply(a, b, ...): the small-array C loop of `add`, else NumPy."""
+    cdef object y
+    if _arith_ready(a, b):
+        y = _arith(a, b, tn_multiply_f32, tn_multiply_f64)
+        if y is not None:
+            return y
+    return np.multiply(a, b)

@@ -242,3 +242,100 @@ def test_fast_path_layouts_subclasses_and_byte_order(name):
         getattr(kernels, name)(x.astype(">f8"))
     with pytest.raises(TypeError, match=">f8"):
         getattr(kernels, name + "_backward")(x, x.astype(">f8"))
+
+
+# ---------------------------------------------------------------- small arithmetic (add, subtract, multiply)
+ARITH = ("add", "subtract", "multiply")
+
+
+def _same_bits(got, want):
+    """Same type, dtype and shape; the same bits everywhere except a NaN's payload (which operand's
+    NaN survives when both are NaN is the compiler's choice, in NumPy's loops as in ours)."""
+    assert type(got) is type(want) and got.dtype == want.dtype and np.shape(got) == np.shape(want)
+    g, w = np.asarray(got), np.asarray(want)
+    nan = np.isnan(w)
+    assert np.array_equal(np.isnan(g), nan)
+    bits = np.dtype(f"u{g.dtype.itemsize}") if g.dtype.kind == "f" else g.dtype
+    assert np.array_equal(g[~nan].view(bits), w[~nan].view(bits))
+
+
+special_floats = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True, width=32)
+
+
+@given(data=st.data(), name=st.sampled_from(ARITH), dtype=st.sampled_from(DTYPES),
+       shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=20))
+def test_arith_matches_numpy_bit_for_bit(data, name, dtype, shape):
+    """Same-shape C-contiguous float arrays (the C loop), with NaN, inf, -0, subnormals and values
+    that overflow or underflow (those calls are redone by NumPy)."""
+    elems = special_floats if dtype == np.float32 else st.floats(allow_nan=True, allow_infinity=True)
+    a = data.draw(hnp.arrays(dtype, shape, elements=elems))
+    b = data.draw(hnp.arrays(dtype, shape, elements=elems))
+    with np.errstate(all="ignore"):
+        _same_bits(getattr(kernels, name)(a, b), getattr(np, name)(a, b))
+
+
+@given(data=st.data(), name=st.sampled_from(ARITH),
+       shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=5),
+       dtypes=st.tuples(st.sampled_from((np.float32, np.float64, np.int32, np.float16, np.bool_)),
+                        st.sampled_from((np.float32, np.float64, np.int64))),
+       layout=st.sampled_from(("C", "F", "sliced", "negative", "misaligned", "swapped", "scalar")))
+def test_arith_falls_back_to_numpy_for_everything_else(data, name, shapes, dtypes, layout):
+    """Broadcasting, other or mixed dtypes, 0-d arrays, non-contiguous, misaligned or byte-swapped
+    views and Python scalars all give exactly NumPy's answer (type, dtype, shape, bits)."""
+    s1, s2 = shapes.input_shapes
+    a = data.draw(hnp.arrays(dtypes[0], s1, elements=st.integers(-50, 50).map(float) if dtypes[0] != np.bool_ else None))
+    b = data.draw(hnp.arrays(dtypes[1], s2, elements=st.integers(-50, 50).map(float)))
+    if layout == "F":
+        a = np.asfortranarray(a)
+    elif layout == "sliced" and a.ndim:
+        a = np.repeat(a, 2, axis=-1)[..., ::2]
+    elif layout == "negative":
+        a = a[::-1] if a.ndim else a
+    elif layout == "misaligned":
+        buf = np.zeros(a.nbytes + 1, np.uint8)[1:]
+        a = buf.view(a.dtype).reshape(a.shape) if a.size else a
+        a[...] = 1
+    elif layout == "swapped":
+        a = a.astype(a.dtype.newbyteorder())
+    elif layout == "scalar":
+        a = 3.0
+    with np.errstate(all="ignore"):
+        _same_bits(getattr(kernels, name)(a, b), getattr(np, name)(a, b))
+
+
+@pytest.mark.parametrize("name", ARITH)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_arith_sizes_and_contiguous_layouts(name, dtype):
+    rng = np.random.default_rng(42)
+    for n in (1, 2, 7, 8, 9, 17, 4095, 4096, 4097, 10000):
+        a, b = values(n, dtype, rng), values(n, dtype, rng)
+        _same_bits(getattr(kernels, name)(a, b), getattr(np, name)(a, b))
+        _same_bits(getattr(kernels, name)(a.reshape(1, n), b.reshape(1, n)), getattr(np, name)(a, b).reshape(1, n))
+    a, b = values(12, dtype, rng).reshape(3, 4), values(12, dtype, rng).reshape(3, 4)
+    out = getattr(kernels, name)(a, b)
+    assert out.flags.c_contiguous and not np.shares_memory(out, a) and not np.shares_memory(out, b)
+
+
+@pytest.mark.parametrize("name,x,y", [("multiply", 1e30, 1e30), ("add", 3e38, 3e38), ("subtract", -3e38, 3e38),
+                                      ("multiply", np.inf, 0.0), ("subtract", np.inf, np.inf), ("multiply", 1e-30, 1e-30)])
+def test_arith_floating_point_errors_follow_errstate(name, x, y):
+    """A call whose loop raised a floating-point flag is redone by NumPy: np.errstate's warn / raise /
+    ignore apply exactly as for the ufunc."""
+    a, b = np.full(3, x, np.float32), np.full(3, y, np.float32)
+    fn = getattr(kernels, name)
+    kind = "under" if name == "multiply" and x == 1e-30 else "invalid" if np.isinf(x) else "over"
+    with np.errstate(all="ignore", **{kind: "raise"}):
+        with pytest.raises(FloatingPointError):
+            fn(a, b)
+    with np.errstate(all="ignore", **{kind: "warn"}):
+        with pytest.warns(RuntimeWarning):
+            got = fn(a, b)
+    with np.errstate(all="ignore"):
+        _same_bits(got, getattr(np, name)(a, b))
+        _same_bits(fn(a[:1], a[:1] * 0 + 1), getattr(np, name)(a[:1], a[:1] * 0 + 1))  # flags left set: clean result
+
+
+def test_backend_arith_is_the_kernel():
+    with tn.use_backend("cython"):
+        B = tn.backend.current()
+        assert B.add is kernels.add and B.subtract is kernels.subtract and B.multiply is kernels.multiply

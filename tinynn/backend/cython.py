@@ -46,6 +46,13 @@ def _binary(name):
     return fn
 
 
+# a + b, a - b, a * b: np.add / np.subtract / np.multiply, with small same-shape float arrays
+# (the scalar-heavy parts of a graph) on a plain C loop instead of the ufunc machinery (~3x less
+# per call); bit-identical results, and np.errstate still applies (kernels/elementwise.pxi).
+add = kernels.add
+subtract = kernels.subtract
+multiply = kernels.multiply
+
 relu = _unary("relu")
 sigmoid = _unary("sigmoid")
 tanh = _unary("tanh")
