@@ -2,7 +2,14 @@
 backward, reported in microseconds per op (median of --repeats runs), next to the cost of the
 bare NumPy calls the same chain makes.
 
+Then (--calls, on by default; --calls-only for just this part) the fixed cost of one call of the
+compiled kernels at the small shapes of the seed MLP (batch 4, 64-128-64-10): each kernel, the
+cython backend's function for it, and the NumPy code it replaces, in microseconds per call
+(median of repeats), on 1 thread and on the default thread count (NumPy's BLAS limited to the
+same count with threadpoolctl when it is installed).
+
     python benchmarks/bench_overhead.py
+    python benchmarks/bench_overhead.py --calls-only
 """
 import argparse
 import os
@@ -13,6 +20,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))                   # _timing
 import tinynn as tn  # noqa: E402
 
 
@@ -50,15 +58,107 @@ def time_numpy(length, repeats):
     return statistics.median(times) / length * 1e6
 
 
+def small_calls():
+    """(name, tinynn.kernels call, cython backend call, NumPy equivalent) at the seed MLP's shapes."""
+    from tinynn import kernels as K
+    from tinynn.backend import cython as B
+
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    x, w, b = (rng.standard_normal(s).astype(f32) for s in ((4, 64), (128, 64), (128,)))
+    y = K.linear(x, w, b, "relu")
+    g = rng.standard_normal((4, 128)).astype(f32)
+    a1, b1 = np.ones((1, 1), f32), np.full((1, 1), 2, f32)
+    bm = rng.standard_normal((64, 128)).astype(f32)
+    logits, target = rng.standard_normal((4, 10)).astype(f32), np.array([1, 2, 3, 4])
+    probs = K.softmax(logits)
+    gl = np.full(4, 0.25, f32)
+    params = [rng.standard_normal(s).astype(f32) for s in ((128, 64), (128,), (64, 128), (64,), (10, 64), (10,))]
+    grads = [rng.standard_normal(p.shape).astype(f32) * 1e-3 for p in params]
+    e1, e2 = np.ones(1, f32), np.full(1, 1.0001, f32)
+
+    def np_linear_backward():
+        d = np.where(y > 0, g, 0).astype(f32)
+        return d @ w, d.T @ x, d.sum(axis=0)
+
+    def np_cross_entropy():
+        z = logits - logits.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return -logp[np.arange(4), target], np.exp(logp)
+
+    def np_cross_entropy_backward():
+        d = probs.copy()
+        d[np.arange(4), target] -= 1
+        return d * gl[:, None]
+
+    def np_sgd():
+        for p, gr in zip(params, grads):
+            p -= f32(1e-9) * gr
+
+    return [
+        ("matmul 1x1 @ 1x1", lambda: K.matmul(a1, b1), lambda: B.matmul(a1, b1), lambda: a1 @ b1),
+        ("matmul 4x64 @ 64x128", lambda: K.matmul(x, bm), lambda: B.matmul(x, bm), lambda: x @ bm),
+        ("linear 4x64 -> 128, relu", lambda: K.linear(x, w, b, "relu"), lambda: B.linear(x, w, b, "relu"),
+         lambda: np.maximum(x @ w.T + b, 0)),
+        ("linear_backward (relu)", lambda: K.linear_backward(x, w, y, g, "relu"),
+         lambda: B.linear_backward(x, w, y, g, "relu"), np_linear_backward),
+        ("relu (4, 128)", lambda: K.relu(g), lambda: B.relu(g), lambda: np.maximum(g, 0)),
+        ("relu_backward (4, 128)", lambda: K.relu_backward(y, g), lambda: B.relu_backward(y, g),
+         lambda: np.where(y > 0, g, 0)),
+        ("cross_entropy (4, 10)", lambda: K.cross_entropy(logits, target), lambda: B.cross_entropy(logits, target),
+         np_cross_entropy),
+        ("cross_entropy_backward", lambda: K.cross_entropy_backward(probs, target, 0.0, gl),
+         lambda: B.cross_entropy_backward(probs, target, 0.0, gl), np_cross_entropy_backward),
+        ("sgd_step_multi (6 params)", lambda: K.sgd_step_multi(params, grads, None, 1e-9, 0.0, 0.0, 0.0, False, False),
+         lambda: B.sgd_step_multi(params, grads, None, 1e-9, 0.0, 0.0, 0.0, False, False), np_sgd),
+        ("multiply (1,) * (1,)", lambda: K.multiply(e1, e2), lambda: B.multiply(e1, e2), lambda: np.multiply(e1, e2)),
+    ]
+
+
+def print_small_calls():
+    import contextlib
+
+    from _timing import fmt_us, median_time, print_table
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is in the [test] extra
+        threadpool_limits = None
+    if "cython" not in tn.backend.available():
+        print("(the compiled kernels are not built: no per-call figures)")
+        return
+    default = tn.get_num_threads()
+    for nt in sorted({1, default}):
+        previous = tn.get_num_threads()
+        tn.set_num_threads(nt)
+        limit = threadpool_limits(limits=nt, user_api="blas") if threadpool_limits else contextlib.nullcontext()
+        try:
+            with limit:
+                rows = []
+                for name, kernel, backend, numpy in small_calls():
+                    tk, tb, tnp = (median_time(fn, repeat=9, min_time=0.01) for fn in (kernel, backend, numpy))
+                    rows.append((name, fmt_us(tk), fmt_us(tb), fmt_us(tnp), f"{tnp / tb:.2f}"))
+        finally:
+            tn.set_num_threads(previous)
+        print(f"\nper call at small shapes, {nt} thread{'s' if nt > 1 else ''} (us, median):")
+        print_table(rows, ["call", "kernels", "backend", "numpy", "numpy/backend"])
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--length", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--calls", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time single kernel calls at small shapes (default: on)")
+    parser.add_argument("--calls-only", action="store_true", help="only the per-call table")
     args = parser.parse_args()
-    for backend in tn.backend.available():
-        with tn.use_backend(backend):
-            print(f"tinynn ({backend:6}) forward+backward per op: {time_tinynn(args.length, args.repeats):6.2f} us")
-    print(f"bare NumPy calls of the same chain, per op:  {time_numpy(args.length, args.repeats):6.2f} us")
+    if not args.calls_only:
+        for backend in tn.backend.available():
+            with tn.use_backend(backend):
+                print(f"tinynn ({backend:6}) forward+backward per op: {time_tinynn(args.length, args.repeats):6.2f} us")
+        print(f"bare NumPy calls of the same chain, per op:  {time_numpy(args.length, args.repeats):6.2f} us")
+    if args.calls or args.calls_only:
+        print_small_calls()
 
 
 if __name__ == "__main__":

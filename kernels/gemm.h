@@ -24,6 +24,10 @@
  * through tinynn_simd_level (simd.h), else the portable C ones in gemm_real.h / gemm_int8.h.
  * Packing, loops and epilogues are plain C.
  *
+ * Small products (fewer than TNN_GEMM_MIN_PARALLEL multiply-adds, k <= KC) skip all of this:
+ * gemm_direct.h builds each C tile from A and B in memory, with the same arithmetic in the
+ * same order, so the bits are the same whichever path runs.
+ *
  * Threads: the m x n output is cut into a tm x tn grid of blocks (whole MR / NR tiles,
  * balanced), and each OpenMP thread runs the serial algorithm above on its own block
  * with its own packing buffers: no barriers, no shared state.  Small problems run on

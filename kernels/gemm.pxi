@@ -1,7 +1,8 @@
 # gemm.pxi -- Python-facing GEMM kernels (included by kernels.pyx): float matmul, fused
-# linear, int8 matmul and the quantization helpers.  The C is in gemm.h (and the headers
-# it includes).  Every wrapper validates ndim, dtype, shapes, strides and `out` here, in
-# Python, then calls the C core with the GIL released.
+# linear (forward and backward), int8 matmul and the quantization helpers.  The C is in
+# gemm.h (and the headers it includes).  Every wrapper validates ndim, dtype, shapes,
+# strides and `out` before calling the C core (the float ones first through a C-API fast
+# path, see below), and releases the GIL for all but tiny products.
 
 from libc.stdint cimport int8_t, int32_t
 
