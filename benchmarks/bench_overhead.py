@@ -1,6 +1,11 @@
 """Per-op overhead of the autograd: a chain of 100 multiplies of 1-element tensors, forward +
-backward, reported in microseconds per op (median of --repeats runs), next to the cost of the
-bare NumPy calls the same chain makes.
+backward, reported in microseconds per op (median of --repeats runs), next to two floors:
+
+- the bare NumPy calls the chain needs (one multiply forward, one backward: c needs no gradient);
+- the leanest Python autograd there is: a global tape of (output, a, b) records replayed in
+  reverse (no graph, no op objects, no checks), written out below. It cannot free a graph
+  nobody differentiates, or run two graphs side by side, which is why tinynn keeps a graph;
+  it shows what any pure-Python engine pays on this machine.
 
 Then (--calls, on by default; --calls-only for just this part) the fixed cost of one call of the
 compiled kernels at the small shapes of the seed MLP (batch 4, 64-128-64-10): each kernel, the
@@ -43,7 +48,7 @@ def time_tinynn(length, repeats):
 
 
 def time_numpy(length, repeats):
-    """The NumPy work the chain must do anyway: one multiply forward, two backward, per op."""
+    """The NumPy work the chain must do anyway: one multiply forward, one backward, per op."""
     x, c = np.array([1.0], np.float32), np.array([1.0001], np.float32)
     times = []
     for _ in range(repeats):
@@ -53,7 +58,48 @@ def time_numpy(length, repeats):
             y = y * c
         g = np.ones(1, np.float32)
         for _ in range(length):
-            g, _unused = g * c, g * y
+            g = g * c
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) / length * 1e6
+
+
+class TapeValue:
+    """A value of the minimal tape engine: data, grad, and whether it needs a gradient."""
+
+    __slots__ = ("data", "grad", "needs")
+    tape = []  # (out, a, b) of every multiply that needs a gradient, in creation order
+
+    def __init__(self, data, needs):
+        self.data, self.grad, self.needs = data, None, needs
+
+    def __mul__(self, other):
+        out = TapeValue(self.data * other.data, self.needs or other.needs)
+        if out.needs:
+            TapeValue.tape.append((out, self, other))
+        return out
+
+
+def tape_backward(root):
+    root.grad = np.ones_like(root.data)
+    for out, a, b in reversed(TapeValue.tape):
+        if out.grad is None:
+            continue
+        if a.needs:
+            g = out.grad * b.data
+            a.grad = g if a.grad is None else a.grad + g
+        if b.needs:
+            g = out.grad * a.data
+            b.grad = g if b.grad is None else b.grad + g
+    TapeValue.tape.clear()
+
+
+def time_tape(length, repeats):
+    x = TapeValue(np.array([1.0], np.float32), True)
+    c = TapeValue(np.array([1.0001], np.float32), False)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        tape_backward(chain(x, c, length))
         times.append(time.perf_counter() - start)
     return statistics.median(times) / length * 1e6
 
@@ -153,10 +199,13 @@ def main():
     parser.add_argument("--calls-only", action="store_true", help="only the per-call table")
     args = parser.parse_args()
     if not args.calls_only:
+        floor = time_tape(args.length, args.repeats)
         for backend in tn.backend.available():
             with tn.use_backend(backend):
-                print(f"tinynn ({backend:6}) forward+backward per op: {time_tinynn(args.length, args.repeats):6.2f} us")
-        print(f"bare NumPy calls of the same chain, per op:  {time_numpy(args.length, args.repeats):6.2f} us")
+                per_op = time_tinynn(args.length, args.repeats)
+            print(f"tinynn ({backend:6}) forward+backward per op:    {per_op:6.2f} us  ({per_op / floor:.2f}x the tape floor)")
+        print(f"minimal tape engine (floor of any Python one): {floor:6.2f} us")
+        print(f"bare NumPy calls of the same chain, per op:    {time_numpy(args.length, args.repeats):6.2f} us")
     if args.calls or args.calls_only:
         print_small_calls()
 
