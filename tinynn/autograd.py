@@ -5,10 +5,11 @@ ndarray out) and `backward` (the gradient of the output in, one gradient per inp
 out, or None where an input needs none). `Function.apply` runs `forward` and, when
 grad mode is on and some input requires a gradient, records the node on the output.
 
-`backward(root)` counts, for each node reachable from `root`, the nodes that consume its
-output, then runs each node's backward once all of them have passed it their gradient
-(iteratively, so deep graphs never hit Python's recursion limit), summing each input's
-gradient back to that input's own shape. Afterwards the graph is freed.
+`backward(root)` runs the nodes reachable from `root` newest first: every node is stamped
+with its creation order, and an op is always created after the ops that made its inputs, so
+by the time a node runs, every consumer of its output has handed it its gradient. A heap
+keyed on that stamp gives the order in one pass, without recursion. Each input's gradient is
+summed back to that input's own shape; each node is freed once it has run.
 Hooks registered with `register_post_backward_hook` run after each backward().
 """
 import functools
