@@ -184,3 +184,10 @@ def test_detect_anomaly_is_per_thread():
         t.start()
         t.join()
     assert np.isnan(seen["value"]).all()
+
+
+def test_gradcheck_is_not_swamped_by_a_large_independent_output():
+    # found by hypothesis: exp(exp(exp(x))) at x = (0.035, 1.35) is (16.7, 4.7e20); summing the
+    # outputs before differencing lost the first element's change in the second's rounding
+    x = tn.tensor(np.array([0.03546487410077015, 1.35139109]), requires_grad=True)
+    assert tn.gradcheck(lambda t: t.exp().exp().exp(), x)

@@ -9,18 +9,21 @@ class GradcheckError(AssertionError):
 
 
 def numerical_gradient(fn, inputs, index, eps):
-    """d sum(fn(*inputs)) / d inputs[index], by (f(x + eps) - f(x - eps)) / (2 eps) per element."""
+    """d sum(fn(*inputs)) / d inputs[index], by (f(x + eps) - f(x - eps)) / (2 eps) per element.
+
+    The two outputs are subtracted elementwise before summing, so a large output that does not
+    depend on x_i cannot swamp the change of a small one that does."""
     x = inputs[index].data
     grad = np.zeros_like(x, dtype=np.float64)
     with no_grad():
         for i in np.ndindex(x.shape):
             saved = x[i]
             x[i] = saved + eps
-            plus = np.sum(fn(*inputs).data, dtype=np.float64)
+            plus = np.array(fn(*inputs).data, dtype=np.float64)  # a copy: the output may be a view of x
             x[i] = saved - eps
-            minus = np.sum(fn(*inputs).data, dtype=np.float64)
+            minus = np.array(fn(*inputs).data, dtype=np.float64)
             x[i] = saved
-            grad[i] = (plus - minus) / (2 * eps)
+            grad[i] = np.sum(plus - minus) / (2 * eps)
     return grad
 
 

@@ -39,6 +39,8 @@ class Linear(Module):
     def forward(self, x, activation="none"):
         if self.bias is None:
             return ops.Linear.apply(x, self.weight, activation=activation)
+        if activation == "none":
+            return ops.Linear.apply(x, self.weight, self.bias)
         return ops.Linear.apply(x, self.weight, self.bias, activation=activation)
 
     def extra_repr(self):

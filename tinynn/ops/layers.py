@@ -8,6 +8,18 @@ from .. import backend
 REDUCTIONS = ("mean", "sum", "none")
 
 
+def _check_linear(x, weight, bias):
+    """Raise the ValueError a Linear owes a user whose shapes do not fit."""
+    shape, out_in = x.shape, weight.shape
+    if len(out_in) != 2 or not shape or shape[-1] != out_in[1]:
+        raise ValueError(
+            f"Linear: input has {shape[-1] if shape else 0} features but the layer expects "
+            f"{out_in[1] if len(out_in) == 2 else '?'} (input shape {shape}, weight shape {out_in})"
+        )
+    if bias is not None and bias.shape != out_in[:1]:
+        raise ValueError(f"Linear: bias of shape {bias.shape} does not match weight of shape {out_in}")
+
+
 class Linear(Function):
     """y = act(x W^T + b) for x (..., in), W (out, in), b (out,);  act in none/relu/sigmoid/tanh.
 
@@ -17,25 +29,22 @@ class Linear(Function):
     exact_gradients = True
 
     def forward(self, x, weight, bias=None, activation="none"):
-        shape, out_in = x.shape, weight.shape
-        if len(out_in) != 2 or not shape or shape[-1] != out_in[1]:
-            raise ValueError(
-                f"Linear: input has {shape[-1] if shape else 0} features but the layer expects "
-                f"{out_in[1] if len(out_in) == 2 else '?'} (input shape {shape}, weight shape {out_in})"
-            )
-        if bias is not None and bias.shape != out_in[:1]:
-            raise ValueError(f"Linear: bias of shape {bias.shape} does not match weight of shape {out_in}")
         self.lead = None
-        if len(shape) != 2:
-            self.lead = shape[:-1]
-            x = x.reshape(-1, shape[-1])
+        if x.ndim != 2:
+            _check_linear(x, weight, bias)
+            self.lead = x.shape[:-1]
+            x = x.reshape(-1, x.shape[-1])
         # mixed dtypes compute in the promoted one; backward casts each gradient back to its input's
         self.dtypes = None
         if x.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
             self.dtypes = (x.dtype, weight.dtype, None if bias is None else bias.dtype)
-        self.x, self.weight, self.activation = x, weight, activation
-        self.y = y = backend.active.linear(x, weight, bias, activation)
-        return y if self.lead is None else y.reshape(*self.lead, out_in[0])
+        try:
+            y = backend.active.linear(x, weight, bias, activation)
+        except ValueError:
+            _check_linear(x, weight, bias)  # the clear error, naming both feature counts
+            raise
+        self.x, self.weight, self.activation, self.y = x, weight, activation, y
+        return y if self.lead is None else y.reshape(*self.lead, weight.shape[0])
 
     def backward(self, g):
         needs = self.needs_grad
@@ -71,13 +80,19 @@ class CrossEntropy(Function):
         losses, self.probs = backend.active.cross_entropy(logits, target, label_smoothing)  # checks the indices
         if reduction == "none":
             return losses
-        total = np.add.reduce(losses, dtype=logits.dtype)
-        return np.asarray(total / len(losses) if reduction == "mean" else total)
+        total = np.add.reduce(losses)  # in the logits' dtype, as the kernel returns it
+        if reduction == "sum":
+            return np.asarray(total)
+        # a float32/float64 quotient computed in double and rounded once is the correctly rounded one
+        n = len(losses)
+        return np.array(float(total) / n if n else np.nan, dtype=losses.dtype)  # an empty mean is NaN
 
     def backward(self, g):
-        n = self.probs.shape[0]
         if self.reduction == "none":
             per_sample = g
         else:
-            per_sample = np.full(n, g / n if self.reduction == "mean" else g, dtype=self.probs.dtype)
+            n = len(self.probs)
+            per_sample = np.empty(n, self.probs.dtype)
+            if n:
+                per_sample.fill(float(g) / n if self.reduction == "mean" else g)
         return backend.active.cross_entropy_backward(self.probs, self.target, self.smoothing, per_sample), None
