@@ -5,6 +5,7 @@ Workloads (float32, synthetic MNIST-sized data, the same data for every framewor
           one epoch of 60,000 samples
   W2      784-1024-1024-10, batch 256, 100 steps
   digits  64-128-64-10 on the embedded digits, batch 64, 30 epochs (one "epoch" here = the 30)
+  digits4 the same with batch 4, as examples/seed_mlp.py loads them (10,800 steps: per-step cost)
 Each (framework, workload, threads) runs in its own subprocess, so its peak RSS is its own; the
 time reported is the median over --repeats timed epochs after one warm-up epoch.
 
@@ -30,12 +31,13 @@ WORKLOADS = {
     "W1": dict(sizes=(784, 128, 64, 10), batch=64, samples=60_000, steps=None),
     "W2": dict(sizes=(784, 1024, 1024, 10), batch=256, samples=25_600, steps=100),
     "digits": dict(sizes=(64, 128, 64, 10), batch=64, samples=None, steps=None, epochs=30),
+    "digits4": dict(sizes=(64, 128, 64, 10), batch=4, samples=None, steps=None, epochs=30),
 }
 
 
 def make_data(workload):
     spec = WORKLOADS[workload]
-    if workload == "digits":
+    if workload.startswith("digits"):
         import tinynn as tn
 
         x, y, _, _ = tn.datasets.load_digits()
@@ -212,7 +214,7 @@ def worker(framework, workload, threads, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workloads", nargs="+", default=["W1", "W2", "digits"], choices=list(WORKLOADS))
+    parser.add_argument("--workloads", nargs="+", default=["W1", "W2", "digits", "digits4"], choices=list(WORKLOADS))
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--frameworks", nargs="+", default=None)
