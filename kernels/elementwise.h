@@ -158,11 +158,16 @@ TN_ACTIVATIONS(double, f64, fabs)
  * Each defines a portable and an AVX2 body and a dispatcher that splits n across
  * OpenMP threads when n is large (>= TN_GRAIN elements per thread) and calls the body
  * directly otherwise (no parallel region: even a one-thread region costs about a
- * microsecond).  y may alias x. */
+ * microsecond).  y may alias x.
+ * The threads take blocks of TN_BLOCK elements from a shared counter (schedule(dynamic))
+ * rather than one fixed half each: on a busy 2-core machine the OS may start the second
+ * thread late, and a fixed split would make the whole call wait for it. */
 #define TN_GRAIN (1 << 16)
-#define TN_CHUNK(n, nt, t, lo, hi)                                                      \
-    long long lo = ((n) * (long long)(t) / (nt)) & ~63LL;                               \
-    long long hi = (t) == (nt) - 1 ? (n) : ((n) * (long long)((t) + 1) / (nt)) & ~63LL;
+#define TN_BLOCK (1 << 14)
+#define TN_BLOCKS(n) (((n) + TN_BLOCK - 1) / TN_BLOCK)
+#define TN_BLOCK_RANGE(n, blk, lo, hi)                                                  \
+    long long lo = (blk) * TN_BLOCK;                                                    \
+    long long hi = lo + TN_BLOCK < (n) ? lo + TN_BLOCK : (n);
 
 #if TINYNN_HAVE_AVX2
 #define TN_DISPATCH(call_avx2, call_portable)                                           \
@@ -184,9 +189,9 @@ static void NAME##_##SFX(const T *x, T *y, long long n) {                       
         TN_DISPATCH(NAME##_##SFX##_avx2(x, y, n), NAME##_##SFX##_portable(x, y, n))       \
         return;                                                                         \
     }                                                                                   \
-    _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
-    for (int t = 0; t < nt; t++) {                                                      \
-        TN_CHUNK(n, nt, t, lo, hi)                                                      \
+    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
+    for (long long blk = 0; blk < TN_BLOCKS(n); blk++) {                                \
+        TN_BLOCK_RANGE(n, blk, lo, hi)                                                  \
         TN_DISPATCH(NAME##_##SFX##_avx2(x + lo, y + lo, hi - lo),                       \
                     NAME##_##SFX##_portable(x + lo, y + lo, hi - lo))                   \
     }                                                                                   \
@@ -205,9 +210,9 @@ static void NAME##_##SFX(const T *a, const T *b, T *y, long long n) {           
         TN_DISPATCH(NAME##_##SFX##_avx2(a, b, y, n), NAME##_##SFX##_portable(a, b, y, n)) \
         return;                                                                         \
     }                                                                                   \
-    _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
-    for (int t = 0; t < nt; t++) {                                                      \
-        TN_CHUNK(n, nt, t, lo, hi)                                                      \
+    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
+    for (long long blk = 0; blk < TN_BLOCKS(n); blk++) {                                \
+        TN_BLOCK_RANGE(n, blk, lo, hi)                                                  \
         TN_DISPATCH(NAME##_##SFX##_avx2(a + lo, b + lo, y + lo, hi - lo),               \
                     NAME##_##SFX##_portable(a + lo, b + lo, y + lo, hi - lo))           \
     }                                                                                   \

@@ -15,7 +15,7 @@
 
 #include <math.h>
 #include "simd.h"
-#include "elementwise.h"   /* TN_CHUNK, TN_DISPATCH, TN_GRAIN */
+#include "elementwise.h"   /* TN_BLOCK, TN_DISPATCH, TN_GRAIN */
 
 #define TN_OPTIM_BODIES(T, SFX, SQRT, PATH, ATTR)                                       \
 ATTR static void tn_sgd_##SFX##_##PATH(T *p, const T *g, T *b, long long n, T lr, T mu, \
@@ -58,9 +58,9 @@ static void sgd_step_##SFX(T *p, const T *g, T *b, long long n, T lr, T mu, T da
                     tn_sgd_##SFX##_portable(p, g, b, n, lr, mu, damp1, wd, nesterov, first)) \
         return;                                                                         \
     }                                                                                   \
-    _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
-    for (int t = 0; t < nt; t++) {                                                      \
-        TN_CHUNK(n, nt, t, lo, hi)                                                      \
+    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
+    for (long long blk = 0; blk < TN_BLOCKS(n); blk++) {  /* see TN_BLOCK */            \
+        TN_BLOCK_RANGE(n, blk, lo, hi)                                                  \
         T *bb = b ? b + lo : 0;                                                         \
         TN_DISPATCH(tn_sgd_##SFX##_avx2(p + lo, g + lo, bb, hi - lo, lr, mu, damp1, wd, nesterov, first), \
                     tn_sgd_##SFX##_portable(p + lo, g + lo, bb, hi - lo, lr, mu, damp1, wd, nesterov, first)) \
@@ -74,9 +74,9 @@ static void adam_step_##SFX(T *p, const T *g, T *m, T *v, long long n, T decay, 
                     tn_adam_##SFX##_portable(p, g, m, v, n, decay, wd, b1, omb1, b2, omb2, bias2, step_size, eps)) \
         return;                                                                         \
     }                                                                                   \
-    _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
-    for (int t = 0; t < nt; t++) {                                                      \
-        TN_CHUNK(n, nt, t, lo, hi)                                                      \
+    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
+    for (long long blk = 0; blk < TN_BLOCKS(n); blk++) {  /* see TN_BLOCK */            \
+        TN_BLOCK_RANGE(n, blk, lo, hi)                                                  \
         TN_DISPATCH(tn_adam_##SFX##_avx2(p + lo, g + lo, m + lo, v + lo, hi - lo, decay, wd, b1, omb1, b2, omb2, bias2, step_size, eps), \
                     tn_adam_##SFX##_portable(p + lo, g + lo, m + lo, v + lo, hi - lo, decay, wd, b1, omb1, b2, omb2, bias2, step_size, eps)) \
     }                                                                                   \

@@ -141,9 +141,10 @@ static void softmax_rows_##SFX(const T *x, T *y, long long N, long long C, int t
                     tn_sm_rows_##SFX##_portable(x, y, 0, N, C, take_log))               \
         return;                                                                         \
     }                                                                                   \
-    _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
-    for (int k = 0; k < nt; k++) {                                                      \
-        long long r0 = N * k / nt, r1 = N * (k + 1) / nt;                               \
+    long long rows = C > 0 && C < TN_BLOCK ? TN_BLOCK / C : 1;  /* rows per block (TN_BLOCK) */ \
+    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
+    for (long long r0 = 0; r0 < N; r0 += rows) {                                        \
+        long long r1 = r0 + rows < N ? r0 + rows : N;                                   \
         TN_DISPATCH(tn_sm_rows_##SFX##_avx2(x, y, r0, r1, C, take_log),                 \
                     tn_sm_rows_##SFX##_portable(x, y, r0, r1, C, take_log))             \
     }                                                                                   \
@@ -155,9 +156,10 @@ static void softmax_bw_rows_##SFX(const T *y, const T *g, T *dx, long long N, lo
                     tn_smbw_rows_##SFX##_portable(y, g, dx, 0, N, C, take_log))         \
         return;                                                                         \
     }                                                                                   \
-    _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
-    for (int k = 0; k < nt; k++) {                                                      \
-        long long r0 = N * k / nt, r1 = N * (k + 1) / nt;                               \
+    long long rows = C > 0 && C < TN_BLOCK ? TN_BLOCK / C : 1;  /* rows per block (TN_BLOCK) */ \
+    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
+    for (long long r0 = 0; r0 < N; r0 += rows) {                                        \
+        long long r1 = r0 + rows < N ? r0 + rows : N;                                   \
         TN_DISPATCH(tn_smbw_rows_##SFX##_avx2(y, g, dx, r0, r1, C, take_log),           \
                     tn_smbw_rows_##SFX##_portable(y, g, dx, r0, r1, C, take_log))       \
     }                                                                                   \
@@ -170,9 +172,10 @@ static void cross_entropy_rows_##SFX(const T *x, const int64_t *t, T e, T *loss,
                     tn_ce_rows_##SFX##_portable(x, t, e, loss, p, 0, N, C))             \
         return;                                                                         \
     }                                                                                   \
-    _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
-    for (int k = 0; k < nt; k++) {                                                      \
-        long long r0 = N * k / nt, r1 = N * (k + 1) / nt;                               \
+    long long rows = C > 0 && C < TN_BLOCK ? TN_BLOCK / C : 1;  /* rows per block (TN_BLOCK) */ \
+    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
+    for (long long r0 = 0; r0 < N; r0 += rows) {                                        \
+        long long r1 = r0 + rows < N ? r0 + rows : N;                                   \
         TN_DISPATCH(tn_ce_rows_##SFX##_avx2(x, t, e, loss, p, r0, r1, C),               \
                     tn_ce_rows_##SFX##_portable(x, t, e, loss, p, r0, r1, C))           \
     }                                                                                   \
@@ -185,9 +188,10 @@ static void cross_entropy_bw_rows_##SFX(const T *p, const int64_t *t, T e, const
                     tn_cebw_rows_##SFX##_portable(p, t, e, g, gstride, dx, 0, N, C))    \
         return;                                                                         \
     }                                                                                   \
-    _Pragma("omp parallel for num_threads(nt) schedule(static) if(nt > 1)")            \
-    for (int k = 0; k < nt; k++) {                                                      \
-        long long r0 = N * k / nt, r1 = N * (k + 1) / nt;                               \
+    long long rows = C > 0 && C < TN_BLOCK ? TN_BLOCK / C : 1;  /* rows per block (TN_BLOCK) */ \
+    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
+    for (long long r0 = 0; r0 < N; r0 += rows) {                                        \
+        long long r1 = r0 + rows < N ? r0 + rows : N;                                   \
         TN_DISPATCH(tn_cebw_rows_##SFX##_avx2(p, t, e, g, gstride, dx, r0, r1, C),      \
                     tn_cebw_rows_##SFX##_portable(p, t, e, g, gstride, dx, r0, r1, C))  \
     }                                                                                   \
