@@ -28,10 +28,15 @@
  * gemm_direct.h builds each C tile from A and B in memory, with the same arithmetic in the
  * same order, so the bits are the same whichever path runs.
  *
- * Threads: the m x n output is cut into a tm x tn grid of blocks (whole MR / NR tiles,
- * balanced), and each OpenMP thread runs the serial algorithm above on its own block
- * with its own packing buffers: no barriers, no shared state.  Small problems run on
- * one thread (a parallel region costs microseconds).
+ * Threads (float GEMM, tnn_gemm_parallel in gemm_real.h): for each jc block the threads
+ * first pack the whole k x NC panel of B together (once, not once per thread), then take
+ * units -- a block of rows x a chunk of columns of C, about TNN_GEMM_UNITS_PER_THREAD per
+ * thread -- from a shared counter, each running the pc / ic / jr / ir loops on its unit
+ * with its own packed A.  Taking units as they come (rather than one fixed half each)
+ * matters on a shared machine: a thread whose core is taken by another process for a while
+ * does fewer units and the other does more, instead of the whole call waiting for it.
+ * The int8 GEMM cuts the output into a fixed tm x tn grid of independent serial GEMMs.
+ * Small problems run on one thread (a parallel region costs microseconds).
  *
  * The float32 / float64 code is one template, gemm_real.h, included twice below.
  */
@@ -116,6 +121,49 @@ static void tnn_gemm_range(tnn_idx len, int tile, int parts, int t, tnn_idx *lo,
     tnn_idx tiles = tnn_ceil_div(len, tile);
     *lo = tnn_min(len, (tiles * t / parts) * tile);
     *hi = tnn_min(len, (tiles * (t + 1) / parts) * tile);
+}
+
+/* Work units per thread in a parallel float GEMM: enough that a thread which loses its core
+ * for a while hands the rest of its share to the others, few enough that each unit still
+ * amortises packing its A block. */
+#define TNN_GEMM_UNITS_PER_THREAD 4
+/* ... but no unit smaller than this many multiply-adds (about 0.2 ms here): handing out
+ * units and cutting B into narrow chunks costs more than it saves on a small product
+ * (measured: 64x784x128 on 2 threads 5% slower with 8 units than with 2). */
+#define TNN_GEMM_UNIT_MIN_WORK (1LL << 22)
+
+/* At most this many bytes of packed B are shared per jc block in a parallel float GEMM
+ * (k x NC panel): half the L3 here, so B is still in L3 when every unit reads it. */
+#define TNN_GEMM_SHARED_B_BYTES (4 << 20)
+
+/* Which OpenMP thread this is (0 when built without OpenMP). */
+static inline int tnn_thread_id(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Split an m x nc block of C (in mr x nr tiles, row blocks at most mc tall so a packed A
+ * block stays in L2; k: the shared dimension) into *rb row blocks x *cb column chunks for nt
+ * threads: TNN_GEMM_UNITS_PER_THREAD units per thread where the tiles and the work allow
+ * (columns are cut only when there are too few row blocks), and a multiple of nt units, so
+ * that on an idle machine every thread gets the same number of equal units. */
+static void tnn_gemm_units(tnn_idx m, tnn_idx nc, tnn_idx k, int mr, int nr, tnn_idx mc, int nt, int *rb, int *cb) {
+    tnn_idx mtiles = tnn_ceil_div(m, mr), ntiles = tnn_ceil_div(nc, nr);
+    long long work = (long long)m * nc * k, want = (long long)TNN_GEMM_UNITS_PER_THREAD * nt;
+    if (want > work / TNN_GEMM_UNIT_MIN_WORK) want = work / TNN_GEMM_UNIT_MIN_WORK;
+    if (want < nt) want = nt;
+    tnn_idx r = tnn_ceil_div(m, mc), c = 1;
+    if (r < want) c = tnn_min(ntiles, tnn_ceil_div(want, r));
+    for (int step = 0; step < nt && (r * c) % nt != 0; step++) {   /* round up to a multiple of nt */
+        if (c > 1 && c < ntiles) c++;
+        else if (r < mtiles) r++;
+        else break;
+    }
+    *rb = (int)r;
+    *cb = (int)c;
 }
 
 /* The epilogue applied to one element: y = act(v + bias). */

@@ -109,6 +109,39 @@ def test_matmul_threads_give_identical_results(dtype):
     assert_gemm_close(c1, a, b)
 
 
+# Shapes for the parallel path (gemm_real.h: tnn_gemm_parallel): few rows (units cut across
+# columns), many rows (units of row blocks, rounded up to a multiple of the thread count), and
+# k x n above the shared-B limit of 4 MB (two jc blocks); none a multiple of the blocks.
+PARALLEL_SHAPES = [(37, 1100, 1000), (301, 257, 203), (13, 300, 3001), (1000, 263, 45)]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m, k, n", PARALLEL_SHAPES)
+def test_matmul_parallel_units_equal_one_thread(m, k, n, dtype, simd):
+    """1, 2 and 3 threads give the 1-thread bits (every C element is summed in the same KC
+    blocks in the same order, whoever computes it) for row-major A (read in place) and
+    transposed A (packed), row-major B and B = W^T."""
+    rng = np.random.default_rng(m + k + n)
+    a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
+    for a_view, b_view in [(a, b), (np.asfortranarray(a), np.asfortranarray(b))]:
+        c1 = kernels.matmul(a_view, b_view, num_threads=1)
+        for nt in (2, 3):
+            np.testing.assert_array_equal(kernels.matmul(a_view, b_view, num_threads=nt), c1)
+        assert_gemm_close(c1, a, b)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_linear_parallel_epilogue_equals_one_thread(activation):
+    """The fused bias + activation lands on every unit's tiles exactly once, with the bias of
+    the right columns (units start mid-row when columns are cut)."""
+    rng = np.random.default_rng(8)
+    x, w, bias = rand((45, 700), np.float32, rng), rand((530, 700), np.float32, rng), rand((530,), np.float32, rng)
+    y1 = kernels.linear(x, w, bias, activation, num_threads=1)
+    for nt in (2, 3):
+        np.testing.assert_array_equal(kernels.linear(x, w, bias, activation, num_threads=nt), y1)
+    np.testing.assert_allclose(y1, ref.linear(x, w, bias, activation), rtol=1e-4, atol=1e-4)
+
+
 def test_matmul_out_argument():
     rng = np.random.default_rng(5)
     a, b = rand((20, 30), np.float32, rng), rand((30, 10), np.float32, rng)
