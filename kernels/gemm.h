@@ -132,6 +132,12 @@ static void tnn_gemm_range(tnn_idx len, int tile, int parts, int t, tnn_idx *lo,
  * (measured: 64x784x128 on 2 threads 5% slower with 8 units than with 2). */
 #define TNN_GEMM_UNIT_MIN_WORK (1LL << 22)
 
+/* Parallel float GEMMs of fewer multiply-adds than this run as a fixed grid of independent
+ * serial GEMMs instead (one block per thread, no barrier): sharing the packed B and handing
+ * out units costs a barrier that a ~0.2 ms product notices (measured: 64x784x128 on 2
+ * threads 0.193 ms as a grid, 0.20-0.21 ms shared). */
+#define TNN_GEMM_SHARED_MIN (1LL << 24)
+
 /* At most this many bytes of packed B are shared per jc block in a parallel float GEMM
  * (k x NC panel): half the L3 here, so B is still in L3 when every unit reads it. */
 #define TNN_GEMM_SHARED_B_BYTES (4 << 20)

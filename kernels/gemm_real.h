@@ -300,8 +300,25 @@ static int FN(tnn_gemm)(tnn_idx m, tnn_idx n, tnn_idx k,
     if (FN(tnn_gemm_direct)(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act)) return 0;
     nt = tnn_gemm_threads(m, n, k, nt);
     if (nt <= 1) return FN(tnn_gemm_serial)(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act);
-    FN(tnn_gemm_problem) g = {m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act};
-    return FN(tnn_gemm_parallel)(&g, nt);
+    if ((long long)m * n * k >= TNN_GEMM_SHARED_MIN) {
+        FN(tnn_gemm_problem) g = {m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act};
+        return FN(tnn_gemm_parallel)(&g, nt);
+    }
+    /* mid-size: a fixed grid of independent serial GEMMs, no barrier (see TNN_GEMM_SHARED_MIN) */
+    int tm, tn, err = 0;
+    tnn_gemm_grid(m, n, MR, NR, nt, &tm, &tn);
+#ifdef _OPENMP
+    #pragma omp parallel for num_threads(tm * tn) schedule(static, 1) reduction(|: err)
+#endif
+    for (int t = 0; t < tm * tn; t++) {
+        tnn_idx i0, i1, j0, j1;
+        tnn_gemm_range(m, MR, tm, t / tn, &i0, &i1);
+        tnn_gemm_range(n, NR, tn, t % tn, &j0, &j1);
+        if (i1 > i0 && j1 > j0)
+            err |= FN(tnn_gemm_serial)(i1 - i0, j1 - j0, k, a + i0 * rsa, rsa, csa, b + j0 * csb, rsb, csb,
+                                       c + i0 * rsc + j0 * csc, rsc, csc, bias ? bias + j0 : NULL, act);
+    }
+    return err ? -1 : 0;
 }
 
 #undef FN
