@@ -125,13 +125,13 @@ class Function:
     Subclasses implement `forward(self, *arrays, **options)` and `backward(self, grad)`;
     they keep what backward needs on `self` (declared in `__slots__`, which keeps nodes small
     and quick to make). An op that never broadcasts sets `exact_gradients = True`, and the
-    engine then trusts its gradients' shapes and dtypes instead of checking each one. `self.needs_grad[i]` tells whether input i needs a gradient, so
-    backward can skip work. `inputs` is None once backward has run: the graph is freed.
+    engine then trusts its gradients' shapes and dtypes instead of checking each one.
+    `self.needs_grad[i]` tells whether input i needs a gradient, so backward can skip work.
+    `inputs` is None once backward has run: the graph is freed.
     """
 
     __slots__ = ("inputs", "needs_grad", "order")
     exact_gradients = False  # True: backward returns every gradient in its input's shape and dtype
-
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError
@@ -239,11 +239,16 @@ def backward(root, grad=None):
         if grad.shape != root.shape:
             raise ValueError(f"backward: grad of shape {grad.shape} does not match the output's shape {root.shape}")
     if root._node is None:  # a leaf
-        root._accumulate_grad(grad.copy())
+        _add_to_grad(root, grad.copy())
     else:
         _walk(root, grad)
     for hook in tuple(_post_backward_hooks.values()):
         hook()
+
+
+def _add_to_grad(leaf, g):
+    """leaf.grad += g (g already in the leaf's shape and dtype; the first gradient is kept as is)."""
+    leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 def _freed_error(node):
@@ -284,7 +289,7 @@ def _walk(root, grad):
                 if pg.base is not None or id(pg) in handed_out:
                     pg = pg.copy()
                 handed_out.add(id(pg))
-                t.grad = pg if t.grad is None else t.grad + pg
+                _add_to_grad(t, pg)
             elif parent in grads:
                 grads[parent] = grads[parent] + pg
             else:

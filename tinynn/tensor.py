@@ -83,14 +83,6 @@ class Tensor:
         self.requires_grad = bool(flag)
         return self
 
-    def _accumulate_grad(self, g, node=None):
-        if g.shape != self.data.shape or g.dtype != self.data.dtype:
-            g = autograd.fit_gradient(g, self, node.name if node is not None else "backward")
-        if self.grad is None:
-            self.grad = g
-        else:
-            self.grad = self.grad + g
-
     # ------------------------------------------------------------ attributes
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)

@@ -35,7 +35,7 @@ class Adam(Optimizer):
         Parameters at the same step t go to the backend together (adam_step_multi)."""
         loss = self._closure(closure)
         step_multi = backend.active.adam_step_multi
-        state, checked = self.state, self._checked
+        state = self.state
         decoupled = self.decoupled
         for group in self.param_groups:
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
@@ -49,8 +49,7 @@ class Adam(Optimizer):
                     s = state[p] = {"step": 0, "exp_avg": np.zeros(p.shape, p.dtype), "exp_avg_sq": np.zeros(p.shape, p.dtype)}
                 s["step"] += 1
                 lists = by_step.setdefault(s["step"], ([], [], [], []))
-                data = p.data
-                lists[0].append(data if checked.get(p) is data else self._writable(p))
+                lists[0].append(self._writable(p))
                 lists[1].append(grad)
                 lists[2].append(s["exp_avg"])
                 lists[3].append(s["exp_avg_sq"])

@@ -36,7 +36,7 @@ class SGD(Optimizer):
         parameters whose momentum buffer is new (first step) and one for the rest."""
         loss = self._closure(closure)
         step_multi = backend.active.sgd_step_multi
-        state, checked = self.state, self._checked
+        state = self.state
         for group in self.param_groups:
             momentum = group["momentum"]
             new, running = ([], [], []), ([], [], [])  # (params, grads, buffers): buffer new / not new
@@ -52,8 +52,7 @@ class SGD(Optimizer):
                         buf = np.empty(p.shape, dtype=p.dtype)  # b_1 = g + wd p, written by the backend
                         state[p] = {"momentum_buffer": buf}
                         lists = new
-                data = p.data
-                lists[0].append(data if checked.get(p) is data else self._writable(p))
+                lists[0].append(self._writable(p))
                 lists[1].append(grad)
                 lists[2].append(buf)
             for lists, first in ((new, True), (running, False)):
