@@ -1,11 +1,15 @@
 """Per-op overhead of the autograd: a chain of 100 multiplies of 1-element tensors, forward +
-backward, reported in microseconds per op (median of --repeats runs), next to two floors:
+backward, reported in microseconds per op, next to two floors:
 
 - the bare NumPy calls the chain needs (one multiply forward, one backward: c needs no gradient);
 - the leanest Python autograd there is: a global tape of (output, a, b) records replayed in
   reverse (no graph, no op objects, no checks), written out below. It cannot free a graph
   nobody differentiates, or run two graphs side by side, which is why tinynn keeps a graph;
-  it shows what any pure-Python engine pays on this machine.
+  it shows what any pure-Python engine pays on this machine;
+
+and PyTorch's figure for the same chain when it is installed (1 thread). The contenders take
+turns, a few chains each, for --rounds rounds, so a slow spell of this shared machine hits all of
+them alike; each figure is the median over all its chains.
 
 Then (--calls, on by default; --calls-only for just this part) the fixed cost of one call of the
 compiled kernels at the small shapes of the seed MLP (batch 4, 64-128-64-10): each kernel, the
@@ -14,9 +18,11 @@ cython backend's function for it, and the NumPy code it replaces, in microsecond
 same count with threadpoolctl when it is installed).
 
     python benchmarks/bench_overhead.py
+    python benchmarks/bench_overhead.py --no-calls --rounds 50
     python benchmarks/bench_overhead.py --calls-only
 """
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -36,31 +42,37 @@ def chain(x, c, length):
     return y
 
 
-def time_tinynn(length, repeats):
+def tinynn_chain(length):
+    """One forward + backward of the chain on the active backend."""
     x = tn.tensor([1.0], requires_grad=True)
     c = tn.tensor([1.0001])
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        chain(x, c, length).sum().backward()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / length * 1e6
+    return lambda: chain(x, c, length).sum().backward()
 
 
-def time_numpy(length, repeats):
+def numpy_chain(length):
     """The NumPy work the chain must do anyway: one multiply forward, one backward, per op."""
     x, c = np.array([1.0], np.float32), np.array([1.0001], np.float32)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+
+    def run():
         y = x
         for _ in range(length):
             y = y * c
         g = np.ones(1, np.float32)
         for _ in range(length):
             g = g * c
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / length * 1e6
+    return run
+
+
+def torch_chain(length):
+    """The same chain in PyTorch (1 thread), or None when PyTorch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    x = torch.tensor([1.0], requires_grad=True)
+    c = torch.tensor([1.0001])
+    return lambda: chain(x, c, length).sum().backward()
 
 
 class TapeValue:
@@ -93,15 +105,25 @@ def tape_backward(root):
     TapeValue.tape.clear()
 
 
-def time_tape(length, repeats):
+def tape_chain(length):
     x = TapeValue(np.array([1.0], np.float32), True)
     c = TapeValue(np.array([1.0001], np.float32), False)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        tape_backward(chain(x, c, length))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) / length * 1e6
+    return lambda: tape_backward(chain(x, c, length))
+
+
+def time_in_turns(runners, length, rounds, per_turn=20):
+    """{name: median microseconds per op}: runners maps a name to (tinynn backend or None, run);
+    they take turns, `per_turn` chains each, for `rounds` rounds (after one warm-up turn each)."""
+    times = {name: [] for name in runners}
+    for turn in range(rounds + 1):
+        for name, (backend, run) in runners.items():
+            with tn.use_backend(backend) if backend else contextlib.nullcontext():
+                for _ in range(per_turn):
+                    start = time.perf_counter()
+                    run()
+                    if turn:  # turn 0 warms up
+                        times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) / length * 1e6 for name, t in times.items()}
 
 
 def small_calls():
@@ -162,8 +184,6 @@ def small_calls():
 
 
 def print_small_calls():
-    import contextlib
-
     from _timing import fmt_us, median_time, print_table
 
     try:
@@ -193,19 +213,29 @@ def print_small_calls():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--length", type=int, default=100)
-    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=40, help="turns each contender takes (20 chains a turn)")
     parser.add_argument("--calls", action=argparse.BooleanOptionalAction, default=True,
                         help="also time single kernel calls at small shapes (default: on)")
     parser.add_argument("--calls-only", action="store_true", help="only the per-call table")
     args = parser.parse_args()
     if not args.calls_only:
-        floor = time_tape(args.length, args.repeats)
+        runners = {"tape": (None, tape_chain(args.length)), "bare numpy": (None, numpy_chain(args.length))}
         for backend in tn.backend.available():
             with tn.use_backend(backend):
-                per_op = time_tinynn(args.length, args.repeats)
-            print(f"tinynn ({backend:6}) forward+backward per op:    {per_op:6.2f} us  ({per_op / floor:.2f}x the tape floor)")
+                runners[backend] = (backend, tinynn_chain(args.length))
+        torch_run = torch_chain(args.length)
+        if torch_run is not None:
+            runners["torch"] = (None, torch_run)
+        per_op = time_in_turns(runners, args.length, args.rounds)
+        floor = per_op["tape"]
+        for backend in tn.backend.available():
+            print(f"tinynn ({backend:6}) forward+backward per op:    {per_op[backend]:6.2f} us  "
+                  f"({per_op[backend] / floor:.2f}x the tape floor)")
+        if "torch" in per_op:
+            print(f"PyTorch (1 thread) forward+backward per op:    {per_op['torch']:6.2f} us  "
+                  f"({per_op['torch'] / floor:.2f}x the tape floor)")
         print(f"minimal tape engine (floor of any Python one): {floor:6.2f} us")
-        print(f"bare NumPy calls of the same chain, per op:    {time_numpy(args.length, args.repeats):6.2f} us")
+        print(f"bare NumPy calls of the same chain, per op:    {per_op['bare numpy']:6.2f} us")
     if args.calls or args.calls_only:
         print_small_calls()
 

@@ -79,6 +79,14 @@ def same_float_shape(a, b):
             and cnp.PyArray_SAMESHAPE(<cnp.ndarray>a, <cnp.ndarray>b))
 
 
+def same_layout(a, b):
+    """True when a and b are ndarrays with a.shape == b.shape and a.dtype == b.dtype: one C-level
+    check (anything that is not an ndarray, a NumPy scalar included, gives False)."""
+    return bool(cnp.PyArray_Check(a) and cnp.PyArray_Check(b)
+                and cnp.PyArray_SAMESHAPE(<cnp.ndarray>a, <cnp.ndarray>b)
+                and cnp.PyArray_EquivArrTypes(<cnp.ndarray>a, <cnp.ndarray>b))
+
+
 def info():
     """What the kernels run with: {"simd": the SIMD path used now ("avx2+fma" | "portable"),
     "simd_available": the best path this CPU supports, "openmp": built with OpenMP (bool),

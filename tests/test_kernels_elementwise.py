@@ -339,3 +339,28 @@ def test_backend_arith_is_the_kernel():
     with tn.use_backend("cython"):
         B = tn.backend.current()
         assert B.add is kernels.add and B.subtract is kernels.subtract and B.multiply is kernels.multiply
+
+
+@given(data=st.data(),
+       shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4),
+       dtypes=st.tuples(st.sampled_from((np.float32, np.float64, np.float16, np.int64, np.bool_)),
+                        st.sampled_from((np.float32, np.float64, np.int64))),
+       same=st.booleans(), form=st.sampled_from(("array", "swapped", "view", "numpy scalar", "python float")))
+def test_same_layout_matches_reference(data, shapes, dtypes, same, form):
+    """kernels.same_layout(a, b) is numpy_ref.same_layout: ndarrays of one shape and one dtype
+    (byte order included); NumPy and Python scalars are never the same layout."""
+    s1, s2 = shapes.input_shapes
+    a = data.draw(hnp.arrays(dtypes[0], s1))
+    b = a.copy() if same else data.draw(hnp.arrays(dtypes[1], s2))
+    if form == "swapped":
+        b = b.astype(b.dtype.newbyteorder())
+    elif form == "view" and b.ndim:
+        b = np.repeat(b, 2, axis=-1)[..., ::2]  # same shape and dtype, not contiguous: still the same layout
+    elif form == "numpy scalar":
+        b = b.dtype.type(0)
+    elif form == "python float":
+        b = 1.0
+    expected = isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype
+    assert ref.same_layout(a, b) is expected
+    assert kernels.same_layout(a, b) is expected
+    assert kernels.same_layout(b, a) is expected

@@ -99,6 +99,21 @@ def test_reused_node_accumulates_gradients():
     np.testing.assert_allclose(x.grad, 8 * x.data)   # d/dx 4 x^2
 
 
+@pytest.mark.parametrize("older_first", [True, False])
+def test_ladder_graph_runs_every_node_after_all_its_consumers(older_first):
+    """f0 = x, f1 = 2x, f_k = f_(k-1) + f_(k-2): every node feeds the next two, so the walk keeps
+    switching between the node it reached first and a newer waiting one. df_n/dx = c_n with
+    c_0 = 1, c_1 = 2, c_k = c_(k-1) + c_(k-2)."""
+    x = tn.tensor([0.5], dtype=np.float64, requires_grad=True)
+    f = [x, x * 2.0]
+    c = [1, 2]
+    for _ in range(30):
+        f.append(f[-2] + f[-1] if older_first else f[-1] + f[-2])
+        c.append(c[-1] + c[-2])
+    f[-1].sum().backward()
+    assert x.grad[0] == c[-1]
+
+
 def test_gradients_accumulate_across_backward_calls():
     x = tn.tensor([1.0, -2.0], requires_grad=True)
     (x * 3.0).sum().backward()
@@ -221,3 +236,30 @@ def test_detect_anomaly_names_the_first_op_that_made_nan_or_inf():
             y.sum().backward()
     # outside the block nothing is checked
     assert np.isnan(x.log().data[1])
+
+
+class _FailingBackward(tn.autograd.Function):
+    """y = x, whose backward raises: a walk that stops half-way."""
+
+    __slots__ = ()
+    exact_gradients = True
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        raise ArithmeticError("backward failed on purpose")
+
+
+def test_a_failed_backward_leaves_no_gradient_behind_for_the_next_one():
+    """The walk parks each waiting node's gradient on the node; when a backward fails, what it
+    parked is cleared, so a later backward through the same nodes starts from zero."""
+    x = tn.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    a = x * 2.0                       # shared by both graphs below
+    failing = _FailingBackward.apply(a)
+    b = a * 3.0                       # newer than `failing`: runs first and hands `a` its gradient
+    with pytest.raises(ArithmeticError, match="on purpose"):
+        (b + failing).sum().backward()
+    assert x.grad is None
+    (a * 5.0).sum().backward()        # a's node was never run, so this graph is whole
+    np.testing.assert_array_equal(x.grad, [10.0, 10.0])

@@ -8,37 +8,37 @@ grad mode is on and some input requires a gradient, records the node on the outp
 `backward(root)` runs the nodes reachable from `root` newest first: every node is stamped
 with its creation order, and an op is always created after the ops that made its inputs, so
 by the time a node runs, every consumer of its output has handed it its gradient. A heap
-keyed on that stamp gives the order in one pass, without recursion. Each input's gradient is
+keyed on that stamp gives the order in one pass, without recursion (and a chain of ops, the
+usual case, skips even the heap). Each input's gradient is
 summed back to that input's own shape; each node is freed once it has run.
 Hooks registered with `register_post_backward_hook` run after each backward().
 """
+import contextvars
 import functools
-import threading
 import itertools
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heappushpop
 
 import numpy as np
 
 GRAD, ANOMALY = 1, 2  # bits of the per-thread mode: grad recording on, anomaly detection on
 
 
-class _GradMode(threading.local):
-    mode = GRAD  # per thread: each thread starts with grad mode on and anomaly detection off
-
-
-_state = _GradMode()
+# A context variable is per thread (each new thread starts from the default: grad mode on,
+# anomaly detection off) and per asyncio task, and reading it costs a third of a threading.local.
+_grad_mode = contextvars.ContextVar("tinynn_grad_mode", default=GRAD)
+_mode = _grad_mode.get
 
 
 def _set_bit(bit, on):
     """Turn one bit of this thread's mode on or off; returns whether it was on."""
-    mode = _state.mode
-    _state.mode = mode | bit if on else mode & ~bit
+    mode = _mode()
+    _grad_mode.set(mode | bit if on else mode & ~bit)
     return bool(mode & bit)
 
 
 def is_grad_enabled():
     """True unless inside `no_grad()` on this thread."""
-    return bool(_state.mode & GRAD)
+    return bool(_mode() & GRAD)
 
 
 class no_grad:
@@ -125,12 +125,14 @@ class Function:
     Subclasses implement `forward(self, *arrays, **options)` and `backward(self, grad)`;
     they keep what backward needs on `self` (declared in `__slots__`, which keeps nodes small
     and quick to make). An op that never broadcasts sets `exact_gradients = True`, and the
-    engine then trusts its gradients' shapes and dtypes instead of checking each one.
+    engine then trusts its gradients' shapes and dtypes instead of checking each one; an op
+    that may broadcast can declare the name a slot and set it in each forward.
     `self.needs_grad[i]` tells whether input i needs a gradient, so backward can skip work.
-    `inputs` is None once backward has run: the graph is freed.
+    `inputs` is None once backward has run: the graph is freed. During a backward walk,
+    `output_grad` sums the gradients the node's consumers have handed it so far.
     """
 
-    __slots__ = ("inputs", "needs_grad", "order")
+    __slots__ = ("inputs", "needs_grad", "order", "output_grad")
     exact_gradients = False  # True: backward returns every gradient in its input's shape and dtype
 
     def forward(self, *args, **kwargs):
@@ -179,25 +181,42 @@ def apply_unary(cls, a):
     return _record(fn, (a,), needs, fn.forward(a.data))
 
 
-def apply_binary(cls, a, b):
-    """`cls.apply(a, b)`, the short way: Tensor's operators call it (the hottest path of the library)."""
-    if type(a) is not Tensor or type(b) is not Tensor:
-        return cls.apply(a, b)
-    fn = cls()
-    fn.needs_grad = needs = (a.requires_grad, b.requires_grad)
-    return _record(fn, (a, b), needs, fn.forward(a.data, b.data))
+def binary_operator(cls):
+    """Tensor's operator for the binary op `cls`: `a <op> b` is `cls.apply(a, b)`, spelled out
+    for two Tensors with `_record` inlined, because arithmetic on small tensors is the hottest
+    path of the library and each Python call it saves is a tenth of the op's cost."""
+
+    def operator(a, b):  # a: the Tensor (or Parameter) whose operator this is
+        if not isinstance(b, Tensor):
+            return cls.apply(a, b)
+        fn = cls()
+        fn.needs_grad = (needs_a, needs_b) = (a.requires_grad, b.requires_grad)
+        out = fn.forward(a.data, b.data)
+        if _mode() != GRAD:  # grad off or anomaly detection on: the general path
+            return _record(fn, (a, b), fn.needs_grad, out)
+        result = _new_tensor(Tensor)
+        result.data, result.grad = out, None
+        if needs_a or needs_b:
+            fn.inputs, fn.order, fn.output_grad = (a, b), next(_creation_order), None
+            result.requires_grad, result._node = True, fn
+        else:
+            result.requires_grad, result._node = False, None
+        return result
+
+    operator.__name__ = operator.__qualname__ = f"binary_operator({cls.__name__})"
+    return operator
 
 
 def _record(fn, inputs, needs, out):
     """Wrap the op's output array in a Tensor and, when grad mode is on and some input needs a
     gradient, make `fn` its node (stamped with its creation order for the backward walk)."""
-    mode = _state.mode
+    mode = _mode()
     if mode & ANOMALY:
         _check_finite(fn, "forward", (out,))
     result = _new_tensor(Tensor)  # Tensor._wrap, inlined
     result.data, result.grad = out, None
     if True in needs and mode & GRAD:
-        fn.inputs, fn.order = inputs, next(_creation_order)
+        fn.inputs, fn.order, fn.output_grad = inputs, next(_creation_order), None
         result.requires_grad, result._node = True, fn
     else:
         result.requires_grad, result._node = False, None
@@ -259,42 +278,69 @@ def _freed_error(node):
 def _walk(root, grad):
     """Run each node's backward once every consumer of its output has handed it its gradient.
 
-    Consumers are always created after what they consume, so taking nodes newest first (a heap
-    on the creation order stamped by `apply`) is a topological order: one pass, no recursion."""
-    top = root._node
-    grads, heap = {top: grad}, [(top.order, top)]
+    Consumers are always created after what they consume, so taking nodes newest first (by the
+    creation order stamped by `apply`) is a topological order: one pass, no recursion. Nodes
+    wait in a heap keyed on that stamp, except the first parent a node reaches: when it is also
+    the newest node waiting, as all along a chain, it runs next without going through the heap.
+    A node's gradient so far waits on the node itself (`output_grad`: a slot is quicker than a
+    dict), so a walk that fails clears what it left there before the error goes on."""
+    node = root._node
+    node.output_grad = grad
+    heap, first_parent = [], None
     handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
-    anomaly = _state.mode & ANOMALY
-    while heap:
-        node = heappop(heap)[1]
-        inputs = node.inputs
-        if inputs is None:
-            raise _freed_error(node)
-        node.inputs = None  # free the graph as we go
-        input_grads = node.backward(grads.pop(node))
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        if anomaly:
-            _check_finite(node, "backward", input_grads)
-        exact = node.exact_gradients
-        for t, needs, pg in zip(inputs, node.needs_grad, input_grads):
-            if pg is None or not needs:
-                continue
-            if not exact:
-                data = t.data
-                if pg.shape != data.shape or pg.dtype is not data.dtype:
-                    pg = fit_gradient(pg, t, node.name)
-            parent = t._node
-            if parent is None:
-                if pg.base is not None or id(pg) in handed_out:
-                    pg = pg.copy()
-                handed_out.add(id(pg))
-                _add_to_grad(t, pg)
-            elif parent in grads:
-                grads[parent] = grads[parent] + pg
+    anomaly = _mode() & ANOMALY
+    try:
+        while True:
+            inputs, output_grad = node.inputs, node.output_grad
+            node.output_grad = None
+            if inputs is None:
+                raise _freed_error(node)
+            node.inputs = None  # free the graph as we go
+            input_grads = node.backward(output_grad)
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+            if anomaly:
+                _check_finite(node, "backward", input_grads)
+            needs, exact = node.needs_grad, node.exact_gradients
+            first_parent = None  # the first parent this node reached that was not waiting yet
+            i = -1
+            for pg in input_grads:  # indexing beats zip(inputs, needs, input_grads) by a tenth of the op
+                i += 1
+                if pg is None or not needs[i]:
+                    continue
+                t = inputs[i]
+                if not exact:
+                    data = t.data
+                    if pg.shape != data.shape or pg.dtype is not data.dtype:
+                        pg = fit_gradient(pg, t, node.name)
+                parent = t._node
+                if parent is None:
+                    if pg.base is not None or id(pg) in handed_out:
+                        pg = pg.copy()
+                    handed_out.add(id(pg))
+                    _add_to_grad(t, pg)
+                elif parent.output_grad is not None:
+                    parent.output_grad = parent.output_grad + pg
+                else:
+                    parent.output_grad = pg
+                    if first_parent is None:
+                        first_parent = parent
+                    else:
+                        heappush(heap, (parent.order, parent))
+            if first_parent is None:
+                if not heap:
+                    return
+                node = heappop(heap)[1]
+            elif heap and heap[0][0] < first_parent.order:  # a waiting node is newer: it goes first
+                node = heappushpop(heap, (first_parent.order, first_parent))[1]
             else:
-                grads[parent] = pg
-                heappush(heap, (parent.order, parent))
+                node = first_parent
+    except BaseException:
+        for _, waiting in heap:
+            waiting.output_grad = None
+        if first_parent is not None:
+            first_parent.output_grad = None
+        raise
 
 
 _creation_order = itertools.count(0, -1)  # negative: heapq pops the newest node first

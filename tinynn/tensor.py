@@ -151,18 +151,18 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ------------------------------------------------------------ arithmetic
-    def __add__(self, other): return autograd.apply_binary(ops.Add, self, other)
-    def __radd__(self, other): return autograd.apply_binary(ops.Add, other, self)
-    def __sub__(self, other): return autograd.apply_binary(ops.Sub, self, other)
-    def __rsub__(self, other): return autograd.apply_binary(ops.Sub, other, self)
-    def __mul__(self, other): return autograd.apply_binary(ops.Mul, self, other)
-    def __rmul__(self, other): return autograd.apply_binary(ops.Mul, other, self)
-    def __truediv__(self, other): return autograd.apply_binary(ops.Div, self, other)
-    def __rtruediv__(self, other): return autograd.apply_binary(ops.Div, other, self)
-    def __pow__(self, other): return autograd.apply_binary(ops.Pow, self, other)
-    def __rpow__(self, other): return autograd.apply_binary(ops.Pow, other, self)
-    def __matmul__(self, other): return autograd.apply_binary(ops.MatMul, self, other)
-    def __rmatmul__(self, other): return autograd.apply_binary(ops.MatMul, other, self)
+    __add__ = autograd.binary_operator(ops.Add)
+    def __radd__(self, other): return ops.Add.apply(other, self)
+    __sub__ = autograd.binary_operator(ops.Sub)
+    def __rsub__(self, other): return ops.Sub.apply(other, self)
+    __mul__ = autograd.binary_operator(ops.Mul)
+    def __rmul__(self, other): return ops.Mul.apply(other, self)
+    __truediv__ = autograd.binary_operator(ops.Div)
+    def __rtruediv__(self, other): return ops.Div.apply(other, self)
+    __pow__ = autograd.binary_operator(ops.Pow)
+    def __rpow__(self, other): return ops.Pow.apply(other, self)
+    __matmul__ = autograd.binary_operator(ops.MatMul)
+    def __rmatmul__(self, other): return ops.MatMul.apply(other, self)
     def __neg__(self): return autograd.apply_unary(ops.Neg, self)
     def __pos__(self): return self
 

@@ -21,6 +21,13 @@ maximum = np.maximum
 where = np.where
 
 
+def same_layout(a, b):
+    """True when a and b are ndarrays with a.shape == b.shape and a.dtype == b.dtype (NumPy
+    scalars give False): an elementwise op on them then neither broadcasts nor promotes, so its
+    gradients already have its inputs' shapes and dtype."""
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype
+
+
 def power(x, p):
     """x ** p, elementwise."""
     return np.power(x, p)

@@ -1,7 +1,8 @@
 """+ - * / ** and unary minus, broadcasting like NumPy.
 
 The engine sums each returned gradient back to its input's shape, so these return
-gradients in the broadcast shape of the output."""
+gradients in the broadcast shape of the output. When a call's operands share one shape and
+dtype, forward says so in `exact_gradients` and the engine skips that work."""
 from ..autograd import Function
 from .. import backend
 
@@ -13,11 +14,13 @@ def _broadcast_error(op, a, b):
 class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1."""
 
-    __slots__ = ()
+    __slots__ = ('exact_gradients',)
 
     def forward(self, a, b):
+        B = backend.active
+        self.exact_gradients = B.same_layout(a, b)
         try:
-            return backend.active.add(a, b)
+            return B.add(a, b)
         except ValueError:
             raise _broadcast_error("Add", a, b) from None
 
@@ -28,11 +31,13 @@ class Add(Function):
 class Sub(Function):
     """z = a - b;  dz/da = 1, dz/db = -1."""
 
-    __slots__ = ()
+    __slots__ = ('exact_gradients',)
 
     def forward(self, a, b):
+        B = backend.active
+        self.exact_gradients = B.same_layout(a, b)
         try:
-            return backend.active.subtract(a, b)
+            return B.subtract(a, b)
         except ValueError:
             raise _broadcast_error("Sub", a, b) from None
 
@@ -43,30 +48,31 @@ class Sub(Function):
 class Mul(Function):
     """z = a b;  dz/da = b, dz/db = a."""
 
-    __slots__ = ('a', 'b')
+    __slots__ = ('a', 'b', 'exact_gradients')
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        B = backend.active
+        self.a, self.b, self.exact_gradients = a, b, B.same_layout(a, b)
         try:
-            return backend.active.multiply(a, b)
+            return B.multiply(a, b)
         except ValueError:
             raise _broadcast_error("Mul", a, b) from None
 
     def backward(self, g):
-        mul = backend.active.multiply
-        return (mul(g, self.b) if self.needs_grad[0] else None,
-                mul(g, self.a) if self.needs_grad[1] else None)
+        needs, mul = self.needs_grad, backend.active.multiply
+        return mul(g, self.b) if needs[0] else None, mul(g, self.a) if needs[1] else None
 
 
 class Div(Function):
     """z = a / b;  dz/da = 1 / b, dz/db = -a / b^2."""
 
-    __slots__ = ('a', 'b')
+    __slots__ = ('a', 'b', 'exact_gradients')
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        B = backend.active
+        self.a, self.b, self.exact_gradients = a, b, B.same_layout(a, b)
         try:
-            return backend.active.divide(a, b)
+            return B.divide(a, b)
         except ValueError:
             raise _broadcast_error("Div", a, b) from None
 
@@ -80,12 +86,13 @@ class Div(Function):
 class Pow(Function):
     """z = a^b;  dz/da = b a^(b-1), dz/db = a^b ln a."""
 
-    __slots__ = ('a', 'b', 'z')
+    __slots__ = ('a', 'b', 'z', 'exact_gradients')
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        B = backend.active
+        self.a, self.b, self.exact_gradients = a, b, B.same_layout(a, b)
         try:
-            self.z = backend.active.power(a, b)
+            self.z = B.power(a, b)
         except ValueError:
             raise _broadcast_error("Pow", a, b) from None
         return self.z
