@@ -10,6 +10,8 @@ each included below with one line.  Run-time configuration shared by all of them
 """
 import numpy as np
 cimport numpy as cnp
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF
 from libc.math cimport exp, tanh as c_tanh
 
 cnp.import_array()
@@ -85,6 +87,45 @@ def same_layout(a, b):
     return bool(cnp.PyArray_Check(a) and cnp.PyArray_Check(b)
                 and cnp.PyArray_SAMESHAPE(<cnp.ndarray>a, <cnp.ndarray>b)
                 and cnp.PyArray_EquivArrTypes(<cnp.ndarray>a, <cnp.ndarray>b))
+
+
+cdef extern from "numpy/arrayobject.h":
+    # (numpy's .pxd leaves it out) steals a reference to descr
+    object _new_array_view "PyArray_NewFromDescr" (PyTypeObject *subtype, cnp.PyArray_Descr *descr, int nd,
+                                                   cnp.npy_intp *dims, cnp.npy_intp *strides, void *data,
+                                                   int flags, PyObject *obj)
+
+
+def broadcast_to(x, shape):
+    """np.broadcast_to(x, shape): a read-only view of the ndarray x in `shape` (a tuple of ints),
+    stride 0 along the axes it adds or stretches from 1, made by one C call instead of NumPy's
+    nditer (~0.5 us against ~10 us here).  Anything else (a subclass, a list, a shape that does
+    not fit) goes to np.broadcast_to, so the result or the error is NumPy's own."""
+    if not cnp.PyArray_CheckExact(x) or type(shape) is not tuple:
+        return np.broadcast_to(x, shape)
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef Py_ssize_t nd = len(shape)
+    cdef Py_ssize_t lead = nd - cnp.PyArray_NDIM(a), i
+    cdef cnp.npy_intp dims[32]
+    cdef cnp.npy_intp strides[32]
+    if lead < 0 or nd > 32:
+        return np.broadcast_to(x, shape)
+    for i in range(nd):
+        size = shape[i]
+        if type(size) is not int or size < 0:
+            return np.broadcast_to(x, shape)
+        dims[i] = size
+        if i < lead or cnp.PyArray_DIM(a, i - lead) == 1:
+            strides[i] = 0  # (NumPy's nditer gives every length-1 axis stride 0 too)
+        elif cnp.PyArray_DIM(a, i - lead) == dims[i]:
+            strides[i] = cnp.PyArray_STRIDE(a, i - lead)
+        else:
+            return np.broadcast_to(x, shape)
+    cdef cnp.PyArray_Descr *descr = cnp.PyArray_DESCR(a)
+    Py_INCREF(<object>descr)
+    view = _new_array_view(<PyTypeObject *>np.ndarray, descr, <int>nd, dims, strides, cnp.PyArray_DATA(a), 0, NULL)
+    cnp.set_array_base(<cnp.ndarray>view, x)
+    return view
 
 
 def info():

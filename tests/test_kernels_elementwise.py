@@ -3,6 +3,8 @@
 Every kernel runs on both SIMD paths (AVX2+FMA when the CPU has it, and portable C),
 float32 and float64, C/F order and non-contiguous views, sizes around the vector
 widths and the OpenMP split, and hypothesis-drawn shapes and values."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -364,3 +366,80 @@ def test_same_layout_matches_reference(data, shapes, dtypes, same, form):
     assert ref.same_layout(a, b) is expected
     assert kernels.same_layout(a, b) is expected
     assert kernels.same_layout(b, a) is expected
+
+
+@st.composite
+def broadcast_pairs(draw):
+    """(x, shape): an array (of a random dtype and layout) and a shape it broadcasts to."""
+    target = draw(hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4))
+    kept = draw(st.integers(0, len(target)))
+    shape = tuple(1 if draw(st.booleans()) else n for n in target[len(target) - kept:])
+    dtype = draw(st.sampled_from((np.float32, np.float64, np.float16, np.int64, np.bool_)))
+    x = draw(hnp.arrays(dtype, shape))
+    layout = draw(st.sampled_from(("C", "F", "reversed", "swapped")))
+    if layout == "F" and x.ndim:  # (asfortranarray makes a 0-d array 1-d)
+        x = np.asfortranarray(x)
+    elif layout == "reversed" and x.ndim:
+        x = np.flip(x)
+    elif layout == "swapped":
+        x = x.astype(x.dtype.newbyteorder())
+    return x, target
+
+
+@given(pair=broadcast_pairs())
+def test_broadcast_to_is_numpys_view(pair):
+    """kernels.broadcast_to(x, shape) is np.broadcast_to(x, shape): values, dtype, strides, flags
+    (read-only), and a view of x's memory."""
+    x, shape = pair
+    got, want = kernels.broadcast_to(x, shape), np.broadcast_to(x, shape)
+    assert type(got) is np.ndarray and got.shape == want.shape and got.dtype == want.dtype
+    assert got.strides == want.strides
+    for flag in ("C_CONTIGUOUS", "F_CONTIGUOUS", "ALIGNED", "WRITEABLE", "OWNDATA"):
+        assert got.flags[flag] == want.flags[flag], flag
+    np.testing.assert_array_equal(got, want)
+    if got.size:
+        assert np.shares_memory(got, x)
+    assert ref.broadcast_to(x, shape).shape == shape
+
+
+@pytest.mark.parametrize("x,shape", [(np.ones(3), (2, 4)), (np.ones((2, 3)), (3,)), (np.ones(3), (-1, 3)),
+                                     (np.ones(3), [2, 3]), ([1.0, 2.0], (2, 2)), (np.ones(2), (2, np.int64(2)))])
+def test_broadcast_to_hands_everything_else_to_numpy(x, shape):
+    """Shapes that do not fit raise NumPy's own ValueError; lists and NumPy integers in the shape
+    give NumPy's own result."""
+    try:
+        want = np.broadcast_to(x, shape)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=str(exc)[:20]):
+            kernels.broadcast_to(x, shape)
+    else:
+        np.testing.assert_array_equal(kernels.broadcast_to(x, shape), want)
+
+
+@given(data=st.data(), dtype=st.sampled_from((np.float32, np.float64, np.float16, np.int8, np.int64, np.bool_)),
+       shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=6), keepdims=st.booleans(),
+       layout=st.sampled_from(("C", "F", "sliced")))
+def test_backend_sum_and_mean_are_the_references_bit_for_bit(data, dtype, shape, keepdims, layout):
+    """The cython backend's sum and mean skip np.sum / np.mean's Python wrappers and must give the
+    same dtype, shape and bits (NaN included), and the same warning for an empty mean."""
+    from tinynn.backend import cython as CB
+    x = data.draw(hnp.arrays(dtype, shape))
+    if layout == "F" and x.ndim:
+        x = np.asfortranarray(x)
+    elif layout == "sliced" and x.ndim:
+        x = np.repeat(x, 2, axis=-1)[..., ::2]
+    axis = data.draw(st.one_of(st.none(), st.integers(-max(x.ndim, 1), max(x.ndim, 1) - 1) if x.ndim else st.none(),
+                               st.lists(st.integers(0, max(x.ndim - 1, 0)), unique=True, max_size=x.ndim).map(tuple)))
+    for name in ("sum", "mean"):
+        with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as want_warnings:
+            warnings.simplefilter("always")
+            want = getattr(ref, name)(x, axis=axis, keepdims=keepdims)
+        before = x.copy()
+        with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as got_warnings:
+            warnings.simplefilter("always")
+            got = getattr(CB, name)(x, axis=axis, keepdims=keepdims)
+        _same_bits(x, before)  # mean divides its own sum in place, never the input
+        assert [w.category for w in got_warnings] == [w.category for w in want_warnings], name
+        assert type(got) is type(want), name
+        assert np.asarray(got).dtype == np.asarray(want).dtype and np.shape(got) == np.shape(want), name
+        _same_bits(np.asarray(got), np.asarray(want))

@@ -53,6 +53,26 @@ add = kernels.add
 subtract = kernels.subtract
 multiply = kernels.multiply
 same_layout = kernels.same_layout  # one C-level check instead of building and comparing two shape tuples
+broadcast_to = kernels.broadcast_to  # the same view in one C call, instead of NumPy's nditer (~10 us here)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors np.sum
+    """numpy_ref.sum without np.sum's Python wrapper: the same ufunc reduction, called directly
+    (np.sum is np.add.reduce after argument handling that costs more than a small sum)."""
+    return _np.add.reduce(x, axis=axis, keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    """numpy_ref.mean: for a non-empty float32/float64 ndarray, np.mean's own two steps (the sum,
+    then one true division by the count, in the input's dtype) without its Python wrapper; the
+    reference for everything else (ints, float16, empty: NumPy's dtype and warning rules)."""
+    if not (_same_float(x) and x.size):
+        return _ref.mean(x, axis=axis, keepdims=keepdims)
+    total = _np.add.reduce(x, axis=axis, keepdims=keepdims)
+    count = x.size // total.size if type(total) is _np.ndarray else x.size
+    if type(total) is _np.ndarray:
+        return _np.true_divide(total, count, out=total)
+    return total.dtype.type(total / count)
 
 relu = _unary("relu")
 sigmoid = _unary("sigmoid")

@@ -100,6 +100,12 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors np.sum
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
+def broadcast_to(x, shape):
+    """x seen in `shape` (a read-only view: the axes broadcasting adds or stretches from 1 have
+    stride 0), as NumPy broadcasts; what sum and mean's backward hand their input."""
+    return np.broadcast_to(x, shape)
+
+
 def mean(x, axis=None, keepdims=False):
     return np.mean(x, axis=axis, keepdims=keepdims)
 

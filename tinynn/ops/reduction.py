@@ -26,7 +26,7 @@ class Sum(Function):
         return np.asarray(backend.active.sum(x, axis=axis, keepdims=keepdims))
 
     def backward(self, g):
-        return np.broadcast_to(_expand(g, self.shape, self.axis, self.keepdims), self.shape)
+        return backend.active.broadcast_to(_expand(g, self.shape, self.axis, self.keepdims), self.shape)
 
 
 class Mean(Function):
@@ -46,7 +46,7 @@ class Mean(Function):
 
     def backward(self, g):
         scaled = backend.active.divide(g, self.count)
-        return np.broadcast_to(_expand(scaled, self.shape, self.axis, self.keepdims), self.shape)
+        return backend.active.broadcast_to(_expand(scaled, self.shape, self.axis, self.keepdims), self.shape)
 
 
 class _Extremum(Function):
