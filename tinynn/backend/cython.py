@@ -84,9 +84,6 @@ tanh_backward = _binary("tanh_backward")
 # ---------------------------------------------------------------- GEMM (kernels/gemm.pxi)
 
 
-_GEMM_FLOATS = (_np.dtype(_np.float32), _np.dtype(_np.float64))
-_same_float = kernels.same_float            # one C-level check: ndarrays of one float dtype
-_same_float_shape = kernels.same_float_shape
 _GEMM_BATCH_MIN = 32 * 32 * 32  # below this many multiply-adds per matrix, batched products stay in NumPy
 
 
@@ -95,7 +92,7 @@ def matmul(a, b):
     float64 operands of one dtype (each matrix of a batch on its own), NumPy for the rest."""
     if _same_float(a, b) and a.ndim == 2 and b.ndim == 2:
         return kernels.matmul(a, b)       # (raises for shapes that are not aligned)
-    if (a.dtype != b.dtype or a.dtype not in _GEMM_FLOATS or a.ndim == 0 or b.ndim == 0
+    if (a.dtype != b.dtype or a.dtype not in _FLOATS or a.ndim == 0 or b.ndim == 0
             or a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2])):
         return _ref.matmul(a, b)
     nt = threads.get_num_threads()
@@ -166,7 +163,7 @@ def _per_row_or_scalar(s, n):
 
 def quantize_rows(x, scale, zero_point=0):
     """q = clamp(round_half_even(x / s) + z, -128, 127) as int8 (kernel for 2-D float x)."""
-    if (x.ndim == 2 and x.dtype in _GEMM_FLOATS and _per_row_or_scalar(scale, x.shape[0])
+    if (x.ndim == 2 and x.dtype in _FLOATS and _per_row_or_scalar(scale, x.shape[0])
             and isinstance(zero_point, (int, _np.integer))):
         return kernels.quantize_rows(x, scale, zero_point)
     return _ref.quantize_rows(x, scale, zero_point)
