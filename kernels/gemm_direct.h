@@ -94,6 +94,21 @@ TINYNN_AVX2_FN static TNN_AI void FN(tnn_dnn_tile)(const int mr, int nr, tnn_idx
     TNN_DSTORE(mr, nr)
 }
 
+/* A tile of any 1..6 rows: each case hands the tile a constant mr, so every row count gets
+ * its own fully unrolled copy of the inlined tile. */
+TINYNN_AVX2_FN static TNN_AI void FN(tnn_dnn_tile_rows)(int mr, int nr, tnn_idx k,
+                                                        const T *a, tnn_idx rsa, tnn_idx csa, const T *b, tnn_idx rsb,
+                                                        T *c, tnn_idx rsc, tnn_idx csc, const T *bias, int act) {
+    switch (mr) {
+    case 6: FN(tnn_dnn_tile)(6, nr, k, a, rsa, csa, b, rsb, c, rsc, csc, bias, act); break;
+    case 5: FN(tnn_dnn_tile)(5, nr, k, a, rsa, csa, b, rsb, c, rsc, csc, bias, act); break;
+    case 4: FN(tnn_dnn_tile)(4, nr, k, a, rsa, csa, b, rsb, c, rsc, csc, bias, act); break;
+    case 3: FN(tnn_dnn_tile)(3, nr, k, a, rsa, csa, b, rsb, c, rsc, csc, bias, act); break;
+    case 2: FN(tnn_dnn_tile)(2, nr, k, a, rsa, csa, b, rsb, c, rsc, csc, bias, act); break;
+    default: FN(tnn_dnn_tile)(1, nr, k, a, rsa, csa, b, rsb, c, rsc, csc, bias, act); break;
+    }
+}
+
 /* B(0:k, 0:nr) of a column-major B (B(p, j) = b[j csb + p]) copied row-major into bp
  * (k x DNR, row stride DNR), VW columns x NT_P rows at a time through an in-register
  * transposition.  w[j] points at column j; columns past nr repeat the last valid one
@@ -131,14 +146,7 @@ TINYNN_AVX2_FN static void FN(tnn_gemm_direct_nn)(tnn_idx m, tnn_idx n, tnn_idx 
             int nr = (int)tnn_min(DNR, n - j);
             const T *ai = a + i * rsa, *bj = b + j, *bb = bias ? bias + j : NULL;
             T *cij = c + i * rsc + j * csc;
-            switch (mr) {
-            case 6: FN(tnn_dnn_tile)(6, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
-            case 5: FN(tnn_dnn_tile)(5, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
-            case 4: FN(tnn_dnn_tile)(4, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
-            case 3: FN(tnn_dnn_tile)(3, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
-            case 2: FN(tnn_dnn_tile)(2, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
-            default: FN(tnn_dnn_tile)(1, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act); break;
-            }
+            FN(tnn_dnn_tile_rows)(mr, nr, k, ai, rsa, csa, bj, rsb, cij, rsc, csc, bb, act);
         }
     }
 }
@@ -159,14 +167,7 @@ TINYNN_AVX2_FN static void FN(tnn_gemm_direct_nt)(tnn_idx m, tnn_idx n, tnn_idx 
             int mr = (int)tnn_min(rows, m - i);
             const T *ai = a + i * rsa;
             T *cij = c + i * rsc + j * csc;
-            switch (mr) {
-            case 6: FN(tnn_dnn_tile)(6, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
-            case 5: FN(tnn_dnn_tile)(5, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
-            case 4: FN(tnn_dnn_tile)(4, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
-            case 3: FN(tnn_dnn_tile)(3, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
-            case 2: FN(tnn_dnn_tile)(2, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
-            default: FN(tnn_dnn_tile)(1, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act); break;
-            }
+            FN(tnn_dnn_tile_rows)(mr, nr, k, ai, rsa, csa, bp, DNR, cij, rsc, csc, bb, act);
         }
     }
 }

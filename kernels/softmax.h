@@ -70,8 +70,8 @@ TN_REDUCTIONS(float, f32)
 TN_REDUCTIONS(double, f64)
 
 #define TN_SOFTMAX_BODIES(T, SFX, LOG, PATH, ATTR)                                      \
-ATTR static void tn_sm_rows_##SFX##_##PATH(const T *x, T *y, long long r0, long long r1, \
-                                           long long C, int take_log) {                \
+ATTR static void tn_sm_rows_##SFX##_##PATH(const T *x, T *y, int take_log, long long r0, \
+                                           long long r1, long long C) {                \
     for (long long r = r0; r < r1; r++) {                                               \
         const T *xr = x + r * C;                                                        \
         T *yr = y + r * C;                                                              \
@@ -87,8 +87,8 @@ ATTR static void tn_sm_rows_##SFX##_##PATH(const T *x, T *y, long long r0, long 
         }                                                                               \
     }                                                                                   \
 }                                                                                       \
-ATTR static void tn_smbw_rows_##SFX##_##PATH(const T *y, const T *g, T *dx, long long r0, \
-                                             long long r1, long long C, int take_log) { \
+ATTR static void tn_smbw_rows_##SFX##_##PATH(const T *y, const T *g, T *dx, int take_log, \
+                                             long long r0, long long r1, long long C) { \
     for (long long r = r0; r < r1; r++) {                                               \
         const T *yr = y + r * C, *gr = g + r * C;                                       \
         T *dr = dx + r * C;                                                             \
@@ -131,70 +131,38 @@ ATTR static void tn_cebw_rows_##SFX##_##PATH(const T *p, const int64_t *t, T e, 
     }                                                                                   \
 }
 
+/* The body of a row-wise driver: ROWS_FN##_avx2 (or _portable)(ARGS..., r0, r1, C) over rows
+ * [0, N): on this thread when the work is small (no OpenMP region at all), else in blocks of
+ * about TN_BLOCK values that nt threads take one at a time. */
+#define TN_ROW_BLOCKS(ROWS_FN, N, C, ...)                                               \
+    int nt = tinynn_threads_for((N) * (C), TN_SM_GRAIN);                                \
+    if (nt <= 1) {                                                                      \
+        TN_DISPATCH(ROWS_FN##_avx2(__VA_ARGS__, 0, N, C), ROWS_FN##_portable(__VA_ARGS__, 0, N, C)) \
+        return;                                                                         \
+    }                                                                                   \
+    long long rows = (C) > 0 && (C) < TN_BLOCK ? TN_BLOCK / (C) : 1;                    \
+    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                    \
+    for (long long r0 = 0; r0 < (N); r0 += rows) {                                      \
+        long long r1 = r0 + rows < (N) ? r0 + rows : (N);                               \
+        TN_DISPATCH(ROWS_FN##_avx2(__VA_ARGS__, r0, r1, C), ROWS_FN##_portable(__VA_ARGS__, r0, r1, C)) \
+    }
+
 #define TN_SOFTMAX_ALL(T, SFX, LOG)                                                     \
 TN_SOFTMAX_BODIES(T, SFX, LOG, portable, )                                              \
 TN_SOFTMAX_BODIES(T, SFX, LOG, avx2, TINYNN_AVX2_FN)                                    \
 static void softmax_rows_##SFX(const T *x, T *y, long long N, long long C, int take_log) { \
-    int nt = tinynn_threads_for(N * C, TN_SM_GRAIN);                                    \
-    if (nt <= 1) {  /* small: no OpenMP region at all */                                \
-        TN_DISPATCH(tn_sm_rows_##SFX##_avx2(x, y, 0, N, C, take_log),                   \
-                    tn_sm_rows_##SFX##_portable(x, y, 0, N, C, take_log))               \
-        return;                                                                         \
-    }                                                                                   \
-    long long rows = C > 0 && C < TN_BLOCK ? TN_BLOCK / C : 1;  /* rows per block (TN_BLOCK) */ \
-    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
-    for (long long r0 = 0; r0 < N; r0 += rows) {                                        \
-        long long r1 = r0 + rows < N ? r0 + rows : N;                                   \
-        TN_DISPATCH(tn_sm_rows_##SFX##_avx2(x, y, r0, r1, C, take_log),                 \
-                    tn_sm_rows_##SFX##_portable(x, y, r0, r1, C, take_log))             \
-    }                                                                                   \
+    TN_ROW_BLOCKS(tn_sm_rows_##SFX, N, C, x, y, take_log)                               \
 }                                                                                       \
 static void softmax_bw_rows_##SFX(const T *y, const T *g, T *dx, long long N, long long C, int take_log) { \
-    int nt = tinynn_threads_for(N * C, TN_SM_GRAIN);                                    \
-    if (nt <= 1) {  /* small: no OpenMP region at all */                                \
-        TN_DISPATCH(tn_smbw_rows_##SFX##_avx2(y, g, dx, 0, N, C, take_log),             \
-                    tn_smbw_rows_##SFX##_portable(y, g, dx, 0, N, C, take_log))         \
-        return;                                                                         \
-    }                                                                                   \
-    long long rows = C > 0 && C < TN_BLOCK ? TN_BLOCK / C : 1;  /* rows per block (TN_BLOCK) */ \
-    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
-    for (long long r0 = 0; r0 < N; r0 += rows) {                                        \
-        long long r1 = r0 + rows < N ? r0 + rows : N;                                   \
-        TN_DISPATCH(tn_smbw_rows_##SFX##_avx2(y, g, dx, r0, r1, C, take_log),           \
-                    tn_smbw_rows_##SFX##_portable(y, g, dx, r0, r1, C, take_log))       \
-    }                                                                                   \
+    TN_ROW_BLOCKS(tn_smbw_rows_##SFX, N, C, y, g, dx, take_log)                         \
 }                                                                                       \
-static void cross_entropy_rows_##SFX(const T *x, const int64_t *t, T e, T *loss, T *p, \
+static void cross_entropy_rows_##SFX(const T *x, const int64_t *t, T e, T *loss, T *p,  \
                                      long long N, long long C) {                        \
-    int nt = tinynn_threads_for(N * C, TN_SM_GRAIN);                                    \
-    if (nt <= 1) {  /* small: no OpenMP region at all */                                \
-        TN_DISPATCH(tn_ce_rows_##SFX##_avx2(x, t, e, loss, p, 0, N, C),                 \
-                    tn_ce_rows_##SFX##_portable(x, t, e, loss, p, 0, N, C))             \
-        return;                                                                         \
-    }                                                                                   \
-    long long rows = C > 0 && C < TN_BLOCK ? TN_BLOCK / C : 1;  /* rows per block (TN_BLOCK) */ \
-    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
-    for (long long r0 = 0; r0 < N; r0 += rows) {                                        \
-        long long r1 = r0 + rows < N ? r0 + rows : N;                                   \
-        TN_DISPATCH(tn_ce_rows_##SFX##_avx2(x, t, e, loss, p, r0, r1, C),               \
-                    tn_ce_rows_##SFX##_portable(x, t, e, loss, p, r0, r1, C))           \
-    }                                                                                   \
+    TN_ROW_BLOCKS(tn_ce_rows_##SFX, N, C, x, t, e, loss, p)                             \
 }                                                                                       \
-static void cross_entropy_bw_rows_##SFX(const T *p, const int64_t *t, T e, const T *g, \
+static void cross_entropy_bw_rows_##SFX(const T *p, const int64_t *t, T e, const T *g,  \
                                         long long gstride, T *dx, long long N, long long C) { \
-    int nt = tinynn_threads_for(N * C, TN_SM_GRAIN);                                    \
-    if (nt <= 1) {  /* small: no OpenMP region at all */                                \
-        TN_DISPATCH(tn_cebw_rows_##SFX##_avx2(p, t, e, g, gstride, dx, 0, N, C),        \
-                    tn_cebw_rows_##SFX##_portable(p, t, e, g, gstride, dx, 0, N, C))    \
-        return;                                                                         \
-    }                                                                                   \
-    long long rows = C > 0 && C < TN_BLOCK ? TN_BLOCK / C : 1;  /* rows per block (TN_BLOCK) */ \
-    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                   \
-    for (long long r0 = 0; r0 < N; r0 += rows) {                                        \
-        long long r1 = r0 + rows < N ? r0 + rows : N;                                   \
-        TN_DISPATCH(tn_cebw_rows_##SFX##_avx2(p, t, e, g, gstride, dx, r0, r1, C),      \
-                    tn_cebw_rows_##SFX##_portable(p, t, e, g, gstride, dx, r0, r1, C))  \
-    }                                                                                   \
+    TN_ROW_BLOCKS(tn_cebw_rows_##SFX, N, C, p, t, e, g, gstride, dx)                    \
 }
 
 TN_SOFTMAX_ALL(float, f32, logf)
