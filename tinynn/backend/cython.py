@@ -69,10 +69,10 @@ def mean(x, axis=None, keepdims=False):
     if not (_same_float(x) and x.size):
         return _ref.mean(x, axis=axis, keepdims=keepdims)
     total = _np.add.reduce(x, axis=axis, keepdims=keepdims)
-    count = x.size // total.size if type(total) is _np.ndarray else x.size
-    if type(total) is _np.ndarray:
-        return _np.true_divide(total, count, out=total)
-    return total.dtype.type(total / count)
+    if type(total) is not _np.ndarray:  # a full reduction gives a NumPy scalar
+        return total.dtype.type(total / x.size)
+    return _np.true_divide(total, x.size // total.size, out=total)
+
 
 relu = _unary("relu")
 sigmoid = _unary("sigmoid")
