@@ -278,6 +278,20 @@ def test_bench_without_benchmarks_folder_falls_back(monkeypatch, capsys):
     assert code == 0 and "benchmarks/ not found" in out and "GFLOP/s" in out
 
 
+def test_quick_arguments_are_options_of_their_scripts():
+    """`tinynn bench --quick` passes QUICK_ARGS to each script: every option named there must be
+    one the script accepts (its --help lists it), or --quick fails on an argparse error."""
+    folder = cli.benchmarks_dir()
+    assert folder is not None, "the tests run from a source checkout, which has benchmarks/"
+    for name, extra in cli.QUICK_ARGS.items():
+        script = folder / name
+        assert script.is_file(), name
+        r = subprocess.run([sys.executable, str(script), "--help"], cwd=folder, capture_output=True, text=True)
+        assert r.returncode == 0, (name, r.stderr)
+        for option in (a for a in extra if a.startswith("--")):
+            assert option in r.stdout, f"{name} has no option {option}"
+
+
 def test_help_of_every_subcommand(capsys):
     for command in ("demo", "train", "evaluate", "prune", "quantize", "distill", "bench", "info"):
         code, out, _ = run([command, "--help"], capsys)

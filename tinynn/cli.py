@@ -710,7 +710,7 @@ def cmd_distill(args):
 # ============================================================== bench
 QUICK_ARGS = {  # --quick: settings that finish in about a minute each
     "bench_train.py": ["--workloads", "digits", "--threads", "1", "--repeats", "3"],
-    "bench_overhead.py": ["--repeats", "50"],
+    "bench_overhead.py": ["--rounds", "10"],
     "bench_distributed.py": ["--steps", "5", "--hidden", "512"],
     "bench_quantize.py": ["--repeats", "5"],
     "bench_elementwise.py": ["--n", "100000"],
