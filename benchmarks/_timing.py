@@ -1,5 +1,7 @@
-"""Shared timing helpers for the kernel benchmarks: median of repeats, a plain table."""
+"""Shared timing helpers for the kernel benchmarks: median of repeats, contenders timed in turns,
+a plain table."""
 import contextlib
+import statistics
 import time
 
 import numpy as np
@@ -23,6 +25,28 @@ def median_time(fn, repeat=15, min_time=0.02):
             fn()
         times.append((time.perf_counter() - t) / number)
     return float(np.median(times))
+
+
+def median_times_in_turns(fns, min_time=0.4, rounds=5, settle=0.0, clock=time.perf_counter):
+    """Median time (by `clock`) of each fn in `fns`: `rounds` rounds, each running every fn in turn
+    for min_time / rounds seconds, after one warm-up call each.  `settle` seconds of sleep before
+    each switch let the other library's worker threads go idle: OpenBLAS's spin for about 0.1 s
+    after a call, and a spinning worker takes a core from whatever runs next."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(rounds):
+        for fn, ts in zip(fns, times):
+            if settle:
+                time.sleep(settle)
+            end = time.perf_counter() + min_time / rounds
+            while True:
+                t0 = clock()
+                fn()
+                ts.append(clock() - t0)
+                if time.perf_counter() >= end:
+                    break
+    return [statistics.median(ts) for ts in times]
 
 
 def print_table(rows, headers):

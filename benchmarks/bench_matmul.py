@@ -16,7 +16,6 @@ with NumPy's float32 matmul on the same shape.
 """
 import argparse
 import os
-import statistics
 import sys
 import time
 
@@ -24,32 +23,12 @@ import numpy as np
 
 # Run from a checkout: import the tinynn next to this script (with its built extension).
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))                   # _timing
+from _timing import median_times_in_turns  # noqa: E402
 
 SQUARE = (256, 512, 1024, 2048)
 MLP = ((64, 784, 128), (256, 1024, 1024))
 INT8 = ((1024, 1024, 1024), (256, 1024, 1024))
-
-
-def median_time(fns, min_time=0.4, rounds=5, settle=0.0, clock=time.perf_counter):
-    """Median time (by `clock`) of each fn in `fns`: `rounds` rounds, each running every fn in turn
-    for min_time / rounds seconds, after one warm-up call each.  `settle` seconds of sleep before
-    each switch let the other library's worker threads go idle: OpenBLAS's spin for about 0.1 s
-    after a call, and a spinning worker takes a core from whatever runs next."""
-    for fn in fns:
-        fn()
-    times = [[] for _ in fns]
-    for _ in range(rounds):
-        for fn, ts in zip(fns, times):
-            if settle:
-                time.sleep(settle)
-            end = time.perf_counter() + min_time / rounds
-            while True:
-                t0 = clock()
-                fn()
-                ts.append(clock() - t0)
-                if time.perf_counter() >= end:
-                    break
-    return [statistics.median(ts) for ts in times]
 
 
 def main(argv=None):
@@ -99,9 +78,9 @@ def main(argv=None):
                 a = rng.standard_normal((m, k)).astype(dtype)
                 b = rng.standard_normal((k, n)).astype(dtype)
                 c = np.empty((m, n), dtype)
-                t_ours, t_np = median_time([lambda: kernels.matmul(a, b, out=c, num_threads=nt),
-                                            lambda: np.matmul(a, b, out=c)], args.min_time,
-                                            settle=0.25 if nt > 1 else 0.0, clock=clock)
+                t_ours, t_np = median_times_in_turns([lambda: kernels.matmul(a, b, out=c, num_threads=nt),
+                                                      lambda: np.matmul(a, b, out=c)], args.min_time,
+                                                     settle=0.25 if nt > 1 else 0.0, clock=clock)
                 rows.append((f"f{dtype.itemsize * 8}", m, k, n, nt, t_ours, t_np))
                 print(_row(*rows[-1]), flush=True)
             if not args.no_int8:
@@ -111,9 +90,9 @@ def main(argv=None):
                     a = a8.astype(np.float32)
                     b = b8.astype(np.float32)
                     c = np.empty((m, n), np.float32)
-                    t_ours, t_np = median_time([lambda: kernels.int8_matmul(a8, b8, num_threads=nt),
-                                                lambda: np.matmul(a, b, out=c)], args.min_time,
-                                            settle=0.25 if nt > 1 else 0.0, clock=clock)
+                    t_ours, t_np = median_times_in_turns([lambda: kernels.int8_matmul(a8, b8, num_threads=nt),
+                                                          lambda: np.matmul(a, b, out=c)], args.min_time,
+                                                         settle=0.25 if nt > 1 else 0.0, clock=clock)
                     rows.append(("int8", m, k, n, nt, t_ours, t_np))
                     print(_row(*rows[-1]) + "   (numpy: float32)", flush=True)
     return rows

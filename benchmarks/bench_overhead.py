@@ -8,8 +8,8 @@ backward, reported in microseconds per op, next to two floors:
   it shows what any pure-Python engine pays on this machine;
 
 and PyTorch's figure for the same chain when it is installed (1 thread). The contenders take
-turns, a few chains each, for --rounds rounds, so a slow spell of this shared machine hits all of
-them alike; each figure is the median over all its chains.
+turns (--rounds rounds of --min-time / --rounds seconds each), so a slow spell of this shared
+machine hits all of them alike; each figure is the median over all its chains.
 
 Then (--calls, on by default; --calls-only for just this part) the fixed cost of one call of the
 compiled kernels at the small shapes of the seed MLP (batch 4, 64-128-64-10): each kernel, the
@@ -24,15 +24,14 @@ same count with threadpoolctl when it is installed).
 import argparse
 import contextlib
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))                   # _timing
 import tinynn as tn  # noqa: E402
+from _timing import fmt_us, median_time, median_times_in_turns, print_table  # noqa: E402
 
 
 def chain(x, c, length):
@@ -111,19 +110,13 @@ def tape_chain(length):
     return lambda: tape_backward(chain(x, c, length))
 
 
-def time_in_turns(runners, length, rounds, per_turn=20):
-    """{name: median microseconds per op}: runners maps a name to (tinynn backend or None, run);
-    they take turns, `per_turn` chains each, for `rounds` rounds (after one warm-up turn each)."""
-    times = {name: [] for name in runners}
-    for turn in range(rounds + 1):
-        for name, (backend, run) in runners.items():
-            with tn.use_backend(backend) if backend else contextlib.nullcontext():
-                for _ in range(per_turn):
-                    start = time.perf_counter()
-                    run()
-                    if turn:  # turn 0 warms up
-                        times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) / length * 1e6 for name, t in times.items()}
+def on_backend(name, run):
+    """run, with tinynn's backend set to `name` first (a module-level switch: cheap, and needed
+    because the contenders take turns)."""
+    def timed():
+        tn.set_backend(name)
+        run()
+    return timed
 
 
 def small_calls():
@@ -184,8 +177,6 @@ def small_calls():
 
 
 def print_small_calls():
-    from _timing import fmt_us, median_time, print_table
-
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl is in the [test] extra
@@ -213,20 +204,26 @@ def print_small_calls():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--length", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=40, help="turns each contender takes (20 chains a turn)")
+    parser.add_argument("--rounds", type=int, default=40, help="turns each contender takes")
+    parser.add_argument("--min-time", type=float, default=0.4, help="seconds each contender runs, over all its turns")
     parser.add_argument("--calls", action=argparse.BooleanOptionalAction, default=True,
                         help="also time single kernel calls at small shapes (default: on)")
     parser.add_argument("--calls-only", action="store_true", help="only the per-call table")
     args = parser.parse_args()
     if not args.calls_only:
-        runners = {"tape": (None, tape_chain(args.length)), "bare numpy": (None, numpy_chain(args.length))}
+        runners = {"tape": tape_chain(args.length), "bare numpy": numpy_chain(args.length)}
+        previous = tn.get_backend()
         for backend in tn.backend.available():
             with tn.use_backend(backend):
-                runners[backend] = (backend, tinynn_chain(args.length))
+                runners[backend] = on_backend(backend, tinynn_chain(args.length))
         torch_run = torch_chain(args.length)
         if torch_run is not None:
-            runners["torch"] = (None, torch_run)
-        per_op = time_in_turns(runners, args.length, args.rounds)
+            runners["torch"] = torch_run
+        try:
+            seconds = median_times_in_turns(list(runners.values()), args.min_time, args.rounds)
+        finally:
+            tn.set_backend(previous)
+        per_op = {name: t / args.length * 1e6 for name, t in zip(runners, seconds)}
         floor = per_op["tape"]
         for backend in tn.backend.available():
             print(f"tinynn ({backend:6}) forward+backward per op:    {per_op[backend]:6.2f} us  "
