@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
 import tinynn as tn  # noqa: E402
 from tinynn import nn, prune, quantize  # noqa: E402
-from tinynn.modelfile import mlp  # noqa: E402
+from tinynn.io.modelfile import mlp  # noqa: E402
 
 
 def median_ms(fn, repeats, warmup=3):

@@ -15,7 +15,7 @@ import tinynn as tn
 from tinynn import nn, optim, prune, quantize
 from tinynn.data import DataLoader, TensorDataset
 from tinynn.datasets import load_digits
-from tinynn.modelfile import load_model, mlp, save_model
+from tinynn.io.modelfile import load_model, mlp, save_model
 
 tn.manual_seed(0)
 X_train, y_train, X_test, y_test = load_digits()

@@ -16,7 +16,7 @@ import numpy as np
 
 import tinynn as tn
 from tinynn import data, datasets, distill, nn, optim, prune, quantize
-from tinynn.modelfile import mlp
+from tinynn.io.modelfile import mlp
 
 
 def accuracy(model, x, y):

@@ -32,7 +32,7 @@ import numpy as np
 
 import tinynn as tn
 from tinynn import data, datasets, nn, optim, prune
-from tinynn.modelfile import mlp
+from tinynn.io.modelfile import mlp
 
 
 def accuracy(model, x, y):

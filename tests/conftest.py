@@ -35,7 +35,7 @@ def pytest_terminal_summary(terminalreporter):
     """After a run that included the fuzz tests: how many generated cases they ran."""
     import sys
 
-    fuzzing = sys.modules.get("fuzzing")
+    fuzzing = sys.modules.get("helpers.fuzzing")
     if fuzzing is not None and fuzzing.COUNTS:
         total = sum(fuzzing.COUNTS.values())
         terminalreporter.write_line(f"fuzz: {total} generated cases over {len(fuzzing.COUNTS)} kernels/ops "

@@ -18,13 +18,18 @@ from .threads import set_num_threads, get_num_threads
 __version__ = "0.1.0"
 
 
+_SUBMODULES = {"nn": "nn", "optim": "optim", "data": "data", "datasets": "datasets",
+               "distributed": "distributed", "kernels": "kernels", "testing": "testing",
+               "prune": "compress.prune", "quantize": "compress.quantize", "distill": "compress.distill",
+               "compress": "compress", "io": "io", "serialization": "io.serialization"}
+
+
 def __getattr__(name):
     # Submodules load on first use so that `import tinynn` stays cheap.
     import importlib
 
-    if name in ("nn", "optim", "data", "datasets", "prune", "quantize", "distill", "distributed",
-                "kernels", "testing", "serialization"):
-        return importlib.import_module(f"tinynn.{name}")
+    if name in _SUBMODULES:
+        return importlib.import_module(f"tinynn.{_SUBMODULES[name]}")
     if name in ("save", "load"):
-        return getattr(importlib.import_module("tinynn.serialization"), name)
+        return getattr(importlib.import_module("tinynn.io.serialization"), name)
     raise AttributeError(f"module 'tinynn' has no attribute {name!r}")

@@ -9,7 +9,7 @@
     tinynn bench                        the scripts in benchmarks/ (or a built-in kernel timing)
     tinynn info                         version, backend, SIMD, OpenMP, threads, NumPy and BLAS
 
-Models are single .npz files (tinynn.modelfile): the weights plus a JSON description of the
+Models are single .npz files (tinynn.io.modelfile): the weights plus a JSON description of the
 network, so every command that reads a model needs nothing but the file. Errors a user can make
 (unknown data set, missing or corrupt file, a bad number) end with one line on stderr and a
 non-zero exit status; set TINYNN_DEBUG=1 to see the traceback instead.
@@ -223,7 +223,7 @@ def count_params(model, nonzero=False):
 def model_bytes(model):
     """Bytes of stored parameters: quantize.model_size when available, else the state's arrays."""
     try:
-        from . import quantize
+        from .compress import quantize
 
         return int(quantize.model_size(model))
     except ImportError:
@@ -391,7 +391,7 @@ def _check_npz(path, what="a model .npz file written by tinynn"):
 
 
 def _load_model(path):
-    from .modelfile import ModelFileError, load_model
+    from .io.modelfile import ModelFileError, load_model
 
     _check_npz(path)
     try:
@@ -426,7 +426,7 @@ def cmd_train(args):
     """Train an MLP, save it (and, every epoch, a resumable checkpoint)."""
     global _RANK
     import tinynn as tn
-    from .modelfile import mlp, save_model
+    from .io.modelfile import mlp, save_model
 
     dist = None
     if args.distributed:
@@ -587,9 +587,9 @@ def _compression(name):
     import importlib
 
     try:
-        return importlib.import_module(f"tinynn.{name}")
+        return importlib.import_module(f"tinynn.compress.{name}")
     except ModuleNotFoundError as exc:
-        if exc.name != f"tinynn.{name}":
+        if exc.name != f"tinynn.compress.{name}":
             raise
         raise CLIError(f"tinynn.{name} is not part of this installation of tinynn") from None
 
@@ -597,7 +597,7 @@ def _compression(name):
 # ============================================================== prune
 def cmd_prune(args):
     """Magnitude pruning (+ fine-tuning): unstructured weights, or whole neurons (then shrunk)."""
-    from .modelfile import linear_sizes, save_model
+    from .io.modelfile import linear_sizes, save_model
 
     _setup(args)
     model, spec = _load_model(args.model)
@@ -639,7 +639,7 @@ def cmd_prune(args):
 def cmd_quantize(args):
     """Post-training int8 quantization (dynamic, or static with calibration batches)."""
     from . import tensor
-    from .modelfile import save_model
+    from .io.modelfile import save_model
 
     _setup(args)
     model, spec = _load_model(args.model)
@@ -674,7 +674,7 @@ def cmd_quantize(args):
 # ============================================================== distill
 def cmd_distill(args):
     """Train a small student to match a teacher's softened outputs (knowledge distillation)."""
-    from .modelfile import mlp, save_model
+    from .io.modelfile import mlp, save_model
 
     _setup(args)
     teacher, spec = _load_model(args.teacher)

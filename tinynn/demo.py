@@ -18,7 +18,7 @@ import numpy as np
 
 from .cli import (count_params, evaluate, fit, format_table, latency_ms, load_data, make_optimizer, model_bytes,
                   say)
-from .modelfile import linear_sizes, mlp, save_model
+from .io.modelfile import linear_sizes, mlp, save_model
 
 HIDDEN = [128, 64]          # the seed example's network
 STUDENT_HIDDEN = [32]
@@ -35,7 +35,7 @@ def _copy(model, sizes):
 
 def _compression():
     try:
-        from . import distill, prune, quantize
+        from .compress import distill, prune, quantize
     except ImportError:
         return None
     return prune, quantize, distill

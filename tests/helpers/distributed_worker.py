@@ -1,4 +1,4 @@
-"""Run by tests/test_distributed.py under `mpiexec -n N python distributed_worker.py SCENARIO OUT ...`
+"""Run by tests/integration/test_distributed.py under `mpiexec -n N python distributed_worker.py SCENARIO OUT ...`
 (and once as a plain single process for the reference trajectory). Not a test module itself.
 
 Scenarios:

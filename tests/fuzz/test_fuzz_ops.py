@@ -10,8 +10,8 @@ from hypothesis import given
 import tinynn as tn
 from tinynn.testing import graphs
 
-import fuzzing as fz
-from fuzzing import ALLOWED, Mismatch, draw_array, draw_dtype, draw_shape
+from helpers import fuzzing as fz
+from helpers.fuzzing import ALLOWED, Mismatch, draw_array, draw_dtype, draw_shape
 
 if "cython" not in tn.backend.available():  # pragma: no cover - CI always builds the kernels
     pytest.skip("the compiled kernels are not built", allow_module_level=True)

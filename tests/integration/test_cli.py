@@ -14,11 +14,11 @@ import pytest
 
 import tinynn as tn
 from tinynn import cli
-from tinynn.modelfile import load_model, mlp, read_spec, save_model
+from tinynn.io.modelfile import load_model, mlp, read_spec, save_model
 
 # Subprocesses run from the folder that holds the tinynn this test imported (see HELPERS.md).
 PKG_PARENT = pathlib.Path(tn.__file__).parent.parent
-HAS_COMPRESSION = all((pathlib.Path(tn.__file__).parent / f"{m}.py").exists() for m in ("prune", "quantize", "distill"))
+HAS_COMPRESSION = all((pathlib.Path(tn.__file__).parent / "compress" / f"{m}.py").exists() for m in ("prune", "quantize", "distill"))
 needs_compression = pytest.mark.skipif(not HAS_COMPRESSION, reason="tinynn.prune/quantize/distill not in this tree yet")
 
 
@@ -296,7 +296,7 @@ def _script_options(path):
 def test_quick_arguments_are_options_of_their_scripts():
     """`tinynn bench --quick` passes QUICK_ARGS to each script: every option named there must be
     one the script's parser declares, or --quick fails on an argparse error."""
-    folder = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
+    folder = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
     for name, extra in cli.QUICK_ARGS.items():
         script = folder / name
         assert script.is_file(), name
@@ -359,7 +359,7 @@ def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path):
 
 
 # ------------------------------------------------------------------ examples and --distributed
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_example_custom_op(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 import tinynn as tn
 import tinynn.nn as nn
 import tinynn.optim as optim
-import tinynn.serialization as ser
+import tinynn.io.serialization as ser
 
 
 def model():

@@ -1,6 +1,6 @@
 """Self-describing model files: ONE .npz holding the weights and a JSON description of the network.
 
-    from tinynn.modelfile import mlp, save_model, load_model
+    from tinynn.io.modelfile import mlp, save_model, load_model
     model = mlp([64, 128, 64, 10])              # Linear-ReLU-Linear-ReLU-Linear
     save_model(model, "model.npz", spec={"sizes": [64, 128, 64, 10], "activation": "relu"})
     model, spec = load_model("model.npz")      # rebuilt from the file alone
@@ -30,7 +30,7 @@ def mlp(sizes, activation="relu", bias=None):
     """A multilayer perceptron n_0 -> n_1 -> ... -> n_L:
     x -> Linear(n_0, n_1) -> act -> ... -> Linear(n_{L-1}, n_L) (no activation after the last layer).
     `bias`: one bool per Linear (default: all True)."""
-    from . import nn
+    from .. import nn
 
     acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
     if activation not in acts:
@@ -51,7 +51,7 @@ def mlp(sizes, activation="relu", bias=None):
 
 def linear_sizes(model):
     """[n_0, ..., n_L] of the Linear layers of a Sequential MLP, read from their weights."""
-    from . import nn
+    from .. import nn
 
     sizes = []
     for m in model.modules():
@@ -121,11 +121,11 @@ def build(spec):
     model = mlp(spec["sizes"], spec.get("activation", "relu"), spec.get("bias"))
     q = spec.get("quantized")
     if q:
-        from . import quantize
+        from ..compress import quantize
 
         if q.get("method", "dynamic") == "static":
             calib = [np.zeros((1, spec["sizes"][0]), dtype=np.float32)]
-            from .tensor import tensor
+            from ..tensor import tensor
 
             model = quantize.quantize_static(model, [tensor(c) for c in calib], observer=q.get("observer", "minmax"))
         else:

@@ -16,9 +16,10 @@ import pytest
 
 import tinynn
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-TESTS = ["test_fuzz_kernels.py", "test_fuzz_ops.py", "test_kernels_elementwise.py", "test_kernels_softmax.py",
-         "test_kernels_optim.py", "test_kernels_gemm.py", "test_kernels_config.py"]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TESTS = ["fuzz/test_fuzz_kernels.py", "fuzz/test_fuzz_ops.py", "kernels/test_kernels_elementwise.py",
+         "kernels/test_kernels_softmax.py", "kernels/test_kernels_optim.py", "kernels/test_kernels_gemm.py",
+         "kernels/test_kernels_config.py"]
 IN_CI = bool(os.environ.get("CI"))
 
 
@@ -69,9 +70,11 @@ def test_kernel_and_fuzz_tests_pass_on_the_debug_build(tmp_path):
     where, debug = probe.stdout.split()
     assert pathlib.Path(where).is_relative_to(site) and debug == "True", probe.stdout
 
-    tests = [str(ROOT / "tests" / name) for name in TESTS if (ROOT / "tests" / name).exists()]
+    tests = [ROOT / "tests" / name for name in TESTS]
+    missing = [str(t) for t in tests if not t.exists()]
+    assert not missing, f"debug build: test files not found: {missing}"
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-o", "addopts=",
-                          *tests], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+                          *map(str, tests)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     tail = (run.stdout[-4000:] + "\n" + run.stderr[-4000:])
     assert run.returncode == 0, f"kernel/fuzz tests failed on the debug build (rc={run.returncode}):\n{tail}"
     assert "runtime error" not in run.stderr, tail  # a UBSan report

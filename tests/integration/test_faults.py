@@ -1,6 +1,6 @@
 """Faults: tn.save interrupted at any point of the write -- an exception after k bytes, Ctrl-C, a
 failing rename, the process killed mid-write -- leaves the previous file intact and loadable.
-(tests/test_serialization.py covers the basic failed write and corrupt/truncated files.)"""
+(tests/unit/test_serialization.py covers the basic failed write and corrupt/truncated files.)"""
 import os
 import pathlib
 import signal
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tinynn as tn
-import tinynn.serialization as ser
+import tinynn.io.serialization as ser
 
 OLD = {"w": np.arange(1000.0), "meta": {"epoch": 3}}
 
@@ -107,7 +107,7 @@ KILLED_WRITER = r"""
 import sys, time
 import numpy as np
 import tinynn as tn
-import tinynn.serialization as ser
+import tinynn.io.serialization as ser
 real = ser._write_npz
 class Slow:
     def __init__(self, f): self.f = f; self.n = 0

@@ -9,7 +9,7 @@ import sys
 import tinynn
 from threadpoolctl import threadpool_limits
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_seed_example_runs_and_loss_goes_down():

@@ -23,7 +23,7 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}(/[A-Za-z0-9_.\-]{1,100}){0,20}
 
 
 def _encode(obj, path, arrays, where):
-    from .tensor import Tensor
+    from ..tensor import Tensor
 
     if isinstance(obj, Tensor):
         obj = obj.data

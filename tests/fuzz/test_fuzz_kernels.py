@@ -16,8 +16,8 @@ import pytest
 import tinynn as tn
 from tinynn.backend import numpy_ref as ref
 
-import fuzzing as fz
-from fuzzing import ALLOWED, F32, F64, FLOATS, Mismatch, assert_matches, describe, draw_array, draw_dtype, draw_shape
+from helpers import fuzzing as fz
+from helpers.fuzzing import ALLOWED, F32, F64, FLOATS, Mismatch, assert_matches, describe, draw_array, draw_dtype, draw_shape
 
 if "cython" not in tn.backend.available():  # pragma: no cover - CI always builds the kernels
     pytest.skip("the compiled kernels are not built", allow_module_level=True)

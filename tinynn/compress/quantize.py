@@ -24,12 +24,12 @@ import math
 
 import numpy as np
 
-from .autograd import no_grad
-from . import backend
-from .nn.layers import Linear, ReLU, Sequential, Sigmoid, Tanh, Identity
-from .nn.module import Module
-from .nn.parameter import Parameter
-from .tensor import Tensor
+from ..autograd import no_grad
+from .. import backend
+from ..nn.layers import Linear, ReLU, Sequential, Sigmoid, Tanh, Identity
+from ..nn.module import Module
+from ..nn.parameter import Parameter
+from ..tensor import Tensor
 
 __all__ = ["calc_qparams", "quantize_tensor", "dequantize_tensor", "quantize_dynamic", "quantize_static",
            "prepare_qat", "convert", "model_size", "load_quantized", "QuantizedLinear", "QATLinear"]
@@ -396,7 +396,7 @@ class QATLinear(Module):
         return calc_qparams(self.input_min[0], self.input_max[0], "int8", symmetric=False)
 
     def forward(self, x):
-        from . import ops
+        from .. import ops
 
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
         if xa.size and (self.training or not np.isfinite(self.input_min[0])):

@@ -1,4 +1,4 @@
-"""Case generators and checks shared by the fuzz tests (tests/test_fuzz_*.py).
+"""Case generators and checks shared by the fuzz tests (tests/fuzz/test_fuzz_*.py).
 
 A case is drawn from a seeded generator, so (test, chunk, index) reproduces it exactly. Each case
 calls one kernel (tinynn.kernels.*), one backend function (tinynn.backend.cython.*) or one public

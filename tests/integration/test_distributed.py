@@ -21,7 +21,7 @@ from tinynn import autograd
 from tinynn import distributed as dist
 from tinynn import nn
 
-WORKER = Path(__file__).with_name("distributed_worker.py")
+WORKER = Path(__file__).resolve().parent.parent / "helpers" / "distributed_worker.py"
 
 
 # ----------------------------------------------------------------------------- single process

@@ -24,9 +24,9 @@ import copy
 
 import numpy as np
 
-from .autograd import no_grad
-from .nn.layers import Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
-from .tensor import Tensor
+from ..autograd import no_grad
+from ..nn.layers import Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
+from ..tensor import Tensor
 
 __all__ = ["magnitude", "remove", "shrink", "sparsity", "report", "is_pruned", "load_state_dict"]
 

@@ -4,9 +4,9 @@
 
 The T^2 keeps the soft term's gradients on the scale of the hard term's as T grows.
 """
-from .autograd import no_grad
-from .nn import functional as F
-from .tensor import Tensor, as_tensor
+from ..autograd import no_grad
+from ..nn import functional as F
+from ..tensor import Tensor, as_tensor
 
 __all__ = ["kd_loss", "distill"]
 

@@ -1,0 +1,1 @@
+"""Modules the tests share: the fuzzing harness and the MPI worker script."""
