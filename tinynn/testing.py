@@ -17,7 +17,7 @@ Hypothesis strategies (hypothesis is imported only when one is called):
 - `layouts()`: names from LAYOUTS ("C", "F", "sliced", "negative", "misaligned", "readonly", ...).
 - `graphs(...)`: a small random computation graph over the differentiable ops: `(fn, inputs)`
   where `fn(*inputs)` replays the drawn program (its repr prints it) on a few leaf Tensors.
-  See docs/testing.md for examples.
+  See docs/07-testing.md for examples.
 """
 import numpy as np
 
