@@ -11,6 +11,8 @@ that fits:
   again (and names the earlier block if that one fails); each block gets a fresh temporary working
   directory. Functions named `test_*` that a block defines are called afterwards, as pytest would
   (hypothesis draws 10 examples each), so a block of property tests is checked, not only defined.
+  A `print(...)` whose comment ends in a value (`# True`, `# 2x + 1/3 = [2.33 4.33]`: the part after
+  the last ": " or "= ") must print that value, numbers to a relative 1e-6.
 - ```bash / ```sh / ```shell / ```console whose every command is `tinynn ...`: each command runs
   as `python -m tinynn ...` (leading `NAME=value` words go to its environment) in a fresh
   temporary directory shared by the block's commands, with a timeout; it must exit with status 0.
@@ -132,16 +134,60 @@ ALL = [parse(path) for path in DOCUMENTS]
 BLOCKS = [block for blocks, _ in ALL for block in blocks]
 
 # Runs the blocks given on stdin (a repr of [(name, code)]) in order in one namespace, each in a
-# fresh temporary directory, then calls the `test_*` functions each block defined.
+# fresh temporary directory, then calls the `test_*` functions each block defined and checks the
+# values that `print(...)  # value` lines promise.
 RUNNER = r"""
-import ast, os, sys, tempfile, traceback
+import ast, io, math, os, re, sys, tempfile, tokenize, traceback
 try:
     from hypothesis import settings
     settings.register_profile("docs", max_examples=10, deadline=None)
     settings.load_profile("docs")
 except ImportError:
     pass
-namespace = {"__name__": "__main__"}
+
+NUMBER = re.compile(r"(-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+VALUE = re.compile(r"(\[|\(|-?\d|True\b|False\b|None\b)")
+
+
+def promised(code):
+    # {line: value} for `print(...)  # ... = value`: the part of the comment after its last
+    # ': ' or '= ' (or all of it) that reads as a value; other comments promise nothing.
+    promises = {}
+    for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+        line = tok.line.lstrip()
+        if tok.type == tokenize.COMMENT and line.startswith("print("):
+            comment = tok.string.lstrip("#").strip()
+            tails = [comment] + [comment[m.end():] for m in re.finditer(r"[:=] ", comment)]
+            values = [t for t in tails if VALUE.match(t)]
+            if values:
+                promises[tok.start[0]] = values[-1]
+    return promises
+
+
+def same(printed, value):
+    a, b = NUMBER.split(printed), NUMBER.split(value)
+    if len(a) != len(b):
+        return False
+    for i, (x, y) in enumerate(zip(a, b)):
+        if i % 2:
+            if not math.isclose(float(x), float(y), rel_tol=1e-6, abs_tol=1e-12):
+                return False
+        elif "".join(x.split()) != "".join(y.split()):
+            return False
+    return True
+
+
+printed = []
+
+
+def recording_print(*args, sep=" ", end="\n", file=None, flush=False):
+    if file is None:
+        frame = sys._getframe(1)
+        printed.append((frame.f_code.co_filename, frame.f_lineno, sep.join(map(str, args))))
+    print(*args, sep=sep, end=end, file=file, flush=flush)
+
+
+namespace = {"__name__": "__main__", "print": recording_print}
 for name, code in ast.literal_eval(sys.stdin.read()):
     os.chdir(tempfile.mkdtemp(prefix="block-", dir=sys.argv[1]))
     before = set(namespace)
@@ -151,6 +197,10 @@ for name, code in ast.literal_eval(sys.stdin.read()):
             if callable(namespace[test]):
                 print(f"{name}: calling {test}()", flush=True)
                 namespace[test]()
+        for line, value in promised(code).items():
+            lines = [text for file, number, text in printed if file == name and number == line]
+            if not lines or not all(same(text, value) for text in lines):
+                raise AssertionError(f"line {line} of the block promises {value!r}; it printed {lines}")
     except BaseException:
         traceback.print_exc()
         print(f"FAILED BLOCK {name}", file=sys.stderr)
