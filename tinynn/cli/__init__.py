@@ -1,0 +1,4 @@
+"""The `tinynn` command: `main` parses and dispatches, one module per command, `common` below them."""
+from .main import main
+
+__all__ = ["main"]
