@@ -26,6 +26,7 @@ ap.add_argument("model", nargs="?", help="a model file written by `tinynn train`
 ap.add_argument("--out", help="folder for pruned.npz and model-int8.npz (default: a new temporary folder)")
 args = ap.parse_args()
 out = Path(args.out or tempfile.mkdtemp(prefix="tinynn-compress-"))
+out.mkdir(parents=True, exist_ok=True)
 tn.manual_seed(0)
 X_train, y_train, X_test, y_test = load_digits()
 loader = DataLoader(TensorDataset(X_train, y_train), batch_size=32, shuffle=True)

@@ -2,6 +2,7 @@
 table), found next to the imported tinynn or, for an installed tinynn run inside its clone, above
 the current folder; outside a checkout, a built-in timing of kernels.matmul against NumPy."""
 import ast
+import contextlib
 import os
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def run(args):
     status = 0
     for name in names or list(scripts) or ["builtin"]:
         if name == "builtin":
-            print(builtin_report(quick=args.quick, seed=args.seed), flush=True)
+            print(builtin_report(args.quick, args.seed, args.threads), flush=True)
             continue
         extra = [*args.script_args, *(["--quick"] if args.quick else [])]
         print(f"$ python {scripts[name]} {' '.join(extra)}".rstrip(), flush=True)
@@ -102,28 +103,36 @@ def noise_note(spreads):
             "drawing conclusions from these numbers")
 
 
-def builtin_report(quick=False, seed=0):
-    """kernels.matmul against NumPy's matmul on float32 n x n x n products, timed in turns (one
-    call of each per round); every figure is a median with its spread, the speed-up the median of
-    the per-round ratios t_numpy / t_tinynn."""
-    import tinynn as tn
-
+def builtin_report(quick=False, seed=0, threads=None):
+    """kernels.matmul against NumPy's matmul on float32 n x n x n products, each on `threads` threads
+    (default 1: two thread pools on the same cores disturb each other), timed in turns (one call
+    of each per round); every figure is a median with its spread, the speed-up the median of the
+    per-round ratios t_numpy / t_tinynn."""
     try:
         from .. import kernels
     except ImportError as exc:
         raise CLIError(f"the built-in timing needs tinynn's compiled kernels ({exc})") from None
+    threads = threads or 1
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # not a dependency of tinynn
+        threadpool_limits, numpy_threads = lambda n: contextlib.nullcontext(), " (numpy: all its BLAS threads)"
+    else:
+        numpy_threads = ""
     rng = np.random.default_rng(seed)
     rows, spreads = [], {}
-    for n in (64, 128, 256) if quick else (64, 128, 256, 512):
-        a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
-        t_k, t_np = times_in_turns([lambda: kernels.matmul(a, b), lambda: a @ b], rounds=15 if quick else 41)
-        row, gflop = [f"{n}x{n}x{n}"], 2 * n ** 3 / 1e9
-        for label, samples in (("tinynn", t_k), ("numpy", t_np)):
-            median, spreads[f"{n} {label}"] = spread(samples)
-            row += [f"{median * 1e3:.3f} +-{spreads[f'{n} {label}']:.0%}", f"{gflop / median:.1f}"]
-        ratio, spreads[f"{n} speed-up"] = spread(np.array(t_np) / np.array(t_k))
-        rows.append(row + [f"{ratio:.2f}x +-{spreads[f'{n} speed-up']:.0%}"])
-    lines = [f"kernels.matmul vs numpy (float32; medians +- half their interquartile range, in turns; "
-             f"{tn.get_num_threads()} kernel threads)",
+    with threadpool_limits(threads):
+        for n in (64, 128, 256) if quick else (64, 128, 256, 512):
+            a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+            t_k, t_np = times_in_turns([lambda: kernels.matmul(a, b, num_threads=threads), lambda: a @ b],
+                                       rounds=15 if quick else 41)
+            row, gflop = [f"{n}x{n}x{n}"], 2 * n ** 3 / 1e9
+            for label, samples in (("tinynn", t_k), ("numpy", t_np)):
+                median, spreads[f"{n} {label}"] = spread(samples)
+                row += [f"{median * 1e3:.3f} +-{spreads[f'{n} {label}']:.0%}", f"{gflop / median:.1f}"]
+            ratio, spreads[f"{n} speed-up"] = spread(np.array(t_np) / np.array(t_k))
+            rows.append(row + [f"{ratio:.2f}x +-{spreads[f'{n} speed-up']:.0%}"])
+    lines = [f"kernels.matmul vs numpy (float32, {threads} thread{'s' if threads > 1 else ''} each{numpy_threads}; "
+             "medians +- half their interquartile range, timed in turns)",
              format_table(["size", "tinynn ms", "GFLOP/s", "numpy ms", "GFLOP/s", "tinynn speed-up"], rows)]
     return "\n".join(lines + [noise_note(spreads)]).rstrip()
