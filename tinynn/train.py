@@ -1,10 +1,6 @@
-"""The training loop and its measurements, shared by the `tinynn` command, the demo and your scripts.
-
-    history = fit(model, make_optimizer("adam", model.parameters()), X, y, epochs=5, batch_size=32)
-    evaluate(model, X_test, y_test)   # {"accuracy", "loss", "confusion"}
-
-Progress goes to stderr: a tqdm bar on a terminal, one plain line per epoch otherwise.
-"""
+"""The training loop and its measurements, shared by the `tinynn` command, the demo and your
+scripts: fit(model, make_optimizer("adam", model.parameters()), X, y, epochs=5, batch_size=32),
+then evaluate(model, X_test, y_test). Progress: a bar on stderr on a terminal, else a line per epoch."""
 import statistics
 import sys
 import time

@@ -16,7 +16,7 @@ import pytest
 import tinynn as tn
 import tinynn.cli.train
 from tinynn import train as training
-from tinynn.cli import main
+from tinynn.cli.main import main
 from tinynn.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from tinynn.io.modelfile import load_model, mlp, read_spec, save_model
 

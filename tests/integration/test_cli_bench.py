@@ -11,7 +11,8 @@ import sys
 import pytest
 
 import tinynn as tn
-from tinynn.cli import bench, main
+from tinynn.cli import bench
+from tinynn.cli.main import main
 from tinynn.cli.common import EXIT_FAILURE
 
 PKG_PARENT = pathlib.Path(tn.__file__).parent.parent
@@ -21,7 +22,7 @@ FAKE = '"""A fake benchmark."""\nimport sys\nimport tinynn\nprint("fake ran", sy
 
 def tinynn_command(*argv, cwd, package_parent=PKG_PARENT):
     """`tinynn ARGV` as the console script runs it: the current folder is not on sys.path."""
-    code = "import sys; sys.path.pop(0); from tinynn.cli import main; sys.exit(main())"
+    code = "import sys; sys.path.pop(0); from tinynn.cli.main import main; sys.exit(main())"
     env = {**os.environ, "PYTHONPATH": str(package_parent)}
     return subprocess.run([sys.executable, "-c", code, *map(str, argv)], capture_output=True, text=True, cwd=cwd,
                           env=env, timeout=300)

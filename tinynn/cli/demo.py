@@ -30,12 +30,6 @@ PRUNE_AMOUNT, NEURON_AMOUNT, FINETUNE_EPOCHS, FINETUNE_LR = 0.8, 0.5, 3, 0.01
 T, ALPHA = 4.0, 0.9
 
 
-def _copy(model, sizes):
-    clone = mlp(sizes)
-    clone.load_state_dict({k: np.array(v, copy=True) for k, v in model.state_dict().items()})
-    return clone
-
-
 def add_parser(sub):
     d = sub.add_parser("demo", help="the tour: train, evaluate, prune, quantize, distil; one table",
                        description="Train the seed MLP 64-128-64-10 on the embedded digits with a progress bar, "
@@ -70,14 +64,30 @@ def run(args):
     say(f"tinynn demo: {args.data} ({len(X)} train / {len(Xt)} test samples, {n_in} features, {n_out} classes), "
         f"backend {tn.get_backend()}, seed {args.seed}")
 
-    rows, plots_written, saved = [], [], []
+    rows, written = [], []
+    spec = {"sizes": sizes, "activation": "relu", **data_spec(args)}
 
-    def record(name, model, note="", sparse=False):
+    def record(name, model, file, sparse=False, compress=False, **about):
+        """A row of the table; with --out, the model saved as `file` too."""
         acc = evaluate(model, Xt, yt)["accuracy"]
         params = f"{count_params(model, nonzero=True):,}*" if sparse else f"{count_params(model):,}"
-        rows.append({"variant": name, "acc": acc, "params": params, "kb": model_bytes(model) / 1024,
-                     "model": model, "note": note})
+        rows.append({"variant": name, "acc": acc, "params": params, "kb": model_bytes(model) / 1024, "model": model})
+        if args.out:
+            written.append(("saved", str(Path(args.out) / file)))
+            save_model(model, written[-1][1], {**spec, "sizes": linear_sizes(model), **about}, compress=compress)
         return acc
+
+    def pruned_copy(amount, **how):
+        """A copy of the trained model with `amount` pruned by magnitude, fine-tuned, made permanent."""
+        copy = mlp(sizes)
+        copy.load_state_dict({k: np.array(v, copy=True) for k, v in model.state_dict().items()})
+        prune.magnitude(copy, amount, **how)
+        acc = evaluate(copy, Xt, yt)["accuracy"]
+        fit(copy, make_optimizer("sgd", copy.parameters(), FINETUNE_LR, MOMENTUM), X, y, epochs=FINETUNE_EPOCHS,
+            batch_size=BATCH, desc="fine-tune", quiet=args.quiet)
+        sparsity = prune.sparsity(copy)
+        prune.remove(copy)
+        return copy, acc, sparsity
 
     # 1. train + evaluate -----------------------------------------------------------------
     say(f"\n[1/4] training the seed MLP {'-'.join(map(str, sizes))}: SGD lr={LR} momentum={MOMENTUM}, "
@@ -90,61 +100,35 @@ def run(args):
     result = evaluate(model, Xt, yt)
     say(f"      test accuracy {result['accuracy']:.2%}, test loss {result['loss']:.4f} "
         f"({time.perf_counter() - t0:.1f} s)")
-    record("float32 (trained)", model)
-    spec = {"sizes": sizes, "activation": "relu", **data_spec(args)}
-    if args.out:
-        saved.append(_save(model, args.out, "model.npz", {**spec, "trained": {"epochs": args.epochs,
-                                                                            "test_accuracy": result["accuracy"]}}))
+    record("float32 (trained)", model, "model.npz", trained={"epochs": args.epochs, "test_accuracy": result["accuracy"]})
     if args.plot:
-        plots_written += [plots.training_curves(history, args.plot),
-                          plots.confusion_matrix(result["confusion"], args.plot)]
+        written += [("wrote", plots.training_curves(history, args.plot)),
+                    ("wrote", plots.confusion_matrix(result["confusion"], args.plot))]
 
     # 2. prune ----------------------------------------------------------------------------
     say(f"\n[2/4] pruning {PRUNE_AMOUNT:.0%} of the weights by magnitude (global), fine-tuning "
         f"{FINETUNE_EPOCHS} epochs")
-    pruned = _copy(model, sizes)
-    prune.magnitude(pruned, PRUNE_AMOUNT, scope="global")
-    acc0 = evaluate(pruned, Xt, yt)["accuracy"]
-    fit(pruned, make_optimizer("sgd", pruned.parameters(), FINETUNE_LR, MOMENTUM), X, y,
-        epochs=FINETUNE_EPOCHS, batch_size=BATCH, desc="fine-tune", quiet=args.quiet)
-    sparsity = prune.sparsity(pruned)
-    prune.remove(pruned)
-    acc1 = record(f"pruned {PRUNE_AMOUNT:.0%} weights", pruned, sparse=True)
+    pruned, acc0, sparsity = pruned_copy(PRUNE_AMOUNT, scope="global")
+    acc1 = record(f"pruned {PRUNE_AMOUNT:.0%} weights", pruned, "pruned.npz", sparse=True, compress=True,
+                  pruned={"amount": PRUNE_AMOUNT, "sparsity": sparsity})
     say(f"      sparsity {sparsity:.1%}; accuracy {acc0:.2%} right after pruning, {acc1:.2%} after fine-tuning")
-    if args.out:
-        saved.append(_save(pruned, args.out, "pruned.npz", {**spec, "pruned": {"amount": PRUNE_AMOUNT,
-                                                                               "sparsity": sparsity}}, True))
-
     say(f"      and {NEURON_AMOUNT:.0%} of the hidden neurons by L2 norm (structured), fine-tuning, shrinking")
-    narrow = _copy(model, sizes)
-    prune.magnitude(narrow, NEURON_AMOUNT, scope="layer", structured=True)
-    fit(narrow, make_optimizer("sgd", narrow.parameters(), FINETUNE_LR, MOMENTUM), X, y,
-        epochs=FINETUNE_EPOCHS, batch_size=BATCH, desc="fine-tune", quiet=args.quiet)
-    prune.remove(narrow)
-    narrow = prune.shrink(narrow)
-    narrow_sizes = linear_sizes(narrow)
-    acc2 = record(f"pruned {NEURON_AMOUNT:.0%} neurons -> {'-'.join(map(str, narrow_sizes))}", narrow)
-    say(f"      shrunk to {'-'.join(map(str, narrow_sizes))}: accuracy {acc2:.2%}")
-    if args.out:
-        saved.append(_save(narrow, args.out, "shrunk.npz", {**spec, "sizes": narrow_sizes}))
+    narrow = prune.shrink(pruned_copy(NEURON_AMOUNT, scope="layer", structured=True)[0])
+    narrow_sizes = "-".join(map(str, linear_sizes(narrow)))
+    acc2 = record(f"pruned {NEURON_AMOUNT:.0%} neurons -> {narrow_sizes}", narrow, "shrunk.npz")
+    say(f"      shrunk to {narrow_sizes}: accuracy {acc2:.2%}")
 
     # 3. quantize -------------------------------------------------------------------------
     say("\n[3/4] quantizing the trained model to int8 (per-output-channel symmetric weights; dynamic and static)")
-    qmodel = quantize.quantize_dynamic(model)
-    qmodel.eval()
-    acc3 = record("int8 (dynamic quantization)", qmodel)
-    calib = [tn.tensor(X[i:i + 32]) for i in range(0, 256, 32)]
-    smodel = quantize.quantize_static(model, calib, observer="minmax")
-    smodel.eval()
-    acc3s = record("int8 (static, calibrated)", smodel)
+    qmodel = quantize.quantize_dynamic(model).eval()
+    acc3 = record("int8 (dynamic quantization)", qmodel, "model-int8.npz", quantized={"method": "dynamic"})
+    smodel = quantize.quantize_static(model, [tn.tensor(X[i:i + 32]) for i in range(0, 256, 32)], observer="minmax")
+    acc3s = record("int8 (static, calibrated)", smodel.eval(), "model-int8-static.npz",
+                   quantized={"method": "static", "observer": "minmax"})
     say(f"      accuracy {acc3:.2%} dynamic, {acc3s:.2%} static (activation ranges from 256 training "
         f"samples); float32: {result['accuracy']:.2%}")
-    if args.out:
-        saved.append(_save(qmodel, args.out, "model-int8.npz", {**spec, "quantized": {"method": "dynamic"}}))
-        saved.append(_save(smodel, args.out, "model-int8-static.npz",
-                           {**spec, "quantized": {"method": "static", "observer": "minmax"}}))
     if args.plot:
-        plots_written.append(plots.weight_histograms(model, pruned, qmodel, args.plot))
+        written.append(("wrote", plots.weight_histograms(model, pruned, qmodel, args.plot)))
 
     # 4. distil ---------------------------------------------------------------------------
     s_sizes = [n_in, *STUDENT_HIDDEN, n_out]
@@ -152,46 +136,29 @@ def run(args):
     say(f"\n[4/4] distilling a student {'-'.join(map(str, s_sizes))} from the trained model "
         f"(T={T}, alpha={ALPHA}, {s_epochs} epochs)")
     student = mlp(s_sizes)
-    teacher = model
-    teacher.eval()
+    model.eval()
 
     def kd(out, target, inputs):
         with tn.no_grad():
-            t = teacher(inputs)
+            t = model(inputs)
         return distill.kd_loss(out, t, target, T=T, alpha=ALPHA)
 
     fit(student, make_optimizer("sgd", student.parameters(), LR, MOMENTUM), X, y, epochs=s_epochs,
         batch_size=BATCH, loss_fn=kd, desc="distill", quiet=args.quiet)
-    acc4 = record(f"distilled student {'-'.join(map(str, s_sizes))}", student)
+    acc4 = record(f"distilled student {'-'.join(map(str, s_sizes))}", student, "student.npz")
     say(f"      student accuracy {acc4:.2%}")
-    if args.out:
-        saved.append(_save(student, args.out, "student.npz", {**spec, "sizes": s_sizes}))
 
     # the table ---------------------------------------------------------------------------
     say("\nmeasuring batch-256 latency of every variant (round-robin, median of 50 rounds)")
-    for r, ms in zip(rows, latency_ms([r["model"] for r in rows], n_in, rounds=50, threads=args.latency_threads)):
-        r["ms"] = ms
-    base_ms = rows[0]["ms"]
-    table = [[r["variant"], f"{r['acc']:.2%}", r["params"], f"{r['kb']:.1f}", f"{r['ms']:.3f} ms",
-              f"{base_ms / r['ms']:.2f}x"] for r in rows]
+    latencies = latency_ms([r["model"] for r in rows], n_in, rounds=50, threads=args.latency_threads)
+    table = [[r["variant"], f"{r['acc']:.2%}", r["params"], f"{r['kb']:.1f}", f"{ms:.3f} ms",
+              f"{latencies[0] / ms:.2f}x"] for r, ms in zip(rows, latencies)]
     say("\n" + format_table(["variant", "test accuracy", "parameters", "size (KB)", "batch-256 latency",
                              "speed-up"], table))
-    notes = []
-    if any(r["params"].endswith("*") for r in rows):
-        notes.append("* non-zero parameters; stored densely, so size and latency stay those of the dense model")
-    notes.append(f"latency: median of 50 forward passes of a batch of 256, {args.latency_threads} kernel "
-                 f"thread{'s' if args.latency_threads > 1 else ''}, backend {tn.get_backend()}")
-    for n in notes:
-        say(n)
-    for f in saved:
-        say(f"saved {f}")
-    for f in plots_written:
-        say(f"wrote {f}")
+    say("* non-zero parameters; stored densely, so size and latency stay those of the dense model")
+    say(f"latency: median of 50 forward passes of a batch of 256, {args.latency_threads} kernel "
+        f"thread{'s' if args.latency_threads > 1 else ''}, backend {tn.get_backend()}")
+    for verb, f in written:
+        say(f"{verb} {f}")
     say(f"demo finished in {time.perf_counter() - started:.1f} s")
     return 0
-
-
-def _save(model, folder, name, spec, compress=False):
-    path = str(Path(folder) / name)
-    save_model(model, path, spec, compress=compress)
-    return path

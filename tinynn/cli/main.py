@@ -1,19 +1,10 @@
-"""The `tinynn` command (also `python -m tinynn`): parses the command line and runs one command.
-
-    tinynn demo                         train, evaluate, prune, quantize, distil; one table at the end
-    tinynn train --epochs 15 --out model.npz
-    tinynn evaluate model.npz
-    tinynn prune model.npz --amount 0.8 --out pruned.npz
-    tinynn quantize model.npz --out model-int8.npz
-    tinynn distill model.npz --hidden 32 --out student.npz
-    tinynn bench                        the scripts in benchmarks/ (or a built-in kernel timing)
-    tinynn info                         version, backend, SIMD, OpenMP, threads, NumPy and BLAS
+"""The `tinynn` command (also `python -m tinynn`): parses the command line and runs one command,
+each a module of this package (`tinynn COMMAND --help`); what they share is in common.py.
 
 Models are single .npz files (tinynn.io.modelfile): the weights plus a JSON description of the
 network and its data set, so every command that reads a model needs nothing but the file. Errors
 a user can make end with one line on stderr and a non-zero exit status; set TINYNN_DEBUG=1 to see
-the traceback instead.
-"""
+the traceback instead."""
 import os
 import sys
 
