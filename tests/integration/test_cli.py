@@ -168,6 +168,8 @@ def test_quantize_dynamic_and_static(trained, tmp_path, capsys):
         assert code == 0 and "int8" in stdout, err
     code, _, err = run(["quantize", tmp_path / "q-dynamic.npz"], capsys)
     assert code != 0 and "already quantized" in err
+    code, _, err = run(["prune", tmp_path / "q-dynamic.npz"], capsys)
+    assert code == EXIT_FAILURE and "is already quantized; prune the float model" in err
 
 
 def test_distill(trained, tmp_path, capsys):
@@ -314,12 +316,12 @@ def _mpiexec():
     import importlib.util
     import shutil
 
-    if importlib.util.find_spec("mpi4py") is None or not (pathlib.Path(tn.__file__).parent / "distributed.py").exists():
+    if importlib.util.find_spec("mpi4py") is None:
         return None
     return shutil.which("mpiexec", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("mpiexec")
 
 
-@pytest.mark.skipif(_mpiexec() is None, reason="needs tinynn.distributed, mpi4py and mpiexec: pip install '.[mpi]'")
+@pytest.mark.skipif(_mpiexec() is None, reason="needs mpi4py and mpiexec: pip install '.[mpi]'")
 def test_train_distributed_under_mpiexec(tmp_path):
     """mpiexec -n 2 tinynn train --distributed: one header, one model file, written by rank 0 only."""
     env = {**os.environ, "PYTHONPATH": str(PKG_PARENT), "TINYNN_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",

@@ -142,6 +142,18 @@ def load_data(name, data_dir=None):
         raise CLIError(str(exc)) from None
 
 
+def open_model(args, path, float_only=False):
+    """setup(args), then (model, spec, (X, y, X_test, y_test)): the model file `path` and its data.
+    A quantized model is refused if `float_only`; so is an --out in a folder that does not exist."""
+    setup(args)
+    model, spec = load_model(path)
+    if float_only and spec.get("quantized"):
+        raise CLIError(f"{path} is already quantized; {args.command} the float model (prune before quantizing)")
+    if getattr(args, "out", None):
+        check_out(args.out)
+    return model, spec, model_data(args, spec, path)
+
+
 def model_data(args, spec, path):
     """The data of a model's command: --data, else the set recorded in the model file; --data-dir,
     else the folder recorded with it. Checks that the model fits the data."""

@@ -1,8 +1,8 @@
 """`tinynn distill`: train a small student to match a teacher's softened outputs (knowledge
 distillation, Hinton et al. 2015: soft targets at temperature T, weighted by alpha)."""
 from ..train import count_params, evaluate, fit, format_table, make_optimizer
-from .common import (add_common, add_training, check_out, data_spec, int_list, load_model, model_data,
-                     positive_float, setup, unit_interval)
+from .common import (add_common, add_training, data_spec, int_list, open_model, positive_float,
+                     unit_interval)
 
 
 def add_parser(sub):
@@ -23,10 +23,7 @@ def run(args):
     from ..compress import distill
     from ..io.modelfile import mlp, save_model
 
-    setup(args)
-    teacher, spec = load_model(args.teacher)
-    X, y, Xt, yt = model_data(args, spec, args.teacher)
-    out = check_out(args.out)
+    teacher, spec, (X, y, Xt, yt) = open_model(args, args.teacher)
     sizes = [spec["sizes"][0], *args.hidden, spec["sizes"][-1]]
     student = mlp(sizes, args.activation)
     teacher.eval()
@@ -40,11 +37,11 @@ def run(args):
     fit(student, opt, X, y, epochs=args.epochs, batch_size=args.batch_size, loss_fn=kd, eval_data=(Xt, yt),
         desc="distill", quiet=args.quiet)
     t_acc, s_acc = evaluate(teacher, Xt, yt)["accuracy"], evaluate(student, Xt, yt)["accuracy"]
-    save_model(student, out, {"sizes": sizes, "activation": args.activation, **data_spec(args),
+    save_model(student, args.out, {"sizes": sizes, "activation": args.activation, **data_spec(args),
                               "distilled": {"teacher": str(args.teacher), "T": args.temperature, "alpha": args.alpha,
                                             "epochs": args.epochs, "test_accuracy": s_acc}})
     print(format_table(["model", "architecture", "test accuracy", "parameters"],
                        [["teacher", "-".join(map(str, spec["sizes"])), f"{t_acc:.2%}", f"{count_params(teacher):,}"],
                         ["student", "-".join(map(str, sizes)), f"{s_acc:.2%}", f"{count_params(student):,}"]]))
-    print(f"saved {out}")
+    print(f"saved {args.out}")
     return 0

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from ..train import count_params, evaluate, format_table, model_bytes
-from .common import add_common, load_model, model_data, positive_int, setup
+from .common import add_common, open_model, positive_int
 
 
 def add_parser(sub):
@@ -19,9 +19,7 @@ def add_parser(sub):
 
 
 def run(args):
-    setup(args)
-    model, spec = load_model(args.model)
-    _, _, Xt, yt = model_data(args, spec, args.model)
+    model, spec, (_, _, Xt, yt) = open_model(args, args.model)
     result = evaluate(model, Xt, yt, batch_size=args.batch_size)
     kind = "int8 (" + spec["quantized"].get("method", "dynamic") + ")" if spec.get("quantized") else "float32"
     print(format_table(["model", "architecture", "weights", "data", "test accuracy", "test loss", "parameters", "size"],

@@ -3,8 +3,7 @@ norm; the layers are then shrunk to a smaller dense network)."""
 from pathlib import Path
 
 from ..train import count_params, evaluate, fit, format_table, make_optimizer
-from .common import (CLIError, add_common, check_out, derived_spec, fraction, load_model, model_data, nonneg_int,
-                     positive_float, positive_int, setup)
+from .common import add_common, derived_spec, fraction, nonneg_int, open_model, positive_float, positive_int
 
 
 def add_parser(sub):
@@ -25,12 +24,7 @@ def run(args):
     from ..compress import prune
     from ..io.modelfile import linear_sizes, save_model
 
-    setup(args)
-    model, spec = load_model(args.model)
-    if spec.get("quantized"):
-        raise CLIError(f"{args.model} is quantized; prune the float model, then quantize")
-    X, y, Xt, yt = model_data(args, spec, args.model)
-    out = check_out(args.out)
+    model, spec, (X, y, Xt, yt) = open_model(args, args.model, float_only=True)
     before = evaluate(model, Xt, yt)["accuracy"]
     n_before = count_params(model)
     prune.magnitude(model, args.amount, scope=args.scope, structured=args.structured)
@@ -45,7 +39,7 @@ def run(args):
     model.eval()
     after = evaluate(model, Xt, yt)["accuracy"]
     sizes = linear_sizes(model)
-    save_model(model, out, derived_spec(spec, args, sizes=sizes, pruned={
+    save_model(model, args.out, derived_spec(spec, args, sizes=sizes, pruned={
         "amount": args.amount, "scope": args.scope, "structured": args.structured, "sparsity": sparsity,
         "finetune_epochs": args.finetune_epochs}), compress=True)
     nonzero = count_params(model, nonzero=True)
@@ -54,5 +48,5 @@ def run(args):
             [f"fine-tuned{' + shrunk' if args.structured else ''}", "-".join(map(str, sizes)), f"{after:.2%}",
              f"{nonzero:,}", f"{1 - nonzero / n_before:.1%}"]]
     print(format_table(["model", "architecture", "test accuracy", "non-zero params", "pruned"], rows))
-    print(f"saved {out} ({Path(out).stat().st_size / 1024:.1f} KB on disk, compressed)")
+    print(f"saved {args.out} ({Path(args.out).stat().st_size / 1024:.1f} KB on disk, compressed)")
     return 0

@@ -1,7 +1,7 @@
 """`tinynn quantize`: post-training int8 quantization, dynamic (activation ranges measured on every
 batch) or static (ranges calibrated on training batches)."""
 from ..train import evaluate, format_table, latency_ms, model_bytes
-from .common import CLIError, add_common, check_out, derived_spec, load_model, model_data, positive_int, setup
+from .common import add_common, derived_spec, open_model, positive_int
 
 
 def add_parser(sub):
@@ -21,12 +21,7 @@ def run(args):
     from ..io.modelfile import save_model
     from ..random import generator
 
-    setup(args)
-    model, spec = load_model(args.model)
-    if spec.get("quantized"):
-        raise CLIError(f"{args.model} is already quantized")
-    X, _, Xt, yt = model_data(args, spec, args.model)
-    out = check_out(args.out)
+    model, spec, (X, _, Xt, yt) = open_model(args, args.model, float_only=True)
     q = {"method": args.method}
     if args.method == "static":
         q["observer"] = args.observer
@@ -39,7 +34,7 @@ def run(args):
     rows = [[name, f"{evaluate(m, Xt, yt)['accuracy']:.2%}", f"{model_bytes(m) / 1024:.1f} KB", f"{ms:.3f} ms"]
             for name, m, ms in zip(("float32", f"int8 ({args.method})"), (model, qmodel),
                                    latency_ms([model, qmodel], X.shape[1]))]
-    save_model(qmodel, out, derived_spec(spec, args, quantized=q))
+    save_model(qmodel, args.out, derived_spec(spec, args, quantized=q))
     print(format_table(["model", "test accuracy", "size", "batch-256 latency"], rows))
-    print(f"saved {out}")
+    print(f"saved {args.out}")
     return 0
