@@ -80,6 +80,9 @@ def test_list_and_names_are_honoured(tmp_path, capsys):
     assert capsys.readouterr().out.split()[:3] == ["other", "Another", "one."]
     assert main(["bench", "--dir", tmp_path / "benchmarks", "nosuch"]) == EXIT_FAILURE
     assert "no benchmark named nosuch; available: fake, other, builtin" in capsys.readouterr().err
+    for folder in (tmp_path / "nosuch", tmp_path):  # a folder that is not there, one without bench_*.py
+        assert main(["bench", "--dir", folder]) == EXIT_FAILURE
+        assert "no such folder, or no bench_*.py in it" in capsys.readouterr().err
 
 
 def test_relative_and_absolute_dir_run_the_scripts_with_this_tinynn(tmp_path):

@@ -45,8 +45,8 @@ def run(args):
     package_root = Path(tn.__file__).resolve().parent.parent
     if args.dir:
         folder = Path(args.dir).resolve()  # the scripts run from their own folder: a relative path would double
-        if not folder.is_dir():
-            raise CLIError(f"--dir {args.dir}: no such folder")
+        if not any(folder.glob("bench_*.py")):
+            raise CLIError(f"--dir {args.dir}: no such folder, or no bench_*.py in it")
     else:
         folder = find_benchmarks(package_root, Path.cwd().resolve())
     scripts = {s.stem.removeprefix("bench_"): s for s in sorted(folder.glob("bench_*.py"))} if folder else {}

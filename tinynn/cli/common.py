@@ -60,7 +60,7 @@ unit_interval = _number(float, lambda v: 0 <= v <= 1, "a number in [0, 1]")
 def int_list(text):
     """'128,64' -> [128, 64]; an empty list or an empty item ('128,,64') is an error."""
     items = text.replace(" ", "").split(",")
-    if not all(t.isdigit() and int(t) > 0 for t in items):
+    if not all(t.isdecimal() and int(t) > 0 for t in items):
         raise argparse.ArgumentTypeError(f"expected comma-separated positive integers like 128,64, got {text!r}")
     return [int(t) for t in items]
 
