@@ -60,7 +60,7 @@ def run(args):
             print(f"{name:<14} {_first_doc_line(scripts[name]) if name in scripts else BUILTIN}")
         return 0
     if not names and not scripts:
-        print("benchmarks/ not found (it is part of the source checkout, not of an installed tinynn); "
+        print("benchmarks/ not found: the scripts come with a source checkout (run inside one, or give --dir); "
               "running the built-in timing instead")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(package_root), *filter(None, [os.environ.get("PYTHONPATH")])])}
     status = 0
