@@ -1,7 +1,11 @@
-"""Shared timing helpers for the kernel benchmarks: median of repeats, contenders timed in turns,
-a plain table."""
+"""Shared helpers of the benchmarks: median of repeats, contenders timed in turns, a plain table,
+the --quick option.
+
+A benchmark measures the tinynn that `python` imports: the installed one, the checkout with
+`pip install -e .`, or the one `tinynn bench` runs it for (PYTHONPATH)."""
 import contextlib
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -69,3 +73,13 @@ def limits():
         return threadpool_limits(1)
     except ImportError:
         return contextlib.nullcontext()
+
+
+def parse_args(parser, quick, argv=None):
+    """parser.parse_args(argv) with a --quick option: the arguments `quick` (this script's settings
+    that finish in about a minute; `tinynn bench --quick` passes --quick) go first, so options
+    given on the command line win."""
+    parser.add_argument("--quick", action="store_true",
+                        help=f"small settings, about a minute: {' '.join(quick) or 'the defaults already are'}")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return parser.parse_args([*quick, *argv] if "--quick" in argv else argv)

@@ -33,6 +33,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _timing import parse_args  # this folder: sys.path[0] of a script
+
+QUICK = ["--steps", "5", "--hidden", "512"]  # --quick: about a minute
 
 
 def worker(args):
@@ -98,8 +101,6 @@ def _over_ranks(values, op):
 
 def run(cmd, threads):
     env = dict(os.environ)
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     for var in ("TINYNN_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
@@ -118,7 +119,7 @@ def main():
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
     p.add_argument("--ranks", type=int, default=2, help="MPI ranks of the parallel run (default 2)")
     p.add_argument("--repeats", type=int, default=3, help="runs of each configuration, median kept (default 3)")
-    args = p.parse_args()
+    args = parse_args(p, QUICK)
     if args.worker:
         return worker(args)
 

@@ -11,19 +11,20 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
-from _timing import fmt_us, limits, median_time, print_table  # noqa: E402
+from _timing import fmt_us, limits, median_time, parse_args, print_table  # noqa: E402
 
 import tinynn as tn  # noqa: E402
 from tinynn import kernels  # noqa: E402
 from tinynn.backend import numpy_ref as ref  # noqa: E402
+
+QUICK = ["--n", "100000"]  # --quick: about a minute
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    args = ap.parse_args()
+    args = parse_args(ap, QUICK)
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(args.n) * 3).astype(args.dtype)
     g = rng.standard_normal(args.n).astype(args.dtype)

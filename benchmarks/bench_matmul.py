@@ -21,10 +21,10 @@ import time
 
 import numpy as np
 
-# Run from a checkout: import the tinynn next to this script (with its built extension).
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))                   # _timing
-from _timing import median_times_in_turns  # noqa: E402
+from _timing import median_times_in_turns, parse_args  # noqa: E402
+
+QUICK = ["--threads", "1", "--min-time", "0.1"]  # --quick: about a minute
 
 SQUARE = (256, 512, 1024, 2048)
 MLP = ((64, 784, 128), (256, 1024, 1024))
@@ -42,7 +42,7 @@ def main(argv=None):
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                         help="wall: elapsed time (default); cpu: this thread's CPU time, which ignores time "
                              "spent descheduled on a busy machine (1-thread rows only; others stay wall)")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, QUICK, argv)
 
     from threadpoolctl import threadpool_info, threadpool_limits
 

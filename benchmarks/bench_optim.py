@@ -4,21 +4,24 @@
 
 Per-tensor on one 1M-element float32 parameter, and a whole "model" of 8 small tensors
 (where per-call Python overhead dominates) with the multi-tensor forms."""
+import argparse
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
-from _timing import fmt_us, limits, median_time, print_table  # noqa: E402
+from _timing import fmt_us, limits, median_time, parse_args, print_table  # noqa: E402
 
 import tinynn as tn  # noqa: E402
 from tinynn import kernels  # noqa: E402
 from tinynn.backend import numpy_ref as ref  # noqa: E402
 
+QUICK = []  # --quick: the defaults already take about a minute
+
 
 def main():
+    parse_args(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter), QUICK)
     rng = np.random.default_rng(0)
     print(f"kernels.info()={kernels.info()}")
     rows = []

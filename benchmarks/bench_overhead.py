@@ -28,10 +28,11 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))                   # _timing
 import tinynn as tn  # noqa: E402
-from _timing import fmt_us, median_time, median_times_in_turns, print_table  # noqa: E402
+from _timing import fmt_us, median_time, median_times_in_turns, parse_args, print_table  # noqa: E402
+
+QUICK = ["--rounds", "10"]  # --quick: about a minute
 
 
 def chain(x, c, length):
@@ -209,7 +210,7 @@ def main():
     parser.add_argument("--calls", action=argparse.BooleanOptionalAction, default=True,
                         help="also time single kernel calls at small shapes (default: on)")
     parser.add_argument("--calls-only", action="store_true", help="only the per-call table")
-    args = parser.parse_args()
+    args = parse_args(parser, QUICK)
     if not args.calls_only:
         runners = {"tape": tape_chain(args.length), "bare numpy": numpy_chain(args.length)}
         previous = tn.get_backend()

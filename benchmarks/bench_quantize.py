@@ -11,17 +11,17 @@ the ratio float32 / int8 (> 1 means int8 is faster), the stored sizes, and the f
 784-1024-1024-10 model before and after structured pruning of 50% of its hidden neurons + shrink.
 """
 import argparse
-import os
 import statistics
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
 import tinynn as tn  # noqa: E402
 from tinynn import nn, prune, quantize  # noqa: E402
 from tinynn.io.modelfile import mlp  # noqa: E402
+from _timing import parse_args  # this folder: sys.path[0] of a script
+
+QUICK = ["--repeats", "5"]  # --quick: about a minute
 
 
 def median_ms(fn, repeats, warmup=3):
@@ -78,7 +78,7 @@ def main():
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--backend", default=None, help="cython or numpy (default: tinynn's default)")
-    args = ap.parse_args()
+    args = parse_args(ap, QUICK)
     if args.backend:
         tn.set_backend(args.backend)
     run(batch=args.batch, repeats=args.repeats)

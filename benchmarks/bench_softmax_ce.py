@@ -4,18 +4,20 @@
 
 "fwd+bwd" is the training step's work: cross_entropy then cross_entropy_backward
 (softmax then softmax_backward).  Medians; NumPy's BLAS pool pinned to 1 thread."""
+import argparse
 import os
 import sys
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
-from _timing import fmt_us, limits, median_time, print_table  # noqa: E402
+from _timing import fmt_us, limits, median_time, parse_args, print_table  # noqa: E402
 
 import tinynn as tn  # noqa: E402
 from tinynn import kernels  # noqa: E402
 from tinynn.backend import numpy_ref as ref  # noqa: E402
+
+QUICK = []  # --quick: the defaults already take about a minute
 
 
 def ce_step(mod, x, t, e, g):
@@ -29,6 +31,7 @@ def sm_step(mod, x, g):
 
 
 def main():
+    parse_args(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter), QUICK)
     rng = np.random.default_rng(0)
     print(f"kernels.info()={kernels.info()}")
     rows = []

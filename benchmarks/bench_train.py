@@ -24,8 +24,10 @@ import sys
 import time
 
 import numpy as np
+from _timing import parse_args  # this folder: sys.path[0] of a script
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's tinynn
+QUICK = ["--workloads", "digits", "--threads", "1", "--repeats", "3"]  # --quick: about a minute
+
 
 WORKLOADS = {
     "W1": dict(sizes=(784, 128, 64, 10), batch=64, samples=60_000, steps=None),
@@ -219,7 +221,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--frameworks", nargs="+", default=None)
     parser.add_argument("--worker", nargs=3, metavar=("FRAMEWORK", "WORKLOAD", "THREADS"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parse_args(parser, QUICK)
     if args.worker:
         worker(args.worker[0], args.worker[1], int(args.worker[2]), args.repeats)
         return

@@ -1,11 +1,16 @@
 """Data-parallel training of an MLP on the embedded digits, on MPI.
 
     mpiexec -n 2 python examples/train_ddp.py        # 2 ranks x batch 32 = global batch 64
-    python examples/train_ddp.py                     # the same script as one process
+    python examples/train_ddp.py [OUT.npz]           # the same script as one process
 
 Each rank reads its own shard (DistributedSampler); DistributedDataParallel averages the
-gradients after every backward(); only rank 0 prints and saves.
+gradients after every backward(); only rank 0 prints and saves (to OUT.npz, default a file in a
+new temporary folder).
 """
+import os
+import sys
+import tempfile
+
 import numpy as np
 
 import tinynn as tn
@@ -14,7 +19,7 @@ from tinynn import nn, optim
 from tinynn.data import DataLoader, TensorDataset
 
 
-def main(epochs=10, batch_size=32):
+def main(epochs=10, batch_size=32, out=None):
     x_train, y_train, x_test, y_test = tn.datasets.load_digits()
     train = TensorDataset(x_train, y_train)
     tn.manual_seed(0)
@@ -40,8 +45,10 @@ def main(epochs=10, batch_size=32):
             print(f"epoch {epoch + 1:2d}  train loss {total[0] / total[1]:.4f}  test accuracy {acc:.3f}"
                   f"  ({dist.world_size()} rank(s))", flush=True)
     if dist.rank() == 0:
-        tn.save(model.module.state_dict(), "digits_ddp.npz")
+        out = out or os.path.join(tempfile.mkdtemp(prefix="tinynn-ddp-"), "digits_ddp.npz")
+        tn.save(model.module.state_dict(), out)
+        print(f"saved {out}")
 
 
 if __name__ == "__main__":
-    main()
+    main(out=sys.argv[1] if len(sys.argv) > 1 else None)

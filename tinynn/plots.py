@@ -24,10 +24,13 @@ def require_matplotlib():
     return plt
 
 
-def _out(folder, name):
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(folder / name)
+def _save(plt, fig, folder, name):
+    """Write `fig` as folder/name (the folder made if need be); returns the path."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path := str(Path(folder) / name), dpi=110)
+    plt.close(fig)
+    return path
 
 
 def training_curves(history, folder):
@@ -45,11 +48,7 @@ def training_curves(history, folder):
     ax2.legend(loc="lower right")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = _out(folder, "training_curves.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, folder, "training_curves.png")
 
 
 def confusion_matrix(confusion, folder):
@@ -68,11 +67,7 @@ def confusion_matrix(confusion, folder):
     ax.set(title=f"confusion matrix (test accuracy {acc:.1%})", xlabel="predicted class", ylabel="true class",
            xticks=range(k), yticks=range(k))
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    fig.tight_layout()
-    path = _out(folder, "confusion_matrix.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, folder, "confusion_matrix.png")
 
 
 def _linear_weights(model):
@@ -101,8 +96,4 @@ def weight_histograms(model, pruned, quantized, folder):
                 ylabel="count", xlim=(-130, 130))
     for ax in axes:
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = _out(folder, "weight_histograms.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, folder, "weight_histograms.png")

@@ -1,7 +1,8 @@
 """The `tinynn` command end to end: every subcommand with small settings, its files and exit
 codes; resuming a checkpoint to the same weights; bad input -> one clean line, non-zero exit.
+(`tinynn bench`: test_cli_bench.py.)
 
-Most tests call tinynn.cli.main([...]) in-process (fast); a few start `python -m tinynn` in a
+Most tests call tinynn.main([...]) in-process (fast); a few start `python -m tinynn` in a
 subprocess to check what a user sees (no traceback, no progress-bar spam in a pipe)."""
 import json
 import os
@@ -13,18 +14,19 @@ import numpy as np
 import pytest
 
 import tinynn as tn
-from tinynn import cli
+import tinynn.cli.train
+from tinynn import train as training
+from tinynn.cli.main import main
+from tinynn.cli.common import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE
 from tinynn.io.modelfile import load_model, mlp, read_spec, save_model
 
 # Subprocesses run from the folder that holds the tinynn this test imported (see HELPERS.md).
 PKG_PARENT = pathlib.Path(tn.__file__).parent.parent
-HAS_COMPRESSION = all((pathlib.Path(tn.__file__).parent / "compress" / f"{m}.py").exists() for m in ("prune", "quantize", "distill"))
-needs_compression = pytest.mark.skipif(not HAS_COMPRESSION, reason="tinynn.prune/quantize/distill not in this tree yet")
 
 
 def run(argv, capsys):
     """main(argv) in-process -> (exit status, stdout, stderr)."""
-    code = cli.main([str(a) for a in argv])
+    code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -45,7 +47,7 @@ def trained(tmp_path_factory):
     """A small model trained once by `tinynn train` for the tests that read one."""
     folder = tmp_path_factory.mktemp("trained")
     path = folder / "model.npz"
-    assert cli.main(["train", "--epochs", "3", "--hidden", "32", "--out", str(path), "-q", "--no-checkpoint"]) == 0
+    assert main(["train", "--epochs", "3", "--hidden", "32", "--out", str(path), "-q", "--no-checkpoint"]) == 0
     return path
 
 
@@ -60,14 +62,14 @@ def test_train_writes_model_and_checkpoint(tmp_path, capsys):
     assert state["0.weight"].shape == (16, 64) and state["4.weight"].shape == (10, 8)
     assert "epoch   2/2" in stdout and "test accuracy" in stdout
     model, _ = load_model(out)
-    acc = cli.evaluate(model, *tn.datasets.load_digits()[2:])["accuracy"]
+    acc = training.evaluate(model, *tn.datasets.load_digits()[2:])["accuracy"]
     assert acc == pytest.approx(spec["trained"]["test_accuracy"])
     assert acc > 0.5  # two epochs on the digits already beat chance (10%) by far
 
 
 def test_same_seed_same_model_other_seed_differs(tmp_path):
     for name, seed in (("a", 1), ("b", 1), ("c", 2)):
-        assert cli.main(["train", "--epochs", "1", "--hidden", "8", "--seed", seed, "--out", tmp_path / f"{name}.npz",
+        assert main(["train", "--epochs", "1", "--hidden", "8", "--seed", seed, "--out", tmp_path / f"{name}.npz",
                          "-q", "--no-checkpoint"]) == 0
     assert same_weights(tmp_path / "a.npz", tmp_path / "b.npz")
     assert not same_weights(tmp_path / "a.npz", tmp_path / "c.npz")
@@ -76,8 +78,8 @@ def test_same_seed_same_model_other_seed_differs(tmp_path):
 def test_resume_gives_the_uninterrupted_result(tmp_path, capsys):
     """4 epochs in one go == 2 epochs, then --resume to 4 (bit-identical weights)."""
     common = ["--hidden", "24", "--seed", "5", "-q"]
-    assert cli.main(["train", "--epochs", "4", "--out", tmp_path / "full.npz", *common]) == 0
-    assert cli.main(["train", "--epochs", "2", "--out", tmp_path / "part.npz", *common]) == 0
+    assert main(["train", "--epochs", "4", "--out", tmp_path / "full.npz", *common]) == 0
+    assert main(["train", "--epochs", "2", "--out", tmp_path / "part.npz", *common]) == 0
     assert not same_weights(tmp_path / "full.npz", tmp_path / "part.npz")
     code, _, err = run(["train", "--resume", tmp_path / "part.ckpt.npz", "--epochs", "4", "-q"], capsys)
     assert code == 0, err
@@ -88,18 +90,23 @@ def test_resume_after_a_crash_with_a_schedule_and_adam(tmp_path, capsys, monkeyp
     """A run killed after epoch 2 of 4 (cosine schedule, Adam) resumes to the uninterrupted weights."""
     common = ["--epochs", "4", "--hidden", "16", "--optimizer", "adam", "--lr", "0.01", "--schedule", "cosine",
               "--seed", "2", "-q"]
-    assert cli.main(["train", *common, "--out", tmp_path / "full.npz"]) == 0
+    assert main(["train", *common, "--out", tmp_path / "full.npz"]) == 0
 
-    def crash(epoch):
-        if epoch == 2:
-            raise KeyboardInterrupt
+    real_fit = training.fit
 
-    monkeypatch.setattr(cli, "EPOCH_HOOKS", [crash])
+    def fit_then_crash(*args, after_epoch, **kwargs):  # the run as `tinynn train` starts it, killed after epoch 2
+        def checkpoint_then_crash(epoch):
+            after_epoch(epoch)
+            if epoch == 2:
+                raise KeyboardInterrupt
+        return real_fit(*args, after_epoch=checkpoint_then_crash, **kwargs)
+
+    monkeypatch.setattr(tinynn.cli.train, "fit", fit_then_crash)
     code, _, err = run(["train", *common, "--out", tmp_path / "crashed.npz"], capsys)
-    assert code == cli.EXIT_INTERRUPTED
+    assert code == EXIT_INTERRUPTED
     assert "tinynn train --resume" in err and not (tmp_path / "crashed.npz").exists()
-    monkeypatch.setattr(cli, "EPOCH_HOOKS", [])
-    assert cli.main(["train", "--resume", tmp_path / "crashed.ckpt.npz", "-q"]) == 0
+    monkeypatch.setattr(tinynn.cli.train, "fit", real_fit)
+    assert main(["train", "--resume", tmp_path / "crashed.ckpt.npz", "-q"]) == 0
     assert same_weights(tmp_path / "full.npz", tmp_path / "crashed.npz")
 
 
@@ -129,7 +136,6 @@ def test_model_file_round_trip_without_bias():
 
 
 # ------------------------------------------------------------------ compression
-@needs_compression
 def test_prune_unstructured(trained, tmp_path, capsys):
     out = tmp_path / "p.npz"
     code, stdout, err = run(["prune", trained, "--amount", "0.7", "--finetune-epochs", "1", "--out", out, "-q"], capsys)
@@ -140,7 +146,6 @@ def test_prune_unstructured(trained, tmp_path, capsys):
     assert spec["pruned"]["amount"] == 0.7 and "fine-tuned" in stdout
 
 
-@needs_compression
 def test_prune_structured_shrinks(trained, tmp_path, capsys):
     out = tmp_path / "s.npz"
     code, stdout, err = run(["prune", trained, "--amount", "0.5", "--structured", "--finetune-epochs", "0",
@@ -151,7 +156,6 @@ def test_prune_structured_shrinks(trained, tmp_path, capsys):
     assert run(["evaluate", out], capsys)[0] == 0
 
 
-@needs_compression
 def test_quantize_dynamic_and_static(trained, tmp_path, capsys):
     for method in ("dynamic", "static"):
         out = tmp_path / f"q-{method}.npz"
@@ -164,9 +168,10 @@ def test_quantize_dynamic_and_static(trained, tmp_path, capsys):
         assert code == 0 and "int8" in stdout, err
     code, _, err = run(["quantize", tmp_path / "q-dynamic.npz"], capsys)
     assert code != 0 and "already quantized" in err
+    code, _, err = run(["prune", tmp_path / "q-dynamic.npz"], capsys)
+    assert code == EXIT_FAILURE and "is already quantized; prune the float model" in err
 
 
-@needs_compression
 def test_distill(trained, tmp_path, capsys):
     out = tmp_path / "st.npz"
     code, stdout, err = run(["distill", trained, "--hidden", "8", "--epochs", "2", "--out", out, "-q"], capsys)
@@ -188,11 +193,10 @@ def test_demo_in_a_pipe_prints_the_table_and_no_bar(tmp_path):
     assert (tmp_path / "model.npz").exists()
     lines = r.stdout.count("\n")
     assert lines < 60, r.stdout  # a line per epoch and per step of the tour, not per batch
-    if HAS_COMPRESSION:
-        for variant in ("pruned", "int8", "distilled"):
-            assert variant in table
-        for f in ("pruned.npz", "shrunk.npz", "model-int8.npz", "model-int8-static.npz", "student.npz"):
-            assert (tmp_path / f).exists()
+    for variant in ("pruned", "int8", "distilled"):
+        assert variant in table
+    for f in ("pruned.npz", "shrunk.npz", "model-int8.npz", "model-int8-static.npz", "student.npz"):
+        assert (tmp_path / f).exists()
 
 
 def test_demo_plots(tmp_path, capsys):
@@ -201,12 +205,11 @@ def test_demo_plots(tmp_path, capsys):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        assert code == cli.EXIT_FAILURE and err.count("\n") == 1 and "pip install 'tinynn-scratch[plot]'" in err
+        assert code == EXIT_FAILURE and err.count("\n") == 1 and "pip install 'tinynn-scratch[plot]'" in err
         assert "train" not in out and not list(tmp_path.iterdir())
         return
     assert code == 0, err
-    names = ["training_curves.png", "confusion_matrix.png"] + (["weight_histograms.png"] if HAS_COMPRESSION else [])
-    for name in names:
+    for name in ("training_curves.png", "confusion_matrix.png", "weight_histograms.png"):
         data = (tmp_path / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
 
@@ -226,14 +229,14 @@ def test_progress_is_a_bar_only_on_a_terminal(capsys):
             pass
 
     tty = Tty()
-    p = cli.Progress(total=5, desc="t", stream=tty)
+    p = training.Progress(total=5, desc="t", stream=tty)
     for _ in range(5):
         p.step(loss=0.5, acc=0.9)
     p.epoch({"epoch": 1, "loss": 0.5, "train_acc": 0.9, "test_acc": 0.8, "seconds": 0.1}, 1)
     assert "test acc 80.0%" in tty.text
     p.close()
     assert "\r" in tty.text and "5/5" in tty.text
-    piped = cli.Progress(total=5, desc="t")  # sys.stderr is captured: not a terminal
+    piped = training.Progress(total=5, desc="t")  # sys.stderr is captured: not a terminal
     assert piped.bar is None
     for _ in range(5):
         piped.step(loss=0.5, acc=0.9)
@@ -242,7 +245,7 @@ def test_progress_is_a_bar_only_on_a_terminal(capsys):
     assert out.count("\n") == 1 and "\r" not in out + err
 
 
-# ------------------------------------------------------------------ info / bench
+# ------------------------------------------------------------------ info / help / --seed
 def test_info(capsys):
     code, out, _ = run(["info"], capsys)
     assert code == 0
@@ -251,59 +254,6 @@ def test_info(capsys):
     code, out, _ = run(["info", "--json"], capsys)
     info = json.loads(out)
     assert info["numpy"] == np.__version__ and info["backend"] == tn.get_backend()
-
-
-def test_bench_builtin(capsys):
-    code, out, _ = run(["bench", "--builtin"], capsys)
-    assert code == 0
-    assert "kernels.matmul vs numpy" in out and "512x512x512" in out
-
-
-def test_bench_runs_the_scripts_of_a_folder(tmp_path, capsys):
-    (tmp_path / "bench_fake.py").write_text('"""A fake benchmark."""\nimport sys\nimport tinynn\n'
-                                           'print("fake ran", sys.argv[1:])\n')
-    (tmp_path / "bench_broken.py").write_text("raise SystemExit(3)\n")
-    code, out, _ = run(["bench", "--dir", tmp_path, "--list"], capsys)
-    assert code == 0 and "bench_fake" in out and "A fake benchmark." in out
-    # subprocess output goes straight to the file descriptors, so check it through a subprocess
-    r = run_subprocess("bench", "--dir", tmp_path, "fake", "--", "--x", "1")
-    assert r.returncode == 0 and "fake ran ['--x', '1']" in r.stdout, r.stderr
-    r = run_subprocess("bench", "--dir", tmp_path, "broken")
-    assert r.returncode == cli.EXIT_FAILURE and "bench_broken.py exited with status 3" in r.stderr
-
-
-def test_bench_without_benchmarks_folder_falls_back(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "benchmarks_dir", lambda: None)
-    code, out, _ = run(["bench"], capsys)
-    assert code == 0 and "benchmarks/ not found" in out and "GFLOP/s" in out
-
-
-def _script_options(path):
-    """The option strings a benchmark script's argparse parser declares (read from its source, so
-    the script need not import: the checkout may have no built kernels when tinynn is installed)."""
-    import ast
-
-    options = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "add_argument":
-            names = [a.value for a in node.args if isinstance(a, ast.Constant) and str(a.value).startswith("--")]
-            options.update(names)
-            if any(k.arg == "action" and "BooleanOptionalAction" in ast.unparse(k.value) for k in node.keywords):
-                options.update("--no-" + n[2:] for n in names)
-    return options
-
-
-def test_quick_arguments_are_options_of_their_scripts():
-    """`tinynn bench --quick` passes QUICK_ARGS to each script: every option named there must be
-    one the script's parser declares, or --quick fails on an argparse error."""
-    folder = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
-    for name, extra in cli.QUICK_ARGS.items():
-        script = folder / name
-        assert script.is_file(), name
-        options = _script_options(script)
-        assert options, f"no options found in {name}"
-        for option in (a for a in extra if a.startswith("--")):
-            assert option in options, f"{name} has no option {option}"
 
 
 def test_help_of_every_subcommand(capsys):
@@ -320,6 +270,9 @@ BAD = [
     (["train", "--epochs", "two"], "--epochs: expected a positive integer"),
     (["train", "--lr", "nan"], "--lr: expected a positive number"),
     (["train", "--hidden", "12,x"], "--hidden: expected comma-separated positive integers"),
+    (["train", "--hidden", "128,,64"], "--hidden: expected comma-separated positive integers like 128,64, got '128,,64'"),
+    (["train", "--hidden", ""], "--hidden: expected comma-separated positive integers like 128,64, got ''"),
+    (["distill", "{model}", "--hidden", ","], "--hidden: expected comma-separated positive integers"),
     (["train", "--data", "cifar"], "invalid choice: 'cifar'"),
     (["train", "--data", "mnist"], "--data mnist needs --data-dir"),
     (["train", "--data", "mnist", "--data-dir", "/nonexistent/mnist"], "no such folder"),
@@ -352,42 +305,23 @@ def test_bad_input_is_one_clean_line(argv, message, trained, tmp_path, capsys):
 def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 but then garbage")
     r = run_subprocess("quantize", tmp_path / "bad.npz")
-    assert r.returncode == cli.EXIT_FAILURE
+    assert r.returncode == EXIT_FAILURE
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr and "bad.npz" in r.stderr
     r = run_subprocess("prune", tmp_path / "bad.npz", "--amount", "1.5")
-    assert r.returncode == cli.EXIT_USAGE and r.stderr.count("\n") == 1
+    assert r.returncode == EXIT_USAGE and r.stderr.count("\n") == 1
 
 
-# ------------------------------------------------------------------ examples and --distributed
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
-
-
-def test_example_custom_op(tmp_path):
-    r = subprocess.run([sys.executable, str(EXAMPLES / "custom_op.py")], capture_output=True, text=True, cwd=tmp_path,
-                       env={**os.environ, "PYTHONPATH": str(PKG_PARENT)}, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert "gradcheck passed" in r.stdout
-
-
-@needs_compression
-def test_example_compress_model(tmp_path):
-    r = subprocess.run([sys.executable, str(EXAMPLES / "compress_model.py")], capture_output=True, text=True,
-                       cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(PKG_PARENT)}, timeout=180)
-    assert r.returncode == 0, r.stderr
-    assert (tmp_path / "pruned.npz").exists() and (tmp_path / "model-int8.npz").exists()
-    assert run_subprocess("evaluate", tmp_path / "model-int8.npz").returncode == 0
-
-
+# ------------------------------------------------------------------ --distributed
 def _mpiexec():
     import importlib.util
     import shutil
 
-    if importlib.util.find_spec("mpi4py") is None or not (pathlib.Path(tn.__file__).parent / "distributed.py").exists():
+    if importlib.util.find_spec("mpi4py") is None:
         return None
     return shutil.which("mpiexec", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("mpiexec")
 
 
-@pytest.mark.skipif(_mpiexec() is None, reason="needs tinynn.distributed, mpi4py and mpiexec: pip install '.[mpi]'")
+@pytest.mark.skipif(_mpiexec() is None, reason="needs mpi4py and mpiexec: pip install '.[mpi]'")
 def test_train_distributed_under_mpiexec(tmp_path):
     """mpiexec -n 2 tinynn train --distributed: one header, one model file, written by rank 0 only."""
     env = {**os.environ, "PYTHONPATH": str(PKG_PARENT), "TINYNN_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
@@ -409,7 +343,6 @@ def test_train_distributed_under_mpiexec(tmp_path):
     assert spec["sizes"] == [64, 16, 10]
 
 
-@needs_compression
 def test_quantized_model_files_round_trip(trained, tmp_path):
     """A dynamic or static int8 model comes back from its file with bit-identical outputs."""
     from tinynn import quantize
@@ -431,23 +364,103 @@ def _write_idx(path, array):
     path.write_bytes(header + array.tobytes())
 
 
-def test_train_and_evaluate_on_mnist_files(tmp_path, capsys):
-    """--data mnist --data-dir reads the four IDX files (here a tiny synthetic set of 6x6 images)."""
+def _write_mnist(folder):
+    """A tiny synthetic MNIST (6x6 images, one bright pixel tells the class) as the four IDX files."""
     rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
     for split, n in (("train", 120), ("t10k", 40)):
         labels = (np.arange(n) % 10).astype(np.uint8)
         images = (rng.random((n, 6, 6)) * 60).astype(np.uint8)
-        images[np.arange(n), labels // 6, labels % 6] = 255  # one bright pixel tells the class
-        _write_idx(tmp_path / f"{split}-images-idx3-ubyte", images)
-        _write_idx(tmp_path / f"{split}-labels-idx1-ubyte", labels)
+        images[np.arange(n), labels // 6, labels % 6] = 255
+        _write_idx(folder / f"{split}-images-idx3-ubyte", images)
+        _write_idx(folder / f"{split}-labels-idx1-ubyte", labels)
+
+
+def test_train_and_evaluate_on_mnist_files(tmp_path, capsys, monkeypatch):
+    """--data mnist --data-dir reads the four IDX files; the model file records the data set and its
+    folder, so `evaluate model.npz` needs neither again (only --data-dir if the files moved)."""
+    _write_mnist(tmp_path / "mnist")
+    monkeypatch.chdir(tmp_path)  # a relative --data-dir is recorded as an absolute folder
     out = tmp_path / "mnist.npz"
-    code, stdout, err = run(["train", "--data", "mnist", "--data-dir", tmp_path, "--hidden", "32", "--epochs", "30",
+    code, stdout, err = run(["train", "--data", "mnist", "--data-dir", "mnist", "--hidden", "32", "--epochs", "30",
                              "--lr", "0.1", "--out", out, "-q", "--no-checkpoint"], capsys)
     assert code == 0, err
-    assert read_spec(out)[0]["sizes"] == [36, 32, 10]
-    code, stdout, err = run(["evaluate", out, "--data", "mnist", "--data-dir", tmp_path, "--json", tmp_path / "r.json"],
-                            capsys)
+    spec = read_spec(out)[0]
+    assert spec["sizes"] == [36, 32, 10] and spec["data"] == "mnist" and spec["data_dir"] == str(tmp_path / "mnist")
+    monkeypatch.chdir(PKG_PARENT)
+    code, stdout, err = run(["evaluate", out, "--json", tmp_path / "r.json"], capsys)
     assert code == 0, err
-    assert json.loads((tmp_path / "r.json").read_text())["accuracy"] > 0.5
-    code, _, err = run(["evaluate", out], capsys)  # a 36-feature model on the 64-feature digits
-    assert code == cli.EXIT_FAILURE and "expects 36 input features but --data digits has 64" in err
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["data"] == "mnist" and result["accuracy"] > 0.5
+    (tmp_path / "mnist").rename(tmp_path / "moved")
+    code, _, err = run(["evaluate", out], capsys)
+    assert code == EXIT_FAILURE and "which is gone; give --data-dir DIR" in err
+    code, _, err = run(["evaluate", out, "--data-dir", tmp_path / "moved", "--json", tmp_path / "r2.json"], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "r2.json").read_text())["accuracy"] == result["accuracy"]
+    code, _, err = run(["quantize", out, "--data-dir", tmp_path / "moved", "--out", tmp_path / "q.npz"], capsys)
+    assert code == 0, err
+    assert read_spec(tmp_path / "q.npz")[0]["data_dir"] == str(tmp_path / "moved")  # a derived model: where the data is now
+    code, _, err = run(["evaluate", out, "--data", "digits"], capsys)  # a 36-feature model on the 64-feature digits
+    assert code == EXIT_FAILURE and "expects 36 input features but --data digits has 64" in err
+
+
+# ------------------------------------------------------------------ what a new user stumbled on
+def test_every_command_takes_seed(trained, tmp_path, capsys):
+    """README: every command has --seed (evaluate and bench rejected it)."""
+    argv = {"demo": ["--help"], "train": ["--help"], "evaluate": [trained], "prune": ["--help"],
+            "quantize": ["--help"], "distill": ["--help"], "bench": ["--list"], "info": []}
+    for command, rest in argv.items():
+        code, _, err = run([command, "--seed", "7", *rest], capsys)
+        assert code == 0, (command, err)
+
+
+def test_resume_refuses_a_conflicting_setting(tmp_path, capsys):
+    """--resume keeps the run's settings: one given again with another value is an error, not ignored."""
+    assert main(["train", "--epochs", "1", "--hidden", "16", "--out", tmp_path / "m.npz", "-q"]) == 0
+    ckpt = tmp_path / "m.ckpt.npz"
+    for option, value, shown in (("--hidden", "32", "--hidden 32 differs from the 16"),
+                                 ("--optimizer", "adam", "--optimizer adam differs from the sgd"),
+                                 ("--lr", "0.1", "--lr 0.1 differs from the 0.05")):
+        code, _, err = run(["train", "--resume", ckpt, option, value, "--epochs", "2", "-q"], capsys)
+        assert code == EXIT_FAILURE and shown in err and err.count("\n") == 1, err
+    code, _, err = run(["train", "--resume", ckpt, "--hidden", "16", "--epochs", "2", "-q"], capsys)  # the same: fine
+    assert code == 0, err
+    assert read_spec(tmp_path / "m.npz")[0]["trained"]["epochs"] == 2
+
+
+def test_adam_defaults_to_its_own_learning_rate(tmp_path, capsys):
+    """--lr defaults to 0.05 for SGD but to Adam's 1e-3 for adam and adamw (recorded in the model file)."""
+    for optimizer, lr in (("sgd", 0.05), ("adam", 1e-3), ("adamw", 1e-3)):
+        out = tmp_path / f"{optimizer}.npz"
+        code, stdout, err = run(["train", "--optimizer", optimizer, "--epochs", "1", "--hidden", "8", "--out", out,
+                                 "--no-checkpoint"], capsys)
+        assert code == 0, err
+        assert f"{optimizer} lr={lr}," in stdout
+        assert read_spec(out)[0]["trained"]["lr"] == lr
+
+
+def test_model_files_get_the_mode_of_other_files(trained, tmp_path, capsys):
+    """Model files and checkpoints are created as open() creates JSON and PNG: 0666 minus the umask."""
+    previous = os.umask(0o022)
+    try:
+        assert main(["train", "--epochs", "1", "--hidden", "8", "--out", tmp_path / "m.npz", "-q"]) == 0
+        assert main(["evaluate", tmp_path / "m.npz", "--json", tmp_path / "r.json"]) == 0
+    finally:
+        os.umask(previous)
+    capsys.readouterr()
+    modes = {f.name: f.stat().st_mode & 0o777 for f in tmp_path.iterdir()}
+    assert modes == {"m.npz": 0o644, "m.ckpt.npz": 0o644, "r.json": 0o644}
+
+
+def test_evaluate_loss_is_the_mean_negative_log_likelihood(trained):
+    """evaluate()'s loss against -log softmax computed here in float64: log p = z - max z - log sum exp(z - max z)."""
+    model, _ = load_model(trained)
+    X, y = tn.datasets.load_digits()[2:]
+    z = training.predict(model, X).astype(np.float64)
+    shifted = z - z.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    result = training.evaluate(model, X, y)
+    assert result["loss"] == pytest.approx(-logp[np.arange(len(y)), y].mean(), rel=1e-5)
+    assert result["accuracy"] == np.mean(z.argmax(axis=1) == y)
+    assert result["confusion"].sum() == len(y) and np.trace(result["confusion"]) == np.sum(z.argmax(axis=1) == y)

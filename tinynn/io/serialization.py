@@ -79,6 +79,9 @@ def save(obj, path, compress=False):
             _write_npz(f, arrays, compress)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)  # mkstemp creates the file 0600; give it the mode open() would: 0666 minus umask
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, where)
     except BaseException:
         try:
