@@ -1,11 +1,11 @@
 """Every code block in README.md and docs/*.md runs, so the documentation cannot drift from the code.
 
-Each block, fenced or indented, is one test case named `file:line` and is handled by the first rule
+Each block, fenced or indented, is handled by the first rule (a block that runs is one test case named `file:line`)
 that fits:
 
 - A `<!-- not-run: reason -->` comment on the line just above it (other comments such as
   `<!-- quickstart-test -->` may stand between the two): not run, and the reason is reported as the
-  skip message. An empty reason, or a marker with no block under it, fails.
+  list printed by test_every_not_run_marker_says_why. An empty reason, or a marker with no block under it, fails.
 - ```python: run with the tinynn this test imported, in a subprocess. A file's Python blocks run in
   order in one namespace, as a reader follows a chapter, so case N runs blocks 1..N of its file
   again (and names the earlier block if that one fails); each block gets a fresh temporary working
@@ -229,11 +229,20 @@ def run_shell(block, commands, tmp_path):
         assert out.returncode == 0, f"{block.name}: `{shown}` exited {out.returncode}\n{out.stdout}\n{out.stderr}"
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[b.name for b in BLOCKS])
+RUN = [b for b in BLOCKS if b.reason is None]
+NOT_RUN = [b for b in BLOCKS if b.reason is not None]
+
+
+def test_every_not_run_marker_says_why():
+    """Marked blocks are not test cases of their own (a case that can only skip proves nothing);
+    this lists them, and each must give its reason."""
+    for block in NOT_RUN:
+        print(f"not run: {block.name}: {block.reason}")
+    assert all(b.reason for b in NOT_RUN), [b.name for b in NOT_RUN if not b.reason]
+
+
+@pytest.mark.parametrize("block", RUN, ids=[b.name for b in RUN])
 def test_block(block, tmp_path):
-    if block.reason is not None:
-        assert block.reason, f"{block.name}: a not-run marker must say why the block cannot run here"
-        pytest.skip(f"{block.name}: not-run: {block.reason}")
     if block.lang in PYTHON_LANGS:
         run_python(block, tmp_path)
         return
