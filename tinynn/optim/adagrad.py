@@ -1,7 +1,8 @@
 """Adagrad (Duchi, Hazan and Singer 2011, "Adaptive Subgradient Methods"), with PyTorch's rule and state names."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_options, _grad_array
+from ..utils.grads import grad_array
+from .optimizer import Optimizer, _check_options
 
 
 class Adagrad(Optimizer):
@@ -33,7 +34,7 @@ class Adagrad(Optimizer):
         loss = self._closure(closure)
         for group in self.param_groups:
             for p in group["params"]:
-                g = _grad_array(p, group["maximize"])
+                g = grad_array(p, group["maximize"])
                 if g is None:
                     continue
                 s = self.state[p]

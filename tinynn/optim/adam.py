@@ -2,7 +2,8 @@
 import numpy as np
 
 from .. import backend
-from .optimizer import Optimizer, _grad_array
+from ..utils.grads import grad_array
+from .optimizer import Optimizer
 
 
 class Adam(Optimizer):
@@ -50,7 +51,7 @@ class Adam(Optimizer):
             amsgrad, maximize = group.get("amsgrad", False), group.get("maximize", False)
             by_step = {}
             for p in group["params"]:
-                grad = _grad_array(p, maximize)
+                grad = grad_array(p, maximize)
                 if grad is None:
                     continue
                 s = state.get(p)

@@ -162,17 +162,6 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
-def _grad_array(p, maximize=False):
-    """p.grad as an ndarray (None if unset), negated when maximizing (PyTorch: g <- -g first).
-
-    .grad is an ndarray today and a Tensor once issue 15 lands; numpy() reads both the same way."""
-    g = p.grad
-    if g is None:
-        return None
-    g = g.numpy() if isinstance(g, Tensor) else np.asarray(g)
-    return -g if maximize else g
-
-
 def _check_options(name, group, *keys):
     """ValueError naming the optimizer unless every option in `keys` is >= 0 (NaN fails too)."""
     for key in keys:

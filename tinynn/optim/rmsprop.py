@@ -1,7 +1,8 @@
 """RMSprop (Hinton's lecture 6e; the centered form from Graves 2013), with PyTorch's rule and state names."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_options, _grad_array
+from ..utils.grads import grad_array
+from .optimizer import Optimizer, _check_options
 
 
 class RMSprop(Optimizer):
@@ -31,7 +32,7 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             alpha, eps, wd, mu = group["alpha"], group["eps"], group["weight_decay"], group["momentum"]
             for p in group["params"]:
-                g = _grad_array(p, group["maximize"])
+                g = grad_array(p, group["maximize"])
                 if g is None:
                     continue
                 s = self.state.get(p)

@@ -2,7 +2,8 @@
 import numpy as np
 
 from .. import backend
-from .optimizer import Optimizer, _grad_array, _required
+from ..utils.grads import grad_array
+from .optimizer import Optimizer, _required
 
 
 class SGD(Optimizer):
@@ -43,7 +44,7 @@ class SGD(Optimizer):
             momentum, maximize = group["momentum"], group.get("maximize", False)
             new, running = ([], [], []), ([], [], [])  # (params, grads, buffers): buffer new / not new
             for p in group["params"]:
-                grad = _grad_array(p, maximize)
+                grad = grad_array(p, maximize)
                 if grad is None:
                     continue
                 lists, buf = running, None
