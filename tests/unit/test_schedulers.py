@@ -17,11 +17,11 @@ def sgd(lr=0.1, groups=1, **kw):
 def run(opt, sched, epochs):
     """The first group's lr at epoch 0 (after construction) and after each of `epochs` steps."""
     out = [sched.get_last_lr()[0]]
-    for _ in range(epochs):
+    while len(out) <= epochs:
         opt.step()
         sched.step()
-        out.append(sched.get_last_lr()[0])
-        assert opt.param_groups[0]["lr"] == out[-1]
+        assert sched.get_last_lr() == [group["lr"] for group in opt.param_groups]
+        out.append(opt.param_groups[0]["lr"])
     return out
 
 
