@@ -188,3 +188,12 @@ def test_state_dict_round_trip_through_a_file(make, names, tmp_path):
     steps(p, opt, grads[3:])
     steps(q, other, grads[3:])
     np.testing.assert_array_equal(q.numpy(), p.numpy())
+
+
+def test_adagrad_group_added_later_starts_its_own_accumulator():
+    a, b = nn.Parameter(tn.tensor(np.array([1.0]))), nn.Parameter(tn.tensor(np.array([2.0])))
+    opt = optim.Adagrad([a], lr=0.1)
+    opt.add_param_group({"params": [b], "initial_accumulator_value": 3.0})
+    (a * b).sum().backward()   # g_a = 2, g_b = 1
+    opt.step()
+    np.testing.assert_allclose([a.numpy()[0], b.numpy()[0]], [1 - 0.1, 2 - 0.1 * 1 / math.sqrt(3 + 1)], rtol=1e-9)

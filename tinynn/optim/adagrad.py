@@ -24,7 +24,11 @@ class Adagrad(Optimizer):
                                       maximize=bool(maximize)))
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p] = {"step": 0, "sum": np.full(p.shape, group["initial_accumulator_value"], p.dtype)}
+                self._init_state(p, group)
+
+    def _init_state(self, p, group):
+        s = self.state[p] = {"step": 0, "sum": np.full(p.shape, group["initial_accumulator_value"], p.dtype)}
+        return s
 
     def _check_group(self, g):
         _check_options("Adagrad", g, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
@@ -37,7 +41,7 @@ class Adagrad(Optimizer):
                 g = grad_array(p, group["maximize"])
                 if g is None:
                     continue
-                s = self.state[p]
+                s = self.state.get(p) or self._init_state(p, group)  # a group added after construction
                 s["step"] += 1
                 param = self._writable(p)
                 if group["weight_decay"]:

@@ -43,10 +43,10 @@ class ReduceLROnPlateau(LRScheduler):
             return a < (best * (1 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold)
         return a > (best * (1 + self.threshold) if self.threshold_mode == "rel" else best + self.threshold)
 
-    def step(self, metrics):
+    def step(self, metrics, epoch=None):
         """Record this epoch's metric (a number or a one-element tensor) and reduce the rates if due."""
         current = float(metrics)
-        self.last_epoch += 1
+        self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
             self.best, self.num_bad_epochs = current, 0
         else:
