@@ -51,7 +51,9 @@ class Adam(Optimizer):
             amsgrad, maximize = group.get("amsgrad", False), group.get("maximize", False)
             by_step = {}
             for p in group["params"]:
-                grad = grad_array(p, maximize)
+                grad = p.grad
+                if maximize or type(grad) is not np.ndarray:  # the plain case stays a single check per step
+                    grad = grad_array(p, maximize)
                 if grad is None:
                     continue
                 s = state.get(p)

@@ -44,7 +44,9 @@ class SGD(Optimizer):
             momentum, maximize = group["momentum"], group.get("maximize", False)
             new, running = ([], [], []), ([], [], [])  # (params, grads, buffers): buffer new / not new
             for p in group["params"]:
-                grad = grad_array(p, maximize)
+                grad = p.grad
+                if maximize or type(grad) is not np.ndarray:  # the plain case stays a single check per step
+                    grad = grad_array(p, maximize)
                 if grad is None:
                     continue
                 lists, buf = running, None

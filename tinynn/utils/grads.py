@@ -14,7 +14,8 @@ def grad_array(p, maximize=False):
     """p.grad as an ndarray sharing its memory (None if unset); maximize=True gives -p.grad instead
     (a new array), PyTorch's first move when an optimizer maximizes."""
     g = p.grad
-    if g is None:
-        return None
-    g = array_of(g)
+    if type(g) is not np.ndarray:  # None, a Tensor, or another array-like
+        if g is None:
+            return None
+        g = array_of(g)
     return -g if maximize else g
