@@ -145,3 +145,16 @@ def test_module_dict():
         d[1] = nn.ReLU()
     d.clear()
     assert len(d) == 0 and list(d.parameters()) == []
+
+
+def test_clipping_gradients_given_as_tensors():
+    """p.grad may be a Tensor (PyTorch's type): clipped in place all the same."""
+    a, b = nn.Parameter(tn.tensor(np.zeros(2))), nn.Parameter(tn.tensor(np.zeros(1)))
+    a.grad, b.grad = tn.tensor(np.array([3.0, 4.0])), tn.tensor(np.array([-12.0]))
+    grad_a = a.grad
+    assert clip_grad_norm_([a, b], 1.3).item() == pytest.approx(13.0)
+    coef = 1.3 / (13 + 1e-6)
+    assert a.grad is grad_a and isinstance(a.grad, tn.Tensor)
+    np.testing.assert_allclose(a.grad.numpy(), [3 * coef, 4 * coef], rtol=1e-12)
+    clip_grad_value_([a, b], 0.5)
+    np.testing.assert_allclose(b.grad.numpy(), [-0.5])

@@ -197,3 +197,24 @@ def test_adagrad_group_added_later_starts_its_own_accumulator():
     (a * b).sum().backward()   # g_a = 2, g_b = 1
     opt.step()
     np.testing.assert_allclose([a.numpy()[0], b.numpy()[0]], [1 - 0.1, 2 - 0.1 * 1 / math.sqrt(3 + 1)], rtol=1e-9)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, maximize=True),
+    lambda ps: optim.Adam(ps, lr=0.1, amsgrad=True),
+    lambda ps: optim.AdamW(ps, lr=0.1),
+    lambda ps: optim.RMSprop(ps, lr=0.01, centered=True, momentum=0.5),
+    lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.1),
+])
+def test_gradients_given_as_tensors_update_as_arrays_do(make):
+    """PyTorch code may assign p.grad a Tensor (and issue 15 makes every .grad one): same trajectory."""
+    grads = [[1.0, -2.0], [0.5, 3.0], [-1.0, 1.0]]
+    from_backward = trajectory(make, grads, steps=3)
+    p = nn.Parameter(tn.tensor(np.array(P0)))
+    opt = make([p])
+    out = []
+    for c in grads:
+        p.grad = tn.tensor(np.array(c))
+        opt.step()
+        out.append(np.array(p.numpy(), copy=True))
+    np.testing.assert_array_equal(np.array(out), from_backward)
