@@ -218,3 +218,15 @@ def test_gradients_given_as_tensors_update_as_arrays_do(make):
         opt.step()
         out.append(np.array(p.numpy(), copy=True))
     np.testing.assert_array_equal(np.array(out), from_backward)
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad])
+def test_pytorch_implementation_keywords(cls):
+    """foreach / fused / capturable choose how PyTorch computes a step, not its result: accepted;
+    differentiable=True is not available; a misspelt keyword is a TypeError naming it."""
+    p = nn.Parameter(tn.tensor(np.ones(2)))
+    cls([p], lr=0.1, foreach=False, fused=None, capturable=False, differentiable=False)
+    with pytest.raises(NotImplementedError, match="differentiable"):
+        cls([p], lr=0.1, differentiable=True)
+    with pytest.raises(TypeError, match="momentun"):
+        cls([p], lr=0.1, momentun=0.9)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..utils.grads import grad_array
-from .optimizer import Optimizer, _check_options
+from .optimizer import Optimizer, check_implementation, _check_options
 
 
 class Adagrad(Optimizer):
@@ -18,7 +18,8 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 maximize=False):
+                 maximize=False, **implementation):
+        check_implementation(self, implementation)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=bool(maximize)))

@@ -162,6 +162,21 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+IMPLEMENTATION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
+
+
+def check_implementation(optimizer, options):
+    """PyTorch's keywords that choose how an update is computed, not what it is: foreach and fused
+    (one fused pass is what tinynn always does), capturable (CUDA graphs) are accepted and change
+    nothing; differentiable=True (gradients through step()) is not available; anything else is a TypeError."""
+    name = type(optimizer).__name__
+    unknown = sorted(set(options) - set(IMPLEMENTATION_OPTIONS))
+    if unknown:
+        raise TypeError(f"{name}.__init__() got unexpected keyword arguments {unknown}")
+    if options.get("differentiable"):
+        raise NotImplementedError(f"{name}: differentiable=True (autograd through step()) is not available in tinynn")
+
+
 def _check_options(name, group, *keys):
     """ValueError naming the optimizer unless every option in `keys` is >= 0 (NaN fails too)."""
     for key in keys:

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..utils.grads import grad_array
-from .optimizer import Optimizer, _check_options
+from .optimizer import Optimizer, check_implementation, _check_options
 
 
 class RMSprop(Optimizer):
@@ -19,7 +19,8 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 maximize=False):
+                 maximize=False, **implementation):
+        check_implementation(self, implementation)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=bool(centered), maximize=bool(maximize)))
 

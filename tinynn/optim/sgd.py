@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import backend
 from ..utils.grads import grad_array
-from .optimizer import Optimizer, _required
+from .optimizer import Optimizer, check_implementation, _required
 
 
 class SGD(Optimizer):
@@ -17,7 +17,8 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=_required, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-                 maximize=False):
+                 maximize=False, **implementation):
+        check_implementation(self, implementation)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=bool(maximize)))
 
