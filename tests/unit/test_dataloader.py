@@ -159,3 +159,11 @@ def test_tinynn_utils_data_is_tinynn_data():
 
     assert utils_data is data and DataLoader is data.DataLoader and TensorDataset is data.TensorDataset
     assert tn.utils.data is data
+
+
+def test_sampler_attribute_as_pytorch():
+    ds = make()
+    assert isinstance(data.DataLoader(ds).sampler, data.SequentialSampler)
+    assert isinstance(data.DataLoader(ds, shuffle=True).sampler, data.RandomSampler)
+    xb, _ = next(iter(data.DataLoader(ds, batch_size=4)))
+    assert np.shares_memory(xb.numpy(), ds.arrays[0])   # the sequential order still reads views

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .background import in_order
-from .sampler import BatchSampler, RandomSampler
+from .sampler import RandomSampler, SequentialSampler
 
 
 def default_collate(samples):
@@ -83,8 +83,8 @@ class DataLoader:
                 raise ValueError("DataLoader: batch_size=None disables batching and is mutually exclusive with drop_last")
         elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int or None, got {batch_size!r}")
-        if sampler is None and shuffle:
-            sampler = RandomSampler(dataset, generator=generator)
+        if sampler is None and batch_sampler is None:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         self.dataset, self.batch_size, self.shuffle = dataset, None if batch_size is None else int(batch_size), bool(shuffle)
         self.sampler, self.batch_sampler, self.drop_last = sampler, batch_sampler, bool(drop_last)
         self.collate_fn, self.generator, self.num_workers = collate_fn, generator, int(num_workers)
@@ -102,9 +102,9 @@ class DataLoader:
 
     def _order(self):
         """None for 0..n-1 in order, else an int64 array of indices."""
-        if self.sampler is None:
-            return None
         s = self.sampler
+        if s is None or (type(s) is SequentialSampler and len(s) == len(self.dataset)):
+            return None
         idx = s.indices() if hasattr(s, "indices") and callable(s.indices) else list(s)
         return np.asarray(idx, dtype=np.int64)
 
