@@ -1,7 +1,8 @@
 """Optimizer: parameter groups, per-parameter state, zero_grad, state_dict / load_state_dict.
 
-The update rules live in the backend (`sgd_step`, `adam_step`) and change the
-parameter arrays in place, so Parameter objects held elsewhere stay valid."""
+SGD's and Adam's update rules live in the backend (`sgd_step`, `adam_step`: fused kernels), those of
+RMSprop, Adagrad and amsgrad are NumPy in their own modules; all change the parameter arrays in
+place, so Parameter objects held elsewhere stay valid."""
 import copy
 
 import numpy as np
