@@ -1,4 +1,4 @@
-"""Layers: Linear, the activations, Flatten, Dropout, Sequential."""
+"""Layers: Linear, the activations, Flatten, Dropout, and the containers Sequential, ModuleList, ModuleDict."""
 import math
 
 import numpy as np
