@@ -96,7 +96,7 @@ def read_spec(path):
         raise
     except ValueError as exc:
         raise ModelFileError(str(exc)) from None
-    if not isinstance(blob.get("tinynn_model"), str) or not isinstance(blob.get("state"), dict):
+    if not isinstance(blob, dict) or not isinstance(blob.get("tinynn_model"), str) or not isinstance(blob.get("state"), dict):
         raise ModelFileError(f"{path}: a tinynn file, but not a model file (no 'tinynn_model' description); "
                              "write one with `tinynn train` or tinynn.modelfile.save_model")
     try:

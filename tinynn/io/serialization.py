@@ -26,7 +26,7 @@ def _encode(obj, path, arrays, where):
     from ..tensor import Tensor
 
     if isinstance(obj, Tensor):
-        obj = obj.data
+        return {"tensor": _store(np.asarray(obj.detach().numpy()), path, arrays, where)}
     if isinstance(obj, np.generic):
         return {"scalar": _store(np.asarray(obj), path, arrays, where)}
     if isinstance(obj, np.ndarray):
@@ -63,11 +63,10 @@ def _store(array, path, arrays, where):
 
 
 def save(obj, path, compress=False):
-    """Write a state dict (name -> array/Tensor; nested dicts, lists and scalars allowed, e.g. an
-    optimizer's state_dict()) to the .npz file `path`, atomically (temporary file, then rename)."""
+    """Write `obj` -- Tensors, arrays, numbers, strings, bools, None, and dicts, lists and tuples of them,
+    nested (a state_dict, an optimizer's state_dict(), a checkpoint) -- to the .npz file `path`,
+    atomically (temporary file, then rename)."""
     where = os.fspath(path)
-    if not isinstance(obj, dict):
-        raise TypeError(f"save: {where}: expected a dict (a state_dict), got {type(obj).__name__}")
     arrays = {}
     root = _encode(obj, [], arrays, where)
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root})
@@ -99,10 +98,14 @@ def _decode(node, arrays, where):
     if not isinstance(node, dict) or len(node) != 1:
         raise ValueError(f"load: {where}: malformed manifest node {node!r}")
     (kind, body), = node.items()
-    if kind in ("array", "scalar"):
+    if kind in ("array", "scalar", "tensor"):
         if body not in arrays:
             raise ValueError(f"load: {where}: manifest refers to a missing array {body!r}")
         a = arrays[body]
+        if kind == "tensor":
+            from ..tensor import Tensor
+
+            return Tensor._wrap(a, False)
         return a[()] if kind == "scalar" else a
     if kind == "dict":
         out = {}
@@ -120,10 +123,24 @@ def _decode(node, arrays, where):
     raise ValueError(f"load: {where}: unknown manifest node kind {kind!r}")
 
 
-def load(path):
-    """Read a file written by tn.save and return its dict (arrays as numpy.ndarray).
-    Pickled data is never loaded; a truncated, corrupt or non-tinynn file raises ValueError naming it."""
+def load(path, map_location=None, weights_only=True):
+    """Read a file written by tn.save and return what was saved (Tensors as Tensors, arrays as ndarrays).
+    Pickled data is never loaded; a truncated, corrupt or non-tinynn file raises ValueError naming it.
+
+    map_location: None or "cpu" (or a device whose type is "cpu"): tinynn has no other device.
+    weights_only: only True (PyTorch's default): a tinynn file holds nothing but data, never objects."""
     where = os.fspath(path)
+    if weights_only is False:
+        raise ValueError(f"load: {where}: weights_only=False asks to unpickle arbitrary objects; tinynn never "
+                         "unpickles (its files hold only tensors, numbers, strings and containers): "
+                         "use weights_only=True")
+    if map_location is not None:
+        device = map_location if isinstance(map_location, str) else getattr(map_location, "type", None)
+        if not isinstance(device, str):
+            raise TypeError(f"load: {where}: map_location must be None, 'cpu' or a CPU device, got {map_location!r}")
+        if device.split(":")[0] != "cpu":
+            raise RuntimeError(f"load: {where}: map_location {str(map_location)!r} is not available; tinynn runs "
+                               "on the CPU only (use None or 'cpu')")
     if not os.path.exists(where):
         raise FileNotFoundError(f"load: no such file: {where}")
     with open(where, "rb") as f:

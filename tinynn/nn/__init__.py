@@ -8,12 +8,13 @@ from .parameter import Parameter
 from .module import Module
 from .layers import (
     Linear, ReLU, Sigmoid, Tanh, Identity, Softmax, LogSoftmax, Flatten, Dropout, Sequential, ModuleList,
+    ModuleDict,
 )
 from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
-from . import functional, init
+from . import functional, init, utils
 
 __all__ = [
     "Parameter", "Module", "Linear", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "LogSoftmax",
-    "Flatten", "Dropout", "Sequential", "ModuleList", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
-    "BCEWithLogitsLoss", "KLDivLoss", "functional", "init",
+    "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+    "BCEWithLogitsLoss", "KLDivLoss", "functional", "init", "utils",
 ]

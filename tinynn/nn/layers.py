@@ -1,4 +1,4 @@
-"""Layers: Linear, the activations, Flatten, Dropout, Sequential."""
+"""Layers: Linear, the activations, Flatten, Dropout, and the containers Sequential, ModuleList, ModuleDict."""
 import math
 
 import numpy as np
@@ -240,3 +240,61 @@ class ModuleList(Module):
 
     def __getitem__(self, index):
         return list(self._modules.values())[index]
+
+
+class ModuleDict(Module):
+    """An ordered dict of named sub-modules, registered so their parameters are found (torch.nn.ModuleDict):
+    md["name"], md["name"] = module, del md["name"], len, iteration over the names, keys/values/items,
+    update, pop, clear."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        try:
+            return self._modules[key]
+        except KeyError:
+            raise KeyError(f"ModuleDict: no module named {key!r}; it has {list(self._modules)}") from None
+
+    def __setitem__(self, key, module):
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict: keys must be strings, got {type(key).__name__}")
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        self[key]  # a KeyError naming the keys there are, if absent
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        """Add (name, module) pairs from a mapping or an iterable of pairs, in order."""
+        for key, module in (modules.items() if hasattr(modules, "items") else modules):
+            self[key] = module
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self):
+        for key in list(self._modules):
+            del self[key]

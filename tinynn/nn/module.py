@@ -142,15 +142,17 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, memo=None, prefix=""):
-        """(qualified name, module) for self and every descendant, each module once."""
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(qualified name, module) for self and every descendant, each module once
+        (remove_duplicate=False: a module shared by several parents once per path)."""
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
-        memo.add(id(self))
+        if remove_duplicate:
+            memo.add(id(self))
         yield prefix, self
         for name, m in self.named_children():
-            yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+            yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
         """self and every descendant, each once."""
@@ -220,9 +222,13 @@ class Module:
             else:
                 p.grad = np.zeros_like(p.data)
 
-    def to(self, dtype):
-        """Cast every floating-point parameter and buffer to `dtype`, in place (the same Parameter objects)."""
-        dtype = np.dtype(dtype)
+    def to(self, *args, **kwargs):
+        """to(dtype), to("cpu"), to(device, dtype), to(tensor), to(device=, dtype=): cast every floating-point
+        parameter and buffer to dtype, in place (the same Parameter objects); returns self. tinynn has one
+        device, the CPU: any other is a RuntimeError, a non-float dtype a TypeError (as PyTorch)."""
+        dtype = _to_dtype(args, kwargs)
+        if dtype is None:
+            return self
         for p in self.parameters():
             if p.data.dtype.kind == "f":
                 p.data = p.data.astype(dtype)
@@ -236,6 +242,10 @@ class Module:
                     else:
                         m._buffers[name] = arr.astype(dtype)
                         object.__setattr__(m, name, m._buffers[name])
+        return self
+
+    def cpu(self):
+        """A no-op (tinynn runs on the CPU); returns self."""
         return self
 
     def double(self):
@@ -311,6 +321,33 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _to_dtype(args, kwargs):
+    """The dtype Module.to's arguments ask for (None for a device alone), after checking the device."""
+    unknown = sorted(set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"})
+    if unknown or len(args) > 2:
+        raise TypeError(f"Module.to: unexpected arguments {unknown or args}; expected to(device), to(dtype), "
+                        "to(device, dtype) or to(tensor)")
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, str) or type(a).__name__ == "device":
+            device = a
+        else:
+            dtype = a
+    if device is not None and str(getattr(device, "type", device)).split(":")[0] != "cpu":
+        raise RuntimeError(f"Module.to: device {str(device)!r} is not available; tinynn runs on the CPU only ('cpu')")
+    if dtype is None:
+        return None
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Module.to: expected a dtype, a device or a tensor, got {dtype!r}") from None
+    if dtype.kind != "f":
+        raise TypeError(f"Module.to only accepts floating-point dtypes, got {dtype}")
+    return dtype
 
 
 class _HookHandle:

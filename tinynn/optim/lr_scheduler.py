@@ -1,63 +1,17 @@
-"""Learning-rate schedulers (PyTorch's recursive forms; step() once per epoch, after optimizer.step()).
+"""Learning-rate schedulers with PyTorch's names and values; step() once per epoch, after optimizer.step().
 
-Constructing a scheduler records each group's "initial_lr" and performs step 0, so the
-optimizer starts at its base learning rate."""
+The epoch-based ones use PyTorch's recursive (chainable) forms, with a closed form for step(epoch);
+OneCycleLR (per batch) and ReduceLROnPlateau (driven by a metric) live in their own modules."""
+import bisect
 import math
+import types
 
+from .one_cycle import OneCycleLR
+from .plateau import ReduceLROnPlateau
+from .scheduler import LRScheduler
 
-class LRScheduler:
-    """Base class: `get_lr()` computes the new rates from the current ones (the chainable form);
-    `step()` advances last_epoch and writes them into optimizer.param_groups."""
-
-    def __init__(self, optimizer, last_epoch=-1):
-        from .optimizer import Optimizer
-
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"{type(self).__name__}: param 'initial_lr' is not set in group {i} when resuming")
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._step_count = 0
-        self.step()
-
-    def get_lr(self):
-        raise NotImplementedError
-
-    def get_last_lr(self):
-        """The learning rates of the groups after the latest step()."""
-        return list(self._last_lr)
-
-    def step(self, epoch=None):
-        """Advance one epoch (or jump to `epoch`, using the closed form where there is one)."""
-        self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed = getattr(self, "_get_closed_form_lr", None)
-            values = closed() if closed is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self):
-        """Everything except the optimizer."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
-
-    def _lrs(self):
-        return [group["lr"] for group in self.optimizer.param_groups]
-
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR", "LinearLR",
+           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR"]
 
 _LRScheduler = LRScheduler
 
@@ -124,3 +78,125 @@ class CosineAnnealingLR(LRScheduler):
     def _get_closed_form_lr(self):
         return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
                 for base in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """lr_t = lr_0 gamma^(number of milestones <= t): multiply by gamma at each milestone epoch
+    (by gamma^k at a milestone listed k times)."""
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        self.milestones, self.gamma = sorted(int(m) for m in milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        hits = self.milestones.count(self.last_epoch)
+        return [lr * self.gamma**hits for lr in self._lrs()]
+
+    def _get_closed_form_lr(self):
+        k = bisect.bisect_right(self.milestones, self.last_epoch)
+        return [base * self.gamma**k for base in self.base_lrs]
+
+
+class LambdaLR(LRScheduler):
+    """lr_t = lr_0 lambda(t), with one function for every group or a list of one per group.
+    state_dict() keeps the __dict__ of callable objects and None for plain functions, as PyTorch."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        groups = len(optimizer.param_groups) if hasattr(optimizer, "param_groups") else 0
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != groups:
+                raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per group), got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * groups
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self):
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else dict(getattr(fn, "__dict__", {}))
+                               for fn in self.lr_lambdas]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
+        self.__dict__.update(state)
+        for fn, attrs in zip(self.lr_lambdas, saved):
+            if attrs is not None:
+                fn.__dict__.update(attrs)
+
+
+class LinearLR(LRScheduler):
+    """lr_t = lr_0 (s + (e - s) min(t, T) / T): a linear ramp of the factor from start_factor s to
+    end_factor e over total_iters T epochs, then constant (recursively, as PyTorch:
+    lr_t = lr_{t-1} (1 + (e - s) / (T s + (t - 1)(e - s))) for 0 < t <= T)."""
+
+    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
+        if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: start_factor must be in (0, 1] and end_factor in [0, 1], "
+                             f"got {start_factor} and {end_factor}")
+        self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        t, s, e, T = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
+        if t == 0:
+            return [lr * s for lr in self._lrs()]
+        if t > T:
+            return self._lrs()
+        return [lr * (1 + (e - s) / (T * s + (t - 1) * (e - s))) for lr in self._lrs()]
+
+    def _get_closed_form_lr(self):
+        s, e, T = self.start_factor, self.end_factor, self.total_iters
+        return [base * (s + (e - s) * min(T, self.last_epoch) / T) for base in self.base_lrs]
+
+
+class SequentialLR(LRScheduler):
+    """Run schedulers[0] until milestones[0], then schedulers[1] (restarted at its epoch 0), ...
+    Each scheduler sees its own epochs; the optimizer's rates start from "initial_lr"."""
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        schedulers, milestones = list(schedulers), list(milestones)
+        if not schedulers:
+            raise ValueError("SequentialLR: expects at least one scheduler")
+        for i, s in enumerate(schedulers):
+            if isinstance(s, ReduceLROnPlateau) or not hasattr(s, "get_lr"):
+                raise ValueError(f"SequentialLR: scheduler {i} ({type(s).__name__}) cannot be sequenced")
+            if s.optimizer is not optimizer:
+                raise ValueError(f"SequentialLR: scheduler {i} ({type(s).__name__}) is bound to another optimizer")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expects {len(schedulers) - 1} milestones for {len(schedulers)} "
+                             f"schedulers, got {len(milestones)}")
+        self.optimizer, self._schedulers, self._milestones = optimizer, schedulers, milestones
+        self.last_epoch = last_epoch + 1
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for s in schedulers:  # undo the step 0 each of them made when it was built
+            s.last_epoch -= 1
+        schedulers[0]._initial_step()
+        self._last_lr = schedulers[0].get_last_lr()
+
+    def step(self):
+        self.last_epoch += 1
+        i = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[i]
+        if i > 0 and self._milestones[i - 1] == self.last_epoch:
+            scheduler.step(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self):
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        saved = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for s, sd in zip(self._schedulers, saved):
+            s.load_state_dict(sd)

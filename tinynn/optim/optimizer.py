@@ -1,7 +1,8 @@
 """Optimizer: parameter groups, per-parameter state, zero_grad, state_dict / load_state_dict.
 
-The update rules live in the backend (`sgd_step`, `adam_step`) and change the
-parameter arrays in place, so Parameter objects held elsewhere stay valid."""
+SGD's and Adam's update rules live in the backend (`sgd_step`, `adam_step`: fused kernels), those of
+RMSprop, Adagrad and amsgrad are NumPy in their own modules; all change the parameter arrays in
+place, so Parameter objects held elsewhere stay valid."""
 import copy
 
 import numpy as np
@@ -160,6 +161,28 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
         return "\n".join(lines + [")"])
+
+
+IMPLEMENTATION_OPTIONS = ("foreach", "fused", "capturable", "differentiable")
+
+
+def check_implementation(optimizer, options):
+    """PyTorch's keywords that choose how an update is computed, not what it is: foreach and fused
+    (one fused pass is what tinynn always does), capturable (CUDA graphs) are accepted and change
+    nothing; differentiable=True (gradients through step()) is not available; anything else is a TypeError."""
+    name = type(optimizer).__name__
+    unknown = sorted(set(options) - set(IMPLEMENTATION_OPTIONS))
+    if unknown:
+        raise TypeError(f"{name}.__init__() got unexpected keyword arguments {unknown}")
+    if options.get("differentiable"):
+        raise NotImplementedError(f"{name}: differentiable=True (autograd through step()) is not available in tinynn")
+
+
+def _check_options(name, group, *keys):
+    """ValueError naming the optimizer unless every option in `keys` is >= 0 (NaN fails too)."""
+    for key in keys:
+        if not group[key] >= 0.0:
+            raise ValueError(f"{name}: invalid {key} {group[key]!r}; it must be >= 0")
 
 
 def _plain(value):

@@ -2,21 +2,25 @@
 import numpy as np
 
 from .. import backend
-from .optimizer import Optimizer, _required
+from ..utils.grads import grad_array
+from .optimizer import Optimizer, check_implementation, _required
 
 
 class SGD(Optimizer):
     """For each parameter p with gradient g, at step t (PyTorch's formulation):
 
+        g <- -g                                        (maximize=True: ascend f instead)
         g <- g + wd p                                  (weight_decay)
         b_1 = g;  b_t = mu b_{t-1} + (1 - dampening) g  (momentum mu > 0)
         g <- g + mu b_t  (nesterov)  or  g <- b_t
         p <- p - lr g
     """
 
-    def __init__(self, params, lr=_required, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, params, lr=_required, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                 maximize=False, **implementation):
+        check_implementation(self, implementation)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov, maximize=bool(maximize)))
 
     def _check_group(self, g):
         if g["lr"] is _required:
@@ -38,10 +42,12 @@ class SGD(Optimizer):
         step_multi = backend.active.sgd_step_multi
         state = self.state
         for group in self.param_groups:
-            momentum = group["momentum"]
+            momentum, maximize = group["momentum"], group.get("maximize", False)
             new, running = ([], [], []), ([], [], [])  # (params, grads, buffers): buffer new / not new
             for p in group["params"]:
                 grad = p.grad
+                if maximize or type(grad) is not np.ndarray:  # the plain case stays a single check per step
+                    grad = grad_array(p, maximize)
                 if grad is None:
                     continue
                 lists, buf = running, None

@@ -1,0 +1,141 @@
+"""DataLoader: batches of Tensors from a dataset, in the order of a sampler, optionally loaded in the background."""
+import numpy as np
+
+from ..tensor import Tensor
+from .background import in_order
+from .sampler import RandomSampler, SequentialSampler
+
+
+def default_collate(samples):
+    """Stack a list of samples (tuples of Tensors/arrays/numbers) field by field into batch Tensors.
+    Python ints become int64, Python floats float32."""
+    first = samples[0]
+    if isinstance(first, (tuple, list)):
+        return tuple(default_collate([s[k] for s in samples]) for k in range(len(first)))
+    if isinstance(first, dict):
+        return {k: default_collate([s[k] for s in samples]) for k in first}
+    arrays = [s.data if isinstance(s, Tensor) else s for s in samples]
+    if isinstance(first, bool):
+        stacked = np.array(arrays, dtype=np.bool_)
+    elif isinstance(first, int):
+        stacked = np.array(arrays, dtype=np.int64)
+    elif isinstance(first, float):
+        stacked = np.array(arrays, dtype=np.float32)
+    else:
+        stacked = np.stack([np.asarray(a) for a in arrays])
+        if stacked.dtype.kind in "iu" and stacked.dtype != np.int64:
+            stacked = stacked.astype(np.int64)
+    return Tensor._wrap(stacked, False)
+
+
+def default_convert(sample):
+    """A sample as batch_size=None passes it on: arrays become Tensors, inside tuples, lists and dicts too."""
+    if isinstance(sample, np.ndarray) and sample.dtype.kind in "biuf":
+        return Tensor._wrap(sample, False)
+    if isinstance(sample, (tuple, list)):
+        return type(sample)(default_convert(s) for s in sample)
+    if isinstance(sample, dict):
+        return {k: default_convert(v) for k, v in sample.items()}
+    return sample
+
+
+class DataLoader:
+    """Iterate over a dataset in batches of Tensors (torch.utils.data.DataLoader's arguments; an unknown
+    keyword is a TypeError naming it).
+
+    The order: shuffle=True draws a new permutation each pass from `generator` (a numpy Generator) or
+    tinynn's seeded one; sampler= gives the indices instead (exclusive with shuffle); batch_sampler=
+    gives whole batches of indices (exclusive with batch_size, shuffle, sampler and drop_last);
+    batch_size=None turns batching off (each sample passes through collate_fn or default_convert).
+    drop_last drops a final incomplete batch. Datasets with `get_batch` (TensorDataset) are read a
+    batch at a time with one indexing operation -- a view (no copy) when the order is sequential.
+
+    num_workers > 0 fetches up to num_workers * prefetch_factor (default 2) batches ahead in background
+    threads and yields them in exactly the order of num_workers=0; an exception in a worker is raised
+    in the loop. Threads, not processes: NumPy's copies and the compiled kernels release the GIL, the
+    dataset need not be picklable, and no process is forked under the kernels' OpenMP threads. Random
+    transforms in a dataset draw from the shared generator in whatever order the threads reach it, so
+    with num_workers > 0 the samples come in a reproducible order but their augmentations may differ.
+    pin_memory, multiprocessing_context and pin_memory_device are accepted and do nothing (CPU only);
+    persistent_workers is accepted (the threads live for one pass)."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device=""):
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative int (0: load in the loop), got {num_workers!r}")
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout must be non-negative, got {timeout!r}")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("DataLoader: prefetch_factor needs num_workers > 0 (or leave it None)")
+        if num_workers == 0 and persistent_workers:
+            raise ValueError("DataLoader: persistent_workers needs num_workers > 0")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size = None
+        elif batch_size is None:
+            if drop_last:
+                raise ValueError("DataLoader: batch_size=None disables batching and is mutually exclusive with drop_last")
+        elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive int or None, got {batch_size!r}")
+        if sampler is None and batch_sampler is None:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        self.dataset, self.batch_size, self.shuffle = dataset, None if batch_size is None else int(batch_size), bool(shuffle)
+        self.sampler, self.batch_sampler, self.drop_last = sampler, batch_sampler, bool(drop_last)
+        self.collate_fn, self.generator, self.num_workers = collate_fn, generator, int(num_workers)
+        self.prefetch_factor = 2 if prefetch_factor is None else prefetch_factor
+        self.timeout, self.worker_init_fn = timeout, worker_init_fn
+        self.pin_memory, self.persistent_workers = pin_memory, persistent_workers
+
+    def __len__(self):
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self.batch_size is None:
+            return n
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def _order(self):
+        """None for 0..n-1 in order, else an int64 array of indices."""
+        s = self.sampler
+        if s is None or (type(s) is SequentialSampler and len(s) == len(self.dataset)):
+            return None
+        idx = s.indices() if hasattr(s, "indices") and callable(s.indices) else list(s)
+        return np.asarray(idx, dtype=np.int64)
+
+    def _jobs(self):
+        """What each batch is made of, in order: a slice, an index array, or one index (batch_size=None)."""
+        if self.batch_sampler is not None:
+            yield from (np.asarray(b, dtype=np.int64) for b in self.batch_sampler)
+            return
+        order = self._order()
+        n = len(self.dataset) if order is None else len(order)
+        if self.batch_size is None:
+            yield from (range(n) if order is None else order.tolist())
+            return
+        bs = self.batch_size
+        stop = n - n % bs if self.drop_last else n
+        for start in range(0, stop, bs):
+            end = min(start + bs, n)
+            yield slice(start, end) if order is None else order[start:end]
+
+    def _fetch(self, job):
+        """The batch for one job of _jobs()."""
+        if self.batch_size is None and self.batch_sampler is None:
+            sample = self.dataset[job]
+            return self.collate_fn(sample) if self.collate_fn is not None else default_convert(sample)
+        if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
+            return self.dataset.get_batch(job)
+        items = range(job.start, job.stop) if isinstance(job, slice) else job.tolist()
+        return (self.collate_fn or default_collate)([self.dataset[i] for i in items])
+
+    def __iter__(self):
+        if self.num_workers == 0:
+            return map(self._fetch, self._jobs())
+        return in_order(self._fetch, self._jobs(), self.num_workers, self.prefetch_factor, self.timeout,
+                        self.worker_init_fn)
