@@ -337,3 +337,39 @@ def test_deepcopy_after_training_keeps_a_working_hook():
         out = twin(tn.ones(1, 5))
     np.testing.assert_array_equal(twin[0].weight.data, twin[0].weight_orig.data * twin[0].weight_mask)
     assert np.all(model[0].weight.data[model[0].weight_mask == 0] == 0) and out.shape == (1, 3)
+
+
+def test_structured_pruning_ranks_neurons_by_l2_norm_and_masks_their_bias():
+    model = mlp(2, 3, 4, 2)
+    with tn.no_grad():
+        # L2 norms 1.414, 1.5, 3; L1 norms 2, 1.5, 4: ranking by L2 prunes neuron 0, by L1 neuron 1
+        model[0].weight.data[...] = [[1.0, 1.0], [1.5, 0.0], [3.0, 0.0]]
+        model[0].bias.data[...] = [0.5, 0.5, 0.5]
+    prune.magnitude(model, 1, structured=True, layers=["0"])
+    np.testing.assert_array_equal(model[0].weight_mask, [[0, 0], [1, 1], [1, 1]])
+    np.testing.assert_array_equal(model[0].bias_mask, [0, 1, 1])
+    with tn.no_grad():
+        pre = model[0](tn.randn(5, 2)).data
+    assert np.all(pre[:, 0] == 0)  # a pruned neuron's pre-activation is exactly zero, bias included
+
+
+def test_structured_pruning_of_a_two_layer_model_leaves_the_output_layer():
+    model = mlp(4, 6, 3)
+    prune.magnitude(model, 0.5, structured=True)
+    assert [r["pruned_neurons"] for r in prune.report(model)] == [3, 0]
+    assert not prune.is_pruned(model[2])
+
+
+def test_a_count_of_zero_prunes_nothing_but_attaches_masks():
+    model = mlp(4, 5, 2)
+    prune.magnitude(model, 0)
+    assert prune.sparsity(model) == 0.0 and all(prune.is_pruned(m) for m in linears(model))
+
+
+def test_load_state_dict_updates_the_masked_weight_before_any_forward():
+    model = mlp(4, 5, 2)
+    prune.magnitude(model, 0.5)
+    fresh = mlp(4, 5, 2)
+    prune.load_state_dict(fresh, model.state_dict())
+    for a, b in zip(linears(fresh), linears(model)):
+        np.testing.assert_array_equal(a.weight.data, b.weight_orig.data * b.weight_mask)
