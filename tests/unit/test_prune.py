@@ -277,6 +277,7 @@ def test_pruning_is_a_forward_pre_hook_with_pytorchs_state_dict_keys():
     assert list(model.state_dict()) == ["0.bias", "0.weight_orig", "0.weight_mask",
                                         "2.bias", "2.weight_orig", "2.weight_mask"]
     assert not isinstance(layer.weight, nn.Parameter) and len(layer._forward_pre_hooks) == 1
+    assert type(layer) is nn.Linear  # no class swapped in: the hook does the work
     prune.magnitude(model, 0.2, structured=True)  # the bias of the pruned neuron is masked too
     assert list(layer.state_dict()) == ["weight_orig", "bias_orig", "weight_mask", "bias_mask"]
     assert len(layer._forward_pre_hooks) == 2
