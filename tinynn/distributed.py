@@ -14,21 +14,9 @@ Without mpi4py, or in a single process, everything here still works: world size 
 `DistributedDataParallel` does nothing but delegate. mpi4py is imported on first use, never by
 ``import tinynn``.
 
-Design: autograd has one generic extension point, `tinynn.autograd.register_post_backward_hook`
-(a callback run after every completed ``backward()``). A `DistributedDataParallel` registers one
-such hook; its ``forward`` marks "gradients pending", and the hook, when something is pending,
-flattens the gradients into a few contiguous buckets (default 25 MB each, parameters in reverse
-registration order, one bucket per dtype run), runs one in-place ``Allreduce(SUM)`` per bucket,
-scales by 1/N and copies the averages back into each ``.grad``. Reducing after the whole backward
-(not overlapped with it) keeps autograd free of any knowledge of MPI and of parameter readiness;
-on a CPU whose cores are all busy with the backward pass, overlap would buy little anyway.
-
-A rank that dies with an uncaught exception would leave the others blocked forever in their next
-collective. When this module is imported in a process that a launcher started as one of several
-ranks (or MPI comes up with more than one rank), an excepthook is installed that prints the
-rank's traceback and calls ``MPI.COMM_WORLD.Abort(1)``, which ends every rank of the job with a
-non-zero exit status. `abort_on_error()` does the same for a block of code and also
-covers ``sys.exit(nonzero)``.
+How it works is told in docs/06-distributed.md: a callback registered with autograd's
+post-backward hook averages the gradients in a few flat buckets, one ``Allreduce(SUM)`` each;
+a rank that raises aborts the whole job instead of leaving the others blocked in a collective.
 """
 import contextlib
 import os
@@ -55,11 +43,8 @@ _LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE"
 
 
 def _launcher_size():
-    for name in _LAUNCHER_SIZE_VARS:
-        value = os.environ.get(name, "")
-        if value.isdigit():
-            return int(value)
-    return 1
+    values = (os.environ.get(name, "") for name in _LAUNCHER_SIZE_VARS)
+    return next((int(v) for v in values if v.isdigit()), 1)
 
 
 def _world():
@@ -216,6 +201,15 @@ class _Bucket:
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         self.slots = [(p, int(offsets[i]), int(offsets[i + 1])) for i, p in enumerate(params)]
 
+    def fill(self, arrays):
+        """Copy one array per parameter (None: zeros) into the flat buffer."""
+        for (_, lo, hi), a in zip(self.slots, arrays):
+            self.buffer[lo:hi] = 0 if a is None else np.asarray(a).reshape(-1)
+
+    def views(self):
+        """(parameter, its slot of the buffer in the parameter's shape) for each parameter."""
+        return [(p, self.buffer[lo:hi].reshape(p.shape)) for p, lo, hi in self.slots]
+
 
 def _make_buckets(params, cap_bytes):
     """Group params (in reverse registration order, like PyTorch: the last layer's gradients are
@@ -260,17 +254,10 @@ class DistributedDataParallel(Module):
             raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be > 0, got {bucket_cap_mb!r}")
         self.module = module
         self.bucket_cap_mb = float(bucket_cap_mb)
-        self._pending = False
-        self._sync = True
-        self._buckets = []
-        self._hook_key = None
+        self._pending, self._sync, self._buckets, self._hook_key = False, True, [], None
         if world_size() > 1:
             self._limit_threads()
-            params, seen = [], set()
-            for p in module.parameters():
-                if p.requires_grad and id(p) not in seen:
-                    seen.add(id(p))
-                    params.append(p)
+            params = [p for p in module.parameters() if p.requires_grad]  # each shared one once
             self._check_same_model(params)
             self._buckets = _make_buckets(params, int(self.bucket_cap_mb * 2**20))
             self._broadcast_parameters()
@@ -310,16 +297,10 @@ class DistributedDataParallel(Module):
             return
         scale = 1.0 / comm.Get_size()
         for bucket in self._buckets:
-            buf = bucket.buffer
-            for p, lo, hi in bucket.slots:
-                if p.grad is None:
-                    buf[lo:hi] = 0
-                else:
-                    buf[lo:hi] = np.asarray(p.grad).reshape(-1)
-            comm.Allreduce(_MPI.IN_PLACE, buf, op=_MPI.SUM)
-            buf *= buf.dtype.type(scale)
-            for p, lo, hi in bucket.slots:
-                avg = buf[lo:hi].reshape(p.shape)
+            bucket.fill(p.grad for p, _, _ in bucket.slots)
+            comm.Allreduce(_MPI.IN_PLACE, bucket.buffer, op=_MPI.SUM)
+            bucket.buffer *= bucket.buffer.dtype.type(scale)
+            for p, avg in bucket.views():
                 g = p.grad
                 if isinstance(g, np.ndarray) and g.shape == avg.shape and g.dtype == avg.dtype and g.flags.writeable:
                     np.copyto(g, avg)
@@ -328,12 +309,10 @@ class DistributedDataParallel(Module):
 
     def _broadcast_parameters(self):
         for bucket in self._buckets:
-            buf = bucket.buffer
-            for p, lo, hi in bucket.slots:
-                buf[lo:hi] = p.data.reshape(-1)
-            _comm.Bcast(buf, root=0)
-            for p, lo, hi in bucket.slots:
-                p.data[...] = buf[lo:hi].reshape(p.shape)
+            bucket.fill(p.data for p, _, _ in bucket.slots)
+            _comm.Bcast(bucket.buffer, root=0)
+            for p, value in bucket.views():
+                p.data[...] = value
 
     def _check_same_model(self, params):
         mine = [(tuple(p.shape), str(p.dtype)) for p in params]
@@ -385,10 +364,7 @@ class DistributedSampler:
             raise ValueError(f"DistributedSampler: rank must be in [0, {self.num_replicas - 1}], got {self.rank!r}")
         if not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"DistributedSampler: seed must be a non-negative int, got {seed!r}")
-        self.shuffle = bool(shuffle)
-        self.seed = int(seed)
-        self.drop_last = bool(drop_last)
-        self.epoch = 0
+        self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), int(seed), bool(drop_last), 0
         n, N = len(dataset), self.num_replicas
         self.num_samples = n // N if self.drop_last else -(-n // N)
         self.total_size = self.num_samples * N
@@ -402,10 +378,7 @@ class DistributedSampler:
     def indices(self):
         """This rank's indices for the current epoch, as an int64 ndarray of length `len(self)`."""
         n = len(self.dataset)
-        if self.shuffle:
-            order = np.random.default_rng(self.seed + self.epoch).permutation(n)
-        else:
-            order = np.arange(n)
+        order = np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle else np.arange(n)
         if n:
             order = np.resize(order, self.total_size)  # pads by wrapping around, or cuts the tail
         return order[self.rank:self.total_size:self.num_replicas].astype(np.int64)

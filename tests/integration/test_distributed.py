@@ -1,15 +1,16 @@
 """tinynn.distributed: the single-process path in this process, the MPI path under `mpiexec -n 2`.
 
-The multi-process tests launch tests/distributed_worker.py with the `mpiexec` that sits next to
-this Python (the `mpich` wheel from `pip install ".[mpi]"` puts it there) or on PATH; they skip
-only when mpi4py or mpiexec is missing. The pytest process itself never initialises MPI."""
+The multi-process tests launch tests/helpers/distributed_worker.py with the `mpiexec` that sits
+next to this Python (the `mpich` wheel from `pip install ".[mpi]"` puts it there) or on PATH.
+Without mpi4py or mpiexec they skip on a developer's machine and fail when `CI` is set (CI
+installs `[mpi]`, so a missing one there is a broken install). How fast a failing job dies is
+measured by benchmarks, not asserted here. The pytest process itself never initialises MPI."""
 import importlib.util
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -184,7 +185,17 @@ def _mpiexec():
 
 
 MPIEXEC = _mpiexec()
-needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason="needs mpi4py and mpiexec: pip install '.[mpi]'")
+
+
+@pytest.fixture(scope="module")
+def mpiexec():
+    """The mpiexec to launch ranks with; skips without one, but fails under CI, which installs [mpi]."""
+    if MPIEXEC is None:
+        missing = "needs mpi4py and mpiexec: pip install '.[mpi]'"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but tinynn[mpi] is not usable: {missing}")
+        pytest.skip(missing)
+    return MPIEXEC
 
 
 def _env():
@@ -196,8 +207,8 @@ def _env():
 
 
 def _run(args, timeout=60):
-    """Run a command in its own process group; kill the whole group if it outlives `timeout`."""
-    start = time.monotonic()
+    """Run a command in its own process group; kill the whole group if it outlives `timeout`
+    (a hung job fails the test instead of hanging the suite). Returns (code, stdout, stderr)."""
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=_env(), start_new_session=True)
     try:
@@ -206,21 +217,20 @@ def _run(args, timeout=60):
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         pytest.fail(f"{' '.join(map(str, args))} hung for {timeout} s\nstdout:\n{out}\nstderr:\n{err}")
-    return proc.returncode, out, err, time.monotonic() - start
+    return proc.returncode, out, err
 
 
 @pytest.fixture(scope="module")
-def two_rank_run(tmp_path_factory):
+def two_rank_run(tmp_path_factory, mpiexec):
     """2 ranks x batch 32, and the reference: 1 plain process x batch 64, same data order."""
     two, one = tmp_path_factory.mktemp("two_ranks"), tmp_path_factory.mktemp("one_process")
-    code, out, err, _ = _run([MPIEXEC, "-n", "2", sys.executable, str(WORKER), "train", str(two), "32"])
+    code, out, err = _run([mpiexec, "-n", "2", sys.executable, str(WORKER), "train", str(two), "32"])
     assert code == 0, f"mpiexec -n 2 failed ({code})\n{out}\n{err}"
-    code, out, err, _ = _run([sys.executable, str(WORKER), "train", str(one), "64"])
+    code, out, err = _run([sys.executable, str(WORKER), "train", str(one), "64"])
     assert code == 0, f"single-process reference failed ({code})\n{out}\n{err}"
     return [np.load(two / f"rank{r}.npz") for r in range(2)], np.load(one / "rank0.npz")
 
 
-@needs_mpi
 def test_two_ranks_have_bit_identical_parameters(two_rank_run):
     (r0, r1), _ = two_rank_run
     assert int(r0["world_size"]) == int(r1["world_size"]) == 2
@@ -229,7 +239,6 @@ def test_two_ranks_have_bit_identical_parameters(two_rank_run):
     assert not np.array_equal(r0["losses"], r1["losses"])  # each rank did see different data
 
 
-@needs_mpi
 def test_two_ranks_of_32_follow_one_process_of_64(two_rank_run):
     (r0, r1), ref = two_rank_run
     assert int(ref["world_size"]) == 1
@@ -239,7 +248,6 @@ def test_two_ranks_of_32_follow_one_process_of_64(two_rank_run):
     assert ref["losses"][-1] < ref["losses"][0]  # it did train
 
 
-@needs_mpi
 def test_sampler_shards_across_real_ranks(two_rank_run):
     (r0, r1), ref = two_rank_run
     for e in (0, 1):
@@ -250,27 +258,24 @@ def test_sampler_shards_across_real_ranks(two_rank_run):
     assert not np.array_equal(r0["shard_epoch0"], r0["shard_epoch1"])
 
 
-@needs_mpi
 @pytest.mark.parametrize("scenario, message", [("raise", "rank 1 fails on purpose"),
                                                ("raise_early", "rank 1 fails before using MPI"),
                                                ("exit", None)])
-def test_a_failing_rank_aborts_the_job(tmp_path, scenario, message):
-    code, out, err, seconds = _run([MPIEXEC, "-n", "2", sys.executable, str(WORKER), scenario, str(tmp_path)])
+def test_a_failing_rank_aborts_the_job(tmp_path, mpiexec, scenario, message):
+    code, out, err = _run([mpiexec, "-n", "2", sys.executable, str(WORKER), scenario, str(tmp_path)])
     assert code != 0
     if message is None:  # sys.exit(3) inside abort_on_error()
         assert "rank 1 of 2 exited with status 3" in err
     else:
         assert f"ValueError: {message}" in err and "rank 1 of 2 raised" in err
     assert "rank 0 was not aborted" not in out
-    assert seconds < 20, f"the job took {seconds:.1f} s to die"
 
 
-@needs_mpi
-def test_cli_train_distributed(tmp_path):
+def test_cli_train_distributed(tmp_path, mpiexec):
     out = tmp_path / "model.npz"
-    cmd = [MPIEXEC, "-n", "2", sys.executable, "-m", "tinynn", "train", "--distributed", "--epochs", "2",
+    cmd = [mpiexec, "-n", "2", sys.executable, "-m", "tinynn", "train", "--distributed", "--epochs", "2",
            "--hidden", "32", "--out", str(out)]
-    code, stdout, err, _ = _run(cmd, timeout=120)
+    code, stdout, err = _run(cmd, timeout=120)
     assert code == 0, f"{stdout}\n{err}"
     assert stdout.count("training 64-32-10 MLP") == 1 and "2 ranks" in stdout  # rank 0 alone prints
     assert out.exists() and out.with_suffix("").with_suffix(".ckpt.npz").exists()
@@ -279,9 +284,8 @@ def test_cli_train_distributed(tmp_path):
     assert ckpt["history"][-1]["train_acc"] > 0.5
 
 
-@needs_mpi
-def test_cli_error_on_every_rank_ends_the_job(tmp_path):
-    cmd = [MPIEXEC, "-n", "2", sys.executable, "-m", "tinynn", "train", "--distributed", "--data", "mnist",
+def test_cli_error_on_every_rank_ends_the_job(tmp_path, mpiexec):
+    cmd = [mpiexec, "-n", "2", sys.executable, "-m", "tinynn", "train", "--distributed", "--data", "mnist",
            "--data-dir", str(tmp_path / "missing"), "--out", str(tmp_path / "m.npz")]
-    code, stdout, err, seconds = _run(cmd, timeout=60)
-    assert code != 0 and "tinynn train: error:" in err and seconds < 20
+    code, stdout, err = _run(cmd, timeout=60)
+    assert code != 0 and "tinynn train: error:" in err

@@ -84,3 +84,29 @@ def test_distill_trains_the_student_only():
         np.testing.assert_array_equal(v, frozen[k])
     assert all(p.grad is None for p in teacher.parameters())
     assert teacher.training and student.training
+
+
+def test_distill_mean_loss_weights_batches_by_size_with_the_teacher_in_eval_mode():
+    # lr = 0 keeps the student fixed, so each batch's loss can be computed on its own; the teacher's
+    # Dropout is active in training mode, so a teacher not put in eval mode would give other losses.
+    rng = np.random.default_rng(3)
+    batches = [(tn.tensor(rng.standard_normal((n, 4)).astype(np.float32)), tn.tensor(rng.integers(0, 3, n)))
+               for n in (5, 2)]
+    teacher = nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.5))
+    student = nn.Linear(4, 3)
+    losses = distill.distill(teacher, student, batches, optim.SGD(student.parameters(), lr=0.0), epochs=2, T=2.0)
+    teacher.eval()
+    with tn.no_grad():
+        per_batch = [distill.kd_loss(student(x), teacher(x), y, T=2.0).item() for x, y in batches]
+    expected = (5 * per_batch[0] + 2 * per_batch[1]) / 7
+    np.testing.assert_allclose(losses, [expected, expected], rtol=1e-6)
+    assert per_batch[0] != per_batch[1]  # so the weighting matters
+
+
+def test_distill_zero_epochs_is_a_no_op():
+    student = nn.Linear(3, 2)
+    before = copy.deepcopy(student.state_dict())
+    teacher = nn.Linear(3, 2)
+    assert distill.distill(teacher, student, [], optim.SGD(student.parameters(), lr=0.1), epochs=0) == []
+    for k, v in student.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])

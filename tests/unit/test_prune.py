@@ -265,3 +265,112 @@ def test_more_than_the_weights_globally_and_other_errors():
         prune.shrink(nn.Linear(3, 3))
     with pytest.raises(ValueError, match="Softmax"):
         prune.shrink(nn.Sequential(nn.Linear(3, 3), nn.Softmax(), nn.Linear(3, 2)))
+
+
+def test_pruning_is_a_forward_pre_hook_with_pytorchs_state_dict_keys():
+    model = mlp(4, 5, 2)
+    fresh_keys = list(model.state_dict())
+    prune.magnitude(model, 0.5)
+    layer = model[0]
+    # weight leaves the parameters, weight_orig is appended after bias, the mask after them (PyTorch's order)
+    assert [n for n, _ in layer.named_parameters()] == ["bias", "weight_orig"]
+    assert list(model.state_dict()) == ["0.bias", "0.weight_orig", "0.weight_mask",
+                                        "2.bias", "2.weight_orig", "2.weight_mask"]
+    assert not isinstance(layer.weight, nn.Parameter) and len(layer._forward_pre_hooks) == 1
+    assert type(layer) is nn.Linear  # no class swapped in: the hook does the work
+    prune.magnitude(model, 0.2, structured=True)  # the bias of the pruned neuron is masked too
+    assert list(layer.state_dict()) == ["weight_orig", "bias_orig", "weight_mask", "bias_mask"]
+    assert len(layer._forward_pre_hooks) == 2
+    np.testing.assert_array_equal(layer.weight.data, layer.weight_orig.data * layer.weight_mask)
+    prune.remove(model)
+    assert sorted(model.state_dict()) == sorted(fresh_keys)
+    assert isinstance(layer.weight, nn.Parameter) and isinstance(layer.bias, nn.Parameter)
+    assert not layer._forward_pre_hooks and not layer._buffers and not prune.is_pruned(layer)
+    assert not hasattr(layer, "weight_orig") and not hasattr(layer, "weight_mask")
+
+
+def test_sgd_with_momentum_and_weight_decay_keeps_pruned_weights_zero():
+    model = mlp(6, 10, 3)
+    prune.magnitude(model, 0.7, scope="global")
+    masks = [m.weight_mask.copy() for m in linears(model)]
+    orig = [m.weight_orig.data.copy() for m in linears(model)]
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1)
+    train_steps(model, opt, 5)
+    x = tn.randn(7, 6)
+    with tn.no_grad():
+        out = model(x).data
+    h = x.data
+    for i, (m, mask, w0) in enumerate(zip(linears(model), masks, orig)):
+        # weight decay moved the hidden W_orig entries, the forward saw exact zeros in their place
+        assert np.all(m.weight_orig.data[mask == 0] != w0[mask == 0])
+        assert np.all(m.weight.data[mask == 0] == 0)
+        np.testing.assert_array_equal(m.weight.data, m.weight_orig.data * mask)
+        h = h @ (m.weight_orig.data * mask).T + m.bias.data
+        h = np.maximum(h, 0) if i == 0 else h
+    np.testing.assert_allclose(out, h, rtol=1e-5, atol=1e-6)
+    prune.remove(model)
+    for m, mask in zip(linears(model), masks):
+        assert np.all(m.weight.data[mask == 0] == 0)
+
+
+def test_unstructured_then_structured_then_shrink_keeps_outputs():
+    # Rows that unstructured pruning left partly zero are live neurons: shrink must keep them
+    # (a test of any(w != 0) per row, not all(w != 0)).
+    model = mlp(12, 16, 10, 5)
+    prune.magnitude(model, 0.5)
+    prune.magnitude(model, 0.25, structured=True)
+    rows = prune.report(model)
+    assert [r["pruned_neurons"] for r in rows] == [4, round(0.25 * 10), 0]
+    small = prune.shrink(model)
+    assert [(m.in_features, m.out_features) for m in linears(small)] == [(12, 12), (12, 8), (8, 5)]
+    x = tn.randn(20, 12)
+    with tn.no_grad():
+        np.testing.assert_allclose(small(x).data, model(x).data, rtol=1e-5, atol=1e-6)
+
+
+def test_deepcopy_after_training_keeps_a_working_hook():
+    model = mlp(5, 6, 3)
+    prune.magnitude(model, 0.5)
+    train_steps(model, optim.SGD(model.parameters(), lr=0.1), 2)
+    twin = copy.deepcopy(model)
+    with tn.no_grad():
+        twin[0].weight_orig.data[...] += 1.0  # the copy's hook reads the copy's weight_orig
+        out = twin(tn.ones(1, 5))
+    np.testing.assert_array_equal(twin[0].weight.data, twin[0].weight_orig.data * twin[0].weight_mask)
+    assert np.all(model[0].weight.data[model[0].weight_mask == 0] == 0) and out.shape == (1, 3)
+
+
+def test_structured_pruning_ranks_neurons_by_l2_norm_and_masks_their_bias():
+    model = mlp(2, 3, 4, 2)
+    with tn.no_grad():
+        # L2 norms 1.414, 1.5, 3; L1 norms 2, 1.5, 4: ranking by L2 prunes neuron 0, by L1 neuron 1
+        model[0].weight.data[...] = [[1.0, 1.0], [1.5, 0.0], [3.0, 0.0]]
+        model[0].bias.data[...] = [0.5, 0.5, 0.5]
+    prune.magnitude(model, 1, structured=True, layers=["0"])
+    np.testing.assert_array_equal(model[0].weight_mask, [[0, 0], [1, 1], [1, 1]])
+    np.testing.assert_array_equal(model[0].bias_mask, [0, 1, 1])
+    with tn.no_grad():
+        pre = model[0](tn.randn(5, 2)).data
+    assert np.all(pre[:, 0] == 0)  # a pruned neuron's pre-activation is exactly zero, bias included
+
+
+def test_structured_pruning_of_a_two_layer_model_leaves_the_output_layer():
+    model = mlp(4, 6, 3)
+    prune.magnitude(model, 0.5, structured=True)
+    assert [r["pruned_neurons"] for r in prune.report(model)] == [3, 0]
+    assert not prune.is_pruned(model[2])
+
+
+def test_a_count_of_zero_prunes_nothing_but_attaches_masks():
+    model = mlp(4, 5, 2)
+    prune.magnitude(model, 0)
+    assert prune.sparsity(model) == 0.0 and all(prune.is_pruned(m) for m in linears(model))
+
+
+def test_load_state_dict_updates_the_masked_weight_before_any_forward():
+    model = mlp(4, 5, 2)
+    prune.magnitude(model, 0.5)
+    fresh = mlp(4, 5, 2)
+    prune.load_state_dict(fresh, model.state_dict())
+    for a, b in zip(linears(fresh), linears(model)):
+        np.testing.assert_array_equal(a.weight.data, b.weight_orig.data * b.weight_mask)

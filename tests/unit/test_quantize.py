@@ -132,6 +132,52 @@ def test_int8_model_matches_its_own_dequantized_arithmetic(backend_name):
     np.testing.assert_allclose(q(x).data, ref, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("act", [nn.ReLU, nn.Sigmoid, nn.Tanh])
+@pytest.mark.parametrize("bias", [True, False])
+def test_fused_activation_and_zero_point_fold_match_dequantized_arithmetic(act, bias):
+    """act(x^ W^T + b) on dequantized operands, with a non-zero input zero point (folded into the
+    bias, or a bias of its own when the layer has none) and the activation fused even as the last module."""
+    tn.manual_seed(2)
+    model = nn.Sequential(nn.Linear(9, 6, bias=bias), act())
+    x = (np.random.default_rng(1).standard_normal((5, 9)) + 1.5).astype(np.float32)
+    q = Q.quantize_dynamic(model)
+    layer = q[0]
+    assert layer.activation_name == act.activation and isinstance(q[1], nn.Identity)
+    s_a, z_a = Q.calc_qparams(x.min(), x.max(), "int8", False)
+    assert z_a != 0
+    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a), s_a, z_a)
+    z = x_hat.astype(np.float64) @ Q.dequantize_tensor(layer.weight, layer.weight_scale, 0).T
+    z = z + layer.bias if bias else z
+    expected = {"relu": np.maximum(z, 0), "sigmoid": 1 / (1 + np.exp(-z)), "tanh": np.tanh(z)}[act.activation]
+    np.testing.assert_allclose(q(x).data, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_an_activation_with_a_hook_is_not_fused():
+    calls = []
+    model = mlp(4, 3, 2)
+    model[1].register_forward_hook(lambda module, args, out: calls.append(out.shape))
+    q = Q.quantize_dynamic(model)
+    assert q[0].activation_name == "none" and type(q[1]) is nn.ReLU
+    q(np.ones((2, 4), np.float32))
+    assert calls == [(2, 3)]
+
+
+def test_qat_input_range_is_a_moving_average_in_training_and_frozen_in_eval():
+    layer = Q.prepare_qat(nn.Linear(2, 1))
+    layer(tn.tensor([[-1.0, 2.0]]))  # the first batch sets the range
+    assert (layer.input_min[0], layer.input_max[0]) == (-1.0, 2.0)
+    layer(tn.tensor([[-3.0, 4.0]]))  # later ones move it by c = 0.01 of the way
+    c = F32(0.01)
+    lo, hi = F32(-1) + c * (F32(-3) - F32(-1)), F32(2) + c * (F32(4) - F32(2))
+    assert (layer.input_min[0], layer.input_max[0]) == (lo, hi)
+    layer.eval()
+    layer(tn.tensor([[-10.0, 10.0]]))
+    assert (layer.input_min[0], layer.input_max[0]) == (lo, hi)
+    fresh = Q.prepare_qat(nn.Linear(2, 1)).eval()  # never trained: its first batch still sets the range
+    fresh(tn.tensor([[-0.5, 0.25]]))
+    assert (fresh.input_min[0], fresh.input_max[0]) == (-0.5, 0.25)
+
+
 def test_static_clips_outside_the_calibrated_range():
     layer = nn.Linear(3, 2)
     q = Q.quantize_static(layer, [np.array([[0.0, 0.5, 1.0]], np.float32)])
@@ -248,6 +294,9 @@ def test_errors():
     q = Q.quantize_dynamic(mlp(3, 2))
     with pytest.raises(ValueError, match="3 features"):
         q(np.zeros((2, 4), np.float32))
+    for scale in (0.0, -1.0):
+        with pytest.raises(ValueError, match="scale must be > 0"):
+            Q.quantize_tensor(np.ones(3), scale, 0)
     qat = Q.prepare_qat(mlp(3, 2))
     with pytest.raises(ValueError, match="never seen an input"):
         Q.convert(qat)

@@ -11,6 +11,7 @@ import os
 
 from . import numpy_ref
 
+ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
 NAMES = ("cython", "numpy")
 _modules = {"numpy": numpy_ref}
 active = numpy_ref  # the module of the active backend: ops call `backend.active.<kernel>(...)`

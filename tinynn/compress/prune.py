@@ -4,18 +4,20 @@
     ... train ...                                  # pruned weights stay exactly zero
     prune.remove(model)                            # bake the masks in: plain Linear layers again
 
-How masks persist. Pruning a layer re-parametrises it: its weight Parameter (the same object,
-so an optimizer built before pruning still holds it) is renamed `weight_orig`, a buffer
-`weight_mask` of 0/1 is added, and `layer.weight` becomes the product
+How masks persist. Pruning a layer's `weight` re-parametrises it: the weight Parameter (the same
+object, so an optimizer built before pruning still holds it) is registered again as
+`weight_orig` and leaves the parameters under its old name, a buffer `weight_mask` of 0/1 is
+added, and a forward pre-hook sets the plain attribute
 
-    W = W_orig * M                                (elementwise)
+    weight = weight_orig * weight_mask              (elementwise)
 
-computed afresh on every access (the layer's class is swapped for a `Pruned<Class>` subclass
-whose `weight` is that property). The forward pass therefore always uses exactly-zero pruned
-weights, whatever the optimizer does to `W_orig` (momentum, weight decay, Adam moments), and
-the gradient reaching `W_orig` is dL/dW * M. `state_dict()` holds `weight_orig` and
-`weight_mask`, as in PyTorch; `remove()` writes W_orig * M into the original Parameter and
-restores the plain layer.
+before every forward. The forward pass therefore always uses exactly-zero pruned weights,
+whatever the optimizer does to `weight_orig` (momentum, weight decay, Adam moments), and the
+gradient reaching `weight_orig` is dL/dW * M. `state_dict()` holds `weight_orig` and
+`weight_mask` (after the other parameters and buffers, as PyTorch orders them); between an
+optimizer step and the next forward `layer.weight` still holds the previous product, as in
+PyTorch. `remove()` writes W_orig * M into the original Parameter, registers it as `weight`
+again and drops the hook and the mask.
 
 Iterative pruning: calling `magnitude` again prunes `amount` of the weights that are still
 unpruned (PyTorch's PruningContainer), so 0.5 then 0.5 leaves 25% of the weights.
@@ -35,95 +37,73 @@ _ELEMENTWISE = (ReLU, Sigmoid, Tanh, Identity, Dropout)
 
 
 # ---------------------------------------------------------------- re-parametrisation
-def _masked(name):
-    """Property `layer.<name>` = <name>_orig * <name>_mask, or the plain Parameter when unmasked."""
+class _ApplyMask:
+    """The forward pre-hook of a pruned tensor: layer.<name> = <name>_orig * <name>_mask.
 
-    def get(self):
-        d = self.__dict__
-        mask = d["_buffers"].get(name + "_mask")
-        if mask is None:
-            return d["_parameters"].get(name)
-        return d["_parameters"][name + "_orig"] * mask
+    It holds only the tensor's name, so a deep copy of the layer carries a working hook."""
 
-    def set_(self, value):  # Module.__setattr__ registers, then stores here
-        self.__dict__[name] = value
+    def __init__(self, name):
+        self.name = name
 
-    return property(get, set_, doc=f"{name} = {name}_orig * {name}_mask (pruned entries exactly zero)")
+    def __call__(self, layer, args):
+        setattr(layer, self.name, getattr(layer, self.name + "_orig") * getattr(layer, self.name + "_mask"))
 
 
-_CLASSES = {}
-
-
-def _pruned_class(cls):
-    if "_unpruned_class" in cls.__dict__:
-        return cls
-    sub = _CLASSES.get(cls)
-    if sub is None:
-        sub = type("Pruned" + cls.__name__, (cls,), {
-            "__doc__": f"A pruned {cls.__name__}: weight = weight_orig * weight_mask (and likewise bias).",
-            "__module__": __name__, "weight": _masked("weight"), "bias": _masked("bias"),
-            "_unpruned_class": cls,
-        })
-        _CLASSES[cls] = sub
-        globals()[sub.__name__] = sub  # so pickle/copy can find it by name
-    return sub
-
-
-def _rename(params, old, new):
-    items = [(new if k == old else k, v) for k, v in params.items()]
-    params.clear()
-    params.update(items)
+def _hooks(layer):
+    return [(k, h) for k, h in layer.__dict__.get("_forward_pre_hooks", {}).items() if isinstance(h, _ApplyMask)]
 
 
 def _attach(layer, name):
-    """Re-parametrise layer.<name> as <name>_orig * <name>_mask with a mask of ones (idempotent)."""
+    """Re-parametrise layer.<name> as <name>_orig * <name>_mask with a mask of ones (idempotent);
+    returns the mask (None when the layer has no such Parameter)."""
     d = layer.__dict__
     if name + "_mask" in d["_buffers"]:
         return d["_buffers"][name + "_mask"]
     param = d["_parameters"].get(name)
     if param is None:
         return None
-    layer.__class__ = _pruned_class(type(layer))
-    _rename(d["_parameters"], name, name + "_orig")
-    d.pop(name, None)
-    d[name + "_orig"] = param
+    delattr(layer, name)
+    layer.register_parameter(name + "_orig", param)
     layer.register_buffer(name + "_mask", np.ones_like(param.data))
+    layer.register_forward_pre_hook(_ApplyMask(name))
     return d["_buffers"][name + "_mask"]
 
 
-def _detach(layer, name):
+def _refresh(layer):
+    """Recompute every masked attribute now (after a mask or weight_orig changed outside forward)."""
+    for _, hook in _hooks(layer):
+        hook(layer, ())
+
+
+def _detach(layer):
     d = layer.__dict__
-    mask = d["_buffers"].pop(name + "_mask", None)
-    if mask is None:
-        return
-    d.pop(name + "_mask", None)
-    orig = d["_parameters"][name + "_orig"]
-    np.multiply(orig.data, mask, out=orig.data)  # W <- W_orig * M, in the same Parameter
-    _rename(d["_parameters"], name + "_orig", name)
-    d.pop(name + "_orig", None)
-    d[name] = orig
-    if not any(k.endswith("_mask") for k in d["_buffers"]):
-        layer.__class__ = type(layer)._unpruned_class
+    for key, hook in _hooks(layer):
+        name = hook.name
+        orig, mask = d["_parameters"][name + "_orig"], d["_buffers"][name + "_mask"]
+        np.multiply(orig.data, mask, out=orig.data)  # W <- W_orig * M, in the same Parameter
+        for attr in (name, name + "_orig", name + "_mask"):
+            delattr(layer, attr)
+        d["_forward_pre_hooks"].pop(key)
+        layer.register_parameter(name, orig)
 
 
 def is_pruned(layer):
-    """True when `layer` carries a pruning mask (weight_mask or bias_mask)."""
-    return "_unpruned_class" in type(layer).__dict__
+    """True when `layer` carries a pruning mask (a forward pre-hook applying weight_mask or bias_mask)."""
+    return bool(_hooks(layer))
 
 
-def _array(t):
-    return t.data if isinstance(t, Tensor) else t
+def _effective(layer, name):
+    """layer.<name> as the next forward computes it: <name>_orig * <name>_mask, or the Parameter."""
+    d = layer.__dict__
+    mask = d["_buffers"].get(name + "_mask")
+    if mask is None:
+        p = d["_parameters"].get(name)
+        return None if p is None else p.data
+    return d["_parameters"][name + "_orig"].data * mask
 
 
 def _weight(layer):
-    with no_grad():
-        return _array(layer.weight)
-
-
-def _bias(layer):
-    with no_grad():
-        b = layer.bias
-    return None if b is None else _array(b)
+    return _effective(layer, "weight")
 
 
 # ---------------------------------------------------------------- magnitude pruning
@@ -178,9 +158,6 @@ def _smallest(score, alive, k):
 
 
 def _apply(layer, units, structured):
-    if not len(units):
-        _attach(layer, "weight")
-        return
     mask = _attach(layer, "weight")
     if structured:
         mask[units, :] = 0
@@ -189,6 +166,7 @@ def _apply(layer, units, structured):
             bmask[units] = 0
     else:
         mask.reshape(-1)[units] = 0
+    _refresh(layer)
 
 
 def magnitude(model, amount, scope="layer", structured=False, layers=None):
@@ -261,9 +239,7 @@ def remove(model):
     Parameter holding W_orig * M (the same Parameter object), and the masks are dropped.
     Returns `model`."""
     for _, layer in _linears(model):
-        if is_pruned(layer):
-            _detach(layer, "weight")
-            _detach(layer, "bias")
+        _detach(layer)
     return model
 
 
@@ -276,7 +252,10 @@ def load_state_dict(model, state_dict, strict=True):
         for p in ("weight", "bias"):
             if pre + p + "_mask" in state_dict:
                 _attach(layer, p)
-    return model.load_state_dict(state_dict, strict=strict)
+    result = model.load_state_dict(state_dict, strict=strict)
+    for _, layer in _linears(model):
+        _refresh(layer)
+    return result
 
 
 # ---------------------------------------------------------------- measuring
@@ -332,7 +311,7 @@ def shrink(model):
     for pos, i in enumerate(lin):
         layer = mods[i]
         w = _weight(layer)
-        b = _bias(layer)
+        b = _effective(layer, "bias")
         has_bias = b is not None
         b = np.zeros(w.shape[0], w.dtype) if b is None else b.copy()
         if keep_in is not None:
@@ -352,7 +331,7 @@ def shrink(model):
                 c = Tensor(b[None, :].copy())
                 for m in between:
                     c = m(c)
-            const_in, keep_in, dropped_in = _array(c)[0, dropped_out], keep_out, dropped_out
+            const_in, keep_in, dropped_in = c.data[0, dropped_out], keep_out, dropped_out
         new = Linear(w.shape[1], len(keep_out), bias=has_bias, dtype=w.dtype)
         new.weight.data[...] = w[keep_out]
         if has_bias:

@@ -17,9 +17,11 @@ import json
 
 import numpy as np
 
+from .. import backend
+
 FORMAT = "tinynn.model"
 VERSION = 1
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
+ACTIVATIONS = tuple(a for a in backend.ACTIVATIONS if a != "none")  # a spec names its hidden layers' activation
 
 
 class ModelFileError(ValueError):
@@ -32,8 +34,8 @@ def mlp(sizes, activation="relu", bias=None):
     `bias`: one bool per Linear (default: all True)."""
     from .. import nn
 
-    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
-    if activation not in acts:
+    acts = {cls.activation: cls for cls in (nn.ReLU, nn.Sigmoid, nn.Tanh)}
+    if activation not in ACTIVATIONS:
         raise ValueError(f"mlp: unknown activation {activation!r}; choose one of {ACTIVATIONS}")
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2 or any(s < 1 for s in sizes):
