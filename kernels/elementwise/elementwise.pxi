@@ -6,19 +6,19 @@
 # first.  `out=` (optional) must have the input's shape, dtype and layout and be
 # writeable; it may be the input itself (in-place).
 
-cdef extern from "elementwise.h" nogil:
-    void relu_f32(const float *x, float *y, long long n)
-    void relu_f64(const double *x, double *y, long long n)
-    void sigmoid_f32(const float *x, float *y, long long n)
-    void sigmoid_f64(const double *x, double *y, long long n)
-    void tanh_f32(const float *x, float *y, long long n)
-    void tanh_f64(const double *x, double *y, long long n)
-    void relu_bw_f32(const float *a, const float *b, float *y, long long n)
-    void relu_bw_f64(const double *a, const double *b, double *y, long long n)
-    void sigmoid_bw_f32(const float *a, const float *b, float *y, long long n)
-    void sigmoid_bw_f64(const double *a, const double *b, double *y, long long n)
-    void tanh_bw_f32(const float *a, const float *b, float *y, long long n)
-    void tanh_bw_f64(const double *a, const double *b, double *y, long long n)
+cdef extern from "elementwise/elementwise.h" nogil:
+    void tn_relu_array_f32(const float *x, float *y, long long n)
+    void tn_relu_array_f64(const double *x, double *y, long long n)
+    void tn_sigmoid_array_f32(const float *x, float *y, long long n)
+    void tn_sigmoid_array_f64(const double *x, double *y, long long n)
+    void tn_tanh_array_f32(const float *x, float *y, long long n)
+    void tn_tanh_array_f64(const double *x, double *y, long long n)
+    void tn_relu_bw_array_f32(const float *a, const float *b, float *y, long long n)
+    void tn_relu_bw_array_f64(const double *a, const double *b, double *y, long long n)
+    void tn_sigmoid_bw_array_f32(const float *a, const float *b, float *y, long long n)
+    void tn_sigmoid_bw_array_f64(const double *a, const double *b, double *y, long long n)
+    void tn_tanh_bw_array_f32(const float *a, const float *b, float *y, long long n)
+    void tn_tanh_bw_array_f64(const double *a, const double *b, double *y, long long n)
     void tn_add_f32(const float *a, const float *b, float *y, long long n)
     void tn_add_f64(const double *a, const double *b, double *y, long long n)
     void tn_subtract_f32(const float *a, const float *b, float *y, long long n)
@@ -176,32 +176,32 @@ cdef tuple _binary_checked(str name, str aname, object a, object b, object out):
 
 def relu(x, out=None):
     """relu(x) = max(x, 0), elementwise (float32/float64, any shape and strides)."""
-    return _unary("relu", x, out, relu_f32, relu_f64)
+    return _unary("relu", x, out, tn_relu_array_f32, tn_relu_array_f64)
 
 
 def sigmoid(x, out=None):
     """sigmoid(x) = 1 / (1 + e^-x), computed as e^x / (1 + e^x) for x < 0: never overflows."""
-    return _unary("sigmoid", x, out, sigmoid_f32, sigmoid_f64)
+    return _unary("sigmoid", x, out, tn_sigmoid_array_f32, tn_sigmoid_array_f64)
 
 
 def tanh(x, out=None):
     """tanh(x) = (e^x - e^-x) / (e^x + e^-x), elementwise."""
-    return _unary("tanh", x, out, tanh_f32, tanh_f64)
+    return _unary("tanh", x, out, tn_tanh_array_f32, tn_tanh_array_f64)
 
 
 def relu_backward(x, grad, out=None):
     """dL/dx = grad where x > 0, else 0 (relu'(0) = 0)."""
-    return _binary("relu_backward", "x", x, grad, out, relu_bw_f32, relu_bw_f64)
+    return _binary("relu_backward", "x", x, grad, out, tn_relu_bw_array_f32, tn_relu_bw_array_f64)
 
 
 def sigmoid_backward(y, grad, out=None):
     """dL/dx = grad * y * (1 - y), with y = sigmoid(x)."""
-    return _binary("sigmoid_backward", "y", y, grad, out, sigmoid_bw_f32, sigmoid_bw_f64)
+    return _binary("sigmoid_backward", "y", y, grad, out, tn_sigmoid_bw_array_f32, tn_sigmoid_bw_array_f64)
 
 
 def tanh_backward(y, grad, out=None):
     """dL/dx = grad * (1 - y^2), with y = tanh(x)."""
-    return _binary("tanh_backward", "y", y, grad, out, tanh_bw_f32, tanh_bw_f64)
+    return _binary("tanh_backward", "y", y, grad, out, tn_tanh_bw_array_f32, tn_tanh_bw_array_f64)
 
 
 def _exp_scalar(double x, bint single=False):

@@ -9,11 +9,11 @@
  * strided C go through a small buffer, so only the valid mr x nr part of C is touched.
  * Compiled for AVX2+FMA with a target attribute; called only when the CPU has both.
  */
-#if TINYNN_HAVE_AVX2
+#if TN_HAVE_AVX2
 
 /* float32, 6 x 16: per step 2 loads of b, 6 broadcasts of a, 12 FMAs. */
-TINYNN_AVX2_FN static void tnn_ukr_f32_avx2(tnn_idx k, const float *a, tnn_idx rsa, tnn_idx csa, const float *b, float *c,
-                                            tnn_idx rsc, tnn_idx csc, int accumulate, int mr, int nr) {
+TN_AVX2_FN static void tn_ukr_f32_avx2(tn_idx k, const float *a, tn_idx rsa, tn_idx csa, const float *b, float *c,
+                                            tn_idx rsc, tn_idx csc, int accumulate, int mr, int nr) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -25,7 +25,7 @@ TINYNN_AVX2_FN static void tnn_ukr_f32_avx2(tnn_idx k, const float *a, tnn_idx r
         _mm_prefetch((const char *)(c + i * rsc + (nr - 1) * csc), _MM_HINT_T0);
     }
 #pragma GCC unroll 4
-    for (tnn_idx p = 0; p < k; p++) {
+    for (tn_idx p = 0; p < k; p++) {
         __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), ai;
         _mm_prefetch((const char *)(b + 128), _MM_HINT_T0);
         ai = _mm256_broadcast_ss(a); c00 = _mm256_fmadd_ps(ai, b0, c00); c01 = _mm256_fmadd_ps(ai, b1, c01);
@@ -38,7 +38,7 @@ TINYNN_AVX2_FN static void tnn_ukr_f32_avx2(tnn_idx k, const float *a, tnn_idx r
         b += 16;
     }
     if (mr == 6 && nr == 16 && csc == 1) {
-#define TNN_ROW(i, x0, x1)                                                              \
+#define TN_ROW(i, x0, x1)                                                              \
         {                                                                               \
             float *cr = c + (i) * rsc;                                                  \
             if (accumulate) {                                                           \
@@ -48,9 +48,9 @@ TINYNN_AVX2_FN static void tnn_ukr_f32_avx2(tnn_idx k, const float *a, tnn_idx r
             _mm256_storeu_ps(cr, x0);                                                   \
             _mm256_storeu_ps(cr + 8, x1);                                               \
         }
-        TNN_ROW(0, c00, c01) TNN_ROW(1, c10, c11) TNN_ROW(2, c20, c21)
-        TNN_ROW(3, c30, c31) TNN_ROW(4, c40, c41) TNN_ROW(5, c50, c51)
-#undef TNN_ROW
+        TN_ROW(0, c00, c01) TN_ROW(1, c10, c11) TN_ROW(2, c20, c21)
+        TN_ROW(3, c30, c31) TN_ROW(4, c40, c41) TN_ROW(5, c50, c51)
+#undef TN_ROW
         return;
     }
     float t[6 * 16] __attribute__((aligned(32)));
@@ -67,8 +67,8 @@ TINYNN_AVX2_FN static void tnn_ukr_f32_avx2(tnn_idx k, const float *a, tnn_idx r
 }
 
 /* float64, 6 x 8: per step 2 loads of b, 6 broadcasts of a, 12 FMAs. */
-TINYNN_AVX2_FN static void tnn_ukr_f64_avx2(tnn_idx k, const double *a, tnn_idx rsa, tnn_idx csa, const double *b, double *c,
-                                            tnn_idx rsc, tnn_idx csc, int accumulate, int mr, int nr) {
+TN_AVX2_FN static void tn_ukr_f64_avx2(tn_idx k, const double *a, tn_idx rsa, tn_idx csa, const double *b, double *c,
+                                            tn_idx rsc, tn_idx csc, int accumulate, int mr, int nr) {
     __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
     __m256d c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
     __m256d c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
@@ -80,7 +80,7 @@ TINYNN_AVX2_FN static void tnn_ukr_f64_avx2(tnn_idx k, const double *a, tnn_idx 
         _mm_prefetch((const char *)(c + i * rsc + (nr - 1) * csc), _MM_HINT_T0);
     }
 #pragma GCC unroll 4
-    for (tnn_idx p = 0; p < k; p++) {
+    for (tn_idx p = 0; p < k; p++) {
         __m256d b0 = _mm256_load_pd(b), b1 = _mm256_load_pd(b + 4), ai;
         _mm_prefetch((const char *)(b + 64), _MM_HINT_T0);
         ai = _mm256_broadcast_sd(a); c00 = _mm256_fmadd_pd(ai, b0, c00); c01 = _mm256_fmadd_pd(ai, b1, c01);
@@ -93,7 +93,7 @@ TINYNN_AVX2_FN static void tnn_ukr_f64_avx2(tnn_idx k, const double *a, tnn_idx 
         b += 8;
     }
     if (mr == 6 && nr == 8 && csc == 1) {
-#define TNN_ROW(i, x0, x1)                                                              \
+#define TN_ROW(i, x0, x1)                                                              \
         {                                                                               \
             double *cr = c + (i) * rsc;                                                 \
             if (accumulate) {                                                           \
@@ -103,9 +103,9 @@ TINYNN_AVX2_FN static void tnn_ukr_f64_avx2(tnn_idx k, const double *a, tnn_idx 
             _mm256_storeu_pd(cr, x0);                                                   \
             _mm256_storeu_pd(cr + 4, x1);                                               \
         }
-        TNN_ROW(0, c00, c01) TNN_ROW(1, c10, c11) TNN_ROW(2, c20, c21)
-        TNN_ROW(3, c30, c31) TNN_ROW(4, c40, c41) TNN_ROW(5, c50, c51)
-#undef TNN_ROW
+        TN_ROW(0, c00, c01) TN_ROW(1, c10, c11) TN_ROW(2, c20, c21)
+        TN_ROW(3, c30, c31) TN_ROW(4, c40, c41) TN_ROW(5, c50, c51)
+#undef TN_ROW
         return;
     }
     double t[6 * 8] __attribute__((aligned(32)));
@@ -122,28 +122,28 @@ TINYNN_AVX2_FN static void tnn_ukr_f64_avx2(tnn_idx k, const double *a, tnn_idx 
 }
 
 /* Helpers of the direct (unpacked) small-GEMM tiles in gemm_direct.h. */
-#define TNN_AVX2_INLINE TINYNN_AVX2_FN static __attribute__((always_inline)) inline
+#define TN_AVX2_INLINE TN_AVX2_FN static __attribute__((always_inline)) inline
 
 /* Lanes j < cnt on (cnt may be <= 0: none, or >= the lane count: all). */
-TNN_AVX2_INLINE __m256i tnn_mask_f32(int cnt) {
+TN_AVX2_INLINE __m256i tn_mask_f32(int cnt) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(cnt), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
-TNN_AVX2_INLINE __m256i tnn_mask_f64(int cnt) {
+TN_AVX2_INLINE __m256i tn_mask_f64(int cnt) {
     return _mm256_cmpgt_epi64(_mm256_set1_epi64x(cnt), _mm256_setr_epi64x(0, 1, 2, 3));
 }
 
 /* Lane j = w[j][p]: one element of each of 8 (4) columns. */
-TNN_AVX2_INLINE __m256 tnn_set_cols_f32(const float *const *w, tnn_idx p) {
+TN_AVX2_INLINE __m256 tn_set_cols_f32(const float *const *w, tn_idx p) {
     return _mm256_setr_ps(w[0][p], w[1][p], w[2][p], w[3][p], w[4][p], w[5][p], w[6][p], w[7][p]);
 }
-TNN_AVX2_INLINE __m256d tnn_set_cols_f64(const double *const *w, tnn_idx p) {
+TN_AVX2_INLINE __m256d tn_set_cols_f64(const double *const *w, tn_idx p) {
     return _mm256_setr_pd(w[0][p], w[1][p], w[2][p], w[3][p]);
 }
 
 /* Rows p..p+3 of a 16-column sliver: bp[q * 16 + j] = w[j][p + q] (q < 4, j < 16), as four
  * 4 x 4 transpositions of 128-bit vectors (256-bit shuffles cost twice as much on CPUs that
  * split them in two, and this is bound by the stores anyway). */
-TNN_AVX2_INLINE void tnn_nt_pack_f32(const float *const *w, tnn_idx p, float *bp) {
+TN_AVX2_INLINE void tn_nt_pack_f32(const float *const *w, tn_idx p, float *bp) {
     for (int j = 0; j < 16; j += 4) {
         __m128 r0 = _mm_loadu_ps(w[j] + p), r1 = _mm_loadu_ps(w[j + 1] + p);
         __m128 r2 = _mm_loadu_ps(w[j + 2] + p), r3 = _mm_loadu_ps(w[j + 3] + p);
@@ -156,13 +156,13 @@ TNN_AVX2_INLINE void tnn_nt_pack_f32(const float *const *w, tnn_idx p, float *bp
 }
 
 /* Rows p, p+1 of an 8-column sliver: bp[q * 8 + j] = w[j][p + q] (q < 2, j < 8). */
-TNN_AVX2_INLINE void tnn_nt_pack_f64(const double *const *w, tnn_idx p, double *bp) {
+TN_AVX2_INLINE void tn_nt_pack_f64(const double *const *w, tn_idx p, double *bp) {
     for (int j = 0; j < 8; j += 2) {
         __m128d r0 = _mm_loadu_pd(w[j] + p), r1 = _mm_loadu_pd(w[j + 1] + p);
         _mm_store_pd(bp + j, _mm_unpacklo_pd(r0, r1));
         _mm_store_pd(bp + 8 + j, _mm_unpackhi_pd(r0, r1));
     }
 }
-#undef TNN_AVX2_INLINE
+#undef TN_AVX2_INLINE
 
-#endif /* TINYNN_HAVE_AVX2 */
+#endif /* TN_HAVE_AVX2 */
