@@ -4,20 +4,12 @@
 `tinynn.kernels` (the kernels use one thread for small arrays whatever n is).
 NumPy's own BLAS pool is not touched: use threadpoolctl for that.
 
-At import, before the extension (and with it the OpenMP runtime) is loaded, this
-module sets GOMP_SPINCOUNT=20000 unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT:
-an idle OpenMP worker spins for a few tens of microseconds, then sleeps. Never sleeping
-(libgomp's default spins ~300,000 times, ACTIVE forever) steals cores from NumPy's OpenBLAS
-threads or other processes between kernels; sleeping at once (PASSIVE) makes every kernel
-call wake its workers, which on a VM's idle vCPU costs as much as a small GEMM (measured:
-2-thread 64x784x128 fell to 0.67x OpenBLAS with PASSIVE, 0.93x with this spin count).
+How long an idle OpenMP worker spins before it sleeps is the OpenMP runtime's own
+setting (OMP_WAIT_POLICY, GOMP_SPINCOUNT), read once when the runtime loads; tinynn
+leaves it to the user and changes nothing in the process environment.
 """
 import os
 import sys
-
-SPIN_COUNT = "20000"
-if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-    os.environ["GOMP_SPINCOUNT"] = SPIN_COUNT
 
 _threads = None
 

@@ -1,4 +1,4 @@
-# elementwise.pxi -- included from kernels.pyx.  Python-facing wrappers of the
+# elementwise/elementwise.pxi -- included from kernels.pyx.  Python-facing wrappers of the
 # activation kernels in elementwise.h: validate, pick the dtype, release the GIL.
 #
 # Layout rule for all of them: a C- or F-contiguous input is used in place (zero

@@ -40,7 +40,10 @@
  * The int8 GEMM cuts the output into a fixed tm x tn grid of independent serial GEMMs.
  * Small problems run on one thread (a parallel region costs microseconds).
  *
- * The float32 / float64 code is one template, gemm_real.h, included twice below.
+ * The float32 / float64 code is one template, gemm_real.h, included twice below.  Its
+ * parameters (T, S, MR, NR, ..., the vector macros) are the one exception to the tn_/TN_
+ * prefix: short names that exist only between the #defines below and the #undefs at the
+ * end of gemm_real.h.
  */
 #ifndef TN_GEMM_H
 #define TN_GEMM_H

@@ -1,4 +1,4 @@
-/* gemm_avx2.h -- the AVX2+FMA micro-kernels of the GEMM (included by gemm.h).
+/* gemm/gemm_avx2.h -- the AVX2+FMA micro-kernels of the GEMM (included by gemm.h).
  *
  * Each computes, from a sliver of A (MR rows, element (i, p) at a[i rsa + p csa]: packed,
  * rsa = 1 and csa = MR; or read in place from a row-major A) and a packed sliver b (k x NR),

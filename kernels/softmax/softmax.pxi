@@ -1,4 +1,4 @@
-# softmax.pxi -- included from kernels.pyx.  Python-facing wrappers of softmax.h:
+# softmax/softmax.pxi -- included from kernels.pyx.  Python-facing wrappers of softmax.h:
 # softmax / log_softmax (+ backward) over the last axis, and fused cross-entropy.
 # Inputs are made C-contiguous and aligned (zero copy if they already are); outputs are new
 # C-contiguous arrays.
