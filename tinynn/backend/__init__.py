@@ -8,6 +8,7 @@ is built; the environment variable TINYNN_BACKEND overrides the default.
 import contextlib
 import importlib
 import os
+import warnings
 
 from . import numpy_ref
 
@@ -24,11 +25,25 @@ def _load(name):
         try:
             _modules[name] = importlib.import_module("tinynn.backend.cython")
         except ImportError as exc:
-            raise RuntimeError(
-                "set_backend('cython'): the compiled extension tinynn.kernels is not built "
-                f"({exc}); reinstall with `pip install .` and a C compiler"
-            ) from None
+            raise RuntimeError(f"set_backend('cython'): tinynn.kernels is not built ({exc}); "
+                               f"{_build_advice()}") from None
     return _modules[name]
+
+
+def _checkout():
+    """The source checkout this tinynn/ lies in (setup.py and kernels/ beside it), else None."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    found = os.path.exists(os.path.join(root, "setup.py")) and os.path.isdir(os.path.join(root, "kernels"))
+    return root if found else None
+
+
+def _build_advice():
+    """How to build the kernels: in place in a source checkout (there a plain `pip install .` does
+    not help: Python imports the checkout's unbuilt tinynn/ first), else by reinstalling."""
+    root = _checkout()
+    if root is None:
+        return "reinstall with `pip install .` and a C compiler"
+    return f'in the source checkout {root} run `pip install -e ".[test]"` or `python setup.py build_ext --inplace`'
 
 
 def current():
@@ -79,6 +94,8 @@ def _select_default():
         set_backend("cython")
     except RuntimeError:
         set_backend("numpy")
+        if _checkout() is not None:
+            warnings.warn(f"tinynn.kernels is not built: running on the slow NumPy backend; {_build_advice()}")
 
 
 _select_default()
