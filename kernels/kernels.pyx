@@ -165,6 +165,21 @@ def get_simd():
     return _SIMD_NAMES[tn_simd_level]
 
 
+# Calls with less work than this (elements, or multiply-adds of a product) keep the GIL: releasing
+# and re-taking it costs more than a microsecond's worth of arithmetic is worth to other threads.
+cdef long long _nogil_min = 1 << 14
+
+
+def _set_nogil_min(long long work):
+    """Keep the GIL in elementwise, optimizer and GEMM calls of less than `work` elements or
+    multiply-adds (default 2^14); returns the previous limit.  For tests: a huge limit makes
+    a long kernel call hold the GIL, the control that the GIL-release test must tell apart."""
+    global _nogil_min
+    previous = _nogil_min
+    _nogil_min = work
+    return previous
+
+
 def set_num_threads(int n):
     """Use n >= 1 threads in the kernels' OpenMP loops (tinynn.set_num_threads calls this)."""
     global tn_num_threads

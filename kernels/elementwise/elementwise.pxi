@@ -75,11 +75,6 @@ cdef cnp.ndarray _output(str name, object like, object out):
     return out
 
 
-# Elementwise work below this many elements keeps the GIL (releasing it costs more than the loop).
-cdef enum:
-    _ELEMENTWISE_NOGIL_MIN = 1 << 14
-
-
 cdef inline int _dense_type(object x):
     """Type number of x if it is a native float32/float64 ndarray, C- or F-contiguous and
     aligned (the fast path: the C loop reads it as it is), else -1.  (Subclasses take the
@@ -113,7 +108,7 @@ cdef object _unary(str name, object x, object out, unary_f32_t f32, unary_f64_t 
     cdef void *px = cnp.PyArray_DATA(xa)
     cdef void *py = cnp.PyArray_DATA(ya)
     cdef bint single = cnp.PyArray_TYPE(xa) == cnp.NPY_FLOAT32
-    if n < _ELEMENTWISE_NOGIL_MIN:
+    if n < _nogil_min:
         if single:
             f32(<const float *>px, <float *>py, n)
         else:
@@ -143,7 +138,7 @@ cdef object _binary(str name, str aname, object a, object b, object out, binary_
     cdef void *pb = cnp.PyArray_DATA(ba)
     cdef void *py = cnp.PyArray_DATA(ya)
     cdef bint single = cnp.PyArray_TYPE(aa) == cnp.NPY_FLOAT32
-    if n < _ELEMENTWISE_NOGIL_MIN:
+    if n < _nogil_min:
         if single:
             f32(<const float *>pa, <const float *>pb, <float *>py, n)
         else:

@@ -151,18 +151,12 @@ cdef inline cnp.ndarray _new_matrix(Py_ssize_t m, Py_ssize_t n, int t):
     return cnp.PyArray_EMPTY(2, dims, t, 0)
 
 
-# Products below this many multiply-adds keep the GIL (releasing and re-taking it costs more
-# than a microsecond's worth of arithmetic is worth to other threads).
-cdef enum:
-    _GEMM_NOGIL_MIN = 1 << 14
-
-
 cdef int _gemm_run(int t, tn_idx m, tn_idx n, tn_idx k, const void *a, tn_idx rsa, tn_idx csa,
                    const void *b, tn_idx rsb, tn_idx csb, void *c, tn_idx rsc, tn_idx csc,
                    const void *bias, int act, int nt) except -1:
     """C = act(A B + bias) on the C core for type number t; all arguments already validated."""
     cdef int err
-    if m * n * k < _GEMM_NOGIL_MIN:
+    if m * n * k < _nogil_min:
         if t == cnp.NPY_FLOAT32:
             err = tn_gemm_f32(m, n, k, <const float *>a, rsa, csa, <const float *>b, rsb, csb,
                                <float *>c, rsc, csc, <const float *>bias, act, nt)
@@ -347,7 +341,7 @@ cdef tuple _linear_bw_run(int t, int act, cnp.ndarray x, cnp.ndarray w, cnp.ndar
     cdef void *pdb = cnp.PyArray_DATA(db) if need_db else NULL
     cdef tn_idx rsg = _rs(g), csg = _cs(g)
     if act or need_db:
-        if N * n_out >= _GEMM_NOGIL_MIN:
+        if N * n_out >= _nogil_min:
             with nogil:
                 _bw_prologue(t, act, N, n_out, py, pg, rsg, csg, pd, pdb)
         else:

@@ -80,7 +80,7 @@ cdef void _sgd_core(cnp.ndarray p, cnp.ndarray g, object b, double lr, double mo
     cdef void *pg = cnp.PyArray_DATA(g)
     cdef void *pb = cnp.PyArray_DATA(<cnp.ndarray>b) if b is not None else NULL
     cdef bint single = cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT32
-    if n < _ELEMENTWISE_NOGIL_MIN:      # small: keeping the GIL is cheaper than handing it over
+    if n < _nogil_min:      # small: keeping the GIL is cheaper than handing it over
         _sgd_c(single, pp, pg, pb, n, lr, momentum, dampening, weight_decay, nesterov, first_step)
     else:
         with nogil:

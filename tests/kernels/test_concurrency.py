@@ -1,6 +1,8 @@
 """Concurrency: the kernels release the GIL, and a model evaluated from several Python threads at
 once gives exactly the results it gives sequentially; grad mode (no_grad) is per thread."""
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -86,28 +88,83 @@ def test_training_steps_in_threads_on_separate_models_match_sequential(backend_n
             np.testing.assert_array_equal(p, e)
 
 
-def test_kernels_release_the_gil():
-    """While one thread is inside a long kernel call, another thread keeps running Python code."""
-    kernels = pytest.importorskip("tinynn.kernels")
-    a = np.random.default_rng(2).standard_normal((700, 700)).astype(np.float64)
-    ticks, done = [0], threading.Event()
+def python_progress_during(call, bins=10):
+    """Run call() once while a pure-Python thread stamps the time every millisecond it runs;
+    return the fraction of the call's interior (its `bins` equal time bins less the first and
+    the last) in which that thread ran.
+
+    Measured inside the one call, not between calls: while the caller holds the GIL no Python
+    thread runs at all, so the only stamps between the call's start t0 and end t1 are those a
+    thread switch lets in just before the C code is entered or just after it returns (one
+    switch interval, 1 ms here, plus any OS delay), which the first and last bins absorb.  A
+    call that releases the GIL leaves the other core to the counting thread for all of it."""
+    stamps, stop, running = [], threading.Event(), threading.Event()
 
     def count():
-        while not done.is_set():
-            ticks[0] += 1
+        last = 0.0
+        running.set()
+        while not stop.is_set():
+            now = time.perf_counter()
+            if now - last >= 1e-3:
+                stamps.append(now)
+                last = now
 
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-3)
     counter = threading.Thread(target=count)
     counter.start()
     try:
-        before = ticks[0]
-        for _ in range(3):
-            kernels.matmul(a, a, num_threads=1)
-            kernels.tanh(a)
-        during = ticks[0] - before
+        running.wait(30)
+        time.sleep(0.02)
+        t0 = time.perf_counter()
+        call()
+        t1 = time.perf_counter()
     finally:
-        done.set()
+        stop.set()
         counter.join()
-    assert during > 0
+        sys.setswitchinterval(interval)
+    width = (t1 - t0) / bins
+    ran = {int((s - t0) / width) for s in stamps if t0 < s < t1}
+    return len(ran & set(range(1, bins - 1))) / (bins - 2)
+
+
+def long_product(kernels, seconds=0.3):
+    """Square float64 operands whose one-thread product takes about `seconds` (at least)."""
+    n = 500
+    a = np.random.default_rng(2).standard_normal((n, n))
+    start = time.perf_counter()
+    kernels.matmul(a, a, num_threads=1)
+    elapsed = time.perf_counter() - start
+    n = int(min(2000, max(n, n * (seconds / max(elapsed, 1e-6)) ** (1 / 3))))
+    return np.random.default_rng(3).standard_normal((n, n))
+
+
+KERNEL_CALLS = {"matmul": lambda k, a: k.matmul(a, a, num_threads=1),
+                "linear+tanh": lambda k, a: k.linear(a, a, a[0], "tanh", num_threads=1)}
+
+
+@pytest.mark.parametrize("name", list(KERNEL_CALLS))
+def test_kernels_release_the_gil_during_a_call(name):
+    """A Python thread runs during most of one long kernel call (at least 3 attempts' best: a
+    busy machine may starve the counting thread for a while, never make it run under a held GIL)."""
+    kernels = pytest.importorskip("tinynn.kernels")
+    a = long_product(kernels)
+    progress = max(python_progress_during(lambda: KERNEL_CALLS[name](kernels, a)) for _ in range(3))
+    assert progress >= 0.75, f"{name}: a Python thread ran in only {progress:.0%} of the call"
+
+
+@pytest.mark.parametrize("name", list(KERNEL_CALLS))
+def test_gil_measurement_sees_a_call_that_holds_the_gil(name):
+    """The control: the same kernel call made to keep the GIL (kernels._set_nogil_min) measures as
+    holding it, in every attempt: the measurement above can tell the difference."""
+    kernels = pytest.importorskip("tinynn.kernels")
+    a = long_product(kernels)
+    previous = kernels._set_nogil_min(2 ** 62)
+    try:
+        progress = [python_progress_during(lambda: KERNEL_CALLS[name](kernels, a)) for _ in range(3)]
+    finally:
+        kernels._set_nogil_min(previous)
+    assert max(progress) <= 0.125, f"{name}: a Python thread ran during a call that holds the GIL: {progress}"
 
 
 def test_no_grad_is_per_thread():
