@@ -13,29 +13,29 @@
 #include "../common/activations.h"
 #include "../common/parallel.h"
 
-/* tn_NAME_array_SFX(x, y, n): y[i] = tn_NAME_SFX(x[i]) for i < n (y may alias x). */
-#define TN_UNARY(NAME, T, SFX)                                                          \
-static void tn_##NAME##_array_##SFX(const T *x, T *y, long long n) {                   \
-    TN_PARALLEL_FOR(tn_##NAME##_##SFX, n, 1, TN_GRAIN, x, y)                            \
+/* tn_NAME_array_f32 / _f64 (x, y, n): y[i] = tn_NAME(x[i]) for i < n (y may alias x). */
+#define TN_UNARY(NAME)                                                                  \
+static void tn_##NAME##_array_f32(const float *x, float *y, long long n) {             \
+    TN_PARALLEL_FOR(tn_##NAME##_f32, n, 1, TN_GRAIN, x, y)                              \
+}                                                                                       \
+static void tn_##NAME##_array_f64(const double *x, double *y, long long n) {           \
+    TN_PARALLEL_FOR(tn_##NAME##_f64, n, 1, TN_GRAIN, x, y)                              \
 }
-/* tn_NAME_array_SFX(a, g, y, n): y[i] = tn_NAME_SFX(a[i], g[i]) for i < n. */
-#define TN_BINARY(NAME, T, SFX)                                                         \
-static void tn_##NAME##_array_##SFX(const T *a, const T *g, T *y, long long n) {       \
-    TN_PARALLEL_FOR(tn_##NAME##_##SFX, n, 1, TN_GRAIN, a, g, y)                         \
+/* tn_NAME_array_f32 / _f64 (a, g, y, n): y[i] = tn_NAME(a[i], g[i]) for i < n. */
+#define TN_BINARY(NAME)                                                                 \
+static void tn_##NAME##_array_f32(const float *a, const float *g, float *y, long long n) { \
+    TN_PARALLEL_FOR(tn_##NAME##_f32, n, 1, TN_GRAIN, a, g, y)                           \
+}                                                                                       \
+static void tn_##NAME##_array_f64(const double *a, const double *g, double *y, long long n) { \
+    TN_PARALLEL_FOR(tn_##NAME##_f64, n, 1, TN_GRAIN, a, g, y)                           \
 }
 
-TN_UNARY(relu, float, f32)
-TN_UNARY(relu, double, f64)
-TN_UNARY(sigmoid, float, f32)
-TN_UNARY(sigmoid, double, f64)
-TN_UNARY(tanh, float, f32)
-TN_UNARY(tanh, double, f64)
-TN_BINARY(relu_bw, float, f32)
-TN_BINARY(relu_bw, double, f64)
-TN_BINARY(sigmoid_bw, float, f32)
-TN_BINARY(sigmoid_bw, double, f64)
-TN_BINARY(tanh_bw, float, f32)
-TN_BINARY(tanh_bw, double, f64)
+TN_UNARY(relu)
+TN_UNARY(sigmoid)
+TN_UNARY(tanh)
+TN_BINARY(relu_bw)
+TN_BINARY(sigmoid_bw)
+TN_BINARY(tanh_bw)
 #undef TN_UNARY
 #undef TN_BINARY
 

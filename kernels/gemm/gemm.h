@@ -20,7 +20,7 @@
  * tiles; at the matrix edges only the valid mr x nr part of the tile is written back,
  * so nothing outside A, B or C is ever read or written.
  *
- * Only the micro-kernels are machine specific: AVX2+FMA (gemm_avx2.h) chosen at run time
+ * Only the micro-kernels are machine specific: AVX2+FMA (gemm_ukr_avx2.h) chosen at run time
  * through TN_DISPATCH (common/simd.h), else the portable C ones in gemm_real.h / gemm_int8.h.
  * Packing and loops are plain C.  The epilogue's activations are the standalone kernels'
  * own span functions (common/activations.h), on the same SIMD path, so a fused
@@ -106,6 +106,21 @@ static void tn_gemm_grid(tn_idx m, tn_idx n, int mr, int nr, int nt, int *tm, in
     }
 }
 
+/* The end of a GEMM's body that cuts C into a fixed tm x tn grid of independent serial
+ * GEMMs, one block of whole mr x nr tiles per thread, no barrier (m, n: C's size in scope):
+ * the expression after nt runs block C[i0:i1, j0:j1] and gives 0, or -1 if memory ran out. */
+#define TN_GEMM_GRID(mr, nr, nt, ...)                                                   \
+    int tm, tn, err = 0;                                                                \
+    tn_gemm_grid(m, n, mr, nr, nt, &tm, &tn);                                           \
+    _Pragma("omp parallel for num_threads(tm * tn) schedule(static, 1) reduction(|: err)") \
+    for (int t = 0; t < tm * tn; t++) {                                                 \
+        tn_idx i0, i1, j0, j1;                                                          \
+        tn_gemm_range(m, mr, tm, t / tn, &i0, &i1);                                     \
+        tn_gemm_range(n, nr, tn, t % tn, &j0, &j1);                                     \
+        if (i1 > i0 && j1 > j0) err |= (__VA_ARGS__);                                   \
+    }                                                                                   \
+    return err ? -1 : 0;
+
 /* The block size for splitting len into ceil(len / max) equal-as-possible blocks, a multiple
  * of `unit` (so a k of 784 runs as 4 blocks of 196, not 3 of 256 and a thin one of 16). */
 static tn_idx tn_balanced_block(tn_idx len, tn_idx max, tn_idx unit) {
@@ -180,11 +195,12 @@ static void tn_gemm_units(tn_idx m, tn_idx nc, tn_idx k, int mr, int nr, tn_idx 
 #define MC 144
 #define KC 256
 #define NC 3072
-#define UKR_AVX2 tn_ukr_f32_avx2
 #define DIRECT_A_MAX_N 256
 #define VEC __m256
 #define VW 8
+#define VLOAD _mm256_load_ps
 #define VLOADU _mm256_loadu_ps
+#define VADD _mm256_add_ps
 #define VSTOREU _mm256_storeu_ps
 #define VSTORE _mm256_store_ps
 #define VZERO _mm256_setzero_ps
@@ -205,11 +221,12 @@ static void tn_gemm_units(tn_idx m, tn_idx nc, tn_idx k, int mr, int nr, tn_idx 
 #define MC 72
 #define KC 256
 #define NC 3072
-#define UKR_AVX2 tn_ukr_f64_avx2
 #define DIRECT_A_MAX_N 128
 #define VEC __m256d
 #define VW 4
+#define VLOAD _mm256_load_pd
 #define VLOADU _mm256_loadu_pd
+#define VADD _mm256_add_pd
 #define VSTOREU _mm256_storeu_pd
 #define VSTORE _mm256_store_pd
 #define VZERO _mm256_setzero_pd

@@ -217,18 +217,7 @@ static int tn_gemm_i8(tn_idx m, tn_idx n, tn_idx k,
     }
     nt = tn_gemm_threads(m, n, k, nt);
     if (nt <= 1) return tn_gemm_i8_serial(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, rq, 0, 0);
-    int tm, tn, err = 0;
-    tn_gemm_grid(m, n, TN_I8_MR, TN_I8_NR, nt, &tm, &tn);
-#ifdef _OPENMP
-    #pragma omp parallel for num_threads(tm * tn) schedule(static, 1) reduction(|: err)
-#endif
-    for (int th = 0; th < tm * tn; th++) {
-        tn_idx r0, r1, c0, c1;
-        tn_gemm_range(m, TN_I8_MR, tm, th / tn, &r0, &r1);
-        tn_gemm_range(n, TN_I8_NR, tn, th % tn, &c0, &c1);
-        if (r1 > r0 && c1 > c0)
-            err |= tn_gemm_i8_serial(r1 - r0, c1 - c0, k, a + r0 * rsa, rsa, csa, b + c0 * csb, rsb, csb,
-                                      c + r0 * rsc + c0 * csc, rsc, csc, rq, r0, c0);
-    }
-    return err ? -1 : 0;
+    TN_GEMM_GRID(TN_I8_MR, TN_I8_NR, nt,
+                 tn_gemm_i8_serial(i1 - i0, j1 - j0, k, a + i0 * rsa, rsa, csa, b + j0 * csb, rsb, csb,
+                                   c + i0 * rsc + j0 * csc, rsc, csc, rq, i0, j0))
 }

@@ -1,11 +1,10 @@
 /* gemm/gemm_real.h -- TEMPLATE for the float GEMM, included by gemm.h once per type.
  *
  * The includer defines T (element type), S (name suffix: f32 / f64), MR, NR (register
- * tile), MC, KC, NC (cache blocks) and UKR_AVX2 (the AVX2 micro-kernel for T, from
- * gemm_avx2.h), plus the vector macros of the direct
- * small-GEMM path (VEC, VW, VLOADU, ...: see gemm_direct.h, included from here).  Every
- * function name gets the suffix S, e.g. tn_gemm_f32.  All of these macros are #undef'd
- * at the end.
+ * tile), MC, KC, NC (cache blocks), plus the vector macros of the AVX2 micro-kernel and
+ * the direct small-GEMM path (VEC, VW, VLOADU, ...: see gemm_ukr_avx2.h and gemm_direct.h,
+ * included from here).  Every function name gets the suffix S, e.g. tn_gemm_f32.  All of
+ * these macros are #undef'd at the end.
  *
  * Public entry points:
  *   int tn_gemm_S(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt)
@@ -108,13 +107,14 @@ static void FN(tn_epilogue)(T *c, tn_idx rsc, tn_idx csc, tn_idx mr, tn_idx nr, 
     }
 }
 
+#include "gemm_ukr_avx2.h"
 #include "gemm_direct.h"
 
 typedef void (*FN(tn_ukr_fn))(tn_idx, const T *, tn_idx, tn_idx, const T *, T *, tn_idx, tn_idx, int, int, int);
 
 /* The micro-kernel for T that this CPU runs. */
 static FN(tn_ukr_fn) FN(tn_ukr_pick)(void) {
-    TN_DISPATCH(return UKR_AVX2, return FN(tn_ukr_portable))
+    TN_DISPATCH(return FN(tn_ukr_avx2), return FN(tn_ukr_portable))
 }
 
 /* Get the mc x kc block of A at ablk ready for the micro-kernel, whose B is nc wide; returns
@@ -295,20 +295,9 @@ static int FN(tn_gemm)(tn_idx m, tn_idx n, tn_idx k,
         return FN(tn_gemm_parallel)(&g, nt);
     }
     /* mid-size: a fixed grid of independent serial GEMMs, no barrier (see TN_GEMM_SHARED_MIN) */
-    int tm, tn, err = 0;
-    tn_gemm_grid(m, n, MR, NR, nt, &tm, &tn);
-#ifdef _OPENMP
-    #pragma omp parallel for num_threads(tm * tn) schedule(static, 1) reduction(|: err)
-#endif
-    for (int t = 0; t < tm * tn; t++) {
-        tn_idx i0, i1, j0, j1;
-        tn_gemm_range(m, MR, tm, t / tn, &i0, &i1);
-        tn_gemm_range(n, NR, tn, t % tn, &j0, &j1);
-        if (i1 > i0 && j1 > j0)
-            err |= FN(tn_gemm_serial)(i1 - i0, j1 - j0, k, a + i0 * rsa, rsa, csa, b + j0 * csb, rsb, csb,
-                                       c + i0 * rsc + j0 * csc, rsc, csc, bias ? bias + j0 : NULL, act);
-    }
-    return err ? -1 : 0;
+    TN_GEMM_GRID(MR, NR, nt,
+                 FN(tn_gemm_serial)(i1 - i0, j1 - j0, k, a + i0 * rsa, rsa, csa, b + j0 * csb, rsb, csb,
+                                    c + i0 * rsc + j0 * csc, rsc, csc, bias ? bias + j0 : NULL, act))
 }
 
 #undef FN
@@ -321,11 +310,12 @@ static int FN(tn_gemm)(tn_idx m, tn_idx n, tn_idx k,
 #undef MC
 #undef KC
 #undef NC
-#undef UKR_AVX2
 #undef DIRECT_A_MAX_N
 #undef VEC
 #undef VW
+#undef VLOAD
 #undef VLOADU
+#undef VADD
 #undef VSTOREU
 #undef VSTORE
 #undef VZERO
