@@ -18,16 +18,7 @@ def _default_threads():
     env = os.environ.get("TINYNN_NUM_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _push(n):
-    # Tell the compiled kernels, if they are loaded (the cython backend calls sync() when it loads them).
-    kernels = sys.modules.get("tinynn.kernels")
-    if kernels is not None and hasattr(kernels, "set_num_threads"):
-        kernels.set_num_threads(n)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def get_num_threads():
@@ -44,9 +35,12 @@ def set_num_threads(n):
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: need an int >= 1, got {n!r}")
     _threads = n
-    _push(n)
+    sync()
 
 
 def sync():
-    """Push the current thread count into tinynn.kernels (called when the extension loads)."""
-    _push(get_num_threads())
+    """Push the current thread count into tinynn.kernels if it is loaded (the compiled backend
+    calls this when it loads the extension)."""
+    kernels = sys.modules.get("tinynn.kernels")
+    if kernels is not None and hasattr(kernels, "set_num_threads"):
+        kernels.set_num_threads(get_num_threads())

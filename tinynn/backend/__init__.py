@@ -26,24 +26,17 @@ def _load(name):
             _modules[name] = importlib.import_module("tinynn.backend.cython")
         except ImportError as exc:
             raise RuntimeError(f"set_backend('cython'): tinynn.kernels is not built ({exc}); "
-                               f"{_build_advice()}") from None
+                               f"{_build_advice()[0]}") from None
     return _modules[name]
 
 
-def _checkout():
-    """The source checkout this tinynn/ lies in (setup.py and kernels/ beside it), else None."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    found = os.path.exists(os.path.join(root, "setup.py")) and os.path.isdir(os.path.join(root, "kernels"))
-    return root if found else None
-
-
 def _build_advice():
-    """How to build the kernels: in place in a source checkout (there a plain `pip install .` does
-    not help: Python imports the checkout's unbuilt tinynn/ first), else by reinstalling."""
-    root = _checkout()
-    if root is None:
-        return "reinstall with `pip install .` and a C compiler"
-    return f'in the source checkout {root} run `pip install -e ".[test]"` or `python setup.py build_ext --inplace`'
+    """(How to build the kernels, whether tinynn/ lies in a source checkout): in a checkout, in place
+    (there `pip install .` does not help: Python imports the checkout's unbuilt tinynn/ first)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if os.path.exists(os.path.join(root, "setup.py")) and os.path.isdir(os.path.join(root, "kernels")):
+        return f'in the checkout {root}: `pip install -e ".[test]"` or `python setup.py build_ext --inplace`', True
+    return "reinstall with `pip install .` and a C compiler", False
 
 
 def current():
@@ -94,8 +87,9 @@ def _select_default():
         set_backend("cython")
     except RuntimeError:
         set_backend("numpy")
-        if _checkout() is not None:
-            warnings.warn(f"tinynn.kernels is not built: running on the slow NumPy backend; {_build_advice()}")
+        advice, in_checkout = _build_advice()
+        if in_checkout:
+            warnings.warn(f"tinynn.kernels is not built: running on the slow NumPy backend; {advice}")
 
 
 _select_default()
