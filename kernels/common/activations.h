@@ -40,16 +40,22 @@
 /* Odd Taylor series of tanh, tanh(a) = a + a^3 P(a^2), coefficients 2^2k (2^2k - 1) B_2k / (2k)!
  * (B the Bernoulli numbers).  For a < 0.55 the truncation error is < 6.1e-10 relative with
  * terms to a^19 (float) and < 3.9e-18 with terms to a^37 (double). */
+/* The Horner steps from the a^17 term down to a^3, shared by both precisions (the float series
+ * starts from the a^19 coefficient, the double one reaches it after nine more terms).  Cast to
+ * float, each constant is the float literal of the same digits (checked when written). */
+#define TN_TANH_SERIES_TAIL(T, p, z)                                                    \
+    p = p * z + (T)0.00059002744094558595;                                              \
+    p = p * z + (T)-0.0014558343870513183;                                              \
+    p = p * z + (T)0.0035921280365724811;                                               \
+    p = p * z + (T)-0.0088632355299021973;                                              \
+    p = p * z + (T)0.021869488536155203;                                                \
+    p = p * z + (T)-0.053968253968253971;                                               \
+    p = p * z + (T)0.13333333333333333;                                                 \
+    p = p * z + (T)-0.33333333333333331;     /* a^3 */
+
 static inline float tn_tanh_series_f32(float z) {
     float p = -0.00023912911424355248f;      /* a^19 */
-    p = p * z + 0.00059002744094558595f;
-    p = p * z + -0.0014558343870513183f;
-    p = p * z + 0.0035921280365724811f;
-    p = p * z + -0.0088632355299021973f;
-    p = p * z + 0.021869488536155203f;
-    p = p * z + -0.053968253968253971f;
-    p = p * z + 0.13333333333333333f;
-    p = p * z + -0.33333333333333331f;       /* a^3 */
+    TN_TANH_SERIES_TAIL(float, p, z)
     return p;
 }
 
@@ -63,17 +69,11 @@ static inline double tn_tanh_series_f64(double z) {
     p = p * z + 1.5918905069328964e-05;
     p = p * z + -3.9278323883316833e-05;
     p = p * z + 9.6915379569294509e-05;
-    p = p * z + -0.00023912911424355248;
-    p = p * z + 0.00059002744094558595;
-    p = p * z + -0.0014558343870513183;
-    p = p * z + 0.0035921280365724811;
-    p = p * z + -0.0088632355299021973;
-    p = p * z + 0.021869488536155203;
-    p = p * z + -0.053968253968253971;
-    p = p * z + 0.13333333333333333;
-    p = p * z + -0.33333333333333331;        /* a^3 */
+    p = p * z + -0.00023912911424355248;     /* a^19 */
+    TN_TANH_SERIES_TAIL(double, p, z)
     return p;
 }
+#undef TN_TANH_SERIES_TAIL
 
 #define TN_ACTIVATIONS(T, SFX, ABS)                                                     \
 static inline T tn_relu_##SFX(T x) { return x < 0 ? (T)0 : x; } /* relu(NaN) = NaN */ \

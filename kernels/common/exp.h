@@ -26,6 +26,18 @@
 static inline float tn_bits_to_f32(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
 static inline double tn_bits_to_f64(uint64_t b) { double f; memcpy(&f, &b, 8); return f; }
 
+/* The Horner steps from the 1/720 term down, shared by both precisions: degree 7 for float
+ * (from p = 1/7!), degree 13 for double (six more terms first).  Each constant is computed in
+ * T, (T)1 / (T)720 and so on, so both precisions get their correctly rounded value. */
+#define TN_EXP_TAIL(T, p, r)                                                            \
+    p = p * r + (T)1 / (T)720;                                                          \
+    p = p * r + (T)1 / (T)120;                                                          \
+    p = p * r + (T)1 / (T)24;                                                           \
+    p = p * r + (T)1 / (T)6;                                                            \
+    p = p * r + (T)0.5;                                                                 \
+    p = p * r + (T)1;                                                                   \
+    p = p * r + (T)1;
+
 static inline float tn_exp_f32(float x) {
     const float log2e = 1.44269504088896341f;
     const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
@@ -35,13 +47,7 @@ static inline float tn_exp_f32(float x) {
     float nf = (x * log2e + shifter) - shifter;
     float r = (x - nf * ln2_hi) - nf * ln2_lo;
     float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    TN_EXP_TAIL(float, p, r)
     int32_t n = (int32_t)nf;
     int32_t n1 = n >> 1, n2 = n - n1;  /* each in [-75, 64]: 2^n1, 2^n2 are normal floats */
     float s1 = tn_bits_to_f32((uint32_t)(n1 + 127) << 23);
@@ -64,18 +70,14 @@ static inline double tn_exp_f64(double x) {
     p = p * r + 1.0 / 362880.0;
     p = p * r + 1.0 / 40320.0;
     p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    TN_EXP_TAIL(double, p, r)
     int64_t n = (int64_t)nf;
     int64_t n1 = n >> 1, n2 = n - n1;  /* each in [-538, 512] */
     double s1 = tn_bits_to_f64((uint64_t)(n1 + 1023) << 52);
     double s2 = tn_bits_to_f64((uint64_t)(n2 + 1023) << 52);
     return p * s1 * s2;
 }
+
+#undef TN_EXP_TAIL
 
 #endif /* TN_EXP_H */
