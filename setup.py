@@ -1,4 +1,5 @@
-"""Build the compiled kernel core `tinynn.kernels` from the Cython sources in `kernels/`.
+"""Build the compiled kernel core `tinynn.kernels` from the Cython sources in `kernels/`
+(kernels/kernels.pyx, which includes every family's .pxi and .h from its folder).
 
 Environment switches:
   TINYNN_DEBUG_KERNELS=1  turn Cython bounds/wraparound/initialized checks back on, -O0 -g, and
@@ -41,13 +42,12 @@ directives = {
 extension = Extension(
     "tinynn.kernels",
     sources=["kernels/kernels.pyx"],
-    depends=sorted(glob.glob("kernels/*.h") + glob.glob("kernels/*.pxi")),
+    depends=sorted(glob.glob("kernels/**/*.h", recursive=True) + glob.glob("kernels/**/*.pxi", recursive=True)),
     include_dirs=[np.get_include(), "kernels"],
     extra_compile_args=compile_args,
     extra_link_args=link_args,
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
-    + ([("TINYNN_OPENMP", "1")] if openmp else [])
-    + ([("TINYNN_DEBUG", "1")] if debug else []),
+    + ([("TN_DEBUG", "1")] if debug else []),
 )
 
 setup(ext_modules=cythonize([extension], compiler_directives=directives))

@@ -4,15 +4,16 @@
 Each Python-facing function validates dtypes, shapes and strides, then calls a
 nogil C-level loop with bounds checks off (see setup.py for the debug switch).
 
-The kernels live in `kernels/*.pxi` (Cython) and `kernels/*.h` (C with SIMD),
-each included below with one line.  Run-time configuration shared by all of them
-(SIMD level, OpenMP threads) is in `kernels/simd.h`.
+The kernels live in one folder per family under `kernels/` (gemm, quant, elementwise,
+softmax, optim), each a `.pxi` (Cython wrappers) included below with one line and `.h`
+files (C with SIMD).  What they share is in `kernels/common/`: run-time configuration
+(SIMD level and dispatch, OpenMP threads: simd.h), the parallel loop (parallel.h) and the
+math (exp.h, activations.h).  Every C symbol and macro starts with tn_ / TN_.
 """
 import numpy as np
 cimport numpy as cnp
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.ref cimport Py_INCREF
-from libc.math cimport exp, tanh as c_tanh
 
 cnp.import_array()
 
@@ -20,28 +21,28 @@ ctypedef fused floating:
     float
     double
 
-cdef extern from "simd.h":
-    int tinynn_simd_level
-    int tinynn_num_threads
-    int TINYNN_SIMD_PORTABLE
-    int TINYNN_SIMD_AVX2
-    int tinynn_simd_detect() nogil
-    void tinynn_simd_init() nogil
-    int tinynn_openmp_enabled() nogil
-    int tinynn_threads_for(long long n, long long grain) nogil
+cdef extern from "common/simd.h":
+    ctypedef Py_ssize_t tn_idx
+    int tn_simd_level
+    int tn_num_threads
+    int TN_SIMD_PORTABLE
+    int TN_SIMD_AVX2
+    int tn_simd_detect() nogil
+    void tn_simd_init() nogil
+    int tn_openmp_enabled() nogil
 
 cdef extern from *:
     """
-    #ifndef TINYNN_DEBUG
-    #define TINYNN_DEBUG 0
+    #ifndef TN_DEBUG
+    #define TN_DEBUG 0
     #endif
     """
-    int TINYNN_DEBUG
+    int TN_DEBUG
 
-tinynn_simd_init()
+tn_simd_init()
 
 _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_SIMD_NAMES = {TINYNN_SIMD_PORTABLE: "portable", TINYNN_SIMD_AVX2: "avx2+fma"}
+_SIMD_NAMES = {TN_SIMD_PORTABLE: "portable", TN_SIMD_AVX2: "avx2+fma"}
 
 
 def _float_array(name, x):
@@ -133,27 +134,27 @@ def info():
     "simd_available": the best path this CPU supports, "openmp": built with OpenMP (bool),
     "threads": threads the OpenMP kernels use, "debug": True for a TINYNN_DEBUG_KERNELS=1 build}."""
     return {
-        "simd": _SIMD_NAMES[tinynn_simd_level],
-        "simd_available": _SIMD_NAMES[tinynn_simd_detect()],
-        "openmp": bool(tinynn_openmp_enabled()),
-        "threads": tinynn_num_threads,
-        "debug": bool(TINYNN_DEBUG),
+        "simd": _SIMD_NAMES[tn_simd_level],
+        "simd_available": _SIMD_NAMES[tn_simd_detect()],
+        "openmp": bool(tn_openmp_enabled()),
+        "threads": tn_num_threads,
+        "debug": bool(TN_DEBUG),
     }
 
 
 def set_simd(level="auto"):
     """Choose the SIMD path: "auto" (the best the CPU supports) or "portable" (plain C).
     Returns the previous level's name.  Tests use it to run both paths."""
-    global tinynn_simd_level
-    previous = _SIMD_NAMES[tinynn_simd_level]
+    global tn_simd_level
+    previous = _SIMD_NAMES[tn_simd_level]
     if level == "auto":
-        tinynn_simd_level = tinynn_simd_detect()
+        tn_simd_level = tn_simd_detect()
     elif level == "portable":
-        tinynn_simd_level = TINYNN_SIMD_PORTABLE
+        tn_simd_level = TN_SIMD_PORTABLE
     elif level == "avx2+fma":
-        if tinynn_simd_detect() < TINYNN_SIMD_AVX2:
+        if tn_simd_detect() < TN_SIMD_AVX2:
             raise ValueError("set_simd: this CPU (or build) has no AVX2+FMA")
-        tinynn_simd_level = TINYNN_SIMD_AVX2
+        tn_simd_level = TN_SIMD_AVX2
     else:
         raise ValueError(f"set_simd: level must be 'auto', 'portable' or 'avx2+fma', got {level!r}")
     return previous
@@ -161,25 +162,39 @@ def set_simd(level="auto"):
 
 def get_simd():
     """Name of the SIMD path the kernels take now ("avx2+fma" | "portable")."""
-    return _SIMD_NAMES[tinynn_simd_level]
+    return _SIMD_NAMES[tn_simd_level]
+
+
+# Calls with less work than this (elements, or multiply-adds of a product) keep the GIL: releasing
+# and re-taking it costs more than a microsecond's worth of arithmetic is worth to other threads.
+cdef long long _nogil_min = 1 << 14
+
+
+def _set_nogil_min(long long work):
+    """Keep the GIL in elementwise, optimizer and GEMM calls of less than `work` elements or
+    multiply-adds (default 2^14); returns the previous limit.  For tests: a huge limit makes
+    a long kernel call hold the GIL, the control that the GIL-release test must tell apart."""
+    global _nogil_min
+    previous = _nogil_min
+    _nogil_min = work
+    return previous
 
 
 def set_num_threads(int n):
     """Use n >= 1 threads in the kernels' OpenMP loops (tinynn.set_num_threads calls this)."""
-    global tinynn_num_threads
+    global tn_num_threads
     if n < 1:
         raise ValueError(f"set_num_threads: need n >= 1, got {n}")
-    tinynn_num_threads = n
+    tn_num_threads = n
 
 
 def get_num_threads():
     """Threads the kernels' OpenMP loops use."""
-    return tinynn_num_threads
+    return tn_num_threads
 
 
-include "elementwise.pxi"
-include "softmax.pxi"
-include "optim.pxi"
-
-
-include "gemm.pxi"
+include "elementwise/elementwise.pxi"
+include "softmax/softmax.pxi"
+include "optim/optim.pxi"
+include "quant/quant.pxi"
+include "gemm/gemm.pxi"

@@ -1,6 +1,8 @@
 """Concurrency: the kernels release the GIL, and a model evaluated from several Python threads at
 once gives exactly the results it gives sequentially; grad mode (no_grad) is per thread."""
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -86,28 +88,89 @@ def test_training_steps_in_threads_on_separate_models_match_sequential(backend_n
             np.testing.assert_array_equal(p, e)
 
 
-def test_kernels_release_the_gil():
-    """While one thread is inside a long kernel call, another thread keeps running Python code."""
-    kernels = pytest.importorskip("tinynn.kernels")
-    a = np.random.default_rng(2).standard_normal((700, 700)).astype(np.float64)
-    ticks, done = [0], threading.Event()
+def python_progress_during(call):
+    """Run call() once while a pure-Python thread stamps the time every millisecond it runs; return
+    the share of the call not inside the thread's longest pause: 1 - (longest gap between its
+    stamps, the call's start t0 and end t1 counted as stamps) / (t1 - t0).
+
+    Measured inside the one call, not between calls: while the caller holds the GIL no Python
+    thread runs at all, so the counting thread pauses for the whole time the C code runs (the
+    share is then at most what a thread switch lets in just before the C code is entered or just
+    after it returns); a call that releases the GIL leaves the other core to the counting thread,
+    whose longest pause is then only what the OS scheduler makes it wait."""
+    stamps, stop, running = [], threading.Event(), threading.Event()
 
     def count():
-        while not done.is_set():
-            ticks[0] += 1
+        last = 0.0
+        running.set()
+        while not stop.is_set():
+            now = time.perf_counter()
+            if now - last >= 1e-3:
+                stamps.append(now)
+                last = now
 
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-3)
     counter = threading.Thread(target=count)
     counter.start()
     try:
-        before = ticks[0]
-        for _ in range(3):
-            kernels.matmul(a, a, num_threads=1)
-            kernels.tanh(a)
-        during = ticks[0] - before
+        running.wait(30)
+        time.sleep(0.02)
+        t0 = time.perf_counter()
+        call()
+        t1 = time.perf_counter()
     finally:
-        done.set()
+        stop.set()
         counter.join()
-    assert during > 0
+        sys.setswitchinterval(interval)
+    inside = np.array([t0] + [t for t in stamps if t0 < t < t1] + [t1])
+    return 1.0 - np.diff(inside).max() / (t1 - t0)
+
+
+def long_product(kernels, seconds=0.25):
+    """Square float64 operands whose one-thread product takes at least `seconds` (sizes doubled
+    until one call does: a busy machine only makes the call longer, which the measurement likes)."""
+    n = 250
+    while True:
+        a = np.random.default_rng(n).standard_normal((n, n))
+        start = time.perf_counter()
+        kernels.matmul(a, a, num_threads=1)
+        if time.perf_counter() - start >= seconds or n >= 4000:
+            return a
+        n = int(n * 1.4)
+
+
+KERNEL_CALLS = {"matmul": lambda k, a: k.matmul(a, a, num_threads=1),
+                "linear+tanh": lambda k, a: k.linear(a, a, a[0], "tanh", num_threads=1)}
+
+
+def median_progress(kernels, name, attempts=3):
+    """The median over `attempts` of python_progress_during one long call of KERNEL_CALLS[name]
+    (a busy machine may stall the counting thread in one attempt, or delay the call's start)."""
+    a = long_product(kernels)
+    return float(np.median([python_progress_during(lambda: KERNEL_CALLS[name](kernels, a))
+                            for _ in range(attempts)]))
+
+
+@pytest.mark.parametrize("name", list(KERNEL_CALLS))
+def test_kernels_release_the_gil_during_a_call(name):
+    """A Python thread keeps running through one long kernel call."""
+    kernels = pytest.importorskip("tinynn.kernels")
+    progress = median_progress(kernels, name)
+    assert progress >= 0.5, f"{name}: a Python thread paused for {1 - progress:.0%} of the call"
+
+
+@pytest.mark.parametrize("name", list(KERNEL_CALLS))
+def test_gil_measurement_sees_a_call_that_holds_the_gil(name):
+    """The control: the same kernel call made to keep the GIL (kernels._set_nogil_min) fails the
+    same measurement, so the test above can tell a released GIL from a held one."""
+    kernels = pytest.importorskip("tinynn.kernels")
+    previous = kernels._set_nogil_min(2 ** 62)
+    try:
+        progress = median_progress(kernels, name)
+    finally:
+        kernels._set_nogil_min(previous)
+    assert progress < 0.5, f"{name}: a Python thread ran through {progress:.0%} of a call that holds the GIL"
 
 
 def test_no_grad_is_per_thread():

@@ -28,7 +28,7 @@ def simd(request):
 
 @pytest.fixture(params=["direct", "packed"])
 def path(request):
-    """Run a test on both float GEMM paths: the direct small-product one (gemm_direct.h, taken
+    """Run a test on both float GEMM paths: the direct small-product one (gemm/gemm_direct.h, taken
     below 2^20 multiply-adds with k <= 256) and the blocked, packed one (forced by a limit of 0)."""
     previous = kernels._set_gemm_direct_max(1 << 40 if request.param == "direct" else 0)
     yield request.param
@@ -109,7 +109,7 @@ def test_matmul_threads_give_identical_results(dtype):
     assert_gemm_close(c1, a, b)
 
 
-# Shapes for the parallel path (gemm_real.h: tnn_gemm_parallel): few rows (units cut across
+# Shapes for the parallel path (gemm/gemm_real.h: tn_gemm_parallel): few rows (units cut across
 # columns), many rows (units of row blocks, rounded up to a multiple of the thread count), and
 # k x n above the shared-B limit of 4 MB (two jc blocks); none a multiple of the blocks.
 PARALLEL_SHAPES = [(37, 1100, 1000), (301, 257, 203), (13, 300, 3001), (1000, 263, 45)]

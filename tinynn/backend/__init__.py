@@ -8,6 +8,7 @@ is built; the environment variable TINYNN_BACKEND overrides the default.
 import contextlib
 import importlib
 import os
+import warnings
 
 from . import numpy_ref
 
@@ -25,11 +26,18 @@ def _load(name):
         try:
             _modules[name] = importlib.import_module("tinynn.backend.cython")
         except ImportError as exc:
-            raise RuntimeError(
-                "set_backend('cython'): the compiled extension tinynn.kernels is not built "
-                f"({exc}); reinstall with `pip install .` and a C compiler"
-            ) from None
+            raise RuntimeError(f"set_backend('cython'): tinynn.kernels is not built ({exc}); "
+                               f"{_build_advice()[0]}") from None
     return _modules[name]
+
+
+def _build_advice():
+    """(How to build the kernels, whether tinynn/ lies in a source checkout): in a checkout, in place
+    (there `pip install .` does not help: Python imports the checkout's unbuilt tinynn/ first)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if os.path.exists(os.path.join(root, "setup.py")) and os.path.isdir(os.path.join(root, "kernels")):
+        return f'in the checkout {root}: `pip install -e ".[test]"` or `python setup.py build_ext --inplace`', True
+    return "reinstall with `pip install .` and a C compiler", False
 
 
 def current():
@@ -80,6 +88,9 @@ def _select_default():
         set_backend("cython")
     except RuntimeError:
         set_backend("numpy")
+        advice, in_checkout = _build_advice()
+        if in_checkout:
+            warnings.warn(f"tinynn.kernels is not built: running on the slow NumPy backend; {advice}")
 
 
 _select_default()

@@ -1,4 +1,4 @@
-/* gemm.h -- blocked matrix multiply for tinynn.kernels (float32, float64, int8 -> int32).
+/* gemm/gemm.h -- blocked matrix multiply for tinynn.kernels (float32, float64, int8 -> int32).
  *
  * The classic BLIS decomposition ("Anatomy of High-Performance Matrix Multiplication",
  * Goto & van de Geijn), for C = A B with A (m x k), B (k x n), C (m x n), every matrix
@@ -20,17 +20,19 @@
  * tiles; at the matrix edges only the valid mr x nr part of the tile is written back,
  * so nothing outside A, B or C is ever read or written.
  *
- * Only the micro-kernels are machine specific: AVX2+FMA (gemm_avx2.h) chosen at run time
- * through tinynn_simd_level (simd.h), else the portable C ones in gemm_real.h / gemm_int8.h.
- * Packing, loops and epilogues are plain C.
+ * Only the micro-kernels are machine specific: AVX2+FMA (gemm_ukr_avx2.h) chosen at run time
+ * through TN_DISPATCH (common/simd.h), else the portable C ones in gemm_real.h / gemm_int8.h.
+ * Packing and loops are plain C.  The epilogue's activations are the standalone kernels'
+ * own span functions (common/activations.h), on the same SIMD path, so a fused
+ * Linear+activation gives the same bits as the Linear followed by the activation.
  *
- * Small products (fewer than TNN_GEMM_MIN_PARALLEL multiply-adds, k <= KC) skip all of this:
+ * Small products (fewer than TN_GEMM_MIN_PARALLEL multiply-adds, k <= KC) skip all of this:
  * gemm_direct.h builds each C tile from A and B in memory, with the same arithmetic in the
  * same order, so the bits are the same whichever path runs.
  *
- * Threads (float GEMM, tnn_gemm_parallel in gemm_real.h): for each jc block the threads
+ * Threads (float GEMM, tn_gemm_parallel in gemm_real.h): for each jc block the threads
  * first pack the whole k x NC panel of B together (once, not once per thread), then take
- * units -- a block of rows x a chunk of columns of C, about TNN_GEMM_UNITS_PER_THREAD per
+ * units -- a block of rows x a chunk of columns of C, about TN_GEMM_UNITS_PER_THREAD per
  * thread -- from a shared counter, each running the pc / ic / jr / ir loops on its unit
  * with its own packed A.  Taking units as they come (rather than one fixed half each)
  * matters on a shared machine: a thread whose core is taken by another process for a while
@@ -38,10 +40,13 @@
  * The int8 GEMM cuts the output into a fixed tm x tn grid of independent serial GEMMs.
  * Small problems run on one thread (a parallel region costs microseconds).
  *
- * The float32 / float64 code is one template, gemm_real.h, included twice below.
+ * The float32 / float64 code is one template, gemm_real.h, included twice below.  Its
+ * parameters (T, S, MR, NR, ..., the vector macros) are the one exception to the tn_/TN_
+ * prefix: short names that exist only between the #defines below and the #undefs at the
+ * end of gemm_real.h.
  */
-#ifndef TINYNN_GEMM_H
-#define TINYNN_GEMM_H
+#ifndef TN_GEMM_H
+#define TN_GEMM_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -49,32 +54,25 @@
 #include <string.h>
 #include <math.h>
 
-#include "simd.h"
-
-typedef ptrdiff_t tnn_idx;
-
-/* Activations the epilogue knows (same order as numpy_ref.ACTIVATIONS). */
-#define TNN_ACT_NONE 0
-#define TNN_ACT_RELU 1
-#define TNN_ACT_SIGMOID 2
-#define TNN_ACT_TANH 3
+#include "../common/simd.h"
+#include "../common/activations.h"
 
 /* Below this many multiply-adds (m n k) a GEMM runs on one thread. */
-#define TNN_GEMM_MIN_PARALLEL (1LL << 20)
+#define TN_GEMM_MIN_PARALLEL (1LL << 20)
 
 /* Small products (see gemm_direct.h) skip packing: at most this many multiply-adds, i.e. all
  * that run on one thread anyway (measured faster than packing there, 1.1x-2.5x), ... (tests
  * lower it to 0 through kernels._set_gemm_direct_max to compare both paths bit for bit) */
-#define TNN_GEMM_DIRECT_MAX (TNN_GEMM_MIN_PARALLEL - 1)
-static long long tnn_gemm_direct_max = TNN_GEMM_DIRECT_MAX;
+#define TN_GEMM_DIRECT_MAX (TN_GEMM_MIN_PARALLEL - 1)
+static long long tn_gemm_direct_max = TN_GEMM_DIRECT_MAX;
 /* ... and on the portable path only this small (the packed micro-kernel is faster beyond). */
-#define TNN_GEMM_DIRECT_PORTABLE_MAX 4096
+#define TN_GEMM_DIRECT_PORTABLE_MAX 4096
 
-static inline tnn_idx tnn_min(tnn_idx a, tnn_idx b) { return a < b ? a : b; }
-static inline tnn_idx tnn_ceil_div(tnn_idx a, tnn_idx b) { return (a + b - 1) / b; }
+static inline tn_idx tn_min(tn_idx a, tn_idx b) { return a < b ? a : b; }
+static inline tn_idx tn_ceil_div(tn_idx a, tn_idx b) { return (a + b - 1) / b; }
 
 /* 64-byte aligned scratch memory (packing buffers); NULL on failure. */
-static void *tnn_alloc(size_t bytes) {
+static void *tn_alloc(size_t bytes) {
     void *p = NULL;
     if (bytes == 0) bytes = 64;
     if (posix_memalign(&p, 64, bytes) != 0) return NULL;
@@ -82,25 +80,25 @@ static void *tnn_alloc(size_t bytes) {
 }
 
 /* How many threads a GEMM of size m x n x k should use, given at most nt. */
-static int tnn_gemm_threads(tnn_idx m, tnn_idx n, tnn_idx k, int nt) {
+static int tn_gemm_threads(tn_idx m, tn_idx n, tn_idx k, int nt) {
     long long work = (long long)m * n * k;
-    if (nt <= 1 || work < TNN_GEMM_MIN_PARALLEL) return 1;
-    long long t = work / (TNN_GEMM_MIN_PARALLEL / 2);
+    if (nt <= 1 || work < TN_GEMM_MIN_PARALLEL) return 1;
+    long long t = work / (TN_GEMM_MIN_PARALLEL / 2);
     return t < nt ? (int)t : nt;
 }
 
 /* Cut an m x n output (in mr x nr tiles) into a tm x tn grid for nt threads: the grid
  * with the least work per thread (tiles in its biggest block), then the squarest block
  * (least packing).  Threads beyond the number of tiles are not used (tm * tn may be < nt). */
-static void tnn_gemm_grid(tnn_idx m, tnn_idx n, int mr, int nr, int nt, int *tm, int *tn) {
-    tnn_idx mt = tnn_ceil_div(m, mr), nt_ = tnn_ceil_div(n, nr);
+static void tn_gemm_grid(tn_idx m, tn_idx n, int mr, int nr, int nt, int *tm, int *tn) {
+    tn_idx mt = tn_ceil_div(m, mr), nt_ = tn_ceil_div(n, nr);
     long long best_work = -1, best_perim = 0;
     *tm = 1; *tn = 1;
     for (int a = 1; a <= nt; a++) {
         if (nt % a) continue;
         int b = nt / a;
         if (a > mt || b > nt_) continue;
-        long long bm = tnn_ceil_div(mt, a) * (long long)mr, bn = tnn_ceil_div(nt_, b) * (long long)nr;
+        long long bm = tn_ceil_div(mt, a) * (long long)mr, bn = tn_ceil_div(nt_, b) * (long long)nr;
         long long work = bm * bn, perim = bm + bn;
         if (best_work < 0 || work < best_work || (work == best_work && perim < best_perim)) {
             best_work = work; best_perim = perim; *tm = a; *tn = b;
@@ -108,42 +106,57 @@ static void tnn_gemm_grid(tnn_idx m, tnn_idx n, int mr, int nr, int nt, int *tm,
     }
 }
 
+/* The end of a GEMM's body that cuts C into a fixed tm x tn grid of independent serial
+ * GEMMs, one block of whole mr x nr tiles per thread, no barrier (m, n: C's size in scope):
+ * the expression after nt runs block C[i0:i1, j0:j1] and gives 0, or -1 if memory ran out. */
+#define TN_GEMM_GRID(mr, nr, nt, ...)                                                   \
+    int tm, tn, err = 0;                                                                \
+    tn_gemm_grid(m, n, mr, nr, nt, &tm, &tn);                                           \
+    _Pragma("omp parallel for num_threads(tm * tn) schedule(static, 1) reduction(|: err)") \
+    for (int t = 0; t < tm * tn; t++) {                                                 \
+        tn_idx i0, i1, j0, j1;                                                          \
+        tn_gemm_range(m, mr, tm, t / tn, &i0, &i1);                                     \
+        tn_gemm_range(n, nr, tn, t % tn, &j0, &j1);                                     \
+        if (i1 > i0 && j1 > j0) err |= (__VA_ARGS__);                                   \
+    }                                                                                   \
+    return err ? -1 : 0;
+
 /* The block size for splitting len into ceil(len / max) equal-as-possible blocks, a multiple
  * of `unit` (so a k of 784 runs as 4 blocks of 196, not 3 of 256 and a thin one of 16). */
-static tnn_idx tnn_balanced_block(tnn_idx len, tnn_idx max, tnn_idx unit) {
-    tnn_idx blocks = tnn_ceil_div(len, max);
-    tnn_idx b = tnn_ceil_div(tnn_ceil_div(len, blocks), unit) * unit;
+static tn_idx tn_balanced_block(tn_idx len, tn_idx max, tn_idx unit) {
+    tn_idx blocks = tn_ceil_div(len, max);
+    tn_idx b = tn_ceil_div(tn_ceil_div(len, blocks), unit) * unit;
     return b < unit ? unit : b;
 }
 
 /* Block t of `parts` equal-as-possible runs of whole tiles over [0, len). */
-static void tnn_gemm_range(tnn_idx len, int tile, int parts, int t, tnn_idx *lo, tnn_idx *hi) {
-    tnn_idx tiles = tnn_ceil_div(len, tile);
-    *lo = tnn_min(len, (tiles * t / parts) * tile);
-    *hi = tnn_min(len, (tiles * (t + 1) / parts) * tile);
+static void tn_gemm_range(tn_idx len, int tile, int parts, int t, tn_idx *lo, tn_idx *hi) {
+    tn_idx tiles = tn_ceil_div(len, tile);
+    *lo = tn_min(len, (tiles * t / parts) * tile);
+    *hi = tn_min(len, (tiles * (t + 1) / parts) * tile);
 }
 
 /* Work units per thread in a parallel float GEMM: enough that a thread which loses its core
  * for a while hands the rest of its share to the others, few enough that each unit still
  * amortises packing its A block. */
-#define TNN_GEMM_UNITS_PER_THREAD 4
+#define TN_GEMM_UNITS_PER_THREAD 4
 /* ... but no unit smaller than this many multiply-adds (about 0.2 ms here): handing out
  * units and cutting B into narrow chunks costs more than it saves on a small product
  * (measured: 64x784x128 on 2 threads 5% slower with 8 units than with 2). */
-#define TNN_GEMM_UNIT_MIN_WORK (1LL << 22)
+#define TN_GEMM_UNIT_MIN_WORK (1LL << 22)
 
 /* Parallel float GEMMs of fewer multiply-adds than this run as a fixed grid of independent
  * serial GEMMs instead (one block per thread, no barrier): sharing the packed B and handing
  * out units costs a barrier that a ~0.2 ms product notices (measured: 64x784x128 on 2
  * threads 0.193 ms as a grid, 0.20-0.21 ms shared). */
-#define TNN_GEMM_SHARED_MIN (1LL << 24)
+#define TN_GEMM_SHARED_MIN (1LL << 24)
 
 /* At most this many bytes of packed B are shared per jc block in a parallel float GEMM
  * (k x NC panel): half the L3 here, so B is still in L3 when every unit reads it. */
-#define TNN_GEMM_SHARED_B_BYTES (4 << 20)
+#define TN_GEMM_SHARED_B_BYTES (4 << 20)
 
 /* Which OpenMP thread this is (0 when built without OpenMP). */
-static inline int tnn_thread_id(void) {
+static inline int tn_thread_id(void) {
 #ifdef _OPENMP
     return omp_get_thread_num();
 #else
@@ -153,16 +166,16 @@ static inline int tnn_thread_id(void) {
 
 /* Split an m x nc block of C (in mr x nr tiles, row blocks at most mc tall so a packed A
  * block stays in L2; k: the shared dimension) into *rb row blocks x *cb column chunks for nt
- * threads: TNN_GEMM_UNITS_PER_THREAD units per thread where the tiles and the work allow
+ * threads: TN_GEMM_UNITS_PER_THREAD units per thread where the tiles and the work allow
  * (columns are cut only when there are too few row blocks), and a multiple of nt units, so
  * that on an idle machine every thread gets the same number of equal units. */
-static void tnn_gemm_units(tnn_idx m, tnn_idx nc, tnn_idx k, int mr, int nr, tnn_idx mc, int nt, int *rb, int *cb) {
-    tnn_idx mtiles = tnn_ceil_div(m, mr), ntiles = tnn_ceil_div(nc, nr);
-    long long work = (long long)m * nc * k, want = (long long)TNN_GEMM_UNITS_PER_THREAD * nt;
-    if (want > work / TNN_GEMM_UNIT_MIN_WORK) want = work / TNN_GEMM_UNIT_MIN_WORK;
+static void tn_gemm_units(tn_idx m, tn_idx nc, tn_idx k, int mr, int nr, tn_idx mc, int nt, int *rb, int *cb) {
+    tn_idx mtiles = tn_ceil_div(m, mr), ntiles = tn_ceil_div(nc, nr);
+    long long work = (long long)m * nc * k, want = (long long)TN_GEMM_UNITS_PER_THREAD * nt;
+    if (want > work / TN_GEMM_UNIT_MIN_WORK) want = work / TN_GEMM_UNIT_MIN_WORK;
     if (want < nt) want = nt;
-    tnn_idx r = tnn_ceil_div(m, mc), c = 1;
-    if (r < want) c = tnn_min(ntiles, tnn_ceil_div(want, r));
+    tn_idx r = tn_ceil_div(m, mc), c = 1;
+    if (r < want) c = tn_min(ntiles, tn_ceil_div(want, r));
     for (int step = 0; step < nt && (r * c) % nt != 0; step++) {   /* round up to a multiple of nt */
         if (c > 1 && c < ntiles) c++;
         else if (r < mtiles) r++;
@@ -171,9 +184,6 @@ static void tnn_gemm_units(tnn_idx m, tnn_idx nc, tnn_idx k, int mr, int nr, tnn
     *rb = (int)r;
     *cb = (int)c;
 }
-
-/* The epilogue applied to one element: y = act(v + bias). */
-#define TNN_SIGMOID(T, EXP, v) ((v) >= 0 ? (T)1 / ((T)1 + EXP(-(v))) : EXP(v) / ((T)1 + EXP(v)))
 
 #include "gemm_avx2.h"
 
@@ -185,23 +195,22 @@ static void tnn_gemm_units(tnn_idx m, tnn_idx nc, tnn_idx k, int mr, int nr, tnn
 #define MC 144
 #define KC 256
 #define NC 3072
-#define EXP expf
-#define TANH tanhf
-#define UKR_AVX2 tnn_ukr_f32_avx2
 #define DIRECT_A_MAX_N 256
 #define VEC __m256
 #define VW 8
+#define VLOAD _mm256_load_ps
 #define VLOADU _mm256_loadu_ps
+#define VADD _mm256_add_ps
 #define VSTOREU _mm256_storeu_ps
 #define VSTORE _mm256_store_ps
 #define VZERO _mm256_setzero_ps
 #define VBCAST _mm256_broadcast_ss
 #define VFMA _mm256_fmadd_ps
-#define VMASK tnn_mask_f32
+#define VMASK tn_mask_f32
 #define VMASKLOAD _mm256_maskload_ps
-#define VSET_COLS tnn_set_cols_f32
+#define VSET_COLS tn_set_cols_f32
 #define NT_P 4
-#define NT_PACK tnn_nt_pack_f32
+#define NT_PACK tn_nt_pack_f32
 #include "gemm_real.h"
 
 /* float64: 6 x 8 register tile (12 ymm accumulators). */
@@ -212,25 +221,24 @@ static void tnn_gemm_units(tnn_idx m, tnn_idx nc, tnn_idx k, int mr, int nr, tnn
 #define MC 72
 #define KC 256
 #define NC 3072
-#define EXP exp
-#define TANH tanh
-#define UKR_AVX2 tnn_ukr_f64_avx2
 #define DIRECT_A_MAX_N 128
 #define VEC __m256d
 #define VW 4
+#define VLOAD _mm256_load_pd
 #define VLOADU _mm256_loadu_pd
+#define VADD _mm256_add_pd
 #define VSTOREU _mm256_storeu_pd
 #define VSTORE _mm256_store_pd
 #define VZERO _mm256_setzero_pd
 #define VBCAST _mm256_broadcast_sd
 #define VFMA _mm256_fmadd_pd
-#define VMASK tnn_mask_f64
+#define VMASK tn_mask_f64
 #define VMASKLOAD _mm256_maskload_pd
-#define VSET_COLS tnn_set_cols_f64
+#define VSET_COLS tn_set_cols_f64
 #define NT_P 2
-#define NT_PACK tnn_nt_pack_f64
+#define NT_PACK tn_nt_pack_f64
 #include "gemm_real.h"
 
 #include "gemm_int8.h"
 
-#endif /* TINYNN_GEMM_H */
+#endif /* TN_GEMM_H */

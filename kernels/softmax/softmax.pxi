@@ -1,19 +1,19 @@
-# softmax.pxi -- included from kernels.pyx.  Python-facing wrappers of softmax.h:
+# softmax/softmax.pxi -- included from kernels.pyx.  Python-facing wrappers of softmax.h:
 # softmax / log_softmax (+ backward) over the last axis, and fused cross-entropy.
 # Inputs are made C-contiguous and aligned (zero copy if they already are); outputs are new
 # C-contiguous arrays.
 
 from libc.stdint cimport int64_t
 
-cdef extern from "softmax.h" nogil:
-    void softmax_rows_f32(const float *x, float *y, long long N, long long C, int take_log)
-    void softmax_rows_f64(const double *x, double *y, long long N, long long C, int take_log)
-    void softmax_bw_rows_f32(const float *y, const float *g, float *dx, long long N, long long C, int take_log)
-    void softmax_bw_rows_f64(const double *y, const double *g, double *dx, long long N, long long C, int take_log)
-    void cross_entropy_rows_f32(const float *x, const int64_t *t, float e, float *loss, float *p, long long N, long long C)
-    void cross_entropy_rows_f64(const double *x, const int64_t *t, double e, double *loss, double *p, long long N, long long C)
-    void cross_entropy_bw_rows_f32(const float *p, const int64_t *t, float e, const float *g, long long gs, float *dx, long long N, long long C)
-    void cross_entropy_bw_rows_f64(const double *p, const int64_t *t, double e, const double *g, long long gs, double *dx, long long N, long long C)
+cdef extern from "softmax/softmax.h" nogil:
+    void tn_softmax_rows_f32(const float *x, float *y, long long N, long long C, int take_log)
+    void tn_softmax_rows_f64(const double *x, double *y, long long N, long long C, int take_log)
+    void tn_softmax_bw_rows_f32(const float *y, const float *g, float *dx, long long N, long long C, int take_log)
+    void tn_softmax_bw_rows_f64(const double *y, const double *g, double *dx, long long N, long long C, int take_log)
+    void tn_cross_entropy_rows_f32(const float *x, const int64_t *t, float e, float *loss, float *p, long long N, long long C)
+    void tn_cross_entropy_rows_f64(const double *x, const int64_t *t, double e, double *loss, double *p, long long N, long long C)
+    void tn_cross_entropy_bw_rows_f32(const float *p, const int64_t *t, float e, const float *g, long long gs, float *dx, long long N, long long C)
+    void tn_cross_entropy_bw_rows_f64(const double *p, const int64_t *t, double e, const double *g, long long gs, double *dx, long long N, long long C)
     long long tn_first_bad_target(const int64_t *t, long long N, long long C)
 
 
@@ -65,9 +65,9 @@ cdef object _softmax_fw(str name, object x, object axis, int take_log):
     cdef bint single = cnp.PyArray_TYPE(xa) == cnp.NPY_FLOAT32
     with nogil:
         if single:
-            softmax_rows_f32(<const float *>px, <float *>py, N, C, take_log)
+            tn_softmax_rows_f32(<const float *>px, <float *>py, N, C, take_log)
         else:
-            softmax_rows_f64(<const double *>px, <double *>py, N, C, take_log)
+            tn_softmax_rows_f64(<const double *>px, <double *>py, N, C, take_log)
     return ya
 
 
@@ -89,9 +89,9 @@ cdef object _softmax_bw(str name, object y, object grad, object axis, int take_l
     cdef bint single = cnp.PyArray_TYPE(ya) == cnp.NPY_FLOAT32
     with nogil:
         if single:
-            softmax_bw_rows_f32(<const float *>py, <const float *>pg, <float *>pd, N, C, take_log)
+            tn_softmax_bw_rows_f32(<const float *>py, <const float *>pg, <float *>pd, N, C, take_log)
         else:
-            softmax_bw_rows_f64(<const double *>py, <const double *>pg, <double *>pd, N, C, take_log)
+            tn_softmax_bw_rows_f64(<const double *>py, <const double *>pg, <double *>pd, N, C, take_log)
     return da
 
 
@@ -186,9 +186,9 @@ def cross_entropy(logits, target, label_smoothing=0.0):
     cdef bint single = cnp.PyArray_TYPE(xa) == cnp.NPY_FLOAT32
     with nogil:
         if single:
-            cross_entropy_rows_f32(<const float *>px, pt, <float>e, <float *>pl, <float *>pp, N, C)
+            tn_cross_entropy_rows_f32(<const float *>px, pt, <float>e, <float *>pl, <float *>pp, N, C)
         else:
-            cross_entropy_rows_f64(<const double *>px, pt, e, <double *>pl, <double *>pp, N, C)
+            tn_cross_entropy_rows_f64(<const double *>px, pt, e, <double *>pl, <double *>pp, N, C)
     return la, pa
 
 
@@ -223,9 +223,9 @@ def cross_entropy_backward(probs, target, label_smoothing, grad):
     cdef bint single = cnp.PyArray_TYPE(pa) == cnp.NPY_FLOAT32
     with nogil:
         if single:
-            cross_entropy_bw_rows_f32(<const float *>pp, pt, <float>e, <const float *>pg, gstride, <float *>pd, N, C)
+            tn_cross_entropy_bw_rows_f32(<const float *>pp, pt, <float>e, <const float *>pg, gstride, <float *>pd, N, C)
         else:
-            cross_entropy_bw_rows_f64(<const double *>pp, pt, e, <const double *>pg, gstride, <double *>pd, N, C)
+            tn_cross_entropy_bw_rows_f64(<const double *>pp, pt, e, <const double *>pg, gstride, <double *>pd, N, C)
     return da
 
 

@@ -1,4 +1,4 @@
-# elementwise.pxi -- included from kernels.pyx.  Python-facing wrappers of the
+# elementwise/elementwise.pxi -- included from kernels.pyx.  Python-facing wrappers of the
 # activation kernels in elementwise.h: validate, pick the dtype, release the GIL.
 #
 # Layout rule for all of them: a C- or F-contiguous input is used in place (zero
@@ -6,19 +6,19 @@
 # first.  `out=` (optional) must have the input's shape, dtype and layout and be
 # writeable; it may be the input itself (in-place).
 
-cdef extern from "elementwise.h" nogil:
-    void relu_f32(const float *x, float *y, long long n)
-    void relu_f64(const double *x, double *y, long long n)
-    void sigmoid_f32(const float *x, float *y, long long n)
-    void sigmoid_f64(const double *x, double *y, long long n)
-    void tanh_f32(const float *x, float *y, long long n)
-    void tanh_f64(const double *x, double *y, long long n)
-    void relu_bw_f32(const float *a, const float *b, float *y, long long n)
-    void relu_bw_f64(const double *a, const double *b, double *y, long long n)
-    void sigmoid_bw_f32(const float *a, const float *b, float *y, long long n)
-    void sigmoid_bw_f64(const double *a, const double *b, double *y, long long n)
-    void tanh_bw_f32(const float *a, const float *b, float *y, long long n)
-    void tanh_bw_f64(const double *a, const double *b, double *y, long long n)
+cdef extern from "elementwise/elementwise.h" nogil:
+    void tn_relu_array_f32(const float *x, float *y, long long n)
+    void tn_relu_array_f64(const double *x, double *y, long long n)
+    void tn_sigmoid_array_f32(const float *x, float *y, long long n)
+    void tn_sigmoid_array_f64(const double *x, double *y, long long n)
+    void tn_tanh_array_f32(const float *x, float *y, long long n)
+    void tn_tanh_array_f64(const double *x, double *y, long long n)
+    void tn_relu_bw_array_f32(const float *a, const float *b, float *y, long long n)
+    void tn_relu_bw_array_f64(const double *a, const double *b, double *y, long long n)
+    void tn_sigmoid_bw_array_f32(const float *a, const float *b, float *y, long long n)
+    void tn_sigmoid_bw_array_f64(const double *a, const double *b, double *y, long long n)
+    void tn_tanh_bw_array_f32(const float *a, const float *b, float *y, long long n)
+    void tn_tanh_bw_array_f64(const double *a, const double *b, double *y, long long n)
     void tn_add_f32(const float *a, const float *b, float *y, long long n)
     void tn_add_f64(const double *a, const double *b, double *y, long long n)
     void tn_subtract_f32(const float *a, const float *b, float *y, long long n)
@@ -75,11 +75,6 @@ cdef cnp.ndarray _output(str name, object like, object out):
     return out
 
 
-# Elementwise work below this many elements keeps the GIL (releasing it costs more than the loop).
-cdef enum:
-    _ELEMENTWISE_NOGIL_MIN = 1 << 14
-
-
 cdef inline int _dense_type(object x):
     """Type number of x if it is a native float32/float64 ndarray, C- or F-contiguous and
     aligned (the fast path: the C loop reads it as it is), else -1.  (Subclasses take the
@@ -113,7 +108,7 @@ cdef object _unary(str name, object x, object out, unary_f32_t f32, unary_f64_t 
     cdef void *px = cnp.PyArray_DATA(xa)
     cdef void *py = cnp.PyArray_DATA(ya)
     cdef bint single = cnp.PyArray_TYPE(xa) == cnp.NPY_FLOAT32
-    if n < _ELEMENTWISE_NOGIL_MIN:
+    if n < _nogil_min:
         if single:
             f32(<const float *>px, <float *>py, n)
         else:
@@ -143,7 +138,7 @@ cdef object _binary(str name, str aname, object a, object b, object out, binary_
     cdef void *pb = cnp.PyArray_DATA(ba)
     cdef void *py = cnp.PyArray_DATA(ya)
     cdef bint single = cnp.PyArray_TYPE(aa) == cnp.NPY_FLOAT32
-    if n < _ELEMENTWISE_NOGIL_MIN:
+    if n < _nogil_min:
         if single:
             f32(<const float *>pa, <const float *>pb, <float *>py, n)
         else:
@@ -176,32 +171,32 @@ cdef tuple _binary_checked(str name, str aname, object a, object b, object out):
 
 def relu(x, out=None):
     """relu(x) = max(x, 0), elementwise (float32/float64, any shape and strides)."""
-    return _unary("relu", x, out, relu_f32, relu_f64)
+    return _unary("relu", x, out, tn_relu_array_f32, tn_relu_array_f64)
 
 
 def sigmoid(x, out=None):
     """sigmoid(x) = 1 / (1 + e^-x), computed as e^x / (1 + e^x) for x < 0: never overflows."""
-    return _unary("sigmoid", x, out, sigmoid_f32, sigmoid_f64)
+    return _unary("sigmoid", x, out, tn_sigmoid_array_f32, tn_sigmoid_array_f64)
 
 
 def tanh(x, out=None):
     """tanh(x) = (e^x - e^-x) / (e^x + e^-x), elementwise."""
-    return _unary("tanh", x, out, tanh_f32, tanh_f64)
+    return _unary("tanh", x, out, tn_tanh_array_f32, tn_tanh_array_f64)
 
 
 def relu_backward(x, grad, out=None):
     """dL/dx = grad where x > 0, else 0 (relu'(0) = 0)."""
-    return _binary("relu_backward", "x", x, grad, out, relu_bw_f32, relu_bw_f64)
+    return _binary("relu_backward", "x", x, grad, out, tn_relu_bw_array_f32, tn_relu_bw_array_f64)
 
 
 def sigmoid_backward(y, grad, out=None):
     """dL/dx = grad * y * (1 - y), with y = sigmoid(x)."""
-    return _binary("sigmoid_backward", "y", y, grad, out, sigmoid_bw_f32, sigmoid_bw_f64)
+    return _binary("sigmoid_backward", "y", y, grad, out, tn_sigmoid_bw_array_f32, tn_sigmoid_bw_array_f64)
 
 
 def tanh_backward(y, grad, out=None):
     """dL/dx = grad * (1 - y^2), with y = tanh(x)."""
-    return _binary("tanh_backward", "y", y, grad, out, tanh_bw_f32, tanh_bw_f64)
+    return _binary("tanh_backward", "y", y, grad, out, tn_tanh_bw_array_f32, tn_tanh_bw_array_f64)
 
 
 def _exp_scalar(double x, bint single=False):

@@ -1,5 +1,5 @@
-/* softmax.h -- row-wise softmax family and fused softmax cross-entropy on C-contiguous
- * (N, C) arrays, float and double.  Uses tn_exp_* from elementwise.h.
+/* softmax/softmax.h -- row-wise softmax family and fused softmax cross-entropy on C-contiguous
+ * (N, C) arrays, float and double.  Uses tn_exp_* from common/exp.h.
  *
  * Per row x (length C), with m = max_c x_c and s = sum_c e^(x_c - m):
  *   softmax:          y_c = e^(x_c - m) / s
@@ -12,14 +12,15 @@
  *   cross_entropy_bw: dx_c = (p_c - q_c) g,  q = (1 - e) onehot(t) + e / C
  * Row reductions (max, sum, dot) keep 8 partial results (vectorised, same order on
  * every path; see TN_REDUCTIONS).  Rows are split across OpenMP threads
- * when N C is large; each thread calls the AVX2 or portable body (tinynn_simd_level).
+ * when N C is large (common/parallel.h); each thread calls the AVX2 or portable body.
  */
-#ifndef TINYNN_SOFTMAX_H
-#define TINYNN_SOFTMAX_H
+#ifndef TN_SOFTMAX_H
+#define TN_SOFTMAX_H
 
 #include <math.h>
-#include "simd.h"
-#include "elementwise.h"
+#include <stdint.h>
+#include "../common/exp.h"
+#include "../common/parallel.h"
 
 #define TN_SM_GRAIN (1 << 15)
 
@@ -70,8 +71,8 @@ TN_REDUCTIONS(float, f32)
 TN_REDUCTIONS(double, f64)
 
 #define TN_SOFTMAX_BODIES(T, SFX, LOG, PATH, ATTR)                                      \
-ATTR static void tn_sm_rows_##SFX##_##PATH(const T *x, T *y, int take_log, long long r0, \
-                                           long long r1, long long C) {                \
+ATTR static void tn_sm_rows_##SFX##_##PATH(const T *x, T *y, int take_log, long long C, \
+                                           long long r0, long long r1) {                \
     for (long long r = r0; r < r1; r++) {                                               \
         const T *xr = x + r * C;                                                        \
         T *yr = y + r * C;                                                              \
@@ -88,7 +89,7 @@ ATTR static void tn_sm_rows_##SFX##_##PATH(const T *x, T *y, int take_log, long 
     }                                                                                   \
 }                                                                                       \
 ATTR static void tn_smbw_rows_##SFX##_##PATH(const T *y, const T *g, T *dx, int take_log, \
-                                             long long r0, long long r1, long long C) { \
+                                             long long C, long long r0, long long r1) { \
     for (long long r = r0; r < r1; r++) {                                               \
         const T *yr = y + r * C, *gr = g + r * C;                                       \
         T *dr = dx + r * C;                                                             \
@@ -102,7 +103,7 @@ ATTR static void tn_smbw_rows_##SFX##_##PATH(const T *y, const T *g, T *dx, int 
     }                                                                                   \
 }                                                                                       \
 ATTR static void tn_ce_rows_##SFX##_##PATH(const T *x, const int64_t *t, T e, T *loss, \
-                                           T *p, long long r0, long long r1, long long C) { \
+                                           T *p, long long C, long long r0, long long r1) { \
     for (long long r = r0; r < r1; r++) {                                               \
         const T *xr = x + r * C;                                                        \
         T *pr = p + r * C;                                                              \
@@ -119,8 +120,8 @@ ATTR static void tn_ce_rows_##SFX##_##PATH(const T *x, const int64_t *t, T e, T 
     }                                                                                   \
 }                                                                                       \
 ATTR static void tn_cebw_rows_##SFX##_##PATH(const T *p, const int64_t *t, T e, const T *g, \
-                                             long long gstride, T *dx, long long r0,    \
-                                             long long r1, long long C) {              \
+                                             long long gstride, T *dx, long long C, \
+                                             long long r0, long long r1) {              \
     T off = e / (T)C, on = e / (T)C + ((T)1 - e);                                       \
     for (long long r = r0; r < r1; r++) {                                               \
         const T *pr = p + r * C;                                                        \
@@ -131,38 +132,22 @@ ATTR static void tn_cebw_rows_##SFX##_##PATH(const T *p, const int64_t *t, T e, 
     }                                                                                   \
 }
 
-/* The body of a row-wise driver: ROWS_FN##_avx2 (or _portable)(ARGS..., r0, r1, C) over rows
- * [0, N): on this thread when the work is small (no OpenMP region at all), else in blocks of
- * about TN_BLOCK values that nt threads take one at a time. */
-#define TN_ROW_BLOCKS(ROWS_FN, N, C, ...)                                               \
-    int nt = tinynn_threads_for((N) * (C), TN_SM_GRAIN);                                \
-    if (nt <= 1) {                                                                      \
-        TN_DISPATCH(ROWS_FN##_avx2(__VA_ARGS__, 0, N, C), ROWS_FN##_portable(__VA_ARGS__, 0, N, C)) \
-        return;                                                                         \
-    }                                                                                   \
-    long long rows = (C) > 0 && (C) < TN_BLOCK ? TN_BLOCK / (C) : 1;                    \
-    _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                    \
-    for (long long r0 = 0; r0 < (N); r0 += rows) {                                      \
-        long long r1 = r0 + rows < (N) ? r0 + rows : (N);                               \
-        TN_DISPATCH(ROWS_FN##_avx2(__VA_ARGS__, r0, r1, C), ROWS_FN##_portable(__VA_ARGS__, r0, r1, C)) \
-    }
-
 #define TN_SOFTMAX_ALL(T, SFX, LOG)                                                     \
 TN_SOFTMAX_BODIES(T, SFX, LOG, portable, )                                              \
-TN_SOFTMAX_BODIES(T, SFX, LOG, avx2, TINYNN_AVX2_FN)                                    \
-static void softmax_rows_##SFX(const T *x, T *y, long long N, long long C, int take_log) { \
-    TN_ROW_BLOCKS(tn_sm_rows_##SFX, N, C, x, y, take_log)                               \
+TN_SOFTMAX_BODIES(T, SFX, LOG, avx2, TN_AVX2_FN)                                    \
+static void tn_softmax_rows_##SFX(const T *x, T *y, long long N, long long C, int take_log) { \
+    TN_PARALLEL_FOR(tn_sm_rows_##SFX, N, C, TN_SM_GRAIN, x, y, take_log, C)             \
 }                                                                                       \
-static void softmax_bw_rows_##SFX(const T *y, const T *g, T *dx, long long N, long long C, int take_log) { \
-    TN_ROW_BLOCKS(tn_smbw_rows_##SFX, N, C, y, g, dx, take_log)                         \
+static void tn_softmax_bw_rows_##SFX(const T *y, const T *g, T *dx, long long N, long long C, int take_log) { \
+    TN_PARALLEL_FOR(tn_smbw_rows_##SFX, N, C, TN_SM_GRAIN, y, g, dx, take_log, C)       \
 }                                                                                       \
-static void cross_entropy_rows_##SFX(const T *x, const int64_t *t, T e, T *loss, T *p,  \
-                                     long long N, long long C) {                        \
-    TN_ROW_BLOCKS(tn_ce_rows_##SFX, N, C, x, t, e, loss, p)                             \
+static void tn_cross_entropy_rows_##SFX(const T *x, const int64_t *t, T e, T *loss, T *p, \
+                                        long long N, long long C) {                     \
+    TN_PARALLEL_FOR(tn_ce_rows_##SFX, N, C, TN_SM_GRAIN, x, t, e, loss, p, C)           \
 }                                                                                       \
-static void cross_entropy_bw_rows_##SFX(const T *p, const int64_t *t, T e, const T *g,  \
-                                        long long gstride, T *dx, long long N, long long C) { \
-    TN_ROW_BLOCKS(tn_cebw_rows_##SFX, N, C, p, t, e, g, gstride, dx)                    \
+static void tn_cross_entropy_bw_rows_##SFX(const T *p, const int64_t *t, T e, const T *g, \
+                                           long long gstride, T *dx, long long N, long long C) { \
+    TN_PARALLEL_FOR(tn_cebw_rows_##SFX, N, C, TN_SM_GRAIN, p, t, e, g, gstride, dx, C)  \
 }
 
 TN_SOFTMAX_ALL(float, f32, logf)
@@ -175,4 +160,4 @@ static long long tn_first_bad_target(const int64_t *t, long long N, long long C)
     return -1;
 }
 
-#endif /* TINYNN_SOFTMAX_H */
+#endif /* TN_SOFTMAX_H */

@@ -1,12 +1,12 @@
-# optim.pxi -- included from kernels.pyx.  Fused in-place optimizer updates (optim.h).
+# optim/optim.pxi -- included from kernels.pyx.  Fused in-place optimizer updates (optim.h).
 # param and the state buffers must be C-contiguous, aligned and writeable (they are updated in
 # place); grad may have any layout (non-contiguous grads are copied).
 
-cdef extern from "optim.h" nogil:
-    void sgd_step_f32(float *p, const float *g, float *b, long long n, float lr, float mu, float damp1, float wd, int nesterov, int first)
-    void sgd_step_f64(double *p, const double *g, double *b, long long n, double lr, double mu, double damp1, double wd, int nesterov, int first)
-    void adam_step_f32(float *p, const float *g, float *m, float *v, long long n, float decay, float wd, float b1, float omb1, float b2, float omb2, float bias2, float step_size, float eps)
-    void adam_step_f64(double *p, const double *g, double *m, double *v, long long n, double decay, double wd, double b1, double omb1, double b2, double omb2, double bias2, double step_size, double eps)
+cdef extern from "optim/optim.h" nogil:
+    void tn_sgd_step_f32(float *p, const float *g, float *b, long long n, float lr, float mu, float damp1, float wd, int nesterov, int first)
+    void tn_sgd_step_f64(double *p, const double *g, double *b, long long n, double lr, double mu, double damp1, double wd, int nesterov, int first)
+    void tn_adam_step_f32(float *p, const float *g, float *m, float *v, long long n, float decay, float wd, float b1, float omb1, float b2, float omb2, float bias2, float step_size, float eps)
+    void tn_adam_step_f64(double *p, const double *g, double *m, double *v, long long n, double decay, double wd, double b1, double omb1, double b2, double omb2, double bias2, double step_size, double eps)
 
 
 cdef inline bint _in_place_ok(object a, object param):
@@ -80,7 +80,7 @@ cdef void _sgd_core(cnp.ndarray p, cnp.ndarray g, object b, double lr, double mo
     cdef void *pg = cnp.PyArray_DATA(g)
     cdef void *pb = cnp.PyArray_DATA(<cnp.ndarray>b) if b is not None else NULL
     cdef bint single = cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT32
-    if n < _ELEMENTWISE_NOGIL_MIN:      # small: keeping the GIL is cheaper than handing it over
+    if n < _nogil_min:      # small: keeping the GIL is cheaper than handing it over
         _sgd_c(single, pp, pg, pb, n, lr, momentum, dampening, weight_decay, nesterov, first_step)
     else:
         with nogil:
@@ -90,10 +90,10 @@ cdef void _sgd_core(cnp.ndarray p, cnp.ndarray g, object b, double lr, double mo
 cdef inline void _sgd_c(bint single, void *pp, void *pg, void *pb, long long n, double lr, double momentum,
                         double dampening, double weight_decay, bint nesterov, bint first_step) noexcept nogil:
     if single:
-        sgd_step_f32(<float *>pp, <const float *>pg, <float *>pb, n, <float>lr, <float>momentum,
+        tn_sgd_step_f32(<float *>pp, <const float *>pg, <float *>pb, n, <float>lr, <float>momentum,
                      <float>(1 - dampening), <float>weight_decay, nesterov, first_step)
     else:
-        sgd_step_f64(<double *>pp, <const double *>pg, <double *>pb, n, lr, momentum,
+        tn_sgd_step_f64(<double *>pp, <const double *>pg, <double *>pb, n, lr, momentum,
                      1 - dampening, weight_decay, nesterov, first_step)
 
 
@@ -131,11 +131,11 @@ cdef void _adam_core(cnp.ndarray p, cnp.ndarray g, cnp.ndarray m, cnp.ndarray v,
     cdef bint single = cnp.PyArray_TYPE(p) == cnp.NPY_FLOAT32
     with nogil:
         if single:
-            adam_step_f32(<float *>pp, <const float *>pg, <float *>pm, <float *>pv, n, <float>decay, <float>wd,
+            tn_adam_step_f32(<float *>pp, <const float *>pg, <float *>pm, <float *>pv, n, <float>decay, <float>wd,
                           <float>beta1, <float>(1 - beta1), <float>beta2, <float>(1 - beta2), <float>bias2,
                           <float>step_size, <float>eps)
         else:
-            adam_step_f64(<double *>pp, <const double *>pg, <double *>pm, <double *>pv, n, decay, wd,
+            tn_adam_step_f64(<double *>pp, <const double *>pg, <double *>pm, <double *>pv, n, decay, wd,
                           beta1, 1 - beta1, beta2, 1 - beta2, bias2, step_size, eps)
 
 

@@ -1,48 +1,34 @@
-# gemm.pxi -- Python-facing GEMM kernels (included by kernels.pyx): float matmul, fused
-# linear (forward and backward), int8 matmul and the quantization helpers.  The C is in
-# gemm.h (and the headers it includes).  Every wrapper validates ndim, dtype, shapes,
-# strides and `out` before calling the C core (the float ones first through a C-API fast
-# path, see below), and releases the GIL for all but tiny products.
+# gemm/gemm.pxi -- Python-facing GEMM kernels (included by kernels.pyx): float matmul, fused
+# linear (forward and backward), int8 matmul and int8 linear (requantization fused, see
+# quant/quant.pxi).  The C is in gemm.h (and the headers it includes).  Every wrapper
+# validates ndim, dtype, shapes, strides and `out` before calling the C core (the float ones
+# first through a C-API fast path, see below), and releases the GIL for all but tiny products.
 
 from libc.stdint cimport int8_t, int32_t
 
-cdef extern from "gemm.h" nogil:
-    ctypedef Py_ssize_t tnn_idx
-    ctypedef struct tnn_requant:
-        const float *row_scale
-        const float *col_scale
-        const float *bias
-        int relu
-    int tnn_gemm_f32(tnn_idx m, tnn_idx n, tnn_idx k, const float *a, tnn_idx rsa, tnn_idx csa,
-                     const float *b, tnn_idx rsb, tnn_idx csb, float *c, tnn_idx rsc, tnn_idx csc,
+cdef extern from "gemm/gemm.h" nogil:
+    int tn_gemm_f32(tn_idx m, tn_idx n, tn_idx k, const float *a, tn_idx rsa, tn_idx csa,
+                     const float *b, tn_idx rsb, tn_idx csb, float *c, tn_idx rsc, tn_idx csc,
                      const float *bias, int act, int nt)
-    int tnn_gemm_f64(tnn_idx m, tnn_idx n, tnn_idx k, const double *a, tnn_idx rsa, tnn_idx csa,
-                     const double *b, tnn_idx rsb, tnn_idx csb, double *c, tnn_idx rsc, tnn_idx csc,
+    int tn_gemm_f64(tn_idx m, tn_idx n, tn_idx k, const double *a, tn_idx rsa, tn_idx csa,
+                     const double *b, tn_idx rsb, tn_idx csb, double *c, tn_idx rsc, tn_idx csc,
                      const double *bias, int act, int nt)
-    int tnn_gemm_i8(tnn_idx m, tnn_idx n, tnn_idx k, const int8_t *a, tnn_idx rsa, tnn_idx csa,
-                    const int8_t *b, tnn_idx rsb, tnn_idx csb, int32_t *c, tnn_idx rsc, tnn_idx csc,
-                    const tnn_requant *rq, int nt)
-    void tnn_requantize(tnn_idx m, tnn_idx n, const int32_t *acc, tnn_idx rs, tnn_idx cs,
-                        const tnn_requant *rq, float *y)
-    void tnn_colsum_f32(tnn_idx m, tnn_idx n, const float *x, tnn_idx rs, tnn_idx cs, float *out)
-    void tnn_colsum_f64(tnn_idx m, tnn_idx n, const double *x, tnn_idx rs, tnn_idx cs, double *out)
-    void tnn_minmax_f32(const float *x, tnn_idx n, float *lo, float *hi)
-    void tnn_minmax_f64(const double *x, tnn_idx n, double *lo, double *hi)
-    void tnn_quantize_rows_f32(tnn_idx m, tnn_idx n, const float *x, tnn_idx rs, tnn_idx cs,
-                               const float *scale, float zp, int8_t *q)
-    void tnn_quantize_rows_f64(tnn_idx m, tnn_idx n, const double *x, tnn_idx rs, tnn_idx cs,
-                               const float *scale, double zp, int8_t *q)
+    int tn_gemm_i8(tn_idx m, tn_idx n, tn_idx k, const int8_t *a, tn_idx rsa, tn_idx csa,
+                    const int8_t *b, tn_idx rsb, tn_idx csb, int32_t *c, tn_idx rsc, tn_idx csc,
+                    const tn_requant *rq, int nt)
+    void tn_colsum_f32(tn_idx m, tn_idx n, const float *x, tn_idx rs, tn_idx cs, float *out)
+    void tn_colsum_f64(tn_idx m, tn_idx n, const double *x, tn_idx rs, tn_idx cs, double *out)
 
-cdef extern from "gemm.h":
-    long long tnn_gemm_direct_max
+cdef extern from "gemm/gemm.h":
+    long long tn_gemm_direct_max
 
 
 def _set_gemm_direct_max(long long work):
     """Run products of at most `work` multiply-adds on the direct (unpacked) small-GEMM path
     (0: never); returns the previous limit.  For tests, which compare both paths bit for bit."""
-    global tnn_gemm_direct_max
-    previous = tnn_gemm_direct_max
-    tnn_gemm_direct_max = work
+    global tn_gemm_direct_max
+    previous = tn_gemm_direct_max
+    tn_gemm_direct_max = work
     return previous
 
 
@@ -55,7 +41,7 @@ _FLOAT32 = np.dtype(np.float32)
 def _gemm_threads(op, num_threads):
     """Threads for one call: num_threads if given (an int >= 1), else kernels.get_num_threads()."""
     if num_threads is None:
-        return tinynn_num_threads
+        return tn_num_threads
     if not isinstance(num_threads, (int, np.integer)) or isinstance(num_threads, bool) or num_threads < 1:
         raise ValueError(f"{op}: num_threads must be an int >= 1 or None, got {num_threads!r}")
     return int(num_threads)
@@ -165,31 +151,25 @@ cdef inline cnp.ndarray _new_matrix(Py_ssize_t m, Py_ssize_t n, int t):
     return cnp.PyArray_EMPTY(2, dims, t, 0)
 
 
-# Products below this many multiply-adds keep the GIL (releasing and re-taking it costs more
-# than a microsecond's worth of arithmetic is worth to other threads).
-cdef enum:
-    _GEMM_NOGIL_MIN = 1 << 14
-
-
-cdef int _gemm_run(int t, tnn_idx m, tnn_idx n, tnn_idx k, const void *a, tnn_idx rsa, tnn_idx csa,
-                   const void *b, tnn_idx rsb, tnn_idx csb, void *c, tnn_idx rsc, tnn_idx csc,
+cdef int _gemm_run(int t, tn_idx m, tn_idx n, tn_idx k, const void *a, tn_idx rsa, tn_idx csa,
+                   const void *b, tn_idx rsb, tn_idx csb, void *c, tn_idx rsc, tn_idx csc,
                    const void *bias, int act, int nt) except -1:
     """C = act(A B + bias) on the C core for type number t; all arguments already validated."""
     cdef int err
-    if m * n * k < _GEMM_NOGIL_MIN:
+    if m * n * k < _nogil_min:
         if t == cnp.NPY_FLOAT32:
-            err = tnn_gemm_f32(m, n, k, <const float *>a, rsa, csa, <const float *>b, rsb, csb,
+            err = tn_gemm_f32(m, n, k, <const float *>a, rsa, csa, <const float *>b, rsb, csb,
                                <float *>c, rsc, csc, <const float *>bias, act, nt)
         else:
-            err = tnn_gemm_f64(m, n, k, <const double *>a, rsa, csa, <const double *>b, rsb, csb,
+            err = tn_gemm_f64(m, n, k, <const double *>a, rsa, csa, <const double *>b, rsb, csb,
                                <double *>c, rsc, csc, <const double *>bias, act, nt)
     elif t == cnp.NPY_FLOAT32:
         with nogil:
-            err = tnn_gemm_f32(m, n, k, <const float *>a, rsa, csa, <const float *>b, rsb, csb,
+            err = tn_gemm_f32(m, n, k, <const float *>a, rsa, csa, <const float *>b, rsb, csb,
                                <float *>c, rsc, csc, <const float *>bias, act, nt)
     else:
         with nogil:
-            err = tnn_gemm_f64(m, n, k, <const double *>a, rsa, csa, <const double *>b, rsb, csb,
+            err = tn_gemm_f64(m, n, k, <const double *>a, rsa, csa, <const double *>b, rsb, csb,
                                <double *>c, rsc, csc, <const double *>bias, act, nt)
     if err:
         raise MemoryError("matmul: could not allocate the packing buffers")
@@ -239,7 +219,7 @@ def matmul(a, b, out=None, num_threads=None):
         t = cnp.PyArray_TYPE(A)
         if _gemm_ready(b, t) and cnp.PyArray_DIM(A, 1) == cnp.PyArray_DIM(<cnp.ndarray>b, 0):
             B = <cnp.ndarray>b
-            nt = tinynn_num_threads if num_threads is None else _gemm_threads("matmul", num_threads)
+            nt = tn_num_threads if num_threads is None else _gemm_threads("matmul", num_threads)
             C = _new_matrix(cnp.PyArray_DIM(A, 0), cnp.PyArray_DIM(B, 1), t)
             _gemm_run(t, cnp.PyArray_DIM(A, 0), cnp.PyArray_DIM(B, 1), cnp.PyArray_DIM(A, 1),
                       cnp.PyArray_DATA(A), _rs(A), _cs(A), cnp.PyArray_DATA(B), _rs(B), _cs(B),
@@ -281,7 +261,7 @@ def linear(x, weight, bias=None, activation="none", num_threads=None):
         if (act >= 0 and _gemm_ready(weight, t) and cnp.PyArray_DIM(X, 1) == cnp.PyArray_DIM(<cnp.ndarray>weight, 1)
                 and (bias is None or _gemm_vector_ready(bias, t, cnp.PyArray_DIM(<cnp.ndarray>weight, 0)))):
             W = <cnp.ndarray>weight
-            nt = tinynn_num_threads if num_threads is None else _gemm_threads("linear", num_threads)
+            nt = tn_num_threads if num_threads is None else _gemm_threads("linear", num_threads)
             Y = _new_matrix(cnp.PyArray_DIM(X, 0), cnp.PyArray_DIM(W, 0), t)
             # B = W^T: element (p, j) is W[j, p], so its row stride is W's column stride and vice versa.
             _gemm_run(t, cnp.PyArray_DIM(X, 0), cnp.PyArray_DIM(W, 0), cnp.PyArray_DIM(X, 1),
@@ -316,52 +296,52 @@ def _linear_checked(x, weight, bias, activation, num_threads):
     return y
 
 
-cdef void _bw_prologue(int t, int act, tnn_idx N, tnn_idx n_out, const void *y, const void *g,
-                       tnn_idx rsg, tnn_idx csg, void *d, void *db) noexcept nogil:
+cdef void _bw_prologue(int t, int act, tn_idx N, tn_idx n_out, const void *y, const void *g,
+                       tn_idx rsg, tn_idx csg, void *d, void *db) noexcept nogil:
     """d = g * act'(.) (act 1 relu: g where y > 0; 2 sigmoid: g y (1 - y); 3 tanh: g (1 - y^2)),
     y, g, d contiguous (N, n_out); act 0: d is g itself (strides rsg, csg).  Then db = sum_n d
     (if db is not NULL)."""
     cdef long long size = N * n_out
     cdef const void *pd = d if act else g
-    cdef tnn_idx rsd = n_out if act else rsg, csd = 1 if act else csg
+    cdef tn_idx rsd = n_out if act else rsg, csd = 1 if act else csg
     if t == cnp.NPY_FLOAT32:
         if act == 1:
-            relu_bw_f32(<const float *>y, <const float *>g, <float *>d, size)
+            tn_relu_bw_array_f32(<const float *>y, <const float *>g, <float *>d, size)
         elif act == 2:
-            sigmoid_bw_f32(<const float *>y, <const float *>g, <float *>d, size)
+            tn_sigmoid_bw_array_f32(<const float *>y, <const float *>g, <float *>d, size)
         elif act == 3:
-            tanh_bw_f32(<const float *>y, <const float *>g, <float *>d, size)
+            tn_tanh_bw_array_f32(<const float *>y, <const float *>g, <float *>d, size)
         if db != NULL:
-            tnn_colsum_f32(N, n_out, <const float *>pd, rsd, csd, <float *>db)
+            tn_colsum_f32(N, n_out, <const float *>pd, rsd, csd, <float *>db)
     else:
         if act == 1:
-            relu_bw_f64(<const double *>y, <const double *>g, <double *>d, size)
+            tn_relu_bw_array_f64(<const double *>y, <const double *>g, <double *>d, size)
         elif act == 2:
-            sigmoid_bw_f64(<const double *>y, <const double *>g, <double *>d, size)
+            tn_sigmoid_bw_array_f64(<const double *>y, <const double *>g, <double *>d, size)
         elif act == 3:
-            tanh_bw_f64(<const double *>y, <const double *>g, <double *>d, size)
+            tn_tanh_bw_array_f64(<const double *>y, <const double *>g, <double *>d, size)
         if db != NULL:
-            tnn_colsum_f64(N, n_out, <const double *>pd, rsd, csd, <double *>db)
+            tn_colsum_f64(N, n_out, <const double *>pd, rsd, csd, <double *>db)
 
 
 cdef tuple _linear_bw_run(int t, int act, cnp.ndarray x, cnp.ndarray w, cnp.ndarray y, cnp.ndarray g,
                           bint need_dx, bint need_dw, bint need_db, int nt):
     """(dx, dW, db) on the C core, all arguments validated: x (N, in), w (out, in), g (N, out) with
     whole-element strides (g and y C-contiguous unless act is 0: none)."""
-    cdef tnn_idx N = cnp.PyArray_DIM(x, 0), n_in = cnp.PyArray_DIM(x, 1), n_out = cnp.PyArray_DIM(w, 0)
+    cdef tn_idx N = cnp.PyArray_DIM(x, 0), n_in = cnp.PyArray_DIM(x, 1), n_out = cnp.PyArray_DIM(w, 0)
     cdef cnp.ndarray d = _new_matrix(N, n_out, t) if act else None
     cdef cnp.ndarray dx = _new_matrix(N, n_in, t) if need_dx else None
     cdef cnp.ndarray dw = _new_matrix(n_out, n_in, t) if need_dw else None
     cdef cnp.npy_intp n_db = n_out
     cdef cnp.ndarray db = cnp.PyArray_EMPTY(1, &n_db, t, 0) if need_db else None
     cdef void *pd = cnp.PyArray_DATA(d) if act else cnp.PyArray_DATA(g)
-    cdef tnn_idx rsd = n_out if act else _rs(g), csd = 1 if act else _cs(g)
+    cdef tn_idx rsd = n_out if act else _rs(g), csd = 1 if act else _cs(g)
     cdef const void *py = cnp.PyArray_DATA(y) if act else NULL
     cdef const void *pg = cnp.PyArray_DATA(g)
     cdef void *pdb = cnp.PyArray_DATA(db) if need_db else NULL
-    cdef tnn_idx rsg = _rs(g), csg = _cs(g)
+    cdef tn_idx rsg = _rs(g), csg = _cs(g)
     if act or need_db:
-        if N * n_out >= _GEMM_NOGIL_MIN:
+        if N * n_out >= _nogil_min:
             with nogil:
                 _bw_prologue(t, act, N, n_out, py, pg, rsg, csg, pd, pdb)
         else:
@@ -397,7 +377,7 @@ def linear_backward(x, weight, y, grad, activation="none", needs=(True, True, Tr
                                       and cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>y)
                                       and cnp.PyArray_SAMESHAPE(<cnp.ndarray>y, G)))):
                 return _linear_bw_run(t, act, X, W, y if act else None, G, needs[0], needs[1], needs[2],
-                                      tinynn_num_threads)
+                                      tn_num_threads)
     return _linear_backward_checked(x, weight, y, grad, activation, needs, num_threads)
 
 
@@ -440,14 +420,14 @@ def _linear_backward_checked(x, weight, y, grad, activation, needs, num_threads)
 
 cdef int _gemm_i8_call(cnp.ndarray a, Py_ssize_t rsa, Py_ssize_t csa,
                        cnp.ndarray b, Py_ssize_t rsb, Py_ssize_t csb,
-                       cnp.ndarray c, tnn_requant *rq, int nt) except -1:
-    cdef tnn_idx m = a.shape[0], k = a.shape[1], n = b.shape[1]
+                       cnp.ndarray c, tn_requant *rq, int nt) except -1:
+    cdef tn_idx m = a.shape[0], k = a.shape[1], n = b.shape[1]
     cdef const int8_t *pa = <const int8_t *>cnp.PyArray_DATA(a)
     cdef const int8_t *pb = <const int8_t *>cnp.PyArray_DATA(b)
     cdef int32_t *pc = <int32_t *>cnp.PyArray_DATA(c)
     cdef int err
     with nogil:
-        err = tnn_gemm_i8(m, n, k, pa, rsa, csa, pb, rsb, csb, pc, n, 1, rq, nt)
+        err = tn_gemm_i8(m, n, k, pa, rsa, csa, pb, rsb, csb, pc, n, 1, rq, nt)
     if err:
         raise MemoryError("int8_matmul: could not allocate the packing buffers")
     return 0
@@ -491,83 +471,10 @@ def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False, num_t
     a, rsa, csa = _gemm_matrix("int8_linear", "xq", xq, (_INT8,))
     w, rsw, csw = _gemm_matrix("int8_linear", "wq", wq, (_INT8,))
     y = np.empty((m, n), dtype=np.float32)
-    cdef tnn_requant rq
+    cdef tn_requant rq
     rq.row_scale = <const float *>cnp.PyArray_DATA(rs)
     rq.col_scale = <const float *>cnp.PyArray_DATA(cs)
     rq.bias = NULL if bs is None else <const float *>cnp.PyArray_DATA(bs)
     rq.relu = 1 if relu_after else 0
     _gemm_i8_call(a, rsa, csa, w.T, csw, rsw, y, &rq, nt)
     return y
-
-
-def requantize(acc, row_scale, col_scale, bias=None, relu_after=False):
-    """y = acc * s_row[:, None] * s_col[None, :] + b (then max(y, 0)) as float32, from an
-    int32 (N, M) accumulator; y_ij = float32(acc_ij) * (s_row_i * s_col_j) + b_j."""
-    acc, rsa, csa = _gemm_matrix("requantize", "acc", acc, (_INT32,))
-    m, n = acc.shape[0], acc.shape[1]
-    rs = _gemm_vector("requantize", "row_scale", row_scale, m, np.float32)
-    cs = _gemm_vector("requantize", "col_scale", col_scale, n, np.float32)
-    bs = None if bias is None else _gemm_vector("requantize", "bias", bias, n, np.float32)
-    y = np.empty((m, n), dtype=np.float32)
-    cdef tnn_requant rq
-    rq.row_scale = <const float *>cnp.PyArray_DATA(rs)
-    rq.col_scale = <const float *>cnp.PyArray_DATA(cs)
-    rq.bias = NULL if bs is None else <const float *>cnp.PyArray_DATA(bs)
-    rq.relu = 1 if relu_after else 0
-    cdef const int32_t *pa = <const int32_t *>cnp.PyArray_DATA(acc)
-    cdef float *py = <float *>cnp.PyArray_DATA(y)
-    cdef tnn_idx cm = m, cn = n, crs = rsa, ccs = csa
-    with nogil:
-        tnn_requantize(cm, cn, pa, crs, ccs, &rq, py)
-    return y
-
-
-def quantize_rows(x, scale, zero_point=0):
-    """q = clamp(round_half_even(x / s) + z, -128, 127) as int8, for float x (N, D) with s per
-    row (N,) or a scalar; the division is done in x's precision."""
-    x, rsx, csx = _gemm_matrix("quantize_rows", "x", x, _FLOAT_TYPES)
-    m, n = x.shape[0], x.shape[1]
-    s = _gemm_vector("quantize_rows", "scale", scale, m, np.float32)
-    if not isinstance(zero_point, (int, np.integer)) or isinstance(zero_point, bool):
-        raise TypeError(f"quantize_rows: zero_point must be an int, got {zero_point!r}")
-    if not -128 <= zero_point <= 127:  # (a huge one also broke the C rounding: 10**30 gave 127 for x = -inf)
-        raise ValueError(f"quantize_rows: zero_point must be in [-128, 127] for int8, got {zero_point}")
-    q = np.empty((m, n), dtype=np.int8)
-    cdef const float *ps = <const float *>cnp.PyArray_DATA(s)
-    cdef void *px = cnp.PyArray_DATA(x)
-    cdef int8_t *pq = <int8_t *>cnp.PyArray_DATA(q)
-    cdef double zp = <double>zero_point
-    cdef tnn_idx cm = m, cn = n, crs = rsx, ccs = csx
-    if x.dtype == _FLOAT32:
-        with nogil:
-            tnn_quantize_rows_f32(cm, cn, <const float *>px, crs, ccs, ps, <float>zp, pq)
-    else:
-        with nogil:
-            tnn_quantize_rows_f64(cm, cn, <const double *>px, crs, ccs, ps, zp, pq)
-    return q
-
-
-def minmax(x):
-    """(min_i x_i, max_i x_i) over every element of a non-empty float32/float64 array in one
-    pass, as x.dtype scalars; both NaN if any x_i is NaN."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"minmax: x must be a numpy.ndarray, got {type(x).__name__}")
-    cdef int t = cnp.PyArray_TYPE(<cnp.ndarray>x)
-    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
-        raise TypeError(f"minmax: x must be float32 or float64, got {x.dtype}")
-    cdef cnp.ndarray a = <cnp.ndarray>x
-    if cnp.PyArray_SIZE(a) == 0:
-        raise ValueError(f"minmax: x of shape {x.shape} is empty: no minimum or maximum")
-    if not (cnp.PyArray_IS_C_CONTIGUOUS(a) and cnp.PyArray_ISALIGNED(a)):
-        a = np.require(a, requirements="CA")
-    cdef tnn_idx n = cnp.PyArray_SIZE(a)
-    cdef void *p = cnp.PyArray_DATA(a)
-    cdef float lo32, hi32
-    cdef double lo64, hi64
-    if t == cnp.NPY_FLOAT32:
-        with nogil:
-            tnn_minmax_f32(<const float *>p, n, &lo32, &hi32)
-        return np.float32(lo32), np.float32(hi32)
-    with nogil:
-        tnn_minmax_f64(<const double *>p, n, &lo64, &hi64)
-    return np.float64(lo64), np.float64(hi64)

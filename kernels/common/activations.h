@@ -1,0 +1,145 @@
+/* common/activations.h -- relu, sigmoid and tanh (forward and backward) for float and
+ * double: the one implementation that the standalone activation kernels
+ * (elementwise/elementwise.h) and the GEMM epilogue (gemm/gemm_real.h) both call, so a
+ * fused Linear+activation and a Linear followed by the activation give the same bits.
+ *
+ * Every function is written once as branch-free scalar C (selects instead of ifs, exp by
+ * range reduction and a polynomial: common/exp.h), and TN_ACT_SPANS compiles each loop
+ * over a span of elements twice: for baseline x86-64 (SSE2: the portable path) and inside
+ * TN_AVX2_FN.  GCC's vectoriser turns the same loop into 4-wide (SSE2) or 8-wide (AVX2,
+ * with FMA contraction) code; tn_simd_level picks one at run time.  The AVX2 copy rounds
+ * differently (FMA), so bit-for-bit agreement needs the same compiled copy: callers go
+ * through the span functions below (never inlined: see TN_NOINLINE), never through the
+ * scalar ones in a loop of their own.
+ *
+ * sigmoid(x) = 1 / (1 + e^-x) = num / (1 + z),  z = e^-|x| in (0, 1],
+ *   num = 1 (x >= 0) or z (x < 0): never overflows, sigmoid(+-1e4) = 1, 0.
+ * tanh(x) = sign(x) t(|x|), with for a = |x|
+ *   t(a) = a - a^3/3 + 2a^5/15 - ...  (odd Taylor series to a^19 for float,
+ *                                      a^37 for double)            if a < 0.55,
+ *   t(a) = 1 - 2 / (e^(2a) + 1)                                      otherwise;
+ *   the series' truncation error there is far below half an ulp, and the second
+ *   form's cancellation costs at most ~2 eps relative (t >= 0.5).
+ * Backward (from the forward's input x for relu, its output y for sigmoid and tanh):
+ *   relu' = 1 where x > 0 else 0,  sigmoid' = y (1 - y),  tanh' = 1 - y^2.
+ */
+#ifndef TN_ACTIVATIONS_H
+#define TN_ACTIVATIONS_H
+
+#include <math.h>
+#include <string.h>
+#include "simd.h"
+#include "exp.h"
+
+/* Activation ids: the GEMM epilogue's `act` argument (the order of numpy_ref.ACTIVATIONS). */
+#define TN_ACT_NONE 0
+#define TN_ACT_RELU 1
+#define TN_ACT_SIGMOID 2
+#define TN_ACT_TANH 3
+
+/* Odd Taylor series of tanh, tanh(a) = a + a^3 P(a^2), coefficients 2^2k (2^2k - 1) B_2k / (2k)!
+ * (B the Bernoulli numbers).  For a < 0.55 the truncation error is < 6.1e-10 relative with
+ * terms to a^19 (float) and < 3.9e-18 with terms to a^37 (double). */
+/* The Horner steps from the a^17 term down to a^3, shared by both precisions (the float series
+ * starts from the a^19 coefficient, the double one reaches it after nine more terms).  Cast to
+ * float, each constant is the float literal of the same digits (checked when written). */
+#define TN_TANH_SERIES_TAIL(T, p, z)                                                    \
+    p = p * z + (T)0.00059002744094558595;                                              \
+    p = p * z + (T)-0.0014558343870513183;                                              \
+    p = p * z + (T)0.0035921280365724811;                                               \
+    p = p * z + (T)-0.0088632355299021973;                                              \
+    p = p * z + (T)0.021869488536155203;                                                \
+    p = p * z + (T)-0.053968253968253971;                                               \
+    p = p * z + (T)0.13333333333333333;                                                 \
+    p = p * z + (T)-0.33333333333333331;     /* a^3 */
+
+static inline float tn_tanh_series_f32(float z) {
+    float p = -0.00023912911424355248f;      /* a^19 */
+    TN_TANH_SERIES_TAIL(float, p, z)
+    return p;
+}
+
+static inline double tn_tanh_series_f64(double z) {
+    double p = 7.0546369464009681e-08;       /* a^37 */
+    p = p * z + -1.7406618963571648e-07;
+    p = p * z + 4.2949110782738057e-07;
+    p = p * z + -1.0597268320104654e-06;
+    p = p * z + 2.6147711512907546e-06;
+    p = p * z + -6.4516892156554306e-06;
+    p = p * z + 1.5918905069328964e-05;
+    p = p * z + -3.9278323883316833e-05;
+    p = p * z + 9.6915379569294509e-05;
+    p = p * z + -0.00023912911424355248;     /* a^19 */
+    TN_TANH_SERIES_TAIL(double, p, z)
+    return p;
+}
+#undef TN_TANH_SERIES_TAIL
+
+#define TN_ACTIVATIONS(T, SFX, ABS)                                                     \
+static inline T tn_relu_##SFX(T x) { return x < 0 ? (T)0 : x; } /* relu(NaN) = NaN */ \
+static inline T tn_sigmoid_##SFX(T x) {                                                 \
+    T z = tn_exp_##SFX(-ABS(x));                                                        \
+    T num = x >= 0 ? (T)1 : z;                                                          \
+    return num / ((T)1 + z);                                                            \
+}                                                                                       \
+static inline T tn_tanh_##SFX(T x) {                                                    \
+    T a = ABS(x), z = x * x;                                                            \
+    T small = a + a * z * tn_tanh_series_##SFX(z);                                      \
+    T big = (T)1 - (T)2 / (tn_exp_##SFX((T)2 * a) + (T)1);                              \
+    T t = a < (T)0.55 ? small : big;                                                    \
+    return x < 0 ? -t : (x > 0 ? t : x); /* keeps -0.0 and NaN */                       \
+}                                                                                       \
+static inline T tn_relu_bw_##SFX(T x, T g) { return x > 0 ? g : (T)0; }               \
+static inline T tn_sigmoid_bw_##SFX(T y, T g) { return g * y * ((T)1 - y); }           \
+static inline T tn_tanh_bw_##SFX(T y, T g) { return g * ((T)1 - y * y); }
+
+TN_ACTIVATIONS(float, f32, fabsf)
+TN_ACTIVATIONS(double, f64, fabs)
+
+/* Span bodies, one per path: tn_NAME_SFX_portable / _avx2 (x, y, lo, hi) computes
+ * y[i] = tn_NAME_SFX(x[i]) for i in [lo, hi), and the backward ones (a, g, y, lo, hi)
+ * y[i] = tn_NAME_SFX(a[i], g[i]).  y may alias x (or a). */
+#define TN_ACT_SPAN(NAME, T, SFX, PATH, ATTR)                                           \
+ATTR TN_NOINLINE static void tn_##NAME##_##SFX##_##PATH(const T *x, T *y, long long lo, long long hi) { \
+    for (long long i = lo; i < hi; i++) y[i] = tn_##NAME##_##SFX(x[i]);                \
+}
+#define TN_ACT_SPAN_BW(NAME, T, SFX, PATH, ATTR)                                        \
+ATTR TN_NOINLINE static void tn_##NAME##_##SFX##_##PATH(const T *a, const T *g, T *y, long long lo, long long hi) { \
+    for (long long i = lo; i < hi; i++) y[i] = tn_##NAME##_##SFX(a[i], g[i]);          \
+}
+#define TN_ACT_SPANS(T, SFX, PATH, ATTR)                                                \
+TN_ACT_SPAN(relu, T, SFX, PATH, ATTR)                                                   \
+TN_ACT_SPAN(sigmoid, T, SFX, PATH, ATTR)                                                \
+TN_ACT_SPAN(tanh, T, SFX, PATH, ATTR)                                                   \
+TN_ACT_SPAN_BW(relu_bw, T, SFX, PATH, ATTR)                                             \
+TN_ACT_SPAN_BW(sigmoid_bw, T, SFX, PATH, ATTR)                                          \
+TN_ACT_SPAN_BW(tanh_bw, T, SFX, PATH, ATTR)
+
+TN_ACT_SPANS(float, f32, portable, )
+TN_ACT_SPANS(float, f32, avx2, TN_AVX2_FN)
+TN_ACT_SPANS(double, f64, portable, )
+TN_ACT_SPANS(double, f64, avx2, TN_AVX2_FN)
+
+/* y[0:n] = act(x[0:n]) on this thread, on the current SIMD path, through the same span
+ * bodies as the standalone kernels (act: a TN_ACT_* id; y may alias x). */
+#define TN_ACTIVATE(T, SFX)                                                             \
+static void tn_activate_##SFX(int act, const T *x, T *y, long long n) {                \
+    switch (act) {                                                                      \
+    case TN_ACT_RELU:                                                                   \
+        TN_DISPATCH(tn_relu_##SFX##_avx2(x, y, 0, n), tn_relu_##SFX##_portable(x, y, 0, n)) break; \
+    case TN_ACT_SIGMOID:                                                                \
+        TN_DISPATCH(tn_sigmoid_##SFX##_avx2(x, y, 0, n), tn_sigmoid_##SFX##_portable(x, y, 0, n)) break; \
+    case TN_ACT_TANH:                                                                   \
+        TN_DISPATCH(tn_tanh_##SFX##_avx2(x, y, 0, n), tn_tanh_##SFX##_portable(x, y, 0, n)) break; \
+    default:                                                                            \
+        if (y != x) memmove(y, x, sizeof(T) * (size_t)n);                               \
+    }                                                                                   \
+}
+TN_ACTIVATE(float, f32)
+TN_ACTIVATE(double, f64)
+#undef TN_ACTIVATE
+#undef TN_ACT_SPANS
+#undef TN_ACT_SPAN_BW
+#undef TN_ACT_SPAN
+
+#endif /* TN_ACTIVATIONS_H */

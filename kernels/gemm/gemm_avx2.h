@@ -1,0 +1,51 @@
+/* gemm/gemm_avx2.h -- AVX2 helpers of the direct (unpacked) small-GEMM tiles in
+ * gemm_direct.h, one per type where the intrinsics differ (masks, column gathers, the
+ * in-register transposition); included once by gemm.h.  Compiled for AVX2+FMA with a target
+ * attribute; called only when the CPU has both.
+ */
+#if TN_HAVE_AVX2
+
+#define TN_AVX2_INLINE TN_AVX2_FN static __attribute__((always_inline)) inline
+
+/* Lanes j < cnt on (cnt may be <= 0: none, or >= the lane count: all). */
+TN_AVX2_INLINE __m256i tn_mask_f32(int cnt) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(cnt), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+TN_AVX2_INLINE __m256i tn_mask_f64(int cnt) {
+    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(cnt), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+
+/* Lane j = w[j][p]: one element of each of 8 (4) columns. */
+TN_AVX2_INLINE __m256 tn_set_cols_f32(const float *const *w, tn_idx p) {
+    return _mm256_setr_ps(w[0][p], w[1][p], w[2][p], w[3][p], w[4][p], w[5][p], w[6][p], w[7][p]);
+}
+TN_AVX2_INLINE __m256d tn_set_cols_f64(const double *const *w, tn_idx p) {
+    return _mm256_setr_pd(w[0][p], w[1][p], w[2][p], w[3][p]);
+}
+
+/* Rows p..p+3 of a 16-column sliver: bp[q * 16 + j] = w[j][p + q] (q < 4, j < 16), as four
+ * 4 x 4 transpositions of 128-bit vectors (256-bit shuffles cost twice as much on CPUs that
+ * split them in two, and this is bound by the stores anyway). */
+TN_AVX2_INLINE void tn_nt_pack_f32(const float *const *w, tn_idx p, float *bp) {
+    for (int j = 0; j < 16; j += 4) {
+        __m128 r0 = _mm_loadu_ps(w[j] + p), r1 = _mm_loadu_ps(w[j + 1] + p);
+        __m128 r2 = _mm_loadu_ps(w[j + 2] + p), r3 = _mm_loadu_ps(w[j + 3] + p);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        _mm_store_ps(bp + j, r0);
+        _mm_store_ps(bp + 16 + j, r1);
+        _mm_store_ps(bp + 32 + j, r2);
+        _mm_store_ps(bp + 48 + j, r3);
+    }
+}
+
+/* Rows p, p+1 of an 8-column sliver: bp[q * 8 + j] = w[j][p + q] (q < 2, j < 8). */
+TN_AVX2_INLINE void tn_nt_pack_f64(const double *const *w, tn_idx p, double *bp) {
+    for (int j = 0; j < 8; j += 2) {
+        __m128d r0 = _mm_loadu_pd(w[j] + p), r1 = _mm_loadu_pd(w[j + 1] + p);
+        _mm_store_pd(bp + j, _mm_unpacklo_pd(r0, r1));
+        _mm_store_pd(bp + 8 + j, _mm_unpackhi_pd(r0, r1));
+    }
+}
+#undef TN_AVX2_INLINE
+
+#endif /* TN_HAVE_AVX2 */
