@@ -226,7 +226,7 @@ def _ops_table():
     Every op is one of the public differentiable ops; the few with a restricted domain get their
     argument moved into it (log(x*x + 0.5), x / (y*y + 0.5), ...) so a drawn graph is finite and
     differentiable at generic inputs."""
-    from .tensor import concatenate, stack, where
+    from .ops import concatenate, stack, where
 
     def axis_params(shapes):
         nd = len(shapes[0])

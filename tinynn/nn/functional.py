@@ -3,7 +3,7 @@
 Losses take `reduction` in {"mean", "sum", "none"} ("batchmean" too for kl_div)."""
 import numpy as np
 
-from .. import autograd, ops
+from .. import ops
 from ..random import generator
 from ..tensor import Tensor, as_tensor
 
@@ -42,17 +42,17 @@ def _float_target(op, input, target):
 # ---------------------------------------------------------------- activations
 def relu(input):
     """relu(x) = max(x, 0)."""
-    return autograd.apply_unary(ops.ReLU, input)
+    return ops.ReLU.apply(input)
 
 
 def sigmoid(input):
     """sigmoid(x) = 1 / (1 + e^-x)."""
-    return autograd.apply_unary(ops.Sigmoid, input)
+    return ops.Sigmoid.apply(input)
 
 
 def tanh(input):
     """tanh(x) = (e^x - e^-x) / (e^x + e^-x)."""
-    return autograd.apply_unary(ops.Tanh, input)
+    return ops.Tanh.apply(input)
 
 
 def softmax(input, dim=-1, axis=None):

@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .. import autograd, ops
+from .. import ops
 from . import functional as F
 from . import init
 from .module import Module
@@ -53,7 +53,7 @@ class ReLU(Module):
     activation = "relu"
 
     def forward(self, x):
-        return autograd.apply_unary(ops.ReLU, x)
+        return ops.ReLU.apply(x)
 
 
 class Sigmoid(Module):
@@ -62,7 +62,7 @@ class Sigmoid(Module):
     activation = "sigmoid"
 
     def forward(self, x):
-        return autograd.apply_unary(ops.Sigmoid, x)
+        return ops.Sigmoid.apply(x)
 
 
 class Tanh(Module):
@@ -71,7 +71,7 @@ class Tanh(Module):
     activation = "tanh"
 
     def forward(self, x):
-        return autograd.apply_unary(ops.Tanh, x)
+        return ops.Tanh.apply(x)
 
 
 class Identity(Module):

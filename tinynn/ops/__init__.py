@@ -1,4 +1,5 @@
-"""Differentiable operations: one small Function class per op, forward and backward side by side."""
+"""Differentiable operations: one small Function class per op, forward and backward side by side;
+`methods.py` gives them to Tensor as its operators and methods."""
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .matmul import MatMul
 from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh, Cast
@@ -8,4 +9,4 @@ from .softmax import Softmax, LogSoftmax
 from .layers import Linear, CrossEntropy
 from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .quantize import FakeQuantize
-from .arguments import pick_axis, shape_argument, index_argument
+from .methods import concatenate, cat, stack, where

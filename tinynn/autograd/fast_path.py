@@ -1,0 +1,57 @@
+"""Tensor's operators and one-argument methods, recorded in fewer Python calls.
+
+Arithmetic on small tensors is the hottest path of the library (a training step of a small MLP
+is hundreds of them, each worth about a microsecond), and `Function.apply` is written to be read,
+not to save calls. Each function here builds the operator of one op: what `Function.apply` then
+`record` do for one or two Tensors, spelled out in one frame, and handed to the general path
+whenever anything is unusual (an operand that is not a Tensor, grad mode off, anomaly
+detection on). tests/unit/test_tensor.py proves both paths give the same values, the same graph
+and the same gradients for every op that uses this path.
+"""
+from ..tensor import Tensor
+from .function import creation_order
+from .grad_mode import GRAD, current
+
+_new_tensor = object.__new__  # Tensor._wrap without its call
+
+
+def binary_operator(cls):
+    """Tensor's operator for the binary op `cls`: `a <op> b` is `cls.apply(a, b)`."""
+
+    def operator(a, b):  # a: the Tensor (or Parameter) whose operator this is
+        if not isinstance(b, Tensor) or current() != GRAD:
+            return cls.apply(a, b)
+        node = cls()
+        node.needs_grad = needs = (a.requires_grad, b.requires_grad)
+        result = _new_tensor(Tensor)
+        result.data, result.grad = node.forward(a.data, b.data), None
+        if needs[0] or needs[1]:
+            node.inputs, node.order, node.output_grad = (a, b), next(creation_order), None
+            result.requires_grad, result._node = True, node
+        else:
+            result.requires_grad, result._node = False, None
+        return result
+
+    operator.__name__ = operator.__qualname__ = f"binary_operator({cls.__name__})"
+    return operator
+
+
+def unary_method(cls):
+    """Tensor's method for the one-input op `cls`: `a.<op>()` is `cls.apply(a)`."""
+
+    def method(a):
+        if current() != GRAD:
+            return cls.apply(a)
+        node = cls()
+        node.needs_grad = (a.requires_grad,)
+        result = _new_tensor(Tensor)
+        result.data, result.grad = node.forward(a.data), None
+        if a.requires_grad:
+            node.inputs, node.order, node.output_grad = (a,), next(creation_order), None
+            result.requires_grad, result._node = True, node
+        else:
+            result.requires_grad, result._node = False, None
+        return result
+
+    method.__name__ = method.__qualname__ = f"unary_method({cls.__name__})"
+    return method
