@@ -33,6 +33,7 @@ def binary_operator(cls):
         return result
 
     operator.__name__ = operator.__qualname__ = f"binary_operator({cls.__name__})"
+    operator.op = cls
     return operator
 
 
@@ -54,4 +55,5 @@ def unary_method(cls):
         return result
 
     method.__name__ = method.__qualname__ = f"unary_method({cls.__name__})"
+    method.op = cls
     return method

@@ -2,7 +2,7 @@
 so the compiled backend can run each as one kernel."""
 import numpy as np
 
-from ..autograd import Function
+from ..autograd.function import Function
 from .. import backend
 
 REDUCTIONS = ("mean", "sum", "none")
