@@ -1,4 +1,4 @@
-"""Activation kernels: tinynn.kernels vs the straightforward NumPy versions (numpy_ref).
+"""Activation kernels: tinynn.kernels vs the straightforward NumPy versions (reference).
 
     python benchmarks/bench_elementwise.py [--n 1000000] [--dtype float32]
 
@@ -16,7 +16,7 @@ from _timing import fmt_us, limits, median_time, print_table  # noqa: E402
 
 import tinynn as tn  # noqa: E402
 from tinynn import kernels  # noqa: E402
-from tinynn.backend import numpy_ref as ref  # noqa: E402
+from tinynn.backend import reference as ref  # noqa: E402
 
 
 def main():

@@ -47,9 +47,26 @@ def imported_names(path, name, known):
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module
-            for alias in node.names:  # a submodule if there is one, else a name of the package
-                found.append(f"{target}.{alias.name}" if f"{target}.{alias.name}" in known else target)
+            for alias in node.names:  # a submodule, else a name the package's __init__ defines
+                sub = f"{target}.{alias.name}"
+                is_name = sub not in known and target in known and alias.name in defined_names(known[target])
+                found.append(target if is_name else sub)
     return found
+
+
+def defined_names(path):
+    """The names a module binds at its top level (so `from it import name` is not a submodule;
+    `tinynn.kernels`, an extension module, has no .py to list and is left out of the graph)."""
+    names = set()
+    for node in ast.parse(path.read_text(), filename=str(path)).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
 
 
 def import_graph():

@@ -4,10 +4,9 @@ Losses take `reduction` in {"mean", "sum", "none"} ("batchmean" too for kl_div).
 import numpy as np
 
 from .. import ops
+from ..ops import REDUCTIONS
 from ..random import generator
 from ..tensor import Tensor, as_tensor
-
-REDUCTIONS = ("mean", "sum", "none")
 
 
 def _tensor(x):

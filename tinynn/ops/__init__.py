@@ -6,7 +6,7 @@ from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh, Cast
 from .reduction import Sum, Mean, Max, Min
 from .shape import Reshape, Transpose, GetItem, Concatenate, Stack, Where
 from .softmax import Softmax, LogSoftmax
-from .layers import Linear, CrossEntropy
+from .layers import Linear, CrossEntropy, REDUCTIONS
 from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .quantize import FakeQuantize
 from .methods import concatenate, cat, stack, where
