@@ -1,12 +1,11 @@
-"""Tensor's operators and one-argument methods, recorded in fewer Python calls.
+"""Tensor's binary operators (+ - * / ** @), recorded in fewer Python calls.
 
 Arithmetic on small tensors is the hottest path of the library (a training step of a small MLP
 is hundreds of them, each worth about a microsecond), and `Function.apply` is written to be read,
-not to save calls. Each function here builds the operator of one op: what `Function.apply` then
-`record` do for one or two Tensors, spelled out in one frame, and handed to the general path
-whenever anything is unusual (an operand that is not a Tensor, grad mode off, anomaly
-detection on). tests/unit/test_tensor.py proves both paths give the same values, the same graph
-and the same gradients for every op that uses this path.
+not to save calls. `binary_operator` builds the operator of one op: what `Function.apply` then
+`record` do for two Tensors, spelled out in one frame, and handed to the general path whenever
+anything is unusual (an operand that is not a Tensor, grad mode off, anomaly detection on).
+tests/unit/test_tensor.py proves both paths give the same values, graph and gradients.
 """
 from ..tensor import Tensor
 from .function import creation_order
@@ -35,25 +34,3 @@ def binary_operator(cls):
     operator.__name__ = operator.__qualname__ = f"binary_operator({cls.__name__})"
     operator.op = cls
     return operator
-
-
-def unary_method(cls):
-    """Tensor's method for the one-input op `cls`: `a.<op>()` is `cls.apply(a)`."""
-
-    def method(a):
-        if current() != GRAD:
-            return cls.apply(a)
-        node = cls()
-        node.needs_grad = (a.requires_grad,)
-        result = _new_tensor(Tensor)
-        result.data, result.grad = node.forward(a.data), None
-        if a.requires_grad:
-            node.inputs, node.order, node.output_grad = (a,), next(creation_order), None
-            result.requires_grad, result._node = True, node
-        else:
-            result.requires_grad, result._node = False, None
-        return result
-
-    method.__name__ = method.__qualname__ = f"unary_method({cls.__name__})"
-    method.op = cls
-    return method

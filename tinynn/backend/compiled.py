@@ -27,24 +27,6 @@ same_layout = kernels.same_layout  # one C-level check instead of building and c
 broadcast_to = kernels.broadcast_to  # the same view in one C call, instead of NumPy's nditer (~10 us here)
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors np.sum
-    """reference.sum without np.sum's Python wrapper: the same ufunc reduction, called directly
-    (np.sum is np.add.reduce after argument handling that costs more than a small sum)."""
-    return np.add.reduce(x, axis=axis, keepdims=keepdims)
-
-
-def mean(x, axis=None, keepdims=False):
-    """reference.mean: for a non-empty float32/float64 ndarray, np.mean's own two steps (the sum,
-    then one true division by the count, in the input's dtype) without its Python wrapper; the
-    reference for everything else (ints, float16, empty: NumPy's dtype and warning rules)."""
-    if not (_same_float(x) and x.size):
-        return reference.mean(x, axis=axis, keepdims=keepdims)
-    total = np.add.reduce(x, axis=axis, keepdims=keepdims)
-    if type(total) is not np.ndarray:  # a full reduction gives a NumPy scalar
-        return total.dtype.type(total / x.size)
-    return np.true_divide(total, x.size // total.size, out=total)
-
-
 # ---------------------------------------------------------------- activations (kernels/elementwise.pxi)
 def relu(x):
     """reference.relu; compiled for float32/float64."""
@@ -239,6 +221,8 @@ power = reference.power
 exp = reference.exp
 log = reference.log
 clip = reference.clip
+sum = reference.sum
+mean = reference.mean
 amax = reference.amax
 amin = reference.amin
 binary_cross_entropy = reference.binary_cross_entropy

@@ -1,14 +1,11 @@
 """What a Tensor does: its operators and math methods, each recording one op of this package,
-and `backward`. tensor.py defines what a Tensor is; the ops record Tensors, so they come after
-it, and these methods are set on Tensor here (`tinynn.ops` imports this module).
-
-`x * y` runs `Tensor.__mul__`, below: `Mul.apply(x, y)` through autograd's fast path (the same
-recording as `Function.apply`, in fewer calls); `x.sum()` runs `Sum.apply` itself.
-"""
+and `backward`. tensor.py defines what a Tensor is; the ops record Tensors, so they come after it
+and set these methods on Tensor here. `x.sum()` is `Sum.apply(x)`; `x * y` is `Mul.apply(x, y)`
+through autograd's fast path (the same recording in fewer calls)."""
 import numpy as np
 
 from ..autograd import engine
-from ..autograd.fast_path import binary_operator, unary_method
+from ..autograd.fast_path import binary_operator
 from ..tensor import Tensor, _checked_dtype, pick_axis, shape_argument
 from .arguments import index_argument
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
@@ -38,16 +35,16 @@ class TensorMethods:
     def __rtruediv__(self, other): return Div.apply(other, self)
     def __rpow__(self, other): return Pow.apply(other, self)
     def __rmatmul__(self, other): return MatMul.apply(other, self)
-    __neg__ = unary_method(Neg)
+    def __neg__(self): return Neg.apply(self)
     def __pos__(self): return self
 
-    exp = unary_method(Exp)
-    log = unary_method(Log)
-    sqrt = unary_method(Sqrt)
-    abs = unary_method(Abs)
-    relu = unary_method(ReLU)
-    sigmoid = unary_method(Sigmoid)
-    tanh = unary_method(Tanh)
+    def exp(self): return Exp.apply(self)
+    def log(self): return Log.apply(self)
+    def sqrt(self): return Sqrt.apply(self)
+    def abs(self): return Abs.apply(self)
+    def relu(self): return ReLU.apply(self)
+    def sigmoid(self): return Sigmoid.apply(self)
+    def tanh(self): return Tanh.apply(self)
 
     def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
         return Clip.apply(self, lo=min, hi=max)
