@@ -4,14 +4,14 @@ Constructing a scheduler records each group's "initial_lr" and performs step 0, 
 optimizer starts at its base learning rate."""
 import math
 
+from .optimizer import Optimizer
+
 
 class LRScheduler:
     """Base class: `get_lr()` computes the new rates from the current ones (the chainable form);
     `step()` advances last_epoch and writes them into optimizer.param_groups."""
 
     def __init__(self, optimizer, last_epoch=-1):
-        from .optimizer import Optimizer
-
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
