@@ -15,30 +15,29 @@ int8, int16, int32, int64, uint8, bool_ = np.int8, np.int16, np.int32, np.int64,
 SUPPORTED_DTYPES = frozenset(np.dtype(t) for t in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_))
 
 
+def _checked_dtype(dtype, op="tensor"):
+    """np.dtype(dtype) if tinynn supports it, else a TypeError naming the op."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: unknown dtype {dtype!r}") from None
+    if dtype not in SUPPORTED_DTYPES:
+        raise TypeError(f"{op}: unsupported dtype {dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
+    return dtype
+
+
 def _checked_array(data, dtype=None, op="tensor"):
     """An ndarray for `data` under tinynn's dtype rules (Python floats -> float32, ints -> int64)."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"{op}: unknown dtype {dtype!r}") from None
-        if dtype not in SUPPORTED_DTYPES:
-            raise TypeError(f"{op}: unsupported dtype {dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
-    if isinstance(data, (np.ndarray, np.generic)):
+    dtype = None if dtype is None else _checked_dtype(dtype, op)
+    try:
         array = np.array(data, dtype=dtype)
-    else:
-        try:
-            array = np.array(data, dtype=dtype)
-        except (ValueError, TypeError) as exc:
-            raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__}: {exc}") from None
-        if dtype is None and array.dtype.kind == "f":
-            array = array.astype(np.float32)
-        elif dtype is None and array.dtype.kind in "iu":
-            array = array.astype(np.int64)
-    if array.dtype not in SUPPORTED_DTYPES:
-        raise TypeError(f"{op}: unsupported dtype {array.dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__}: {exc}") from None
+    if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind in "fiu":
+        array = array.astype(np.float32 if array.dtype.kind == "f" else np.int64)
+    _checked_dtype(array.dtype, op)
     return array
 
 
@@ -247,10 +246,3 @@ def randn(*shape, dtype=np.float32, requires_grad=False):
 def rand(*shape, dtype=np.float32, requires_grad=False):
     """Samples of U[0, 1), from tinynn's seeded generator."""
     return _factory(generator().random(_shape(shape, "rand")).astype(_checked_dtype(dtype)), requires_grad)
-
-
-def _checked_dtype(dtype):
-    dtype = np.dtype(dtype)
-    if dtype not in SUPPORTED_DTYPES:
-        raise TypeError(f"unsupported dtype {dtype}")
-    return dtype

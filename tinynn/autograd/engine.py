@@ -14,36 +14,23 @@ import numpy as np
 from .grad_mode import ANOMALY, check_finite, current
 
 
-def unbroadcast(grad, shape):
+def unbroadcast(grad, shape, op="unbroadcast"):
     """Sum `grad` over the axes that broadcasting added or stretched, so it gets `shape`.
 
     If y = f(x) broadcast x of shape (3, 1) to (2, 3, 4), then dL/dx = sum of dL/dy
-    over axis 0 (added) and axis 2 (stretched from 1), kept as (3, 1).
+    over axis 0 (added) and axis 2 (stretched from 1), kept as (3, 1). A gradient that no
+    broadcast explains is a ValueError naming `op`.
     """
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
     if extra < 0 or any(n != 1 and n != grad.shape[i + extra] for i, n in enumerate(shape)):
-        raise ValueError(f"unbroadcast: gradient of shape {grad.shape} cannot be reduced to {shape}")
+        raise ValueError(f"{op}: gradient of shape {grad.shape} does not fit its input of shape {shape}")
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1
     )
     reduced = grad.sum(axis=axes, keepdims=True) if axes else grad
     return reduced.reshape(shape)
-
-
-def fit_gradient(g, tensor, op_name):
-    """Sum a gradient back to `tensor`'s shape and cast it to its dtype; refuse what cannot fit."""
-    if g.shape != tensor.shape:
-        try:
-            g = unbroadcast(g, tensor.shape)
-        except ValueError:
-            raise ValueError(
-                f"{op_name}.backward: gradient of shape {g.shape} does not fit its input of shape {tensor.shape}"
-            ) from None
-    if g.dtype != tensor.dtype:
-        g = g.astype(tensor.dtype)
-    return g
 
 
 _post_backward_hooks = {}
@@ -122,8 +109,8 @@ def _walk(root, grad):
                 if g is None or not needs[i]:
                     continue
                 t = inputs[i]
-                if not node.exact_gradients:
-                    g = fit_gradient(g, t, node.name)
+                if not node.exact_gradients:  # sum it back to its input's shape, cast it to its dtype
+                    g = unbroadcast(g, t.shape, f"{node.name}.backward").astype(t.dtype, copy=False)
                 parent = t._node
                 if parent is None:  # a leaf: it keeps g, so g must be an array no one else holds
                     if g.base is not None or id(g) in handed_out:

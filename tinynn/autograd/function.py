@@ -1,15 +1,5 @@
-"""The graph's node: `Function`, an op's forward and backward side by side, and `apply`, the one
-path that runs an op and records it.
-
-    y = Mul.apply(a, b)
-      1. a and b become Tensors (a Python number takes the other operand's dtype);
-      2. node = Mul(); node.needs_grad = (a.requires_grad, b.requires_grad);
-      3. y's array = node.forward(a.data, b.data): arrays in, one array out;
-      4. if grad mode is on and some input needs a gradient, the node keeps its inputs and a
-         creation stamp, and y remembers the node (y._node); otherwise y is a plain leaf.
-
-`y.backward()` then hands the node the gradient of its output, and `node.backward` returns one
-gradient per input (engine.py walks the graph).
+"""The graph's node: `Function`, an op's forward and backward side by side, and `Function.apply`,
+the one path that runs an op and records it (docs/01-autograd.md follows it step by step).
 """
 import itertools
 
@@ -44,11 +34,11 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or array-likes) and record it when a gradient is needed."""
-        inputs = tuple([as_tensor(t, like=inputs) for t in inputs])
+        inputs = tuple([as_tensor(t, like=inputs) for t in inputs])  # 2.0 -> a constant Tensor
         node = cls()
         node.needs_grad = tuple([t.requires_grad for t in inputs])
-        output = node.forward(*[t.data for t in inputs], **options)
-        return record(node, inputs, output)
+        output = node.forward(*[t.data for t in inputs], **options)  # arrays in, one array out
+        return record(node, inputs, output)                         # a Tensor that remembers node
 
     @property
     def name(self):

@@ -12,23 +12,16 @@ import os
 
 ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")  # what a fused Linear (and the GEMM epilogue) can apply
 
-KERNELS = (
-    # elementwise
-    "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "absolute", "sign",
-    "clip", "where", "same_layout",
-    # activations (the backward of relu takes its input, sigmoid's and tanh's their output)
+KERNELS = (  # by family: elementwise, activations, reductions, softmax and losses, GEMM, optimizers, int8
+    "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "absolute", "sign", "clip",
+    "where", "same_layout",
     "relu", "relu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "activation",
-    # reductions
     "sum", "mean", "amax", "amin", "broadcast_to",
-    # softmax family and losses
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "cross_entropy", "cross_entropy_backward",
     "binary_cross_entropy", "binary_cross_entropy_backward",
     "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_backward",
-    # matrix products and layers
     "matmul", "linear", "linear_backward",
-    # optimizer updates, in place
     "sgd_step", "adam_step", "sgd_step_multi", "adam_step_multi",
-    # int8
     "int8_matmul", "minmax", "quantize_rows", "requantize", "int8_linear", "fake_quantize",
 )
 

@@ -27,7 +27,3 @@ from .asserts import ULPS, assert_backends_match, assert_gradients_match, kernel
 from .arrays import (LAYOUTS, SPECIAL_FLOATS, arrays, as_layout, broadcastable_shapes, float_dtypes, layouts,
                      tensors)
 from .graphs import GRAPH_OPS, KINKED_OPS, Graph, graphs
-
-__all__ = ["assert_gradients_match", "assert_backends_match", "own_kernels", "kernels_called", "ULPS", "GradcheckError", "arrays", "tensors",
-           "broadcastable_shapes", "float_dtypes", "layouts", "as_layout", "LAYOUTS", "graphs", "Graph",
-           "GRAPH_OPS", "KINKED_OPS", "SPECIAL_FLOATS"]
