@@ -62,9 +62,8 @@ def activation(x, name):
     """reference.activation on this backend's relu, sigmoid and tanh."""
     return x if name == "none" else {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}[name](x)
 
+
 # ---------------------------------------------------------------- GEMM (kernels/gemm.pxi)
-
-
 _GEMM_BATCH_MIN = 32 * 32 * 32  # below this many multiply-adds per matrix, batched products stay in NumPy
 
 
@@ -76,27 +75,20 @@ def matmul(a, b):
     if (a.dtype != b.dtype or a.dtype not in _FLOATS or a.ndim == 0 or b.ndim == 0
             or a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2])):
         return reference.matmul(a, b)
-    nt = threads.get_num_threads()
-    if a.ndim <= 2 and b.ndim <= 2:
-        c = kernels.matmul(a[None, :] if a.ndim == 1 else a, b[:, None] if b.ndim == 1 else b, num_threads=nt)
-        if b.ndim == 1:
-            c = c[:, 0]
-        return c[0] if a.ndim == 1 else c
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
-    if a2.shape[-2] * a2.shape[-1] * b2.shape[-1] < _GEMM_BATCH_MIN:
-        return reference.matmul(a, b)
     batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])  # ValueError if not broadcastable
+    if batch and a2.shape[-2] * a2.shape[-1] * b2.shape[-1] < _GEMM_BATCH_MIN:
+        return reference.matmul(a, b)
+    nt = threads.get_num_threads()
     a2 = np.broadcast_to(a2, batch + a2.shape[-2:])
     b2 = np.broadcast_to(b2, batch + b2.shape[-2:])
     c = np.empty(batch + (a2.shape[-2], b2.shape[-1]), dtype=a.dtype)
     for index in np.ndindex(*batch):
         kernels.matmul(a2[index], b2[index], out=c[index], num_threads=nt)
-    if b.ndim == 1:
-        c = c[..., 0]
     if a.ndim == 1:
         c = c[..., 0, :]
-    return c
+    return c[..., 0] if b.ndim == 1 else c
 
 
 def linear(x, weight, bias, activation_name="none"):
