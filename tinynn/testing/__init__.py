@@ -24,6 +24,5 @@ Hypothesis strategies (hypothesis is imported only when one is called):
 """
 from ..gradcheck import GradcheckError
 from .asserts import ULPS, assert_backends_match, assert_gradients_match, kernels_called, own_kernels
-from .arrays import (LAYOUTS, SPECIAL_FLOATS, arrays, as_layout, broadcastable_shapes, float_dtypes, layouts,
-                     tensors)
+from .arrays import LAYOUTS, SPECIAL_FLOATS, arrays, as_layout, broadcastable_shapes, layouts, tensors
 from .graphs import GRAPH_OPS, KINKED_OPS, Graph, graphs

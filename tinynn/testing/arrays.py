@@ -54,13 +54,6 @@ def as_layout(a, layout):
 
 
 # ---------------------------------------------------------------- hypothesis strategies
-def float_dtypes():
-    """Strategy: float32 or float64."""
-    from hypothesis import strategies as st
-
-    return st.sampled_from([np.float32, np.float64])
-
-
 def layouts(names=LAYOUTS):
     """Strategy: a layout name for `as_layout` (default: any of LAYOUTS)."""
     from hypothesis import strategies as st
