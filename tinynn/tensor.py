@@ -72,8 +72,8 @@ class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
     `data` holds the value (a numpy.ndarray); `grad` receives d L / d self after
-    `L.backward()` when `requires_grad` is True.
-    """
+    `L.backward()` when `requires_grad` is True. Its operators, math methods and `backward` are
+    set by tinynn/ops/methods.py."""
 
     __slots__ = ("data", "grad", "requires_grad", "_node", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator

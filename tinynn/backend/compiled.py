@@ -155,6 +155,7 @@ def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
                                    num_threads=threads.get_num_threads())
     return reference.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after)
 
+
 # ---------------------------------------------------------------- softmax family (kernels/softmax.pxi)
 def _last(x, axis, grad=None):
     """The softmax kernels' case: float32/float64 (x and grad of one dtype and shape), along the last axis."""
