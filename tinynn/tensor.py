@@ -79,20 +79,14 @@ class Tensor:
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _checked_array(data, dtype)
-        self.grad = None
-        self._node = None
-        self.requires_grad = False
+        self.data, self.grad, self._node, self.requires_grad = _checked_array(data, dtype), None, None, False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, array, requires_grad, node=None):
         t = cls.__new__(cls)
-        t.data = array
-        t.grad = None
-        t.requires_grad = requires_grad
-        t._node = node
+        t.data, t.grad, t.requires_grad, t._node = array, None, requires_grad, node
         return t
 
     def requires_grad_(self, flag=True):
