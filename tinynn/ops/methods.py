@@ -71,8 +71,7 @@ class TensorMethods:
     def transpose(self, *axes):
         return Transpose.apply(self, axes=shape_argument(axes) or None)
 
-    def permute(self, *axes):
-        return self.transpose(*axes)
+    permute = transpose
 
     T = property(lambda self: Transpose.apply(self))
 
