@@ -1,4 +1,4 @@
-"""Activation kernels: tinynn.kernels vs the straightforward NumPy versions (numpy_ref).
+"""Activation kernels: tinynn.kernels vs the straightforward NumPy versions (reference).
 
     python benchmarks/bench_elementwise.py [--n 1000000] [--dtype float32]
 
@@ -15,7 +15,7 @@ from _timing import fmt_us, limits, median_time, parse_args, print_table  # noqa
 
 import tinynn as tn  # noqa: E402
 from tinynn import kernels  # noqa: E402
-from tinynn.backend import numpy_ref as ref  # noqa: E402
+from tinynn.backend import reference as ref  # noqa: E402
 
 QUICK = ["--n", "100000"]  # --quick: about a minute
 

@@ -1,4 +1,4 @@
-"""Fused optimizer updates: kernels.sgd_step/adam_step (+ *_multi) vs numpy_ref, in place.
+"""Fused optimizer updates: kernels.sgd_step/adam_step (+ *_multi) vs reference, in place.
 
     python benchmarks/bench_optim.py
 
@@ -15,7 +15,7 @@ from _timing import fmt_us, limits, median_time, parse_args, print_table  # noqa
 
 import tinynn as tn  # noqa: E402
 from tinynn import kernels  # noqa: E402
-from tinynn.backend import numpy_ref as ref  # noqa: E402
+from tinynn.backend import reference as ref  # noqa: E402
 
 QUICK = []  # --quick: the defaults already take about a minute
 

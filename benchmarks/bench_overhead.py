@@ -123,7 +123,7 @@ def on_backend(name, run):
 def small_calls():
     """(name, tinynn.kernels call, cython backend call, NumPy equivalent) at the seed MLP's shapes."""
     from tinynn import kernels as K
-    from tinynn.backend import cython as B
+    from tinynn.backend import compiled as B
 
     rng = np.random.default_rng(0)
     f32 = np.float32

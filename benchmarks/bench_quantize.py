@@ -48,7 +48,7 @@ def run(sizes=(784, 1024, 1024, 10), batch=256, repeats=20):
         t_dyn = median_ms(lambda: qd(xt), repeats)
         t_stat = median_ms(lambda: qs(xt), repeats)
         err = float(np.abs(qd(xt).data - model(xt).data).max() / np.abs(model(xt).data).max())
-    b = tn.backend.current()
+    b = tn.backend.active
     kernel = "int8_linear (fused)" if hasattr(b, "int8_linear") else "int8_matmul + requantize"
     print(f"int8 vs float32: {'-'.join(map(str, sizes))} MLP, batch {batch}, backend {tn.get_backend()} "
           f"({kernel}), {tn.get_num_threads()} threads, median of {repeats}")

@@ -1,4 +1,4 @@
-"""softmax / log_softmax and fused cross-entropy: tinynn.kernels vs straightforward NumPy (numpy_ref).
+"""softmax / log_softmax and fused cross-entropy: tinynn.kernels vs straightforward NumPy (reference).
 
     python benchmarks/bench_softmax_ce.py
 
@@ -15,7 +15,7 @@ from _timing import fmt_us, limits, median_time, parse_args, print_table  # noqa
 
 import tinynn as tn  # noqa: E402
 from tinynn import kernels  # noqa: E402
-from tinynn.backend import numpy_ref as ref  # noqa: E402
+from tinynn.backend import reference as ref  # noqa: E402
 
 QUICK = []  # --quick: the defaults already take about a minute
 

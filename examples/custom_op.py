@@ -6,7 +6,7 @@ checked against central differences with tn.gradcheck.
 Softplus:  y = ln(1 + e^x),   dy/dx = e^x / (1 + e^x) = sigmoid(x).
 Written stably as y = max(x, 0) + ln(1 + e^-|x|), so large |x| neither overflows nor loses digits.
 
-(tinynn's own ops also route their arithmetic through `backend.current()` so that the compiled
+(tinynn's own ops also route their arithmetic through `backend.active` so that the compiled
 and the reference backend can be swapped; a user op may call NumPy directly, as here.)
 """
 import numpy as np

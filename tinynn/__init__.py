@@ -7,9 +7,9 @@
 from .autograd import no_grad, enable_grad, is_grad_enabled, detect_anomaly
 from .tensor import (
     Tensor, tensor, zeros, ones, full, zeros_like, ones_like, arange, randn, rand,
-    concatenate, cat, stack, where,
     float16, float32, float64, int8, int16, int32, int64, uint8, bool_,
 )
+from .ops import concatenate, cat, stack, where  # also gives Tensor its math methods (ops/methods.py)
 from .random import manual_seed
 from .gradcheck import gradcheck, GradcheckError
 from .backend import set_backend, get_backend, use_backend

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .autograd import no_grad
+from .tensor import Tensor
 
 
 class GradcheckError(AssertionError):
@@ -35,8 +36,6 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     numeric = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps).
     Returns True, or raises GradcheckError naming the input, the index and both values.
     """
-    from .tensor import Tensor
-
     checked = []
     for t in inputs:
         if isinstance(t, Tensor) and t.dtype.kind == "f":

@@ -1,45 +1,64 @@
-"""The Tensor: an ndarray value, an optional gradient, and the node that produced it."""
+"""The Tensor: an ndarray value, an optional gradient, and the node that produced it.
+
+This file holds what a Tensor *is*: its value under tinynn's dtype rules, its gradient, its node,
+conversions and the creation functions. What a Tensor *does* (`+`, `@`, `exp`, `sum`, `reshape`,
+...) records an op of `tinynn/ops`, which record Tensors and so come after this file: those
+methods are written in `tinynn/ops/methods.py`, next to the ops, and set on Tensor from there.
+"""
 import numpy as np
 
-from . import autograd
-from . import ops
+from .random import generator
+
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 int8, int16, int32, int64, uint8, bool_ = np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_
 SUPPORTED_DTYPES = frozenset(np.dtype(t) for t in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_))
 
 
+def _checked_dtype(dtype, op="tensor"):
+    """np.dtype(dtype) if tinynn supports it, else a TypeError naming the op."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: unknown dtype {dtype!r}") from None
+    if dtype not in SUPPORTED_DTYPES:
+        raise TypeError(f"{op}: unsupported dtype {dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
+    return dtype
+
+
 def _checked_array(data, dtype=None, op="tensor"):
     """An ndarray for `data` under tinynn's dtype rules (Python floats -> float32, ints -> int64)."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"{op}: unknown dtype {dtype!r}") from None
-        if dtype not in SUPPORTED_DTYPES:
-            raise TypeError(f"{op}: unsupported dtype {dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
-    if isinstance(data, (np.ndarray, np.generic)):
+    dtype = None if dtype is None else _checked_dtype(dtype, op)
+    try:
         array = np.array(data, dtype=dtype)
-    else:
-        try:
-            array = np.array(data, dtype=dtype)
-        except (ValueError, TypeError) as exc:
-            raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__}: {exc}") from None
-        if dtype is None and array.dtype.kind == "f":
-            array = array.astype(np.float32)
-        elif dtype is None and array.dtype.kind in "iu":
-            array = array.astype(np.int64)
-    if array.dtype not in SUPPORTED_DTYPES:
-        raise TypeError(f"{op}: unsupported dtype {array.dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__}: {exc}") from None
+    if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind in "fiu":
+        array = array.astype(np.float32 if array.dtype.kind == "f" else np.int64)
+    _checked_dtype(array.dtype, op)
     return array
+
+
+def pick_axis(axis, dim):
+    """`dim=` is accepted everywhere as PyTorch's name for `axis=`."""
+    return axis if dim is None else dim
+
+
+def shape_argument(shape):
+    """reshape(2, 3) and reshape((2, 3)) both mean the shape (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
 
 
 def as_tensor(value, like=()):
     """A constant Tensor for an operand; a Python number takes the dtype of the Tensor it meets,
     so `x * 2.0` stays float32 when x is (as in PyTorch)."""
-    if isinstance(value, (bool, int, float)) and not isinstance(value, np.ndarray):
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, int, float)):
         for other in like:
             if isinstance(other, Tensor):
                 kind = other.dtype.kind
@@ -53,27 +72,21 @@ class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
     `data` holds the value (a numpy.ndarray); `grad` receives d L / d self after
-    `L.backward()` when `requires_grad` is True.
-    """
+    `L.backward()` when `requires_grad` is True. Its operators, math methods and `backward` are
+    set by tinynn/ops/methods.py."""
 
     __slots__ = ("data", "grad", "requires_grad", "_node", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _checked_array(data, dtype)
-        self.grad = None
-        self._node = None
-        self.requires_grad = False
+        self.data, self.grad, self._node, self.requires_grad = _checked_array(data, dtype), None, None, False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, array, requires_grad, node=None):
         t = cls.__new__(cls)
-        t.data = array
-        t.grad = None
-        t.requires_grad = requires_grad
-        t._node = node
+        t.data, t.grad, t.requires_grad, t._node = array, None, requires_grad, node
         return t
 
     def requires_grad_(self, flag=True):
@@ -89,7 +102,6 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype)
     size = property(lambda self: self.data.size)
     is_leaf = property(lambda self: self._node is None)
-    T = property(lambda self: ops.Transpose.apply(self))
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -116,10 +128,6 @@ class Tensor:
     def detach(self):
         """A new leaf with the same data and no graph."""
         return Tensor._wrap(self.data, False)
-
-    def backward(self, grad=None):
-        """Accumulate d self / d leaf into every leaf's `.grad` (grad = d L / d self, 1 for a scalar)."""
-        autograd.backward(self, grad)
 
     def zero_grad(self):
         self.grad = None
@@ -150,22 +158,6 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # ------------------------------------------------------------ arithmetic
-    __add__ = autograd.binary_operator(ops.Add)
-    def __radd__(self, other): return ops.Add.apply(other, self)
-    __sub__ = autograd.binary_operator(ops.Sub)
-    def __rsub__(self, other): return ops.Sub.apply(other, self)
-    __mul__ = autograd.binary_operator(ops.Mul)
-    def __rmul__(self, other): return ops.Mul.apply(other, self)
-    __truediv__ = autograd.binary_operator(ops.Div)
-    def __rtruediv__(self, other): return ops.Div.apply(other, self)
-    __pow__ = autograd.binary_operator(ops.Pow)
-    def __rpow__(self, other): return ops.Pow.apply(other, self)
-    __matmul__ = autograd.binary_operator(ops.MatMul)
-    def __rmatmul__(self, other): return ops.MatMul.apply(other, self)
-    def __neg__(self): return autograd.apply_unary(ops.Neg, self)
-    def __pos__(self): return self
-
     # ------------------------------------------------------------ comparisons (no gradient)
     def _compare(self, other, fn):
         other = other.data if isinstance(other, Tensor) else other
@@ -180,77 +172,13 @@ class Tensor:
 
     def argmax(self, axis=None, dim=None, keepdims=False):
         """Index of the largest value along `axis` (all elements flattened when None); int64."""
-        axis = ops.pick_axis(axis, dim)
-        result = np.argmax(self.data, axis=axis, keepdims=keepdims)
+        result = np.argmax(self.data, axis=pick_axis(axis, dim), keepdims=keepdims)
         return Tensor._wrap(np.asarray(result, dtype=np.int64), False)
 
     def argmin(self, axis=None, dim=None, keepdims=False):
-        axis = ops.pick_axis(axis, dim)
-        return Tensor._wrap(np.asarray(np.argmin(self.data, axis=axis, keepdims=keepdims), dtype=np.int64), False)
-
-    # ------------------------------------------------------------ differentiable methods
-    def exp(self): return autograd.apply_unary(ops.Exp, self)
-    def log(self): return autograd.apply_unary(ops.Log, self)
-    def sqrt(self): return autograd.apply_unary(ops.Sqrt, self)
-    def abs(self): return autograd.apply_unary(ops.Abs, self)
-    def relu(self): return autograd.apply_unary(ops.ReLU, self)
-    def sigmoid(self): return autograd.apply_unary(ops.Sigmoid, self)
-    def tanh(self): return autograd.apply_unary(ops.Tanh, self)
-
-    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-        return ops.Clip.apply(self, lo=min, hi=max)
-
-    clamp = clip
-
-    def sum(self, axis=None, keepdims=False, dim=None):
-        return ops.Sum.apply(self, axis=ops.pick_axis(axis, dim), keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False, dim=None):
-        return ops.Mean.apply(self, axis=ops.pick_axis(axis, dim), keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False, dim=None):
-        return ops.Max.apply(self, axis=ops.pick_axis(axis, dim), keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False, dim=None):
-        return ops.Min.apply(self, axis=ops.pick_axis(axis, dim), keepdims=keepdims)
-
-    def reshape(self, *shape):
-        return ops.Reshape.apply(self, shape=ops.shape_argument(shape))
-
-    view = reshape
-
-    def transpose(self, *axes):
-        return ops.Transpose.apply(self, axes=ops.shape_argument(axes) or None)
-
-    def permute(self, *axes):
-        return self.transpose(*axes)
-
-    def flatten(self, start_axis=0, start_dim=None):
-        start = start_axis if start_dim is None else start_dim
-        start = start + self.ndim if start < 0 else start
-        if not 0 <= start <= max(self.ndim - 1, 0):
-            raise IndexError(f"flatten: start_axis {start_axis} out of range for a tensor of shape {self.shape}")
-        return self.reshape(*self.shape[:start], -1)
-
-    def __getitem__(self, index):
-        return ops.GetItem.apply(self, index=ops.index_argument(index))
-
-    def softmax(self, axis=-1, dim=None):
-        return ops.Softmax.apply(self, axis=ops.pick_axis(axis, dim))
-
-    def log_softmax(self, axis=-1, dim=None):
-        return ops.LogSoftmax.apply(self, axis=ops.pick_axis(axis, dim))
-
-    def astype(self, dtype):
-        """A copy cast to `dtype` (a float-to-float cast keeps the gradient path)."""
-        dtype = _checked_dtype(dtype)
-        if dtype.kind != "f":
-            return Tensor._wrap(self.data.astype(dtype), False)
-        return ops.Cast.apply(self, dtype=dtype)
-
-    def float(self): return self.astype(np.float32)
-    def double(self): return self.astype(np.float64)
-    def long(self): return self.astype(np.int64)
+        """Index of the smallest value along `axis` (all elements flattened when None); int64."""
+        result = np.argmin(self.data, axis=pick_axis(axis, dim), keepdims=keepdims)
+        return Tensor._wrap(np.asarray(result, dtype=np.int64), False)
 
 
 # ---------------------------------------------------------------- factories
@@ -261,7 +189,7 @@ def tensor(data, dtype=None, requires_grad=False):
 
 
 def _shape(shape, op):
-    shape = ops.shape_argument(shape)
+    shape = shape_argument(shape)
     if any((not isinstance(n, (int, np.integer))) or n < 0 for n in shape):
         raise ValueError(f"{op}: invalid shape {shape}")
     return shape
@@ -306,41 +234,9 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False):
 
 def randn(*shape, dtype=np.float32, requires_grad=False):
     """Samples of the standard normal N(0, 1), from tinynn's seeded generator."""
-    from .random import generator
-
     return _factory(generator().standard_normal(_shape(shape, "randn")).astype(_checked_dtype(dtype)), requires_grad)
 
 
 def rand(*shape, dtype=np.float32, requires_grad=False):
     """Samples of U[0, 1), from tinynn's seeded generator."""
-    from .random import generator
-
     return _factory(generator().random(_shape(shape, "rand")).astype(_checked_dtype(dtype)), requires_grad)
-
-
-def _checked_dtype(dtype):
-    dtype = np.dtype(dtype)
-    if dtype not in SUPPORTED_DTYPES:
-        raise TypeError(f"unsupported dtype {dtype}")
-    return dtype
-
-
-def concatenate(tensors, axis=0, dim=None):
-    """Join tensors along an existing axis; the gradient is split back into the pieces."""
-    return ops.Concatenate.apply(*tensors, axis=ops.pick_axis(axis, dim))
-
-
-cat = concatenate
-
-
-def stack(tensors, axis=0, dim=None):
-    """Join tensors along a new axis."""
-    return ops.Stack.apply(*tensors, axis=ops.pick_axis(axis, dim))
-
-
-def where(condition, a, b):
-    """Elementwise choice: a where condition is true, else b (gradient flows to the chosen side)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != np.bool_:
-        raise TypeError(f"where: condition must be bool, got {cond.dtype}")
-    return ops.Where.apply(a, b, condition=cond)

@@ -1,5 +1,5 @@
 """Fuzzing the compiled kernels, called directly (tinynn.kernels.*) and through the compiled
-backend (tinynn.backend.cython.*), against tinynn.backend.numpy_ref (see tests/fuzzing.py for
+backend (tinynn.backend.compiled.*), against tinynn.backend.reference (see tests/fuzzing.py for
 what a case is and what counts as a pass).
 
 Each test runs CHUNK_CASES[name] generated cases per chunk; TINYNN_FUZZ_CASES=N runs N per test
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tinynn as tn
-from tinynn.backend import numpy_ref as ref
+from tinynn.backend import reference as ref
 
 from helpers import fuzzing as fz
 from helpers.fuzzing import ALLOWED, F32, F64, FLOATS, Mismatch, assert_matches, describe, draw_array, draw_dtype, draw_shape
@@ -23,7 +23,7 @@ if "cython" not in tn.backend.available():  # pragma: no cover - CI always build
     pytest.skip("the compiled kernels are not built", allow_module_level=True)
 
 from tinynn import kernels as K  # noqa: E402
-from tinynn.backend import cython as CB  # noqa: E402
+from tinynn.backend import compiled as CB  # noqa: E402
 
 CHUNKS = 8
 FUZZ_TIMEOUT = float(os.environ.get("TINYNN_FUZZ_TIMEOUT", "300"))
@@ -563,7 +563,7 @@ def adam_case(rng):
 
 # ---------------------------------------------------------------- through the compiled backend
 def backend_matmul_case(rng):
-    """np.matmul semantics (1-D, 2-D, batched, any dtype): the cython backend equals numpy_ref."""
+    """np.matmul semantics (1-D, 2-D, batched, any dtype): the cython backend equals reference."""
     dtype = draw_dtype(rng, 0.8)
     nd_a, nd_b = int(rng.integers(1, 4)), int(rng.integers(1, 4))
     k = draw_fz_side(rng)
@@ -596,7 +596,7 @@ def backend_matmul_case(rng):
 
 
 def backend_case(make_kernel_case):
-    """A kernel case sent through tinynn.backend.cython: anything the reference accepts it must accept."""
+    """A kernel case sent through tinynn.backend.compiled: anything the reference accepts it must accept."""
     def make(rng):
         case = make_kernel_case(rng)
         fn = getattr(CB, case.name)

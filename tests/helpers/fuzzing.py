@@ -1,11 +1,11 @@
 """Case generators and checks shared by the fuzz tests (tests/fuzz/test_fuzz_*.py).
 
 A case is drawn from a seeded generator, so (test, chunk, index) reproduces it exactly. Each case
-calls one kernel (tinynn.kernels.*), one backend function (tinynn.backend.cython.*) or one public
+calls one kernel (tinynn.kernels.*), one backend function (tinynn.backend.compiled.*) or one public
 op on inputs with a random shape (zero-size, 1-element, primes, block edges, occasionally large),
 dtype (float16/32/64, ints, bool, object, complex), memory layout (tinynn.testing.LAYOUTS: C, F,
 sliced, negative strides, misaligned, read-only, broadcast) and values (NaN, +-inf, +-0, denormals,
-1e38, the dtype's max). The call must either return what the reference (tinynn.backend.numpy_ref)
+1e38, the dtype's max). The call must either return what the reference (tinynn.backend.reference)
 returns -- same shape and dtype, NaN exactly where the reference has NaN, inf where it has inf,
 other values within a tolerance for the op -- or raise TypeError / ValueError / IndexError.
 A case whose inputs meet the documented contract must not be refused, and no call may write to

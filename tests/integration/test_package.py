@@ -9,7 +9,7 @@ import tinynn
 # (the installed one), not the source tree of the current directory.
 NEUTRAL = {"cwd": pathlib.Path(tinynn.__file__).parent.parent}
 ROOT = pathlib.Path(tinynn.__file__).parent
-CORE_LINE_BUDGET = 1500  # tensor.py + autograd.py + ops/: raise only on purpose
+CORE_LINE_BUDGET = 1500  # tensor.py + autograd/ + ops/: raise only on purpose
 
 
 def test_import_is_quiet_and_cheap():
@@ -33,7 +33,7 @@ def test_import_does_not_load_heavy_modules():
 
 
 def test_core_line_budget():
-    files = [ROOT / "tensor.py", ROOT / "autograd.py", *sorted((ROOT / "ops").glob("*.py"))]
+    files = [ROOT / "tensor.py", *sorted((ROOT / "autograd").glob("*.py")), *sorted((ROOT / "ops").glob("*.py"))]
     total = sum(len(f.read_text().splitlines()) for f in files)
     assert total <= CORE_LINE_BUDGET, f"core is {total} lines, budget {CORE_LINE_BUDGET}"
 

@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 pytest.importorskip("tinynn.kernels")
 from tinynn import kernels  # noqa: E402
-from tinynn.backend import cython as cy, numpy_ref as ref  # noqa: E402
+from tinynn.backend import compiled as cy, reference as ref  # noqa: E402
 
 FLOATS = (np.float32, np.float64)
 ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")

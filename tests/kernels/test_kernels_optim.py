@@ -1,9 +1,9 @@
-"""Fused optimizer updates (kernels.sgd_step / adam_step and the *_multi forms) against numpy_ref."""
+"""Fused optimizer updates (kernels.sgd_step / adam_step and the *_multi forms) against reference."""
 import numpy as np
 import pytest
 
 import tinynn as tn
-from tinynn.backend import numpy_ref as ref
+from tinynn.backend import reference as ref
 
 kernels = pytest.importorskip("tinynn.kernels")
 DTYPES = (np.float32, np.float64)

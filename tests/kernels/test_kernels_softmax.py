@@ -1,11 +1,11 @@
-"""softmax / log_softmax (+ backward) and fused cross-entropy kernels against numpy_ref."""
+"""softmax / log_softmax (+ backward) and fused cross-entropy kernels against reference."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinynn as tn
-from tinynn.backend import numpy_ref as ref
+from tinynn.backend import reference as ref
 
 kernels = pytest.importorskip("tinynn.kernels")
 DTYPES = (np.float32, np.float64)
@@ -64,7 +64,7 @@ def test_softmax_other_axis_is_refused_by_kernel_but_served_by_backend():
     with pytest.raises(ValueError, match="last axis"):
         kernels.softmax(x, axis=0)
     with tn.use_backend("cython"):
-        b = tn.backend.current()
+        b = tn.backend.active
         close(b.softmax(x, axis=0), ref.softmax(x, axis=0), np.float32)
         close(b.log_softmax(x, axis=0), ref.log_softmax(x, axis=0), np.float32, scale=4)
         close(b.softmax(x, axis=1), ref.softmax(x, axis=1), np.float32)
@@ -251,7 +251,7 @@ def test_non_native_byte_order_is_refused_not_misread():
         with pytest.raises(TypeError, match=">f4"):
             call()
     with tn.use_backend("cython"):
-        B = tn.backend.current()
+        B = tn.backend.active
         np.testing.assert_allclose(B.softmax(sx), ref.softmax(x), rtol=1e-6)
         np.testing.assert_allclose(B.cross_entropy(sx, t)[0], ref.cross_entropy(x, t)[0], rtol=1e-6)
     close(kernels.cross_entropy(x, t.astype(">i8"))[0], ref.cross_entropy(x, t)[0], np.float32, scale=10)

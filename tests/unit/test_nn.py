@@ -7,13 +7,15 @@ import pytest
 import tinynn as tn
 import tinynn.nn as nn
 import tinynn.nn.functional as F
+from tinynn.testing import assert_gradients_match
 
 
-def module_gradcheck(module, x, eps=1e-6, atol=1e-6, rtol=1e-4):
-    """Analytic d sum(module(x)) / d (x, every parameter) against central differences, in float64."""
+def module_gradcheck(module, x, eps=1e-6, atol=1e-8, rtol=1e-6):
+    """Analytic d sum(module(x)) / d (x, every parameter) against central differences, in float64
+    (the tolerances of tinynn.testing.assert_gradients_match: a backward 1e-5 wrong fails)."""
     module.double()
     x = tn.tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
-    assert tn.gradcheck(lambda inp: module(inp), x, eps=eps, atol=atol, rtol=rtol)
+    assert assert_gradients_match(lambda inp: module(inp), x)
     module.zero_grad()
     module(x).sum().backward()
     checked = 0
@@ -201,13 +203,13 @@ def test_linear_seed_reproducible():
     nn.Flatten,
     lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2), nn.Sigmoid()),
 ])
-def test_module_gradcheck(make):
+def test_module_gradcheck(make, backend_name):
     module = make()
     x = np.random.default_rng(0).normal(size=(4, 3)) + 0.05  # away from relu's kink
     module_gradcheck(module, x)
 
 
-def test_flatten_and_dropout_gradcheck():
+def test_flatten_and_dropout_gradcheck(backend_name):
     module_gradcheck(nn.Flatten(), np.random.default_rng(1).normal(size=(2, 3, 2)))
     drop = nn.Dropout(0.3)
     drop.eval()
@@ -288,11 +290,14 @@ def test_dropout_follows_manual_seed():
     assert not np.array_equal(a, drop(tn.ones(10, 10)).data)
 
 
-def test_functional_matches_modules():
+def test_functional_closed_forms(backend_name):
     x = tn.randn(3, 4)
-    lin = nn.Linear(4, 2)
-    np.testing.assert_allclose(F.linear(x, lin.weight, lin.bias).data, lin(x).data)
-    np.testing.assert_allclose(F.linear(x, lin.weight).data, x.data @ lin.weight.data.T, rtol=1e-6)
+    x64, w, b = x.double(), tn.tensor([[1.0, -2.0, 0.5, 0.0], [0.25, 1.0, -1.0, 3.0]]).double(), tn.tensor([0.5, -1.0]).double()
+    a = x64.data
+    expected = np.stack([a[:, 0] - 2 * a[:, 1] + 0.5 * a[:, 2] + 0.5, 0.25 * a[:, 0] + a[:, 1] - a[:, 2] + 3 * a[:, 3] - 1],
+                        axis=1)  # x W^T + b, written out
+    np.testing.assert_allclose(F.linear(x64, w, b).data, expected, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(F.linear(x64, w).data, expected - b.data, rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(F.relu(x).data, np.maximum(x.data, 0))
     np.testing.assert_allclose(F.tanh(x).data, np.tanh(x.data), rtol=1e-6)
     np.testing.assert_allclose(F.sigmoid(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)

@@ -263,3 +263,73 @@ def test_a_failed_backward_leaves_no_gradient_behind_for_the_next_one():
     assert x.grad is None
     (a * 5.0).sum().backward()        # a's node was never run, so this graph is whole
     np.testing.assert_array_equal(x.grad, [10.0, 10.0])
+
+
+# ---------------------------------------------------------------- the fast path equals Function.apply
+FAST = {name: getattr(tn.Tensor, name) for name in dir(tn.Tensor) if hasattr(getattr(tn.Tensor, name), "op")}
+
+
+def _operands(op, needs):
+    rng = np.random.default_rng(len(op.__name__))
+    shape = (3, 3) if op is tn.ops.MatMul else (2, 3)
+    return [tn.tensor(np.abs(rng.standard_normal(shape)) + 1.5, requires_grad=n) for n in needs]  # log(log x) finite
+
+
+def _graph(t):
+    """The recorded graph below t as nested (op name, needs_grad, [input ids or subgraphs])."""
+    node = t._node
+    if node is None:
+        return id(t)
+    return type(node).__name__, node.needs_grad, [_graph(i) for i in node.inputs]
+
+
+def test_every_fast_operator_is_listed():
+    assert {f.op.__name__ for f in FAST.values()} == {"Add", "Sub", "Mul", "Div", "Pow", "MatMul"}
+
+
+def _cases():
+    for name in sorted(FAST):
+        for needs in [(True, True), (True, False), (False, True), (False, False)]:
+            yield name, needs
+
+
+@pytest.mark.parametrize("name, needs", list(_cases()))
+@pytest.mark.parametrize("mode", ["grad", "no_grad", "anomaly"])
+def test_the_fast_path_gives_what_function_apply_gives(name, needs, mode, backend_name):
+    """Same values, same graph (node types, needs_grad, inputs), same gradients, same ordering."""
+    fast = FAST[name]
+    results = []
+    for run in (fast, fast.op.apply):
+        inputs = _operands(fast.op, needs)
+        with {"grad": tn.enable_grad, "no_grad": tn.no_grad, "anomaly": tn.detect_anomaly}[mode]():
+            first = run(*inputs)
+            out = run(first, *inputs[1:])  # two nodes: the second is stamped after the first
+        ids = {id(t): k for k, t in enumerate(inputs)}
+        graph = _relabel(_graph(out), ids)
+        if out.requires_grad:
+            assert out._node.order < first._node.order  # newer nodes have smaller (negative) stamps
+            out.backward(np.linspace(-1, 1, out.size).reshape(out.shape))
+        results.append((out.data, out.dtype, out.requires_grad, graph, [t.grad for t in inputs]))
+    (fv, fdt, freq, fgraph, fgrads), (pv, pdt, preq, pgraph, pgrads) = results
+    np.testing.assert_array_equal(fv, pv)
+    assert fdt == pdt and freq == preq == (mode != "no_grad" and any(needs))
+    assert fgraph == pgraph
+    for f, p in zip(fgrads, pgrads):
+        assert (f is None) == (p is None)
+        if f is not None:
+            np.testing.assert_array_equal(f, p)
+
+
+def _relabel(graph, ids):
+    """The graph with leaves named by their input position (a new leaf: the output itself)."""
+    if isinstance(graph, int):
+        return "leaf", ids.get(graph, "output")
+    name, needs, inputs = graph
+    return name, needs, [_relabel(g, ids) for g in inputs]
+
+
+def test_the_fast_path_hands_a_non_tensor_operand_to_function_apply():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0                      # 2.0 becomes a float32 constant, as Function.apply makes it
+    assert y.dtype == np.float32 and type(y._node).__name__ == "Mul" and not y._node.inputs[1].requires_grad
+    np.testing.assert_array_equal(y.data, [2.0, 4.0])

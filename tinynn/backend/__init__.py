@@ -1,33 +1,50 @@
-"""Backend selection: which implementation of the kernel functions the ops call.
+"""Backends: the one list of kernel names, and which implementation of them the ops call.
 
-Two backends expose the same function names with the same signatures:
-`numpy` (`numpy_ref.py`, the readable specification) and `cython` (`cython.py`, the
-compiled kernels in `tinynn.kernels`). `cython` is the default whenever the extension
-is built; the environment variable TINYNN_BACKEND overrides the default.
+Two backends define exactly the names in `KERNELS`, with the same signatures
+(tests/unit/test_backend_table.py checks it): "numpy" (`reference.py`, the readable
+specification) and "cython" (`compiled.py`, the compiled kernels in `tinynn.kernels`, or the
+reference's own function where there is no kernel). An op calls `backend.active.<name>(...)`.
+"cython" is the default whenever the extension is built; the environment variable
+TINYNN_BACKEND overrides the default.
 """
 import contextlib
-import importlib
 import os
 import warnings
 
-from . import numpy_ref
+ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")  # what a fused Linear (and the GEMM epilogue) can apply
 
-ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
+KERNELS = (  # by family: elementwise, activations, reductions, softmax and losses, GEMM, optimizers, int8
+    "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "absolute", "sign", "clip",
+    "where", "same_layout",
+    "relu", "relu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "activation",
+    "sum", "mean", "amax", "amin", "broadcast_to",
+    "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "cross_entropy", "cross_entropy_backward",
+    "binary_cross_entropy", "binary_cross_entropy_backward",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_backward",
+    "matmul", "linear", "linear_backward",
+    "sgd_step", "adam_step", "sgd_step_multi", "adam_step_multi",
+    "int8_matmul", "minmax", "quantize_rows", "requantize", "int8_linear", "fake_quantize",
+)
+
 NAMES = ("cython", "numpy")
-_modules = {"numpy": numpy_ref}
-active = numpy_ref  # the module of the active backend: ops call `backend.active.<kernel>(...)`
-_current_name = "numpy"
+_modules = {}
+active = None  # the module of the active backend (set below): ops call `backend.active.<kernel>(...)`
+_active_name = None
 
 
 def _load(name):
     if name not in NAMES:
         raise ValueError(f"set_backend: unknown backend {name!r}; choose one of {NAMES}")
     if name not in _modules:
-        try:
-            _modules[name] = importlib.import_module("tinynn.backend.cython")
-        except ImportError as exc:
-            raise RuntimeError(f"set_backend('cython'): tinynn.kernels is not built ({exc}); "
-                               f"{_build_advice()[0]}") from None
+        if name == "numpy":
+            from . import reference as module
+        else:
+            try:
+                from . import compiled as module
+            except ImportError as exc:
+                raise RuntimeError(f"set_backend('cython'): tinynn.kernels is not built ({exc}); "
+                                   f"{_build_advice()[0]}") from None
+        _modules[name] = module
     return _modules[name]
 
 
@@ -40,27 +57,22 @@ def _build_advice():
     return "reinstall with `pip install .` and a C compiler", False
 
 
-def current():
-    """The module of the active backend (also `backend.active`); ops look their kernel functions up on it."""
-    return active
-
-
 def set_backend(name):
     """Make `name` ("cython" or "numpy") the backend every op uses from now on."""
-    global active, _current_name
+    global active, _active_name
     active = _load(name)
-    _current_name = name
+    _active_name = name
 
 
 def get_backend():
     """Name of the active backend."""
-    return _current_name
+    return _active_name
 
 
 @contextlib.contextmanager
 def use_backend(name):
     """`with tn.use_backend("numpy"): ...` runs the block on another backend, then restores."""
-    previous = _current_name
+    previous = _active_name
     set_backend(name)
     try:
         yield

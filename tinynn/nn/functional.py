@@ -3,11 +3,10 @@
 Losses take `reduction` in {"mean", "sum", "none"} ("batchmean" too for kl_div)."""
 import numpy as np
 
-from .. import autograd, ops
+from .. import ops
+from ..ops import REDUCTIONS
 from ..random import generator
 from ..tensor import Tensor, as_tensor
-
-REDUCTIONS = ("mean", "sum", "none")
 
 
 def _tensor(x):
@@ -42,17 +41,17 @@ def _float_target(op, input, target):
 # ---------------------------------------------------------------- activations
 def relu(input):
     """relu(x) = max(x, 0)."""
-    return autograd.apply_unary(ops.ReLU, input)
+    return ops.ReLU.apply(input)
 
 
 def sigmoid(input):
     """sigmoid(x) = 1 / (1 + e^-x)."""
-    return autograd.apply_unary(ops.Sigmoid, input)
+    return ops.Sigmoid.apply(input)
 
 
 def tanh(input):
     """tanh(x) = (e^x - e^-x) / (e^x + e^-x)."""
-    return autograd.apply_unary(ops.Tanh, input)
+    return ops.Tanh.apply(input)
 
 
 def softmax(input, dim=-1, axis=None):
@@ -100,12 +99,8 @@ def mse_loss(input, target, reduction="mean"):
 def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
     """Softmax cross-entropy of logits x (N, C) against int class indices t (N,):
     l_n = -sum_c q_nc log softmax(x_n)_c with q = (1 - e) onehot(t_n) + e / C; mean over n by default.
-    Float targets raise TypeError, indices outside [0, C) IndexError."""
-    _check_reduction("cross_entropy", reduction)
-    target = _tensor(target)
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: target must hold integer class indices (int64), got dtype {target.dtype}")
-    input = _tensor(input)
+    Float targets raise TypeError, indices outside [0, C) IndexError (ops.CrossEntropy checks)."""
+    input, target = _tensor(input), _tensor(target)
     if input.ndim == 1 and target.ndim == 0:  # one unbatched sample
         out = ops.CrossEntropy.apply(input.reshape(1, -1), target.reshape(1), label_smoothing=float(label_smoothing), reduction=reduction)
         return out.reshape(()) if reduction == "none" else out

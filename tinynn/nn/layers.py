@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from .. import autograd, ops
+from .. import ops
 from . import functional as F
 from . import init
 from .module import Module
@@ -37,11 +37,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x, activation="none"):
-        if self.bias is None:
-            return ops.Linear.apply(x, self.weight, activation=activation)
-        if activation == "none":
-            return ops.Linear.apply(x, self.weight, self.bias)
-        return ops.Linear.apply(x, self.weight, self.bias, activation=activation)
+        params = (self.weight,) if self.bias is None else (self.weight, self.bias)
+        return ops.Linear.apply(x, *params, activation=activation)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -53,7 +50,7 @@ class ReLU(Module):
     activation = "relu"
 
     def forward(self, x):
-        return autograd.apply_unary(ops.ReLU, x)
+        return ops.ReLU.apply(x)
 
 
 class Sigmoid(Module):
@@ -62,7 +59,7 @@ class Sigmoid(Module):
     activation = "sigmoid"
 
     def forward(self, x):
-        return autograd.apply_unary(ops.Sigmoid, x)
+        return ops.Sigmoid.apply(x)
 
 
 class Tanh(Module):
@@ -71,7 +68,7 @@ class Tanh(Module):
     activation = "tanh"
 
     def forward(self, x):
-        return autograd.apply_unary(ops.Tanh, x)
+        return ops.Tanh.apply(x)
 
 
 class Identity(Module):
@@ -151,7 +148,7 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-_FUSABLE = {ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh"}
+FUSABLE = {cls: cls.activation for cls in (ReLU, Sigmoid, Tanh)}  # the activations a Linear can run fused
 
 
 def _plain(module, cls):
@@ -183,7 +180,7 @@ class Sequential(Module):
             m = mods[i]
             if i + 1 < n and _plain(m, Linear):
                 nxt = mods[i + 1]
-                act = _FUSABLE.get(type(nxt))
+                act = FUSABLE.get(type(nxt))
                 if act is not None and _plain(nxt, type(nxt)):
                     x = m.forward(x, activation=act)
                     i += 2

@@ -1,10 +1,11 @@
 """Loss modules: thin wrappers around tinynn.nn.functional, with PyTorch's arguments and defaults."""
+from ..ops import REDUCTIONS
 from . import functional as F
 from .module import Module
 
 
 class _Loss(Module):
-    allowed = F.REDUCTIONS
+    allowed = REDUCTIONS
 
     def __init__(self, reduction="mean"):
         super().__init__()
@@ -61,7 +62,7 @@ class KLDivLoss(_Loss):
     """l_i = p_i (ln p_i - x_i) for log-probabilities x and probabilities p (log p if log_target);
     reductions mean (over elements), batchmean (sum / N: the KL divergence per sample), sum, none."""
 
-    allowed = F.REDUCTIONS + ("batchmean",)
+    allowed = REDUCTIONS + ("batchmean",)
 
     def __init__(self, reduction="mean", log_target=False):
         super().__init__(reduction)

@@ -23,10 +23,7 @@ class Parameter(Tensor):
             array = _checked_array(data, op="Parameter")
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(f"Parameter: only floating-point arrays can require gradients, got dtype {array.dtype}")
-        self.data = array
-        self.grad = None
-        self._node = None
-        self.requires_grad = bool(requires_grad)
+        self.data, self.grad, self._node, self.requires_grad = array, None, None, bool(requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()

@@ -1,11 +1,12 @@
-"""Differentiable operations: one small Function class per op, forward and backward side by side."""
+"""Differentiable operations: one small Function class per op, forward and backward side by side;
+`methods.py` gives them to Tensor as its operators and methods."""
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .matmul import MatMul
 from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh, Cast
 from .reduction import Sum, Mean, Max, Min
 from .shape import Reshape, Transpose, GetItem, Concatenate, Stack, Where
 from .softmax import Softmax, LogSoftmax
-from .layers import Linear, CrossEntropy
+from .layers import Linear, CrossEntropy, REDUCTIONS
 from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .quantize import FakeQuantize
-from .arguments import pick_axis, shape_argument, index_argument
+from .methods import concatenate, cat, stack, where

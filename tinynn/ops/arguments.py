@@ -1,22 +1,11 @@
-"""Normalising the arguments ops take (axis/dim, shapes, indices); no math here."""
+"""Normalising the arguments ops take (indices, axes); no math here."""
 import numpy as np
 
-
-def pick_axis(axis, dim):
-    """`dim=` is accepted everywhere as PyTorch's name for `axis=`."""
-    return axis if dim is None else dim
-
-
-def shape_argument(shape):
-    """reshape(2, 3) and reshape((2, 3)) both mean the shape (2, 3)."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(n) for n in shape)
+from ..tensor import Tensor
 
 
 def index_argument(index):
     """Tensors inside an index become their arrays; lists become integer/bool arrays."""
-    from ..tensor import Tensor
 
     def convert(item):
         if isinstance(item, Tensor):

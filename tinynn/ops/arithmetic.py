@@ -3,7 +3,7 @@
 The engine sums each returned gradient back to its input's shape, so these return
 gradients in the broadcast shape of the output. When a call's operands share one shape and
 dtype, forward says so in `exact_gradients` and the engine skips that work."""
-from ..autograd import Function
+from ..autograd.function import Function
 from .. import backend
 
 

@@ -1,7 +1,7 @@
 """Elementwise functions and their derivatives."""
 import numpy as np
 
-from ..autograd import Function
+from ..autograd.function import Function
 from .. import backend
 
 

@@ -2,14 +2,15 @@
 so the compiled backend can run each as one kernel."""
 import numpy as np
 
-from ..autograd import Function
+from ..autograd.function import Function
 from .. import backend
+from ..backend import ACTIVATIONS
 
-REDUCTIONS = ("mean", "sum", "none")
+REDUCTIONS = ("mean", "sum", "none")  # of every loss (kl_div adds "batchmean")
 
 
-def _check_linear(x, weight, bias):
-    """Raise the ValueError a Linear owes a user whose shapes do not fit."""
+def _check_linear(x, weight, bias, activation):
+    """The one check of a Linear call (the backends and kernels trust it): shapes and activation."""
     shape, out_in = x.shape, weight.shape
     if len(out_in) != 2 or not shape or shape[-1] != out_in[1]:
         raise ValueError(
@@ -18,6 +19,8 @@ def _check_linear(x, weight, bias):
         )
     if bias is not None and bias.shape != out_in[:1]:
         raise ValueError(f"Linear: bias of shape {bias.shape} does not match weight of shape {out_in}")
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(f"Linear: unknown activation {activation!r}; choose one of {ACTIVATIONS}")
 
 
 class Linear(Function):
@@ -29,20 +32,16 @@ class Linear(Function):
     exact_gradients = True
 
     def forward(self, x, weight, bias=None, activation="none"):
+        _check_linear(x, weight, bias, activation)
         self.lead = None
         if x.ndim != 2:
-            _check_linear(x, weight, bias)
             self.lead = x.shape[:-1]
             x = x.reshape(-1, x.shape[-1])
         # mixed dtypes compute in the promoted one; backward casts each gradient back to its input's
         self.dtypes = None
         if x.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
             self.dtypes = (x.dtype, weight.dtype, None if bias is None else bias.dtype)
-        try:
-            y = backend.active.linear(x, weight, bias, activation)
-        except ValueError:
-            _check_linear(x, weight, bias)  # the clear error, naming both feature counts
-            raise
+        y = backend.active.linear(x, weight, bias, activation)
         self.x, self.weight, self.activation, self.y = x, weight, activation, y
         return y if self.lead is None else y.reshape(*self.lead, weight.shape[0])
 

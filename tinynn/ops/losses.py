@@ -1,5 +1,5 @@
 """Elementwise losses that need care at the edges (clamped logs, stable logits), as single nodes."""
-from ..autograd import Function
+from ..autograd.function import Function
 from .. import backend
 
 

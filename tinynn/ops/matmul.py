@@ -1,5 +1,6 @@
 """Matrix product with np.matmul semantics (1-D, 2-D and batched)."""
-from ..autograd import Function, unbroadcast
+from ..autograd.engine import unbroadcast
+from ..autograd.function import Function
 from .. import backend
 
 

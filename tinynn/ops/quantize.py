@@ -1,5 +1,5 @@
 """Fake quantization with the clipped straight-through estimator (quantization-aware training)."""
-from ..autograd import Function
+from ..autograd.function import Function
 from .. import backend
 
 

@@ -1,7 +1,7 @@
 """Reductions: sum, mean, max, min over an axis (or all elements)."""
 import numpy as np
 
-from ..autograd import Function
+from ..autograd.function import Function
 from .. import backend
 from .arguments import check_axis
 

@@ -1,7 +1,7 @@
 """Ops that move elements around without arithmetic: reshape, transpose, indexing, joining, where."""
 import numpy as np
 
-from ..autograd import Function
+from ..autograd.function import Function
 
 
 class Reshape(Function):

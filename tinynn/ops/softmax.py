@@ -1,5 +1,5 @@
 """softmax and log_softmax along an axis, shifted by the maximum so large logits stay finite."""
-from ..autograd import Function
+from ..autograd.function import Function
 from .. import backend
 from .arguments import check_axis
 

@@ -7,6 +7,7 @@ import copy
 
 import numpy as np
 
+from ..autograd import enable_grad
 from ..tensor import Tensor
 
 _required = object()
@@ -86,8 +87,6 @@ class Optimizer:
     def _closure(self, closure):
         if closure is None:
             return None
-        from ..autograd import enable_grad
-
         with enable_grad():
             return closure()
 

@@ -1,23 +1,35 @@
-"""The NumPy reference backend: the readable specification of every kernel.
+"""The reference backend ("numpy"): the readable specification of every kernel.
 
-Every function here is what the compiled backend (`tinynn/backend/cython.py`) must
-compute, within float rounding. A kernel name is added here first, then given a
-fast version there. Arrays in, arrays out: nothing here knows about autograd.
+It defines exactly the names of `tinynn.backend.KERNELS`, and every function here is what the
+compiled backend (`compiled.py`) must compute, within float rounding. A kernel name is added
+here first, then given a fast version there. Arrays in, arrays out: nothing here knows about
+autograd, and inputs arrive checked (the ops validate them, once, at the public edge).
 """
 import numpy as np
 
-ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
 
 # ---------------------------------------------------------------- elementwise
-add = np.add
-subtract = np.subtract
-multiply = np.multiply
+def add(a, b):
+    """a + b, elementwise, broadcasting."""
+    return np.add(a, b)
+
+
+def subtract(a, b):
+    """a - b, elementwise, broadcasting."""
+    return np.subtract(a, b)
+
+
+def multiply(a, b):
+    """a b, elementwise, broadcasting."""
+    return np.multiply(a, b)
+
+
+# NumPy's own functions, which the compiled backend also uses (it has no kernels for them)
 divide = np.divide
 negative = np.negative
 sqrt = np.sqrt
 absolute = np.absolute
 sign = np.sign
-maximum = np.maximum
 where = np.where
 
 
@@ -82,21 +94,15 @@ def tanh_backward(y, grad):
 
 
 def activation(x, name):
-    """Apply one of ACTIVATIONS by name."""
+    """act(x) for act named in tinynn.backend.ACTIVATIONS: none (the identity), relu, sigmoid, tanh."""
     if name == "none":
         return x
     return {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}[name](x)
 
 
-def activation_backward(x_or_y, grad, name):
-    """Gradient of an activation: relu takes its input x, sigmoid and tanh their output y."""
-    if name == "none":
-        return grad
-    return {"relu": relu_backward, "sigmoid": sigmoid_backward, "tanh": tanh_backward}[name](x_or_y, grad)
-
-
 # ---------------------------------------------------------------- reductions
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors np.sum
+    """sum_i x_i over `axis` (every axis when None)."""
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
@@ -107,19 +113,18 @@ def broadcast_to(x, shape):
 
 
 def mean(x, axis=None, keepdims=False):
+    """(1/n) sum_i x_i over `axis` (every axis when None)."""
     return np.mean(x, axis=axis, keepdims=keepdims)
 
 
 def amax(x, axis=None, keepdims=False):
+    """max_i x_i over `axis` (every axis when None)."""
     return np.max(x, axis=axis, keepdims=keepdims)
 
 
 def amin(x, axis=None, keepdims=False):
+    """min_i x_i over `axis` (every axis when None)."""
     return np.min(x, axis=axis, keepdims=keepdims)
-
-
-def argmax(x, axis=None):
-    return np.argmax(x, axis=axis)
 
 
 # ---------------------------------------------------------------- softmax family
@@ -219,10 +224,9 @@ def linear_backward(x, weight, y, grad, activation_name="none", needs=(True, Tru
     """Gradients of y = act(x W^T + b): with d = grad * act'(.),
     dx = d W, dW = d^T x, db = sum_n d.  Returns (dx, dW, db), None for each one whose
     entry of `needs` (dx, dW, db) is false."""
-    if activation_name == "relu":
-        d = relu_backward(y, grad)  # y > 0 exactly where the pre-activation is > 0
-    else:
-        d = activation_backward(y, grad, activation_name)
+    # relu takes y in place of its input (y > 0 exactly where x W^T + b > 0); sigmoid and tanh take y
+    derivative = {"relu": relu_backward, "sigmoid": sigmoid_backward, "tanh": tanh_backward}.get(activation_name)
+    d = grad if derivative is None else derivative(y, grad)
     return (d @ weight if needs[0] else None, d.T @ x if needs[1] else None,
             np.sum(d, axis=0) if needs[2] else None)
 

@@ -1,0 +1,10 @@
+"""Reverse-mode automatic differentiation.
+
+- `grad_mode.py`: `no_grad`, `enable_grad`, `detect_anomaly` (per thread);
+- `function.py`: `Function`, one node of the graph, and `Function.apply`, the one recording path;
+- `engine.py`: `backward`, the walk from a root back to the leaves;
+- `fast_path.py`: Tensor's operators recorded in fewer Python calls (the same graph as `apply`).
+"""
+from .grad_mode import no_grad, enable_grad, detect_anomaly, is_grad_enabled
+from .engine import backward, unbroadcast, register_post_backward_hook, remove_post_backward_hook
+from .function import Function

@@ -1,0 +1,57 @@
+"""The graph's node: `Function`, an op's forward and backward side by side, and `Function.apply`,
+the one path that runs an op and records it (docs/01-autograd.md follows it step by step).
+"""
+import itertools
+
+from ..tensor import Tensor, as_tensor
+from .grad_mode import ANOMALY, GRAD, check_finite, current
+
+creation_order = itertools.count(0, -1)  # negative stamps: the engine's heap pops the newest node first
+
+
+class Function:
+    """One node of the graph: an op's forward and backward, side by side.
+
+    Subclasses implement `forward(self, *arrays, **options)` and `backward(self, grad)`; they
+    keep what backward needs on `self` (declared in `__slots__`, which keeps nodes small).
+    `self.needs_grad[i]` tells whether input i needs a gradient, so backward can skip work; it
+    returns one gradient per input (None where none is needed). The engine sums each gradient
+    back to its input's shape and dtype; an op whose gradients always fit already sets
+    `exact_gradients = True` (an op that knows only per call declares it a slot and sets it in
+    forward). `inputs` is None once backward has run: the graph is freed. During a backward
+    walk, `output_grad` sums the gradients the node's consumers have handed it so far.
+    """
+
+    __slots__ = ("inputs", "needs_grad", "order", "output_grad")
+    exact_gradients = False  # True: backward returns every gradient in its input's shape and dtype
+
+    def forward(self, *arrays, **options):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **options):
+        """Run the op on Tensors (or array-likes) and record it when a gradient is needed."""
+        inputs = tuple([as_tensor(t, like=inputs) for t in inputs])  # 2.0 -> a constant Tensor
+        node = cls()
+        node.needs_grad = tuple([t.requires_grad for t in inputs])
+        output = node.forward(*[t.data for t in inputs], **options)  # arrays in, one array out
+        return record(node, inputs, output)                         # a Tensor that remembers node
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+
+def record(node, inputs, output):
+    """Wrap the op's output array in a Tensor and, when grad mode is on and some input needs a
+    gradient, make `node` its node (stamped with its creation order for the backward walk)."""
+    mode = current()
+    if mode & ANOMALY:
+        check_finite(node, "forward", (output,))
+    if mode & GRAD and True in node.needs_grad:
+        node.inputs, node.order, node.output_grad = inputs, next(creation_order), None
+        return Tensor._wrap(output, True, node)
+    return Tensor._wrap(output, False)

@@ -1,0 +1,71 @@
+"""Grad mode: whether this thread records graphs (`no_grad`) and checks values (`detect_anomaly`)."""
+import contextvars
+import functools
+
+import numpy as np
+
+GRAD, ANOMALY = 1, 2  # bits of the per-thread mode: grad recording on, anomaly detection on
+
+# A context variable is per thread (each new thread starts from the default: grad mode on,
+# anomaly detection off) and per asyncio task.
+_mode = contextvars.ContextVar("tinynn_grad_mode", default=GRAD)
+current = _mode.get  # this thread's mode bits
+
+
+def _set_bit(bit, on):
+    """Turn one bit of this thread's mode on or off; returns whether it was on."""
+    mode = current()
+    _mode.set(mode | bit if on else mode & ~bit)
+    return bool(mode & bit)
+
+
+def is_grad_enabled():
+    """True unless inside `no_grad()` on this thread."""
+    return bool(current() & GRAD)
+
+
+class no_grad:
+    """Context manager and decorator: ops inside it build no graph.
+
+    with tn.no_grad():
+        y = model(x)          # y.requires_grad is False
+    """
+
+    bit, on = GRAD, False
+
+    def __enter__(self):
+        self._previous = _set_bit(self.bit, self.on)
+
+    def __exit__(self, *exc):
+        _set_bit(self.bit, self._previous)
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Turn grad mode back on inside a `no_grad` block."""
+
+    on = True
+
+
+class detect_anomaly(no_grad):
+    """`with tn.detect_anomaly():` checks every op's forward output and every gradient its
+    backward returns, and raises FloatingPointError naming the first op that produced NaN or inf."""
+
+    bit, on = ANOMALY, True
+
+
+def check_finite(node, stage, arrays):
+    """Raise FloatingPointError if a float array among `arrays` holds NaN or inf (detect_anomaly)."""
+    for i, a in enumerate(arrays):
+        if a is not None and a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            kind = "NaN" if np.any(np.isnan(a)) else "inf"
+            what = "output" if stage == "forward" else f"gradient for input {i}"
+            raise FloatingPointError(f"detect_anomaly: {node.name}.{stage} produced {kind} in its {what} (shape {a.shape})")

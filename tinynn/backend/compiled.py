@@ -1,0 +1,225 @@
+"""The compiled backend ("cython"): every name of `tinynn.backend.KERNELS`, on `tinynn.kernels`.
+
+The kernels take float32/float64 ndarrays of one dtype (and, for elementwise pairs, one shape);
+each function here sends those to its kernel and anything else (ints, bool, float16, mixed
+dtypes, subclasses) to the reference, so both backends accept the same inputs. The names that
+have no compiled kernel are the reference's own functions, said so at the end of this file.
+"""
+import numpy as np
+
+from .. import kernels, threads
+from . import reference
+
+threads.sync()  # the OpenMP wait policy, set before the kernels first start their threads
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_same_float = kernels.same_float            # one C-level check: ndarrays of one float dtype
+_same_float_shape = kernels.same_float_shape
+
+
+# a + b, a - b, a * b: np.add / np.subtract / np.multiply, with small same-shape float arrays
+# (the scalar-heavy parts of a graph) on a plain C loop instead of the ufunc machinery (~3x less
+# per call); bit-identical results, and np.errstate still applies (kernels/elementwise.pxi).
+add = kernels.add
+subtract = kernels.subtract
+multiply = kernels.multiply
+same_layout = kernels.same_layout  # one C-level check instead of building and comparing two shape tuples
+broadcast_to = kernels.broadcast_to  # the same view in one C call, instead of NumPy's nditer (~10 us here)
+
+
+# ---------------------------------------------------------------- activations (kernels/elementwise.pxi)
+def relu(x):
+    """reference.relu; compiled for float32/float64."""
+    return kernels.relu(x) if _same_float(x) else reference.relu(x)
+
+
+def sigmoid(x):
+    """reference.sigmoid; compiled for float32/float64 (exp by the kernels' polynomial, <= 1 ulp)."""
+    return kernels.sigmoid(x) if _same_float(x) else reference.sigmoid(x)
+
+
+def tanh(x):
+    """reference.tanh; compiled for float32/float64."""
+    return kernels.tanh(x) if _same_float(x) else reference.tanh(x)
+
+
+def relu_backward(x, grad):
+    """reference.relu_backward; compiled for float32/float64 operands of one shape."""
+    return kernels.relu_backward(x, grad) if _same_float_shape(x, grad) else reference.relu_backward(x, grad)
+
+
+def sigmoid_backward(y, grad):
+    """reference.sigmoid_backward; compiled for float32/float64 operands of one shape."""
+    return kernels.sigmoid_backward(y, grad) if _same_float_shape(y, grad) else reference.sigmoid_backward(y, grad)
+
+
+def tanh_backward(y, grad):
+    """reference.tanh_backward; compiled for float32/float64 operands of one shape."""
+    return kernels.tanh_backward(y, grad) if _same_float_shape(y, grad) else reference.tanh_backward(y, grad)
+
+
+def activation(x, name):
+    """reference.activation on this backend's relu, sigmoid and tanh."""
+    return x if name == "none" else {"relu": relu, "sigmoid": sigmoid, "tanh": tanh}[name](x)
+
+
+# ---------------------------------------------------------------- GEMM (kernels/gemm.pxi)
+_GEMM_BATCH_MIN = 32 * 32 * 32  # below this many multiply-adds per matrix, batched products stay in NumPy
+
+
+def matmul(a, b):
+    """C = A B with np.matmul semantics (1-D, 2-D, batched): the blocked kernel for float32 /
+    float64 operands of one dtype (each matrix of a batch on its own), NumPy for the rest."""
+    if _same_float(a, b) and a.ndim == 2 and b.ndim == 2:
+        return kernels.matmul(a, b)       # (raises for shapes that are not aligned)
+    if (a.dtype != b.dtype or a.dtype not in _FLOATS or a.ndim == 0 or b.ndim == 0
+            or a.shape[-1] != (b.shape[0] if b.ndim == 1 else b.shape[-2])):
+        return reference.matmul(a, b)
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])  # ValueError if not broadcastable
+    if batch and a2.shape[-2] * a2.shape[-1] * b2.shape[-1] < _GEMM_BATCH_MIN:
+        return reference.matmul(a, b)
+    nt = threads.get_num_threads()
+    a2 = np.broadcast_to(a2, batch + a2.shape[-2:])
+    b2 = np.broadcast_to(b2, batch + b2.shape[-2:])
+    c = np.empty(batch + (a2.shape[-2], b2.shape[-1]), dtype=a.dtype)
+    for index in np.ndindex(*batch):
+        kernels.matmul(a2[index], b2[index], out=c[index], num_threads=nt)
+    if a.ndim == 1:
+        c = c[..., 0, :]
+    return c[..., 0] if b.ndim == 1 else c
+
+
+def linear(x, weight, bias, activation_name="none"):
+    """y = act(x W^T + b): one blocked GEMM with the bias and activation fused into its write."""
+    if _same_float(x, weight, bias) and x.ndim == 2:
+        return kernels.linear(x, weight, bias, activation_name)
+    return reference.linear(x, weight, bias, activation_name)
+
+
+def linear_backward(x, weight, y, grad, activation_name="none", needs=(True, True, True)):
+    """With d = grad * act'(.): dx = d W, dW = d^T x, db = sum_n d, in one kernel call (the
+    activation's derivative, the column sum and two GEMMs); None for each one whose entry of
+    `needs` (dx, dW, db) is false."""
+    if _same_float(x, weight, grad) and x.ndim == 2:
+        return kernels.linear_backward(x, weight, y, grad, activation_name, tuple(needs))
+    return reference.linear_backward(x, weight, y, grad, activation_name, needs)
+
+
+def int8_matmul(a, b):
+    """Exact int32 product of int8 matrices (blocked int8 kernel for 2-D operands)."""
+    if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype == np.int8:
+        return kernels.int8_matmul(a, b, num_threads=threads.get_num_threads())
+    return reference.int8_matmul(a, b)
+
+
+def minmax(x):
+    """(min x, max x) in one pass of the kernel for a float32/float64 ndarray (NaN if any is NaN)."""
+    if type(x) is np.ndarray and x.dtype in _FLOATS:
+        return kernels.minmax(x)
+    return reference.minmax(x)
+
+
+def _per_row_or_scalar(s, n):
+    s = np.asarray(s)
+    return s.ndim == 0 or s.shape == (n,)
+
+
+def quantize_rows(x, scale, zero_point=0):
+    """q = clamp(round_half_even(x / s) + z, -128, 127) as int8 (kernel for 2-D float x)."""
+    if (x.ndim == 2 and x.dtype in _FLOATS and _per_row_or_scalar(scale, x.shape[0])
+            and isinstance(zero_point, (int, np.integer))):
+        return kernels.quantize_rows(x, scale, zero_point)
+    return reference.quantize_rows(x, scale, zero_point)
+
+
+def _requant_args_ok(m, n, row_scale, col_scale, bias):
+    return (_per_row_or_scalar(row_scale, m) and _per_row_or_scalar(col_scale, n)
+            and (bias is None or (np.asarray(bias).shape == (n,) and np.asarray(bias).dtype == np.float32)))
+
+
+def requantize(acc, row_scale, col_scale, bias=None, relu_after=False):
+    """y = acc * s_row[:, None] * s_col[None, :] + b (then relu) as float32."""
+    if acc.ndim == 2 and acc.dtype == np.int32 and _requant_args_ok(*acc.shape, row_scale, col_scale, bias):
+        return kernels.requantize(acc, row_scale, col_scale, bias, relu_after)
+    return reference.requantize(acc, row_scale, col_scale, bias, relu_after)
+
+
+def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
+    """y = requantize(xq Wq^T, row_scale, col_scale, bias, relu_after): int8 GEMM with the
+    requantization fused into its write."""
+    if (xq.ndim == 2 and wq.ndim == 2 and xq.dtype == wq.dtype == np.int8 and xq.shape[1] == wq.shape[1]
+            and _requant_args_ok(xq.shape[0], wq.shape[0], row_scale, col_scale, bias)):
+        return kernels.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after,
+                                   num_threads=threads.get_num_threads())
+    return reference.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after)
+
+
+# ---------------------------------------------------------------- softmax family (kernels/softmax.pxi)
+def _last(x, axis, grad=None):
+    """The softmax kernels' case: float32/float64 (x and grad of one dtype and shape), along the last axis."""
+    return (_same_float(x) if grad is None else _same_float_shape(x, grad)) and x.ndim >= 1 and (axis == -1 or axis == x.ndim - 1)
+
+
+def softmax(x, axis=-1):
+    """reference.softmax; the compiled kernel along the last axis, the reference otherwise."""
+    return kernels.softmax(x) if _last(x, axis) else reference.softmax(x, axis)
+
+
+def log_softmax(x, axis=-1):
+    """reference.log_softmax; the compiled kernel along the last axis, the reference otherwise."""
+    return kernels.log_softmax(x) if _last(x, axis) else reference.log_softmax(x, axis)
+
+
+def softmax_backward(y, grad, axis=-1):
+    """reference.softmax_backward; compiled along the last axis."""
+    return kernels.softmax_backward(y, grad) if _last(y, axis, grad) else reference.softmax_backward(y, grad, axis)
+
+
+def log_softmax_backward(y, grad, axis=-1):
+    """reference.log_softmax_backward; compiled along the last axis."""
+    return kernels.log_softmax_backward(y, grad) if _last(y, axis, grad) else reference.log_softmax_backward(y, grad, axis)
+
+
+def cross_entropy(logits, target, label_smoothing=0.0):
+    """reference.cross_entropy; the fused kernel for float32/float64 logits (it checks the targets)."""
+    if _same_float(logits):
+        return kernels.cross_entropy(logits, target, label_smoothing)
+    return reference.cross_entropy(logits, target, label_smoothing)
+
+
+def cross_entropy_backward(probs, target, label_smoothing, grad):
+    """reference.cross_entropy_backward; the fused kernel for float32/float64 probabilities."""
+    if _same_float(probs):
+        return kernels.cross_entropy_backward(probs, target, label_smoothing, grad)
+    return reference.cross_entropy_backward(probs, target, label_smoothing, grad)
+
+
+# ---------------------------------------------------------------- optimizer updates (kernels/optim.pxi)
+sgd_step = kernels.sgd_step
+adam_step = kernels.adam_step
+sgd_step_multi = kernels.sgd_step_multi
+adam_step_multi = kernels.adam_step_multi
+
+
+# ---------------------------------------------------------------- no compiled kernel: the reference's functions
+divide = reference.divide
+negative = reference.negative
+sqrt = reference.sqrt
+absolute = reference.absolute
+sign = reference.sign
+where = reference.where
+power = reference.power
+exp = reference.exp
+log = reference.log
+clip = reference.clip
+sum = reference.sum
+mean = reference.mean
+amax = reference.amax
+amin = reference.amin
+binary_cross_entropy = reference.binary_cross_entropy
+binary_cross_entropy_backward = reference.binary_cross_entropy_backward
+binary_cross_entropy_with_logits = reference.binary_cross_entropy_with_logits
+binary_cross_entropy_with_logits_backward = reference.binary_cross_entropy_with_logits_backward
+fake_quantize = reference.fake_quantize
