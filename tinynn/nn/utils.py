@@ -3,7 +3,8 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor, concatenate
+from ..ops.methods import concatenate
+from ..tensor import Tensor
 from ..utils.grads import array_of, grad_array
 
 
