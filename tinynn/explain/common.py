@@ -57,7 +57,7 @@ def one_hot(out_shape, t, fn):
     bad = (t < 0) | (t >= out_shape[1])
     if bad.any():
         raise IndexError(f"{fn}: target {int(t[bad][0])} is out of range for the model's output of shape "
-                         f"{tuple(out_shape)} (columns 0..{out_shape[1] - 1})")
+                         f"(N, {out_shape[1]}) (columns 0..{out_shape[1] - 1})")
     mask = np.zeros(out_shape)
     mask[np.arange(out_shape[0]), t] = 1
     return mask
