@@ -35,7 +35,10 @@ def top_pixels(a, k):
 
 def run(args):
     from ..explain.figure import explain_image, figure, probabilities
+    from ..plots import require_matplotlib
 
+    if args.plot:
+        require_matplotlib()  # a missing matplotlib is said before any work
     model, spec, (_, _, Xt, yt) = open_model(args, args.model)
     if spec.get("quantized"):
         raise CLIError(f"{args.model} is quantized (int8 layers have no input gradient); explain the float model")
