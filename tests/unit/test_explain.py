@@ -153,6 +153,27 @@ def test_saliency_and_input_x_gradient_equal_central_differences(seed, n):
     np.testing.assert_allclose(explain.input_x_gradient(model, x, target).numpy(), x * g, rtol=1e-6, atol=1e-9)
 
 
+def autograd_gradient(model, x, target):
+    """d model(x)[n, target[n]] / dx by tinynn's own autograd, another route than explain's: the
+    picked outputs summed, then tn.autograd.grad (PyTorch's signature) where it exists, else backward."""
+    xt = tn.tensor(x, requires_grad=True)
+    picked = (model(xt) * tn.tensor(np.eye(3)[target])).sum()
+    grad = getattr(tn.autograd, "grad", None)
+    if grad is None:
+        picked.backward()
+        return np.asarray(xt.grad)
+    return np.asarray(grad(picked, (xt,))[0])
+
+
+@given(seed=st.integers(0, 2**16), n=st.integers(1, 4))
+def test_saliency_is_the_absolute_autograd_gradient(seed, n):
+    model = mlp([5, 7, 3], seed)
+    x = np.random.default_rng(seed).uniform(-1, 1, (n, 5))
+    target = np.arange(n) % 3
+    np.testing.assert_allclose(explain.saliency(model, x, target).numpy(), np.abs(autograd_gradient(model, x, target)),
+                               rtol=1e-12, atol=1e-15)
+
+
 def test_gradients_leave_the_parameters_alone():
     model = mlp([4, 5, 3], 0)
     for p in model.parameters():
@@ -173,6 +194,25 @@ def test_shape_generic_inputs():
     np.testing.assert_allclose(explain.integrated_gradients(model, x, 1, n_steps=3).numpy(), x * wt, rtol=1e-12)
     np.testing.assert_allclose(explain.occlusion(model, x, 1, (1, 1, 1)).numpy(), x * wt, rtol=1e-12)
     assert explain.smoothgrad(model, x, 1).shape == x.shape
+
+
+def test_tensor_arguments_and_one_output_per_example():
+    """x, target and baselines may be tinynn Tensors; a model with one output per example (N,) takes
+    target=None, as in Captum. F(x) = w.x: integrated gradients (x - x0) * w."""
+    rng = np.random.default_rng(10)
+    w, x, x0 = rng.standard_normal(4), rng.standard_normal((3, 4)), rng.standard_normal((1, 4))
+
+    class Dot(nn.Module):
+        def forward(self, v):
+            return (v * tn.tensor(w)).sum(axis=1)
+
+    attr = explain.integrated_gradients(Dot(), tn.tensor(x), None, baselines=tn.tensor(x0), n_steps=2)
+    np.testing.assert_allclose(attr.numpy(), (x - x0) * w, rtol=1e-12)
+    lin = linear_model(rng.standard_normal((3, 4)), np.zeros(3))
+    np.testing.assert_array_equal(explain.saliency(lin, tn.tensor(x), tn.tensor([2, 0, 1])).numpy(),
+                                  explain.saliency(lin, x, [2, 0, 1]).numpy())
+    with pytest.raises(ValueError, match=r"one value per example; give target=None"):
+        explain.saliency(Dot(), x, 0)
 
 
 # ------------------------------------------------------------ smoothgrad
