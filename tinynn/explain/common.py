@@ -9,8 +9,7 @@ import contextlib
 
 import numpy as np
 
-from ..autograd import no_grad
-from ..tensor import Tensor
+from .. import Tensor, no_grad
 
 
 def as_batch(x, fn):

@@ -3,8 +3,8 @@ scripts/explain_figure.py, docs/09-explanations.md). Needs matplotlib (the `[plo
 figure only."""
 import numpy as np
 
+from .. import Tensor
 from ..nn import Flatten, Sequential
-from ..tensor import Tensor
 from .input_x_gradient import input_x_gradient
 from .integrated_gradients import integrated_gradients
 from .occlusion import occlusion

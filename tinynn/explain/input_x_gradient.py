@@ -1,5 +1,5 @@
 """Input x gradient (Shrikumar et al., 2016): the first-order Taylor share of each input."""
-from ..tensor import Tensor
+from .. import Tensor
 from .common import as_batch, as_targets, input_gradient
 
 

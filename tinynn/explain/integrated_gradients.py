@@ -1,7 +1,7 @@
 """Integrated gradients (Sundararajan et al., 2017) with Captum's quadrature rules."""
 import numpy as np
 
-from ..tensor import Tensor
+from .. import Tensor
 from .common import as_baselines, as_batch, as_targets, check_count, forward_target, input_gradient
 
 METHODS = ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle", "riemann_trapezoid")
@@ -61,5 +61,5 @@ def integrated_gradients(model, x, target, baselines=None, n_steps=50, method="g
     attributions = (total * (x - x0)).astype(x.dtype)
     if not return_convergence_delta:
         return Tensor(attributions)
-    delta = attributions.reshape(n, -1).sum(axis=1) - (forward_target(model, x, t, fn) - forward_target(model, x0, t, fn))
-    return Tensor(attributions), Tensor(delta)
+    gap = forward_target(model, x, t, fn) - forward_target(model, x0, t, fn)
+    return Tensor(attributions), Tensor(attributions.reshape(n, -1).sum(axis=1) - gap)

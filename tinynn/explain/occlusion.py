@@ -4,7 +4,7 @@ import itertools
 
 import numpy as np
 
-from ..tensor import Tensor
+from .. import Tensor
 from .common import as_baselines, as_batch, as_targets, forward_target
 
 

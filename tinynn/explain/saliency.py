@@ -1,7 +1,7 @@
 """Saliency (Simonyan et al., 2014): how much the target output moves per unit change of each input."""
 import numpy as np
 
-from ..tensor import Tensor
+from .. import Tensor
 from .common import as_batch, as_targets, input_gradient
 
 

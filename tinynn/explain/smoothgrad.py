@@ -2,8 +2,8 @@
 NoiseTunnel(Saliency) with nt_type="smoothgrad"."""
 import numpy as np
 
+from .. import Tensor
 from ..random import generator
-from ..tensor import Tensor
 from .common import as_batch, as_targets, check_count, input_gradient
 
 
