@@ -196,6 +196,15 @@ def test_shape_generic_inputs():
     assert explain.smoothgrad(model, x, 1).shape == x.shape
 
 
+def test_attributions_keep_x_dtype():
+    model = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3))  # float32
+    x = np.random.default_rng(12).uniform(size=(2, 4)).astype(np.float32)
+    for attr in (explain.saliency(model, x, 0), explain.input_x_gradient(model, x, 0),
+                 explain.integrated_gradients(model, x, 0, n_steps=4), explain.smoothgrad(model, x, 0),
+                 explain.occlusion(model, x, 0, (2,))):
+        assert attr.dtype == np.float32 and attr.shape == (2, 4)
+
+
 def test_tensor_arguments_and_one_output_per_example():
     """x, target and baselines may be tinynn Tensors; a model with one output per example (N,) takes
     target=None, as in Captum. F(x) = w.x: integrated gradients (x - x0) * w."""
@@ -259,6 +268,21 @@ def test_occlusion_of_a_linear_model(window, stride):
     drops = {c: ((x - x0) * w[1])[:, c:c + k].sum(axis=1) for c in starts}
     expected = np.stack([np.mean([drops[c] for c in starts if c <= i < c + k], axis=0) for i in range(7)], axis=1)
     np.testing.assert_allclose(attr, expected, rtol=1e-12)
+
+
+def test_occlusion_of_token_ids_replaces_tokens():
+    """Integer inputs stay integer (an embedding model's token ids): F = sum_j E[x_j, target], so
+    hiding token j under the baseline token 0 drops F by E[x_j, t] - E[0, t]."""
+    table = np.random.default_rng(11).standard_normal((6, 3))
+
+    class BagOfTokens(nn.Module):
+        def forward(self, ids):
+            assert ids.dtype.kind == "i"
+            return tn.tensor(table[ids.numpy()].sum(axis=1))
+
+    ids = np.array([[1, 5, 2, 0], [3, 3, 4, 1]])
+    attr = explain.occlusion(BagOfTokens(), ids, [2, 1], (1,)).numpy()
+    np.testing.assert_allclose(attr, table[ids, np.array([[2], [1]])] - table[0, np.array([[2], [1]])], rtol=1e-12)
 
 
 # ------------------------------------------------------------ bad input

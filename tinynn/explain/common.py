@@ -12,13 +12,13 @@ import numpy as np
 from .. import Tensor, no_grad
 
 
-def as_batch(x, fn):
-    """x (a Tensor or array-like, first axis the examples) as a floating-point ndarray; integer inputs
-    become float32 (a gradient needs a floating type)."""
+def as_batch(x, fn, floating=True):
+    """x (a Tensor or array-like, first axis the examples) as an ndarray; integer inputs become float32
+    if `floating` (a gradient needs a floating type; occlusion keeps token ids as they are)."""
     a = np.asarray(x.detach() if isinstance(x, Tensor) else x)
     if a.dtype.kind not in "fiub":
         raise TypeError(f"{fn}: x must be numbers, got dtype {a.dtype}")
-    if a.dtype.kind != "f":
+    if floating and a.dtype.kind != "f":
         a = a.astype(np.float32)
     if a.ndim == 0 or a.shape[0] == 0:
         raise ValueError(f"{fn}: x must be a batch of shape (N, ...) with N >= 1, got shape {a.shape}")

@@ -36,10 +36,10 @@ def occlusion(model, x, target, sliding_window_shapes, strides=None, baselines=0
     sliding_window_shapes: the window's shape for one example (one int per axis of x.shape[1:], as
     Captum takes it); strides: an int or one per axis (default 1); windows start at 0, s, 2s, ...
     and the last one is cut at the edge. baselines: a number, an array of x's shape or of shape
-    (1, ...). A feature the model ignores gets 0. One forward pass per window position. Returns a
-    Tensor of x's shape."""
+    (1, ...). A feature the model ignores gets 0. One forward pass per window position. Integer x
+    (token ids, say) stays integer: the baseline is then a token. Returns a Tensor of x's shape."""
     fn = "occlusion"
-    x = as_batch(x, fn)
+    x = as_batch(x, fn, floating=False)
     shape = x.shape[1:]
     window = _per_axis(sliding_window_shapes, "sliding_window_shapes", shape, fn)
     stride = _per_axis(strides, "strides", shape, fn, default=1)
@@ -50,7 +50,7 @@ def occlusion(model, x, target, sliding_window_shapes, strides=None, baselines=0
     t = as_targets(target, len(x), fn)
     x0 = as_baselines(baselines, x, fn)
     reference = forward_target(model, x, t, fn)
-    total = np.zeros_like(x)
+    total = np.zeros(x.shape, dtype=np.result_type(x.dtype, np.float32))
     count = np.zeros(shape)
     starts = [window_starts(d, w, s) for d, w, s in zip(shape, window, stride)]
     for corner in itertools.product(*starts):
@@ -60,4 +60,4 @@ def occlusion(model, x, target, sliding_window_shapes, strides=None, baselines=0
         drop = reference - forward_target(model, occluded, t, fn)
         total[patch] += drop.reshape((-1,) + (1,) * len(shape))
         count[patch[1:]] += 1
-    return Tensor(total / count)
+    return Tensor((total / count).astype(total.dtype))
