@@ -21,7 +21,8 @@ __version__ = "0.1.0"
 _SUBMODULES = {"nn": "nn", "optim": "optim", "data": "data", "datasets": "datasets",
                "distributed": "distributed", "kernels": "kernels", "testing": "testing",
                "prune": "compress.prune", "quantize": "compress.quantize", "distill": "compress.distill",
-               "compress": "compress", "io": "io", "serialization": "io.serialization", "utils": "utils"}
+               "compress": "compress", "io": "io", "serialization": "io.serialization", "utils": "utils",
+               "explain": "explain"}
 
 
 def __getattr__(name):

@@ -8,10 +8,10 @@ the traceback instead."""
 import os
 import sys
 
-from . import bench, demo, distill, evaluate, info, prune, quantize, train
+from . import bench, demo, distill, evaluate, explain, info, prune, quantize, train
 from .common import EXIT_USAGE, Parser, dispatch
 
-COMMANDS = (demo, train, evaluate, prune, quantize, distill, bench, info)
+COMMANDS = (demo, train, evaluate, prune, quantize, distill, explain, bench, info)
 
 
 def build_parser():
