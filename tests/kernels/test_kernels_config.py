@@ -81,12 +81,14 @@ assert c_environ() == c_before, c_environ() ^ c_before
 
 
 @pytest.mark.parametrize("preset", [{}, {"OMP_WAIT_POLICY": "ACTIVE"}])
-def test_import_and_kernels_leave_the_environment_unchanged(preset):
+def test_import_and_kernels_leave_the_environment_unchanged(preset, tmp_path):
     """import tinynn, building a model and running forward and backward on the compiled
     kernels (2 threads) change neither os.environ nor the C library's environment."""
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
     env.update(preset)
     env.pop("TINYNN_BACKEND", None)
-    out = subprocess.run([sys.executable, "-c", ENVIRON_PROBE], env=env, capture_output=True, text=True)
+    # cwd outside any checkout: `python -c` puts the cwd first on sys.path, and a checkout's unbuilt
+    # tinynn/ would shadow the installed one
+    out = subprocess.run([sys.executable, "-c", ENVIRON_PROBE], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["cython", "True"]   # the kernels really ran
