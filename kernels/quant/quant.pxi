@@ -43,8 +43,9 @@ def requantize(acc, row_scale, col_scale, bias=None, relu_after=False):
 
 
 def quantize_rows(x, scale, zero_point=0):
-    """q = clamp(round_half_even(x / s) + z, -128, 127) as int8, for float x (N, D) with s per
-    row (N,) or a scalar; the division is done in x's precision."""
+    """q = clamp(nearbyint(fma(x, float32(1 / s), z)), -128, 127) as int8 (PyTorch's
+    quantize_per_tensor), for float x (N, D) with s per row (N,) or a scalar; in float32 (float64 x is
+    rounded to float32 first), the fma rounded once, NaN -> 0."""
     x, rsx, csx = _gemm_matrix("quantize_rows", "x", x, _FLOAT_TYPES)
     m, n = x.shape[0], x.shape[1]
     s = _gemm_vector("quantize_rows", "scale", scale, m, np.float32)

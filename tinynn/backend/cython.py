@@ -162,7 +162,7 @@ def _per_row_or_scalar(s, n):
 
 
 def quantize_rows(x, scale, zero_point=0):
-    """q = clamp(round_half_even(x / s) + z, -128, 127) as int8 (kernel for 2-D float x)."""
+    """q = clamp(nearbyint(fma(x, float32(1 / s), z)), -128, 127) as int8 (kernel for 2-D float x)."""
     if (x.ndim == 2 and x.dtype in _FLOATS and _per_row_or_scalar(scale, x.shape[0])
             and isinstance(zero_point, (int, _np.integer))):
         return kernels.quantize_rows(x, scale, zero_point)
