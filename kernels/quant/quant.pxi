@@ -140,13 +140,14 @@ def set_int8_path(name="auto"):
 
 class PackedInt8Weight:
     """int8 weights W (out, in) packed once for quantized_linear: `data` (64-byte aligned int8,
-    the micro-kernels' layout), `rowsum` (out,) int32 = sum_k W[j, k] (the zero-point correction)."""
+    the micro-kernels' layout), `rowsum` (out,) int32 = sum_k W[j, k] (the zero-point correction),
+    `weight` the int8 W it was packed from (the reference backend's operand)."""
 
     def __init__(self, weight):
         if not isinstance(weight, np.ndarray) or weight.dtype != _INT8 or weight.ndim != 2:
             raise TypeError(f"PackedInt8Weight: expected a 2-D int8 ndarray, got {getattr(weight, 'dtype', type(weight))}"
                             f" of shape {getattr(weight, 'shape', None)}")
-        w = np.ascontiguousarray(weight)
+        w = self.weight = np.ascontiguousarray(weight)
         self.out_features, self.in_features = w.shape
         size = tn_u7_packed_size(self.out_features, self.in_features)
         raw = np.empty(size + 64, np.int8)

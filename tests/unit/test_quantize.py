@@ -96,7 +96,7 @@ def _bound(x, q):
     if q.static:
         s_a = float(q.input_scale[0])
     else:
-        s_a, _ = Q.calc_qparams(x.min(), x.max(), "int8", symmetric=False)
+        s_a, _ = Q.calc_qparams(x.min(), x.max(), "uint8", symmetric=False, reduce_range=True)
     return s_a / 2 * np.abs(w_hat).sum(axis=1)[None, :] + q.weight_scale[None, :] / 2 * np.abs(x).sum(axis=1)[:, None]
 
 
@@ -121,8 +121,8 @@ def test_int8_model_matches_its_own_dequantized_arithmetic(backend_name):
     x = np.random.default_rng(0).standard_normal((11, 20)).astype(np.float32)
     q = Q.quantize_dynamic(model)
     layer = q[0]
-    s_a, z_a = Q.calc_qparams(x.min(), x.max(), "int8", False)
-    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a), s_a, z_a)
+    s_a, z_a = Q.calc_qparams(x.min(), x.max(), "uint8", False, reduce_range=True)
+    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a, "uint8"), s_a, z_a)
     w_hat = Q.dequantize_tensor(layer.weight, layer.weight_scale, 0)
     expected = np.maximum(x_hat.astype(np.float64) @ w_hat.T + layer.bias, 0)
     np.testing.assert_allclose(layer(x).data, expected, rtol=1e-5, atol=1e-5)
@@ -143,9 +143,9 @@ def test_fused_activation_and_zero_point_fold_match_dequantized_arithmetic(act, 
     q = Q.quantize_dynamic(model)
     layer = q[0]
     assert layer.activation_name == act.activation and isinstance(q[1], nn.Identity)
-    s_a, z_a = Q.calc_qparams(x.min(), x.max(), "int8", False)
+    s_a, z_a = Q.calc_qparams(x.min(), x.max(), "uint8", False, reduce_range=True)
     assert z_a != 0
-    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a), s_a, z_a)
+    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a, "uint8"), s_a, z_a)
     z = x_hat.astype(np.float64) @ Q.dequantize_tensor(layer.weight, layer.weight_scale, 0).T
     z = z + layer.bias if bias else z
     expected = {"relu": np.maximum(z, 0), "sigmoid": 1 / (1 + np.exp(-z)), "tanh": np.tanh(z)}[act.activation]

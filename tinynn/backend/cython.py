@@ -190,6 +190,22 @@ def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
                                    num_threads=threads.get_num_threads())
     return _ref.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after)
 
+def pack_int8_weight(wq):
+    """numpy_ref.pack_int8_weight: W packed once for the int8 kernels (kernels.PackedInt8Weight)."""
+    if type(wq) is _np.ndarray and wq.dtype == _np.int8 and wq.ndim == 2:
+        return kernels.PackedInt8Weight(wq)
+    return _ref.pack_int8_weight(wq)
+
+
+def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation_name="none"):
+    """numpy_ref.quantized_linear on the int8 kernels (u7 x s8, fused epilogue) for 2-D float32 x."""
+    if (isinstance(packed, kernels.PackedInt8Weight) and type(x) is _np.ndarray and x.dtype == _np.float32
+            and x.ndim == 2 and 0 <= x_zero_point <= 127):
+        return kernels.quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias, activation_name,
+                                        num_threads=threads.get_num_threads())
+    return _ref.quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias, activation_name)
+
+
 # ---------------------------------------------------------------- softmax family (kernels/softmax.pxi)
 def _last(x, axis, *more):
     return _kernel_ok(x, *more) and x.ndim >= 1 and (axis == -1 or axis == x.ndim - 1)

@@ -337,6 +337,24 @@ def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
     return requantize(int8_matmul(xq, wq.T), row_scale, col_scale, bias, relu_after)
 
 
+def pack_int8_weight(wq):
+    """The int8 weights (out, in) in the layout quantized_linear takes: here W itself."""
+    return wq
+
+
+def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation_name="none"):
+    """The int8 Linear on 7-bit activations (PyTorch's reduce_range):
+    a = clamp(nearbyint(fma(x, float32(1 / s_a), z_a)), 0, 127),  acc = a W^T exactly (int32),
+    y = act(float32(acc_ij - z_a sum_k W_jk) * (s_a s_w[j]) + b_j)."""
+    w = getattr(packed, "weight", packed).astype(np.int32)
+    a = np.clip(np.rint(fma_f32(x, np.float32(1) / np.float32(x_scale), x_zero_point)), 0, 127).astype(np.int32)
+    acc = a @ w.T - np.int32(x_zero_point) * np.add.reduce(w, axis=1, dtype=np.int32)
+    y = acc.astype(np.float32) * (np.float32(x_scale) * np.asarray(w_scale, np.float32))
+    if bias is not None:
+        y = y + np.asarray(bias, np.float32)
+    return y if activation_name == "none" else activation(y, activation_name)
+
+
 def fake_quantize(x, scale, zero_point, qmin, qmax):
     """Fake quantization (quantize, then dequantize, staying in float):
     q = nearbyint(fma(x, float32(1 / s), z)) in float32 (fma_f32);  y = s (clamp(q, qmin, qmax) - z).
