@@ -133,3 +133,31 @@ def test_bad_arguments_name_the_op():
         kernels.quantized_linear(np.ones((2, 4), np.float32), packed, 1.0, 128, np.ones(3, np.float32))
     with pytest.raises(TypeError, match="PackedInt8Weight"):
         kernels.PackedInt8Weight(np.ones((3, 4), np.float32))
+
+
+def test_threads_split_the_panels_without_changing_a_bit():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((96, 512)).astype(np.float32)
+    w = rng.integers(-128, 128, (200, 512)).astype(np.int8)
+    s_w = np.full(200, 1e-3, np.float32)
+    packed = kernels.PackedInt8Weight(w)
+    one = kernels.quantized_linear(x, packed, np.float32(0.05), 50, s_w, None, "relu", num_threads=1)
+    two = kernels.quantized_linear(x, packed, np.float32(0.05), 50, s_w, None, "relu", num_threads=2)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(one, expected(x, w, np.float32(0.05), 50, s_w, None, "relu"))
+
+
+@pytest.mark.parametrize("act", ["none", "relu"])
+def test_quantized_model_is_the_same_bits_on_both_backends_and_every_path(each_path, act):
+    import tinynn as tn
+    from tinynn import nn, quantize
+    tn.manual_seed(3)
+    layers = [nn.Linear(70, 40), nn.ReLU(), nn.Linear(40, 9)] if act == "relu" else [nn.Linear(70, 9)]
+    x = (np.random.default_rng(3).standard_normal((21, 70)) + 0.7).astype(np.float32)
+    for q in (quantize.quantize_dynamic(nn.Sequential(*layers)), quantize.quantize_static(nn.Sequential(*layers), [x])):
+        with tn.use_backend("numpy"), tn.no_grad():
+            ref_out = q(x).data
+        with tn.use_backend("cython"), tn.no_grad():
+            got = each_path(lambda: q(x).data)
+        for p, y in got.items():
+            np.testing.assert_array_equal(y, ref_out, err_msg=p)
