@@ -326,3 +326,23 @@ def test_calc_qparams_scalar_path_unusual_ranges():
             Q.calc_qparams(lo, hi, "int8", False)
     with np.errstate(invalid="ignore", over="ignore"):  # inf goes to the array path unchanged
         assert Q.calc_qparams(-np.inf, 1.0, "int8", True)[0] == np.inf
+
+
+def test_reduce_range_halves_the_integer_range():
+    # PyTorch's observers with reduce_range: uint8 [0, 127], int8 [-64, 63]; symmetric uint8 centres at 64
+    s, z = Q.calc_qparams(-1.0, 2.0, "uint8", symmetric=False, reduce_range=True)
+    assert s == float(np.float32(3) / np.float32(127)) and z == 42        # 0 - round(-1 / (3/127)) = 42
+    s, z = Q.calc_qparams(-1.0, 2.0, "int8", symmetric=False, reduce_range=True)
+    assert s == float(np.float32(3) / np.float32(127)) and z == -22       # -64 - round(-42.33) = -22
+    assert Q.calc_qparams(-1.0, 2.0, "uint8", symmetric=True, reduce_range=True) == (float(np.float32(2) / np.float32(63.5)), 64)
+
+
+def test_dynamic_layer_quantizes_activations_to_seven_bits():
+    layer = Q.quantize_dynamic(nn.Linear(1, 1))
+    layer.weight[...] = 1
+    layer.weight_scale[...] = 1
+    layer.bias[...] = 0
+    layer.__dict__.pop("_packed", None)
+    x = np.array([[0.0], [127.0], [63.0]], np.float32)
+    # range [0, 127] over 0..127 gives s_a = 1, z_a = 0: exact; 8 bits would give s_a = 127/255 and 63 -> 62.75
+    np.testing.assert_array_equal(layer(x).data, x)
