@@ -9,6 +9,13 @@ Reports medians over --repeats timed forwards (after warm-up) of
   int8 stat quantize_static (calibrated activation scales),
 the ratio float32 / int8 (> 1 means int8 is faster), the stored sizes, and the forward time of a
 784-1024-1024-10 model before and after structured pruning of 50% of its hidden neurons + shrink.
+
+First, one table (1 thread, every contender timed in turns, ratios of medians of one run): a
+dynamically quantized Linear 1024 -> 1024 at batch 256 (activation range + 7-bit quantization +
+int8 GEMM + fused epilogue) on each int8 path this CPU has, forced with kernels.set_int8_path,
+and kernels.int8_matmul (s8 x s8, exact), against NumPy's float32 layer x @ W.T + b.  Unset
+OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for the command (env -u ...) so NumPy runs its best kernel;
+the OpenBLAS kernel in use and the CPU are printed.
 """
 import argparse
 import statistics
@@ -19,7 +26,7 @@ import numpy as np
 import tinynn as tn  # noqa: E402
 from tinynn import nn, prune, quantize  # noqa: E402
 from tinynn.io.modelfile import mlp  # noqa: E402
-from _timing import parse_args  # this folder: sys.path[0] of a script
+from _timing import limits, median_times_in_turns, parse_args  # this folder: sys.path[0] of a script
 
 QUICK = ["--repeats", "5"]  # --quick: about a minute
 
@@ -33,6 +40,56 @@ def median_ms(fn, repeats, warmup=3):
         fn()
         times.append(time.perf_counter() - t0)
     return 1e3 * statistics.median(times)
+
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return "unknown CPU"
+
+
+def layer_vs_numpy(batch=256, features=1024, min_time=2.0):
+    """The table described in the module docstring; returns {contender: float32 time / its time}."""
+    from tinynn import kernels
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, features)).astype(np.float32)
+    layer = nn.Linear(features, features)
+    w, b = layer.weight.data, layer.bias.data
+    q = quantize.QuantizedLinear.from_float(layer)
+    a8 = rng.integers(-128, 128, (batch, features)).astype(np.int8)
+    b8 = rng.integers(-128, 128, (features, features)).astype(np.int8)
+    contenders = {"numpy float32 x @ W.T + b": lambda: x @ w.T + b}
+
+    def on(path):
+        def call():
+            kernels.set_int8_path(path)
+            q(x)
+        return call
+    for path in kernels.int8_paths():
+        contenders[f"int8 Linear, {path}"] = on(path)
+    contenders["kernels.int8_matmul (s8 x s8)"] = lambda: kernels.int8_matmul(a8, b8, num_threads=1)
+    threads = tn.get_num_threads()
+    tn.set_num_threads(1)
+    try:
+        with limits(), tn.no_grad():
+            times = median_times_in_turns(list(contenders.values()), min_time=min_time)
+    finally:
+        kernels.set_int8_path("auto")
+        tn.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_info
+        blas = ", ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}"
+                         for i in threadpool_info() if i.get("user_api") == "blas")
+    except ImportError:
+        blas = "threadpoolctl not installed"
+    print(f"Linear {features} -> {features}, batch {batch}, 1 thread, {cpu_name()}; NumPy BLAS: {blas}")
+    ratios = {}
+    for (name, _), t in zip(contenders.items(), times):
+        ratios[name] = times[0] / t
+        print(f"  {name:34s} {t * 1e3:8.3f} ms   vs float32: {ratios[name]:.2f}x")
+    return ratios
 
 
 def run(sizes=(784, 1024, 1024, 10), batch=256, repeats=20):
@@ -49,7 +106,7 @@ def run(sizes=(784, 1024, 1024, 10), batch=256, repeats=20):
         t_stat = median_ms(lambda: qs(xt), repeats)
         err = float(np.abs(qd(xt).data - model(xt).data).max() / np.abs(model(xt).data).max())
     b = tn.backend.active
-    kernel = "int8_linear (fused)" if hasattr(b, "int8_linear") else "int8_matmul + requantize"
+    kernel = "quantized_linear, int8 path " + b.kernels.int8_path() if hasattr(b, "kernels") else "NumPy"
     print(f"int8 vs float32: {'-'.join(map(str, sizes))} MLP, batch {batch}, backend {tn.get_backend()} "
           f"({kernel}), {tn.get_num_threads()} threads, median of {repeats}")
     print(f"  float32 forward      {t_float:9.3f} ms")
@@ -81,6 +138,8 @@ def main():
     args = parse_args(ap, QUICK)
     if args.backend:
         tn.set_backend(args.backend)
+    if tn.get_backend() == "cython":
+        layer_vs_numpy(batch=args.batch)
     run(batch=args.batch, repeats=args.repeats)
 
 

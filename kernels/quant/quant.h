@@ -1,10 +1,10 @@
 /* quant/quant.h -- the quantization helpers around the int8 GEMM, float32 results:
  *   requantization  y = float(acc) * (s_row s_col) + bias (then relu), as a standalone
  *                   kernel and as the int8 GEMM's epilogue (gemm/gemm_int8.h);
- *   quantize_rows   q = clamp(round_half_even(x / s) + zp, -128, 127);
+ *   quantize_rows   q = clamp(nearbyint(fma(x, float32(1 / s), zp)), -128, 127) (PyTorch's);
  *   minmax          (min, max) of an array in one pass.
- * The portable path uses SSE2 intrinsics where the base ISA has them (x86-64: TN_HAVE_SSE2),
- * plain C elsewhere; no AVX2 path (these are bound by memory).
+ * minmax's portable path uses SSE2 intrinsics where the base ISA has them (x86-64: TN_HAVE_SSE2),
+ * plain C elsewhere; quantize_rows has an AVX2+FMA body and a portable fmaf loop.
  */
 #ifndef TN_QUANT_H
 #define TN_QUANT_H
@@ -57,65 +57,66 @@ static void tn_requantize(tn_idx m, tn_idx n, const int32_t *acc, tn_idx rs, tn_
     }
 }
 
-/* q[i, j] = clamp(round_half_even(x[i, j] / s[i]) + zp, -128, 127) as int8 (NaN -> 0),
- * with the division in the precision of x (as NumPy does for float32 / float32).
- * Rounding adds and subtracts 1.5 * 2^(mantissa bits): exact round-half-to-even for |v| below
- * 2^(mantissa bits - 1), and v is clamped into that range first (anything beyond it clamps to
- * -128 or 127 anyway).  No libm call and no branch, so the loop vectorises. */
-#if TN_HAVE_SSE2
-/* The same operations as tn_quantize_one_f32, 16 values at a time with SSE2 (base x86-64):
- * exact division, clamp to +-LIMIT, round by +-MAGIC, + zp, clamp to [-128, 127], truncate
- * (exact: integral), NaN lanes -> 0.  Returns how many leading values it wrote. */
-static inline tn_idx tn_qrow_sse2_f32(const float *x, tn_idx n, float s, float zp, int8_t *q) {
-    const __m128 vs = _mm_set1_ps(s), vz = _mm_set1_ps(zp), lim = _mm_set1_ps(4194304.0f);
-    const __m128 nlim = _mm_set1_ps(-4194304.0f), magic = _mm_set1_ps(12582912.0f);
-    const __m128 lo = _mm_set1_ps(-128.0f), hi = _mm_set1_ps(127.0f);
+/* q[i, j] = clamp(nearbyint(fma(x[i, j], inv_i, zp)), lo, hi) with inv_i = float32(1 / s_i), in
+ * float32 (float64 x is rounded to float32 first), NaN -> 0: PyTorch's quantize_per_tensor bit for
+ * bit (fbgemm multiplies by the inverse scale; with FMA contraction the product and the zero point
+ * are rounded once).  fmaf and nearbyintf are exact by definition (IEEE 754), so the AVX2 body
+ * (vfmadd + vroundps in the default round-to-nearest-even mode) and the portable fmaf loop give the
+ * same bits.  lo/hi: [-128, 127] for int8, [0, 127] for the 7-bit activations of the int8 layers
+ * (both fit a signed byte, so one saturating pack writes either). */
+static inline int8_t tn_quantize_one(float x, float inv, float zp, float lo, float hi) {
+    float v = nearbyintf(fmaf(x, inv, zp));
+    v = v < lo ? lo : v > hi ? hi : v;
+    return v == v ? (int8_t)v : 0;
+}
+
+#if TN_HAVE_AVX2
+/* 32 values per step; returns how many leading values it wrote. */
+TN_AVX2_FN static tn_idx tn_qrow_avx2(const float *x, tn_idx n, float inv, float zp, float lo, float hi, int8_t *q) {
+    const __m256 vi = _mm256_set1_ps(inv), vz = _mm256_set1_ps(zp);
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     tn_idx j = 0;
-    for (; j + 16 <= n; j += 16) {
-        __m128i r[4];
+    for (; j + 32 <= n; j += 32) {
+        __m256i r[4];
         for (int k = 0; k < 4; k++) {
-            __m128 v = _mm_div_ps(_mm_loadu_ps(x + j + 4 * k), vs);
-            __m128 nan = _mm_cmpunord_ps(v, v);
-            v = _mm_max_ps(_mm_min_ps(v, lim), nlim);
-            v = _mm_add_ps(_mm_sub_ps(_mm_add_ps(v, magic), magic), vz);
-            v = _mm_max_ps(_mm_min_ps(v, hi), lo);
-            r[k] = _mm_andnot_si128(_mm_castps_si128(nan), _mm_cvttps_epi32(v));
+            __m256 xv = _mm256_loadu_ps(x + j + 8 * k);
+            __m256 ok = _mm256_cmp_ps(xv, xv, _CMP_ORD_Q);
+            __m256 v = _mm256_round_ps(_mm256_fmadd_ps(xv, vi, vz), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            v = _mm256_and_ps(_mm256_max_ps(_mm256_min_ps(v, vhi), vlo), ok);   /* NaN lanes: +0 */
+            r[k] = _mm256_cvtps_epi32(v);
         }
-        __m128i w = _mm_packs_epi16(_mm_packs_epi32(r[0], r[1]), _mm_packs_epi32(r[2], r[3]));
-        _mm_storeu_si128((__m128i *)(q + j), w);
+        __m256i w = _mm256_packs_epi16(_mm256_packs_epi32(r[0], r[1]), _mm256_packs_epi32(r[2], r[3]));
+        _mm256_storeu_si256((__m256i *)(q + j), _mm256_permutevar8x32_epi32(w, order));
     }
     return j;
 }
-#define TN_QROW_SIMD_f32(x, n, s, zp, q) tn_qrow_sse2_f32(x, n, s, zp, q)
 #else
-#define TN_QROW_SIMD_f32(x, n, s, zp, q) 0
+#define tn_qrow_avx2(x, n, inv, zp, lo, hi, q) 0
 #endif
-#define TN_QROW_SIMD_f64(x, n, s, zp, q) 0
 
-#define TN_QUANTIZE_ROWS(S, T, MAGIC, LIMIT)                                               \
-static inline int8_t tn_quantize_one_##S(T x, T s, T zp) {                                 \
-    T v = x / s;                                                                            \
-    int is_nan = v != v;                                                                    \
-    v = is_nan ? (T)0 : v;                                                                  \
-    v = v < -(T)LIMIT ? -(T)LIMIT : v > (T)LIMIT ? (T)LIMIT : v;                            \
-    v = ((v + (T)MAGIC) - (T)MAGIC) + zp;                                                   \
-    v = v < (T)-128 ? (T)-128 : v > (T)127 ? (T)127 : v;                                    \
-    return is_nan ? 0 : (int8_t)v;                                                          \
-}                                                                                           \
-static void tn_quantize_rows_##S(tn_idx m, tn_idx n, const T *x, tn_idx rs, tn_idx cs,  \
-                                  const float *scale, T zp, int8_t *q) {                    \
-    for (tn_idx i = 0; i < m; i++) {                                                       \
-        T s = (T)scale[i];                                                                  \
-        const T *xr = x + i * rs;                                                           \
-        int8_t *qr = q + i * n;                                                             \
-        if (cs == 1) {                  /* rows contiguous: a unit-stride loop, vectorised */ \
-            tn_idx j = TN_QROW_SIMD_##S(xr, n, s, zp, qr);                                  \
-            for (; j < n; j++) qr[j] = tn_quantize_one_##S(xr[j], s, zp);                  \
-        } else {                                                                            \
-            for (tn_idx j = 0; j < n; j++) qr[j] = tn_quantize_one_##S(xr[j * cs], s, zp); \
-        }                                                                                   \
-    }                                                                                       \
+/* One row of n values (stride cs) into q; lo/hi as above. */
+static void tn_quantize_row(const float *x, tn_idx n, tn_idx cs, float inv, float zp, float lo, float hi, int8_t *q) {
+    tn_idx j = 0;
+    if (cs == 1) { TN_DISPATCH(j = tn_qrow_avx2(x, n, inv, zp, lo, hi, q), (void)0) }
+    for (; j < n; j++) q[j] = tn_quantize_one(x[j * cs], inv, zp, lo, hi);
 }
+
+static void tn_quantize_rows_f32(tn_idx m, tn_idx n, const float *x, tn_idx rs, tn_idx cs,
+                                  const float *scale, float zp, int8_t *q) {
+    for (tn_idx i = 0; i < m; i++)
+        tn_quantize_row(x + i * rs, n, cs, 1.0f / scale[i], zp, -128.0f, 127.0f, q + i * n);
+}
+
+static void tn_quantize_rows_f64(tn_idx m, tn_idx n, const double *x, tn_idx rs, tn_idx cs,
+                                  const float *scale, double zp, int8_t *q) {
+    for (tn_idx i = 0; i < m; i++) {
+        float inv = 1.0f / scale[i];
+        for (tn_idx j = 0; j < n; j++)
+            q[i * n + j] = tn_quantize_one((float)x[i * rs + j * cs], inv, (float)zp, -128.0f, 127.0f);
+    }
+}
+
 /* lo = min_i x_i, hi = max_i x_i over n >= 1 contiguous values; both NaN if any x_i is NaN.
  * min and max are exact, so the order of the reduction does not change the result.  On x86-64
  * (SSE2 is part of the base ISA) two vector accumulators per bound with minps/maxps and an
@@ -166,8 +167,5 @@ TN_MINMAX(f64, double)
 #undef TN_MINMAX
 #undef TN_MINMAX_TAIL
 
-TN_QUANTIZE_ROWS(f32, float, 12582912.0f, 4194304.0f)
-TN_QUANTIZE_ROWS(f64, double, 6755399441055744.0, 2251799813685248.0)
-#undef TN_QUANTIZE_ROWS
 
 #endif /* TN_QUANT_H */

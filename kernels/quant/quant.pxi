@@ -43,8 +43,9 @@ def requantize(acc, row_scale, col_scale, bias=None, relu_after=False):
 
 
 def quantize_rows(x, scale, zero_point=0):
-    """q = clamp(round_half_even(x / s) + z, -128, 127) as int8, for float x (N, D) with s per
-    row (N,) or a scalar; the division is done in x's precision."""
+    """q = clamp(nearbyint(fma(x, float32(1 / s), z)), -128, 127) as int8 (PyTorch's
+    quantize_per_tensor), for float x (N, D) with s per row (N,) or a scalar; in float32 (float64 x is
+    rounded to float32 first), the fma rounded once, NaN -> 0."""
     x, rsx, csx = _gemm_matrix("quantize_rows", "x", x, _FLOAT_TYPES)
     m, n = x.shape[0], x.shape[1]
     s = _gemm_vector("quantize_rows", "scale", scale, m, np.float32)
@@ -91,3 +92,107 @@ def minmax(x):
     with nogil:
         tn_minmax_f64(<const double *>p, n, &lo64, &hi64)
     return np.float64(lo64), np.float64(hi64)
+
+
+# ---------------------------------------------------------------- the quantized Linear (u7 x s8)
+cdef extern from "gemm/gemm_int8_u7.h" nogil:
+    int TN_I8_NPATHS
+    int tn_int8_forced
+    int tn_int8_usable
+    void tn_int8_init()
+    int tn_int8_path()
+    const char *tn_int8_path_name()
+    const char *tn_int8_names[]
+    tn_idx tn_u7_packed_size(tn_idx n, tn_idx k)
+    void tn_u7_pack(tn_idx n, tn_idx k, const int8_t *w, tn_idx rsw, int8_t *bp)
+    int tn_u7_linear(tn_idx m, tn_idx n, tn_idx k, const float *x, tn_idx rsx, float sa, int32_t za,
+                     const int8_t *bp, const int32_t *rowsum, const float *sw, const float *bias,
+                     int act, float *y, int nt)
+
+tn_int8_init()
+
+
+def int8_paths():
+    """Names of the int8 paths this CPU and OS can run, slowest first (a subset of
+    portable, avx2, avx-vnni, avx512-vnni, amx)."""
+    return [tn_int8_names[p].decode() for p in range(TN_I8_NPATHS) if tn_int8_usable >> p & 1]
+
+
+def int8_path():
+    """The int8 path the quantized Linear takes now (see set_int8_path and set_simd)."""
+    return tn_int8_path_name().decode()
+
+
+def set_int8_path(name="auto"):
+    """Force the quantized Linear's int8 path ("auto" = the best usable one); returns the previous
+    choice ("auto" or a name).  A lower SIMD level forced by set_simd still caps it."""
+    global tn_int8_forced
+    previous = "auto" if tn_int8_forced < 0 else tn_int8_names[tn_int8_forced].decode()
+    names = [tn_int8_names[p].decode() for p in range(TN_I8_NPATHS)]
+    if name == "auto":
+        tn_int8_forced = -1
+    elif name in names and name in int8_paths():
+        tn_int8_forced = names.index(name)
+    else:
+        raise ValueError(f"set_int8_path: {name!r} is not one of this CPU's int8 paths {int8_paths()} or 'auto'")
+    return previous
+
+
+class PackedInt8Weight:
+    """int8 weights W (out, in) packed once for quantized_linear: `data` (64-byte aligned int8,
+    the micro-kernels' layout), `rowsum` (out,) int32 = sum_k W[j, k] (the zero-point correction),
+    `weight` the int8 W it was packed from (the reference backend's operand)."""
+
+    def __init__(self, weight):
+        if not isinstance(weight, np.ndarray) or weight.dtype != _INT8 or weight.ndim != 2:
+            raise TypeError(f"PackedInt8Weight: expected a 2-D int8 ndarray, got {getattr(weight, 'dtype', type(weight))}"
+                            f" of shape {getattr(weight, 'shape', None)}")
+        w = self.weight = np.ascontiguousarray(weight)
+        self.out_features, self.in_features = w.shape
+        size = tn_u7_packed_size(self.out_features, self.in_features)
+        raw = np.empty(size + 64, np.int8)
+        start = (-raw.ctypes.data) % 64
+        self.data = raw[start:start + size]
+        self.rowsum = np.add.reduce(w, axis=1, dtype=np.int32)
+        cdef int8_t *pd = <int8_t *>cnp.PyArray_DATA(self.data)
+        cdef const int8_t *pw = <const int8_t *>cnp.PyArray_DATA(w)
+        tn_u7_pack(self.out_features, self.in_features, pw, self.in_features, pd)
+
+
+def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation="none", num_threads=None):
+    """y = act(float32(acc_ij - z_a rowsum_j) * (s_a s_w[j]) + b_j) as float32 (N, out), with
+    acc = a W^T exact in int32 and a = clamp(nearbyint(fma(x, float32(1 / s_a), z_a)), 0, 127) the
+    7-bit activations (PyTorch's reduce_range); x float32 (N, in), `packed` a PackedInt8Weight."""
+    if not isinstance(packed, PackedInt8Weight):
+        raise TypeError(f"quantized_linear: packed must be a PackedInt8Weight, got {type(packed).__name__}")
+    if not isinstance(x, np.ndarray) or x.dtype != _FLOAT32 or x.ndim != 2 or x.shape[1] != packed.in_features:
+        raise ValueError(f"quantized_linear: x must be float32 (N, {packed.in_features}), got "
+                         f"{getattr(x, 'dtype', type(x))} of shape {getattr(x, 'shape', None)}")
+    if not isinstance(x_zero_point, (int, np.integer)) or not 0 <= x_zero_point <= 127:
+        raise ValueError(f"quantized_linear: x_zero_point must be an int in [0, 127], got {x_zero_point!r}")
+    if not x_scale > 0:
+        raise ValueError(f"quantized_linear: x_scale must be > 0, got {x_scale!r}")
+    act = _GEMM_ACTIVATIONS.get(activation, -1)
+    if act < 0:
+        raise ValueError(f"quantized_linear: unknown activation {activation!r}")
+    nt = _gemm_threads("quantized_linear", num_threads)
+    n = packed.out_features
+    sw = _gemm_vector("quantized_linear", "w_scale", w_scale, n, np.float32)
+    bs = None if bias is None else _gemm_vector("quantized_linear", "bias", bias, n, np.float32)
+    x = np.ascontiguousarray(x)
+    y = np.empty((x.shape[0], n), np.float32)
+    cdef tn_idx m = x.shape[0], cn = n, k = packed.in_features
+    cdef const float *px = <const float *>cnp.PyArray_DATA(x)
+    cdef const int8_t *pb = <const int8_t *>cnp.PyArray_DATA(packed.data)
+    cdef const int32_t *pr = <const int32_t *>cnp.PyArray_DATA(packed.rowsum)
+    cdef const float *ps = <const float *>cnp.PyArray_DATA(sw)
+    cdef const float *pbias = NULL if bs is None else <const float *>cnp.PyArray_DATA(bs)
+    cdef float *py = <float *>cnp.PyArray_DATA(y)
+    cdef float sa = x_scale
+    cdef int32_t za = x_zero_point
+    cdef int cact = act, cnt = nt, err
+    with nogil:
+        err = tn_u7_linear(m, cn, k, px, k, sa, za, pb, pr, ps, pbias, cact, py, cnt)
+    if err:
+        raise MemoryError("quantized_linear: could not allocate the activation buffer")
+    return y

@@ -19,7 +19,7 @@ import tinynn
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TESTS = ["fuzz/test_fuzz_kernels.py", "fuzz/test_fuzz_ops.py", "kernels/test_kernels_elementwise.py",
          "kernels/test_kernels_softmax.py", "kernels/test_kernels_optim.py", "kernels/test_kernels_gemm.py",
-         "kernels/test_kernels_config.py", "kernels/test_fused_activation.py"]
+         "kernels/test_kernels_config.py", "kernels/test_fused_activation.py", "kernels/test_int8_paths.py"]
 IN_CI = bool(os.environ.get("CI"))
 
 

@@ -37,6 +37,8 @@ TABLE = {
     "sgd_step": True, "adam_step": True, "sgd_step_multi": True, "adam_step_multi": True,
     "int8_matmul": True, "minmax": True, "quantize_rows": True, "requantize": True, "int8_linear": True,
     "fake_quantize": "test_quantize.py (fake quantization, QAT)",
+    "pack_int8_weight": True, "quantized_linear": True,
+    "fma_f32": "test_quantize_ties.py (exact rationals, ties)",
 }
 
 

@@ -96,7 +96,7 @@ def _bound(x, q):
     if q.static:
         s_a = float(q.input_scale[0])
     else:
-        s_a, _ = Q.calc_qparams(x.min(), x.max(), "int8", symmetric=False)
+        s_a, _ = Q.calc_qparams(x.min(), x.max(), "uint8", symmetric=False, reduce_range=True)
     return s_a / 2 * np.abs(w_hat).sum(axis=1)[None, :] + q.weight_scale[None, :] / 2 * np.abs(x).sum(axis=1)[:, None]
 
 
@@ -121,8 +121,8 @@ def test_int8_model_matches_its_own_dequantized_arithmetic(backend_name):
     x = np.random.default_rng(0).standard_normal((11, 20)).astype(np.float32)
     q = Q.quantize_dynamic(model)
     layer = q[0]
-    s_a, z_a = Q.calc_qparams(x.min(), x.max(), "int8", False)
-    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a), s_a, z_a)
+    s_a, z_a = Q.calc_qparams(x.min(), x.max(), "uint8", False, reduce_range=True)
+    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a, "uint8"), s_a, z_a)
     w_hat = Q.dequantize_tensor(layer.weight, layer.weight_scale, 0)
     expected = np.maximum(x_hat.astype(np.float64) @ w_hat.T + layer.bias, 0)
     np.testing.assert_allclose(layer(x).data, expected, rtol=1e-5, atol=1e-5)
@@ -143,9 +143,9 @@ def test_fused_activation_and_zero_point_fold_match_dequantized_arithmetic(act, 
     q = Q.quantize_dynamic(model)
     layer = q[0]
     assert layer.activation_name == act.activation and isinstance(q[1], nn.Identity)
-    s_a, z_a = Q.calc_qparams(x.min(), x.max(), "int8", False)
+    s_a, z_a = Q.calc_qparams(x.min(), x.max(), "uint8", False, reduce_range=True)
     assert z_a != 0
-    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a), s_a, z_a)
+    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a, "uint8"), s_a, z_a)
     z = x_hat.astype(np.float64) @ Q.dequantize_tensor(layer.weight, layer.weight_scale, 0).T
     z = z + layer.bias if bias else z
     expected = {"relu": np.maximum(z, 0), "sigmoid": 1 / (1 + np.exp(-z)), "tanh": np.tanh(z)}[act.activation]
@@ -326,3 +326,23 @@ def test_calc_qparams_scalar_path_unusual_ranges():
             Q.calc_qparams(lo, hi, "int8", False)
     with np.errstate(invalid="ignore", over="ignore"):  # inf goes to the array path unchanged
         assert Q.calc_qparams(-np.inf, 1.0, "int8", True)[0] == np.inf
+
+
+def test_reduce_range_halves_the_integer_range():
+    # PyTorch's observers with reduce_range: uint8 [0, 127], int8 [-64, 63]; symmetric uint8 centres at 64
+    s, z = Q.calc_qparams(-1.0, 2.0, "uint8", symmetric=False, reduce_range=True)
+    assert s == float(np.float32(3) / np.float32(127)) and z == 42        # 0 - round(-1 / (3/127)) = 42
+    s, z = Q.calc_qparams(-1.0, 2.0, "int8", symmetric=False, reduce_range=True)
+    assert s == float(np.float32(3) / np.float32(127)) and z == -22       # -64 - round(-42.33) = -22
+    assert Q.calc_qparams(-1.0, 2.0, "uint8", symmetric=True, reduce_range=True) == (float(np.float32(2) / np.float32(63.5)), 64)
+
+
+def test_dynamic_layer_quantizes_activations_to_seven_bits():
+    layer = Q.quantize_dynamic(nn.Linear(1, 1))
+    layer.weight[...] = 1
+    layer.weight_scale[...] = 1
+    layer.bias[...] = 0
+    layer.__dict__.pop("_packed", None)
+    x = np.array([[0.0], [127.0], [63.0]], np.float32)
+    # range [0, 127] over 0..127 gives s_a = 1, z_a = 0: exact; 8 bits would give s_a = 127/255 and 63 -> 62.75
+    np.testing.assert_array_equal(layer(x).data, x)

@@ -127,7 +127,7 @@ def _per_row_or_scalar(s, n):
 
 
 def quantize_rows(x, scale, zero_point=0):
-    """q = clamp(round_half_even(x / s) + z, -128, 127) as int8 (kernel for 2-D float x)."""
+    """q = clamp(nearbyint(fma(x, float32(1 / s), z)), -128, 127) as int8 (kernel for 2-D float x)."""
     if (x.ndim == 2 and x.dtype in _FLOATS and _per_row_or_scalar(scale, x.shape[0])
             and isinstance(zero_point, (int, np.integer))):
         return kernels.quantize_rows(x, scale, zero_point)
@@ -154,6 +154,22 @@ def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
         return kernels.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after,
                                    num_threads=threads.get_num_threads())
     return reference.int8_linear(xq, wq, row_scale, col_scale, bias, relu_after)
+
+
+def pack_int8_weight(wq):
+    """reference.pack_int8_weight: W packed once for the int8 kernels (kernels.PackedInt8Weight)."""
+    if type(wq) is np.ndarray and wq.dtype == np.int8 and wq.ndim == 2:
+        return kernels.PackedInt8Weight(wq)
+    return reference.pack_int8_weight(wq)
+
+
+def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation_name="none"):
+    """reference.quantized_linear on the int8 kernels (u7 x s8, fused epilogue) for 2-D float32 x."""
+    if (isinstance(packed, kernels.PackedInt8Weight) and type(x) is np.ndarray and x.dtype == np.float32
+            and x.ndim == 2 and 0 <= x_zero_point <= 127):
+        return kernels.quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias, activation_name,
+                                        num_threads=threads.get_num_threads())
+    return reference.quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias, activation_name)
 
 
 # ---------------------------------------------------------------- softmax family (kernels/softmax.pxi)
@@ -223,3 +239,4 @@ binary_cross_entropy_backward = reference.binary_cross_entropy_backward
 binary_cross_entropy_with_logits = reference.binary_cross_entropy_with_logits
 binary_cross_entropy_with_logits_backward = reference.binary_cross_entropy_with_logits_backward
 fake_quantize = reference.fake_quantize
+fma_f32 = reference.fma_f32

@@ -299,12 +299,32 @@ def minmax(x):
 
 
 def quantize_rows(x, scale, zero_point=0):
-    """q = clamp(round_half_even(x / s) + z, -128, 127) as int8, s per row (N,) or a scalar."""
+    """q = clamp(nearbyint(fma(x, float32(1 / s), z)), -128, 127) as int8, s per row (N,) or a
+    scalar (PyTorch's quantize_per_tensor, in float32: see fma_f32)."""
     s = np.asarray(scale, dtype=np.float32)
     if s.ndim == 1:
         s = s[:, None]
-    q = np.rint(x / s) + zero_point
-    return np.clip(q, -128, 127).astype(np.int8)
+    return np.clip(np.rint(fma_f32(x, np.float32(1) / s, zero_point)), -128, 127).astype(np.int8)
+
+
+def fma_f32(x, inv, z):
+    """float32(x * inv + z) rounded once (C's fmaf) for x and inv rounded to float32, z integer.
+
+    Exact emulation in float64: p = x * inv is exact (24 + 24 <= 53 bits); TwoSum gives s + e = p + z
+    exactly (s = fl64(p + z)); s is then moved to the neighbour on e's side when e != 0 and s's last
+    bit is even (round to odd), and round-to-odd at 53 bits followed by one round-to-nearest-even at
+    24 bits equals a single rounding of p + z, as 53 >= 24 + 2 (Boldo and Melquiond, 2008). Plain
+    fl32(fl64(p + z)) is not enough: p + z can sit just above a float32 midpoint with s exactly on it."""
+    p = np.asarray(x, np.float32).astype(np.float64) * np.asarray(inv, np.float32)
+    z = np.asarray(z, np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        s = p + z
+        bp = s - z
+        e = (p - bp) + (z - (s - bp))
+        fix = (e != 0) & ((s.view(np.int64) & 1) == 0) & np.isfinite(e)
+        if np.any(fix):
+            s = np.where(fix, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
+        return s.astype(np.float32)
 
 
 def requantize(acc, row_scale, col_scale, bias=None, relu_after=False):
@@ -321,13 +341,31 @@ def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
     return requantize(int8_matmul(xq, wq.T), row_scale, col_scale, bias, relu_after)
 
 
+def pack_int8_weight(wq):
+    """The int8 weights (out, in) in the layout quantized_linear takes: here W itself."""
+    return wq
+
+
+def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation_name="none"):
+    """The int8 Linear on 7-bit activations (PyTorch's reduce_range):
+    a = clamp(nearbyint(fma(x, float32(1 / s_a), z_a)), 0, 127),  acc = a W^T exactly (int32),
+    y = act(float32(acc_ij - z_a sum_k W_jk) * (s_a s_w[j]) + b_j)."""
+    w = getattr(packed, "weight", packed).astype(np.int32)
+    a = np.clip(np.rint(fma_f32(x, np.float32(1) / np.float32(x_scale), x_zero_point)), 0, 127).astype(np.int32)
+    acc = a @ w.T - np.int32(x_zero_point) * np.add.reduce(w, axis=1, dtype=np.int32)
+    y = acc.astype(np.float32) * (np.float32(x_scale) * np.asarray(w_scale, np.float32))
+    if bias is not None:
+        y = y + np.asarray(bias, np.float32)
+    return y if activation_name == "none" else activation(y, activation_name)
+
+
 def fake_quantize(x, scale, zero_point, qmin, qmax):
     """Fake quantization (quantize, then dequantize, staying in float):
-    q = round_half_even(x / s) + z;  y = s (clamp(q, qmin, qmax) - z).
+    q = nearbyint(fma(x, float32(1 / s), z)) in float32 (fma_f32);  y = s (clamp(q, qmin, qmax) - z).
     s and z broadcast against x (a scalar, or per channel).  Returns (y, inside) where
     inside = (qmin <= q <= qmax) is where the clipped straight-through gradient passes."""
-    s = np.asarray(scale, dtype=x.dtype)
-    q = np.rint(x / s) + zero_point
+    s = np.asarray(scale, dtype=np.float32)
+    q = np.rint(fma_f32(x, np.float32(1) / s, zero_point))
     inside = (q >= qmin) & (q <= qmax)
-    y = (np.clip(q, qmin, qmax) - zero_point) * s
+    y = (np.clip(q, qmin, qmax) - zero_point) * s.astype(x.dtype)
     return y.astype(x.dtype, copy=False), inside

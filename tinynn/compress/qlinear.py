@@ -7,10 +7,12 @@ s_w[j] = max_k |W_jk| / 127.5, and computes
     y_ij = s_a s_w[j] sum_k (q_a,ik - z_a) q_w,jk + b_j
          = s_a s_w[j] acc_ij + (b_j - s_a z_a s_w[j] sum_k q_w,jk)
 
-with acc = q_a q_w^T from the int8 GEMM (`int8_matmul`, exact int32 accumulation) and one fused
-rescale + bias (+ ReLU) pass (`requantize`, or the backend's fused `int8_linear` when it has
-one). The activation scale s_a, z_a is per tensor and affine: measured on every batch at run time
-(dynamic) or fixed from calibration (static).
+with acc = q_a q_w^T exact in int32 and the correction z_a sum_k q_w,jk precomputed when W is packed
+(once, at quantization time), all in the backend's `quantized_linear` (one kernel: quantize,
+GEMM, dequantize + bias + activation fused into the write). The activations are per tensor,
+affine, uint8 with reduce_range (7 bits, q_a in [0, 127], PyTorch's x86 choice: it keeps the
+AVX2 vpmaddubsw product exact, and the outputs are the same on every CPU); s_a, z_a are measured
+on every batch at run time (dynamic) or fixed from calibration (static).
 """
 import numpy as np
 
@@ -31,7 +33,7 @@ class QuantizedLinear(Module):
     Buffers (what state_dict() stores): `weight` int8 (out, in); `weight_scale` float32 (out,),
     symmetric per output channel; `bias` float32 (out,) if any; `activation` int8 (1,), the index
     in ("none", "relu", "sigmoid", "tanh") of the activation fused after the layer; and for a
-    static layer `input_scale` float32 (1,) and `input_zero_point` int64 (1,). Without them the
+    static layer `input_scale` float32 (1,) and `input_zero_point` int64 (1,) (7-bit: z in [0, 127]). Without them the
     activation parameters are computed from each batch's min/max (dynamic quantization).
     Inference only: the output never requires a gradient."""
 
@@ -60,11 +62,12 @@ class QuantizedLinear(Module):
         if input_scale is not None:
             self.register_buffer("input_scale", np.array([input_scale], np.float32).reshape(1))
             self.register_buffer("input_zero_point", np.array([input_zero_point], np.int64).reshape(1))
+        self._packed_for(backend.active)
 
     @classmethod
     def from_float(cls, layer, input_range=None, activation="none"):
-        """Quantize a float Linear: W -> int8 per output channel; `input_range` = (lo, hi) makes
-        the layer static with affine int8 input parameters calc_qparams(lo, hi, symmetric=False)."""
+        """Quantize a float Linear: W -> int8 per output channel; `input_range` = (lo, hi) makes the
+        layer static with input parameters calc_qparams(lo, hi, "uint8", False, reduce_range=True)."""
         with no_grad():
             w = np.asarray(layer.weight.data, np.float32)
             b = None if layer.bias is None else np.asarray(layer.bias.data, np.float32)
@@ -72,7 +75,7 @@ class QuantizedLinear(Module):
         q_w = quantize_tensor(w, s_w, 0, "int8", axis=0)
         s_a = z_a = None
         if input_range is not None:
-            s_a, z_a = calc_qparams(input_range[0], input_range[1], "int8", symmetric=False)
+            s_a, z_a = calc_qparams(input_range[0], input_range[1], "uint8", symmetric=False, reduce_range=True)
         return cls(q_w, s_w, b, s_a, z_a, activation)
 
     @classmethod
@@ -83,6 +86,19 @@ class QuantizedLinear(Module):
         act = first("activation", int)
         return cls(np.asarray(get("weight")), get("weight_scale"), get("bias"), first("input_scale", float),
                    first("input_zero_point", int), "none" if act is None else ACTIVATIONS[act])
+
+    def _packed_for(self, b):
+        """W packed for backend b: once (at quantization time for the backend active then), again only
+        if the backend or the weight buffer changes. Not a buffer: state dicts keep W only."""
+        packed = self.__dict__.get("_packed")
+        if packed is None or packed[0] != b.__name__ or getattr(packed[1], "weight", packed[1]) is not self.weight:
+            packed = (b.__name__, b.pack_int8_weight(self.weight))
+            self.__dict__["_packed"] = packed
+        return packed[1]
+
+    def _state_loaded(self):
+        """load_state_dict copied new values into the buffers in place: pack W again when next used."""
+        self.__dict__.pop("_packed", None)
 
     @property
     def static(self):
@@ -102,24 +118,11 @@ class QuantizedLinear(Module):
         if self.static:
             s_a, z_a = float(self.input_scale[0]), int(self.input_zero_point[0])
         elif x2.size:
-            s_a, z_a = calc_qparams(*b.minmax(x2), "int8", symmetric=False)
+            s_a, z_a = calc_qparams(*b.minmax(x2), "uint8", symmetric=False, reduce_range=True)
         else:
             s_a, z_a = 1.0, 0
-        xq = b.quantize_rows(x2, np.float32(s_a), z_a)
-        bias = self.bias
-        if z_a:  # fold the zero point: - s_a z_a s_w[j] sum_k q_w,jk
-            rowsum = np.add.reduce(self.weight, axis=1, dtype=np.int32).astype(np.float32)
-            shift = np.float32(s_a * z_a) * self.weight_scale * rowsum
-            bias = -shift if bias is None else bias - shift
-        act = self.activation_name
-        relu = act == "relu"
-        fused = getattr(b, "int8_linear", None)
-        if fused is not None:
-            y = fused(xq, self.weight, np.float32(s_a), self.weight_scale, bias, relu)
-        else:
-            y = b.requantize(b.int8_matmul(xq, self.weight.T), np.float32(s_a), self.weight_scale, bias, relu)
-        if act in ("sigmoid", "tanh"):
-            y = b.activation(y, act)
+        y = b.quantized_linear(x2, self._packed_for(b), np.float32(s_a), z_a, self.weight_scale, self.bias,
+                               self.activation_name)
         return Tensor._wrap(y.reshape(*lead, self.out_features), False)
 
     def extra_repr(self):
@@ -159,7 +162,7 @@ class QATLinear(Module):
         return cls(w, b)
 
     def input_qparams(self):
-        return calc_qparams(self.input_min[0], self.input_max[0], "int8", symmetric=False)
+        return calc_qparams(self.input_min[0], self.input_max[0], "uint8", symmetric=False, reduce_range=True)
 
     def forward(self, x):
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
@@ -172,7 +175,7 @@ class QATLinear(Module):
                 self.input_min[0] += c * (lo - self.input_min[0])
                 self.input_max[0] += c * (hi - self.input_max[0])
         s_a, z_a = self.input_qparams() if np.isfinite(self.input_min[0]) else (1.0, 0)
-        xq = ops.FakeQuantize.apply(x, scale=s_a, zero_point=z_a, qmin=-128, qmax=127)
+        xq = ops.FakeQuantize.apply(x, scale=s_a, zero_point=z_a, qmin=0, qmax=127)
         s_w = weight_qparams(self.weight.data)
         wq = ops.FakeQuantize.apply(self.weight, scale=s_w[:, None], zero_point=0, qmin=-128, qmax=127)
         if self.bias is None:

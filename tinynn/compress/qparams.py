@@ -2,7 +2,9 @@
 
 Affine quantization maps a real x to an integer q with a scale s > 0 and a zero point z:
 
-    q = clamp(round_half_even(x / s) + z, qmin, qmax),      x^ = s (q - z)
+    q = clamp(nearbyint(fma(x, float32(1 / s), z)), qmin, qmax),      x^ = s (q - z)
+
+in float32, rounded once and half to even: bit for bit PyTorch's quantize_per_tensor.
 
 (int8: [qmin, qmax] = [-128, 127]; uint8: [0, 255]); inside the representable range
 |x^ - x| <= s / 2. The (s, z) for an observed range [x_min, x_max] are PyTorch's
@@ -12,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..backend.reference import fma_f32
 from ..tensor import Tensor
 
 __all__ = ["calc_qparams", "quantize_tensor", "dequantize_tensor"]
@@ -27,15 +30,19 @@ def _qrange(dtype, op):
     return key, QRANGES[key]
 
 
-def calc_qparams(min_val, max_val, dtype="int8", symmetric=True):
+def calc_qparams(min_val, max_val, dtype="int8", symmetric=True, reduce_range=False):
     """(scale, zero_point) for the observed range [min_val, max_val] (PyTorch's MinMaxObserver).
 
     With m- = min(min_val, 0), m+ = max(max_val, 0), eps = float32 machine epsilon:
       affine:    s = max((m+ - m-) / (qmax - qmin), eps),  z = clamp(qmin - round(m- / s), qmin, qmax)
       symmetric: s = max(max(-m-, m+) / ((qmax - qmin) / 2), eps),  z = 0 (int8) or 128 (uint8)
+    reduce_range halves [qmin, qmax] (uint8: [0, 127], int8: [-64, 63]; symmetric uint8 then has
+    z = 64), as PyTorch's observers: 7-bit activations keep x86's vpmaddubsw exact (kernels/quant).
     Computed in float32, round half to even. Scalars in -> (float, int); arrays (one range per
     channel) in -> (float32 array, int64 array)."""
     dtype, (qmin, qmax) = _qrange(dtype, "calc_qparams")
+    if reduce_range:
+        qmin, qmax = qmin // 2, qmax // 2
     if isinstance(min_val, _SCALARS) and isinstance(max_val, _SCALARS):
         found = _scalar_qparams(min_val, max_val, qmin, qmax, dtype, symmetric)
         if found is not None:
@@ -51,7 +58,7 @@ def calc_qparams(min_val, max_val, dtype="int8", symmetric=True):
     eps = np.float32(EPS)
     if symmetric:
         scale = np.maximum(np.maximum(-lo, hi) / np.float32((qmax - qmin) / 2), eps)
-        zp = np.full(scale.shape, 0 if dtype == "int8" else 128, dtype=np.int64)
+        zp = np.full(scale.shape, 0 if dtype == "int8" else (qmin + qmax + 1) // 2, dtype=np.int64)
     else:
         scale = np.maximum((hi - lo) / np.float32(qmax - qmin), eps)
         zp = np.clip(qmin - np.rint(lo / scale).astype(np.int64), qmin, qmax)
@@ -76,7 +83,7 @@ def _scalar_qparams(min_val, max_val, qmin, qmax, dtype, symmetric):
     eps = np.float32(EPS)
     if symmetric:
         scale = max(max(-lo, hi) / np.float32((qmax - qmin) / 2), eps)
-        return float(scale), 0 if dtype == "int8" else 128
+        return float(scale), 0 if dtype == "int8" else (qmin + qmax + 1) // 2
     scale = max((hi - lo) / np.float32(qmax - qmin), eps)
     return float(scale), min(max(qmin - int(np.rint(lo / scale)), qmin), qmax)
 
@@ -93,7 +100,8 @@ def _channel(v, x, axis, dtype):
 
 
 def quantize_tensor(x, scale, zero_point, dtype="int8", axis=0):
-    """q = clamp(round_half_even(x / s) + z, qmin, qmax) as int8 or uint8.
+    """q = clamp(nearbyint(fma(x, float32(1 / s), z)), qmin, qmax) as int8 or uint8, in float32
+    (x rounded to float32 first; the fma rounded once, emulated exactly by `fma_f32`).
 
     scale and zero_point are scalars (per tensor) or 1-D arrays, one per index along `axis`
     (per channel)."""
@@ -105,7 +113,7 @@ def quantize_tensor(x, scale, zero_point, dtype="int8", axis=0):
     z = _channel(zero_point, x, axis, np.int64)
     if np.any(s <= 0):
         raise ValueError(f"quantize_tensor: scale must be > 0, got {scale!r}")
-    q = np.rint(x / s) + z
+    q = np.rint(fma_f32(x, np.float32(1) / s.astype(np.float32), z))
     return np.clip(q, qmin, qmax).astype(dtype)
 
 

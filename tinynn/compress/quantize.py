@@ -68,8 +68,8 @@ def _replace(model, make, cls=Linear, op="quantize"):
 
 def quantize_dynamic(model):
     """A new model whose Linear layers are int8 `QuantizedLinear`s: weights symmetric per output
-    channel; activations quantized per batch at run time (affine int8, s_a and z_a from each
-    batch's min and max); ReLU/Sigmoid/Tanh right after a Linear are fused into it. The original
+    channel; activations quantized per batch at run time (affine 7-bit uint8, reduce_range, s_a
+    and z_a from each batch's min and max); ReLU/Sigmoid/Tanh right after a Linear are fused into it. The original
     model is not changed."""
     return _replace(model, lambda name, layer, act: QuantizedLinear.from_float(layer, None, act),
                     op="quantize_dynamic")
@@ -134,7 +134,7 @@ def quantize_static(model, calibration_batches, observer="minmax", percentile=99
     """A new int8 model like `quantize_dynamic`'s, but each layer's input scale and zero point are
     fixed from calibration: the model runs on `calibration_batches` (an iterable of input arrays or
     Tensors, or of (input, target) tuples as a DataLoader yields them) and each Linear's input range
-    is observed (`observe`), then (s_a, z_a) = calc_qparams(lo, hi, "int8", symmetric=False).
+    is observed (`observe`), then (s_a, z_a) = calc_qparams(lo, hi, "uint8", False, reduce_range=True).
     Inputs outside the calibrated range are clipped to it."""
     ranges = observe(model, calibration_batches, observer, percentile)
     return _replace(model, lambda name, layer, act: QuantizedLinear.from_float(layer, ranges[name], act),

@@ -309,6 +309,8 @@ class Module:
                 value = value.data if isinstance(value, Tensor) else np.asarray(value)
                 current = target.data if isinstance(target, Tensor) else target
                 np.copyto(current, value, casting="unsafe")
+        for m in self.modules():  # a module that keeps arrays derived from its state drops them
+            getattr(m, "_state_loaded", int)()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ printing

@@ -1,0 +1,163 @@
+"""The quantized Linear's int8 paths (portable, AVX2 vpmaddubsw, AVX-VNNI, AVX512-VNNI, AMX): each
+one this machine can run, forced with kernels.set_int8_path, against the quantized-Linear formula
+written here in NumPy (PyTorch's: (acc - z_a rowsum) * s_a * s_w[c] + bias, then the activation):
+bit-identical for none/relu (integer arithmetic is exact and the float epilogue is one function),
+and bit-identical across paths for every activation."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+kernels = pytest.importorskip("tinynn.kernels")
+PATHS = kernels.int8_paths()
+
+
+def nearest_f32(v):
+    """The float32 nearest the rational v, ties to even (normal range), exactly."""
+    if v == 0:
+        return v
+    e = abs(v).numerator.bit_length() - abs(v).denominator.bit_length()
+    e = e if Fraction(2) ** e <= abs(v) else e - 1          # 2^e <= |v| < 2^(e+1)
+    ulp = Fraction(2) ** (e - 23)
+    return round(v / ulp) * ulp                              # Fraction rounds half to even
+
+
+def expected(x, w, s_a, z_a, s_w, bias, act):
+    """The formula from first principles: 7-bit activations a = clamp(round(f32(x * f32(1/s_a) + z_a)),
+    0, 127) in exact rationals (one float32 rounding of the fma, half-even), acc in int64 (asserted to
+    fit int32), then the float32 epilogue."""
+    inv = nearest_f32(1 / Fraction(float(np.float32(s_a))))
+    a = np.array([min(max(round(nearest_f32(Fraction(float(v)) * inv + z_a)), 0), 127) for v in x.ravel()],
+                 np.int64).reshape(x.shape)
+    w64 = w.astype(np.int64)
+    acc = a @ w64.T - z_a * w64.sum(axis=1)
+    assert np.abs(acc).max(initial=0) < 2**31
+    y = acc.astype(np.float32) * (np.float32(s_a) * s_w)
+    if bias is not None:
+        y = y + bias
+    return np.maximum(y, np.float32(0)) if act == "relu" else y
+
+
+@pytest.fixture
+def each_path():
+    def run(fn):
+        results = {}
+        try:
+            for p in PATHS:
+                kernels.set_int8_path(p)
+                assert kernels.int8_path() == p
+                results[p] = fn()
+        finally:
+            kernels.set_int8_path("auto")
+        return results
+    return run
+
+
+SHAPES = [(1, 1, 1), (2, 3, 5), (5, 7, 31), (13, 64, 33), (17, 65, 32), (4, 130, 97), (29, 256, 64), (3, 5, 1)]
+
+
+@pytest.mark.parametrize("m, k, n", SHAPES)
+@pytest.mark.parametrize("act", ["none", "relu"])
+def test_every_path_equals_the_formula(each_path, m, k, n, act):
+    rng = np.random.default_rng(m * 1000 + k * 10 + n)
+    x = (rng.standard_normal((m, k)) * 2 + 0.5).astype(np.float32)
+    w = rng.integers(-128, 128, (n, k)).astype(np.int8)
+    s_w = (rng.random(n) * 0.02 + 1e-3).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32) if n % 2 else None
+    s_a, z_a = np.float32((max(x.max(), 0) - min(x.min(), 0)) / 127 + 1e-3), 37
+    want = expected(x, w, s_a, z_a, s_w, bias, act)
+    packed = kernels.PackedInt8Weight(w)
+    got = each_path(lambda: kernels.quantized_linear(x, packed, s_a, z_a, s_w, bias, act))
+    for p, y in got.items():
+        np.testing.assert_array_equal(y, want, err_msg=p)
+
+
+def test_extreme_operands_cannot_saturate_the_avx2_pairs(each_path):
+    # every a = 127 against w = -128 / 127: pair sums -32512 / 32258, the largest in magnitude a
+    # u7 x s8 pair can make; vpmaddubsw saturates only beyond +-32767, so the sums stay exact
+    k, n = 256, 40
+    x = np.full((7, k), 1e6, np.float32)
+    w = np.where(np.arange(n)[:, None] % 2 == 0, -128, 127).astype(np.int8).repeat(k, axis=1)
+    s_w = np.ones(n, np.float32)
+    packed = kernels.PackedInt8Weight(w)
+    got = each_path(lambda: kernels.quantized_linear(x, packed, np.float32(1), 0, s_w))
+    want = np.where(np.arange(n) % 2 == 0, -128.0 * 127 * k, 127.0 * 127 * k).astype(np.float32)
+    for p, y in got.items():
+        np.testing.assert_array_equal(y, np.broadcast_to(want, y.shape), err_msg=p)
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh"])
+def test_paths_agree_bit_for_bit_with_smooth_activations(each_path, act):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((19, 100)).astype(np.float32)
+    w = rng.integers(-128, 128, (45, 100)).astype(np.int8)
+    s_w = np.full(45, 1e-3, np.float32)
+    packed = kernels.PackedInt8Weight(w)
+    got = each_path(lambda: kernels.quantized_linear(x, packed, np.float32(0.03), 64, s_w, None, act))
+    first = got[PATHS[0]]
+    for p, y in got.items():
+        np.testing.assert_array_equal(y, first, err_msg=p)
+    linear = expected(x, w, np.float32(0.03), 64, s_w, None, "none").astype(np.float64)
+    want = 1 / (1 + np.exp(-linear)) if act == "sigmoid" else np.tanh(linear)
+    np.testing.assert_allclose(first, want, rtol=1e-6, atol=1e-7)
+
+
+def test_set_simd_caps_the_int8_path():
+    best = kernels.info()["simd_available"]
+    try:
+        kernels.set_simd("portable")
+        assert kernels.int8_path() == "portable"
+        if "avx2" in PATHS:
+            kernels.set_simd("avx2+fma")
+            assert kernels.int8_path() in ("avx2", PATHS[-1] if best == "avx2+fma" else "avx2")
+    finally:
+        kernels.set_simd("auto")
+    assert kernels.int8_path() == PATHS[-1]
+
+
+def test_set_int8_path_rejects_what_this_cpu_cannot_run():
+    with pytest.raises(ValueError, match="set_int8_path"):
+        kernels.set_int8_path("no-such-path")
+    missing = [p for p in ("portable", "avx2", "avx-vnni", "avx512-vnni", "amx") if p not in PATHS]
+    for p in missing:
+        with pytest.raises(ValueError, match=p):
+            kernels.set_int8_path(p)
+    assert kernels.int8_path() == PATHS[-1]
+
+
+def test_bad_arguments_name_the_op():
+    packed = kernels.PackedInt8Weight(np.ones((3, 4), np.int8))
+    with pytest.raises(ValueError, match="quantized_linear.*float32"):
+        kernels.quantized_linear(np.ones((2, 5), np.float32), packed, 1.0, 0, np.ones(3, np.float32))
+    with pytest.raises(ValueError, match="x_zero_point"):
+        kernels.quantized_linear(np.ones((2, 4), np.float32), packed, 1.0, 128, np.ones(3, np.float32))
+    with pytest.raises(TypeError, match="PackedInt8Weight"):
+        kernels.PackedInt8Weight(np.ones((3, 4), np.float32))
+
+
+def test_threads_split_the_panels_without_changing_a_bit():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((96, 512)).astype(np.float32)
+    w = rng.integers(-128, 128, (200, 512)).astype(np.int8)
+    s_w = np.full(200, 1e-3, np.float32)
+    packed = kernels.PackedInt8Weight(w)
+    one = kernels.quantized_linear(x, packed, np.float32(0.05), 50, s_w, None, "relu", num_threads=1)
+    two = kernels.quantized_linear(x, packed, np.float32(0.05), 50, s_w, None, "relu", num_threads=2)
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_array_equal(one, expected(x, w, np.float32(0.05), 50, s_w, None, "relu"))
+
+
+@pytest.mark.parametrize("act", ["none", "relu"])
+def test_quantized_model_is_the_same_bits_on_both_backends_and_every_path(each_path, act):
+    import tinynn as tn
+    from tinynn import nn, quantize
+    tn.manual_seed(3)
+    layers = [nn.Linear(70, 40), nn.ReLU(), nn.Linear(40, 9)] if act == "relu" else [nn.Linear(70, 9)]
+    x = (np.random.default_rng(3).standard_normal((21, 70)) + 0.7).astype(np.float32)
+    for q in (quantize.quantize_dynamic(nn.Sequential(*layers)), quantize.quantize_static(nn.Sequential(*layers), [x])):
+        with tn.use_backend("numpy"), tn.no_grad():
+            ref_out = q(x).data
+        with tn.use_backend("cython"), tn.no_grad():
+            got = each_path(lambda: q(x).data)
+        for p, y in got.items():
+            np.testing.assert_array_equal(y, ref_out, err_msg=p)
