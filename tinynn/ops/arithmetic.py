@@ -3,6 +3,8 @@
 The engine sums each returned gradient back to its input's shape, so these return
 gradients in the broadcast shape of the output. When a call's operands share one shape and
 dtype, forward says so in `exact_gradients` and the engine skips that work."""
+import numpy as np
+
 from ..autograd.function import Function
 from .. import backend
 
@@ -84,7 +86,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = a^b;  dz/da = b a^(b-1), dz/db = a^b ln a."""
+    """z = a^b;  dz/da = b a^(b-1), dz/db = a^b ln a, with PyTorch's values at 0: dz/da = 0 where
+    b = 0 (a^0 is the constant 1, even at a = 0), dz/db = 0 where a = 0 and b >= 0."""
 
     __slots__ = ('a', 'b', 'z', 'exact_gradients')
 
@@ -99,8 +102,12 @@ class Pow(Function):
 
     def backward(self, g):
         B = backend.active
-        ga = B.multiply(g, B.multiply(self.b, B.power(self.a, self.b - 1))) if self.needs_grad[0] else None
-        gb = B.multiply(g, B.multiply(self.z, B.log(self.a))) if self.needs_grad[1] else None
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_grad[0]:
+                ga = B.multiply(g, B.where(self.b == 0, 0, B.multiply(self.b, B.power(self.a, self.b - 1))))
+            if self.needs_grad[1]:
+                gb = B.multiply(g, B.where((self.a == 0) & (self.b >= 0), 0, B.multiply(self.z, B.log(self.a))))
         return ga, gb
 
 

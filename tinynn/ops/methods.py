@@ -8,6 +8,8 @@ from ..autograd import engine
 from ..autograd.fast_path import binary_operator
 from ..tensor import Tensor, _checked_dtype, pick_axis, shape_argument
 from .arguments import index_argument
+from .dims import one_dim, reduce_dims
+from . import extremum
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh, Cast
 from .matmul import MatMul
@@ -51,29 +53,46 @@ class TensorMethods:
 
     clamp = clip
 
-    def sum(self, axis=None, keepdims=False, dim=None):
-        return Sum.apply(self, axis=pick_axis(axis, dim), keepdims=keepdims)
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = reduce_dims("sum", self.ndim, dim, keepdim, axis, keepdims)
+        return Sum.apply(self, axis=dim, keepdims=keepdim)
 
-    def mean(self, axis=None, keepdims=False, dim=None):
-        return Mean.apply(self, axis=pick_axis(axis, dim), keepdims=keepdims)
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = reduce_dims("mean", self.ndim, dim, keepdim, axis, keepdims)
+        return Mean.apply(self, axis=dim, keepdims=keepdim)
 
-    def max(self, axis=None, keepdims=False, dim=None):
-        return Max.apply(self, axis=pick_axis(axis, dim), keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False, dim=None):
-        return Min.apply(self, axis=pick_axis(axis, dim), keepdims=keepdims)
+    max, min, amax, amin, argmax, argmin = extremum.max, extremum.min, extremum.amax, extremum.amin, \
+        extremum.argmax, extremum.argmin
 
     def reshape(self, *shape):
         return Reshape.apply(self, shape=shape_argument(shape))
 
     view = reshape
 
-    def transpose(self, *axes):
-        return Transpose.apply(self, axes=shape_argument(axes) or None)
+    def transpose(self, *dims):
+        """PyTorch's transpose(dim0, dim1): the two dims swapped. (No argument: every dim reversed.)"""
+        if not dims:
+            return Transpose.apply(self)
+        if len(dims) != 2:
+            raise TypeError(f"transpose(dim0, dim1) swaps two dims, got {dims}; permute(*dims) reorders them all")
+        order = list(range(self.ndim))
+        if self.ndim:
+            a, b = (one_dim("transpose", d, self.ndim) for d in dims)
+            order[a], order[b] = order[b], order[a]
+        return Transpose.apply(self, axes=tuple(order))
 
-    permute = transpose
+    def permute(self, *dims):
+        """The dims reordered: result dim i is input dim dims[i] (negative dims count from the end)."""
+        return Transpose.apply(self, axes=shape_argument(dims))
+
+    def t(self):
+        """transpose(0, 1) of a tensor with at most 2 dims (a 0-d or 1-d tensor is returned as is)."""
+        if self.ndim > 2:
+            raise ValueError(f"t(): expects a tensor with <= 2 dimensions, got shape {self.shape}; use transpose(dim0, dim1)")
+        return Transpose.apply(self)
 
     T = property(lambda self: Transpose.apply(self))
+    mT = property(lambda self: self.transpose(-2, -1))
 
     def flatten(self, start_axis=0, start_dim=None):
         start = start_axis if start_dim is None else start_dim
