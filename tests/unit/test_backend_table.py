@@ -37,6 +37,10 @@ TABLE = {
     "sgd_step": True, "adam_step": True, "sgd_step_multi": True, "adam_step_multi": True,
     "int8_matmul": True, "minmax": True, "quantize_rows": True, "requantize": True, "int8_linear": True,
     "fake_quantize": "test_quantize.py (fake quantization, QAT)",
+    **{name: "test_ops_elementwise.py (closed forms, gradient checks)" for name in (
+        "sin", "cos", "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "exp2", "log2", "log1p", "expm1", "erf",
+        "floor", "ceil", "round", "trunc", "maximum", "minimum", "remainder", "floor_divide")},
+    **{name: "test_ops_reductions.py (closed forms, gradient checks)" for name in ("prod", "cumsum", "cumprod")},
 }
 
 

@@ -34,3 +34,13 @@ def reduce_dims(op, ndim, dim=None, keepdim=False, axis=None, keepdims=None):
     if ndim == 0 or not dims:
         return None, keepdim  # a 0-d tensor reduced over its dim 0 (or -1) is itself
     return (dims[0] if len(dims) == 1 else dims), keepdim
+
+
+def reduction_method(cls, op, formula):
+    """The Tensor method `op(dim=None, keepdim=False)` of a reduction op `cls` taking (axis, keepdims)."""
+    def method(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        dim, keepdim = reduce_dims(op, self.ndim, dim, keepdim, axis, keepdims)
+        return cls.apply(self, axis=dim, keepdims=keepdim)
+    method.__name__ = method.__qualname__ = op
+    method.__doc__ = f"{formula} over dim (an int, a tuple, or every dim when None)."
+    return method

@@ -5,7 +5,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..tensor import Tensor
-from .dims import reduce_dims
+from .dims import reduce_dims, reduction_method
 from .index import Gather
 from .reduction import Max, Min
 from .shape import Reshape
@@ -60,16 +60,8 @@ def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A0
     return _along(self, np.argmin, MinResult, "min", dim, keepdim, axis, keepdims)
 
 
-def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """max over dim (an int, a tuple, or every dim); ties share the gradient evenly."""
-    dim, keepdim = reduce_dims("amax", self.ndim, dim, keepdim, axis, keepdims)
-    return Max.apply(self, axis=dim, keepdims=keepdim)
-
-
-def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """min over dim (an int, a tuple, or every dim); ties share the gradient evenly."""
-    dim, keepdim = reduce_dims("amin", self.ndim, dim, keepdim, axis, keepdims)
-    return Min.apply(self, axis=dim, keepdims=keepdim)
+amax = reduction_method(Max, "amax", "max_i x_i (ties share the gradient evenly)")
+amin = reduction_method(Min, "amin", "min_i x_i (ties share the gradient evenly)")
 
 
 def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):

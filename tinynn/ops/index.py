@@ -3,7 +3,9 @@ masked_fill. The index is data, not an input: it gets no gradient (as in PyTorch
 import numpy as np
 
 from ..autograd.function import Function
+from ..tensor import Tensor
 from .dims import one_dim
+from .shape import Where
 
 
 def _grid(index, dim):
@@ -43,3 +45,69 @@ class Gather(Function):
         grad = np.zeros(self.shape or (1,), dtype=g.dtype)
         np.add.at(grad, self.grid, g.reshape(self.grid[self.dim].shape))
         return grad.reshape(self.shape)
+
+
+class Scatter(Function):
+    """y = x with y[i][index[i][j][k]][k] = src[i][j][k] (for dim = 1);  dL/dx = g with the written
+    places zeroed, dL/dsrc[i][j][k] = g[i][index[i][j][k]][k]."""
+
+    __slots__ = ('grid', 'src_shape')
+
+    def forward(self, x, src, dim, index):
+        index = np.asarray(index)
+        dim = one_dim("scatter", dim, x.ndim)
+        _check_index("scatter", x, dim, index)
+        if src.ndim and any(i > n for i, n in zip(index.shape, src.shape)):
+            raise ValueError(f"scatter: index of shape {index.shape} is larger than src of shape {src.shape}")
+        self.grid, self.src_shape = _grid(index, dim), src.shape
+        y = np.array(x, dtype=np.result_type(x, src))
+        y[self.grid] = src if src.ndim == 0 else src[tuple(slice(0, n) for n in index.shape)]
+        return y
+
+    def backward(self, g):
+        gx = g.copy()
+        gx[self.grid] = 0
+        picked = g[self.grid]
+        if not self.src_shape:
+            return gx, picked.sum()
+        gsrc = np.zeros(self.src_shape, dtype=g.dtype)
+        gsrc[tuple(slice(0, n) for n in picked.shape)] = picked
+        return gx, gsrc
+
+
+def _index(index):
+    return np.asarray(index.data if isinstance(index, Tensor) else index)
+
+
+def gather(self, dim, index):
+    """out[i][j][k] = self[i][index[i][j][k]][k] for dim = 1 (likewise for every dim)."""
+    return Gather.apply(self, dim=dim, index=_index(index))
+
+
+def scatter(self, dim, index, src=None, value=None):
+    """A copy of self with src[i][j][k] (or `value`) written at [i][index[i][j][k]][k] for dim = 1."""
+    if (src is None) == (value is None):
+        raise TypeError("scatter: give exactly one of src and value")
+    return Scatter.apply(self, value if src is None else src, dim=dim, index=_index(index))
+
+
+def index_select(self, dim, index):
+    """The slices at `index` (a 1-d integer tensor) along dim; gradients of repeated indices add up."""
+    index = _index(index)
+    if index.ndim > 1 or index.dtype.kind not in "iu":
+        raise TypeError(f"index_select: index must be a 0-d or 1-d integer tensor, got shape {index.shape} dtype {index.dtype}")
+    d = one_dim("index_select", dim, self.ndim)
+    return self[(slice(None),) * d + (index.reshape(-1),)]
+
+
+def masked_fill(self, mask, value):
+    """self with `value` where mask (a bool tensor broadcasting to self) is True; value gets the
+    gradient of the places it fills when it is a tensor."""
+    mask = _index(mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"masked_fill: mask must be bool, got {mask.dtype}")
+    try:
+        mask = np.broadcast_to(mask, self.shape)
+    except ValueError:
+        raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to {self.shape}") from None
+    return Where.apply(value, self, condition=mask)

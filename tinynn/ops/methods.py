@@ -8,14 +8,14 @@ from ..autograd import engine
 from ..autograd.fast_path import binary_operator
 from ..tensor import Tensor, _checked_dtype, pick_axis, shape_argument
 from .arguments import index_argument
-from .dims import one_dim, reduce_dims
-from . import extremum
+from .dims import one_dim, reduction_method
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh, Cast
 from .matmul import MatMul
 from .reduction import Sum, Mean, Max, Min
 from .shape import Reshape, Transpose, GetItem, Concatenate, Stack, Where
 from .softmax import Softmax, LogSoftmax
+from .torch_names import METHODS
 
 
 class TensorMethods:
@@ -48,21 +48,8 @@ class TensorMethods:
     def sigmoid(self): return Sigmoid.apply(self)
     def tanh(self): return Tanh.apply(self)
 
-    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-        return Clip.apply(self, lo=min, hi=max)
-
-    clamp = clip
-
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = reduce_dims("sum", self.ndim, dim, keepdim, axis, keepdims)
-        return Sum.apply(self, axis=dim, keepdims=keepdim)
-
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        dim, keepdim = reduce_dims("mean", self.ndim, dim, keepdim, axis, keepdims)
-        return Mean.apply(self, axis=dim, keepdims=keepdim)
-
-    max, min, amax, amin, argmax, argmin = extremum.max, extremum.min, extremum.amax, extremum.amin, \
-        extremum.argmax, extremum.argmin
+    sum = reduction_method(Sum, "sum", "sum_i x_i")
+    mean = reduction_method(Mean, "mean", "(1/n) sum_i x_i")
 
     def reshape(self, *shape):
         return Reshape.apply(self, shape=shape_argument(shape))
@@ -94,13 +81,6 @@ class TensorMethods:
     T = property(lambda self: Transpose.apply(self))
     mT = property(lambda self: self.transpose(-2, -1))
 
-    def flatten(self, start_axis=0, start_dim=None):
-        start = start_axis if start_dim is None else start_dim
-        start = start + self.ndim if start < 0 else start
-        if not 0 <= start <= max(self.ndim - 1, 0):
-            raise IndexError(f"flatten: start_axis {start_axis} out of range for a tensor of shape {self.shape}")
-        return self.reshape(*self.shape[:start], -1)
-
     def __getitem__(self, index):
         return GetItem.apply(self, index=index_argument(index))
 
@@ -125,6 +105,8 @@ class TensorMethods:
 for _name, _method in vars(TensorMethods).items():
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
         setattr(Tensor, _name, _method)
+for _name, _method in METHODS.items():  # PyTorch's other ops (torch_names.py)
+    setattr(Tensor, _name, _method)
 
 
 def concatenate(tensors, axis=0, dim=None):
