@@ -108,3 +108,14 @@ def test_method_spellings_of_the_operators(backend_name):
     assert a.mul(b).tolist() == (a * b).tolist() and tn.div(a, b).tolist() == (a / b).tolist()
     assert a.pow(2).tolist() == [[1.0, 4.0]] and tn.neg(a).tolist() == [[-1.0, -2.0]]
     assert a.mm(b).tolist() == [[11.0]] and tn.matmul(a, b).tolist() == [[11.0]]
+
+
+def test_sign_bmm_and_the_where_method(backend_name):
+    x = tn.tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
+    assert tn.sign(x).tolist() == [-1.0, 0.0, 1.0]
+    x.sign().sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros(3))  # PyTorch: sign has zero gradient
+    a, b = np.arange(12.0).reshape(2, 2, 3), np.arange(12.0).reshape(2, 3, 2)
+    np.testing.assert_array_equal(tn.bmm(tn.tensor(a), tn.tensor(b)).data, a @ b)
+    assert x.where(x > 0, tn.zeros(3, dtype=np.float64)).tolist() == [0.0, 0.0, 3.0]
+    assert tn.numel(x) == 3 and not tn.detach(x).requires_grad

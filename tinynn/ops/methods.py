@@ -128,3 +128,6 @@ def where(condition, a, b):
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be bool, got {cond.dtype}")
     return Where.apply(a, b, condition=cond)
+
+
+Tensor.where = lambda self, condition, other: where(condition, self, other)  # PyTorch's method spelling

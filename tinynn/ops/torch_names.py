@@ -30,6 +30,7 @@ METHODS.update({
     "mul": lambda self, other: Mul.apply(self, other), "div": lambda self, other: Div.apply(self, other),
     "pow": lambda self, exponent: Pow.apply(self, exponent), "neg": lambda self: Neg.apply(self),
     "matmul": lambda self, other: MatMul.apply(self, other), "mm": lambda self, other: MatMul.apply(self, other),
+    "bmm": lambda self, other: MatMul.apply(self, other),
     "maximum": lambda self, other: pairwise.Maximum.apply(self, other),
     "minimum": lambda self, other: pairwise.Minimum.apply(self, other),
     "remainder": lambda self, other: pairwise.Remainder.apply(self, other),
@@ -54,7 +55,7 @@ METHODS.update({
 # torch.<name>(input, ...) is input.<name>(...) for these
 FUNCTION_NAMES = (
     *UNARY, "arcsin", "arccos", "arctan", "rsqrt", "reciprocal", "exp", "log", "sqrt", "abs", "sigmoid", "tanh",
-    "relu", "add", "sub", "mul", "div", "pow", "neg", "matmul", "mm", "maximum", "minimum", "remainder",
+    "relu", "add", "sub", "mul", "div", "pow", "neg", "matmul", "mm", "bmm", "numel", "detach", "maximum", "minimum", "remainder",
     "floor_divide", "clamp", "clip", "sum", "mean", "prod", "var", "std", "logsumexp", "norm", "all", "any",
     "cumsum", "cumprod", "max", "min", "amax", "amin", "argmax", "argmin", "unsqueeze", "squeeze", "flatten",
     "unflatten", "reshape", "chunk", "split", "narrow", "gather", "scatter", "index_select", "masked_fill",

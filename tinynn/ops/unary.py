@@ -56,6 +56,7 @@ Ceil = _unary("Ceil", "ceil", "y = ceil x;  dy/dx = 0.", lambda x, y: np.zeros_l
 Round = _unary("Round", "round", "y = x rounded to the nearest integer, halves to even;  dy/dx = 0.",
                lambda x, y: np.zeros_like(x))
 Trunc = _unary("Trunc", "trunc", "y = x rounded toward 0;  dy/dx = 0.", lambda x, y: np.zeros_like(x))
+Sign = _unary("Sign", "sign", "y = sign x (-1, 0 or 1);  dy/dx = 0.", lambda x, y: np.zeros_like(x))
 UNARY = {"sin": Sin, "cos": Cos, "tan": Tan, "sinh": Sinh, "cosh": Cosh, "asin": Asin, "acos": Acos, "atan": Atan,
          "exp2": Exp2, "log2": Log2, "log1p": Log1p, "expm1": Expm1, "erf": Erf,
-         "floor": Floor, "ceil": Ceil, "round": Round, "trunc": Trunc}
+         "floor": Floor, "ceil": Ceil, "round": Round, "trunc": Trunc, "sign": Sign}
