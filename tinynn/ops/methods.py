@@ -10,9 +10,9 @@ from ..tensor import Tensor, _checked_dtype, pick_axis, shape_argument
 from .arguments import index_argument
 from .dims import one_dim, reduction_method
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
-from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh, Cast
+from .elementwise import Exp, Log, Sqrt, Abs, ReLU, Sigmoid, Tanh, Cast
 from .matmul import MatMul
-from .reduction import Sum, Mean, Max, Min
+from .reduction import Sum, Mean
 from .shape import Reshape, Transpose, GetItem, Concatenate, Stack, Where
 from .softmax import Softmax, LogSoftmax
 from .torch_names import METHODS
