@@ -101,14 +101,18 @@ class Pow(Function):
         return self.z
 
     def backward(self, g):
-        B = backend.active
-        ga = gb = None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if self.needs_grad[0]:
-                ga = B.multiply(g, B.where(self.b == 0, 0, B.multiply(self.b, B.power(self.a, self.b - 1))))
-            if self.needs_grad[1]:
-                gb = B.multiply(g, B.where((self.a == 0) & (self.b >= 0), 0, B.multiply(self.z, B.log(self.a))))
+        B, a, b = backend.active, self.a, self.b
+        ga = B.multiply(g, _zero_where(b == 0, lambda: B.multiply(b, B.power(a, b - 1)))) if self.needs_grad[0] else None
+        gb = B.multiply(g, _zero_where((a == 0) & (b >= 0), lambda: B.multiply(self.z, B.log(a)))) if self.needs_grad[1] else None
         return ga, gb
+
+
+def _zero_where(mask, value):
+    """value() set to 0 where mask: where PyTorch takes a formula's 0 * inf (or 0 * nan) at 0 as 0."""
+    if not mask.any():
+        return value()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return backend.active.where(mask, 0, value())
 
 
 class Neg(Function):

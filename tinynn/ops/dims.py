@@ -27,6 +27,8 @@ def reduce_dims(op, ndim, dim=None, keepdim=False, axis=None, keepdims=None):
     keepdim = bool(keepdim if keepdims is None else keepdims)
     if dim is None:
         return None, keepdim
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, without building a tuple
+        return dim % ndim, keepdim
     dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
     dims = tuple(one_dim(op, d, ndim) for d in dims)
     if len(set(dims)) != len(dims):
