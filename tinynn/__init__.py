@@ -10,12 +10,14 @@ from .tensor import (
     float16, float32, float64, int8, int16, int32, int64, uint8, bool_,
 )
 from .ops import concatenate, cat, stack, where  # also gives Tensor its math methods (ops/methods.py)
+from .ops.torch_names import FUNCTIONS as _TORCH_FUNCTIONS
 from .random import manual_seed
 from .gradcheck import gradcheck, GradcheckError
 from .backend import set_backend, get_backend, use_backend
 from .threads import set_num_threads, get_num_threads
 
 __version__ = "0.1.0"
+globals().update({name: fn for name, fn in _TORCH_FUNCTIONS.items() if name not in globals()})  # tn.sin(x), ...
 
 
 _SUBMODULES = {"nn": "nn", "optim": "optim", "data": "data", "datasets": "datasets",
@@ -33,4 +35,5 @@ def __getattr__(name):
         return importlib.import_module(f"tinynn.{_SUBMODULES[name]}")
     if name in ("save", "load"):
         return getattr(importlib.import_module("tinynn.io.serialization"), name)
-    raise AttributeError(f"module 'tinynn' has no attribute {name!r}")
+    raise AttributeError(f"module 'tinynn' has no attribute {name!r}: tinynn does not have torch.{name} "
+                         "(docs/10-pytorch-compatibility.md lists what it has)")

@@ -16,6 +16,8 @@ ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")  # what a fused Linear (and th
 KERNELS = (  # by family: elementwise, activations, reductions, softmax and losses, GEMM, optimizers, int8
     "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "sqrt", "absolute", "sign", "clip",
     "where", "same_layout",
+    "sin", "cos", "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "exp2", "log2", "log1p", "expm1", "erf",
+    "floor", "ceil", "round", "trunc", "maximum", "minimum", "remainder", "floor_divide", "prod", "cumsum", "cumprod",
     "relu", "relu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "activation",
     "sum", "mean", "amax", "amin", "broadcast_to",
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "cross_entropy", "cross_entropy_backward",

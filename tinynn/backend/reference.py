@@ -5,6 +5,8 @@ compiled backend (`compiled.py`) must compute, within float rounding. A kernel n
 here first, then given a fast version there. Arrays in, arrays out: nothing here knows about
 autograd, and inputs arrive checked (the ops validate them, once, at the public edge).
 """
+import math
+
 import numpy as np
 
 
@@ -31,6 +33,17 @@ sqrt = np.sqrt
 absolute = np.absolute
 sign = np.sign
 where = np.where
+# more of NumPy's functions (tinynn/ops/unary.py, pairwise.py, statistics.py): the formula is the name
+sin, cos, tan, sinh, cosh, arcsin, arccos, arctan = np.sin, np.cos, np.tan, np.sinh, np.cosh, np.arcsin, np.arccos, np.arctan
+exp2, log2, log1p, expm1 = np.exp2, np.log2, np.log1p, np.expm1
+floor, ceil, round, trunc = np.floor, np.ceil, np.round, np.trunc  # noqa: A001 - round: half to even, as torch.round
+maximum, minimum, remainder, floor_divide = np.maximum, np.minimum, np.remainder, np.floor_divide  # floor semantics
+prod, cumsum, cumprod = np.prod, np.cumsum, np.cumprod
+
+
+def erf(x):
+    """erf x = (2 / sqrt(pi)) int_0^x e^(-t^2) dt, elementwise (math.erf per element: NumPy has none)."""
+    return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 def same_layout(a, b):

@@ -3,6 +3,8 @@
 The engine sums each returned gradient back to its input's shape, so these return
 gradients in the broadcast shape of the output. When a call's operands share one shape and
 dtype, forward says so in `exact_gradients` and the engine skips that work."""
+import numpy as np
+
 from ..autograd.function import Function
 from .. import backend
 
@@ -84,7 +86,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    """z = a^b;  dz/da = b a^(b-1), dz/db = a^b ln a."""
+    """z = a^b;  dz/da = b a^(b-1), dz/db = a^b ln a, with PyTorch's values at 0: dz/da = 0 where
+    b = 0 (a^0 is the constant 1, even at a = 0), dz/db = 0 where a = 0 and b >= 0."""
 
     __slots__ = ('a', 'b', 'z', 'exact_gradients')
 
@@ -98,10 +101,18 @@ class Pow(Function):
         return self.z
 
     def backward(self, g):
-        B = backend.active
-        ga = B.multiply(g, B.multiply(self.b, B.power(self.a, self.b - 1))) if self.needs_grad[0] else None
-        gb = B.multiply(g, B.multiply(self.z, B.log(self.a))) if self.needs_grad[1] else None
+        B, a, b = backend.active, self.a, self.b
+        ga = B.multiply(g, _zero_where(b == 0, lambda: B.multiply(b, B.power(a, b - 1)))) if self.needs_grad[0] else None
+        gb = B.multiply(g, _zero_where((a == 0) & (b >= 0), lambda: B.multiply(self.z, B.log(a)))) if self.needs_grad[1] else None
         return ga, gb
+
+
+def _zero_where(mask, value):
+    """value() set to 0 where mask: where PyTorch takes a formula's 0 * inf (or 0 * nan) at 0 as 0."""
+    if not mask.any():
+        return value()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return backend.active.where(mask, 0, value())
 
 
 class Neg(Function):

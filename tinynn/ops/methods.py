@@ -8,12 +8,14 @@ from ..autograd import engine
 from ..autograd.fast_path import binary_operator
 from ..tensor import Tensor, _checked_dtype, pick_axis, shape_argument
 from .arguments import index_argument
+from .dims import one_dim, reduction_method
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
-from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh, Cast
+from .elementwise import Exp, Log, Sqrt, Abs, ReLU, Sigmoid, Tanh, Cast
 from .matmul import MatMul
-from .reduction import Sum, Mean, Max, Min
+from .reduction import Sum, Mean
 from .shape import Reshape, Transpose, GetItem, Concatenate, Stack, Where
 from .softmax import Softmax, LogSoftmax
+from .torch_names import METHODS
 
 
 class TensorMethods:
@@ -46,41 +48,38 @@ class TensorMethods:
     def sigmoid(self): return Sigmoid.apply(self)
     def tanh(self): return Tanh.apply(self)
 
-    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-        return Clip.apply(self, lo=min, hi=max)
-
-    clamp = clip
-
-    def sum(self, axis=None, keepdims=False, dim=None):
-        return Sum.apply(self, axis=pick_axis(axis, dim), keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False, dim=None):
-        return Mean.apply(self, axis=pick_axis(axis, dim), keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False, dim=None):
-        return Max.apply(self, axis=pick_axis(axis, dim), keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False, dim=None):
-        return Min.apply(self, axis=pick_axis(axis, dim), keepdims=keepdims)
+    sum = reduction_method(Sum, "sum", "sum_i x_i")
+    mean = reduction_method(Mean, "mean", "(1/n) sum_i x_i")
 
     def reshape(self, *shape):
         return Reshape.apply(self, shape=shape_argument(shape))
 
     view = reshape
 
-    def transpose(self, *axes):
-        return Transpose.apply(self, axes=shape_argument(axes) or None)
+    def transpose(self, *dims):
+        """PyTorch's transpose(dim0, dim1): the two dims swapped. (No argument: every dim reversed.)"""
+        if not dims:
+            return Transpose.apply(self)
+        if len(dims) != 2:
+            raise TypeError(f"transpose(dim0, dim1) swaps two dims, got {dims}; permute(*dims) reorders them all")
+        order = list(range(self.ndim))
+        if self.ndim:
+            a, b = (one_dim("transpose", d, self.ndim) for d in dims)
+            order[a], order[b] = order[b], order[a]
+        return Transpose.apply(self, axes=tuple(order))
 
-    permute = transpose
+    def permute(self, *dims):
+        """The dims reordered: result dim i is input dim dims[i] (negative dims count from the end)."""
+        return Transpose.apply(self, axes=shape_argument(dims))
+
+    def t(self):
+        """transpose(0, 1) of a tensor with at most 2 dims (a 0-d or 1-d tensor is returned as is)."""
+        if self.ndim > 2:
+            raise ValueError(f"t(): expects a tensor with <= 2 dimensions, got shape {self.shape}; use transpose(dim0, dim1)")
+        return Transpose.apply(self)
 
     T = property(lambda self: Transpose.apply(self))
-
-    def flatten(self, start_axis=0, start_dim=None):
-        start = start_axis if start_dim is None else start_dim
-        start = start + self.ndim if start < 0 else start
-        if not 0 <= start <= max(self.ndim - 1, 0):
-            raise IndexError(f"flatten: start_axis {start_axis} out of range for a tensor of shape {self.shape}")
-        return self.reshape(*self.shape[:start], -1)
+    mT = property(lambda self: self.transpose(-2, -1))
 
     def __getitem__(self, index):
         return GetItem.apply(self, index=index_argument(index))
@@ -106,6 +105,8 @@ class TensorMethods:
 for _name, _method in vars(TensorMethods).items():
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
         setattr(Tensor, _name, _method)
+for _name, _method in METHODS.items():  # PyTorch's other ops (torch_names.py)
+    setattr(Tensor, _name, _method)
 
 
 def concatenate(tensors, axis=0, dim=None):
@@ -127,3 +128,6 @@ def where(condition, a, b):
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be bool, got {cond.dtype}")
     return Where.apply(a, b, condition=cond)
+
+
+Tensor.where = lambda self, condition, other: where(condition, self, other)  # PyTorch's method spelling

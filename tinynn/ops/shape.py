@@ -28,8 +28,11 @@ class Transpose(Function):
     exact_gradients = True
 
     def forward(self, x, axes=None):
-        if axes is not None and sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"Transpose: axes {axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+        if axes is not None:
+            if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)) or \
+                    any(not -x.ndim <= a < max(x.ndim, 1) for a in axes):
+                raise ValueError(f"Transpose: dims {axes} are not a permutation of the {x.ndim} dims of shape {x.shape}")
+            axes = tuple(a % max(x.ndim, 1) for a in axes)  # backward inverts them: -1 must be ndim-1 there
         self.axes = axes
         return x.transpose(axes)
 

@@ -1,0 +1,113 @@
+"""Ops that pick elements by an index tensor along one dim: gather, scatter, index_select,
+masked_fill. The index is data, not an input: it gets no gradient (as in PyTorch)."""
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .dims import one_dim
+from .shape import Where
+
+
+def _grid(index, dim):
+    """The full index tuple of `index` used along `dim`: position i of the result reads
+    x[i_0, ..., index[i], ..., i_n] (an open grid elsewhere, so index may be smaller than x)."""
+    grid = list(np.ix_(*[np.arange(n) for n in index.shape]))
+    grid[dim] = index
+    return tuple(grid)
+
+
+def _check_index(op, x, dim, index):
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must be an integer tensor, got dtype {index.dtype}")
+    if index.ndim != x.ndim:
+        raise ValueError(f"{op}: index has {index.ndim} dims but the input has {x.ndim} (shapes {index.shape}, {x.shape})")
+    if any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != dim):
+        raise ValueError(f"{op}: index of shape {index.shape} is larger than the input {x.shape} outside dim {dim}")
+    if index.size and (index.min() < -x.shape[dim] or index.max() >= x.shape[dim]):
+        raise IndexError(f"{op}: index out of range [{-x.shape[dim]}, {x.shape[dim]}) along dim {dim} of shape {x.shape}")
+
+
+class Gather(Function):
+    """y[i][j][k] = x[i][index[i][j][k]][k] (for dim = 1);  dL/dx[i][index[i][j][k]][k] += g[i][j][k]."""
+
+    __slots__ = ('shape', 'grid', 'dim')
+    exact_gradients = True
+
+    def forward(self, x, dim, index):
+        index = np.asarray(index)
+        self.shape = x.shape
+        dim = one_dim("gather", dim, x.ndim)
+        _check_index("gather", np.atleast_1d(x), dim, np.atleast_1d(index))
+        self.grid, self.dim = _grid(np.atleast_1d(index), dim), dim  # a 0-d gather is the 1-element one
+        return np.atleast_1d(x)[self.grid].reshape(index.shape)
+
+    def backward(self, g):
+        grad = np.zeros(self.shape or (1,), dtype=g.dtype)
+        np.add.at(grad, self.grid, g.reshape(self.grid[self.dim].shape))
+        return grad.reshape(self.shape)
+
+
+class Scatter(Function):
+    """y = x with y[i][index[i][j][k]][k] = src[i][j][k] (for dim = 1);  dL/dx = g with the written
+    places zeroed, dL/dsrc[i][j][k] = g[i][index[i][j][k]][k]."""
+
+    __slots__ = ('grid', 'src_shape')
+
+    def forward(self, x, src, dim, index):
+        index = np.asarray(index)
+        dim = one_dim("scatter", dim, x.ndim)
+        _check_index("scatter", x, dim, index)
+        if src.ndim and any(i > n for i, n in zip(index.shape, src.shape)):
+            raise ValueError(f"scatter: index of shape {index.shape} is larger than src of shape {src.shape}")
+        self.grid, self.src_shape = _grid(index, dim), src.shape
+        y = np.array(x, dtype=np.result_type(x, src))
+        y[self.grid] = src if src.ndim == 0 else src[tuple(slice(0, n) for n in index.shape)]
+        return y
+
+    def backward(self, g):
+        gx = g.copy()
+        gx[self.grid] = 0
+        picked = g[self.grid]
+        if not self.src_shape:
+            return gx, picked.sum()
+        gsrc = np.zeros(self.src_shape, dtype=g.dtype)
+        gsrc[tuple(slice(0, n) for n in picked.shape)] = picked
+        return gx, gsrc
+
+
+def _index(index):
+    return np.asarray(index.data if isinstance(index, Tensor) else index)
+
+
+def gather(self, dim, index):
+    """out[i][j][k] = self[i][index[i][j][k]][k] for dim = 1 (likewise for every dim)."""
+    return Gather.apply(self, dim=dim, index=_index(index))
+
+
+def scatter(self, dim, index, src=None, value=None):
+    """A copy of self with src[i][j][k] (or `value`) written at [i][index[i][j][k]][k] for dim = 1."""
+    if (src is None) == (value is None):
+        raise TypeError("scatter: give exactly one of src and value")
+    return Scatter.apply(self, value if src is None else src, dim=dim, index=_index(index))
+
+
+def index_select(self, dim, index):
+    """The slices at `index` (a 1-d integer tensor) along dim; gradients of repeated indices add up."""
+    index = _index(index)
+    if index.ndim > 1 or index.dtype.kind not in "iu":
+        raise TypeError(f"index_select: index must be a 0-d or 1-d integer tensor, got shape {index.shape} dtype {index.dtype}")
+    d = one_dim("index_select", dim, self.ndim)
+    return self[(slice(None),) * d + (index.reshape(-1),)]
+
+
+def masked_fill(self, mask, value):
+    """self with `value` where mask (a bool tensor broadcasting to self) is True; value gets the
+    gradient of the places it fills when it is a tensor."""
+    mask = _index(mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"masked_fill: mask must be bool, got {mask.dtype}")
+    try:
+        mask = np.broadcast_to(mask, self.shape)
+    except ValueError:
+        raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to {self.shape}") from None
+    return Where.apply(value, self, condition=mask)

@@ -1,0 +1,98 @@
+"""Elementwise functions of two tensors with PyTorch's rules, broadcasting: maximum, minimum
+(ties split the gradient in half), remainder `%` and floor division `//` (floor semantics: the
+remainder has the divisor's sign), and clamp with tensor bounds."""
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor, as_tensor
+from .. import backend
+from .elementwise import Clip
+
+
+def _broadcast(op, a, b):
+    try:
+        return np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+
+
+class _Extreme(Function):
+    """z = max(a, b) (or min);  the gradient goes to the larger (smaller) one, half to each on a tie."""
+
+    __slots__ = ('a', 'b')
+    kernel = None
+
+    def forward(self, a, b):
+        _broadcast(self.name, a, b)
+        self.a, self.b = a, b
+        return getattr(backend.active, self.kernel)(a, b)
+
+    def backward(self, g):
+        wins = (self.a > self.b) if self.kernel == "maximum" else (self.a < self.b)
+        share_a = np.where(self.a == self.b, 0.5, wins.astype(g.dtype))
+        return backend.active.multiply(g, share_a.astype(g.dtype)), backend.active.multiply(g, (1 - share_a).astype(g.dtype))
+
+
+class Maximum(_Extreme):
+    """z = max(a, b);  dz/da = 1 where a > b, 1/2 where a = b, else 0 (dz/db the rest)."""
+
+    __slots__ = ()
+    kernel = "maximum"
+
+
+class Minimum(_Extreme):
+    """z = min(a, b);  dz/da = 1 where a < b, 1/2 where a = b, else 0 (dz/db the rest)."""
+
+    __slots__ = ()
+    kernel = "minimum"
+
+
+class Remainder(Function):
+    """z = a - floor(a / b) b (the sign of b, Python's and PyTorch's %);  dz/da = 1, dz/db = -floor(a / b)."""
+
+    __slots__ = ('a', 'b')
+
+    def forward(self, a, b):
+        _broadcast("remainder", a, b)
+        self.a, self.b = a, b
+        return backend.active.remainder(a, b)
+
+    def backward(self, g):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g, backend.active.negative(backend.active.multiply(g, backend.active.floor_divide(self.a, self.b)))
+
+
+def floor_divide(a, b):
+    """floor(a / b), elementwise (PyTorch's `//`, rounding toward -inf); not differentiable: the
+    result never requires grad (its derivative is 0 wherever it exists)."""
+    a, b = as_tensor(a, like=(b,)), as_tensor(b, like=(a,))
+    _broadcast("floor_divide", a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return Tensor._wrap(np.asarray(backend.active.floor_divide(a.data, b.data)), False)
+
+
+class ClampBounds(Function):
+    """y = min(max(x, lo), hi) with tensor bounds;  dy/dx = 1 where lo <= x <= hi, dy/dlo = 1 where
+    x < lo <= hi, dy/dhi = 1 where max(x, lo) > hi (an absent bound is +-inf)."""
+
+    __slots__ = ('x', 'lo', 'hi')
+
+    def forward(self, x, lo, hi):
+        _broadcast("clamp", x, np.empty(_broadcast("clamp", lo, hi)))
+        self.x, self.lo, self.hi = x, lo, hi
+        return backend.active.minimum(backend.active.maximum(x, lo), hi)
+
+    def backward(self, g):
+        x, lo, hi, zero = self.x, self.lo, self.hi, np.zeros((), g.dtype)
+        return (np.where((x >= lo) & (x <= hi), g, zero), np.where((x < lo) & (lo <= hi), g, zero),
+                np.where(np.maximum(x, lo) > hi, g, zero))
+
+
+def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+    """min(max(x, min), max) elementwise; each bound a number, a tensor or None (open)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        return Clip.apply(x, lo=min, hi=max)
+    inf = np.asarray(np.inf, dtype=x.dtype if x.dtype.kind == "f" else np.float32)
+    return ClampBounds.apply(x, -inf if min is None else min, inf if max is None else max)

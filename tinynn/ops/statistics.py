@@ -1,0 +1,169 @@
+"""More reductions: prod, cumsum, cumprod and norm as ops; var, std, logsumexp composed of ops
+(so their gradients are the ops'); all and any (bool, no gradient). PyTorch's arguments."""
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .. import backend
+from .dims import one_dim, reduce_dims
+
+
+def _exclusive_products(x, axis):
+    """p_i = prod_{j != i} x_j along axis, without dividing (exact when some x_j are 0)."""
+    ones = np.ones_like(np.take(x, [0], axis=axis))
+    left = np.cumprod(np.concatenate([ones, np.delete(x, -1, axis=axis)], axis=axis), axis=axis)
+    flipped = np.flip(x, axis=axis)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.delete(flipped, -1, axis=axis)], axis=axis), axis=axis), axis=axis)
+    return left * right
+
+
+class Prod(Function):
+    """y = prod_i x_i over one dim (or all);  dy/dx_i = prod_{j != i} x_j."""
+
+    __slots__ = ('x', 'axis', 'keepdims')
+    exact_gradients = True
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.x, self.axis, self.keepdims = x, axis, keepdims
+        return np.asarray(backend.active.prod(x, axis=axis, keepdims=keepdims))
+
+    def backward(self, g):
+        x = self.x.reshape(-1) if self.axis is None else self.x
+        others = _exclusive_products(x, 0 if self.axis is None else self.axis).reshape(self.x.shape)
+        if self.axis is not None and not self.keepdims:
+            g = np.expand_dims(g, self.axis)
+        return backend.active.multiply(others, g)
+
+
+class Cumsum(Function):
+    """y_i = sum_{j <= i} x_j along a dim;  dL/dx_i = sum_{j >= i} g_j."""
+
+    __slots__ = ('axis',)
+    exact_gradients = True
+
+    def forward(self, x, axis):
+        self.axis = axis
+        return backend.active.cumsum(x, axis=axis)
+
+    def backward(self, g):
+        return np.flip(backend.active.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)
+
+
+class Cumprod(Function):
+    """y_i = prod_{j <= i} x_j along a dim;  dL/dx_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k."""
+
+    __slots__ = ('x', 'axis')
+    exact_gradients = True
+
+    def forward(self, x, axis):
+        self.x, self.axis = x, axis
+        return backend.active.cumprod(x, axis=axis)
+
+    def backward(self, g):
+        x, axis, cumprod = np.moveaxis(self.x, self.axis, -1), self.axis, backend.active.cumprod
+        g = np.moveaxis(g, axis, -1)
+        grad = np.empty_like(x)
+        for i in range(x.shape[-1]):  # O(n^2) along the dim, but exact with zeros (no division)
+            without_i = x.copy()
+            without_i[..., i] = 1
+            grad[..., i] = (cumprod(without_i, axis=-1)[..., i:] * g[..., i:]).sum(-1)
+        return np.moveaxis(grad, -1, axis)
+
+
+class Norm(Function):
+    """y = (sum_i |x_i|^p)^(1/p) over dims (p = inf: max |x_i|);  dy/dx_i = sign(x_i) |x_i|^(p-1) / y^(p-1),
+    and 0 where y = 0 (as PyTorch's norm)."""
+
+    __slots__ = ('x', 'p', 'axis', 'keepdims', 'y')
+    exact_gradients = True
+
+    def forward(self, x, p=2.0, axis=None, keepdims=False):
+        self.x, self.p, self.axis, self.keepdims = x, p, axis, keepdims
+        a = np.abs(x)
+        self.y = np.asarray(a.max(axis=axis, keepdims=True, initial=0) if p == np.inf
+                            else (a ** p).sum(axis=axis, keepdims=True) ** (1 / p))
+        return self.y if keepdims or axis is None and x.ndim == 0 else np.squeeze(self.y, axis=axis)
+
+    def backward(self, g):
+        x, y, p = self.x, self.y, self.p
+        if not self.keepdims:
+            g = np.reshape(g, y.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == np.inf:
+                hit = np.abs(x) == y
+                d = np.sign(x) * hit / hit.sum(axis=self.axis, keepdims=True)
+            else:
+                d = np.sign(x) * np.abs(x) ** (p - 1) / y ** (p - 1)
+        return np.where(y == 0, 0, d * g).astype(x.dtype)
+
+
+def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """sum_i (x_i - mean)^2 / (n - correction) over dim; correction = 1 (Bessel's) unless given
+    (unbiased=False means correction = 0, PyTorch's older spelling)."""
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    dim, keepdim = reduce_dims("var", self.ndim, dim, keepdim, axis, keepdims)
+    n = self.data.size // max(np.asarray(self.data.sum(axis=dim, keepdims=True)).size, 1)
+    centered = self - self.mean(dim, keepdim=True)
+    return (centered * centered).sum(dim, keepdim=keepdim) / max(n - correction, 0)
+
+
+def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """sqrt(var(...)) with the same arguments."""
+    return var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+
+
+def logsumexp(self, dim, keepdim=False):
+    """log sum_i e^(x_i) over dim, shifted by the maximum m (a constant) so large x stays finite:
+    m + log sum_i e^(x_i - m);  its gradient is softmax(x) along dim."""
+    dim, keepdim = reduce_dims("logsumexp", self.ndim, dim, keepdim)
+    m = np.asarray(self.data.max(axis=dim, keepdims=True))
+    m = Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(self.dtype), False)
+    out = (self - m).exp().sum(dim, keepdim=True).log() + m
+    return out if keepdim else out.reshape(np.squeeze(out.data, axis=dim).shape)
+
+
+def norm(self, p="fro", dim=None, keepdim=False):
+    """The p-norm over dim (every element when None): p = 2 and "fro" the Euclidean, p = inf the max |x|."""
+    p = 2.0 if p in ("fro", None) else float(p)
+    if not p > 0:
+        raise ValueError(f"norm: p must be positive (or inf or 'fro'), got {p}")
+    dim, keepdim = reduce_dims("norm", self.ndim, dim, keepdim)
+    return Norm.apply(self, p=p, axis=dim, keepdims=keepdim)
+
+
+def prod(self, dim=None, keepdim=False):
+    """prod_i x_i over one dim (every element when None)."""
+    if dim is not None:
+        dim = one_dim("prod", dim, self.ndim) if self.ndim else None
+    return Prod.apply(self, axis=dim, keepdims=keepdim and dim is not None)
+
+
+def _running(cls, op, self, dim):
+    """cls (Cumsum or Cumprod) along dim; a 0-d tensor runs as the 1-element one."""
+    if self.ndim == 0:
+        one_dim(op, dim, 0)
+        return cls.apply(self.reshape(1), axis=0).reshape(())
+    return cls.apply(self, axis=one_dim(op, dim, self.ndim))
+
+
+def cumsum(self, dim):
+    """Running sums along dim."""
+    return _running(Cumsum, "cumsum", self, dim)
+
+
+def cumprod(self, dim):
+    """Running products along dim."""
+    return _running(Cumprod, "cumprod", self, dim)
+
+
+def all(self, dim=None, keepdim=False):  # noqa: A001 - torch's name
+    """True where every element (over dim) is nonzero; a bool tensor without gradient."""
+    dim, keepdim = reduce_dims("all", self.ndim, dim, keepdim)
+    return Tensor._wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)), False)
+
+
+def any(self, dim=None, keepdim=False):  # noqa: A001 - torch's name
+    """True where some element (over dim) is nonzero; a bool tensor without gradient."""
+    dim, keepdim = reduce_dims("any", self.ndim, dim, keepdim)
+    return Tensor._wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)), False)

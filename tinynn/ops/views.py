@@ -1,0 +1,129 @@
+"""PyTorch's shape ops on top of reshape and indexing: unsqueeze, squeeze, expand, flatten,
+unflatten, repeat, chunk, split, narrow. Only expand and repeat are ops of their own; the rest
+are reshapes or slices, whose gradients are those ops'."""
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from .dims import one_dim
+from .shape import Reshape
+
+
+class Expand(Function):
+    """y = x broadcast to `shape` (no copy);  the engine sums the gradient back to x's shape."""
+
+    __slots__ = ()
+
+    def forward(self, x, shape):
+        try:
+            return np.broadcast_to(x, shape)
+        except ValueError:
+            raise ValueError(f"expand: cannot expand shape {x.shape} to {shape}") from None
+
+    def backward(self, g):
+        return g
+
+
+class Repeat(Function):
+    """y = x tiled `reps` times along each dim (np.tile);  dL/dx sums the gradient over the copies."""
+
+    __slots__ = ('xshape', 'shape', 'reps')
+    exact_gradients = True
+
+    def forward(self, x, reps):
+        if len(reps) < x.ndim:
+            raise ValueError(f"repeat: {len(reps)} repeats for a tensor with {x.ndim} dims; give at least one per dim")
+        self.xshape, self.shape, self.reps = x.shape, (1,) * (len(reps) - x.ndim) + x.shape, reps
+        return np.tile(x, reps)
+
+    def backward(self, g):
+        split = [n for r, s in zip(self.reps, self.shape) for n in (r, s)]  # (r0, s0, r1, s1, ...)
+        summed = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(self.xshape)
+
+
+def unsqueeze(self, dim):
+    """A new dim of size 1 at `dim` (in [-ndim-1, ndim])."""
+    d = one_dim("unsqueeze", dim, self.ndim + 1)
+    return Reshape.apply(self, shape=self.shape[:d] + (1,) + self.shape[d:])
+
+
+def squeeze(self, dim=None):
+    """Drop the dims of size 1 (only those of `dim`, an int or a tuple, when given; others stay)."""
+    if dim is None:
+        dims = {d for d, n in enumerate(self.shape) if n == 1}
+    else:
+        dims = {one_dim("squeeze", d, self.ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+    return Reshape.apply(self, shape=tuple(n for d, n in enumerate(self.shape) if not (d in dims and n == 1)))
+
+
+def expand(self, *sizes):
+    """A view of shape `sizes` broadcasting self's dims of size 1 (-1: keep that dim's size)."""
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    lead = len(sizes) - self.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes for a tensor with {self.ndim} dims (shape {self.shape})")
+    shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else int(n) for i, n in enumerate(sizes))
+    return Expand.apply(self, shape=shape)
+
+
+def expand_as(self, other):
+    """expand(*other.shape)."""
+    return expand(self, *other.shape)
+
+
+def flatten(self, start_dim=0, end_dim=-1):
+    """Dims start_dim..end_dim merged into one."""
+    if self.ndim == 0:
+        return Reshape.apply(self, shape=(1,))
+    start, end = one_dim("flatten", start_dim, self.ndim), one_dim("flatten", end_dim, self.ndim)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})")
+    return Reshape.apply(self, shape=self.shape[:start] + (math.prod(self.shape[start:end + 1]),) + self.shape[end + 1:])
+
+
+def unflatten(self, dim, sizes):
+    """Dim `dim` split into `sizes` (one of them may be -1)."""
+    d = one_dim("unflatten", dim, self.ndim)
+    return Reshape.apply(self, shape=self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+
+
+def repeat(self, *sizes):
+    """self tiled sizes[i] times along dim i (leading sizes add dims)."""
+    sizes = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    return Repeat.apply(self, reps=tuple(int(n) for n in sizes))
+
+
+def narrow(self, dim, start, length):
+    """Elements start..start+length-1 along dim (a slice, sharing the gradient path of indexing)."""
+    d = one_dim("narrow", dim, self.ndim)
+    start = start + self.shape[d] if start < 0 else start
+    if not (0 <= start and length >= 0 and start + length <= self.shape[d]):
+        raise IndexError(f"narrow: start {start} and length {length} exceed dim {d} of size {self.shape[d]}")
+    return self[(slice(None),) * d + (slice(start, start + length),)]
+
+
+def split(self, split_size_or_sections, dim=0):
+    """Pieces along dim: each of `split_size` elements (the last may be smaller), or of the listed sizes."""
+    d = one_dim("split", dim, self.ndim)
+    n = self.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sections {sizes} do not add up to {n}, the size of dim {d}")
+    else:
+        step = int(split_size_or_sections)
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+    return tuple(narrow(self, d, int(s), int(k)) for s, k in zip(starts, sizes))
+
+
+def chunk(self, chunks, dim=0):
+    """At most `chunks` pieces along dim, each of ceil(size / chunks) elements (the last may be smaller)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    d = one_dim("chunk", dim, self.ndim)
+    return split(self, max(-(-self.shape[d] // chunks), 1), d)
