@@ -152,6 +152,81 @@ def assert_matches(what, out, ref, rtol, atol=0.0, overflow_ok=False, loose=None
                        f"{int(bad.sum())} of {bad.size} differ)")
 
 
+def assert_within_bound(what, out, ref, r64, tol, overflow):
+    """out (one kernel or backend) against ref (the reference backend, same dtype) and r64 (the
+    reference computed in float64 on the same inputs), element by element:
+
+    - where `overflow` (the error bound's own magnitude reaches the dtype's max, so an intermediate
+      may overflow or not, and two overflows may meet as inf - inf = NaN, by the order of operations
+      alone) out may be non-finite; a finite out must still be within tol of ref or r64; the same
+      where ref and r64 differ in class (finite, NaN, +inf, -inf): an intermediate over- or
+      underflowed in the narrower dtype (float32 a ** (b - 1) times b = 0 is inf * 0);
+    - elsewhere, where r64 is NaN, out is NaN (NaN propagates whatever the order of operations);
+      where r64 is +-inf, out is the same infinity; where r64 is finite, out is finite and
+      |out - ref| <= tol (tol: an array from the op's documented error bound).
+    No other waiver: a NaN or inf at any other element fails."""
+    out, ref = np.asarray(out), np.asarray(ref)
+    if out.shape != ref.shape or out.dtype != ref.dtype:
+        raise Mismatch(f"{what}: {out.shape} {out.dtype} vs reference {ref.shape} {ref.dtype}")
+    o, r = out.astype(np.float64), ref.astype(np.float64)
+    r64 = np.broadcast_to(np.asarray(r64, np.float64), o.shape)
+    with np.errstate(all="ignore"):
+        overflow = np.broadcast_to(overflow, o.shape) | (_finite_class(r) != _finite_class(r64))
+        close = np.isfinite(o) & ((np.isfinite(r) & (np.abs(o - r) <= tol)) | (np.isfinite(r64) & (np.abs(o - r64) <= tol)))
+        same = (np.isnan(r64) & np.isnan(o)) | (np.isinf(r64) & (o == r64)) | (np.isfinite(r64) & close)
+        bad = np.where(overflow, np.isfinite(o) & ~close, ~same)
+    if bad.any():
+        i = tuple(int(k) for k in np.argwhere(bad)[0])
+        t = np.broadcast_to(tol, o.shape)[i]
+        raise Mismatch(f"{what}: at {i}: {out[i]!r} vs reference {ref[i]!r} (float64 {r64[i]!r}, bound {t:.3g}"
+                       f"{', may overflow' if overflow[i] else ''}; {int(bad.sum())} of {bad.size} differ)")
+
+
+def _finite_class(a):
+    """0 finite, 1 NaN, 2 +inf, 3 -inf."""
+    return np.select([np.isnan(a), a == np.inf, a == -np.inf], [1, 2, 3], 0)
+
+
+def may_overflow(magnitude, dtype):
+    """Where an error bound's magnitude (sum of |terms|, float64, non-finite inputs left out)
+    reaches half the dtype's max: there the order of operations decides an overflow."""
+    dtype = np.dtype(dtype) if np.dtype(dtype).kind in "fc" else F64   # (ints: NumPy computes in float64)
+    with np.errstate(all="ignore"):
+        return np.asarray(magnitude, np.float64) >= float(np.finfo(dtype).max) / 2
+
+
+def finite_part(a):
+    """a as float64 with its non-finite values set to 0 (magnitudes of the finite terms)."""
+    with np.errstate(all="ignore"):
+        a = np.asarray(a, np.float64)
+        return np.where(np.isfinite(a), a, 0.0)
+
+
+def ieee_product(a, b):
+    """(r64, magnitude) for C = A B (2-D), in float64: where a row of A and a column of B hold
+    only finite values, r64 is their float64 product and magnitude |A| |B| (the error bound's
+    sum of |terms|); elsewhere r64 is the class IEEE arithmetic determines whatever the order of
+    the sum: NaN if a term is NaN (a NaN input, or inf * 0) or terms of +inf and -inf meet; +inf
+    (-inf) if some term is +inf (-inf) and none is NaN or of the other sign. Counted with products
+    of 0/1 matrices, so no BLAS shortcut (skipping zeros of B) can hide an inf * 0."""
+    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    af, bf = finite_part(a64), finite_part(b64)
+    with np.errstate(all="ignore"):
+        r = af @ bf
+        magnitude = np.abs(af) @ np.abs(bf)
+        f = lambda m: m.astype(np.float64)  # noqa: E731
+        nan = (f(np.isnan(a64)) @ np.ones_like(bf) + np.ones_like(af) @ f(np.isnan(b64))
+               + f(np.isinf(a64)) @ f(b64 == 0) + f(a64 == 0) @ f(np.isinf(b64))) > 0
+        pos = (f(a64 == np.inf) @ f(b64 > 0) + f(a64 == -np.inf) @ f(b64 < 0)
+               + f(a64 > 0) @ f(b64 == np.inf) + f(a64 < 0) @ f(b64 == -np.inf)) > 0
+        neg = (f(a64 == np.inf) @ f(b64 < 0) + f(a64 == -np.inf) @ f(b64 > 0)
+               + f(a64 > 0) @ f(b64 == -np.inf) + f(a64 < 0) @ f(b64 == np.inf)) > 0
+    r = np.where(pos, np.inf, r)
+    r = np.where(neg, -np.inf, r)
+    r = np.where(nan | (pos & neg), np.nan, r)
+    return r, magnitude
+
+
 def eps(dtype):
     return float(np.finfo(dtype).eps) if np.dtype(dtype).kind == "f" else 1e-3
 
