@@ -1,0 +1,224 @@
+"""Mutation testing of tinynn's core modules with mutmut (the `[mutation]` extra).
+
+    python scripts/mutation.py                  # every module below, report to docs/mutation-report.md
+    python scripts/mutation.py optim prune      # only these modules
+    python scripts/mutation.py --jobs 2 --report -   # report to stdout
+    python scripts/mutation.py --keep ops       # re-run ops; report it with the others' last results
+
+For each module, a scratch copy of tinynn/ (with its built kernels) and tests/ is made under
+build/mutation/<module>/, mutmut mutates only that module's files and runs, for each mutant, the
+tests of the module's selection that call the mutated function (mutmut traces that once). The
+selection keeps a run affordable on 2 cores: the fuzz tests and the integration tests stay out.
+
+The score of a module is killed / all mutants: a mutant that survives, times out or that no
+selected test reaches counts against it. Every survivor is listed in the report with its diff and
+either the test that should kill it or the reason (from REASONS below) it is equivalent: a mutant
+that changes nothing a caller can observe. A survivor without a reason is marked "open".
+Mutant names (function and number) shift when the code changes; re-run and re-read the report.
+"""
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def reference_backend():
+    """The readable NumPy backend: numpy_ref.py, or reference.py after the rename."""
+    for name in ("reference.py", "numpy_ref.py"):
+        if (ROOT / "tinynn" / "backend" / name).exists():
+            return f"tinynn/backend/{name}"
+    raise SystemExit("no reference backend found in tinynn/backend/")
+
+
+def tests_that_exist(*patterns):
+    """The test files matching the patterns (globs relative to the repo), in a stable order."""
+    found = []
+    for pattern in patterns:
+        found += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(pattern))
+    return found
+
+
+KERNEL_TESTS = ("tests/kernels/test_kernels_elementwise.py", "tests/kernels/test_kernels_softmax.py",
+                "tests/kernels/test_kernels_gemm.py", "tests/kernels/test_kernels_optim.py")
+
+
+def modules():
+    """name -> (files to mutate, test files that exercise them)."""
+    mutants = "tests/unit/test_mutants_*.py"
+    return {
+        "ops": (["tinynn/ops/*.py"], tests_that_exist("tests/unit/test_ops.py", "tests/unit/test_tensor.py",
+                                                     "tests/unit/test_losses.py", "tests/unit/test_nn.py", mutants)),
+        "reference": ([reference_backend()], tests_that_exist("tests/unit/test_ops.py", "tests/unit/test_losses.py",
+                                                              "tests/unit/test_nn.py", *KERNEL_TESTS, mutants)),
+        "prune": (["tinynn/compress/prune.py"], tests_that_exist("tests/unit/test_prune.py", mutants)),
+        "quantize": (["tinynn/compress/quantize.py"], tests_that_exist("tests/unit/test_quantize.py", mutants)),
+        "optim": (["tinynn/optim/*.py"], tests_that_exist("tests/unit/test_optim.py",
+                                                         "tests/kernels/test_kernels_optim.py", mutants)),
+    }
+
+
+# Survivors that are equivalent (no caller can tell), by mutant name without its module prefix.
+# Each reason says why; a reviewer re-checks them when the report lists a survivor as "open".
+REASONS = {}
+
+
+# Reads every mutant's verdict, and the diff of each that was not killed, in one process (what
+# `mutmut results --all true` and `mutmut show NAME` print; one `show` per survivor costs a second).
+COLLECT = """
+import json
+from mutmut.mutation.data import SourceFileMutationData
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+from mutmut.stats import status_by_exit_code
+from mutmut.utils.file_utils import walk_mutatable_files
+out = {}
+for path in walk_mutatable_files():
+    m = SourceFileMutationData(path=path)
+    m.load()
+    for key, code in m.exit_code_by_key.items():
+        verdict = status_by_exit_code[code]
+        out[key] = (verdict, "" if verdict == "killed" else get_diff_for_mutant(key, path=m.path))
+print(json.dumps(out))
+"""
+
+
+def mutmut_config(mutate, tests, jobs):
+    quoted = lambda xs: "[" + ", ".join(json.dumps(x) for x in xs) + "]"  # noqa: E731
+    return ("[tool.mutmut]\n"
+            'source_paths = ["tinynn"]\n'
+            f"only_mutate = {quoted(mutate)}\n"
+            f"pytest_add_cli_args_test_selection = {quoted(tests)}\n"
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'
+            "use_git_change_detection = false\n")
+
+
+def prepare(work, mutate, tests, jobs):
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "build", "mutants")
+    shutil.copytree(ROOT / "tinynn", work / "tinynn", ignore=ignore)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    (work / "pyproject.toml").write_text(mutmut_config(mutate, tests, jobs))
+
+
+def run_module(name, mutate, tests, jobs, log):
+    work = ROOT / "build" / "mutation" / name
+    prepare(work, mutate, tests, jobs)
+    env = dict(os.environ, PYTHONPATH=str(work), CI="true", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("HYPOTHESIS_SEED", None)
+    start = time.perf_counter()
+    with open(log, "w") as f:
+        proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+                              cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT)
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"mutmut failed on {name} (exit {proc.returncode}); see {log}")
+    collected = subprocess.run([sys.executable, "-c", COLLECT], cwd=work, env=env, capture_output=True, text=True)
+    if collected.returncode:
+        raise SystemExit(f"could not read mutmut's results for {name}:\n{collected.stderr}")
+    found = json.loads(collected.stdout)
+    status = {key: verdict for key, (verdict, _) in found.items()}
+    survivors = {key: (verdict, diff) for key, (verdict, diff) in found.items() if verdict != "killed"}
+    return {"name": name, "mutate": mutate, "tests": tests, "seconds": seconds, "status": status,
+            "survivors": survivors}
+
+
+def short(key):
+    """tinynn.optim.adam.xǁAdamǁstep__mutmut_20 -> optim.adam: Adam.step #20."""
+    m = re.match(r"tinynn\.(.*)\.x[ǁ_]?(.*)__mutmut_(\d+)$", key)
+    if not m:
+        return key
+    return f"{m.group(1)}: {m.group(2).strip('ǁ').replace('ǁ', '.')} #{m.group(3)}"
+
+
+def diff_lines(show):
+    """The - / + lines of a mutant's diff (what it changed)."""
+    return [ln for ln in show.splitlines() if ln[:1] in "-+" and not ln.startswith(("---", "+++"))]
+
+
+def report(results, total_seconds, jobs):
+    lines = ["# Mutation report", "",
+             "Generated by `python scripts/mutation.py` (mutmut; see the script's docstring). Do not edit by hand:",
+             "re-run the script. Score = killed / all mutants (survived, timed out and untested count against it).", "",
+             f"Run: {jobs} parallel jobs, {total_seconds / 60:.1f} min of mutmut in all "
+             "(machine: AMD EPYC, AVX2 and AVX-512, 2 cores shared with other work).", "",
+             "| module | files | mutants | killed | survived | no tests | timeout | score | minutes | tests |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    grand = {"all": 0, "killed": 0}
+    for r in results:
+        counts = {}
+        for v in r["status"].values():
+            counts[v] = counts.get(v, 0) + 1
+        n, killed = len(r["status"]), counts.get("killed", 0)
+        grand["all"] += n
+        grand["killed"] += killed
+        score = f"{100 * killed / n:.1f}%" if n else "-"
+        lines.append(f"| {r['name']} | {', '.join(r['mutate'])} | {n} | {killed} | {counts.get('survived', 0)} | "
+                     f"{counts.get('no tests', 0)} | {counts.get('timeout', 0)} | {score} | {r['seconds'] / 60:.1f} | "
+                     f"{', '.join(Path(t).name for t in r['tests'])} |")
+    if grand["all"]:
+        lines.append(f"| **all** | | {grand['all']} | {grand['killed']} | | | | "
+                     f"**{100 * grand['killed'] / grand['all']:.1f}%** | | |")
+    lines += ["", "## Survivors", "",
+              "Each: the mutant, what it changed, and why it survives (equivalent) or 'open' (a test is owed).", ""]
+    for r in results:
+        lines += [f"### {r['name']}", ""]
+        if not r["survivors"]:
+            lines += ["(none)", ""]
+        for key, (verdict, show) in sorted(r["survivors"].items(), key=lambda kv: _natural(kv[0])):
+            reason = next((why for pat, why in REASONS.items() if fnmatch.fnmatch(short(key), pat)), None)
+            lines.append(f"- `{short(key)}` ({verdict}): " + ("equivalent: " + reason if reason else "**open**"))
+            for ln in diff_lines(show)[:4]:
+                lines.append(f"  `{ln.strip()[:150]}`")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _natural(key):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", key)]
+
+
+def main(argv=None):
+    table = modules()
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("modules", nargs="*", help=f"modules to run (default: all of {', '.join(table)})")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants tested at once (default: cores)")
+    p.add_argument("--keep", action="store_true", help="report also the last results of modules not run now")
+    p.add_argument("--report", default=str(ROOT / "docs" / "mutation-report.md"), help="where to write it (- = stdout)")
+    args = p.parse_args(argv)
+    names = args.modules or list(table)
+    unknown = set(names) - set(table)
+    if unknown:
+        p.error(f"unknown module(s) {sorted(unknown)}; choose from {sorted(table)}")
+    logs = ROOT / "build" / "mutation"
+    logs.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for name in names:
+        mutate, tests = table[name]
+        r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log")
+        (logs / f"{name}.json").write_text(json.dumps(r))
+        n = len(r["status"])
+        killed = sum(v == "killed" for v in r["status"].values())
+        print(f"{name}: {killed}/{n} killed ({100 * killed / max(n, 1):.1f}%) in {r['seconds']:.0f} s", flush=True)
+    # the report covers every module with a result under build/mutation/ (this run's, and with
+    # --keep the earlier runs' of the modules not named), in the table's order
+    kept = [n for n in table if n in names or (args.keep and (logs / f"{n}.json").exists())]
+    results = [json.loads((logs / f"{n}.json").read_text()) for n in kept]
+    text = report(results, sum(r["seconds"] for r in results), args.jobs)
+    if args.report == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.report).write_text(text)
+        print(f"wrote {args.report} ({(time.perf_counter() - start) / 60:.1f} min)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Tests that kill mutants mutmut left alive in tinynn/ops/ (scripts/mutation.py; report in
+docs/mutation-report.md), through the public API only: every bad input raises the exception whose
+message names the op and the shapes (the house rule, checked word for word here), and the
+gradients of the ops whose arguments other tests left at their defaults (transpose with axes,
+mean over an axis with keepdims, clip with one bound, fake quantization's clipped range)."""
+import re
+
+import numpy as np
+import pytest
+
+import tinynn as tn
+import tinynn.nn.functional as F
+
+
+def raises(exc, message):
+    return pytest.raises(exc, match="^" + re.escape(message) + "$")
+
+
+def t(*shape, grad=True):
+    n = int(np.prod(shape)) if shape else 1
+    return tn.tensor(np.arange(1, n + 1, dtype=np.float64).reshape(shape) / 7, requires_grad=grad)
+
+
+@pytest.mark.parametrize("op, name", [(lambda a, b: a + b, "Add"), (lambda a, b: a - b, "Sub"),
+                                      (lambda a, b: a * b, "Mul"), (lambda a, b: a / b, "Div"),
+                                      (lambda a, b: a ** b, "Pow")])
+def test_broadcast_errors_name_the_op_and_both_shapes(op, name, backend_name):
+    with raises(ValueError, f"{name}: shapes (2, 3) and (4,) cannot be broadcast together"):
+        op(t(2, 3), t(4))
+
+
+def test_matmul_errors(backend_name):
+    with raises(ValueError, "MatMul: both operands need at least 1 dimension, got shapes () and (3,)"):
+        t() @ t(3)
+    with raises(ValueError, "MatMul: both operands need at least 1 dimension, got shapes (3,) and ()"):
+        t(3) @ t()
+    with raises(ValueError, "MatMul: shapes (2, 3) and (4, 5) are not aligned: 3 (last axis of the first) "
+                            "!= 4 (axis -2 of the second)"):
+        t(2, 3) @ t(4, 5)
+    with raises(ValueError, "MatMul: shapes (2, 3) and (4,) are not aligned: 3 (last axis of the first) "
+                            "!= 4 (axis 0 of the second)"):
+        t(2, 3) @ t(4)
+    with raises(ValueError, "MatMul: batch shapes of (2, 2, 3) and (3, 3, 4) cannot be broadcast together"):
+        t(2, 2, 3) @ t(3, 3, 4)
+
+
+def test_linear_errors(backend_name):
+    with raises(ValueError, "Linear: input has 3 features but the layer expects 4 (input shape (2, 3), "
+                            "weight shape (5, 4))"):
+        F.linear(t(2, 3), t(5, 4))
+    with raises(ValueError, "Linear: input has 0 features but the layer expects 4 (input shape (), "
+                            "weight shape (5, 4))"):
+        F.linear(t(), t(5, 4))
+    if backend_name == "cython":   # (the reference backend computes x @ w.T for a 1-D weight: see the report)
+        with raises(ValueError, "Linear: input has 4 features but the layer expects ? (input shape (2, 4), "
+                                "weight shape (4,))"):
+            F.linear(t(2, 4), t(4))
+    with raises(ValueError, "Linear: bias of shape (4,) does not match weight of shape (5, 4)"):
+        F.linear(t(2, 4), t(5, 4), t(4))
+    y = F.linear(t(2, 4), t(5, 4), t(5))       # a bias of the right shape passes
+    assert y.shape == (2, 5)
+
+
+def test_reduction_and_shape_errors(backend_name):
+    with raises(IndexError, "Mean: axis 2 is out of range for a tensor with 2 dimensions"):
+        t(2, 3).mean(axis=2)
+    with raises(IndexError, "Sum: axis -3 is out of range for a tensor with 2 dimensions"):
+        t(2, 3).sum(axis=-3)
+    with raises(TypeError, "Mean: needs a floating-point tensor, got int64"):
+        tn.tensor(np.arange(3)).mean()
+    with raises(ValueError, "Max: cannot reduce an empty tensor of shape (0, 2)"):
+        tn.tensor(np.zeros((0, 2))).max()
+    with raises(ValueError, "Transpose: axes (0, 0) are not a permutation of the 2 axes of shape (2, 3)"):
+        t(2, 3).transpose(0, 0)
+    with raises(ValueError, "Transpose: axes (0, 1, 2) are not a permutation of the 2 axes of shape (2, 3)"):
+        t(2, 3).transpose(0, 1, 2)
+    with raises(ValueError, "Clip: at least one of min and max must be given"):
+        t(2).clip()
+
+
+@pytest.mark.parametrize("axes", [(1, 2, 0), (2, 0, 1), (-1, 0, 1)])
+def test_transpose_with_axes_routes_the_gradient_back(axes, backend_name):
+    """(Negative axes gave a gradient of the transposed shape: argsort of (-1, 0, 1) is the identity.)"""
+    x = t(2, 3, 4)
+    w = tn.tensor(np.random.default_rng(0).standard_normal(np.transpose(x.data, axes).shape))
+    (x.transpose(*axes) * w).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.transpose(w.data, np.argsort([a % 3 for a in axes])))
+    assert x.transpose(*axes).shape == np.transpose(x.data, axes).shape
+
+
+@pytest.mark.parametrize("axis, keepdims", [(0, True), (1, False), ((0, 2), True), (None, True), (-1, False)])
+def test_mean_over_axes_value_shape_and_gradient(axis, keepdims, backend_name):
+    x = t(2, 3, 4)
+    y = x.mean(axis=axis, keepdims=keepdims)
+    want = np.mean(x.data, axis=axis, keepdims=keepdims)
+    assert y.shape == want.shape
+    np.testing.assert_allclose(y.data, want, rtol=1e-15)
+    w = np.arange(1, want.size + 1, dtype=np.float64).reshape(want.shape)
+    (y * tn.tensor(w)).sum().backward()
+    count = x.data.size // max(want.size, 1)
+    expanded = w if keepdims or axis is None else np.expand_dims(w, axis)
+    np.testing.assert_allclose(x.grad, np.broadcast_to(expanded / count, x.shape), rtol=1e-15)
+    assert t(2, 3).mean().shape == ()      # keepdims defaults to False
+
+
+def test_clip_with_one_bound_passes_the_gradient_inside_it(backend_name):
+    x = tn.tensor(np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), requires_grad=True)
+    x.clip(min=-1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0, 1, 1, 1, 1])     # x = lo counts as inside
+    x.grad = None
+    x.clip(max=1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1, 1, 1, 1, 0])
+    x.grad = None
+    y = x.clip(-1.0, 1.0)
+    np.testing.assert_array_equal(y.data, [-1, -1, 0, 1, 1])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0, 1, 1, 1, 0])
+
+
+def test_sub_and_div_gradients_with_broadcasting(backend_name):
+    a, b = t(2, 3), t(3)
+    (a - b).sum().backward()
+    np.testing.assert_array_equal(a.grad, np.ones((2, 3)))
+    np.testing.assert_array_equal(b.grad, np.full(3, -2.0))
+    a, b = t(2, 3), t(3)
+    (a / b).sum().backward()
+    np.testing.assert_allclose(a.grad, np.broadcast_to(1 / b.data, (2, 3)), rtol=1e-15)
+    np.testing.assert_allclose(b.grad, -(a.data / b.data**2).sum(axis=0), rtol=1e-14)
+    c = t(3, grad=False)
+    (t(2, 3) - c).sum().backward()
+    assert c.grad is None
