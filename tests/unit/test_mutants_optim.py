@@ -102,15 +102,16 @@ def test_load_state_dict_errors_and_casts():
     with raises(ValueError, "SGD.load_state_dict: state 'momentum_buffer' of parameter 0 has shape (4,), "
                             "the parameter has shape (3,)"):
         opt.load_state_dict(bad)
-    saved = np.full(3, 2.0, np.float64)
-    groups = [dict(sd["param_groups"][0], lr=np.array(0.25), betas=[np.float64(0.5), 0.6])]
-    opt.load_state_dict({"state": {0: {"momentum_buffer": tn.Tensor(saved), "step": np.array(7)}},
-                         "param_groups": groups})
-    buf = opt.state[a[0]]["momentum_buffer"]
-    assert buf.dtype == np.float32 and buf is not saved
-    np.testing.assert_array_equal(buf, np.full(3, 2.0, np.float32))
-    saved[:] = 0                                           # copied, not shared
-    assert buf[0] == 2.0
+    for saved in (np.full(3, 2.0, np.float64), np.full(3, 2.0, np.float32)):   # cast, or the same dtype
+        groups = [dict(sd["param_groups"][0], lr=np.array(0.25), betas=[np.float64(0.5), 0.6])]
+        value = tn.Tensor(saved) if saved.dtype == np.float64 else saved
+        opt.load_state_dict({"state": {0: {"momentum_buffer": value, "step": np.array(7)}},
+                             "param_groups": groups})
+        buf = opt.state[a[0]]["momentum_buffer"]
+        assert buf.dtype == np.float32 and buf is not saved
+        np.testing.assert_array_equal(buf, np.full(3, 2.0, np.float32))
+        saved[:] = 0                                       # copied, not shared
+        assert buf[0] == 2.0
     assert opt.state[a[0]]["step"] == 7 and type(opt.state[a[0]]["step"]) is int
     group = opt.param_groups[0]
     assert group["lr"] == 0.25 and type(group["lr"]) is float
