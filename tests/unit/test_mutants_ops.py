@@ -129,3 +129,137 @@ def test_sub_and_div_gradients_with_broadcasting(backend_name):
     c = t(3, grad=False)
     (t(2, 3) - c).sum().backward()
     assert c.grad is None
+
+
+# ---------------------------------------------------------------- second round (report's open survivors)
+def test_axis_bounds_of_zero_and_one_dimensional_tensors(backend_name):
+    v = t(3)
+    np.testing.assert_allclose(v.sum(axis=-1).data, v.data.sum())
+    np.testing.assert_allclose(t().sum(axis=0).data, t().data)          # a 0-d tensor takes axis 0 and -1
+    np.testing.assert_allclose(t().sum(axis=-1).data, t().data)
+    for bad in (1, -2):
+        with raises(IndexError, f"Sum: axis {bad} is out of range for a tensor with 1 dimensions"):
+            v.sum(axis=bad)
+    with raises(IndexError, "Max: axis 2 is out of range for a tensor with 2 dimensions"):
+        t(2, 3).max(axis=2)
+    with raises(IndexError, "Softmax: axis 2 is out of range for a tensor with 2 dimensions"):
+        t(2, 3).softmax(axis=2)
+    with raises(IndexError, "LogSoftmax: axis -3 is out of range for a tensor with 2 dimensions"):
+        t(2, 3).log_softmax(axis=-3)
+    np.testing.assert_array_equal(t(3).transpose(-1).data, t(3).data)   # a 1-d tensor's one axis, as -1
+
+
+def test_messages_name_the_last_axis_for_three_dimensional_inputs(backend_name):
+    with raises(ValueError, "Linear: input has 3 features but the layer expects 4 (input shape (2, 5, 3), "
+                            "weight shape (6, 4))"):
+        F.linear(t(2, 5, 3), t(6, 4))
+    with raises(ValueError, "MatMul: shapes (2, 5, 3) and (4, 6) are not aligned: 3 (last axis of the first) "
+                            "!= 4 (axis -2 of the second)"):
+        t(2, 5, 3) @ t(4, 6)
+
+
+def test_shape_op_errors(backend_name):
+    with raises(ValueError, "Concatenate: needs at least one tensor"):
+        tn.concatenate([])
+    with raises(ValueError, "Stack: needs at least one tensor"):
+        tn.stack([])
+    with pytest.raises(ValueError, match=r"^Concatenate: shapes \[\(2, 3\), \(2, 4\)\] along axis 0: "):
+        tn.concatenate([t(2, 3), t(2, 4)])
+    with pytest.raises(ValueError, match=r"^Stack: shapes \[\(2, 3\), \(2, 4\)\] along axis 0: "):
+        tn.stack([t(2, 3), t(2, 4)])
+    with raises(ValueError, "Where: shapes (2,), (3,) and (3,) cannot be broadcast together"):
+        tn.where(tn.tensor(np.array([True, False])), t(3), t(3))
+    with raises(ValueError, "binary_cross_entropy: target shape (3,) differs from input shape (2,); they must match"):
+        F.binary_cross_entropy(tn.tensor(np.array([0.2, 0.7])), tn.tensor(np.zeros(3)))
+    with raises(ValueError, "binary_cross_entropy_with_logits: target shape (3,) differs from input shape (2,); "
+                            "they must match"):
+        F.binary_cross_entropy_with_logits(t(2), tn.tensor(np.zeros(3)))
+
+
+def test_cross_entropy_checks_and_empty_batch(backend_name):
+    x, y = t(4, 3), tn.tensor(np.array([0, 2, 1, 0]))
+    with raises(ValueError, "cross_entropy: expected logits (N, C) and target (N,), got (12,) and (4,)"):
+        F.cross_entropy(x.reshape(-1), y)
+    with raises(ValueError, "cross_entropy: expected logits (N, C) and target (N,), got (4, 3) and (2, 2)"):
+        F.cross_entropy(x, y.reshape(2, 2))
+    with raises(TypeError, "cross_entropy: target must hold integer class indices (int64), got dtype float64"):
+        F.cross_entropy(x, tn.tensor(np.zeros(4)))
+    with raises(ValueError, "cross_entropy: label_smoothing must be in [0, 1], got 1.5"):
+        F.cross_entropy(x, y, label_smoothing=1.5)
+    smooth = F.cross_entropy(x, y, label_smoothing=1.0)     # 1 is allowed: the uniform target
+    logp = x.data - np.log(np.exp(x.data).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(smooth.data, -logp.mean(axis=1).mean(), rtol=1e-12)
+    empty = F.cross_entropy(tn.tensor(np.zeros((0, 3), np.float32)), tn.tensor(np.zeros(0, np.int64)))
+    assert np.isnan(empty.data) and empty.dtype == np.float32
+
+
+@pytest.mark.parametrize("needs", [(True, False), (False, True)])
+def test_one_sided_gradients(needs, backend_name):
+    """Only the operand that asks for a gradient gets one (and the right one)."""
+    a = tn.tensor(np.arange(1.0, 4.0), requires_grad=needs[0])        # 1-D: the product reshapes its gradient
+    b = tn.tensor(np.arange(1.0, 7.0).reshape(3, 2) / 5, requires_grad=needs[1])
+    (a @ b).sum().backward()
+    if needs[0]:
+        np.testing.assert_allclose(a.grad, b.data.sum(axis=1), rtol=1e-15)
+        assert b.grad is None
+    else:
+        np.testing.assert_allclose(b.grad, np.broadcast_to(a.data[:, None], (3, 2)), rtol=1e-15)
+        assert a.grad is None
+    x = tn.tensor(np.arange(1.0, 25.0).reshape(2, 3, 4) / 9, requires_grad=needs[0])   # 3-D through Linear
+    w = tn.tensor(np.arange(1.0, 21.0).reshape(5, 4) / 11, requires_grad=needs[1])
+    g = np.arange(1.0, 31.0).reshape(2, 3, 5)
+    (F.linear(x, w) * tn.tensor(g)).sum().backward()
+    if needs[0]:
+        np.testing.assert_allclose(x.grad, g @ w.data, rtol=1e-14)
+        assert w.grad is None
+    else:
+        np.testing.assert_allclose(w.grad, g.reshape(-1, 5).T @ x.data.reshape(-1, 4), rtol=1e-14)
+        assert x.grad is None
+
+
+def test_linear_on_three_dimensional_input_with_bias_and_mixed_dtypes(backend_name):
+    x = tn.tensor(np.arange(1.0, 25.0).reshape(2, 3, 4).astype(np.float32) / 9, requires_grad=True)
+    w = tn.tensor(np.arange(1.0, 21.0).reshape(5, 4) / 11, requires_grad=True)      # float64
+    b = tn.tensor(np.arange(5.0), requires_grad=True)
+    y = F.linear(x, w, b)
+    np.testing.assert_allclose(y.data, x.data.astype(np.float64) @ w.data.T + b.data, rtol=1e-6)
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.shape == (2, 3, 4)
+    np.testing.assert_allclose(b.grad, np.full(5, 6.0))
+    with raises(ValueError, "Linear: bias of shape (4,) does not match weight of shape (5, 4)"):
+        F.linear(x, w, tn.tensor(np.zeros(4)))
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
+def test_reductions_over_a_tuple_of_axes_without_keepdims(reduce, backend_name):
+    x = tn.tensor(np.random.default_rng(2).standard_normal((2, 3, 4)), requires_grad=True)
+    y = getattr(x, reduce)(axis=(0, 2))
+    assert y.shape == (3,)
+    w = np.array([1.0, -2.0, 3.0])
+    (y * tn.tensor(w)).sum().backward()
+    if reduce == "max":
+        mask = x.data == x.data.max(axis=(0, 2), keepdims=True)
+        want = mask * w[None, :, None]
+    else:
+        want = np.broadcast_to(w[None, :, None] / (8 if reduce == "mean" else 1), x.shape)
+    np.testing.assert_allclose(x.grad, want, rtol=1e-15)
+    assert tn.tensor(np.zeros((0, 3))).mean(axis=1).shape == (0,)
+
+
+def test_log_softmax_along_the_first_axis(backend_name):
+    x = t(3, 2)
+    y = x.log_softmax(axis=0)
+    want = x.data - np.log(np.exp(x.data).sum(axis=0, keepdims=True))
+    np.testing.assert_allclose(y.data, want, rtol=1e-14)
+    g = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 1.0]])
+    (y * tn.tensor(g)).sum().backward()
+    np.testing.assert_allclose(x.grad, g - np.exp(want) * g.sum(axis=0, keepdims=True), rtol=1e-13)
+
+
+def test_list_index_and_cast_gradients(backend_name):
+    x = t(4)
+    x[[0, 2, 2]].sum().backward()
+    np.testing.assert_array_equal(x.grad, [1, 0, 2, 0])
+    x32 = tn.tensor(np.ones(3, np.float32), requires_grad=True)
+    x32.double().sum().backward()
+    assert x32.grad.dtype == np.float32
