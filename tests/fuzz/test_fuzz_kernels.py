@@ -1,5 +1,5 @@
 """Fuzzing the compiled kernels, called directly (tinynn.kernels.*) and through the compiled
-backend (tinynn.backend.cython.*), against tinynn.backend.numpy_ref (see tests/fuzzing.py for
+backend (tinynn.backend.cython.*), against tinynn.backend.numpy_ref (see tests/helpers/fuzzing.py for
 what a case is and what counts as a pass).
 
 Each test runs CHUNK_CASES[name] generated cases per chunk; TINYNN_FUZZ_CASES=N runs N per test

@@ -2,7 +2,7 @@
 every public op, on the compiled backend against the NumPy reference backend (values and, for
 float inputs, gradients). Each call either gives the reference's answer (NaN where it has NaN) or
 raises TypeError / ValueError / IndexError on both backends. Also hypothesis-drawn random graphs
-over special values. See tests/fuzzing.py; TINYNN_FUZZ_CASES=N runs N cases per test."""
+over special values. See tests/helpers/fuzzing.py; TINYNN_FUZZ_CASES=N runs N cases per test."""
 import numpy as np
 import pytest
 from hypothesis import given
@@ -97,7 +97,7 @@ def evaluate(backend, fn, arrays, absolute=False):
 # ---------------------------------------------------------------- error bounds, per element
 # A float result is checked element by element against the reference backend's (same dtype) with
 # tol = C eps mag + C tiny, from the op's documented error bound (eps, tiny: of the result's dtype):
-# - sums and products (add, sub, mul, x ** 2, sum, mean, matmul and the gradients they record,
+# - sums and products (add, sub, mul, pow = x ** 2, sum, mean, matmul and the gradients they record,
 #   which sum over broadcast axes): the standard bound of a floating-point sum of n terms,
 #   |fl(s) - s| <= n eps sum |terms|, so mag = the same op on |x| in float64 and C = the longest
 #   sum + 2 (the reduced count; k for matmul; the broadcast factor for a gradient);
@@ -114,13 +114,9 @@ ULPS = {"exp": 4, "log": 4, "sqrt": 1, "rpow": 4, "power": 4, "rdiv": 1, "div": 
 SOFTMAX = {"softmax", "log_softmax"}
 
 
-def _abs_inputs(name, arrays):
+def _abs_inputs(arrays):
     """Inputs for the magnitude run: |x| of the finite values in float64 (ints stay ints)."""
     return [np.abs(fz.finite_part(a)) if a.dtype.kind == "f" else a for a in arrays]
-
-
-def _softmax_axis(param, nd):
-    return -1 if param is None else param
 
 
 def _bounds(name, fn, param, arrays, want, r64):
@@ -129,7 +125,7 @@ def _bounds(name, fn, param, arrays, want, r64):
     out64, grads64 = r64
     sizes = [max(a.size, 1) for a in arrays]
     if name in SUMS:
-        mag_value, mag_grads = evaluate("numpy", fn, _abs_inputs(name if name != "sub" else "add", arrays),
+        mag_value, mag_grads = evaluate("numpy", fn, _abs_inputs(arrays),
                                         absolute=name == "sub")
         reduced = max(sizes) // max(np.size(value), 1) if name in ("sum", "mean") else 1
         k = arrays[0].shape[-1] if name == "matmul" and arrays[0].ndim else 1
@@ -141,7 +137,7 @@ def _bounds(name, fn, param, arrays, want, r64):
         av = np.abs(fz.finite_part(out64))
         ag = [None if g is None else np.abs(fz.finite_part(g)) for g in (grads64 or [])]
         if name in SOFTMAX:
-            axis = _softmax_axis(param, arrays[0].ndim)
+            axis = -1 if param is None else param
             x = fz.finite_part(arrays[0])
             n = arrays[0].shape[axis] if arrays[0].ndim else 1
             spread = 2 * fz.finite_max(x, axis=axis, keepdims=True) + np.log(max(n, 1)) + 1
