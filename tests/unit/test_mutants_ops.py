@@ -263,3 +263,16 @@ def test_list_index_and_cast_gradients(backend_name):
     x32 = tn.tensor(np.ones(3, np.float32), requires_grad=True)
     x32.double().sum().backward()
     assert x32.grad.dtype == np.float32
+
+
+def test_mixed_dtype_linear_without_bias_and_tuple_index_gradients(backend_name):
+    x = tn.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    w = tn.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    F.linear(x, w).sum().backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad, np.broadcast_to(w.data.sum(axis=0), (2, 3)))
+    m = t(2, 3)
+    m[[0, 0, 1], [1, 1, 2]].sum().backward()            # a repeated element of a tuple index counts twice
+    np.testing.assert_array_equal(m.grad, [[0, 2, 0], [0, 0, 1]])
+    with raises(ValueError, "Concatenate: shapes [(), ()] along axis 0: zero-dimensional arrays cannot be concatenated"):
+        tn.concatenate([t(), t()])

@@ -34,8 +34,28 @@ def test_int8_results_have_their_documented_dtypes():
     assert q.tolist() == [[2, 2]]     # round half to even (in float64, 1.5 / 1.0000000001 would round to 1)
     y = ref.requantize(np.array([[3, -4]], np.int32), np.array([0.5]), np.array([2.0, 0.25]))
     assert y.dtype == np.float32 and y.tolist() == [[3.0, -0.5]]
-    y = ref.int8_linear(np.array([[1, 2]], np.int8), np.array([[3, 4], [-5, 6]], np.int8), 0.5, np.array([1.0, 2.0]))
-    assert y.dtype == np.float32 and y.tolist() == [[5.5, 7.0]]        # relu_after defaults to False
+    y = ref.int8_linear(np.array([[1, 2]], np.int8), np.array([[3, 4], [-5, -6]], np.int8), 0.5, np.array([1.0, 2.0]))
+    assert y.dtype == np.float32 and y.tolist() == [[5.5, -17.0]]      # relu_after defaults to False
+    y = ref.requantize(np.arange(6, dtype=np.int32).reshape(2, 3), np.array([1.0, 2.0]), np.array([1.0, 10.0, 100.0]))
+    assert y.tolist() == [[0.0, 10.0, 200.0], [6.0, 80.0, 1000.0]]     # s_row down the rows, s_col along them
+
+
+def test_fake_quantize_closed_form():
+    x = np.array([-1.0, 0.26, 0.5, 0.74, 3.0], np.float32)
+    y, inside = ref.fake_quantize(x, 0.5, 1, -2, 4)      # q = rint(x / 0.5) + 1 = [-1, 2, 2, 2, 7]
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, [-1.0, 0.5, 0.5, 0.5, 1.5])      # s (clamp(q, -2, 4) - 1)
+    np.testing.assert_array_equal(inside, [True, True, True, True, False])
+    y, inside = ref.fake_quantize(np.array([-1.5, 2.0]), np.array([0.5, 1.0]), 0, -3, 2)
+    np.testing.assert_array_equal(y, [-1.5, 2.0])        # q = -3 and 2: exactly the ends, still inside
+    np.testing.assert_array_equal(inside, [True, True])
+
+
+def test_float32_losses_stay_float32():
+    p = np.array([0.2, 0.7], np.float32)
+    gp, gt = ref.binary_cross_entropy_backward(p, np.array([0.0, 1.0], np.float32), np.ones(2))
+    assert gp.dtype == gt.dtype == np.float32
+    assert ref.binary_cross_entropy_with_logits(p, np.ones(2)).dtype == np.float32
 
 
 def test_sgd_step_multi_passes_every_argument_and_checks_lengths():
@@ -48,6 +68,10 @@ def test_sgd_step_multi_passes_every_argument_and_checks_lengths():
         gw = g0 + 0.2 * p0
         np.testing.assert_allclose(bk, 0.9 * 1.0 + 0.5 * gw, rtol=1e-15)
         np.testing.assert_allclose(pk, p0 - 0.1 * (0.9 + 0.5 * gw), rtol=1e-15)
+    p, b = [np.ones(2)], [np.full(2, np.nan)]
+    ref.sgd_step_multi(p, [np.full(2, 0.5)], b, 0.1, 0.9, 0.0, 0.0, False, True)   # first step: b = g
+    np.testing.assert_array_equal(b[0], [0.5, 0.5])
+    np.testing.assert_allclose(p[0], [0.95, 0.95], rtol=1e-15)
     p = [np.ones(2)]
     ref.sgd_step_multi(p, [np.ones(2)], None, 0.5, 0.0, 0.0, 0.0, False, True)   # no buffers without momentum
     np.testing.assert_array_equal(p[0], [0.5, 0.5])
