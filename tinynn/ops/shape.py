@@ -37,7 +37,7 @@ class Transpose(Function):
         return x.transpose(axes)
 
     def backward(self, g):
-        return g.transpose(None if self.axes is None else np.argsort(self.axes))
+        return g.transpose(None if self.axes is None else np.argsort([a % g.ndim for a in self.axes]))
 
 
 class GetItem(Function):

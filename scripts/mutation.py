@@ -1,0 +1,309 @@
+"""Mutation testing of tinynn's core modules with mutmut (the `[mutation]` extra).
+
+    python scripts/mutation.py                  # every module below, report to docs/mutation-report.md
+    python scripts/mutation.py optim prune      # only these modules
+    python scripts/mutation.py --jobs 2 --report -   # report to stdout
+    python scripts/mutation.py --keep ops       # re-run ops; report it with the others' last results
+
+For each module, a scratch copy of tinynn/ (with its built kernels) and tests/ is made under
+build/mutation/<module>/, mutmut mutates only that module's files and runs, for each mutant, the
+tests of the module's selection that call the mutated function (mutmut traces that once). The
+selection keeps a run affordable on 2 cores: the fuzz tests and the integration tests stay out.
+
+The score of a module is killed / all mutants: a mutant that survives, times out or that no
+selected test reaches counts against it. Every survivor is listed in the report with its diff and
+either the test that should kill it or the reason (from REASONS below) it is equivalent: a mutant
+that changes nothing a caller can observe. A survivor without a reason is marked "open".
+Mutant names (function and number) shift when the code changes; re-run and re-read the report.
+"""
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def reference_backend():
+    """The readable NumPy backend: numpy_ref.py, or reference.py after the rename."""
+    for name in ("reference.py", "numpy_ref.py"):
+        if (ROOT / "tinynn" / "backend" / name).exists():
+            return f"tinynn/backend/{name}"
+    raise SystemExit("no reference backend found in tinynn/backend/")
+
+
+def tests_that_exist(*patterns):
+    """The test files matching the patterns (globs relative to the repo), in a stable order."""
+    found = []
+    for pattern in patterns:
+        found += sorted(str(p.relative_to(ROOT)) for p in ROOT.glob(pattern))
+    return found
+
+
+KERNEL_TESTS = ("tests/kernels/test_kernels_elementwise.py", "tests/kernels/test_kernels_softmax.py",
+                "tests/kernels/test_kernels_gemm.py", "tests/kernels/test_kernels_optim.py")
+
+
+def modules():
+    """name -> (files to mutate, test files that exercise them)."""
+    mutants = "tests/unit/test_mutants_{}.py".format
+    return {
+        "ops": (["tinynn/ops/*.py"], tests_that_exist("tests/unit/test_ops.py", "tests/unit/test_tensor.py",
+                                                     "tests/unit/test_losses.py", "tests/unit/test_nn.py", "tests/unit/test_quantize.py",
+                                                     mutants("ops"))),
+        "reference": ([reference_backend()], tests_that_exist("tests/unit/test_ops.py", "tests/unit/test_losses.py",
+                                                              "tests/unit/test_nn.py", "tests/unit/test_quantize.py",
+                                                              *KERNEL_TESTS, mutants("ops"),
+                                                              mutants("reference"))),
+        "prune": (["tinynn/compress/prune.py"], tests_that_exist("tests/unit/test_prune.py", mutants("prune"))),
+        "quantize": (["tinynn/compress/quantize.py"], tests_that_exist("tests/unit/test_quantize.py",
+                                                                       mutants("quantize"))),
+        "optim": (["tinynn/optim/*.py"], tests_that_exist("tests/unit/test_optim.py",
+                                                         "tests/kernels/test_kernels_optim.py", mutants("optim"))),
+    }
+
+
+# Survivors that are equivalent (no caller can tell the mutant from the original), as
+# (glob on the mutant's short name without its number, regular expression on its mutated line,
+# reason). Matched on what the mutant changes, not on its number, which shifts with the code; a
+# reviewer re-checks an entry when the code it names changes. Anything else surviving is "open".
+REASONS = [
+    ("optim.sgd: SGD._check_group", r"lr is required|LR IS REQUIRED|ValueError\(None\)$",
+     "unreachable: Optimizer.add_param_group raises 'did not specify a value of required option' first"),
+    ("optim.optimizer: Optimizer._writable", r'copy=None|order="c"|order="C", \)',
+     "the array is not C-contiguous here, so np.array copies whatever copy= says; NumPy reads order 'c' as 'C'"),
+    ("optim.optimizer: Optimizer._writable", r"_checked\[p\] = None|_checked\.get\(None\)",
+     "the cache only saves re-reading .flags; without it every step re-checks and finds the same array"),
+    ("optim.optimizer: Optimizer.load_state_dict", r"copy\.copy\(_plain",
+     "group options are numbers, strings and tuples of numbers: a shallow copy is a deep one"),
+    ("compress.quantize: QuantizedLinear.forward", r"int8_linear|fused is None|fused = None|requantize\(",
+     "both backends define int8_linear, so the unfused requantize(int8_matmul(...)) fallback never runs "
+     "(and computes the same values)"),
+    ("compress.quantize: QuantizedLinear.forward", r"s_a, z_a = (2\.0, 0|1\.0, 1)$",
+     "the parameters of an empty batch: no row is quantized with them"),
+    ("ops.*.forward", r"^def forward\(",
+     "a default of Function.forward: every caller (the Tensor methods, nn.functional) passes the argument"),
+    ("ops.arithmetic: *.forward", r"exact_gradients = (None$|.*same_layout\((None, b|a, None)\))",
+     "exact_gradients only lets the engine skip fitting a gradient to its input's shape and dtype; false, it "
+     "fits, and the fit of an exact gradient returns it unchanged"),
+    ("ops.*.backward", r"\) or True else None",
+     "computes a gradient the input did not ask for; the engine drops it (needs_grad is checked again there)"),
+    ("ops.*.backward", r"errstate\(",
+     "only whether NumPy warns on log/sqrt's 1/0 and 0/0: the gradient values are the same"),
+    ("ops.*.backward", r"\.astype\((None|[a-z_.]+dtype)(, copy=(None|True|False)|, )?\)$|dtype=None\)|zeros\(\(\), \)|zeros\(self\.shape, \)",
+     "the gradient's dtype: the engine casts every gradient to its input's dtype (fit_gradient)"),
+    ("ops.elementwise: Clip.backward", r"inside = self\.x >= self\.lo",
+     "inside starts as all True, so assigning the first test equals and-ing it"),
+    ("ops.elementwise: Cast.forward", r"self\.dtype = None", "Cast.backward's cast is redone by the engine's fit"),
+    ("ops.reduction: Mean.forward", r"count = x\.size / out\.size|else 2$",
+     "x.size // out.size is exact, so / gives the same divisor; the count of an empty output divides nothing"),
+    ("ops.matmul: MatMul.backward", r'ga = gb = ""', "a gradient the input did not ask for: the engine drops it"),
+    ("ops.layers: CrossEntropy.forward", r'kind not in "XXiuXX"|raise TypeError\(None\)',
+     "nn.functional.cross_entropy checks the target's dtype first: this check is unreachable from the API"),
+    ("ops.losses: *", r"_same_shape\(|raise ValueError\(None\)",
+     "nn.functional checks the target's shape first (_float_target): this check is unreachable from the API"),
+    ("ops.layers: CrossEntropy.forward", r"raise ValueError\(None\)$",
+     "nn.functional.cross_entropy checks the reduction first: this message is unreachable from the API"),
+    ("ops.layers: Linear.*", r"bias\.dtype is weight\.dtype|\(gr is None\) and False",
+     "the gradient's dtype: the engine casts every gradient to its input's dtype (fit_gradient)"),
+    ("ops.*", r"reshape\(-2|, -2\)",
+     "NumPy's reshape takes any negative size as the one inferred dimension"),
+    ("ops.matmul: MatMul.backward", r"\.reshape\(None\)$",
+     "NumPy's reshape(None) keeps the shape; the engine sums and reshapes the gradient to a's shape"),
+    ("ops.reduction: _Extremum.backward", r"share\.astype\(None\)",
+     "the gradient's dtype: the engine casts every gradient to its input's dtype (fit_gradient)"),
+    ("ops.shape: Concatenate.forward", r"if x\.ndim else 1 for",
+     "only 0-d tensors reach the else, and concatenating them raises before the bounds are used"),
+    ("ops.quantize: FakeQuantize.forward", r"qmin >= qmax|raise ValueError\(None\)",
+     "QATLinear, FakeQuantize's only caller, passes qmin=-128 < qmax=127: the check cannot fire"),
+    ("ops.layers: CrossEntropy.backward", r"per_sample = np\.empty\(n, (None)?\)",
+     "the per-sample buffer is written whole and cast with the gradient (fit_gradient) before anyone reads it"),
+    ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
+    ("backend.*", r"errstate\(",
+     "only whether NumPy warns (overflow in exp, 1/0 and 0/0 in log): the values are the same"),
+    ("backend.*: linear_backward", r'activation_name == "(XXreluXX|RELU)"',
+     "the relu branch and activation_backward(y, grad, 'relu') both call relu_backward(y, grad)"),
+    ("backend.*: requantize", r"reshape\(-2|, -2\)",
+     "NumPy's reshape takes any negative size as the one inferred dimension"),
+    ("backend.*", r"\.astype\([a-z_]+\.dtype, (copy=None|copy=True|)\)",
+     "every astype(..., copy=False) of the reference backend casts an array it has just computed: copy= "
+     "only decides whether that temporary is copied once more"),
+]
+
+
+# Reads every mutant's verdict, and the diff of each that was not killed, in one process (what
+# `mutmut results --all true` and `mutmut show NAME` print; one `show` per survivor costs a second).
+COLLECT = """
+import json
+from mutmut.mutation.data import SourceFileMutationData
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+from mutmut.stats import status_by_exit_code
+from mutmut.utils.file_utils import walk_mutatable_files
+out = {}
+for path in walk_mutatable_files():
+    m = SourceFileMutationData(path=path)
+    m.load()
+    for key, code in m.exit_code_by_key.items():
+        verdict = status_by_exit_code[code]
+        out[key] = (verdict, "" if verdict == "killed" else get_diff_for_mutant(key, path=m.path))
+print(json.dumps(out))
+"""
+
+
+def mutmut_config(mutate, tests, jobs):
+    quoted = lambda xs: "[" + ", ".join(json.dumps(x) for x in xs) + "]"  # noqa: E731
+    return ("[tool.mutmut]\n"
+            'source_paths = ["tinynn"]\n'
+            f"only_mutate = {quoted(mutate)}\n"
+            f"pytest_add_cli_args_test_selection = {quoted(tests)}\n"
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'
+            "use_git_change_detection = false\n")
+
+
+def prepare(work, mutate, tests, jobs):
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "build", "mutants")
+    shutil.copytree(ROOT / "tinynn", work / "tinynn", ignore=ignore)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    (work / "pyproject.toml").write_text(mutmut_config(mutate, tests, jobs))
+
+
+def run_module(name, mutate, tests, jobs, log, reread=False):
+    """Run mutmut on one module in its scratch copy (reread: only read the results of the last run)."""
+    work = ROOT / "build" / "mutation" / name
+    env = dict(os.environ, PYTHONPATH=str(work), CI="true", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("HYPOTHESIS_SEED", None)
+    seconds = None
+    if not reread:
+        prepare(work, mutate, tests, jobs)
+        start = time.perf_counter()
+        with open(log, "w") as f:
+            proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
+                                  cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT)
+        seconds = time.perf_counter() - start
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"mutmut failed on {name} (exit {proc.returncode}); see {log}")
+    collected = subprocess.run([sys.executable, "-c", COLLECT], cwd=work, env=env, capture_output=True, text=True)
+    if collected.returncode:
+        raise SystemExit(f"could not read mutmut's results for {name}:\n{collected.stderr}")
+    found = json.loads(collected.stdout)
+    status = {key: verdict for key, (verdict, _) in found.items()}
+    survivors = {key: (verdict, diff) for key, (verdict, diff) in found.items() if verdict != "killed"}
+    if reread and (work / "pyproject.toml").exists():   # the selection that run used, not today's
+        config = (work / "pyproject.toml").read_text()
+        tests = json.loads(re.search(r"pytest_add_cli_args_test_selection = (\[.*\])", config).group(1))
+        mutate = json.loads(re.search(r"only_mutate = (\[.*\])", config).group(1))
+    return {"name": name, "mutate": mutate, "tests": tests, "seconds": seconds, "status": status,
+            "survivors": survivors}
+
+
+def short(key):
+    """tinynn.optim.adam.xǁAdamǁstep__mutmut_20 -> optim.adam: Adam.step #20."""
+    m = re.match(r"tinynn\.(.*)\.x[ǁ_]?(.*)__mutmut_(\d+)$", key)
+    if not m:
+        return key
+    return f"{m.group(1)}: {m.group(2).strip('ǁ').replace('ǁ', '.')} #{m.group(3)}"
+
+
+def equivalent(name, changed):
+    """The REASONS entry for a survivor, or None: its function matches and a + line matches."""
+    function = name.rsplit(" #", 1)[0]
+    added = [ln[1:].strip() for ln in changed if ln.startswith("+")]
+    for pattern, regex, why in REASONS:
+        if fnmatch.fnmatch(function, pattern) and any(re.search(regex, ln) for ln in added):
+            return why
+    return None
+
+
+def diff_lines(show):
+    """The - / + lines of a mutant's diff (what it changed)."""
+    return [ln for ln in show.splitlines() if ln[:1] in "-+" and not ln.startswith(("---", "+++"))]
+
+
+def report(results, total_seconds, jobs):
+    lines = ["# Mutation report", "",
+             "Generated by `python scripts/mutation.py` (mutmut; see the script's docstring). Do not edit by hand:",
+             "re-run the script. Score = killed / (mutants - equivalent): a survivor, a timeout or a mutant no",
+             "selected test reaches counts against it unless REASONS in the script says why it is equivalent.", "",
+             f"Run: {jobs} parallel jobs, {total_seconds / 60:.1f} min of mutmut in all "
+             "(machine: AMD EPYC, AVX2 and AVX-512, 2 cores shared with other work).", "",
+             "| module | files | mutants | killed | equivalent | open | score | minutes | tests |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    sections, grand = [], {"all": 0, "killed": 0, "equivalent": 0}
+    for r in results:
+        n = len(r["status"])
+        killed = sum(v == "killed" for v in r["status"].values())
+        body, equal = [], 0
+        for key, (verdict, show) in sorted(r["survivors"].items(), key=lambda kv: _natural(kv[0])):
+            reason = equivalent(short(key), diff_lines(show))
+            equal += reason is not None
+            body.append(f"- `{short(key)}` ({verdict}): " + ("equivalent: " + reason if reason else "**open**"))
+            body += [f"  `{ln.strip()[:150]}`" for ln in diff_lines(show)[:4]]
+        sections += [f"### {r['name']}", ""] + (body or ["(none)"]) + [""]
+        for k, v in (("all", n), ("killed", killed), ("equivalent", equal)):
+            grand[k] += v
+        score = f"{100 * killed / (n - equal):.1f}%" if n > equal else "-"
+        lines.append(f"| {r['name']} | {', '.join(r['mutate'])} | {n} | {killed} | {equal} | {n - killed - equal} | "
+                     f"{score} | {r['seconds'] / 60:.1f} | {', '.join(Path(t).name for t in r['tests'])} |")
+    if grand["all"] > grand["equivalent"]:
+        lines.append(f"| **all** | | {grand['all']} | {grand['killed']} | {grand['equivalent']} | "
+                     f"{grand['all'] - grand['killed'] - grand['equivalent']} | "
+                     f"**{100 * grand['killed'] / (grand['all'] - grand['equivalent']):.1f}%** | | |")
+    lines += ["", "## Survivors", "",
+              "Each: the mutant, what it changed, and why it is equivalent, or **open** (a test is owed).", ""]
+    return "\n".join(lines + sections) + "\n"
+
+
+def _natural(key):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", key)]
+
+
+def main(argv=None):
+    table = modules()
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("modules", nargs="*", help=f"modules to run (default: all of {', '.join(table)})")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants tested at once (default: cores)")
+    p.add_argument("--reread", action="store_true", help="do not run mutmut: re-read the last run's results")
+    p.add_argument("--reread-seconds", default="0", help=argparse.SUPPRESS)
+    p.add_argument("--keep", action="store_true", help="report also the last results of modules not run now")
+    p.add_argument("--report", default=str(ROOT / "docs" / "mutation-report.md"), help="where to write it (- = stdout)")
+    args = p.parse_args(argv)
+    names = args.modules or list(table)
+    unknown = set(names) - set(table)
+    if unknown:
+        p.error(f"unknown module(s) {sorted(unknown)}; choose from {sorted(table)}")
+    logs = ROOT / "build" / "mutation"
+    logs.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for name in names:
+        mutate, tests = table[name]
+        saved = logs / f"{name}.json"
+        r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread)
+        if r["seconds"] is None:   # (re-read: keep the time of the run that made these results)
+            r["seconds"] = json.loads(saved.read_text())["seconds"] if saved.exists() else float(args.reread_seconds)
+        saved.write_text(json.dumps(r))
+        n = len(r["status"])
+        killed = sum(v == "killed" for v in r["status"].values())
+        print(f"{name}: {killed}/{n} killed ({100 * killed / max(n, 1):.1f}%) in {r['seconds']:.0f} s", flush=True)
+    # the report covers every module with a result under build/mutation/ (this run's, and with
+    # --keep the earlier runs' of the modules not named), in the table's order
+    kept = [n for n in table if n in names or (args.keep and (logs / f"{n}.json").exists())]
+    results = [json.loads((logs / f"{n}.json").read_text()) for n in kept]
+    text = report(results, sum(r["seconds"] for r in results), args.jobs)
+    if args.report == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.report).write_text(text)
+        print(f"wrote {args.report} ({(time.perf_counter() - start) / 60:.1f} min)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""Tests that kill mutants mutmut left alive in tinynn/optim/ (scripts/mutation.py; the report is
+docs/mutation-report.md). Each checks a documented behaviour the other tests left open: the exact
+error messages (they name the optimizer and the bad value), boundary values of each check, the
+closed forms of the schedulers, and the bookkeeping of parameter groups and state."""
+import math
+import re
+
+import numpy as np
+import pytest
+
+import tinynn as tn
+from tinynn import optim
+
+
+def params(*shapes):
+    return [tn.nn.Parameter(np.ones(s, np.float32)) for s in shapes]
+
+
+def raises(exc, message):
+    """pytest.raises matching the whole message, literally."""
+    return pytest.raises(exc, match="^" + re.escape(message) + "$")
+
+
+# ---------------------------------------------------------------- Optimizer bookkeeping
+def test_optimizer_errors_name_the_class_and_the_cause():
+    p = params((2,))
+    with raises(TypeError, "SGD: params must be an iterable of Parameters or dicts, got a single Tensor"):
+        optim.SGD(p[0], lr=0.1)
+    with raises(ValueError, "Adam: got an empty parameter list"):
+        optim.Adam([])
+    opt = optim.SGD(p, lr=0.1)
+    with raises(TypeError, "SGD: a parameter group must be a dict, got list"):
+        opt.add_param_group([1])
+    with raises(TypeError, "SGD: can only optimize Tensors, got ndarray"):
+        opt.add_param_group({"params": [np.ones(2)]})
+    with raises(TypeError, "SGD: can only optimize floating-point tensors, got dtype int64"):
+        opt.add_param_group({"params": [tn.Tensor(np.arange(2))]})
+    with raises(ValueError, "SGD: some parameters appear in more than one parameter group"):
+        opt.add_param_group({"params": p})
+    with raises(ValueError, "SGD: parameter group did not specify a value of required option 'lr'"):
+        optim.SGD([{"params": params((1,))}])
+
+
+def test_a_single_tensor_group_and_extra_keys_are_kept():
+    a, b = params((2,), (3,))
+    opt = optim.SGD([a], lr=0.1)
+    opt.add_param_group({"params": b, "lr": 0.5, "note": "head"})
+    group = opt.param_groups[1]
+    assert group["params"] == [b] and group["lr"] == 0.5 and group["note"] == "head" and group["momentum"] == 0.0
+    assert "params" in opt.state_dict()["param_groups"][1]
+
+
+def test_zero_grad_to_zeros_keeps_arrays_of_the_parameters_shape():
+    a, b = params((2, 3), (4,))
+    opt = optim.SGD([a, b], lr=0.1)
+    a.grad = np.full((2, 3), 5.0, np.float32)
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(a.grad, np.zeros((2, 3), np.float32))
+    assert b.grad is None          # no gradient yet: stays None
+    opt.zero_grad()
+    assert a.grad is None
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.5), lambda p: optim.Adam(p, lr=0.5)])
+def test_step_returns_the_closure_loss_and_skips_only_params_without_grad(make):
+    a, b, c = params((2,), (2,), (2,))
+    opt = make([a, b, c])
+    a.grad, c.grad = np.ones(2, np.float32), np.ones(2, np.float32)   # b has none: the one after it still moves
+    assert opt.step(lambda: 42.0) == 42.0
+    assert np.all(a.data < 1) and np.all(c.data < 1)
+    np.testing.assert_array_equal(b.data, np.ones(2, np.float32))
+
+
+def test_non_contiguous_parameter_data_is_copied_once_to_c_order():
+    p = tn.nn.Parameter(np.ones((4, 4), np.float32))
+    p.data = np.asfortranarray(p.data)[:, ::2]    # (4, 2), not C-contiguous
+    opt = optim.SGD([p], lr=1.0)
+    p.grad = np.ones((4, 2), np.float32)
+    opt.step()
+    assert p.data.flags.c_contiguous and p.data.shape == (4, 2)
+    np.testing.assert_array_equal(p.data, np.zeros((4, 2), np.float32))
+    held = p.data
+    opt.step()
+    assert p.data is held      # checked once: the same array is updated in place from then on
+
+
+def test_load_state_dict_errors_and_casts():
+    a = params((3,))
+    opt = optim.SGD(a, lr=0.1, momentum=0.9)
+    a[0].grad = np.ones(3, np.float32)
+    opt.step()
+    sd = opt.state_dict()
+    with raises(ValueError, "SGD.load_state_dict: expected a dict with 'state' and 'param_groups'"):
+        opt.load_state_dict({})
+    with raises(ValueError, "SGD.load_state_dict: loaded state has 0 parameter groups, this optimizer has 1"):
+        opt.load_state_dict({"state": {}, "param_groups": []})
+    with raises(ValueError, "SGD.load_state_dict: group 0 has 2 parameters in the loaded state but 1 here"):
+        opt.load_state_dict({"state": {}, "param_groups": [{"params": [0, 1], "lr": 0.1}]})
+    with raises(ValueError, "SGD.load_state_dict: state for unknown parameter index 5"):
+        opt.load_state_dict({"state": {5: {}}, "param_groups": sd["param_groups"]})
+    bad = {"state": {0: {"momentum_buffer": np.ones(4)}}, "param_groups": sd["param_groups"]}
+    with raises(ValueError, "SGD.load_state_dict: state 'momentum_buffer' of parameter 0 has shape (4,), "
+                            "the parameter has shape (3,)"):
+        opt.load_state_dict(bad)
+    for saved in (np.full(3, 2.0, np.float64), np.full(3, 2.0, np.float32)):   # cast, or the same dtype
+        groups = [dict(sd["param_groups"][0], lr=np.array(0.25), betas=[np.float64(0.5), 0.6])]
+        value = tn.Tensor(saved) if saved.dtype == np.float64 else saved
+        opt.load_state_dict({"state": {0: {"momentum_buffer": value, "step": np.array(7)}},
+                             "param_groups": groups})
+        buf = opt.state[a[0]]["momentum_buffer"]
+        assert buf.dtype == np.float32 and buf is not saved
+        np.testing.assert_array_equal(buf, np.full(3, 2.0, np.float32))
+        saved[:] = 0                                       # copied, not shared
+        assert buf[0] == 2.0
+    assert opt.state[a[0]]["step"] == 7 and type(opt.state[a[0]]["step"]) is int
+    group = opt.param_groups[0]
+    assert group["lr"] == 0.25 and type(group["lr"]) is float
+    assert group["betas"] == (0.5, 0.6) and type(group["betas"]) is tuple and type(group["betas"][0]) is float
+    assert group["params"] == a
+
+
+def test_repr_lists_each_group_and_its_options_but_not_the_params():
+    opt = optim.SGD([{"params": params((1,))}, {"params": params((1,)), "lr": 0.5}], lr=0.1)
+    assert repr(opt) == ("SGD (\nParameter Group 0\n    dampening: 0.0\n    lr: 0.1\n    momentum: 0.0\n"
+                         "    nesterov: False\n    weight_decay: 0.0\nParameter Group 1\n    dampening: 0.0\n"
+                         "    lr: 0.5\n    momentum: 0.0\n    nesterov: False\n    weight_decay: 0.0\n)")
+
+
+# ---------------------------------------------------------------- SGD / Adam option checks
+def test_sgd_checks_each_option_with_its_own_message():
+    p = params((1,))
+    optim.SGD(p, lr=0.0)                       # lr = 0 is allowed (>= 0)
+    with raises(ValueError, "SGD: invalid learning rate -1"):
+        optim.SGD(p, lr=-1)
+    with raises(ValueError, "SGD: invalid momentum -0.5"):
+        optim.SGD(p, lr=0.1, momentum=-0.5)
+    with raises(ValueError, "SGD: invalid weight_decay -0.1"):
+        optim.SGD(p, lr=0.1, weight_decay=-0.1)
+    with raises(ValueError, "SGD: Nesterov momentum requires a momentum > 0 and zero dampening"):
+        optim.SGD(p, lr=0.1, nesterov=True)
+    with raises(ValueError, "SGD: parameter group did not specify a value of required option 'lr'"):
+        optim.SGD(p)     # (the base class says so first: SGD._check_group's own "lr is required" is unreachable)
+
+
+def test_adam_checks_each_option_and_the_boundaries_of_betas():
+    p = params((1,))
+    optim.Adam(p, lr=0.0, betas=(0.0, 0.0), eps=0.0)     # the closed ends are allowed
+    for cls in (optim.Adam, optim.AdamW):
+        name = cls.__name__
+        with raises(ValueError, f"{name}: invalid learning rate -1.0"):
+            cls(p, lr=-1.0)
+        with raises(ValueError, f"{name}: invalid eps -1e-08"):
+            cls(p, eps=-1e-8)
+        with raises(ValueError, f"{name}: invalid weight_decay -0.1"):
+            cls(p, weight_decay=-0.1)
+        for betas in ((1.0, 0.5), (0.5, 1.0), (-0.1, 0.5), (0.5, -0.1), (0.5, 1.5)):
+            with raises(ValueError, f"{name}: invalid betas {betas}; each must be in [0, 1)"):
+                cls(p, betas=betas)
+
+
+def test_adamw_default_learning_rate_and_weight_decay():
+    opt = optim.AdamW(params((1,)))
+    assert opt.param_groups[0]["lr"] == 1e-3 and opt.param_groups[0]["weight_decay"] == 1e-2
+
+
+# ---------------------------------------------------------------- schedulers
+def sgd(lr=1.0):
+    return optim.SGD(params((1,)), lr=lr)
+
+
+def test_scheduler_errors():
+    with raises(TypeError, "StepLR: list is not an Optimizer"):
+        optim.lr_scheduler.StepLR([], step_size=1)
+    with raises(KeyError, "\"StepLR: param 'initial_lr' is not set in group 0 when resuming\""):
+        optim.lr_scheduler.StepLR(sgd(), step_size=1, last_epoch=3)
+    for bad in (0, 1.5):
+        with raises(ValueError, f"StepLR: step_size must be a positive int, got {bad!r}"):
+            optim.lr_scheduler.StepLR(sgd(), step_size=bad)
+        with raises(ValueError, f"CosineAnnealingLR: T_max must be a positive int, got {bad!r}"):
+            optim.lr_scheduler.CosineAnnealingLR(sgd(), T_max=bad)
+    optim.lr_scheduler.StepLR(sgd(), step_size=1)            # 1 is allowed
+    optim.lr_scheduler.CosineAnnealingLR(sgd(), T_max=1)
+
+
+def test_resuming_keeps_the_recorded_initial_lr():
+    opt = sgd(0.8)
+    opt.param_groups[0]["initial_lr"] = 2.0
+    s = optim.lr_scheduler.ExponentialLR(opt, gamma=0.5, last_epoch=0)
+    assert s.base_lrs == [2.0] and s.last_epoch == 1
+    s = optim.lr_scheduler.ExponentialLR(sgd(0.8), gamma=0.5)
+    assert s.base_lrs == [0.8] and s._step_count == 1
+
+
+@pytest.mark.parametrize("epoch", [0, 1, 3, 5, 7])
+def test_step_to_an_epoch_uses_the_closed_forms(epoch):
+    s = optim.lr_scheduler.StepLR(sgd(), step_size=2, gamma=0.5)
+    s.step(epoch)
+    assert s.last_epoch == epoch and s.get_last_lr() == [0.5 ** (epoch // 2)]
+    e = optim.lr_scheduler.ExponentialLR(sgd(2.0), gamma=0.5)
+    e.step(epoch)
+    assert e.get_last_lr() == [pytest.approx(2.0 * 0.5**epoch)]
+    c = optim.lr_scheduler.CosineAnnealingLR(sgd(1.0), T_max=4, eta_min=0.25)
+    c.step(epoch)
+    assert c.get_last_lr() == [pytest.approx(0.25 + 0.75 * (1 + math.cos(math.pi * epoch / 4)) / 2)]
+
+
+def test_cosine_recursion_follows_the_closed_form_past_t_max():
+    c = optim.lr_scheduler.CosineAnnealingLR(sgd(1.0), T_max=3, eta_min=0.1)
+    for t in range(1, 13):          # past T_max: a cosine of period 2 T_max (t - 1 - T = 0 mod 2 T)
+        c.step()
+        assert c.get_last_lr() == [pytest.approx(0.1 + 0.9 * (1 + math.cos(math.pi * t / 3)) / 2, abs=1e-12)], t
+    assert c._step_count == 13
+
+
+def test_cosine_default_eta_min_is_zero_and_first_step_after_a_resume_is_the_closed_form():
+    c = optim.lr_scheduler.CosineAnnealingLR(sgd(1.0), T_max=2)
+    c.step()
+    assert c.get_last_lr() == [pytest.approx(0.5)]
+    opt = sgd(0.3)                   # resumed at epoch 1 with lr 0.3 but initial_lr 1: closed form, not recursion
+    opt.param_groups[0]["initial_lr"] = 1.0
+    r = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2, last_epoch=0)
+    assert r.get_last_lr() == [pytest.approx(0.5)]

@@ -1,0 +1,112 @@
+"""Tests that kill mutants mutmut left alive in tinynn/compress/prune.py (scripts/mutation.py;
+report in docs/mutation-report.md), through its public functions: the errors name the function
+and the cause; `layers=` picks layers by module or by name; structured pruning zeroes whole
+neurons (weight row and bias entry) and leaves a single-layer model's only layer in; report()'s
+fields against counts made here; ties broken by position; shrink() folds constant neurons into
+the next bias and keeps the dtype."""
+import re
+
+import numpy as np
+import pytest
+
+import tinynn as tn
+from tinynn import nn
+from tinynn.compress import prune
+
+
+def raises(exc, message):
+    return pytest.raises(exc, match="^" + re.escape(message) + "$")
+
+
+def mlp(*sizes, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k, (i, o) in enumerate(zip(sizes, sizes[1:])):
+        lin = nn.Linear(i, o, dtype=dtype)
+        lin.weight.data[...] = rng.standard_normal((o, i))
+        lin.bias.data[...] = rng.standard_normal(o)
+        layers += [lin] + ([nn.ReLU()] if k < len(sizes) - 2 else [])
+    return nn.Sequential(*layers)
+
+
+def weight(layer):
+    return np.asarray(layer.weight.data)
+
+
+def test_errors_name_the_function_and_the_cause():
+    with raises(ValueError, "prune.magnitude: ReLU has no Linear layer to prune"):
+        prune.magnitude(nn.ReLU(), 0.5)
+    with raises(ValueError, "prune.sparsity: ReLU has no Linear layer"):
+        prune.sparsity(nn.ReLU())
+    model = mlp(3, 4, 2)
+    with raises(ValueError, "prune.magnitude: no Linear layer named 'x'; have ['0', '2']"):
+        prune.magnitude(model, 0.5, layers=["x"])
+    with raises(ValueError, "prune.magnitude: Linear in layers is not a Linear of this model"):
+        prune.magnitude(model, 0.5, layers=[nn.Linear(3, 4)])
+    with raises(TypeError, "prune.shrink: expected an nn.Sequential, got Linear"):
+        prune.shrink(nn.Linear(2, 2))
+    with raises(ValueError, "prune.shrink: the model has no Linear layer"):
+        prune.shrink(nn.Sequential(nn.ReLU()))
+
+
+@pytest.mark.parametrize("by_name", [True, False])
+def test_layers_picks_the_layers_to_prune(by_name):
+    model = mlp(3, 4, 2)
+    second = "2" if by_name else model[2]
+    prune.magnitude(model, 1.0, layers=[second])
+    assert np.all(weight(model[2]) == 0) and np.count_nonzero(weight(model[0])) == 12
+    assert prune.is_pruned(model[2]) and not prune.is_pruned(model[0])
+
+
+def test_structured_pruning_of_a_single_layer_model_prunes_it():
+    """With one Linear, that layer is pruned (only a multi-layer model spares its output layer)."""
+    layer = mlp(3, 4)[0]
+    norms = np.linalg.norm(weight(layer), axis=1)
+    prune.magnitude(layer, 2, structured=True)
+    dead = np.argsort(norms, kind="stable")[:2]
+    assert np.all(weight(layer)[dead] == 0) and np.all(np.asarray(layer.bias.data)[dead] == 0)
+    alive = np.setdiff1d(np.arange(4), dead)
+    assert np.all(weight(layer)[alive] != 0)
+    model = mlp(3, 4, 2)
+    prune.magnitude(model, 1.0, structured=True)
+    assert np.all(weight(model[0]) == 0) and np.count_nonzero(weight(model[2])) == 8
+
+
+def test_ties_are_broken_by_position():
+    layer = nn.Linear(4, 1)
+    layer.weight.data[...] = [[1.0, -1.0, 1.0, 2.0]]
+    prune.magnitude(layer, 2)
+    np.testing.assert_array_equal(weight(layer), [[0.0, 0.0, 1.0, 2.0]])
+
+
+def test_report_counts_zeros_neurons_and_dead_rows():
+    model = mlp(3, 4, 2)
+    model[0].weight.data[1] = 0                      # one dead row
+    model[0].weight.data[2, 0] = 0
+    rows = prune.report(model)
+    assert [r["layer"] for r in rows] == ["0", "2"]
+    assert rows[0]["shape"] == (4, 3) and rows[0]["weights"] == 12 and rows[0]["zeros"] == 4
+    assert rows[0]["sparsity"] == 4 / 12 and rows[0]["neurons"] == 4 and rows[0]["pruned_neurons"] == 1
+    assert rows[1]["neurons"] == 2 and rows[1]["pruned_neurons"] == 0 and rows[1]["masked"] is False
+    assert prune.sparsity(model) == 4 / 20
+    assert prune.report(nn.Sequential(nn.Linear(0, 3)))[0]["sparsity"] == 0.0
+    assert prune.sparsity(nn.Sequential(nn.Linear(0, 3))) == 0.0
+    assert prune.report(nn.Linear(2, 2))[0]["layer"] == ""
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_shrink_folds_constant_neurons_and_keeps_outputs_and_dtype(dtype):
+    model = mlp(3, 5, 4, 2, dtype=dtype, seed=1)
+    prune.magnitude(model, 2, structured=True, layers=["0"])
+    x = tn.tensor(np.random.default_rng(2).standard_normal((6, 3)).astype(dtype))
+    want = model(x).data
+    small = prune.shrink(model)
+    assert small[0].out_features == 3 and small[0].weight.dtype == dtype
+    np.testing.assert_allclose(small(x).data, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    live = mlp(3, 5, 2, seed=3)                          # a dead row with a live bias: c_j = relu(b_j) folds in
+    live[0].weight.data[1] = 0
+    live[0].bias.data[1] = 0.75
+    x = tn.tensor(np.random.default_rng(4).standard_normal((4, 3)))
+    small = prune.shrink(live)
+    assert small[0].out_features == 4
+    np.testing.assert_allclose(small(x).data, live(x).data, rtol=1e-12)

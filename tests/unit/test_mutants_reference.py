@@ -1,0 +1,111 @@
+"""Tests that kill mutants mutmut left alive in the reference backend (scripts/mutation.py; report
+in docs/mutation-report.md), called directly: its default arguments (the signatures mirror NumPy's
+and the compiled backend's), the dtypes of its int8 and requantization results, its multi-tensor
+optimizer steps (every argument reaches each tensor; mismatched lists are refused by name), the
+-100 clamp of binary cross-entropy's target gradient, and each activation by name in
+linear_backward, all against closed forms written here."""
+import importlib
+
+import numpy as np
+import pytest
+
+# the readable backend: numpy_ref.py, or reference.py after its rename
+ref = next(importlib.import_module(f"tinynn.backend.{name}") for name in ("reference", "numpy_ref")
+           if importlib.util.find_spec(f"tinynn.backend.{name}") is not None)
+
+X = np.arange(1.0, 7.0).reshape(2, 3)
+
+
+@pytest.mark.parametrize("name, numpy_fn", [("sum", np.sum), ("mean", np.mean), ("amax", np.max), ("amin", np.min)])
+def test_reductions_default_to_no_keepdims(name, numpy_fn):
+    assert np.shape(getattr(ref, name)(X)) == ()
+    assert getattr(ref, name)(X, axis=1).shape == (2,)
+    np.testing.assert_array_equal(getattr(ref, name)(X, axis=0), numpy_fn(X, axis=0))
+
+
+def test_int8_results_have_their_documented_dtypes():
+    a = np.full((2, 3), -128, np.int8)
+    c = ref.int8_matmul(a, a.T)
+    assert c.dtype == np.int32 and c[0, 0] == 3 * 128 * 128
+    q = ref.quantize_rows(np.array([[0.5, -300.0]], np.float32), 1.0)
+    assert q.dtype == np.int8 and q.tolist() == [[0, -128]]
+    # the scale is taken as float32 (1.0000000001 -> 1.0), so 1.5 and 2.5 stay exact ties
+    q = ref.quantize_rows(np.array([[1.5, 2.5]], np.float32), np.array([np.float64(1.0000000001)]))
+    assert q.tolist() == [[2, 2]]     # round half to even (in float64, 1.5 / 1.0000000001 would round to 1)
+    y = ref.requantize(np.array([[3, -4]], np.int32), np.array([0.5]), np.array([2.0, 0.25]))
+    assert y.dtype == np.float32 and y.tolist() == [[3.0, -0.5]]
+    y = ref.int8_linear(np.array([[1, 2]], np.int8), np.array([[3, 4], [-5, -6]], np.int8), 0.5, np.array([1.0, 2.0]))
+    assert y.dtype == np.float32 and y.tolist() == [[5.5, -17.0]]      # relu_after defaults to False
+    y = ref.requantize(np.arange(6, dtype=np.int32).reshape(2, 3), np.array([1.0, 2.0]), np.array([1.0, 10.0, 100.0]))
+    assert y.tolist() == [[0.0, 10.0, 200.0], [6.0, 80.0, 1000.0]]     # s_row down the rows, s_col along them
+
+
+def test_fake_quantize_closed_form():
+    x = np.array([-1.0, 0.26, 0.5, 0.74, 3.0], np.float32)
+    y, inside = ref.fake_quantize(x, 0.5, 1, -2, 4)      # q = rint(x / 0.5) + 1 = [-1, 2, 2, 2, 7]
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y, [-1.0, 0.5, 0.5, 0.5, 1.5])      # s (clamp(q, -2, 4) - 1)
+    np.testing.assert_array_equal(inside, [True, True, True, True, False])
+    y, inside = ref.fake_quantize(np.array([-1.5, 2.0]), np.array([0.5, 1.0]), 0, -3, 2)
+    np.testing.assert_array_equal(y, [-1.5, 2.0])        # q = -3 and 2: exactly the ends, still inside
+    np.testing.assert_array_equal(inside, [True, True])
+
+
+def test_float32_losses_stay_float32():
+    p = np.array([0.2, 0.7], np.float32)
+    gp, gt = ref.binary_cross_entropy_backward(p, np.array([0.0, 1.0], np.float32), np.ones(2))
+    assert gp.dtype == gt.dtype == np.float32
+    assert ref.binary_cross_entropy_with_logits(p, np.ones(2)).dtype == np.float32
+
+
+def test_sgd_step_multi_passes_every_argument_and_checks_lengths():
+    p = [np.ones(2), np.full(2, 2.0)]
+    g = [np.full(2, 0.5), np.full(2, 1.0)]
+    b = [np.full(2, 1.0), np.full(2, 1.0)]
+    ref.sgd_step_multi(p, g, b, 0.1, 0.9, 0.5, 0.2, False, False)
+    # g' = g + wd p; b = mu b + (1 - damp) g'; p -= lr b
+    for p0, g0, pk, bk in ((1.0, 0.5, p[0], b[0]), (2.0, 1.0, p[1], b[1])):
+        gw = g0 + 0.2 * p0
+        np.testing.assert_allclose(bk, 0.9 * 1.0 + 0.5 * gw, rtol=1e-15)
+        np.testing.assert_allclose(pk, p0 - 0.1 * (0.9 + 0.5 * gw), rtol=1e-15)
+    p, b = [np.ones(2)], [np.full(2, np.nan)]
+    ref.sgd_step_multi(p, [np.full(2, 0.5)], b, 0.1, 0.9, 0.0, 0.0, False, True)   # first step: b = g
+    np.testing.assert_array_equal(b[0], [0.5, 0.5])
+    np.testing.assert_allclose(p[0], [0.95, 0.95], rtol=1e-15)
+    p = [np.ones(2)]
+    ref.sgd_step_multi(p, [np.ones(2)], None, 0.5, 0.0, 0.0, 0.0, False, True)   # no buffers without momentum
+    np.testing.assert_array_equal(p[0], [0.5, 0.5])
+    with pytest.raises(ValueError, match="^sgd_step_multi: params, grads and momentum_buffers differ in length$"):
+        ref.sgd_step_multi([np.ones(2)], [], None, 0.1, 0.0, 0.0, 0.0, False, True)
+    with pytest.raises(ValueError, match="^adam_step_multi: params, grads, exp_avgs and exp_avg_sqs differ in length$"):
+        ref.adam_step_multi([np.ones(2)], [np.ones(2)], [], [], 1, 0.1, 0.9, 0.999, 1e-8, 0.0, False)
+
+
+def test_binary_cross_entropy_target_gradient_clamps_each_log_at_minus_100():
+    p = np.array([0.0, 1.0, 0.5])
+    gp, gt = ref.binary_cross_entropy_backward(p, np.array([0.0, 1.0, 1.0]), np.ones(3))
+    np.testing.assert_allclose(gt, [np.maximum(np.log(1.0), -100) + 100, -100 - 0.0, 0.0], atol=1e-12)
+    assert gp.dtype == p.dtype
+
+
+@pytest.mark.parametrize("act, derivative", [("relu", lambda y: (y > 0).astype(float)),
+                                             ("sigmoid", lambda y: y * (1 - y)),
+                                             ("tanh", lambda y: 1 - y * y),
+                                             ("none", lambda y: np.ones_like(y))])
+def test_linear_backward_by_activation_name_and_needs(act, derivative):
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((4, 3)), rng.standard_normal((2, 3))
+    y = {"relu": np.maximum(x @ w.T, 0), "sigmoid": 1 / (1 + np.exp(-(x @ w.T))), "tanh": np.tanh(x @ w.T),
+         "none": x @ w.T}[act]
+    g = rng.standard_normal((4, 2))
+    d = g * derivative(y)
+    dx, dw, db = ref.linear_backward(x, w, y, g, act)
+    np.testing.assert_allclose(dx, d @ w, rtol=1e-13)
+    np.testing.assert_allclose(dw, d.T @ x, rtol=1e-13)
+    np.testing.assert_allclose(db, d.sum(axis=0), rtol=1e-13)
+    assert ref.linear_backward(x, w, y, g, act, (False, True, True))[0] is None
+    assert ref.linear_backward(x, w, y, g, act, (True, False, True))[1] is None
+    assert ref.linear_backward(x, w, y, g, act, (True, True, False))[2] is None
+    if act == "none":
+        np.testing.assert_allclose(ref.linear_backward(x, w, None, g)[0], g @ w, rtol=1e-13)   # the default
+    np.testing.assert_allclose(ref.activation_backward(y, g, act), d, rtol=1e-13)
