@@ -2,8 +2,9 @@
 
     python benchmarks/bench_import.py [--repeats 10]
 
-Each sample is a fresh interpreter (`python -c`), run from a neutral folder so it imports the
-same tinynn as this script. Reports the median and the spread (min..max) of the samples; NumPy's
+Each sample is a fresh interpreter (`python -c`), run from the benchmarks folder with this
+process's environment, so it imports the tinynn that `python` imports here (in a worktree:
+PYTHONPATH=$PWD, or `tinynn bench import`). Reports the median and the spread (min..max) of the samples; NumPy's
 import is outside tinynn's control and swings with machine load, so the added time is the
 figure to watch. `python -X importtime -c "import tinynn"` breaks it down by module.
 (This measurement was an assertion in tests/integration/test_package.py: timings belong here.)"""
@@ -13,16 +14,17 @@ import statistics
 import subprocess
 import sys
 
+from _timing import parse_args
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-CHECKOUT = os.path.dirname(HERE)
+QUICK = ["--repeats", "3"]
 
 CODE = ("import time; t0 = time.perf_counter(); import numpy; t1 = time.perf_counter(); import tinynn; "
         "t2 = time.perf_counter(); print(f'{t2 - t1:.6f} {t2 - t0:.6f}')")
 
 
 def sample():
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (CHECKOUT, os.environ.get("PYTHONPATH")) if p))
-    out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True, cwd=HERE, env=env)
+    out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True, cwd=HERE)
     if out.stderr:
         raise SystemExit(f"import tinynn wrote to stderr:\n{out.stderr}")
     added, total = map(float, out.stdout.split())
@@ -32,7 +34,7 @@ def sample():
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--repeats", type=int, default=10, help="fresh interpreters to time (default 10)")
-    args = p.parse_args(argv)
+    args = parse_args(p, QUICK, argv)
     samples = [sample() for _ in range(args.repeats)]
     for k, what in enumerate(("added to numpy's import", "total with numpy")):
         values = [s[k] * 1000 for s in samples]
