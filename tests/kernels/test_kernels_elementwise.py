@@ -1,6 +1,6 @@
 """Activation kernels (tinynn.kernels relu/sigmoid/tanh and their backward) against numpy_ref.
 
-Every kernel runs on both SIMD paths (AVX2+FMA when the CPU has it, and portable C),
+Every kernel runs on every SIMD path the CPU has (portable C, AVX2+FMA, AVX-512),
 float32 and float64, C/F order and non-contiguous views, sizes around the vector
 widths and the OpenMP split, and hypothesis-drawn shapes and values."""
 import warnings
@@ -18,7 +18,7 @@ kernels = pytest.importorskip("tinynn.kernels")
 FORWARD = ("relu", "sigmoid", "tanh")
 DTYPES = (np.float32, np.float64)
 SIZES = (0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1023, 1025, 4099)
-SIMD = ("auto", "portable")
+SIMD = tuple(kernels.simd_paths())   # every path this CPU runs: portable, avx2, avx512
 
 
 @pytest.fixture(params=SIMD)

@@ -15,7 +15,7 @@ FLOATS = (np.float32, np.float64)
 ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
 # 1, MR-1, MR, MR+1, NR-1, NR, NR+1, primes: edge tiles of every kind
 SIZES = (1, 2, 5, 6, 7, 8, 9, 13, 15, 16, 17, 31, 97, 131)
-SIMD_PATHS = ["portable"] + (["avx2+fma"] if kernels.info()["simd_available"] == "avx2+fma" else [])
+SIMD_PATHS = kernels.simd_paths()   # every path this CPU runs: portable, avx2, avx512
 
 
 @pytest.fixture(params=SIMD_PATHS)
