@@ -1,16 +1,16 @@
-/* gemm/gemm_real.h -- TEMPLATE for the float GEMM, included by gemm.h once per type.
+/* gemm/gemm_real.h -- TEMPLATE for the float GEMM, included by gemm.h once per type and
+ * vector width (VBITS = 256: AVX2 or portable micro-kernel; 512: AVX-512).
  *
- * The includer defines T (element type), S (name suffix: f32 / f64), MR, NR (register
- * tile), MC, KC, NC (cache blocks), plus the vector macros of the AVX2 micro-kernel and
- * the direct small-GEMM path (VEC, VW, VLOADU, ...: see gemm_ukr_avx2.h and gemm_direct.h,
- * included from here).  Every function name gets the suffix S, e.g. tn_gemm_f32.  All of
- * these macros are #undef'd at the end.
+ * The includer defines T (element type), S (name suffix: f32_256, f64_512, ...), MR, NR
+ * (register tile), MC, KC, NC (cache blocks), plus the vector macros of the micro-kernel and
+ * the direct small-GEMM path (VEC, VW, VLOADU, ...: see gemm_ukr.h and gemm_direct.h,
+ * included from here).  Every function name gets the suffix S, e.g. tn_gemm_tiled_f32_512.
+ * VBITS is #undef'd at the end (the rest by gemm.h).
  *
- * Public entry points:
- *   int tn_gemm_S(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt)
+ * Entry point (gemm.h's tn_gemm_f32 / _f64 pick the instance of the current SIMD level):
+ *   int tn_gemm_tiled_S(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt)
  *     C = act(A B + bias)   (bias: NULL or n contiguous values, one per column of C)
  *     returns 0, or -1 if scratch memory could not be allocated.
- *   void tn_colsum_S(m, n, x, rs, cs, out)   out_j = sum_i X_ij (rows in order)
  */
 #define TN_CAT_(a, b) a##_##b
 #define TN_CAT(a, b) TN_CAT_(a, b)
@@ -95,26 +95,38 @@ static void FN(tn_epilogue)(T *c, tn_idx rsc, tn_idx csc, tn_idx mr, tn_idx nr, 
         if (csc == 1) {
             if (bias)
                 for (tn_idx j = 0; j < nr; j++) row[j] += bias[j];
-            FN(tn_activate)(act, row, row, nr);
+            TN_CAT(tn_activate, TS)(act, row, row, nr);
             continue;
         }
         for (tn_idx j0 = 0; j0 < nr; j0 += 64) {
             tn_idx len = tn_min(64, nr - j0);
             for (tn_idx j = 0; j < len; j++) buf[j] = row[(j0 + j) * csc] + (bias ? bias[j0 + j] : (T)0);
-            FN(tn_activate)(act, buf, buf, len);
+            TN_CAT(tn_activate, TS)(act, buf, buf, len);
             for (tn_idx j = 0; j < len; j++) row[(j0 + j) * csc] = buf[j];
         }
     }
 }
 
-#include "gemm_ukr_avx2.h"
+#if TN_HAVE_AVX2
+#include "gemm_ukr.h"
+#endif
+#if VBITS == 256
 #include "gemm_direct.h"
+#else
+/* Small products on the AVX-512 level run the AVX2 direct path: the same FMA chain per element
+ * as this instance's micro-kernel when k fits in one of its KC blocks, so the same bits. */
+static int FN(tn_gemm_direct)(tn_idx m, tn_idx n, tn_idx k, const T *a, tn_idx rsa, tn_idx csa,
+                              const T *b, tn_idx rsb, tn_idx csb, T *c, tn_idx rsc, tn_idx csc,
+                              const T *bias, int act) {
+    return k <= KC && TN_CAT(tn_gemm_direct, TN_CAT(TS, 256))(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act);
+}
+#endif
 
 typedef void (*FN(tn_ukr_fn))(tn_idx, const T *, tn_idx, tn_idx, const T *, T *, tn_idx, tn_idx, int, int, int);
 
 /* The micro-kernel for T that this CPU runs. */
 static FN(tn_ukr_fn) FN(tn_ukr_pick)(void) {
-    TN_DISPATCH(return FN(tn_ukr_avx2), return FN(tn_ukr_portable))
+    TN_DISPATCH(return FN(tn_ukr_vec), return FN(tn_ukr_portable))
 }
 
 /* Get the mc x kc block of A at ablk ready for the micro-kernel, whose B is nc wide; returns
@@ -261,22 +273,8 @@ static int FN(tn_gemm_parallel)(const FN(tn_gemm_problem) *g, int nt) {
     return 0;
 }
 
-/* out_j = sum_i X_ij for an m x n matrix X (element strides rs, cs), the rows added in order
- * starting from 0: what NumPy's x.sum(axis=0) does for a C-contiguous x, bit for bit.
- * (The bias gradient of a linear layer.) */
-static void FN(tn_colsum)(tn_idx m, tn_idx n, const T *x, tn_idx rs, tn_idx cs, T *out) {
-    for (tn_idx j = 0; j < n; j++) out[j] = 0;
-    for (tn_idx i = 0; i < m; i++) {
-        const T *row = x + i * rs;
-        if (cs == 1)
-            for (tn_idx j = 0; j < n; j++) out[j] += row[j];
-        else
-            for (tn_idx j = 0; j < n; j++) out[j] += row[j * cs];
-    }
-}
-
 /* C = act(A B + bias) on up to nt threads (see the header comment of gemm.h). */
-static int FN(tn_gemm)(tn_idx m, tn_idx n, tn_idx k,
+static int FN(tn_gemm_tiled)(tn_idx m, tn_idx n, tn_idx k,
                         const T *a, tn_idx rsa, tn_idx csa,
                         const T *b, tn_idx rsb, tn_idx csb,
                         T *c, tn_idx rsc, tn_idx csc, const T *bias, int act, int nt) {
@@ -303,26 +301,4 @@ static int FN(tn_gemm)(tn_idx m, tn_idx n, tn_idx k,
 #undef FN
 #undef TN_CAT
 #undef TN_CAT_
-#undef T
-#undef S
-#undef MR
-#undef NR
-#undef MC
-#undef KC
-#undef NC
-#undef DIRECT_A_MAX_N
-#undef VEC
-#undef VW
-#undef VLOAD
-#undef VLOADU
-#undef VADD
-#undef VSTOREU
-#undef VSTORE
-#undef VZERO
-#undef VBCAST
-#undef VFMA
-#undef VMASK
-#undef VMASKLOAD
-#undef VSET_COLS
-#undef NT_P
-#undef NT_PACK
+#undef VBITS
