@@ -65,16 +65,16 @@ static void FN(tn_pack_b)(tn_idx kc, tn_idx nc, const T *b, tn_idx rsb, tn_idx c
 }
 
 /* Portable micro-kernel: acc (MR x NR) = sum_p a[:, p] b[p, :], with a(i, p) = a[i rsa + p csa]
- * (packed: rsa = 1, csa = MR) and b a packed sliver,
+ * (packed: rsa = 1, csa = MR) and b(p, j) = b[p rsb + j] (packed: rsb = NR),
  * then C[0:mr, 0:nr] = acc (accumulate == 0) or C += acc. */
-static void FN(tn_ukr_portable)(tn_idx k, const T *a, tn_idx rsa, tn_idx csa, const T *b, T *c,
+static void FN(tn_ukr_portable)(tn_idx k, const T *a, tn_idx rsa, tn_idx csa, const T *b, tn_idx rsb, T *c,
                                  tn_idx rsc, tn_idx csc, int accumulate, int mr, int nr) {
     T acc[MR * NR];
     for (int x = 0; x < MR * NR; x++) acc[x] = 0;
     for (tn_idx p = 0; p < k; p++) {
         for (int i = 0; i < MR; i++) {
             T ai = a[i * rsa + p * csa];
-            for (int j = 0; j < NR; j++) acc[i * NR + j] += ai * b[p * NR + j];
+            for (int j = 0; j < NR; j++) acc[i * NR + j] += ai * b[p * rsb + j];
         }
     }
     for (int i = 0; i < mr; i++) {
@@ -122,7 +122,7 @@ static int FN(tn_gemm_direct)(tn_idx m, tn_idx n, tn_idx k, const T *a, tn_idx r
 }
 #endif
 
-typedef void (*FN(tn_ukr_fn))(tn_idx, const T *, tn_idx, tn_idx, const T *, T *, tn_idx, tn_idx, int, int, int);
+typedef void (*FN(tn_ukr_fn))(tn_idx, const T *, tn_idx, tn_idx, const T *, tn_idx, T *, tn_idx, tn_idx, int, int, int);
 
 /* The micro-kernel for T that this CPU runs. */
 static FN(tn_ukr_fn) FN(tn_ukr_pick)(void) {
@@ -140,20 +140,22 @@ static tn_idx FN(tn_prepare_a)(tn_idx mc, tn_idx kc, tn_idx nc, const T *ablk, t
 
 /* The macro-kernel: C[0:mc, 0:nc] (+)= A block x B panel, one MR x NR tile at a time.  The
  * A block is at ablk (its first `direct` rows read in place) and ap (the rest, packed); the
- * B panel bp is kc x nc in NR-wide slivers.  first: C is written, not added to; last: the
- * epilogue (bias from column 0 of the block, activation) runs on each tile just written. */
+ * B panel is kc x nc in NR-wide slivers, sliver jr / NR at bp + jr bsl, row p of it at + p brs
+ * (packed: bsl = kc, brs = NR; read in place from a row-major B: bsl = 1, brs = rsb, whole
+ * slivers only).  first: C is written, not added to; last: the epilogue (bias from column 0
+ * of the block, activation) runs on each tile just written. */
 static void FN(tn_macro)(FN(tn_ukr_fn) ukr, tn_idx mc, tn_idx nc, tn_idx kc,
-                          const T *ablk, tn_idx rsa, tn_idx direct, const T *ap, const T *bp,
-                          T *c, tn_idx rsc, tn_idx csc, int first, int last, const T *bias, int act) {
+                          const T *ablk, tn_idx rsa, tn_idx direct, const T *ap, const T *bp, tn_idx bsl,
+                          tn_idx brs, T *c, tn_idx rsc, tn_idx csc, int first, int last, const T *bias, int act) {
     for (tn_idx jr = 0; jr < nc; jr += NR) {
         int nr = (int)tn_min(NR, nc - jr);
         for (tn_idx ir = 0; ir < mc; ir += MR) {
             int mr = (int)tn_min(MR, mc - ir);
             T *ct = c + ir * rsc + jr * csc;
             if (ir < direct)
-                ukr(kc, ablk + ir * rsa, rsa, 1, bp + jr * kc, ct, rsc, csc, !first, mr, nr);
+                ukr(kc, ablk + ir * rsa, rsa, 1, bp + jr * bsl, brs, ct, rsc, csc, !first, mr, nr);
             else
-                ukr(kc, ap + (ir - direct) * kc, 1, MR, bp + jr * kc, ct, rsc, csc, !first, mr, nr);
+                ukr(kc, ap + (ir - direct) * kc, 1, MR, bp + jr * bsl, brs, ct, rsc, csc, !first, mr, nr);
             if (last) FN(tn_epilogue)(ct, rsc, csc, mr, nr, bias ? bias + jr : NULL, act);
         }
     }
@@ -172,17 +174,28 @@ static int FN(tn_gemm_serial)(tn_idx m, tn_idx n, tn_idx k,
     T *bp = (T *)tn_alloc(sizeof(T) * nc_blk * kc_blk);
     if (ap == NULL || bp == NULL) { free(ap); free(bp); return -1; }
 
+    /* With one block of rows, B is used once: whole slivers of a row-major B are read in place
+     * (packing them would cost more than it saves: 64x784x128 0.86x -> 0.95x OpenBLAS), only the
+     * last partial one is packed.  Not when B's rows are a multiple of 2 KB apart: the rows of a
+     * sliver would then share one or two L1 sets and evict each other (measured 0.44x when a
+     * 4 KB-stride B is read twice). */
+    int b_direct = csb == 1 && m <= mc_blk && (rsb * (tn_idx)sizeof(T)) % 2048 != 0;
     for (tn_idx jc = 0; jc < n; jc += nc_blk) {
-        tn_idx nc = tn_min(nc_blk, n - jc);
+        tn_idx nc = tn_min(nc_blk, n - jc), nd = b_direct ? nc / NR * NR : 0;
         for (tn_idx pc = 0; pc < k; pc += kc_blk) {
             tn_idx kc = tn_min(kc_blk, k - pc);
-            FN(tn_pack_b)(kc, nc, b + pc * rsb + jc * csb, rsb, csb, bp);
+            const T *bblk = b + pc * rsb + jc * csb;
+            FN(tn_pack_b)(kc, nc - nd, bblk + nd * csb, rsb, csb, bp);
             for (tn_idx ic = 0; ic < m; ic += mc_blk) {
                 tn_idx mc = tn_min(mc_blk, m - ic);
                 const T *ablk = a + ic * rsa + pc * csa;
+                T *cblk = c + ic * rsc + jc * csc;
+                const T *bias_blk = bias ? bias + jc : NULL;
                 tn_idx direct = FN(tn_prepare_a)(mc, kc, nc, ablk, rsa, csa, ap);
-                FN(tn_macro)(ukr, mc, nc, kc, ablk, rsa, direct, ap, bp, c + ic * rsc + jc * csc, rsc, csc,
-                              pc == 0, pc + kc >= k, bias ? bias + jc : NULL, act);
+                FN(tn_macro)(ukr, mc, nd, kc, ablk, rsa, direct, ap, bblk, 1, rsb, cblk, rsc, csc,
+                             pc == 0, pc + kc >= k, bias_blk, act);
+                FN(tn_macro)(ukr, mc, nc - nd, kc, ablk, rsa, direct, ap, bp, kc, NR, cblk + nd * csc, rsc, csc,
+                             pc == 0, pc + kc >= k, bias_blk ? bias_blk + nd : NULL, act);
             }
         }
     }
@@ -222,7 +235,7 @@ static void FN(tn_gemm_unit)(const FN(tn_gemm_problem) *g, FN(tn_ukr_fn) ukr, tn
         tn_idx kc = tn_min(kc_blk, g->k - pc);
         const T *ablk = g->a + i0 * g->rsa + pc * g->csa;
         tn_idx direct = FN(tn_prepare_a)(mc, kc, nc, ablk, g->rsa, g->csa, ap);
-        FN(tn_macro)(ukr, mc, nc, kc, ablk, g->rsa, direct, ap, bp + pc * ncp + j0 * kc, c, g->rsc, g->csc,
+        FN(tn_macro)(ukr, mc, nc, kc, ablk, g->rsa, direct, ap, bp + pc * ncp + j0 * kc, kc, NR, c, g->rsc, g->csc,
                       pc == 0, pc + kc >= g->k, bias, g->act);
     }
 }

@@ -5,7 +5,8 @@
  * and the vector macros VEC, VLOAD, VBCAST, VFMA, ...
  *
  * It computes, from a sliver of A (MR rows, element (i, p) at a[i rsa + p csa]: packed,
- * rsa = 1 and csa = MR; or read in place from a row-major A) and a packed sliver b (k x NR),
+ * rsa = 1 and csa = MR; or read in place from a row-major A) and a sliver of B (k x NR, row p
+ * at b + p rsb: packed, rsb = NR; or read in place from a row-major B),
  *     acc (MR x NR) = sum_p a[p, :]^T b[p, :]          (k rank-1 updates)
  * with the accumulator in registers (two vectors per row; the arrays are only ever indexed
  * by constants, every row loop written out by UKR_ROWS, so GCC keeps them in registers), then
@@ -21,7 +22,7 @@
  * and rsa = 1 (packed A: every broadcast at a constant offset, no address registers) or any.
  */
 UKR_ATTR static __attribute__((always_inline)) inline void FN(tn_ukr_body)(
-        const int rows, tn_idx k, const T *a, const tn_idx rsa, tn_idx csa, const T *b, T *c,
+        const int rows, tn_idx k, const T *a, const tn_idx rsa, tn_idx csa, const T *b, tn_idx rsb, T *c,
         tn_idx rsc, tn_idx csc, int accumulate, int mr, int nr) {
     VEC c0[MR], c1[MR], ai;
 #define TN_U_ZERO(i) if ((i) < rows) { c0[i] = VZERO(); c1[i] = VZERO(); }
@@ -45,12 +46,12 @@ UKR_ATTR static __attribute__((always_inline)) inline void FN(tn_ukr_body)(
     }
 #pragma GCC unroll 4
     for (tn_idx p = 0; p < k; p++) {
-        VEC b0 = VLOAD(b), b1 = VLOAD(b + VW);
+        VEC b0 = VLOADU(b), b1 = VLOADU(b + VW);
         for (int l = 0; l < (int)(NR * sizeof(T)); l += 64)      /* 8 steps ahead, every cache line */
-            _mm_prefetch((const char *)(b + 8 * NR) + l, _MM_HINT_T0);
+            _mm_prefetch((const char *)(b + 8 * rsb) + l, _MM_HINT_T0);
         UKR_ROWS(TN_U_FMA)
         a += csa;
-        b += NR;
+        b += rsb;
     }
     if (mr == rows && nr == NR && csc == 1) {
         UKR_ROWS(TN_U_ROW)
@@ -68,13 +69,13 @@ UKR_ATTR static __attribute__((always_inline)) inline void FN(tn_ukr_body)(
 #undef TN_U_SAVE
 }
 
-UKR_ATTR static void FN(tn_ukr_vec)(tn_idx k, const T *a, tn_idx rsa, tn_idx csa, const T *b, T *c,
+UKR_ATTR static void FN(tn_ukr_vec)(tn_idx k, const T *a, tn_idx rsa, tn_idx csa, const T *b, tn_idx rsb, T *c,
                                     tn_idx rsc, tn_idx csc, int accumulate, int mr, int nr) {
     if (mr > MR / 2) {
-        if (rsa == 1) FN(tn_ukr_body)(MR, k, a, 1, csa, b, c, rsc, csc, accumulate, mr, nr);
-        else FN(tn_ukr_body)(MR, k, a, rsa, csa, b, c, rsc, csc, accumulate, mr, nr);
+        if (rsa == 1) FN(tn_ukr_body)(MR, k, a, 1, csa, b, rsb, c, rsc, csc, accumulate, mr, nr);
+        else FN(tn_ukr_body)(MR, k, a, rsa, csa, b, rsb, c, rsc, csc, accumulate, mr, nr);
     } else {
-        if (rsa == 1) FN(tn_ukr_body)(MR / 2, k, a, 1, csa, b, c, rsc, csc, accumulate, mr, nr);
-        else FN(tn_ukr_body)(MR / 2, k, a, rsa, csa, b, c, rsc, csc, accumulate, mr, nr);
+        if (rsa == 1) FN(tn_ukr_body)(MR / 2, k, a, 1, csa, b, rsb, c, rsc, csc, accumulate, mr, nr);
+        else FN(tn_ukr_body)(MR / 2, k, a, rsa, csa, b, rsb, c, rsc, csc, accumulate, mr, nr);
     }
 }
