@@ -220,6 +220,7 @@ static void tn_gemm_units(tn_idx m, tn_idx nc, tn_idx k, int mr, int nr, tn_idx 
 #define VSET_COLS TN_PASTE(tn_set_cols_, TS, )
 #define NT_P (16 / (int)sizeof(T))
 #define NT_PACK TN_PASTE(tn_nt_pack_, TS, )
+#define NT_W (64 / (int)sizeof(T))                /* columns per NT_PACK */
 
 /* Register tiles.  AVX2: 6 x 2 ymm (12 accumulators + 2 B vectors + 1 broadcast of the 16
  * registers).  AVX-512: 12 x 2 zmm (24 accumulators + 2 + 1 of 32): twice the rows, so each
@@ -322,6 +323,7 @@ TN_GEMM_ENTRY(double, f64)
 #undef VSET_COLS
 #undef NT_P
 #undef NT_PACK
+#undef NT_W
 
 #include "gemm_int8.h"
 
