@@ -44,7 +44,11 @@
  * x86-64.  prefer-vector-width=512: GCC would otherwise vectorise plain loops (the stamped
  * elementwise bodies) with ymm only, even for an AVX-512 target. */
 #define TN_AVX2_FN __attribute__((target("avx2,fma")))
+#if defined(__clang__)   /* (clang has no prefer-vector-width in a target attribute) */
+#define TN_AVX512_FN __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#else
 #define TN_AVX512_FN __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,prefer-vector-width=512")))
+#endif
 #else
 #define TN_HAVE_AVX2 0
 #define TN_HAVE_AVX512 0
