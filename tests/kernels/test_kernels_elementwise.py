@@ -443,3 +443,27 @@ def test_backend_sum_and_mean_are_the_references_bit_for_bit(data, dtype, shape,
         assert type(got) is type(want), name
         assert np.asarray(got).dtype == np.asarray(want).dtype and np.shape(got) == np.shape(want), name
         _same_bits(np.asarray(got), np.asarray(want))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vector_paths_give_the_same_bits(dtype):
+    """The AVX2 and AVX-512 copies of each span body contract the same expressions into FMAs, so
+    every activation (forward and backward) gives the same bits on both, over the whole range
+    (both tanh branches, exp's underflow and overflow); the vector width does not matter."""
+    paths = [p for p in SIMD if p != "portable"]
+    if len(paths) < 2:
+        pytest.skip("needs two vector paths (AVX2 and AVX-512)")
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.standard_normal(100_003) * 5, np.linspace(-800, 800, 20_001)]).astype(dtype)
+    g = rng.standard_normal(x.size).astype(dtype)
+    results = {}
+    previous = kernels.set_simd(paths[0])
+    try:
+        for p in paths:
+            kernels.set_simd(p)
+            results[p] = [f(x) for f in (kernels.relu, kernels.sigmoid, kernels.tanh)]
+            results[p] += [getattr(kernels, n + "_backward")(y, g) for n, y in zip(FORWARD, results[p])]
+    finally:
+        kernels.set_simd(previous)
+    for got, want in zip(results[paths[1]], results[paths[0]]):
+        np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{want.itemsize}"))
