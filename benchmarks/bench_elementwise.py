@@ -1,9 +1,9 @@
 """Activation kernels: tinynn.kernels vs the straightforward NumPy versions (reference).
 
-    python benchmarks/bench_elementwise.py [--n 1000000] [--dtype float32]
+    python benchmarks/bench_elementwise.py [--n 1000000] [--dtype float32] [--simd avx512 avx2 portable]
 
 Medians over repeats; NumPy's BLAS pool pinned to 1 thread (threadpoolctl, if installed);
-tinynn timed with 1 and 2 OpenMP threads and on both SIMD paths."""
+tinynn timed with 1 and 2 OpenMP threads on each SIMD path (default: every path this CPU has)."""
 import argparse
 import os
 import sys
@@ -24,6 +24,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    ap.add_argument("--simd", nargs="+", default=kernels.simd_paths()[::-1], help="SIMD paths to time")
     args = parse_args(ap, QUICK)
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(args.n) * 3).astype(args.dtype)
@@ -40,7 +41,7 @@ def main():
             for kind, numpy_fn, tinynn_fn in cases:
                 t_np = median_time(numpy_fn)
                 row = [name, kind, fmt_us(t_np)]
-                for simd in ("auto", "portable"):
+                for simd in args.simd:
                     kernels.set_simd(simd)
                     for threads in (1, 2):
                         tn.set_num_threads(threads)
@@ -49,9 +50,8 @@ def main():
                 kernels.set_simd("auto")
                 rows.append(row)
     tn.set_num_threads(2)
-    best = kernels.info()["simd_available"]
-    print_table(rows, ["op", "pass", "numpy us", f"{best} 1T us", "ratio", f"{best} 2T us", "ratio",
-                       "portable 1T us", "ratio", "portable 2T us", "ratio"])
+    print_table(rows, ["op", "pass", "numpy us"] + [f"{simd} {t}T {col}" for simd in args.simd for t in (1, 2)
+                                                     for col in ("us", "ratio")])
 
 
 if __name__ == "__main__":

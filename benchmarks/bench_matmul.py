@@ -2,6 +2,7 @@
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_matmul.py
     python benchmarks/bench_matmul.py --threads 1 --shapes 1024 --dtype float64
+    python benchmarks/bench_matmul.py --no-int8 --simd avx512 avx2     (one tinynn row per SIMD path)
 
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set, force a slower OpenBLAS kernel; unset them
 for this command only (as above) so the comparison is against OpenBLAS at its best.  The
@@ -38,6 +39,9 @@ def main(argv=None):
                         help="square sizes n or m,k,n triples (default: 256 512 1024 2048 and the MLP shapes)")
     parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 rows")
+    parser.add_argument("--simd", nargs="+", default=["auto"],
+                        help="tinynn's SIMD paths to time, in turns with NumPy in the same rounds (auto, "
+                             "portable, avx2, avx512: kernels.simd_paths())")
     parser.add_argument("--min-time", type=float, default=0.4, help="seconds to spend per shape and library")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                         help="wall: elapsed time (default); cpu: this thread's CPU time, which ignores time "
@@ -67,7 +71,7 @@ def main(argv=None):
     print()
 
     rng = np.random.default_rng(0)
-    header = f"{'op':<7}{'m x k x n':<20}{'thr':>4}{'tinynn':>10}{'numpy':>10}{'ratio':>8}"
+    header = f"{'op':<7}{'m x k x n':<20}{'thr':>4}{'simd':>9}{'tinynn':>10}{'numpy':>10}{'ratio':>8}"
     print(header + f"    (GFLOPS / GOPS, medians of {args.clock} time)")
     print("-" * len(header))
     rows = []
@@ -78,11 +82,12 @@ def main(argv=None):
                 a = rng.standard_normal((m, k)).astype(dtype)
                 b = rng.standard_normal((k, n)).astype(dtype)
                 c = np.empty((m, n), dtype)
-                t_ours, t_np = median_times_in_turns([lambda: kernels.matmul(a, b, out=c, num_threads=nt),
-                                                      lambda: np.matmul(a, b, out=c)], args.min_time,
-                                                     settle=0.25 if nt > 1 else 0.0, clock=clock)
-                rows.append((f"f{dtype.itemsize * 8}", m, k, n, nt, t_ours, t_np))
-                print(_row(*rows[-1]), flush=True)
+                *t_ours, t_np = median_times_in_turns([_on_path(kernels, p, kernels.matmul, a, b, out=c, num_threads=nt)
+                                                       for p in args.simd] + [lambda: np.matmul(a, b, out=c)],
+                                                      args.min_time, settle=0.25 if nt > 1 else 0.0, clock=clock)
+                for path, t in zip(args.simd, t_ours):
+                    rows.append((f"f{dtype.itemsize * 8}", m, k, n, nt, path, t, t_np))
+                    print(_row(*rows[-1]), flush=True)
             if not args.no_int8:
                 for m, k, n in INT8:
                     a8 = rng.integers(-128, 128, (m, k), dtype=np.int8)
@@ -93,14 +98,25 @@ def main(argv=None):
                     t_ours, t_np = median_times_in_turns([lambda: kernels.int8_matmul(a8, b8, num_threads=nt),
                                                           lambda: np.matmul(a, b, out=c)], args.min_time,
                                                          settle=0.25 if nt > 1 else 0.0, clock=clock)
-                    rows.append(("int8", m, k, n, nt, t_ours, t_np))
+                    rows.append(("int8", m, k, n, nt, kernels.get_simd(), t_ours, t_np))
                     print(_row(*rows[-1]) + "   (numpy: float32)", flush=True)
     return rows
 
 
-def _row(op, m, k, n, nt, t_ours, t_np):
+def _on_path(kernels, path, fn, *args, **kwargs):
+    """fn(*args, **kwargs) on SIMD path `path` (the previous path restored after each call)."""
+    def call():
+        previous = kernels.set_simd(path)
+        try:
+            fn(*args, **kwargs)
+        finally:
+            kernels.set_simd(previous)
+    return call
+
+
+def _row(op, m, k, n, nt, path, t_ours, t_np):
     flops = 2.0 * m * k * n
-    return (f"{op:<7}{f'{m}x{k}x{n}':<20}{nt:>4}{flops / t_ours / 1e9:>10.1f}{flops / t_np / 1e9:>10.1f}"
+    return (f"{op:<7}{f'{m}x{k}x{n}':<20}{nt:>4}{path:>9}{flops / t_ours / 1e9:>10.1f}{flops / t_np / 1e9:>10.1f}"
             f"{t_np / t_ours:>8.2f}")
 
 

@@ -1,6 +1,6 @@
 """softmax / log_softmax and fused cross-entropy: tinynn.kernels vs straightforward NumPy (reference).
 
-    python benchmarks/bench_softmax_ce.py
+    python benchmarks/bench_softmax_ce.py [--simd avx512 avx2 portable]
 
 "fwd+bwd" is the training step's work: cross_entropy then cross_entropy_backward
 (softmax then softmax_backward).  Medians; NumPy's BLAS pool pinned to 1 thread."""
@@ -31,7 +31,9 @@ def sm_step(mod, x, g):
 
 
 def main():
-    parse_args(argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter), QUICK)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--simd", nargs="+", default=["auto"], help="SIMD paths to time (kernels.simd_paths())")
+    args = parse_args(parser, QUICK)
     rng = np.random.default_rng(0)
     print(f"kernels.info()={kernels.info()}")
     rows = []
@@ -47,14 +49,17 @@ def main():
                      ("log_softmax fwd", lambda m: m.log_softmax(x))]
             for label, fn in cases:
                 t_np = median_time(lambda: fn(ref))
-                row = [f"{n}x{c}", label, fmt_us(t_np)]
-                for threads in (1, 2):
-                    tn.set_num_threads(threads)
-                    tt = median_time(lambda: fn(kernels))
-                    row += [fmt_us(tt), f"{t_np / tt:.1f}x"]
-                rows.append(row)
+                for simd in args.simd:
+                    kernels.set_simd(simd)
+                    row = [f"{n}x{c}", label, kernels.get_simd(), fmt_us(t_np)]
+                    for threads in (1, 2):
+                        tn.set_num_threads(threads)
+                        tt = median_time(lambda: fn(kernels))
+                        row += [fmt_us(tt), f"{t_np / tt:.1f}x"]
+                    rows.append(row)
+                kernels.set_simd("auto")
     tn.set_num_threads(2)
-    print_table(rows, ["shape", "op", "numpy us", "tinynn 1T us", "ratio", "tinynn 2T us", "ratio"])
+    print_table(rows, ["shape", "op", "simd", "numpy us", "tinynn 1T us", "ratio", "tinynn 2T us", "ratio"])
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ cdef extern from "common/simd.h":
     int tn_num_threads
     int TN_SIMD_PORTABLE
     int TN_SIMD_AVX2
+    int TN_SIMD_AVX512
     int tn_simd_detect() nogil
     void tn_simd_init() nogil
     int tn_openmp_enabled() nogil
@@ -42,7 +43,9 @@ cdef extern from *:
 tn_simd_init()
 
 _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_SIMD_NAMES = {TN_SIMD_PORTABLE: "portable", TN_SIMD_AVX2: "avx2+fma"}
+_SIMD_NAMES = {TN_SIMD_PORTABLE: "portable", TN_SIMD_AVX2: "avx2", TN_SIMD_AVX512: "avx512"}
+_SIMD_LEVELS = {name: level for level, name in _SIMD_NAMES.items()}
+_SIMD_LEVELS["avx2+fma"] = TN_SIMD_AVX2   # the AVX2 path's former name
 
 
 def _float_array(name, x):
@@ -129,13 +132,32 @@ def broadcast_to(x, shape):
     return view
 
 
+def _family_paths():
+    """{kernel family: the code path it takes at the current SIMD level}.  GEMM, elementwise,
+    softmax and optimizer loops have a body per level; int8 names the path the quantized Linear
+    takes (common/cpu_int8.h: VNNI or AMX where the CPU has them, capped by a forced lower level)."""
+    level = _SIMD_NAMES[tn_simd_level]
+    paths = {family: level for family in ("gemm", "elementwise", "softmax", "optim")}
+    paths["int8"] = int8_path()
+    return paths
+
+
+def simd_paths():
+    """Every SIMD path this CPU (and OS, and build) can run, slowest first, e.g.
+    ["portable", "avx2", "avx512"]: what set_simd accepts here."""
+    return [_SIMD_NAMES[level] for level in sorted(_SIMD_NAMES) if level <= tn_simd_detect()]
+
+
 def info():
-    """What the kernels run with: {"simd": the SIMD path used now ("avx2+fma" | "portable"),
-    "simd_available": the best path this CPU supports, "openmp": built with OpenMP (bool),
-    "threads": threads the OpenMP kernels use, "debug": True for a TINYNN_DEBUG_KERNELS=1 build}."""
+    """What the kernels run with: {"simd": the SIMD path used now ("avx512" | "avx2" |
+    "portable"), "simd_available": the best path this CPU and OS support, "paths": {kernel
+    family (gemm, elementwise, softmax, optim, int8): the path it takes now}, "openmp": built
+    with OpenMP (bool), "threads": threads the OpenMP kernels use, "debug": True for a
+    TINYNN_DEBUG_KERNELS=1 build}."""
     return {
         "simd": _SIMD_NAMES[tn_simd_level],
         "simd_available": _SIMD_NAMES[tn_simd_detect()],
+        "paths": _family_paths(),
         "openmp": bool(tn_openmp_enabled()),
         "threads": tn_num_threads,
         "debug": bool(TN_DEBUG),
@@ -143,25 +165,25 @@ def info():
 
 
 def set_simd(level="auto"):
-    """Choose the SIMD path: "auto" (the best the CPU supports) or "portable" (plain C).
-    Returns the previous level's name.  Tests use it to run both paths."""
+    """Choose the SIMD path: "auto" (the best the CPU supports), "portable" (plain C), "avx2"
+    (AVX2+FMA; "avx2+fma" is accepted too) or "avx512" (AVX-512 F/BW/DQ/VL), the last two
+    only where the CPU and OS support them.  Returns the previous level's name.  Tests use it
+    to run every path (simd_paths())."""
     global tn_simd_level
     previous = _SIMD_NAMES[tn_simd_level]
     if level == "auto":
         tn_simd_level = tn_simd_detect()
-    elif level == "portable":
-        tn_simd_level = TN_SIMD_PORTABLE
-    elif level == "avx2+fma":
-        if tn_simd_detect() < TN_SIMD_AVX2:
-            raise ValueError("set_simd: this CPU (or build) has no AVX2+FMA")
-        tn_simd_level = TN_SIMD_AVX2
+    elif level in _SIMD_LEVELS:
+        if tn_simd_detect() < _SIMD_LEVELS[level]:
+            raise ValueError(f"set_simd: this CPU (or OS, or build) cannot run {level!r}; it can run {simd_paths()}")
+        tn_simd_level = _SIMD_LEVELS[level]
     else:
-        raise ValueError(f"set_simd: level must be 'auto', 'portable' or 'avx2+fma', got {level!r}")
+        raise ValueError(f"set_simd: level must be 'auto' or one of {sorted(_SIMD_LEVELS)}, got {level!r}")
     return previous
 
 
 def get_simd():
-    """Name of the SIMD path the kernels take now ("avx2+fma" | "portable")."""
+    """Name of the SIMD path the kernels take now ("avx512" | "avx2" | "portable")."""
     return _SIMD_NAMES[tn_simd_level]
 
 

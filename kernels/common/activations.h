@@ -5,10 +5,14 @@
  *
  * Every function is written once as branch-free scalar C (selects instead of ifs, exp by
  * range reduction and a polynomial: common/exp.h), and TN_ACT_SPANS compiles each loop
- * over a span of elements twice: for baseline x86-64 (SSE2: the portable path) and inside
- * TN_AVX2_FN.  GCC's vectoriser turns the same loop into 4-wide (SSE2) or 8-wide (AVX2,
- * with FMA contraction) code; tn_simd_level picks one at run time.  The AVX2 copy rounds
- * differently (FMA), so bit-for-bit agreement needs the same compiled copy: callers go
+ * over a span of elements three times: for baseline x86-64 (SSE2: the portable path),
+ * inside TN_AVX2_FN and inside TN_AVX512_FN.  GCC's vectoriser turns the same loop into
+ * 4-wide (SSE2), 8-wide (AVX2, with FMA contraction) or 16-wide (AVX-512, zmm, FMA) code;
+ * tn_simd_level picks one at run time.  The AVX2 and AVX-512 copies contract the same
+ * scalar expressions into FMAs, so they give the same bits as each other (the vector width
+ * does not change an elementwise result); the error bounds below hold on every path.  The
+ * vector copies round differently from the portable one (FMA), so bit-for-bit agreement
+ * between a fused and an unfused call needs the same compiled copy: callers go
  * through the span functions below (never inlined: see TN_NOINLINE), never through the
  * scalar ones in a loop of their own.
  *
@@ -117,8 +121,10 @@ TN_ACT_SPAN_BW(tanh_bw, T, SFX, PATH, ATTR)
 
 TN_ACT_SPANS(float, f32, portable, )
 TN_ACT_SPANS(float, f32, avx2, TN_AVX2_FN)
+TN_ACT_SPANS(float, f32, avx512, TN_AVX512_FN)
 TN_ACT_SPANS(double, f64, portable, )
 TN_ACT_SPANS(double, f64, avx2, TN_AVX2_FN)
+TN_ACT_SPANS(double, f64, avx512, TN_AVX512_FN)
 
 /* y[0:n] = act(x[0:n]) on this thread, on the current SIMD path, through the same span
  * bodies as the standalone kernels (act: a TN_ACT_* id; y may alias x). */
@@ -126,11 +132,14 @@ TN_ACT_SPANS(double, f64, avx2, TN_AVX2_FN)
 static void tn_activate_##SFX(int act, const T *x, T *y, long long n) {                \
     switch (act) {                                                                      \
     case TN_ACT_RELU:                                                                   \
-        TN_DISPATCH(tn_relu_##SFX##_avx2(x, y, 0, n), tn_relu_##SFX##_portable(x, y, 0, n)) break; \
+        TN_DISPATCH3(tn_relu_##SFX##_avx512(x, y, 0, n), tn_relu_##SFX##_avx2(x, y, 0, n),       \
+                     tn_relu_##SFX##_portable(x, y, 0, n)) break;                              \
     case TN_ACT_SIGMOID:                                                                \
-        TN_DISPATCH(tn_sigmoid_##SFX##_avx2(x, y, 0, n), tn_sigmoid_##SFX##_portable(x, y, 0, n)) break; \
+        TN_DISPATCH3(tn_sigmoid_##SFX##_avx512(x, y, 0, n), tn_sigmoid_##SFX##_avx2(x, y, 0, n),       \
+                     tn_sigmoid_##SFX##_portable(x, y, 0, n)) break;                              \
     case TN_ACT_TANH:                                                                   \
-        TN_DISPATCH(tn_tanh_##SFX##_avx2(x, y, 0, n), tn_tanh_##SFX##_portable(x, y, 0, n)) break; \
+        TN_DISPATCH3(tn_tanh_##SFX##_avx512(x, y, 0, n), tn_tanh_##SFX##_avx2(x, y, 0, n),       \
+                     tn_tanh_##SFX##_portable(x, y, 0, n)) break;                              \
     default:                                                                            \
         if (y != x) memmove(y, x, sizeof(T) * (size_t)n);                               \
     }                                                                                   \

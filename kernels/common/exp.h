@@ -12,7 +12,7 @@
  *   Measured max error against float64 np.exp over [-103, 88]: <= 1 ulp (float),
  *   <= 2 ulp (double)  -- see tests/kernels/test_kernels_elementwise.py.
  *
- * The bits depend on the SIMD path: inside a TN_AVX2_FN function GCC contracts
+ * The bits depend on the SIMD path: inside a TN_AVX2_FN or TN_AVX512_FN function GCC contracts
  * p * r + c into one FMA.  So every caller that must agree bit for bit with another
  * (the GEMM epilogue and the standalone activations) calls the same compiled body,
  * never a second copy of this code (see common/activations.h).

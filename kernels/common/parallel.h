@@ -1,7 +1,7 @@
 /* common/parallel.h -- the one parallel loop of the elementwise, softmax and optimizer
  * kernels.
  *
- * A kernel body is a pair of functions NAME_avx2 / NAME_portable(args..., lo, hi) that
+ * A kernel body is a set of functions NAME_avx512 / _avx2 / _portable(args..., lo, hi) that
  * handle items [lo, hi) (elements, or rows of a matrix).  TN_PARALLEL_FOR(NAME, n, size,
  * grain, args...) is the whole body of the driver that runs them over items [0, n) of
  * `size` elements each:
@@ -32,14 +32,16 @@ static inline int tn_threads_for(long long n, long long grain) {
 #define TN_PARALLEL_FOR(NAME, n, size, grain, ...)                                      \
     int nt = tn_threads_for((n) * (size), grain);                                       \
     if (nt <= 1) {                                                                      \
-        TN_DISPATCH(NAME##_avx2(__VA_ARGS__, 0, n), NAME##_portable(__VA_ARGS__, 0, n)) \
+        TN_DISPATCH3(NAME##_avx512(__VA_ARGS__, 0, n), NAME##_avx2(__VA_ARGS__, 0, n),   \
+                     NAME##_portable(__VA_ARGS__, 0, n))                          \
         return;                                                                         \
     }                                                                                   \
     long long per = (size) > 0 && (size) < TN_BLOCK ? TN_BLOCK / (size) : 1;            \
     _Pragma("omp parallel for num_threads(nt) schedule(dynamic, 1)")                    \
     for (long long lo = 0; lo < (n); lo += per) {                                       \
         long long hi = lo + per < (n) ? lo + per : (n);                                 \
-        TN_DISPATCH(NAME##_avx2(__VA_ARGS__, lo, hi), NAME##_portable(__VA_ARGS__, lo, hi)) \
+        TN_DISPATCH3(NAME##_avx512(__VA_ARGS__, lo, hi), NAME##_avx2(__VA_ARGS__, lo, hi), \
+                     NAME##_portable(__VA_ARGS__, lo, hi))                        \
     }
 
 #endif /* TN_PARALLEL_H */

@@ -9,20 +9,23 @@
  * Every symbol and macro of the kernels starts with tn_ / TN_.
  *
  * SIMD dispatch, one style everywhere: each path is a separate function, compiled on
- * every build (the AVX2 one with TN_AVX2_FN, a target attribute, so the rest of the
- * file stays baseline x86-64), and the caller picks one at run time with TN_DISPATCH:
+ * every build (the AVX2 and AVX-512 ones with TN_AVX2_FN / TN_AVX512_FN, target
+ * attributes, so the rest of the file stays baseline x86-64), and the caller picks one at
+ * run time with TN_DISPATCH3 (three paths) or TN_DISPATCH (a family with no AVX-512 code
+ * of its own: its AVX2 function also serves the AVX-512 level):
  *
+ *     TN_AVX512_FN static void foo_avx512(...) { ... }
  *     TN_AVX2_FN static void foo_avx2(...) { ... }
  *     static void foo_portable(...) { ... }
  *     ...
- *     TN_DISPATCH(foo_avx2(...), foo_portable(...))
+ *     TN_DISPATCH3(foo_avx512(...), foo_avx2(...), foo_portable(...))
  *
- * Where one body serves both paths (the elementwise, softmax and optimizer loops), a
- * macro stamps it out twice and GCC vectorises each copy for its target.
+ * Where one body serves every path (the elementwise, softmax and optimizer loops), a
+ * macro stamps it out once per path and GCC vectorises each copy for its target.
  *
  * tn_simd_level is set once at module import by tn_simd_init() (the best level the CPU
- * supports) and changed at run time by kernels.set_simd("auto" | "portable" | "avx2+fma"),
- * so tests can run every path.  tn_num_threads is set by kernels.set_num_threads(n),
+ * and the OS support) and changed at run time by kernels.set_simd("auto" | "portable" |
+ * "avx2" | "avx512"), so tests can run every path.  tn_num_threads is set by kernels.set_num_threads(n),
  * which tinynn.set_num_threads calls; large loops pass it to their OpenMP region.
  */
 #ifndef TN_SIMD_H
@@ -30,15 +33,27 @@
 
 #define TN_SIMD_PORTABLE 0
 #define TN_SIMD_AVX2 1   /* AVX2 + FMA (Haswell and later) */
+#define TN_SIMD_AVX512 2 /* AVX-512 F, BW, DQ, VL (+ AVX2, FMA; Skylake-SP, Zen 4 and later) */
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define TN_HAVE_AVX2 1
+#define TN_HAVE_AVX512 1
 #include <immintrin.h>
-/* Compile one function for AVX2+FMA while the rest of the file stays baseline x86-64. */
+#include <cpuid.h>
+/* Compile one function for AVX2+FMA (or AVX-512) while the rest of the file stays baseline
+ * x86-64.  prefer-vector-width=512: GCC would otherwise vectorise plain loops (the stamped
+ * elementwise bodies) with ymm only, even for an AVX-512 target. */
 #define TN_AVX2_FN __attribute__((target("avx2,fma")))
+#if defined(__clang__)   /* (clang has no prefer-vector-width in a target attribute) */
+#define TN_AVX512_FN __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
+#else
+#define TN_AVX512_FN __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,prefer-vector-width=512")))
+#endif
 #else
 #define TN_HAVE_AVX2 0
+#define TN_HAVE_AVX512 0
 #define TN_AVX2_FN
+#define TN_AVX512_FN
 #endif
 
 /* A function whose compiled code must be the one every caller runs: GCC may inline a
@@ -66,24 +81,45 @@
 /* Index and stride type of the matrix kernels (signed: strides may be negative). */
 typedef ptrdiff_t tn_idx;
 
-/* The SIMD path kernels take now (TN_SIMD_PORTABLE or TN_SIMD_AVX2). */
+/* The SIMD path kernels take now (a TN_SIMD_* level). */
 static int tn_simd_level = TN_SIMD_PORTABLE;
 /* Threads the kernels' OpenMP regions use (>= 1). */
 static int tn_num_threads = 1;
 
-/* Run call_avx2 on the AVX2 path, call_portable otherwise (each a statement). */
+/* Run call_avx512 on the AVX-512 path, call_avx2 on the AVX2 path, call_portable otherwise
+ * (each a statement); TN_DISPATCH: the AVX2 call on both vector paths. */
 #if TN_HAVE_AVX2
-#define TN_DISPATCH(call_avx2, call_portable)                                           \
-    if (tn_simd_level >= TN_SIMD_AVX2) { call_avx2; } else { call_portable; }
+#define TN_DISPATCH3(call_avx512, call_avx2, call_portable)                             \
+    if (tn_simd_level >= TN_SIMD_AVX512) { call_avx512; }                               \
+    else if (tn_simd_level >= TN_SIMD_AVX2) { call_avx2; } else { call_portable; }
 #else
-#define TN_DISPATCH(call_avx2, call_portable) { call_portable; }
+#define TN_DISPATCH3(call_avx512, call_avx2, call_portable) { call_portable; }
+#endif
+#define TN_DISPATCH(call_avx2, call_portable) TN_DISPATCH3(call_avx2, call_avx2, call_portable)
+
+#if TN_HAVE_AVX2
+/* XCR0, the register states the OS saves on a context switch (0 if it has no XSAVE: then
+ * no ymm/zmm state is saved and no AVX code may run, whatever CPUID says). */
+static unsigned long long tn_xcr0(void) {
+    unsigned int a, b, c, d, lo, hi;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((unsigned long long)hi << 32) | lo;
+}
+#define TN_XCR0_YMM 0x06ULL   /* bits 1, 2: xmm, ymm upper halves */
+#define TN_XCR0_ZMM 0xE6ULL   /* + bits 5, 6, 7: opmask, zmm0-15 upper halves, zmm16-31 */
 #endif
 
-/* The best level this CPU supports. */
+/* The best level this CPU and OS support. */
 static int tn_simd_detect(void) {
 #if TN_HAVE_AVX2
+    unsigned long long xcr0 = tn_xcr0();
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if ((xcr0 & TN_XCR0_ZMM) == TN_XCR0_ZMM && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return TN_SIMD_AVX512;
+    if ((xcr0 & TN_XCR0_YMM) == TN_XCR0_YMM && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return TN_SIMD_AVX2;
 #endif
     return TN_SIMD_PORTABLE;

@@ -20,9 +20,10 @@
  * tiles; at the matrix edges only the valid mr x nr part of the tile is written back,
  * so nothing outside A, B or C is ever read or written.
  *
- * Only the micro-kernels are machine specific: AVX2+FMA (gemm_ukr_avx2.h) chosen at run time
- * through TN_DISPATCH (common/simd.h), else the portable C ones in gemm_real.h / gemm_int8.h.
- * Packing and loops are plain C.  The epilogue's activations are the standalone kernels'
+ * Only the micro-kernels are machine specific: one vector template (gemm_ukr.h) compiled for
+ * AVX-512 (12 x 2 zmm tiles) and AVX2+FMA (6 x 2 ymm), chosen at run time through TN_DISPATCH3
+ * (common/simd.h), else the portable C ones in gemm_real.h / gemm_int8.h.  Each width gets
+ * its own copy of the packing and loops (its own MR, NR and cache blocks); they are plain C.  The epilogue's activations are the standalone kernels'
  * own span functions (common/activations.h), on the same SIMD path, so a fused
  * Linear+activation gives the same bits as the Linear followed by the activation.
  *
@@ -40,10 +41,10 @@
  * The int8 GEMM cuts the output into a fixed tm x tn grid of independent serial GEMMs.
  * Small problems run on one thread (a parallel region costs microseconds).
  *
- * The float32 / float64 code is one template, gemm_real.h, included twice below.  Its
- * parameters (T, S, MR, NR, ..., the vector macros) are the one exception to the tn_/TN_
- * prefix: short names that exist only between the #defines below and the #undefs at the
- * end of gemm_real.h.
+ * The float32 / float64 code is one template, gemm_real.h, included four times below (two
+ * types x two vector widths).  Its parameters (T, S, MR, NR, ..., the vector macros) are the
+ * one exception to the tn_/TN_ prefix: short names that exist only between the #defines and
+ * the #undefs below.
  */
 #ifndef TN_GEMM_H
 #define TN_GEMM_H
@@ -187,57 +188,142 @@ static void tn_gemm_units(tn_idx m, tn_idx nc, tn_idx k, int mr, int nr, tn_idx 
 
 #include "gemm_avx2.h"
 
-/* float32: 6 x 16 register tile (12 ymm accumulators). */
-#define T float
-#define S f32
-#define MR 6
-#define NR 16
-#define MC 144
-#define KC 256
+/* ---------------------------------------------------------------- float instances
+ * gemm_real.h is included once per type T (TS: f32 / f64; VS, VD: the intrinsics' ps / pd and
+ * the vector type's "" / d) and vector width VBITS: 256 (AVX2, ymm; its blocking also serves
+ * the portable path) and 512 (AVX-512, zmm).  Everything else follows from those four: */
+#define TN_PASTE_(a, b, c) a##b##c
+#define TN_PASTE(a, b, c) TN_PASTE_(a, b, c)
+#define S TN_PASTE(TS, _, VBITS)                 /* name suffix: f32_256, f64_512, ... */
+#define VEC TN_PASTE(__m, VBITS, VD)             /* __m256, __m512d, ... */
+#define VW (VBITS / 8 / (int)sizeof(T))          /* lanes */
+#define MR TN_PASTE(TN_MR_, VBITS, )
+#define NR (2 * VW)
+#define MC TN_PASTE(TN_MC_, S, )
+#define KC TN_PASTE(TN_KC_, S, )
 #define NC 3072
-#define DIRECT_A_MAX_N 256
-#define VEC __m256
-#define VW 8
-#define VLOAD _mm256_load_ps
-#define VLOADU _mm256_loadu_ps
-#define VADD _mm256_add_ps
-#define VSTOREU _mm256_storeu_ps
-#define VSTORE _mm256_store_ps
-#define VZERO _mm256_setzero_ps
-#define VBCAST _mm256_broadcast_ss
-#define VFMA _mm256_fmadd_ps
-#define VMASK tn_mask_f32
-#define VMASKLOAD _mm256_maskload_ps
-#define VSET_COLS tn_set_cols_f32
-#define NT_P 4
-#define NT_PACK tn_nt_pack_f32
-#include "gemm_real.h"
+#define DIRECT_A_MAX_N (1024 / (int)sizeof(T))   /* read A in place when B is at most this wide */
+#define UKR_ATTR TN_PASTE(TN_ATTR_, VBITS, )
+#define UKR_ROWS TN_PASTE(TN_ROWS_, VBITS, )
+#define TN_V(op) TN_PASTE(TN_PASTE(_mm, VBITS, _), op, TN_PASTE(_, VS, ))   /* _mm512_fmadd_ps, ... */
+#define VLOAD TN_V(load)
+#define VLOADU TN_V(loadu)
+#define VSTORE TN_V(store)
+#define VSTOREU TN_V(storeu)
+#define VADD TN_V(add)
+#define VZERO TN_V(setzero)
+#define VFMA TN_V(fmadd)
+#define VBCAST(p) TN_V(set1)(*(p))
+/* ... and the AVX2 direct path's helpers (gemm_avx2.h; 256-bit instances only) */
+#define VMASK TN_PASTE(tn_mask_, TS, )
+#define VMASKLOAD TN_V(maskload)
+#define VSET_COLS TN_PASTE(tn_set_cols_, TS, )
+#define NT_P (16 / (int)sizeof(T))
+#define NT_PACK TN_PASTE(tn_nt_pack_, TS, )
+#define NT_W (64 / (int)sizeof(T))                /* columns per NT_PACK */
 
-/* float64: 6 x 8 register tile (12 ymm accumulators). */
-#define T double
-#define S f64
-#define MR 6
-#define NR 8
-#define MC 72
-#define KC 256
-#define NC 3072
-#define DIRECT_A_MAX_N 128
-#define VEC __m256d
-#define VW 4
-#define VLOAD _mm256_load_pd
-#define VLOADU _mm256_loadu_pd
-#define VADD _mm256_add_pd
-#define VSTOREU _mm256_storeu_pd
-#define VSTORE _mm256_store_pd
-#define VZERO _mm256_setzero_pd
-#define VBCAST _mm256_broadcast_sd
-#define VFMA _mm256_fmadd_pd
-#define VMASK tn_mask_f64
-#define VMASKLOAD _mm256_maskload_pd
-#define VSET_COLS tn_set_cols_f64
-#define NT_P 2
-#define NT_PACK tn_nt_pack_f64
+/* Register tiles.  AVX2: 6 x 2 ymm (12 accumulators + 2 B vectors + 1 broadcast of the 16
+ * registers).  AVX-512: 12 x 2 zmm (24 accumulators + 2 + 1 of 32): twice the rows, so each
+ * B vector loaded feeds 12 FMAs, and 12 x 32 float32 = 1.5 KB of C per tile. */
+#define TN_MR_256 6
+#define TN_MR_512 12
+#define TN_ROWS_256(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define TN_ROWS_512(X) TN_ROWS_256(X) X(6) X(7) X(8) X(9) X(10) X(11)
+#define TN_ATTR_256 TN_AVX2_FN
+#define TN_ATTR_512 TN_AVX512_FN
+/* Cache blocks: a KC x NR sliver of B stays in L1 while the MC x KC block of A streams from L2
+ * (see docs/04-gemm.md for the measurements behind the AVX-512 ones). */
+#define TN_MC_f32_256 144
+#define TN_KC_f32_256 256
+#define TN_MC_f64_256 72
+#define TN_KC_f64_256 256
+#define TN_MC_f32_512 240
+#define TN_KC_f32_512 384
+#define TN_MC_f64_512 120
+#define TN_KC_f64_512 256
+
+#define T float
+#define TS f32
+#define VS ps
+#define VD
+#define VBITS 256
 #include "gemm_real.h"
+#if TN_HAVE_AVX512
+#define VBITS 512
+#include "gemm_real.h"
+#endif
+#undef T
+#undef TS
+#undef VS
+#undef VD
+
+#define T double
+#define TS f64
+#define VS pd
+#define VD d
+#define VBITS 256
+#include "gemm_real.h"
+#if TN_HAVE_AVX512
+#define VBITS 512
+#include "gemm_real.h"
+#endif
+
+/* The public entry points: the AVX-512 instance on that level, else the 256-bit one (whose
+ * micro-kernel is AVX2 or portable C), and the column sums (no SIMD of their own). */
+#define TN_GEMM_ENTRY(T, TS)                                                            \
+static int tn_gemm_##TS(tn_idx m, tn_idx n, tn_idx k, const T *a, tn_idx rsa, tn_idx csa, \
+                        const T *b, tn_idx rsb, tn_idx csb, T *c, tn_idx rsc, tn_idx csc, \
+                        const T *bias, int act, int nt) {                               \
+    TN_DISPATCH3(return tn_gemm_tiled_##TS##_512(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt), \
+                 return tn_gemm_tiled_##TS##_256(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt), \
+                 return tn_gemm_tiled_##TS##_256(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt)) \
+}                                                                                       \
+/* out_j = sum_i X_ij for an m x n matrix X (element strides rs, cs), the rows added in order \
+ * starting from 0: what NumPy's x.sum(axis=0) does for a C-contiguous x, bit for bit.  \
+ * (The bias gradient of a linear layer.) */                                            \
+static void tn_colsum_##TS(tn_idx m, tn_idx n, const T *x, tn_idx rs, tn_idx cs, T *out) { \
+    for (tn_idx j = 0; j < n; j++) out[j] = 0;                                          \
+    for (tn_idx i = 0; i < m; i++) {                                                    \
+        const T *row = x + i * rs;                                                      \
+        if (cs == 1)                                                                    \
+            for (tn_idx j = 0; j < n; j++) out[j] += row[j];                            \
+        else                                                                            \
+            for (tn_idx j = 0; j < n; j++) out[j] += row[j * cs];                       \
+    }                                                                                   \
+}
+TN_GEMM_ENTRY(float, f32)
+TN_GEMM_ENTRY(double, f64)
+#undef TN_GEMM_ENTRY
+#undef T
+#undef TS
+#undef VS
+#undef VD
+#undef S
+#undef VEC
+#undef VW
+#undef MR
+#undef NR
+#undef MC
+#undef KC
+#undef NC
+#undef DIRECT_A_MAX_N
+#undef UKR_ATTR
+#undef UKR_ROWS
+#undef TN_V
+#undef VLOAD
+#undef VLOADU
+#undef VSTORE
+#undef VSTOREU
+#undef VADD
+#undef VZERO
+#undef VFMA
+#undef VBCAST
+#undef VMASK
+#undef VMASKLOAD
+#undef VSET_COLS
+#undef NT_P
+#undef NT_PACK
+#undef NT_W
 
 #include "gemm_int8.h"
 

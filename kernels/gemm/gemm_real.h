@@ -1,16 +1,16 @@
-/* gemm/gemm_real.h -- TEMPLATE for the float GEMM, included by gemm.h once per type.
+/* gemm/gemm_real.h -- TEMPLATE for the float GEMM, included by gemm.h once per type and
+ * vector width (VBITS = 256: AVX2 or portable micro-kernel; 512: AVX-512).
  *
- * The includer defines T (element type), S (name suffix: f32 / f64), MR, NR (register
- * tile), MC, KC, NC (cache blocks), plus the vector macros of the AVX2 micro-kernel and
- * the direct small-GEMM path (VEC, VW, VLOADU, ...: see gemm_ukr_avx2.h and gemm_direct.h,
- * included from here).  Every function name gets the suffix S, e.g. tn_gemm_f32.  All of
- * these macros are #undef'd at the end.
+ * The includer defines T (element type), S (name suffix: f32_256, f64_512, ...), MR, NR
+ * (register tile), MC, KC, NC (cache blocks), plus the vector macros of the micro-kernel and
+ * the direct small-GEMM path (VEC, VW, VLOADU, ...: see gemm_ukr.h and gemm_direct.h,
+ * included from here).  Every function name gets the suffix S, e.g. tn_gemm_tiled_f32_512.
+ * VBITS is #undef'd at the end (the rest by gemm.h).
  *
- * Public entry points:
- *   int tn_gemm_S(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt)
+ * Entry point (gemm.h's tn_gemm_f32 / _f64 pick the instance of the current SIMD level):
+ *   int tn_gemm_tiled_S(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act, nt)
  *     C = act(A B + bias)   (bias: NULL or n contiguous values, one per column of C)
  *     returns 0, or -1 if scratch memory could not be allocated.
- *   void tn_colsum_S(m, n, x, rs, cs, out)   out_j = sum_i X_ij (rows in order)
  */
 #define TN_CAT_(a, b) a##_##b
 #define TN_CAT(a, b) TN_CAT_(a, b)
@@ -41,9 +41,36 @@ static void FN(tn_pack_a)(tn_idx mc, tn_idx kc, const T *a, tn_idx rsa, tn_idx c
     }
 }
 
+#if TN_HAVE_AVX2
+/* The whole NR-column slivers (nc a multiple of NR) of a column-major B (B(p, j) = b[j csb + p],
+ * e.g. W^T), NT_P rows x NT_W columns at a time through the in-register transpositions of
+ * gemm_avx2.h: the column walk below writes one value per cache line at a time (it made the
+ * forward x W^T of a 1024 -> 1024 layer ~10% slower than x W). */
+TN_AVX2_FN static void FN(tn_pack_b_nt)(tn_idx kc, tn_idx nc, const T *b, tn_idx csb, T *bp) {
+    for (tn_idx jr = 0; jr < nc; jr += NR, bp += (tn_idx)NR * kc) {
+        const T *w[NR];
+        for (int j = 0; j < NR; j++) w[j] = b + (jr + j) * csb;
+        tn_idx p = 0;
+        for (; p + NT_P <= kc; p += NT_P)
+            for (int h = 0; h < NR; h += NT_W) NT_PACK(w + h, p, bp + p * NR + h, NR);
+        for (; p < kc; p++)
+            for (int j = 0; j < NR; j++) bp[p * NR + j] = w[j][p];
+    }
+}
+#endif
+
 /* Pack the kc x nc panel B[0:kc, 0:nc] into NR-column slivers: sliver s holds, for each
  * p in 0..kc, the NR values B[p, s NR + j] (j = 0..NR-1); columns past nc are zero. */
 static void FN(tn_pack_b)(tn_idx kc, tn_idx nc, const T *b, tn_idx rsb, tn_idx csb, T *bp) {
+#if TN_HAVE_AVX2
+    if (rsb == 1 && csb != 1 && tn_simd_level >= TN_SIMD_AVX2) {
+        tn_idx whole = nc / NR * NR;
+        FN(tn_pack_b_nt)(kc, whole, b, csb, bp);
+        b += whole * csb;
+        bp += whole * kc;
+        nc -= whole;
+    }
+#endif
     for (tn_idx jr = 0; jr < nc; jr += NR) {
         int nr = (int)tn_min(NR, nc - jr);
         const T *src = b + jr * csb;
@@ -65,16 +92,16 @@ static void FN(tn_pack_b)(tn_idx kc, tn_idx nc, const T *b, tn_idx rsb, tn_idx c
 }
 
 /* Portable micro-kernel: acc (MR x NR) = sum_p a[:, p] b[p, :], with a(i, p) = a[i rsa + p csa]
- * (packed: rsa = 1, csa = MR) and b a packed sliver,
+ * (packed: rsa = 1, csa = MR) and b(p, j) = b[p rsb + j] (packed: rsb = NR),
  * then C[0:mr, 0:nr] = acc (accumulate == 0) or C += acc. */
-static void FN(tn_ukr_portable)(tn_idx k, const T *a, tn_idx rsa, tn_idx csa, const T *b, T *c,
+static void FN(tn_ukr_portable)(tn_idx k, const T *a, tn_idx rsa, tn_idx csa, const T *b, tn_idx rsb, T *c,
                                  tn_idx rsc, tn_idx csc, int accumulate, int mr, int nr) {
     T acc[MR * NR];
     for (int x = 0; x < MR * NR; x++) acc[x] = 0;
     for (tn_idx p = 0; p < k; p++) {
         for (int i = 0; i < MR; i++) {
             T ai = a[i * rsa + p * csa];
-            for (int j = 0; j < NR; j++) acc[i * NR + j] += ai * b[p * NR + j];
+            for (int j = 0; j < NR; j++) acc[i * NR + j] += ai * b[p * rsb + j];
         }
     }
     for (int i = 0; i < mr; i++) {
@@ -95,26 +122,38 @@ static void FN(tn_epilogue)(T *c, tn_idx rsc, tn_idx csc, tn_idx mr, tn_idx nr, 
         if (csc == 1) {
             if (bias)
                 for (tn_idx j = 0; j < nr; j++) row[j] += bias[j];
-            FN(tn_activate)(act, row, row, nr);
+            TN_CAT(tn_activate, TS)(act, row, row, nr);
             continue;
         }
         for (tn_idx j0 = 0; j0 < nr; j0 += 64) {
             tn_idx len = tn_min(64, nr - j0);
             for (tn_idx j = 0; j < len; j++) buf[j] = row[(j0 + j) * csc] + (bias ? bias[j0 + j] : (T)0);
-            FN(tn_activate)(act, buf, buf, len);
+            TN_CAT(tn_activate, TS)(act, buf, buf, len);
             for (tn_idx j = 0; j < len; j++) row[(j0 + j) * csc] = buf[j];
         }
     }
 }
 
-#include "gemm_ukr_avx2.h"
+#if TN_HAVE_AVX2
+#include "gemm_ukr.h"
+#endif
+#if VBITS == 256
 #include "gemm_direct.h"
+#else
+/* Small products on the AVX-512 level run the AVX2 direct path: the same FMA chain per element
+ * as this instance's micro-kernel when k fits in one of its KC blocks, so the same bits. */
+static int FN(tn_gemm_direct)(tn_idx m, tn_idx n, tn_idx k, const T *a, tn_idx rsa, tn_idx csa,
+                              const T *b, tn_idx rsb, tn_idx csb, T *c, tn_idx rsc, tn_idx csc,
+                              const T *bias, int act) {
+    return k <= KC && TN_CAT(tn_gemm_direct, TN_CAT(TS, 256))(m, n, k, a, rsa, csa, b, rsb, csb, c, rsc, csc, bias, act);
+}
+#endif
 
-typedef void (*FN(tn_ukr_fn))(tn_idx, const T *, tn_idx, tn_idx, const T *, T *, tn_idx, tn_idx, int, int, int);
+typedef void (*FN(tn_ukr_fn))(tn_idx, const T *, tn_idx, tn_idx, const T *, tn_idx, T *, tn_idx, tn_idx, int, int, int);
 
 /* The micro-kernel for T that this CPU runs. */
 static FN(tn_ukr_fn) FN(tn_ukr_pick)(void) {
-    TN_DISPATCH(return FN(tn_ukr_avx2), return FN(tn_ukr_portable))
+    TN_DISPATCH(return FN(tn_ukr_vec), return FN(tn_ukr_portable))
 }
 
 /* Get the mc x kc block of A at ablk ready for the micro-kernel, whose B is nc wide; returns
@@ -128,20 +167,22 @@ static tn_idx FN(tn_prepare_a)(tn_idx mc, tn_idx kc, tn_idx nc, const T *ablk, t
 
 /* The macro-kernel: C[0:mc, 0:nc] (+)= A block x B panel, one MR x NR tile at a time.  The
  * A block is at ablk (its first `direct` rows read in place) and ap (the rest, packed); the
- * B panel bp is kc x nc in NR-wide slivers.  first: C is written, not added to; last: the
- * epilogue (bias from column 0 of the block, activation) runs on each tile just written. */
+ * B panel is kc x nc in NR-wide slivers, sliver jr / NR at bp + jr bsl, row p of it at + p brs
+ * (packed: bsl = kc, brs = NR; read in place from a row-major B: bsl = 1, brs = rsb, whole
+ * slivers only).  first: C is written, not added to; last: the epilogue (bias from column 0
+ * of the block, activation) runs on each tile just written. */
 static void FN(tn_macro)(FN(tn_ukr_fn) ukr, tn_idx mc, tn_idx nc, tn_idx kc,
-                          const T *ablk, tn_idx rsa, tn_idx direct, const T *ap, const T *bp,
-                          T *c, tn_idx rsc, tn_idx csc, int first, int last, const T *bias, int act) {
+                          const T *ablk, tn_idx rsa, tn_idx direct, const T *ap, const T *bp, tn_idx bsl,
+                          tn_idx brs, T *c, tn_idx rsc, tn_idx csc, int first, int last, const T *bias, int act) {
     for (tn_idx jr = 0; jr < nc; jr += NR) {
         int nr = (int)tn_min(NR, nc - jr);
         for (tn_idx ir = 0; ir < mc; ir += MR) {
             int mr = (int)tn_min(MR, mc - ir);
             T *ct = c + ir * rsc + jr * csc;
             if (ir < direct)
-                ukr(kc, ablk + ir * rsa, rsa, 1, bp + jr * kc, ct, rsc, csc, !first, mr, nr);
+                ukr(kc, ablk + ir * rsa, rsa, 1, bp + jr * bsl, brs, ct, rsc, csc, !first, mr, nr);
             else
-                ukr(kc, ap + (ir - direct) * kc, 1, MR, bp + jr * kc, ct, rsc, csc, !first, mr, nr);
+                ukr(kc, ap + (ir - direct) * kc, 1, MR, bp + jr * bsl, brs, ct, rsc, csc, !first, mr, nr);
             if (last) FN(tn_epilogue)(ct, rsc, csc, mr, nr, bias ? bias + jr : NULL, act);
         }
     }
@@ -160,17 +201,28 @@ static int FN(tn_gemm_serial)(tn_idx m, tn_idx n, tn_idx k,
     T *bp = (T *)tn_alloc(sizeof(T) * nc_blk * kc_blk);
     if (ap == NULL || bp == NULL) { free(ap); free(bp); return -1; }
 
+    /* With one block of rows, B is used once: whole slivers of a row-major B are read in place
+     * (packing them would cost more than it saves: 64x784x128 0.86x -> 0.95x OpenBLAS), only the
+     * last partial one is packed.  Not when B's rows are a multiple of 2 KB apart: the rows of a
+     * sliver would then share one or two L1 sets and evict each other (measured 0.44x when a
+     * 4 KB-stride B is read twice). */
+    int b_direct = csb == 1 && m <= mc_blk && (rsb * (tn_idx)sizeof(T)) % 2048 != 0;
     for (tn_idx jc = 0; jc < n; jc += nc_blk) {
-        tn_idx nc = tn_min(nc_blk, n - jc);
+        tn_idx nc = tn_min(nc_blk, n - jc), nd = b_direct ? nc / NR * NR : 0;
         for (tn_idx pc = 0; pc < k; pc += kc_blk) {
             tn_idx kc = tn_min(kc_blk, k - pc);
-            FN(tn_pack_b)(kc, nc, b + pc * rsb + jc * csb, rsb, csb, bp);
+            const T *bblk = b + pc * rsb + jc * csb;
+            FN(tn_pack_b)(kc, nc - nd, bblk + nd * csb, rsb, csb, bp);
             for (tn_idx ic = 0; ic < m; ic += mc_blk) {
                 tn_idx mc = tn_min(mc_blk, m - ic);
                 const T *ablk = a + ic * rsa + pc * csa;
+                T *cblk = c + ic * rsc + jc * csc;
+                const T *bias_blk = bias ? bias + jc : NULL;
                 tn_idx direct = FN(tn_prepare_a)(mc, kc, nc, ablk, rsa, csa, ap);
-                FN(tn_macro)(ukr, mc, nc, kc, ablk, rsa, direct, ap, bp, c + ic * rsc + jc * csc, rsc, csc,
-                              pc == 0, pc + kc >= k, bias ? bias + jc : NULL, act);
+                FN(tn_macro)(ukr, mc, nd, kc, ablk, rsa, direct, ap, bblk, 1, rsb, cblk, rsc, csc,
+                             pc == 0, pc + kc >= k, bias_blk, act);
+                FN(tn_macro)(ukr, mc, nc - nd, kc, ablk, rsa, direct, ap, bp, kc, NR, cblk + nd * csc, rsc, csc,
+                             pc == 0, pc + kc >= k, bias_blk ? bias_blk + nd : NULL, act);
             }
         }
     }
@@ -210,7 +262,7 @@ static void FN(tn_gemm_unit)(const FN(tn_gemm_problem) *g, FN(tn_ukr_fn) ukr, tn
         tn_idx kc = tn_min(kc_blk, g->k - pc);
         const T *ablk = g->a + i0 * g->rsa + pc * g->csa;
         tn_idx direct = FN(tn_prepare_a)(mc, kc, nc, ablk, g->rsa, g->csa, ap);
-        FN(tn_macro)(ukr, mc, nc, kc, ablk, g->rsa, direct, ap, bp + pc * ncp + j0 * kc, c, g->rsc, g->csc,
+        FN(tn_macro)(ukr, mc, nc, kc, ablk, g->rsa, direct, ap, bp + pc * ncp + j0 * kc, kc, NR, c, g->rsc, g->csc,
                       pc == 0, pc + kc >= g->k, bias, g->act);
     }
 }
@@ -261,22 +313,8 @@ static int FN(tn_gemm_parallel)(const FN(tn_gemm_problem) *g, int nt) {
     return 0;
 }
 
-/* out_j = sum_i X_ij for an m x n matrix X (element strides rs, cs), the rows added in order
- * starting from 0: what NumPy's x.sum(axis=0) does for a C-contiguous x, bit for bit.
- * (The bias gradient of a linear layer.) */
-static void FN(tn_colsum)(tn_idx m, tn_idx n, const T *x, tn_idx rs, tn_idx cs, T *out) {
-    for (tn_idx j = 0; j < n; j++) out[j] = 0;
-    for (tn_idx i = 0; i < m; i++) {
-        const T *row = x + i * rs;
-        if (cs == 1)
-            for (tn_idx j = 0; j < n; j++) out[j] += row[j];
-        else
-            for (tn_idx j = 0; j < n; j++) out[j] += row[j * cs];
-    }
-}
-
 /* C = act(A B + bias) on up to nt threads (see the header comment of gemm.h). */
-static int FN(tn_gemm)(tn_idx m, tn_idx n, tn_idx k,
+static int FN(tn_gemm_tiled)(tn_idx m, tn_idx n, tn_idx k,
                         const T *a, tn_idx rsa, tn_idx csa,
                         const T *b, tn_idx rsb, tn_idx csb,
                         T *c, tn_idx rsc, tn_idx csc, const T *bias, int act, int nt) {
@@ -303,26 +341,4 @@ static int FN(tn_gemm)(tn_idx m, tn_idx n, tn_idx k,
 #undef FN
 #undef TN_CAT
 #undef TN_CAT_
-#undef T
-#undef S
-#undef MR
-#undef NR
-#undef MC
-#undef KC
-#undef NC
-#undef DIRECT_A_MAX_N
-#undef VEC
-#undef VW
-#undef VLOAD
-#undef VLOADU
-#undef VADD
-#undef VSTOREU
-#undef VSTORE
-#undef VZERO
-#undef VBCAST
-#undef VFMA
-#undef VMASK
-#undef VMASKLOAD
-#undef VSET_COLS
-#undef NT_P
-#undef NT_PACK
+#undef VBITS

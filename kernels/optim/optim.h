@@ -49,6 +49,7 @@ ATTR static void tn_adam_##SFX##_##PATH(T *p, const T *g, T *m, T *v, T decay, T
 #define TN_OPTIM_ALL(T, SFX, SQRT)                                                      \
 TN_OPTIM_BODIES(T, SFX, SQRT, portable, )                                               \
 TN_OPTIM_BODIES(T, SFX, SQRT, avx2, TN_AVX2_FN)                                         \
+TN_OPTIM_BODIES(T, SFX, SQRT, avx512, TN_AVX512_FN)                                     \
 static void tn_sgd_step_##SFX(T *p, const T *g, T *b, long long n, T lr, T mu, T damp1, \
                               T wd, int nesterov, int first) {                         \
     TN_PARALLEL_FOR(tn_sgd_##SFX, n, 1, TN_GRAIN, p, g, b, lr, mu, damp1, wd, nesterov, first) \

@@ -12,7 +12,7 @@
  *   cross_entropy_bw: dx_c = (p_c - q_c) g,  q = (1 - e) onehot(t) + e / C
  * Row reductions (max, sum, dot) keep 8 partial results (vectorised, same order on
  * every path; see TN_REDUCTIONS).  Rows are split across OpenMP threads
- * when N C is large (common/parallel.h); each thread calls the AVX2 or portable body.
+ * when N C is large (common/parallel.h); each thread calls the AVX-512, AVX2 or portable body.
  */
 #ifndef TN_SOFTMAX_H
 #define TN_SOFTMAX_H
@@ -134,7 +134,8 @@ ATTR static void tn_cebw_rows_##SFX##_##PATH(const T *p, const int64_t *t, T e, 
 
 #define TN_SOFTMAX_ALL(T, SFX, LOG)                                                     \
 TN_SOFTMAX_BODIES(T, SFX, LOG, portable, )                                              \
-TN_SOFTMAX_BODIES(T, SFX, LOG, avx2, TN_AVX2_FN)                                    \
+TN_SOFTMAX_BODIES(T, SFX, LOG, avx2, TN_AVX2_FN)                                        \
+TN_SOFTMAX_BODIES(T, SFX, LOG, avx512, TN_AVX512_FN)                                    \
 static void tn_softmax_rows_##SFX(const T *x, T *y, long long N, long long C, int take_log) { \
     TN_PARALLEL_FOR(tn_sm_rows_##SFX, N, C, TN_SM_GRAIN, x, y, take_log, C)             \
 }                                                                                       \

@@ -34,11 +34,8 @@ KERNELS = _kernels()
 
 
 def simd_paths():
-    """Every SIMD path this CPU (and build) can run: "portable" always, the best one too."""
-    if KERNELS is None:
-        return []
-    best = KERNELS.info()["simd_available"]
-    return ["portable"] if best == "portable" else ["portable", best]
+    """Every SIMD path this CPU (and build) can run: portable, avx2, avx512 where present."""
+    return [] if KERNELS is None else KERNELS.simd_paths()
 
 
 @contextlib.contextmanager

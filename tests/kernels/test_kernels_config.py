@@ -10,12 +10,44 @@ import tinynn as tn
 kernels = pytest.importorskip("tinynn.kernels")
 
 
+FAMILIES = ("gemm", "elementwise", "softmax", "optim", "int8")
+
+
 def test_info_keys_and_types():
     info = kernels.info()
-    assert info["simd"] in ("avx2+fma", "portable")
-    assert info["simd_available"] in ("avx2+fma", "portable")
+    assert info["simd"] in ("avx512", "avx2", "portable")
+    assert info["simd_available"] == kernels.simd_paths()[-1]
+    assert kernels.simd_paths()[0] == "portable"
+    assert set(info["paths"]) == set(FAMILIES)
     assert isinstance(info["openmp"], bool)
     assert isinstance(info["threads"], int) and info["threads"] >= 1
+
+
+@pytest.mark.parametrize("level", ["portable", "avx2", "avx512"])
+def test_family_paths_follow_set_simd(level):
+    """Each family reports the forced path, or, where the family has no body for that level
+    (int8 has no AVX-512 code), the best one below it; a level the CPU lacks is refused."""
+    if level not in kernels.simd_paths():
+        with pytest.raises(ValueError, match="set_simd.*cannot run"):
+            kernels.set_simd(level)
+        return
+    previous = kernels.set_simd(level)
+    try:
+        paths = kernels.info()["paths"]
+        assert {paths[f] for f in FAMILIES if f != "int8"} == {level}
+        assert paths["int8"] == {"avx512": "avx2"}.get(level, level)
+    finally:
+        kernels.set_simd(previous)
+
+
+def test_avx2_fma_alias():
+    if "avx2" not in kernels.simd_paths():
+        pytest.skip("this CPU has no AVX2+FMA")
+    previous = kernels.set_simd("avx2+fma")
+    try:
+        assert kernels.get_simd() == "avx2"
+    finally:
+        kernels.set_simd(previous)
 
 
 def test_set_simd_round_trip():

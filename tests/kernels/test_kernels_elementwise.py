@@ -1,6 +1,6 @@
 """Activation kernels (tinynn.kernels relu/sigmoid/tanh and their backward) against reference.
 
-Every kernel runs on both SIMD paths (AVX2+FMA when the CPU has it, and portable C),
+Every kernel runs on every SIMD path the CPU has (portable C, AVX2+FMA, AVX-512),
 float32 and float64, C/F order and non-contiguous views, sizes around the vector
 widths and the OpenMP split, and hypothesis-drawn shapes and values."""
 import warnings
@@ -18,7 +18,7 @@ kernels = pytest.importorskip("tinynn.kernels")
 FORWARD = ("relu", "sigmoid", "tanh")
 DTYPES = (np.float32, np.float64)
 SIZES = (0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1023, 1025, 4099)
-SIMD = ("auto", "portable")
+SIMD = tuple(kernels.simd_paths())   # every path this CPU runs: portable, avx2, avx512
 
 
 @pytest.fixture(params=SIMD)
@@ -442,3 +442,27 @@ def test_backend_sum_and_mean_are_the_references_bit_for_bit(data, dtype, shape,
         assert type(got) is type(want), name
         assert np.asarray(got).dtype == np.asarray(want).dtype and np.shape(got) == np.shape(want), name
         _same_bits(np.asarray(got), np.asarray(want))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_vector_paths_give_the_same_bits(dtype):
+    """The AVX2 and AVX-512 copies of each span body contract the same expressions into FMAs, so
+    every activation (forward and backward) gives the same bits on both, over the whole range
+    (both tanh branches, exp's underflow and overflow); the vector width does not matter."""
+    paths = [p for p in SIMD if p != "portable"]
+    if len(paths) < 2:
+        pytest.skip("needs two vector paths (AVX2 and AVX-512)")
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.standard_normal(100_003) * 5, np.linspace(-800, 800, 20_001)]).astype(dtype)
+    g = rng.standard_normal(x.size).astype(dtype)
+    results = {}
+    previous = kernels.set_simd(paths[0])
+    try:
+        for p in paths:
+            kernels.set_simd(p)
+            results[p] = [f(x) for f in (kernels.relu, kernels.sigmoid, kernels.tanh)]
+            results[p] += [getattr(kernels, n + "_backward")(y, g) for n, y in zip(FORWARD, results[p])]
+    finally:
+        kernels.set_simd(previous)
+    for got, want in zip(results[paths[1]], results[paths[0]]):
+        np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{want.itemsize}"))

@@ -1,8 +1,10 @@
 """The GEMM kernels (kernels/gemm.*) against the NumPy reference backend.
 
-Float results are checked against a float64 product with the textbook error bound of a
-k-term dot product, |C - AB| <= c k eps (|A| |B|); int8 results must be exact.  Every check
-runs on both micro-kernel paths (AVX2+FMA when the CPU has it, and portable C)."""
+Float results are checked against an exact-enough product (float64 for float32 inputs, long
+double for float64 ones) with the textbook error bound of a k-term dot product,
+|C - AB| <= c k eps (|A| |B|); int8 results must be exact.  Every check runs on every
+micro-kernel path the CPU has (portable C, AVX2+FMA 6 x 16 / 6 x 8 tiles, AVX-512 12 x 32 /
+12 x 16 tiles), forced with kernels.set_simd."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -13,9 +15,10 @@ from tinynn.backend import compiled as cy, reference as ref  # noqa: E402
 
 FLOATS = (np.float32, np.float64)
 ACTIVATIONS = ("none", "relu", "sigmoid", "tanh")
-# 1, MR-1, MR, MR+1, NR-1, NR, NR+1, primes: edge tiles of every kind
-SIZES = (1, 2, 5, 6, 7, 8, 9, 13, 15, 16, 17, 31, 97, 131)
-SIMD_PATHS = ["portable"] + (["avx2+fma"] if kernels.info()["simd_available"] == "avx2+fma" else [])
+# 1, MR-1, MR, MR+1, NR-1, NR, NR+1 of both tile shapes (AVX2 MR 6, NR 16 / 8; AVX-512 MR 12,
+# NR 32 / 16; half-height AVX-512 slivers of <= 6 rows), primes: edge tiles of every kind
+SIZES = (1, 2, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 25, 31, 32, 33, 97, 131)
+SIMD_PATHS = kernels.simd_paths()   # every path this CPU runs: portable, avx2, avx512
 
 
 @pytest.fixture(params=SIMD_PATHS)
@@ -40,13 +43,17 @@ def rand(shape, dtype, rng):
 
 
 def assert_gemm_close(c, a, b):
-    """|C - AB| <= 4 k eps (|A||B|) + tiny, with AB computed in float64."""
-    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    """|C - AB| <= 4 k eps (|A||B|) + tiny, with AB computed in float64 for float32 inputs and in
+    long double (64-bit significand on x86) for float64 ones up to 2^22 multiply-adds (NumPy's
+    long double matmul is a slow plain loop; beyond, float64 BLAS, still far inside the bound)."""
+    m, k = a.shape
+    wide = np.longdouble if a.dtype == np.float64 and m * k * b.shape[1] <= 1 << 22 else np.float64
+    a64, b64 = a.astype(wide), b.astype(wide)
     exact = a64 @ b64
     eps = np.finfo(c.dtype).eps
-    bound = 4 * max(a.shape[1], 1) * eps * (np.abs(a64) @ np.abs(b64)) + np.finfo(c.dtype).tiny
+    bound = 4 * max(k, 1) * eps * (np.abs(a64) @ np.abs(b64)) + np.finfo(c.dtype).tiny
     assert c.shape == exact.shape and c.dtype == a.dtype
-    err = np.abs(c.astype(np.float64) - exact)
+    err = np.abs(c.astype(wide) - exact)
     assert np.all(err <= bound), f"max error {err.max()} for shapes {a.shape} x {b.shape}"
 
 
@@ -100,13 +107,37 @@ def test_matmul_zero_size_and_one_element(dtype):
 
 
 @pytest.mark.parametrize("dtype", FLOATS)
-def test_matmul_threads_give_identical_results(dtype):
+def test_matmul_threads_give_identical_results(dtype, simd):
     rng = np.random.default_rng(4)
     a, b = rand((203, 170), dtype, rng), rand((170, 301), dtype, rng)
     c1 = kernels.matmul(a, b, num_threads=1)
     for nt in (2, 3, 4):
         np.testing.assert_array_equal(kernels.matmul(a, b, num_threads=nt), c1)
     assert_gemm_close(c1, a, b)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("m, k, n", [(25, 256, 67), (64, 200, 128), (130, 97, 300), (7, 250, 1000)])
+def test_vector_paths_agree_bit_for_bit_within_one_kc_block(m, k, n, dtype):
+    """With k <= 256 (one KC block on both), AVX2 and AVX-512 give the same bits: every element is
+    the FMA chain fma(a_ip, b_pj, acc) over p in order, whatever the tile width or height."""
+    paths = [p for p in SIMD_PATHS if p != "portable"]
+    if len(paths) < 2:
+        pytest.skip("needs two vector paths (AVX2 and AVX-512)")
+    rng = np.random.default_rng(m * n + k)
+    a, b = rand((m, k), dtype, rng), rand((k, n), dtype, rng)
+    results = []
+    previous = kernels.set_simd(paths[0])
+    try:
+        for p in paths:
+            kernels.set_simd(p)
+            for bv in (b, np.asfortranarray(b)):
+                results.append(kernels.matmul(a, bv))
+    finally:
+        kernels.set_simd(previous)
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
+    assert_gemm_close(results[0], a, b)
 
 
 # Shapes for the parallel path (gemm/gemm_real.h: tn_gemm_parallel): few rows (units cut across

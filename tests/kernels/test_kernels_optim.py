@@ -10,7 +10,7 @@ DTYPES = (np.float32, np.float64)
 SIZES = (0, 1, 7, 9, 17, 1025, (1 << 17) + 5)
 
 
-@pytest.fixture(params=("auto", "portable"))
+@pytest.fixture(params=kernels.simd_paths())
 def simd(request):
     previous = kernels.set_simd(request.param)
     yield request.param

@@ -12,7 +12,7 @@ DTYPES = (np.float32, np.float64)
 SHAPES = ((0, 5), (1, 1), (1, 7), (7, 1), (5, 8), (4, 9), (3, 15), (2, 17), (3, 1023), (2, 1025), (13, 31))
 
 
-@pytest.fixture(params=("auto", "portable"))
+@pytest.fixture(params=kernels.simd_paths())
 def simd(request):
     previous = kernels.set_simd(request.param)
     yield request.param

@@ -34,6 +34,7 @@ def info_rows():
         k = kernels.info()
         rows += [("kernels", "built"),
                  ("SIMD", f"{k.get('simd')} (CPU supports {k.get('simd_available', k.get('simd'))})"),
+                 ("kernel paths", ", ".join(f"{f} {p}" for f, p in k.get("paths", {}).items()) or "unknown"),
                  ("OpenMP", "yes" if k.get("openmp") else "no"),
                  ("kernel threads", str(tn.get_num_threads()))]
     except ImportError as exc:
