@@ -7,27 +7,12 @@ methods are written in `tinynn/ops/methods.py`, next to the ops, and set on Tens
 """
 import numpy as np
 
-from .random import generator
-
-
-float16, float32, float64 = np.float16, np.float32, np.float64
-int8, int16, int32, int64, uint8, bool_ = np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_
-SUPPORTED_DTYPES = frozenset(np.dtype(t) for t in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_))
-
-
-def _checked_dtype(dtype, op="tensor"):
-    """np.dtype(dtype) if tinynn supports it, else a TypeError naming the op."""
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{op}: unknown dtype {dtype!r}") from None
-    if dtype not in SUPPORTED_DTYPES:
-        raise TypeError(f"{op}: unsupported dtype {dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
-    return dtype
+from .dtypes import checked_dtype as _checked_dtype, get_default_dtype, scalar_dtype
 
 
 def _checked_array(data, dtype=None, op="tensor"):
-    """An ndarray for `data` under tinynn's dtype rules (Python floats -> float32, ints -> int64)."""
+    """An ndarray for `data` under PyTorch's dtype rules (Python floats -> the default dtype, ints
+    -> int64, bools -> bool; ndarrays keep their dtype). A copy unless `copy=False` allows sharing."""
     if isinstance(data, Tensor):
         data = data.data
     dtype = None if dtype is None else _checked_dtype(dtype, op)
@@ -36,7 +21,7 @@ def _checked_array(data, dtype=None, op="tensor"):
     except (ValueError, TypeError) as exc:
         raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__}: {exc}") from None
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind in "fiu":
-        array = array.astype(np.float32 if array.dtype.kind == "f" else np.int64)
+        array = array.astype(get_default_dtype() if array.dtype.kind == "f" else np.int64)
     _checked_dtype(array.dtype, op)
     return array
 
@@ -53,19 +38,47 @@ def shape_argument(shape):
     return tuple(int(n) for n in shape)
 
 
-def as_tensor(value, like=()):
-    """A constant Tensor for an operand; a Python number takes the dtype of the Tensor it meets,
-    so `x * 2.0` stays float32 when x is (as in PyTorch)."""
+def as_tensor(value, dtype=None, device=None, like=()):
+    """`value` as a Tensor, sharing memory when it already is one (or an ndarray) of `dtype`.
+    For an op's operand (`like`, the op's other operands), a Python number takes the dtype of the
+    Tensor it meets, so `x * 2.0` stays float32 when x is (as in PyTorch)."""
+    check_device(device, "as_tensor")
+    if dtype is not None:
+        dtype = _checked_dtype(dtype, "as_tensor")
+        if getattr(value, "dtype", dtype) != dtype:
+            value = value.to(dtype) if isinstance(value, Tensor) else np.asarray(value).astype(dtype)
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, np.ndarray):
+        return Tensor._wrap(value if dtype is None else value.astype(dtype, copy=False), False)
+    if isinstance(value, (bool, int, float)) and dtype is None:
         for other in like:
             if isinstance(other, Tensor):
                 kind = other.dtype.kind
                 if kind == "f" or (kind in "iu" and isinstance(value, int)) or (kind == "b" and isinstance(value, bool)):
                     return Tensor._wrap(np.asarray(value, dtype=other.dtype), False)
                 break
-    return Tensor._wrap(_checked_array(value), False)
+    return Tensor._wrap(_checked_array(value, dtype, "as_tensor"), False)
+
+
+class device(str):
+    """tinynn computes on the CPU only: `tn.device("cpu")`, which compares equal to "cpu"."""
+
+    def __new__(cls, kind="cpu"):
+        return str.__new__(cls, check_device(kind, "device"))
+
+    type = property(lambda self: str(self))
+    __repr__ = lambda self: f"device(type='{self}')"  # noqa: E731
+
+
+def check_device(kind, op):
+    """None or "cpu" (or a device) pass; any other device is a RuntimeError naming the op."""
+    if kind is None or str(kind) in ("cpu", "cpu:0"):
+        return "cpu"
+    raise RuntimeError(f"{op}: device {kind!r} is not available; tinynn computes on the CPU only (device='cpu')")
+
+
+CPU = str.__new__(device, "cpu")
 
 
 class Tensor:
@@ -102,6 +115,7 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype)
     size = property(lambda self: self.data.size)
     is_leaf = property(lambda self: self._node is None)
+    device = property(lambda self: CPU)
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -179,64 +193,3 @@ class Tensor:
         """Index of the smallest value along `axis` (all elements flattened when None); int64."""
         result = np.argmin(self.data, axis=pick_axis(axis, dim), keepdims=keepdims)
         return Tensor._wrap(np.asarray(result, dtype=np.int64), False)
-
-
-# ---------------------------------------------------------------- factories
-def tensor(data, dtype=None, requires_grad=False):
-    """A new leaf tensor holding a copy of `data`.
-    Python floats -> float32, Python ints -> int64; ndarrays keep their dtype."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-def _shape(shape, op):
-    shape = shape_argument(shape)
-    if any((not isinstance(n, (int, np.integer))) or n < 0 for n in shape):
-        raise ValueError(f"{op}: invalid shape {shape}")
-    return shape
-
-
-def _factory(array, requires_grad):
-    t = Tensor._wrap(array, False)
-    return t.requires_grad_(True) if requires_grad else t
-
-
-def zeros(*shape, dtype=np.float32, requires_grad=False):
-    """A tensor of zeros."""
-    return _factory(np.zeros(_shape(shape, "zeros"), dtype=_checked_dtype(dtype)), requires_grad)
-
-
-def ones(*shape, dtype=np.float32, requires_grad=False):
-    """A tensor of ones."""
-    return _factory(np.ones(_shape(shape, "ones"), dtype=_checked_dtype(dtype)), requires_grad)
-
-
-def full(shape, fill_value, dtype=np.float32, requires_grad=False):
-    """A tensor of `fill_value`."""
-    return _factory(np.full(_shape(shape, "full"), fill_value, dtype=_checked_dtype(dtype)), requires_grad)
-
-
-def zeros_like(t, dtype=None, requires_grad=False):
-    return zeros(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def ones_like(t, dtype=None, requires_grad=False):
-    return ones(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
-    """[start, start + step, ...) below end; int64 for integer arguments, else float32."""
-    if end is None:
-        start, end = 0, start
-    values = np.arange(start, end, step)
-    dtype = dtype or (np.int64 if values.dtype.kind in "iu" else np.float32)
-    return _factory(values.astype(_checked_dtype(dtype)), requires_grad)
-
-
-def randn(*shape, dtype=np.float32, requires_grad=False):
-    """Samples of the standard normal N(0, 1), from tinynn's seeded generator."""
-    return _factory(generator().standard_normal(_shape(shape, "randn")).astype(_checked_dtype(dtype)), requires_grad)
-
-
-def rand(*shape, dtype=np.float32, requires_grad=False):
-    """Samples of U[0, 1), from tinynn's seeded generator."""
-    return _factory(generator().random(_shape(shape, "rand")).astype(_checked_dtype(dtype)), requires_grad)

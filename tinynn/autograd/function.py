@@ -3,6 +3,7 @@ the one path that runs an op and records it (docs/01-autograd.md follows it step
 """
 import itertools
 
+from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor, as_tensor
 from .grad_mode import ANOMALY, GRAD, check_finite, current
 
@@ -24,6 +25,10 @@ class Function:
 
     __slots__ = ("inputs", "needs_grad", "order", "output_grad")
     exact_gradients = False  # True: backward returns every gradient in its input's shape and dtype
+    # PyTorch's type promotion of the inputs (dtypes.py): None (an op that takes inputs as they
+    # are, such as a loss with integer targets), "common" (every input cast to their result type,
+    # as + - * do) or "float" (the same, then integers to the default float dtype, as / and exp do)
+    promotes = None
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
@@ -34,6 +39,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or array-likes) and record it when a gradient is needed."""
+        if cls.promotes:
+            inputs = promoted(inputs, cls.promotes == "float")
         inputs = tuple([as_tensor(t, like=inputs) for t in inputs])  # 2.0 -> a constant Tensor
         node = cls()
         node.needs_grad = tuple([t.requires_grad for t in inputs])
@@ -43,6 +50,16 @@ class Function:
     @property
     def name(self):
         return type(self).__name__
+
+
+def promoted(inputs, to_float):
+    """The inputs, each cast to their PyTorch result type (a float when `to_float`); a cast of a
+    Tensor that requires grad is itself recorded, so the gradient flows back through it."""
+    dtype = result_type(*inputs)
+    if to_float and dtype.kind != "f":
+        dtype = get_default_dtype()
+    return tuple([t.to(dtype) if isinstance(t, Tensor) else as_tensor(t, dtype)
+                  for t in inputs])
 
 
 def record(node, inputs, output):

@@ -15,6 +15,7 @@ class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1."""
 
     __slots__ = ('exact_gradients',)
+    promotes = "common"
 
     def forward(self, a, b):
         B = backend.active
@@ -32,6 +33,7 @@ class Sub(Function):
     """z = a - b;  dz/da = 1, dz/db = -1."""
 
     __slots__ = ('exact_gradients',)
+    promotes = "common"
 
     def forward(self, a, b):
         B = backend.active
@@ -49,6 +51,7 @@ class Mul(Function):
     """z = a b;  dz/da = b, dz/db = a."""
 
     __slots__ = ('a', 'b', 'exact_gradients')
+    promotes = "common"
 
     def forward(self, a, b):
         B = backend.active
@@ -67,6 +70,7 @@ class Div(Function):
     """z = a / b;  dz/da = 1 / b, dz/db = -a / b^2."""
 
     __slots__ = ('a', 'b', 'exact_gradients')
+    promotes = "float"
 
     def forward(self, a, b):
         B = backend.active
@@ -87,6 +91,7 @@ class Pow(Function):
     """z = a^b;  dz/da = b a^(b-1), dz/db = a^b ln a."""
 
     __slots__ = ('a', 'b', 'z', 'exact_gradients')
+    promotes = "common"
 
     def forward(self, a, b):
         B = backend.active

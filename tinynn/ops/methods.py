@@ -6,7 +6,8 @@ import numpy as np
 
 from ..autograd import engine
 from ..autograd.fast_path import binary_operator
-from ..tensor import Tensor, _checked_dtype, pick_axis, shape_argument
+from ..dtypes import ALIASES
+from ..tensor import Tensor, _checked_dtype, check_device, pick_axis, shape_argument
 from .arguments import index_argument
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh, Cast
@@ -92,15 +93,39 @@ class TensorMethods:
         return LogSoftmax.apply(self, axis=pick_axis(axis, dim))
 
     def astype(self, dtype):
-        """A copy cast to `dtype` (a float-to-float cast keeps the gradient path)."""
+        """The tensor cast to `dtype` (itself when it has that dtype; a float-to-float cast keeps
+        the gradient path)."""
         dtype = _checked_dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
         if dtype.kind != "f":
             return Tensor._wrap(self.data.astype(dtype), False)
         return Cast.apply(self, dtype=dtype)
 
     def float(self): return self.astype(np.float32)
     def double(self): return self.astype(np.float64)
+    def half(self): return self.astype(np.float16)
     def long(self): return self.astype(np.int64)
+    def int(self): return self.astype(np.int32)
+    def bool(self): return self.astype(np.bool_)
+    def cpu(self): return self
+
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """t.to(dtype), t.to("cpu"), t.to("cpu", dtype), t.to(other): this tensor, cast if needed."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a not in ALIASES:
+                device = a
+            else:
+                dtype = a
+        check_device(device, "to")
+        result = self if dtype is None else self.astype(dtype)
+        return result.clone() if copy and result is self else result
+
+    def type(self, dtype=None):
+        """t.type(dtype) is t.to(dtype); t.type() names the dtype, as in 'tinynn.FloatTensor'."""
+        return f"tinynn.{self.dtype}" if dtype is None else self.astype(ALIASES.get(dtype, dtype))
 
 
 for _name, _method in vars(TensorMethods).items():
