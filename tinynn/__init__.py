@@ -9,7 +9,7 @@ from .dtypes import (
     float16, float32, float64, int8, int16, int32, int64, uint8, bool_, get_default_dtype, set_default_dtype,
     promote_types, result_type,
 )
-from .tensor import Tensor, device
+from .tensor import Tensor, Size, device
 from .creation import (
     tensor, as_tensor, from_numpy, zeros, ones, empty, full, eye, arange, linspace, logspace, rand, randn,
     randint, randperm, zeros_like, ones_like, empty_like, full_like, rand_like, randn_like, randint_like,

@@ -81,6 +81,24 @@ def check_device(kind, op):
 CPU = str.__new__(device, "cpu")
 
 
+class Size(tuple):
+    """A tensor's shape, as `t.size()` gives it: a tuple, with PyTorch's `numel()`."""
+
+    def numel(self):
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self):
+        return f"tinynn.Size({list(self)})"
+
+
+def _checked_dim(dim, ndim, op):
+    """dim in [-ndim, ndim) as a non-negative axis (a 0-d tensor accepts 0 and -1, as PyTorch does)."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % n
+
+
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
@@ -113,9 +131,21 @@ class Tensor:
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
     is_leaf = property(lambda self: self._node is None)
     device = property(lambda self: CPU)
+    grad_fn = property(lambda self: self._node)  # the Function node that made this tensor, or None
+
+    def size(self, dim=None):
+        """The shape as a `tn.Size` (a tuple), or its length along `dim`."""
+        if dim is None:
+            return Size(self.data.shape)
+        if self.data.ndim == 0:
+            raise IndexError(f"size: dimension {dim} given, but a 0-d tensor has no dimensions")
+        return self.data.shape[_checked_dim(dim, self.data.ndim, "size")]
+
+    def dim(self):
+        """Number of dimensions (ndim)."""
+        return self.data.ndim
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -140,8 +170,12 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self):
-        """A new leaf with the same data and no graph."""
+        """A new leaf with the same data (shared memory) and no graph."""
         return Tensor._wrap(self.data, False)
+
+    def contiguous(self):
+        """This tensor when its values are laid out in C order, else a copy that is (clone)."""
+        return self if self.data.flags.c_contiguous else self.clone()
 
     def zero_grad(self):
         self.grad = None

@@ -210,7 +210,7 @@ def _value_and_grads(fn, inputs, backend, seed=None):
     with tn.use_backend(backend):
         leaves = [tn.tensor(t, requires_grad=True) for t in inputs]
         out = fn(*leaves)
-        out.backward(np.linspace(-1, 1, out.size).reshape(out.shape).astype(out.dtype) if seed is None else seed)
+        out.backward(np.linspace(-1, 1, out.numel()).reshape(out.shape).astype(out.dtype) if seed is None else seed)
     return [out.data] + [t.grad for t in leaves]
 
 
@@ -278,7 +278,7 @@ def test_backward_mutates_neither_inputs_nor_incoming_gradient(name, backend_nam
     a = _values((3, 4), domain, 10)
     x = tn.tensor(a, requires_grad=True)
     out = fn(x)
-    seed = np.linspace(-1, 1, out.size).reshape(out.shape)
+    seed = np.linspace(-1, 1, out.numel()).reshape(out.shape)
     seed_copy = seed.copy()
     out.backward(seed)
     np.testing.assert_array_equal(x.data, a)

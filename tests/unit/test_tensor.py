@@ -308,7 +308,7 @@ def test_the_fast_path_gives_what_function_apply_gives(name, needs, mode, backen
         graph = _relabel(_graph(out), ids)
         if out.requires_grad:
             assert out._node.order < first._node.order  # newer nodes have smaller (negative) stamps
-            out.backward(np.linspace(-1, 1, out.size).reshape(out.shape))
+            out.backward(np.linspace(-1, 1, out.numel()).reshape(out.shape))
         results.append((out.data, out.dtype, out.requires_grad, graph, [t.grad for t in inputs]))
     (fv, fdt, freq, fgraph, fgrads), (pv, pdt, preq, pgraph, pgrads) = results
     np.testing.assert_array_equal(fv, pv)

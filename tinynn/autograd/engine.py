@@ -11,6 +11,7 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from . import hooks
 from .grad_mode import ANOMALY, check_finite, current
 
 
@@ -50,11 +51,14 @@ def remove_post_backward_hook(key):
     _post_backward_hooks.pop(key, None)
 
 
-def backward(root, grad=None):
+def backward(root, grad=None, retain_graph=False, create_graph=False):
     """Accumulate d root / d leaf into `.grad` of every leaf that requires a gradient.
 
-    `grad` is d L / d root (defaults to 1 for a scalar root).
+    `grad` is d L / d root (defaults to 1 for a scalar root). The graph is freed as the walk goes
+    unless `retain_graph`, which lets a second backward through it run (and accumulate again).
     """
+    if create_graph:
+        raise NotImplementedError("backward(create_graph=True): higher-order gradients are not implemented in tinynn yet")
     if not root.requires_grad:
         raise RuntimeError("backward: the tensor does not require grad and has no graph")
     if grad is None:
@@ -68,9 +72,10 @@ def backward(root, grad=None):
         if grad.shape != root.shape:
             raise ValueError(f"backward: grad of shape {grad.shape} does not match the output's shape {root.shape}")
     if root._node is None:  # a leaf
-        _add_to_grad(root, grad.copy())
+        entry = hooks.hooked and hooks.lookup(id(root), None)
+        _add_to_grad(root, (hooks.run(entry, grad) if entry else grad).copy())
     else:
-        _walk(root._node, grad)
+        _walk(root._node, grad, retain_graph)
     for hook in tuple(_post_backward_hooks.values()):
         hook()
 
@@ -80,16 +85,20 @@ def _add_to_grad(leaf, g):
     leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
-def _walk(root, grad):
+def _walk(root, grad, retain_graph=False):
     """Run each node's backward once every consumer of its output has handed it its gradient.
 
     Nodes wait in a heap keyed on their creation stamp (negative, so the newest pops first). The
     gradient a node has received so far waits on the node itself (`output_grad`), and a walk that
-    fails clears what it left there before the error goes on."""
+    fails clears what it left there before the error goes on. When tensors have hooks
+    (hooks.py), a node's summed gradient passes through its tensor's hooks before its backward
+    runs, and a hooked leaf's contributions are summed and passed through its hooks at the end."""
     root.output_grad = grad
     waiting = [(root.order, root)]
     handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
     anomaly = current() & ANOMALY
+    hooked = bool(hooks.hooked)  # some tensor has hooks (hooks.py)
+    pending = {}  # id(leaf) -> [leaf, entry, summed gradient] for hooked leaves
     try:
         while waiting:
             node = heappop(waiting)[1]
@@ -98,7 +107,14 @@ def _walk(root, grad):
             if inputs is None:
                 raise RuntimeError(f"backward: the graph through {node.name} was already freed by an earlier "
                                    "backward(); recompute the forward pass to differentiate again")
-            node.inputs = None  # free the graph as we go
+            if hooked:
+                entry = hooks.lookup(id(node), node)
+                if entry:
+                    output_grad = hooks.run(entry, output_grad)
+                    if entry.retains:
+                        _add_to_grad(entry.tensor(), output_grad.copy())
+            if not retain_graph:
+                node.inputs = None  # free the graph as we go
             input_grads = node.backward(output_grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
@@ -113,6 +129,9 @@ def _walk(root, grad):
                     g = unbroadcast(g, t.shape, f"{node.name}.backward").astype(t.dtype, copy=False)
                 parent = t._node
                 if parent is None:  # a leaf: it keeps g, so g must be an array no one else holds
+                    if hooked and hooks.lookup(id(t), None):
+                        _pend(pending, t, g)
+                        continue
                     if g.base is not None or id(g) in handed_out:
                         g = g.copy()
                     handed_out.add(id(g))
@@ -126,3 +145,14 @@ def _walk(root, grad):
         for _, node in waiting:
             node.output_grad = None
         raise
+    for leaf, entry, g in pending.values():
+        _add_to_grad(leaf, hooks.run(entry, g).copy())
+
+
+def _pend(pending, leaf, g):
+    """Sum a hooked leaf's gradient until the walk ends: its hooks see the total, as in PyTorch."""
+    item = pending.get(id(leaf))
+    if item is None:
+        pending[id(leaf)] = [leaf, hooks.lookup(id(leaf), None), g]
+    else:
+        item[2] = item[2] + g

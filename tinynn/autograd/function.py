@@ -51,6 +51,9 @@ class Function:
     def name(self):
         return type(self).__name__
 
+    def __repr__(self):  # what t.grad_fn shows
+        return f"<{self.name}Backward>"
+
 
 def promoted(inputs, to_float):
     """The inputs, each cast to their PyTorch result type (a float when `to_float`); a cast of a

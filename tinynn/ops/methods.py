@@ -4,13 +4,14 @@ and set these methods on Tensor here. `x.sum()` is `Sum.apply(x)`; `x * y` is `M
 through autograd's fast path (the same recording in fewer calls)."""
 import numpy as np
 
-from ..autograd import engine
+from ..autograd import engine, hooks
 from ..autograd.fast_path import binary_operator
 from ..dtypes import ALIASES
 from ..tensor import Tensor, _checked_dtype, check_device, pick_axis, shape_argument
 from .arguments import index_argument
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh, Cast
+from .inplace import Clone
 from .matmul import MatMul
 from .reduction import Sum, Mean, Max, Min
 from .shape import Reshape, Transpose, GetItem, Concatenate, Stack, Where
@@ -20,9 +21,19 @@ from .softmax import Softmax, LogSoftmax
 class TensorMethods:
     """The methods below become Tensor's (see the end of this file)."""
 
-    def backward(self, grad=None):
-        """Accumulate d self / d leaf into every leaf's `.grad` (grad = d L / d self, 1 for a scalar)."""
-        engine.backward(self, grad)
+    def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None, grad=None):
+        """Accumulate d self / d leaf into every leaf's `.grad` (gradient = d L / d self, 1 for a
+        scalar; `grad=` is the older spelling); retain_graph=True keeps the graph for another backward."""
+        if inputs is not None:
+            raise NotImplementedError("backward(inputs=...) is not implemented in tinynn")
+        engine.backward(self, gradient if grad is None else grad, retain_graph, create_graph)
+
+    register_hook = hooks.register_hook
+    retain_grad = hooks.retain_grad
+
+    def clone(self):
+        """A copy of the values in new memory; differentiable (the gradient passes through)."""
+        return Clone.apply(self)
 
     __add__ = binary_operator(Add)
     __sub__ = binary_operator(Sub)
@@ -75,6 +86,7 @@ class TensorMethods:
     permute = transpose
 
     T = property(lambda self: Transpose.apply(self))
+    mT = property(lambda self: Transpose.apply(self, axes=(*range(self.ndim - 2), self.ndim - 1, self.ndim - 2)))
 
     def flatten(self, start_axis=0, start_dim=None):
         start = start_axis if start_dim is None else start_dim

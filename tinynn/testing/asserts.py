@@ -68,7 +68,7 @@ def _run(fn, inputs, name):
         out = fn(*tensors)
         grads = []
         if out.requires_grad:
-            seed = np.linspace(-1, 1, out.size, dtype=out.dtype).reshape(out.shape) if out.size else np.zeros(out.shape, out.dtype)
+            seed = np.linspace(-1, 1, out.numel(), dtype=out.dtype).reshape(out.shape) if out.numel() else np.zeros(out.shape, out.dtype)
             out.backward(seed)
             grads = [t.grad for t in tensors if isinstance(t, Tensor) and t.requires_grad]
     return out.data, grads
