@@ -4,7 +4,7 @@
     x = tn.tensor([[1.0, 2.0]], requires_grad=True)
     (x * x).sum().backward()        # x.grad == 2 x
 """
-from .autograd import no_grad, enable_grad, is_grad_enabled, detect_anomaly
+from .autograd import no_grad, enable_grad, is_grad_enabled, detect_anomaly, inference_mode, set_grad_enabled
 from .dtypes import (
     float16, float32, float64, int8, int16, int32, int64, uint8, bool_, get_default_dtype, set_default_dtype,
     promote_types, result_type,

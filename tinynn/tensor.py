@@ -14,7 +14,7 @@ def _checked_array(data, dtype=None, op="tensor"):
     """An ndarray for `data` under PyTorch's dtype rules (Python floats -> the default dtype, ints
     -> int64, bools -> bool; ndarrays keep their dtype). A copy unless `copy=False` allows sharing."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     dtype = None if dtype is None else _checked_dtype(dtype, op)
     try:
         array = np.array(data, dtype=dtype)
@@ -106,31 +106,55 @@ class Tensor:
     `L.backward()` when `requires_grad` is True. Its operators, math methods and `backward` are
     set by tinynn/ops/methods.py."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "_node", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data, self.grad, self._node, self.requires_grad = _checked_array(data, dtype), None, None, False
+        self._data, self._grad, self._node, self.requires_grad = _checked_array(data, dtype), None, None, False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, array, requires_grad, node=None):
         t = cls.__new__(cls)
-        t.data, t.grad, t.requires_grad, t._node = array, None, requires_grad, node
+        t._data, t._grad, t.requires_grad, t._node = array, None, requires_grad, node
         return t
 
     def requires_grad_(self, flag=True):
         """Ask (or stop asking) for gradients of this leaf; only floating-point tensors can."""
-        if flag and self.data.dtype.kind != "f":
+        if flag and self._data.dtype.kind != "f":
             raise TypeError(f"requires_grad: only floating-point tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = bool(flag)
         return self
 
     # ------------------------------------------------------------ attributes
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
+    @property
+    def data(self):
+        """The values as a Tensor sharing this tensor's memory, outside the graph (no gradient);
+        assigning `t.data = v` makes v's values this tensor's (its shape and dtype too)."""
+        return Tensor._wrap(self._data, False)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else _checked_array(value, op="data") \
+            if not isinstance(value, np.ndarray) else value
+
+    @property
+    def grad(self):
+        """d L / d self after L.backward() (a Tensor), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                value = Tensor._wrap(np.asarray(value), False)
+            if value.shape != self._data.shape:
+                raise RuntimeError(f"grad: assigned grad of shape {value.shape} to a tensor of shape {self._data.shape}")
+        self._grad = value
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
     is_leaf = property(lambda self: self._node is None)
     device = property(lambda self: CPU)
     grad_fn = property(lambda self: self._node)  # the Function node that made this tensor, or None
@@ -138,57 +162,58 @@ class Tensor:
     def size(self, dim=None):
         """The shape as a `tn.Size` (a tuple), or its length along `dim`."""
         if dim is None:
-            return Size(self.data.shape)
-        if self.data.ndim == 0:
+            return Size(self._data.shape)
+        if self._data.ndim == 0:
             raise IndexError(f"size: dimension {dim} given, but a 0-d tensor has no dimensions")
-        return self.data.shape[_checked_dim(dim, self.data.ndim, "size")]
+        return self._data.shape[_checked_dim(dim, self._data.ndim, "size")]
 
     def dim(self):
         """Number of dimensions (ndim)."""
-        return self.data.ndim
+        return self._data.ndim
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def numel(self):
         """Number of elements."""
-        return self.data.size
+        return self._data.size
 
     def item(self):
         """The single value of a one-element tensor, as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self):
         """The value as a numpy.ndarray (shares memory with the tensor)."""
-        return self.data
+        return self._data
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def detach(self):
         """A new leaf with the same data (shared memory) and no graph."""
-        return Tensor._wrap(self.data, False)
+        return Tensor._wrap(self._data, False)
 
     def contiguous(self):
         """This tensor when its values are laid out in C order, else a copy that is (clone)."""
-        return self if self.data.flags.c_contiguous else self.clone()
+        return self if self._data.flags.c_contiguous else self.clone()
 
     def zero_grad(self):
-        self.grad = None
+        self._grad = None
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
         if self.dtype != np.float32:
             extra = f", dtype={self.dtype}" + extra
         return f"tensor({body}{extra})"
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        array = np.asarray(self._data)
+        return array if dtype is None else array.astype(dtype)
 
     def __bool__(self):
         return bool(self.item())
@@ -208,8 +233,8 @@ class Tensor:
 
     # ------------------------------------------------------------ comparisons (no gradient)
     def _compare(self, other, fn):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(np.asarray(fn(self.data, other)), False)
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._wrap(np.asarray(fn(self._data, other)), False)
 
     def __eq__(self, other): return self._compare(other, np.equal)
     def __ne__(self, other): return self._compare(other, np.not_equal)
@@ -220,10 +245,10 @@ class Tensor:
 
     def argmax(self, axis=None, dim=None, keepdims=False):
         """Index of the largest value along `axis` (all elements flattened when None); int64."""
-        result = np.argmax(self.data, axis=pick_axis(axis, dim), keepdims=keepdims)
+        result = np.argmax(self._data, axis=pick_axis(axis, dim), keepdims=keepdims)
         return Tensor._wrap(np.asarray(result, dtype=np.int64), False)
 
     def argmin(self, axis=None, dim=None, keepdims=False):
         """Index of the smallest value along `axis` (all elements flattened when None); int64."""
-        result = np.argmin(self.data, axis=pick_axis(axis, dim), keepdims=keepdims)
+        result = np.argmin(self._data, axis=pick_axis(axis, dim), keepdims=keepdims)
         return Tensor._wrap(np.asarray(result, dtype=np.int64), False)

@@ -106,3 +106,56 @@ def test_transposes():
     m = tn.tensor(a[0])
     np.testing.assert_array_equal(m.T.numpy(), a[0].T)
     np.testing.assert_array_equal(m.mT.numpy(), a[0].T)
+
+
+def test_retain_graph_lets_a_second_backward_accumulate():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x * x).sum()                       # dy/dx = 3x^2
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 24.0])          # twice 3x^2
+    with pytest.raises(RuntimeError, match="freed"):
+        y.backward()
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        (x * x).sum().backward(create_graph=True)
+
+
+def test_backward_gradient_argument():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3.0).backward(gradient=tn.tensor([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 30.0])
+
+
+def test_set_grad_enabled_and_inference_mode():
+    x = tn.ones(2, requires_grad=True)
+    with tn.set_grad_enabled(False):
+        assert not (x * 2.0).requires_grad
+        with tn.set_grad_enabled(True):
+            assert (x * 2.0).requires_grad
+        assert not tn.is_grad_enabled()
+    assert tn.is_grad_enabled()
+    tn.set_grad_enabled(False)                  # as a function: switches at once
+    try:
+        assert not tn.is_grad_enabled() and not (x * 2.0).requires_grad
+    finally:
+        tn.set_grad_enabled(True)
+    assert tn.is_grad_enabled()
+    with tn.inference_mode():
+        assert not (x * 2.0).requires_grad
+    with tn.inference_mode(False):
+        assert (x * 2.0).requires_grad
+
+    @tn.inference_mode()
+    def f(t):
+        return t * 2.0
+
+    assert not f(x).requires_grad
+
+
+def test_sum_over_dim_0_of_a_0d_tensor():
+    x = tn.tensor(3.0, requires_grad=True)
+    x.sum(0).backward()                         # PyTorch allows dim 0 and -1 on a 0-d tensor
+    x.sum(-1).backward()
+    assert x.grad.item() == 2.0
+    with pytest.raises(IndexError, match="Sum"):
+        x.sum(1)

@@ -5,13 +5,14 @@ created after the ops that made its inputs. So taking nodes newest first is a to
 by the time a node runs, every consumer of its output has handed it its gradient. A heap keyed on
 the stamp gives that order in one pass, without recursion. Each input's gradient is summed back to
 the input's own shape; each node is freed once it has run. Works on anything with Tensor's
-attributes (`data`, `grad`, `requires_grad`, `_node`): it never needs the Tensor class itself.
+attributes (`_data`, `_grad`, `requires_grad`, `_node`); it makes a Tensor only for a new `.grad`.
 """
 from heapq import heappop, heappush
 
 import numpy as np
 
-from . import hooks
+from ..tensor import Tensor
+from . import hooks, versions
 from .grad_mode import ANOMALY, check_finite, current
 
 
@@ -62,13 +63,13 @@ def backward(root, grad=None, retain_graph=False, create_graph=False):
     if not root.requires_grad:
         raise RuntimeError("backward: the tensor does not require grad and has no graph")
     if grad is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs, got shape {root.shape}"
             )
         grad = np.ones(root.shape, dtype=root.dtype)
     else:
-        grad = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+        grad = np.asarray(grad, dtype=root.dtype)  # a Tensor gives its array (__array__)
         if grad.shape != root.shape:
             raise ValueError(f"backward: grad of shape {grad.shape} does not match the output's shape {root.shape}")
     if root._node is None:  # a leaf
@@ -81,8 +82,13 @@ def backward(root, grad=None, retain_graph=False, create_graph=False):
 
 
 def _add_to_grad(leaf, g):
-    """leaf.grad += g (g already in the leaf's shape and dtype; the first gradient is kept as is)."""
-    leaf.grad = g if leaf.grad is None else leaf.grad + g
+    """leaf.grad += g (g already in the leaf's shape and dtype; the first gradient is kept as is,
+    in a new Tensor; later ones are summed into the same Tensor, which keeps its identity)."""
+    grad = leaf._grad
+    if grad is None:
+        leaf._grad = Tensor._wrap(np.asarray(g), False)  # a 0-d gradient may be a NumPy scalar
+    else:
+        grad._data = grad._data + g
 
 
 def _walk(root, grad, retain_graph=False):
@@ -98,6 +104,7 @@ def _walk(root, grad, retain_graph=False):
     handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
     anomaly = current() & ANOMALY
     hooked = bool(hooks.hooked)  # some tensor has hooks (hooks.py)
+    written = versions.written   # memory written in place (versions.py); usually empty
     pending = {}  # id(leaf) -> [leaf, entry, summed gradient] for hooked leaves
     try:
         while waiting:
@@ -113,6 +120,8 @@ def _walk(root, grad, retain_graph=False):
                     output_grad = hooks.run(entry, output_grad)
                     if entry.retains:
                         _add_to_grad(entry.tensor(), output_grad.copy())
+            if written:
+                versions.check_saved(node)
             if not retain_graph:
                 node.inputs = None  # free the graph as we go
             input_grads = node.backward(output_grad)

@@ -21,13 +21,13 @@ def binary_operator(cls):
     to_float = cls.promotes == "float"  # int / int is float: Function.apply promotes
 
     def operator(a, b):  # a: the Tensor (or Parameter) whose operator this is
-        if not isinstance(b, Tensor) or current() != GRAD or a.data.dtype is not b.data.dtype \
-                or (to_float and a.data.dtype.kind != "f"):
+        if not isinstance(b, Tensor) or current() != GRAD or a._data.dtype is not b._data.dtype \
+                or (to_float and a._data.dtype.kind != "f"):
             return cls.apply(a, b)
         node = cls()
         node.needs_grad = needs = (a.requires_grad, b.requires_grad)
         result = _new_tensor(Tensor)
-        result.data, result.grad = node.forward(a.data, b.data), None
+        result._data, result._grad = node.forward(a._data, b._data), None
         if needs[0] or needs[1]:
             node.inputs, node.order, node.output_grad = (a, b), next(creation_order), None
             result.requires_grad, result._node = True, node

@@ -44,7 +44,7 @@ class Function:
         inputs = tuple([as_tensor(t, like=inputs) for t in inputs])  # 2.0 -> a constant Tensor
         node = cls()
         node.needs_grad = tuple([t.requires_grad for t in inputs])
-        output = node.forward(*[t.data for t in inputs], **options)  # arrays in, one array out
+        output = node.forward(*[t._data for t in inputs], **options)  # arrays in, one array out
         return record(node, inputs, output)                         # a Tensor that remembers node
 
     @property

@@ -11,7 +11,7 @@ from ..tensor import Tensor, _checked_dtype, check_device, pick_axis, shape_argu
 from .arguments import index_argument
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh, Cast
-from .inplace import Clone
+from .inplace import Clone, InplaceMethods
 from .matmul import MatMul
 from .reduction import Sum, Mean, Max, Min
 from .shape import Reshape, Transpose, GetItem, Concatenate, Stack, Where
@@ -108,10 +108,10 @@ class TensorMethods:
         """The tensor cast to `dtype` (itself when it has that dtype; a float-to-float cast keeps
         the gradient path)."""
         dtype = _checked_dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self._data.dtype:
             return self
         if dtype.kind != "f":
-            return Tensor._wrap(self.data.astype(dtype), False)
+            return Tensor._wrap(self._data.astype(dtype), False)
         return Cast.apply(self, dtype=dtype)
 
     def float(self): return self.astype(np.float32)
@@ -140,7 +140,7 @@ class TensorMethods:
         return f"tinynn.{self.dtype}" if dtype is None else self.astype(ALIASES.get(dtype, dtype))
 
 
-for _name, _method in vars(TensorMethods).items():
+for _name, _method in [*vars(TensorMethods).items(), *vars(InplaceMethods).items()]:
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
         setattr(Tensor, _name, _method)
 
@@ -160,7 +160,7 @@ def stack(tensors, axis=0, dim=None):
 
 def where(condition, a, b):
     """Elementwise choice: a where condition is true, else b (gradient flows to the chosen side)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be bool, got {cond.dtype}")
     return Where.apply(a, b, condition=cond)
