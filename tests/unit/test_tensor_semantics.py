@@ -149,7 +149,12 @@ def test_set_grad_enabled_and_inference_mode():
     def f(t):
         return t * 2.0
 
-    assert not f(x).requires_grad
+    @tn.set_grad_enabled(False)
+    def g(t):
+        return t * 2.0
+
+    assert tn.is_grad_enabled()                 # decorating switched nothing
+    assert not f(x).requires_grad and not g(x).requires_grad and tn.is_grad_enabled()
 
 
 def test_sum_over_dim_0_of_a_0d_tensor():
@@ -159,3 +164,22 @@ def test_sum_over_dim_0_of_a_0d_tensor():
     assert x.grad.item() == 2.0
     with pytest.raises(IndexError, match="Sum"):
         x.sum(1)
+
+
+def test_autograd_grad_returns_gradients_without_touching_dot_grad():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    w = tn.tensor([3.0, 4.0], requires_grad=True)
+    h = x * w
+    y = (h * h).sum()                           # dy/dx = 2 x w^2, dy/dh = 2 h
+    gx, gh = tn.autograd.grad(y, [x, h], retain_graph=True)
+    np.testing.assert_array_equal(gx.numpy(), [18.0, 64.0])
+    np.testing.assert_array_equal(gh.numpy(), [6.0, 16.0])
+    assert x.grad is None and w.grad is None
+    (gw,) = tn.autograd.grad([y, w.sum()], w)   # summed over outputs: 2 w x^2 + 1
+    np.testing.assert_array_equal(gw.numpy(), [7.0, 33.0])
+    z = tn.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        tn.autograd.grad((x * 2.0).sum(), [x, z])
+    assert tn.autograd.grad((x * 2.0).sum(), [x, z], allow_unused=True)[1] is None
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        tn.autograd.grad((x * x).sum(), x, create_graph=True)

@@ -7,5 +7,5 @@
 - `fast_path.py`: Tensor's operators recorded in fewer Python calls (the same graph as `apply`).
 """
 from .grad_mode import no_grad, enable_grad, detect_anomaly, is_grad_enabled, inference_mode, set_grad_enabled
-from .engine import backward, unbroadcast, register_post_backward_hook, remove_post_backward_hook
+from .engine import backward, grad, unbroadcast, register_post_backward_hook, remove_post_backward_hook
 from .function import Function

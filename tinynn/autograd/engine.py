@@ -91,14 +91,16 @@ def _add_to_grad(leaf, g):
         grad._data = grad._data + g
 
 
-def _walk(root, grad, retain_graph=False):
+def _walk(root, grad, retain_graph=False, sink=None):
     """Run each node's backward once every consumer of its output has handed it its gradient.
 
     Nodes wait in a heap keyed on their creation stamp (negative, so the newest pops first). The
     gradient a node has received so far waits on the node itself (`output_grad`), and a walk that
     fails clears what it left there before the error goes on. When tensors have hooks
     (hooks.py), a node's summed gradient passes through its tensor's hooks before its backward
-    runs, and a hooked leaf's contributions are summed and passed through its hooks at the end."""
+    runs, and a hooked leaf's contributions are summed and passed through its hooks at the end.
+    With a `sink` ({id(node) or id(leaf): [index, gradient]}, `grad()`'s), no leaf's `.grad`
+    changes: the gradients of the tensors listed are summed there instead."""
     root.output_grad = grad
     waiting = [(root.order, root)]
     handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
@@ -120,6 +122,8 @@ def _walk(root, grad, retain_graph=False):
                     output_grad = hooks.run(entry, output_grad)
                     if entry.retains:
                         _add_to_grad(entry.tensor(), output_grad.copy())
+            if sink is not None and id(node) in sink:
+                _sum_into(sink[id(node)], output_grad)
             if written:
                 versions.check_saved(node)
             if not retain_graph:
@@ -138,6 +142,10 @@ def _walk(root, grad, retain_graph=False):
                     g = unbroadcast(g, t.shape, f"{node.name}.backward").astype(t.dtype, copy=False)
                 parent = t._node
                 if parent is None:  # a leaf: it keeps g, so g must be an array no one else holds
+                    if sink is not None:
+                        if id(t) in sink:
+                            _sum_into(sink[id(t)], g)
+                        continue
                     if hooked and hooks.lookup(id(t), None):
                         _pend(pending, t, g)
                         continue
@@ -156,6 +164,46 @@ def _walk(root, grad, retain_graph=False):
         raise
     for leaf, entry, g in pending.values():
         _add_to_grad(leaf, hooks.run(entry, g).copy())
+
+
+def _sum_into(slot, g):
+    slot[1] = g.copy() if slot[1] is None else slot[1] + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients d(sum of outputs)/d input, one per input (a tuple), without touching any `.grad`.
+
+    `grad_outputs` weighs each output (d L / d output; 1 for a scalar output), as in `backward`."""
+    if create_graph:
+        raise NotImplementedError("autograd.grad(create_graph=True): higher-order gradients are not implemented in tinynn yet")
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("grad: one of the inputs does not require grad")
+    sink = {id(t._node if t._node is not None else t): [i, None] for i, t in enumerate(inputs)}
+    for k, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError("grad: one of the outputs does not require grad and has no graph")
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(f"grad: grad_outputs can be implicitly created only for scalar outputs, got shape {out.shape}")
+            g = np.ones(out.shape, dtype=out.dtype)
+        g = np.asarray(g, dtype=out.dtype)
+        key = id(out._node if out._node is not None else out)
+        if key in sink:
+            _sum_into(sink[key], g)
+        if out._node is not None:
+            keep = retain_graph if retain_graph is not None else False
+            _walk(out._node, g, keep or k < len(outputs) - 1, sink)
+    result = [None] * len(inputs)
+    for i, g in sink.values():
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} was not used in the graph; pass allow_unused=True to get None for it")
+        result[i] = None if g is None else Tensor._wrap(g, False)
+    return tuple(result)
 
 
 def _pend(pending, leaf, g):

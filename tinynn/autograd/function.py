@@ -58,6 +58,14 @@ class Function:
 def promoted(inputs, to_float):
     """The inputs, each cast to their PyTorch result type (a float when `to_float`); a cast of a
     Tensor that requires grad is itself recorded, so the gradient flows back through it."""
+    dtype = None
+    for t in inputs:  # the common case first: Tensors of one dtype (floating, when to_float)
+        if not isinstance(t, Tensor) or (dtype is not None and t._data.dtype is not dtype):
+            break
+        dtype = t._data.dtype
+    else:
+        if not to_float or dtype.kind == "f":
+            return inputs
     dtype = result_type(*inputs)
     if to_float and dtype.kind != "f":
         dtype = get_default_dtype()

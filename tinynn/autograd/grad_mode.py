@@ -97,3 +97,14 @@ class set_grad_enabled(no_grad):
     def __exit__(self, *exc):
         _set_bit(GRAD, self._previous)
         return False
+
+    def __call__(self, fn):
+        _set_bit(GRAD, self._previous)  # as a decorator it must not switch the mode now, only in calls
+        mode = self.on
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
