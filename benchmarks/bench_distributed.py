@@ -86,7 +86,7 @@ def worker(args):
                               cpu_ms=statistics.median(cpu_s) * 1e3,
                               samples_per_s=args.batch / med,
                               allreduce_ms=statistics.median(reduce_times) * 1e3 if n > 1 else 0.0,
-                              params=sum(p.data.size for p in model.parameters()),
+                              params=sum(p.numpy().size for p in model.parameters()),
                               backend=tn.get_backend())), flush=True)
 
 

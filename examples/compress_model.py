@@ -46,7 +46,7 @@ def train(model, epochs, lr):
 def accuracy(model):
     model.eval()
     with tn.no_grad():
-        return float((model(tn.tensor(X_test)).data.argmax(axis=1) == y_test).mean())
+        return float((model(tn.tensor(X_test)).numpy().argmax(axis=1) == y_test).mean())
 
 
 if args.model:

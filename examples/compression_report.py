@@ -22,7 +22,7 @@ from tinynn.io.modelfile import mlp
 def accuracy(model, x, y):
     model.eval()
     with tn.no_grad():
-        pred = model(tn.tensor(x)).data.argmax(axis=1)
+        pred = model(tn.tensor(x)).numpy().argmax(axis=1)
     model.train()
     return 100.0 * float(np.mean(pred == y))
 
@@ -115,7 +115,7 @@ def main():
     train(sp, loader(2), 5)
     small = prune.shrink(sp)
     with tn.no_grad():
-        diff = float(np.abs(small(tn.tensor(Xt)).data - sp(tn.tensor(Xt)).data).max())
+        diff = float(np.abs(small(tn.tensor(Xt)).numpy() - sp(tn.tensor(Xt)).numpy()).max())
     widths = [m.out_features for m in small if isinstance(m, nn.Linear)]
     xb = np.ascontiguousarray(np.tile(X, (2, 1))[:1024])
     dense_ms, masked_ms, small_ms = forward_ms(base, xb), forward_ms(sp, xb), forward_ms(small, xb)

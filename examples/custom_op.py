@@ -37,8 +37,8 @@ if __name__ == "__main__":
     x = tn.tensor(np.linspace(-6, 6, 7), requires_grad=True)   # float64
     y = softplus(x)
     y.sum().backward()
-    print("x          ", x.data)
-    print("softplus(x)", y.data)
+    print("x          ", x.numpy())
+    print("softplus(x)", y.numpy())
     print("dy/dx      ", x.grad)
 
     # analytic vs numerical gradients (float64 central differences); raises GradcheckError on a mismatch
@@ -58,5 +58,6 @@ if __name__ == "__main__":
         loss = ((softplus(tn.tensor(X) @ w) - tn.tensor(Y)) ** 2).mean()
         w.grad = None
         loss.backward()
-        w.data -= 0.5 * w.grad
-    print(f"after 300 steps: loss {loss.item():.2e}, |w - w_true| = {np.abs(w.data - w_true).max():.2e}")
+        with tn.no_grad():
+            w -= 0.5 * w.grad
+    print(f"after 300 steps: loss {loss.item():.2e}, |w - w_true| = {np.abs(w.numpy() - w_true).max():.2e}")

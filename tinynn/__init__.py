@@ -4,10 +4,15 @@
     x = tn.tensor([[1.0, 2.0]], requires_grad=True)
     (x * x).sum().backward()        # x.grad == 2 x
 """
-from .autograd import no_grad, enable_grad, is_grad_enabled, detect_anomaly
-from .tensor import (
-    Tensor, tensor, zeros, ones, full, zeros_like, ones_like, arange, randn, rand,
-    float16, float32, float64, int8, int16, int32, int64, uint8, bool_,
+from .autograd import no_grad, enable_grad, is_grad_enabled, detect_anomaly, inference_mode, set_grad_enabled
+from .dtypes import (
+    float16, float32, float64, int8, int16, int32, int64, uint8, bool_, get_default_dtype, set_default_dtype,
+    promote_types, result_type,
+)
+from .tensor import Tensor, Size, device
+from .creation import (
+    tensor, as_tensor, from_numpy, zeros, ones, empty, full, eye, arange, linspace, logspace, rand, randn,
+    randint, randperm, zeros_like, ones_like, empty_like, full_like, rand_like, randn_like, randint_like,
 )
 from .ops import concatenate, cat, stack, where  # also gives Tensor its math methods (ops/methods.py)
 from .ops.torch_names import FUNCTIONS as _TORCH_FUNCTIONS
@@ -17,6 +22,8 @@ from .backend import set_backend, get_backend, use_backend
 from .threads import set_num_threads, get_num_threads
 
 __version__ = "0.1.0"
+bool = bool_  # noqa: A001 - PyTorch's dtype names and aliases: tn.float, tn.long, ...
+float, double, half, long, int = float32, float64, float16, int64, int32  # noqa: A001
 globals().update({name: fn for name, fn in _TORCH_FUNCTIONS.items() if name not in globals()})  # tn.sin(x), ...
 
 

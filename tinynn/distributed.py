@@ -27,6 +27,8 @@ import weakref
 
 import numpy as np
 
+from .utils.grads import grad_array
+
 from . import autograd
 from .nn import Module
 
@@ -196,7 +198,7 @@ class _Bucket:
     __slots__ = ("buffer", "slots")
 
     def __init__(self, params, dtype):
-        sizes = [p.data.size for p in params]
+        sizes = [p._data.size for p in params]
         self.buffer = np.empty(sum(sizes), dtype=dtype)
         offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         self.slots = [(p, int(offsets[i]), int(offsets[i + 1])) for i, p in enumerate(params)]
@@ -216,7 +218,7 @@ def _make_buckets(params, cap_bytes):
     ready first) into runs of one dtype of at most cap_bytes each (a larger tensor gets its own)."""
     buckets, run, run_bytes = [], [], 0
     for p in reversed(params):
-        nbytes = p.data.nbytes
+        nbytes = p._data.nbytes
         if run and (p.dtype != run[0].dtype or run_bytes + nbytes > cap_bytes):
             buckets.append(_Bucket(run, run[0].dtype))
             run, run_bytes = [], 0
@@ -301,7 +303,7 @@ class DistributedDataParallel(Module):
             comm.Allreduce(_MPI.IN_PLACE, bucket.buffer, op=_MPI.SUM)
             bucket.buffer *= bucket.buffer.dtype.type(scale)
             for p, avg in bucket.views():
-                g = p.grad
+                g = grad_array(p)
                 if isinstance(g, np.ndarray) and g.shape == avg.shape and g.dtype == avg.dtype and g.flags.writeable:
                     np.copyto(g, avg)
                 else:
@@ -309,10 +311,10 @@ class DistributedDataParallel(Module):
 
     def _broadcast_parameters(self):
         for bucket in self._buckets:
-            bucket.fill(p.data for p, _, _ in bucket.slots)
+            bucket.fill(p._data for p, _, _ in bucket.slots)
             _comm.Bcast(bucket.buffer, root=0)
             for p, value in bucket.views():
-                p.data[...] = value
+                p._data[...] = value
 
     def _check_same_model(self, params):
         mine = [(tuple(p.shape), str(p.dtype)) for p in params]

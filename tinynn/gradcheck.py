@@ -14,15 +14,15 @@ def numerical_gradient(fn, inputs, index, eps):
 
     The two outputs are subtracted elementwise before summing, so a large output that does not
     depend on x_i cannot swamp the change of a small one that does."""
-    x = inputs[index].data
+    x = inputs[index]._data
     grad = np.zeros_like(x, dtype=np.float64)
     with no_grad():
         for i in np.ndindex(x.shape):
             saved = x[i]
             x[i] = saved + eps
-            plus = np.array(fn(*inputs).data, dtype=np.float64)  # a copy: the output may be a view of x
+            plus = np.array(fn(*inputs)._data, dtype=np.float64)  # a copy: the output may be a view of x
             x[i] = saved - eps
-            minus = np.array(fn(*inputs).data, dtype=np.float64)
+            minus = np.array(fn(*inputs)._data, dtype=np.float64)
             x[i] = saved
             grad[i] = np.sum(plus - minus) / (2 * eps)
     return grad
@@ -39,7 +39,7 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     checked = []
     for t in inputs:
         if isinstance(t, Tensor) and t.dtype.kind == "f":
-            t = Tensor(t.data.astype(np.float64), requires_grad=t.requires_grad)
+            t = Tensor(t._data.astype(np.float64), requires_grad=t.requires_grad)
         checked.append(t)
     targets = [i for i, t in enumerate(checked) if isinstance(t, Tensor) and t.requires_grad]
     if not targets:
@@ -50,15 +50,14 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     out.backward(np.ones(out.shape, dtype=out.dtype))
     for i in targets:
         analytic = checked[i].grad
-        if analytic is None:
-            analytic = np.zeros(checked[i].shape)
+        analytic = np.zeros(checked[i].shape) if analytic is None else analytic.numpy()
         numeric = numerical_gradient(fn, checked, i, eps)
         bad = ~(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric))
         if np.any(bad):
             where = tuple(int(k) for k in np.argwhere(bad)[0])
             raise GradcheckError(
                 f"gradcheck: input {i} (shape {checked[i].shape}) at index {where} "
-                f"(value {float(checked[i].data[where])!r}): analytic {float(analytic[where])!r} vs numerical "
+                f"(value {float(checked[i]._data[where])!r}): analytic {float(analytic[where])!r} vs numerical "
                 f"{float(numeric[where])!r} ({int(bad.sum())} of {bad.size} elements differ)"
             )
     return True

@@ -7,36 +7,21 @@ methods are written in `tinynn/ops/methods.py`, next to the ops, and set on Tens
 """
 import numpy as np
 
-from .random import generator
-
-
-float16, float32, float64 = np.float16, np.float32, np.float64
-int8, int16, int32, int64, uint8, bool_ = np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_
-SUPPORTED_DTYPES = frozenset(np.dtype(t) for t in (float16, float32, float64, int8, int16, int32, int64, uint8, bool_))
-
-
-def _checked_dtype(dtype, op="tensor"):
-    """np.dtype(dtype) if tinynn supports it, else a TypeError naming the op."""
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{op}: unknown dtype {dtype!r}") from None
-    if dtype not in SUPPORTED_DTYPES:
-        raise TypeError(f"{op}: unsupported dtype {dtype}; supported: {sorted(str(d) for d in SUPPORTED_DTYPES)}")
-    return dtype
+from .dtypes import checked_dtype as _checked_dtype, get_default_dtype, scalar_dtype
 
 
 def _checked_array(data, dtype=None, op="tensor"):
-    """An ndarray for `data` under tinynn's dtype rules (Python floats -> float32, ints -> int64)."""
+    """An ndarray for `data` under PyTorch's dtype rules (Python floats -> the default dtype, ints
+    -> int64, bools -> bool; ndarrays keep their dtype). A copy unless `copy=False` allows sharing."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     dtype = None if dtype is None else _checked_dtype(dtype, op)
     try:
         array = np.array(data, dtype=dtype)
     except (ValueError, TypeError) as exc:
         raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__}: {exc}") from None
     if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind in "fiu":
-        array = array.astype(np.float32 if array.dtype.kind == "f" else np.int64)
+        array = array.astype(get_default_dtype() if array.dtype.kind == "f" else np.int64)
     _checked_dtype(array.dtype, op)
     return array
 
@@ -53,19 +38,65 @@ def shape_argument(shape):
     return tuple(int(n) for n in shape)
 
 
-def as_tensor(value, like=()):
-    """A constant Tensor for an operand; a Python number takes the dtype of the Tensor it meets,
-    so `x * 2.0` stays float32 when x is (as in PyTorch)."""
+def as_tensor(value, dtype=None, device=None, like=()):
+    """`value` as a Tensor, sharing memory when it already is one (or an ndarray) of `dtype`.
+    For an op's operand (`like`, the op's other operands), a Python number takes the dtype of the
+    Tensor it meets, so `x * 2.0` stays float32 when x is (as in PyTorch)."""
+    check_device(device, "as_tensor")
+    if dtype is not None:
+        dtype = _checked_dtype(dtype, "as_tensor")
+        if getattr(value, "dtype", dtype) != dtype:
+            value = value.to(dtype) if isinstance(value, Tensor) else np.asarray(value).astype(dtype)
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, np.ndarray):
+        return Tensor._wrap(value if dtype is None else value.astype(dtype, copy=False), False)
+    if isinstance(value, (bool, int, float)) and dtype is None:
         for other in like:
             if isinstance(other, Tensor):
                 kind = other.dtype.kind
                 if kind == "f" or (kind in "iu" and isinstance(value, int)) or (kind == "b" and isinstance(value, bool)):
                     return Tensor._wrap(np.asarray(value, dtype=other.dtype), False)
                 break
-    return Tensor._wrap(_checked_array(value), False)
+    return Tensor._wrap(_checked_array(value, dtype, "as_tensor"), False)
+
+
+class device(str):
+    """tinynn computes on the CPU only: `tn.device("cpu")`, which compares equal to "cpu"."""
+
+    def __new__(cls, kind="cpu"):
+        return str.__new__(cls, check_device(kind, "device"))
+
+    type = property(lambda self: str(self))
+    __repr__ = lambda self: f"device(type='{self}')"  # noqa: E731
+
+
+def check_device(kind, op):
+    """None or "cpu" (or a device) pass; any other device is a RuntimeError naming the op."""
+    if kind is None or str(kind) in ("cpu", "cpu:0"):
+        return "cpu"
+    raise RuntimeError(f"{op}: device {kind!r} is not available; tinynn computes on the CPU only (device='cpu')")
+
+
+CPU = str.__new__(device, "cpu")
+
+
+class Size(tuple):
+    """A tensor's shape, as `t.size()` gives it: a tuple, with PyTorch's `numel()`."""
+
+    def numel(self):
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self):
+        return f"tinynn.Size({list(self)})"
+
+
+def _checked_dim(dim, ndim, op):
+    """dim in [-ndim, ndim) as a non-negative axis (a 0-d tensor accepts 0 and -1, as PyTorch does)."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension {dim} is out of range for a tensor with {ndim} dimensions")
+    return dim % n
 
 
 class Tensor:
@@ -75,72 +106,114 @@ class Tensor:
     `L.backward()` when `requires_grad` is True. Its operators, math methods and `backward` are
     set by tinynn/ops/methods.py."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_node", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "_node", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data, self.grad, self._node, self.requires_grad = _checked_array(data, dtype), None, None, False
+        self._data, self._grad, self._node, self.requires_grad = _checked_array(data, dtype), None, None, False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, array, requires_grad, node=None):
         t = cls.__new__(cls)
-        t.data, t.grad, t.requires_grad, t._node = array, None, requires_grad, node
+        t._data, t._grad, t.requires_grad, t._node = array, None, requires_grad, node
         return t
 
     def requires_grad_(self, flag=True):
         """Ask (or stop asking) for gradients of this leaf; only floating-point tensors can."""
-        if flag and self.data.dtype.kind != "f":
+        if flag and self._data.dtype.kind != "f":
             raise TypeError(f"requires_grad: only floating-point tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = bool(flag)
         return self
 
     # ------------------------------------------------------------ attributes
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
+    @property
+    def data(self):
+        """The values as a Tensor sharing this tensor's memory, outside the graph (no gradient);
+        assigning `t.data = v` makes v's values this tensor's (its shape and dtype too)."""
+        return Tensor._wrap(self._data, False)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else _checked_array(value, op="data") \
+            if not isinstance(value, np.ndarray) else value
+
+    @property
+    def grad(self):
+        """d L / d self after L.backward() (a Tensor), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                value = Tensor._wrap(np.asarray(value), False)
+            if value.shape != self._data.shape:
+                raise RuntimeError(f"grad: assigned grad of shape {value.shape} to a tensor of shape {self._data.shape}")
+        self._grad = value
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
     is_leaf = property(lambda self: self._node is None)
+    device = property(lambda self: CPU)
+    grad_fn = property(lambda self: self._node)  # the Function node that made this tensor, or None
+
+    def size(self, dim=None):
+        """The shape as a `tn.Size` (a tuple), or its length along `dim`."""
+        if dim is None:
+            return Size(self._data.shape)
+        if self._data.ndim == 0:
+            raise IndexError(f"size: dimension {dim} given, but a 0-d tensor has no dimensions")
+        return self._data.shape[_checked_dim(dim, self._data.ndim, "size")]
+
+    def dim(self):
+        """Number of dimensions (ndim)."""
+        return self._data.ndim
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def numel(self):
         """Number of elements."""
-        return self.data.size
+        return self._data.size
 
     def item(self):
         """The single value of a one-element tensor, as a Python number."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self):
         """The value as a numpy.ndarray (shares memory with the tensor)."""
-        return self.data
+        return self._data
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def detach(self):
-        """A new leaf with the same data and no graph."""
-        return Tensor._wrap(self.data, False)
+        """A new leaf with the same data (shared memory) and no graph."""
+        return Tensor._wrap(self._data, False)
+
+    def contiguous(self):
+        """This tensor when its values are laid out in C order, else a copy that is (clone)."""
+        return self if self._data.flags.c_contiguous else self.clone()
 
     def zero_grad(self):
-        self.grad = None
+        self._grad = None
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
         if self.dtype != np.float32:
             extra = f", dtype={self.dtype}" + extra
         return f"tensor({body}{extra})"
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        array = np.asarray(self._data)
+        return array if dtype is None else array.astype(dtype)
 
     def __bool__(self):
         return bool(self.item())
@@ -160,8 +233,8 @@ class Tensor:
 
     # ------------------------------------------------------------ comparisons (no gradient)
     def _compare(self, other, fn):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(np.asarray(fn(self.data, other)), False)
+        other = other._data if isinstance(other, Tensor) else other
+        return Tensor._wrap(np.asarray(fn(self._data, other)), False)
 
     def __eq__(self, other): return self._compare(other, np.equal)
     def __ne__(self, other): return self._compare(other, np.not_equal)
@@ -172,71 +245,10 @@ class Tensor:
 
     def argmax(self, axis=None, dim=None, keepdims=False):
         """Index of the largest value along `axis` (all elements flattened when None); int64."""
-        result = np.argmax(self.data, axis=pick_axis(axis, dim), keepdims=keepdims)
+        result = np.argmax(self._data, axis=pick_axis(axis, dim), keepdims=keepdims)
         return Tensor._wrap(np.asarray(result, dtype=np.int64), False)
 
     def argmin(self, axis=None, dim=None, keepdims=False):
         """Index of the smallest value along `axis` (all elements flattened when None); int64."""
-        result = np.argmin(self.data, axis=pick_axis(axis, dim), keepdims=keepdims)
+        result = np.argmin(self._data, axis=pick_axis(axis, dim), keepdims=keepdims)
         return Tensor._wrap(np.asarray(result, dtype=np.int64), False)
-
-
-# ---------------------------------------------------------------- factories
-def tensor(data, dtype=None, requires_grad=False):
-    """A new leaf tensor holding a copy of `data`.
-    Python floats -> float32, Python ints -> int64; ndarrays keep their dtype."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-def _shape(shape, op):
-    shape = shape_argument(shape)
-    if any((not isinstance(n, (int, np.integer))) or n < 0 for n in shape):
-        raise ValueError(f"{op}: invalid shape {shape}")
-    return shape
-
-
-def _factory(array, requires_grad):
-    t = Tensor._wrap(array, False)
-    return t.requires_grad_(True) if requires_grad else t
-
-
-def zeros(*shape, dtype=np.float32, requires_grad=False):
-    """A tensor of zeros."""
-    return _factory(np.zeros(_shape(shape, "zeros"), dtype=_checked_dtype(dtype)), requires_grad)
-
-
-def ones(*shape, dtype=np.float32, requires_grad=False):
-    """A tensor of ones."""
-    return _factory(np.ones(_shape(shape, "ones"), dtype=_checked_dtype(dtype)), requires_grad)
-
-
-def full(shape, fill_value, dtype=np.float32, requires_grad=False):
-    """A tensor of `fill_value`."""
-    return _factory(np.full(_shape(shape, "full"), fill_value, dtype=_checked_dtype(dtype)), requires_grad)
-
-
-def zeros_like(t, dtype=None, requires_grad=False):
-    return zeros(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def ones_like(t, dtype=None, requires_grad=False):
-    return ones(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
-
-
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
-    """[start, start + step, ...) below end; int64 for integer arguments, else float32."""
-    if end is None:
-        start, end = 0, start
-    values = np.arange(start, end, step)
-    dtype = dtype or (np.int64 if values.dtype.kind in "iu" else np.float32)
-    return _factory(values.astype(_checked_dtype(dtype)), requires_grad)
-
-
-def randn(*shape, dtype=np.float32, requires_grad=False):
-    """Samples of the standard normal N(0, 1), from tinynn's seeded generator."""
-    return _factory(generator().standard_normal(_shape(shape, "randn")).astype(_checked_dtype(dtype)), requires_grad)
-
-
-def rand(*shape, dtype=np.float32, requires_grad=False):
-    """Samples of U[0, 1), from tinynn's seeded generator."""
-    return _factory(generator().random(_shape(shape, "rand")).astype(_checked_dtype(dtype)), requires_grad)

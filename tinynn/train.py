@@ -80,7 +80,7 @@ def predict(model, X, batch_size=256):
     was_training = getattr(model, "training", False)
     model.eval()
     with no_grad():
-        out = [model(tensor(X[i:i + batch_size])).data for i in range(0, len(X), batch_size)]
+        out = [model(tensor(X[i:i + batch_size]))._data for i in range(0, len(X), batch_size)]
     if was_training:
         model.train()
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
@@ -214,9 +214,9 @@ def fit(model, opt, X, y, *, epochs, batch_size, start_epoch=0, scheduler=None, 
                 loss = loss_fn(out, yb, xb)
                 loss.backward()
                 opt.step()
-                n = len(yb.data)
+                n = len(yb._data)
                 total_loss += loss.item() * n
-                correct += int((out.data.argmax(axis=1) == yb.data).sum())
+                correct += int((out._data.argmax(axis=1) == yb._data).sum())
                 seen += n
                 progress.step(loss=total_loss / seen, acc=correct / seen)
             if getattr(sampler, "num_replicas", 1) > 1:  # a DistributedSampler: report over all ranks

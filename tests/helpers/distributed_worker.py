@@ -55,7 +55,7 @@ def train(out, batch):
             loss = loss_fn(model(xb), yb)
             loss.backward()
             opt.step()
-            trajectory.append(np.concatenate([p.data.ravel() for p in model.parameters()]))
+            trajectory.append(np.concatenate([p.numpy().ravel() for p in model.parameters()]))
             losses.append(loss.item())
             step += 1
             if step == STEPS:

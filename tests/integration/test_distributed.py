@@ -59,15 +59,15 @@ def test_import_tinynn_does_not_import_mpi():
 
 def test_ddp_single_process_delegates_and_keeps_gradients(no_mpi):
     model = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 2))
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p.numpy().copy() for p in model.parameters()]
     ddp = dist.DistributedDataParallel(model)
     assert ddp.module is model
     assert [n for n, _ in ddp.named_parameters()] == ["module." + n for n, _ in model.named_parameters()]
-    assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
+    assert all(np.array_equal(a, p.numpy()) for a, p in zip(before, model.parameters()))
     x = tn.randn(3, 4)
-    np.testing.assert_array_equal(ddp(x).data, model(x).data)
+    np.testing.assert_array_equal(ddp(x).numpy(), model(x).numpy())
     ddp(x).sum().backward()
-    grads = [p.grad.copy() for p in model.parameters()]
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
     model.zero_grad()
     model(x).sum().backward()
     for g, p in zip(grads, model.parameters()):
@@ -163,7 +163,7 @@ def test_sampler_works_in_a_dataloader():
     for r in range(2):
         s = dist.DistributedSampler(ds, num_replicas=2, rank=r, shuffle=True, seed=3)
         for (xb,) in DataLoader(ds, batch_size=2, sampler=s):
-            seen.extend(int(v) for v in xb.data.ravel())
+            seen.extend(int(v) for v in xb.numpy().ravel())
     assert sorted(seen) == list(range(10))
 
 

@@ -51,11 +51,11 @@ def test_same_model_from_four_threads_matches_sequential(backend_name, num_threa
         rng = np.random.default_rng(0)
         batches = [tn.tensor(rng.standard_normal((200, 64)).astype(np.float32)) for _ in range(N_THREADS)]
         with tn.no_grad():
-            expected = [model(x).data for x in batches]
+            expected = [model(x).numpy() for x in batches]
 
         def evaluate(i):
             with tn.no_grad():
-                return [model(batches[i]).data for _ in range(5)]
+                return [model(batches[i]).numpy() for _ in range(5)]
 
         for i, outs in enumerate(run_threads(evaluate)):
             for out in outs:
@@ -80,7 +80,7 @@ def test_training_steps_in_threads_on_separate_models_match_sequential(backend_n
             opt.zero_grad()
             loss_fn(model[:-1](x), y).backward()
             opt.step()
-        return [p.data.copy() for p in model.parameters()]
+        return [p.numpy().copy() for p in model.parameters()]
 
     expected = train(N_THREADS)
     for params in run_threads(train):
@@ -214,5 +214,5 @@ def test_backward_in_threads_on_one_shared_input():
         return True
 
     assert all(run_threads(grad_of))
-    expected = sum((1 - np.tanh(w.data * (i + 1)) ** 2) * (i + 1) ** 2 for i in range(N_THREADS))
+    expected = sum((1 - np.tanh(w.numpy() * (i + 1)) ** 2) * (i + 1) ** 2 for i in range(N_THREADS))
     np.testing.assert_allclose(w.grad, expected, rtol=1e-12)

@@ -96,15 +96,15 @@ def test_public_api_fused_equals_unfused(backend_name, dtype, shape, act):
     m, n, k = shape
     x, w, b = operands(m, n, k, dtype, seed=1)
     layer = nn.Linear(k, n).to(dtype)
-    layer.weight.data[...] = w
-    layer.bias.data[...] = b
+    layer.weight.numpy()[...] = w
+    layer.bias.numpy()[...] = b
     model = nn.Sequential(layer, MODULES[act]())
     xt = tn.tensor(x)
     # (the switches change nothing on the reference backend, which then simply runs four times)
     paths = [(s, blocked) for s in simd_paths() for blocked in (False, True)] or [None]
     for path in paths:
         with gemm_path(*path) if path else contextlib.nullcontext(), np.errstate(invalid="ignore", over="ignore"):
-            fused = model(xt).data
-            unfused = getattr(F, act)(F.linear(xt, layer.weight, layer.bias)).data
+            fused = model(xt).numpy()
+            unfused = getattr(F, act)(F.linear(xt, layer.weight, layer.bias)).numpy()
         assert fused.dtype == dtype
         same_bits(fused, unfused)

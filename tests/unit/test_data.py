@@ -31,8 +31,8 @@ def test_loader_sequential_batches_are_views():
     assert [len(b[0]) for b in batches] == [4, 4, 2]
     xb, yb = batches[0]
     assert isinstance(xb, tn.Tensor) and yb.dtype == np.int64 and xb.dtype == np.float32
-    np.testing.assert_array_equal(xb.data, X[:4])
-    assert np.shares_memory(xb.data, ds.arrays[0])  # slicing, no copy
+    np.testing.assert_array_equal(xb.numpy(), X[:4])
+    assert np.shares_memory(xb.numpy(), ds.arrays[0])  # slicing, no copy
     assert len(data.DataLoader(ds, batch_size=4)) == 3
 
 
@@ -48,7 +48,7 @@ def test_shuffle_reproducible_with_manual_seed():
     ds, _, _ = make(50)
 
     def order():
-        return np.concatenate([yb.data for _, yb in data.DataLoader(ds, batch_size=8, shuffle=True)])
+        return np.concatenate([yb.numpy() for _, yb in data.DataLoader(ds, batch_size=8, shuffle=True)])
 
     tn.manual_seed(7)
     a, b = order(), order()  # two epochs differ
@@ -63,15 +63,15 @@ def test_shuffle_reproducible_with_manual_seed():
 def test_sampler_controls_order():
     ds, X, _ = make()
     loader = data.DataLoader(ds, batch_size=3, sampler=[9, 0, 5, 5, 2])
-    ys = [yb.data.tolist() for _, yb in loader]
+    ys = [yb.numpy().tolist() for _, yb in loader]
     assert ys == [[9, 0, 5], [5, 2]]
     assert len(loader) == 2
     with pytest.raises(ValueError, match="exclusive"):
         data.DataLoader(ds, sampler=[0], shuffle=True)
     tn.manual_seed(1)
-    seen = np.concatenate([yb.data for _, yb in data.DataLoader(ds, batch_size=4, sampler=data.RandomSampler(ds))])
+    seen = np.concatenate([yb.numpy() for _, yb in data.DataLoader(ds, batch_size=4, sampler=data.RandomSampler(ds))])
     assert sorted(seen.tolist()) == list(range(10))
-    sub = np.concatenate([yb.data for _, yb in data.DataLoader(ds, batch_size=4, sampler=data.SubsetRandomSampler([1, 3, 5]))])
+    sub = np.concatenate([yb.numpy() for _, yb in data.DataLoader(ds, batch_size=4, sampler=data.SubsetRandomSampler([1, 3, 5]))])
     assert sorted(sub.tolist()) == [1, 3, 5]
 
 
@@ -86,7 +86,7 @@ class Squares(data.Dataset):
 def test_generic_dataset_is_collated():
     batches = list(data.DataLoader(Squares(), batch_size=2))
     xb, yb = batches[0]
-    assert xb.shape == (2, 2) and yb.dtype == np.int64 and yb.data.tolist() == [0, 1]
+    assert xb.shape == (2, 2) and yb.dtype == np.int64 and yb.numpy().tolist() == [0, 1]
     assert [len(b[1]) for b in batches] == [2, 2, 1]
 
 
@@ -153,8 +153,8 @@ def test_dataset_transform_applies_to_features_only():
     ds, X, y = make(4)
     ds.transform = T.Normalize(0.0, 2.0)
     xb, yb = next(iter(data.DataLoader(ds, batch_size=4)))
-    np.testing.assert_allclose(xb.data, X / 2)
-    np.testing.assert_array_equal(yb.data, y)
+    np.testing.assert_allclose(xb.numpy(), X / 2)
+    np.testing.assert_array_equal(yb.numpy(), y)
 
 
 from hypothesis import given, strategies as st  # noqa: E402
@@ -170,10 +170,10 @@ def test_batches_partition_the_dataset(n, batch_size, shuffle, drop_last, seed):
     assert len(batches) == len(loader)
     sizes = [len(yb) for _, yb in batches]
     assert all(s == batch_size for s in sizes[:-1]) and (not sizes or 0 < sizes[-1] <= batch_size)
-    seen = np.concatenate([yb.data for _, yb in batches]) if batches else np.zeros(0, np.int64)
+    seen = np.concatenate([yb.numpy() for _, yb in batches]) if batches else np.zeros(0, np.int64)
     assert len(set(seen.tolist())) == len(seen)  # no sample twice
     assert len(seen) == (n - n % batch_size if drop_last else n)
     if not shuffle:
         assert seen.tolist() == list(range(len(seen)))
     for xb, yb in batches:
-        np.testing.assert_array_equal(xb.data[:, 0], yb.data)  # rows stay paired
+        np.testing.assert_array_equal(xb.numpy()[:, 0], yb.numpy())  # rows stay paired

@@ -17,8 +17,8 @@ def mlp(sizes, seed, scale=1.0):
     layers = []
     for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
         lin = nn.Linear(a, b, dtype=np.float64)
-        lin.weight.data[...] = rng.standard_normal((b, a)) * scale / np.sqrt(a)
-        lin.bias.data[...] = rng.standard_normal(b) * 0.1
+        lin.weight.numpy()[...] = rng.standard_normal((b, a)) * scale / np.sqrt(a)
+        lin.bias.numpy()[...] = rng.standard_normal(b) * 0.1
         layers += [lin] + ([nn.Tanh()] if i < len(sizes) - 2 else [])
     return nn.Sequential(*layers)
 
@@ -28,7 +28,7 @@ def numpy_forward(model, x):
     h = x.reshape(len(x), -1)
     for m in model._modules.values():
         if isinstance(m, nn.Linear):
-            h = h @ np.asarray(m.weight.data).T + np.asarray(m.bias.data)
+            h = h @ np.asarray(m.weight.numpy()).T + np.asarray(m.bias.numpy())
         elif isinstance(m, nn.Tanh):
             h = np.tanh(h)
     return h
@@ -49,8 +49,8 @@ def central_gradient(model, x, target, eps=1e-6):
 
 def linear_model(w, b):
     lin = nn.Linear(w.shape[1], w.shape[0], dtype=np.float64)
-    lin.weight.data[...] = w
-    lin.bias.data[...] = b
+    lin.weight.numpy()[...] = w
+    lin.bias.numpy()[...] = b
     return lin
 
 
@@ -249,7 +249,7 @@ def test_smoothgrad_is_the_mean_saliency_at_the_drawn_points(nt_samples, stdevs)
 
 def test_occlusion_of_an_ignored_feature_is_zero():
     model = mlp([5, 6, 3], 8)
-    model._modules["0"].weight.data[:, 2] = 0  # feature 2 never reaches the output
+    model._modules["0"].weight.numpy()[:, 2] = 0  # feature 2 never reaches the output
     x = np.random.default_rng(8).uniform(-1, 1, (4, 5))
     attr = explain.occlusion(model, x, [0, 1, 2, 0], (1,), baselines=0.3).numpy()
     np.testing.assert_array_equal(attr[:, 2], 0)

@@ -20,15 +20,15 @@ def module_gradcheck(module, x, eps=1e-6, atol=1e-8, rtol=1e-6):
     module(x).sum().backward()
     checked = 0
     for name, p in module.named_parameters():
-        numeric = np.zeros_like(p.data)
+        numeric = np.zeros_like(p.numpy())
         with tn.no_grad():
             for i in np.ndindex(p.shape):
-                saved = p.data[i]
-                p.data[i] = saved + eps
-                plus = module(x).data.sum()
-                p.data[i] = saved - eps
-                minus = module(x).data.sum()
-                p.data[i] = saved
+                saved = p.numpy()[i]
+                p.numpy()[i] = saved + eps
+                plus = module(x).numpy().sum()
+                p.numpy()[i] = saved - eps
+                minus = module(x).numpy().sum()
+                p.numpy()[i] = saved
                 numeric[i] = (plus - minus) / (2 * eps)
         np.testing.assert_allclose(p.grad, numeric, atol=atol, rtol=rtol, err_msg=name)
         checked += 1
@@ -52,7 +52,7 @@ def test_parameter_is_a_tensor_that_requires_grad():
     assert isinstance(p, tn.Tensor) and p.requires_grad and p.is_leaf
     assert p.shape == (2, 3) and p.dtype == np.float32
     t = tn.ones(2)
-    assert nn.Parameter(t).data is t.data  # shares the array, as PyTorch shares storage
+    assert nn.Parameter(t).numpy() is t.numpy()  # shares the array, as PyTorch shares storage
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     with pytest.raises(TypeError):
         nn.Parameter(np.arange(3))
@@ -115,8 +115,8 @@ def test_state_dict_round_trip():
     result = b.load_state_dict(sd)
     assert result.missing_keys == [] and result.unexpected_keys == []
     x = tn.randn(3, 4)
-    np.testing.assert_array_equal(a(x).data, b(x).data)
-    assert b.fc1.weight.data is not a.fc1.weight.data  # copied in place, not aliased
+    np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+    assert b.fc1.weight.numpy() is not a.fc1.weight.numpy()  # copied in place, not aliased
 
 
 def test_load_state_dict_errors():
@@ -159,12 +159,12 @@ def test_hooks_run_and_can_be_removed():
 def test_linear_forward_formula():
     lin = nn.Linear(3, 2)
     x = tn.randn(4, 3)
-    expected = x.data @ lin.weight.data.T + lin.bias.data
-    np.testing.assert_allclose(lin(x).data, expected, rtol=1e-6)
+    expected = x.numpy() @ lin.weight.numpy().T + lin.bias.numpy()
+    np.testing.assert_allclose(lin(x).numpy(), expected, rtol=1e-6)
     assert lin.weight.shape == (2, 3) and lin.bias.shape == (2,)
     no_bias = nn.Linear(3, 2, bias=False)
     assert no_bias.bias is None
-    np.testing.assert_allclose(no_bias(x).data, x.data @ no_bias.weight.data.T, rtol=1e-6)
+    np.testing.assert_allclose(no_bias(x).numpy(), x.numpy() @ no_bias.weight.numpy().T, rtol=1e-6)
     np.testing.assert_allclose(lin(tn.randn(2, 5, 3)).shape, (2, 5, 2))
 
 
@@ -172,11 +172,11 @@ def test_linear_default_init_bounds():
     tn.manual_seed(1)
     lin = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    for p in (lin.weight.data, lin.bias.data):
+    for p in (lin.weight.numpy(), lin.bias.numpy()):
         assert np.abs(p).max() <= bound
         assert np.abs(p).max() > 0.95 * bound
     # U(-b, b) has std b / sqrt(3)
-    assert abs(lin.weight.data.std() - bound / math.sqrt(3)) < 0.02 * bound
+    assert abs(lin.weight.numpy().std() - bound / math.sqrt(3)) < 0.02 * bound
 
 
 def test_linear_wrong_features_names_both_numbers():
@@ -190,7 +190,7 @@ def test_linear_seed_reproducible():
     a = nn.Linear(3, 3)
     tn.manual_seed(5)
     b = nn.Linear(3, 3)
-    np.testing.assert_array_equal(a.weight.data, b.weight.data)
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
 
 
 # ---------------------------------------------------------------- gradient checks through modules
@@ -219,18 +219,18 @@ def test_flatten_and_dropout_gradcheck(backend_name):
     x = tn.tensor(np.ones((50, 4)), requires_grad=True)
     y = drop(x)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad, y.data)  # d y / d x = mask / (1 - p) = y for x = 1
+    np.testing.assert_array_equal(x.grad, y.numpy())  # d y / d x = mask / (1 - p) = y for x = 1
 
 
 def test_sequential_fusion_matches_unfused():
     tn.manual_seed(0)
     seq = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2), nn.Sigmoid())
     x = tn.randn(5, 3)
-    fused = seq(x).data
+    fused = seq(x).numpy()
     unfused = x
     for m in seq:
         unfused = m(unfused)
-    np.testing.assert_allclose(fused, unfused.data, rtol=1e-6)
+    np.testing.assert_allclose(fused, unfused.numpy(), rtol=1e-6)
     seen = []
     seq[1].register_forward_hook(lambda *a: seen.append(1))
     seq(x)
@@ -249,12 +249,12 @@ def test_sequential_indexing():
 # ---------------------------------------------------------------- activations, flatten, dropout
 def test_activation_values():
     x = tn.tensor([[-1.0, 0.0, 2.0]])
-    np.testing.assert_allclose(nn.ReLU()(x).data, [[0, 0, 2]])
-    np.testing.assert_allclose(nn.Sigmoid()(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)
-    np.testing.assert_allclose(nn.Tanh()(x).data, np.tanh(x.data), rtol=1e-6)
-    e = np.exp(x.data)
-    np.testing.assert_allclose(nn.Softmax(dim=-1)(x).data, e / e.sum(), rtol=1e-6)
-    np.testing.assert_allclose(nn.LogSoftmax(dim=-1)(x).data, np.log(e / e.sum()), rtol=1e-5)
+    np.testing.assert_allclose(nn.ReLU()(x).numpy(), [[0, 0, 2]])
+    np.testing.assert_allclose(nn.Sigmoid()(x).numpy(), 1 / (1 + np.exp(-x.numpy())), rtol=1e-6)
+    np.testing.assert_allclose(nn.Tanh()(x).numpy(), np.tanh(x.numpy()), rtol=1e-6)
+    e = np.exp(x.numpy())
+    np.testing.assert_allclose(nn.Softmax(dim=-1)(x).numpy(), e / e.sum(), rtol=1e-6)
+    np.testing.assert_allclose(nn.LogSoftmax(dim=-1)(x).numpy(), np.log(e / e.sum()), rtol=1e-5)
     assert nn.Identity(3, foo=1)(x) is x
 
 
@@ -269,13 +269,13 @@ def test_dropout_inverted_scaling_and_eval():
     tn.manual_seed(0)
     drop = nn.Dropout(p=0.25)
     x = tn.ones(200, 100)
-    y = drop(x).data
+    y = drop(x).numpy()
     assert set(np.unique(y)) <= {0.0, np.float32(1 / 0.75)}
     assert abs((y == 0).mean() - 0.25) < 0.02
     assert abs(y.mean() - 1.0) < 0.03  # E[y] = x
     drop.eval()
     assert drop(x) is x
-    assert np.all(nn.Dropout(1.0)(x).data == 0)
+    assert np.all(nn.Dropout(1.0)(x).numpy() == 0)
     with pytest.raises(ValueError):
         nn.Dropout(1.5)
 
@@ -283,26 +283,26 @@ def test_dropout_inverted_scaling_and_eval():
 def test_dropout_follows_manual_seed():
     drop = nn.Dropout(0.5)
     tn.manual_seed(42)
-    a = drop(tn.ones(10, 10)).data
+    a = drop(tn.ones(10, 10)).numpy()
     tn.manual_seed(42)
-    b = drop(tn.ones(10, 10)).data
+    b = drop(tn.ones(10, 10)).numpy()
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, drop(tn.ones(10, 10)).data)
+    assert not np.array_equal(a, drop(tn.ones(10, 10)).numpy())
 
 
 def test_functional_closed_forms(backend_name):
     x = tn.randn(3, 4)
     x64, w, b = x.double(), tn.tensor([[1.0, -2.0, 0.5, 0.0], [0.25, 1.0, -1.0, 3.0]]).double(), tn.tensor([0.5, -1.0]).double()
-    a = x64.data
+    a = x64.numpy()
     expected = np.stack([a[:, 0] - 2 * a[:, 1] + 0.5 * a[:, 2] + 0.5, 0.25 * a[:, 0] + a[:, 1] - a[:, 2] + 3 * a[:, 3] - 1],
                         axis=1)  # x W^T + b, written out
-    np.testing.assert_allclose(F.linear(x64, w, b).data, expected, rtol=1e-14, atol=1e-14)
-    np.testing.assert_allclose(F.linear(x64, w).data, expected - b.data, rtol=1e-14, atol=1e-14)
-    np.testing.assert_allclose(F.relu(x).data, np.maximum(x.data, 0))
-    np.testing.assert_allclose(F.tanh(x).data, np.tanh(x.data), rtol=1e-6)
-    np.testing.assert_allclose(F.sigmoid(x).data, 1 / (1 + np.exp(-x.data)), rtol=1e-6)
-    np.testing.assert_allclose(F.softmax(x, dim=0).data.sum(axis=0), np.ones(4), rtol=1e-6)
-    np.testing.assert_allclose(np.exp(F.log_softmax(x, dim=1).data).sum(axis=1), np.ones(3), rtol=1e-6)
+    np.testing.assert_allclose(F.linear(x64, w, b).numpy(), expected, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(F.linear(x64, w).numpy(), expected - b.numpy(), rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(F.relu(x).numpy(), np.maximum(x.numpy(), 0))
+    np.testing.assert_allclose(F.tanh(x).numpy(), np.tanh(x.numpy()), rtol=1e-6)
+    np.testing.assert_allclose(F.sigmoid(x).numpy(), 1 / (1 + np.exp(-x.numpy())), rtol=1e-6)
+    np.testing.assert_allclose(F.softmax(x, dim=0).numpy().sum(axis=0), np.ones(4), rtol=1e-6)
+    np.testing.assert_allclose(np.exp(F.log_softmax(x, dim=1).numpy()).sum(axis=1), np.ones(3), rtol=1e-6)
     assert F.dropout(x, 0.5, training=False) is x
 
 
@@ -325,45 +325,45 @@ def big(shape=(300, 500)):
 
 def test_uniform_and_normal():
     w = init.uniform_(big(), -2.0, 3.0)
-    assert w.data.min() >= -2 and w.data.max() < 3
-    assert abs(w.data.mean() - 0.5) < 0.02 and abs(w.data.std() - 5 / math.sqrt(12)) < 0.02
+    assert w.numpy().min() >= -2 and w.numpy().max() < 3
+    assert abs(w.numpy().mean() - 0.5) < 0.02 and abs(w.numpy().std() - 5 / math.sqrt(12)) < 0.02
     w = init.normal_(big(), mean=1.0, std=0.5)
-    assert abs(w.data.mean() - 1.0) < 0.01 and abs(w.data.std() - 0.5) < 0.01
+    assert abs(w.numpy().mean() - 1.0) < 0.01 and abs(w.numpy().std() - 0.5) < 0.01
     w = init.uniform_(big())
-    assert w.data.min() >= 0 and w.data.max() < 1
+    assert w.numpy().min() >= 0 and w.numpy().max() < 1
     assert w.dtype == np.float32
 
 
 def test_zeros_ones_constant():
     w = init.ones_(big((3, 4)))
-    assert np.all(w.data == 1)
-    assert np.all(init.zeros_(w).data == 0)
-    assert np.all(init.constant_(w, 0.25).data == 0.25)
+    assert np.all(w.numpy() == 1)
+    assert np.all(init.zeros_(w).numpy() == 0)
+    assert np.all(init.constant_(w, 0.25).numpy() == 0.25)
 
 
 def test_xavier():
     fan_in, fan_out = 500, 300
     a = math.sqrt(6 / (fan_in + fan_out))
     w = init.xavier_uniform_(big(), gain=2.0)
-    assert np.abs(w.data).max() <= 2 * a and np.abs(w.data).max() > 0.99 * 2 * a
-    assert abs(w.data.std() - 2 * a / math.sqrt(3)) < 0.01 * 2 * a
+    assert np.abs(w.numpy()).max() <= 2 * a and np.abs(w.numpy()).max() > 0.99 * 2 * a
+    assert abs(w.numpy().std() - 2 * a / math.sqrt(3)) < 0.01 * 2 * a
     w = init.xavier_normal_(big())
-    assert abs(w.data.std() - math.sqrt(2 / (fan_in + fan_out))) < 0.01 * math.sqrt(2 / 800)
+    assert abs(w.numpy().std() - math.sqrt(2 / (fan_in + fan_out))) < 0.01 * math.sqrt(2 / 800)
 
 
 def test_kaiming_defaults_and_modes():
     # defaults: a=0, mode=fan_in, nonlinearity=leaky_relu -> gain sqrt(2 / (1 + 0)) = sqrt(2)
     w = init.kaiming_uniform_(big())
     bound = math.sqrt(2) * math.sqrt(3 / 500)
-    assert np.abs(w.data).max() <= bound and np.abs(w.data).max() > 0.99 * bound
+    assert np.abs(w.numpy()).max() <= bound and np.abs(w.numpy()).max() > 0.99 * bound
     w = init.kaiming_uniform_(big(), mode="fan_out", nonlinearity="relu")
-    assert abs(np.abs(w.data).max() - math.sqrt(2) * math.sqrt(3 / 300)) < 0.01 * math.sqrt(6 / 300)
+    assert abs(np.abs(w.numpy()).max() - math.sqrt(2) * math.sqrt(3 / 300)) < 0.01 * math.sqrt(6 / 300)
     w = init.kaiming_normal_(big())
-    assert abs(w.data.std() - math.sqrt(2 / 500)) < 0.01 * math.sqrt(2 / 500)
+    assert abs(w.numpy().std() - math.sqrt(2 / 500)) < 0.01 * math.sqrt(2 / 500)
     w = init.kaiming_normal_(big(), a=1.0, mode="fan_out")  # leaky slope 1 -> gain 1
-    assert abs(w.data.std() - math.sqrt(1 / 300)) < 0.01 * math.sqrt(1 / 300)
+    assert abs(w.numpy().std() - math.sqrt(1 / 300)) < 0.01 * math.sqrt(1 / 300)
     w = init.kaiming_uniform_(big(), a=math.sqrt(5))  # Linear's weight init: bound 1 / sqrt(fan_in)
-    assert abs(np.abs(w.data).max() - 1 / math.sqrt(500)) < 0.01 / math.sqrt(500)
+    assert abs(np.abs(w.numpy()).max() - 1 / math.sqrt(500)) < 0.01 / math.sqrt(500)
 
 
 def test_fans_include_receptive_field_and_errors():
@@ -388,9 +388,9 @@ def test_calculate_gain():
 
 def test_init_follows_manual_seed():
     tn.manual_seed(9)
-    a = init.normal_(big((4, 4))).data.copy()
+    a = init.normal_(big((4, 4))).numpy().copy()
     tn.manual_seed(9)
-    np.testing.assert_array_equal(init.normal_(big((4, 4))).data, a)
+    np.testing.assert_array_equal(init.normal_(big((4, 4))).numpy(), a)
 
 
 def test_deepcopy_and_pickle_keep_structure():
@@ -402,9 +402,9 @@ def test_deepcopy_and_pickle_keep_structure():
     for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
         assert isinstance(clone.fc1.weight, nn.Parameter) and clone.fc1.weight.requires_grad
         assert clone.shared is clone.fc1
-        assert clone.fc1.weight.data is not net.fc1.weight.data
+        assert clone.fc1.weight.numpy() is not net.fc1.weight.numpy()
         x = tn.randn(2, 4)
-        np.testing.assert_array_equal(clone(x).data, net(x).data)
+        np.testing.assert_array_equal(clone(x).numpy(), net(x).numpy())
         assert list(clone.state_dict()) == list(net.state_dict())
 
 
@@ -418,6 +418,6 @@ def test_linear_with_mixed_dtypes_returns_each_gradient_in_its_inputs_dtype():
     assert x.grad.dtype == np.float64
     assert layer.weight.grad.dtype == np.float32 and layer.bias.grad.dtype == np.float32
     # d sum(x W^T + b) / dW_ij = sum_n x_nj,  / db_i = N,  / dx_nj = sum_i W_ij
-    np.testing.assert_allclose(layer.weight.grad, np.tile(x.data.sum(axis=0), (2, 1)), rtol=1e-6)
+    np.testing.assert_allclose(layer.weight.grad, np.tile(x.numpy().sum(axis=0), (2, 1)), rtol=1e-6)
     np.testing.assert_array_equal(layer.bias.grad, [4.0, 4.0])
-    np.testing.assert_allclose(x.grad, np.tile(layer.weight.data.sum(axis=0), (4, 1)), rtol=1e-6)
+    np.testing.assert_allclose(x.grad, np.tile(layer.weight.numpy().sum(axis=0), (4, 1)), rtol=1e-6)

@@ -81,7 +81,7 @@ def test_unary_gradient_and_closed_form(name, backend_name):
     fn, domain, closed = UNARY[name]
     a = _values((3, 4), domain, 1)
     x = tn.tensor(a, requires_grad=True)
-    np.testing.assert_allclose(fn(x).data, closed(a), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fn(x).numpy(), closed(a), rtol=1e-12, atol=1e-12)
     assert assert_gradients_match(fn, x)
 
 
@@ -92,7 +92,7 @@ def test_binary_gradient_with_broadcasting(name, shapes, backend_name):
     a, b = _values(shapes[0], dom_a, 2), _values(shapes[1], dom_b, 3)
     x, y = tn.tensor(a, requires_grad=True), tn.tensor(b, requires_grad=True)
     out = fn(x, y)
-    np.testing.assert_allclose(out.data, closed(a, b), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), closed(a, b), rtol=1e-12)
     assert assert_gradients_match(fn, x, y)
 
 
@@ -101,7 +101,7 @@ def test_binary_gradient_with_broadcasting(name, shapes, backend_name):
 def test_matmul_gradient_all_ranks(shapes, backend_name):
     a, b = _values(shapes[0], identity, 4), _values(shapes[1], identity, 5)
     x, y = tn.tensor(a, requires_grad=True), tn.tensor(b, requires_grad=True)
-    np.testing.assert_allclose((x @ y).data, np.matmul(a, b), rtol=1e-12)
+    np.testing.assert_allclose((x @ y).numpy(), np.matmul(a, b), rtol=1e-12)
     assert assert_gradients_match(lambda p, q: p @ q, x, y)
 
 
@@ -120,7 +120,7 @@ def test_concatenate_and_stack_gradients(backend_name):
     assert assert_gradients_match(lambda *ts: tn.concatenate(ts, axis=1) * tn.arange(6, dtype=np.float64), *parts)
     same = [tn.tensor(_values((2, 3), identity, k), requires_grad=True) for k in range(3)]
     assert assert_gradients_match(lambda *ts: tn.stack(ts, dim=1) ** 2, *same)
-    np.testing.assert_array_equal(tn.stack(same, axis=2).data, np.stack([t.data for t in same], axis=2))
+    np.testing.assert_array_equal(tn.stack(same, axis=2).numpy(), np.stack([t.numpy() for t in same], axis=2))
 
 
 @pytest.mark.parametrize("activation", ["none", "relu", "sigmoid", "tanh"])
@@ -128,10 +128,10 @@ def test_fused_linear_gradient(activation, backend_name):
     x = tn.tensor(_values((5, 3), identity, 6), requires_grad=True)
     w = tn.tensor(_values((4, 3), identity, 7), requires_grad=True)
     b = tn.tensor(_values((4,), identity, 8), requires_grad=True)
-    expected = x.data @ w.data.T + b.data
+    expected = x.numpy() @ w.numpy().T + b.numpy()
     expected = {"none": expected, "relu": np.maximum(expected, 0), "sigmoid": 1 / (1 + np.exp(-expected)),
                 "tanh": np.tanh(expected)}[activation]
-    np.testing.assert_allclose(ops.Linear.apply(x, w, b, activation=activation).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(ops.Linear.apply(x, w, b, activation=activation).numpy(), expected, rtol=1e-12)
     assert assert_gradients_match(lambda x, w, b: ops.Linear.apply(x, w, b, activation=activation), x, w, b)
     assert assert_gradients_match(lambda x, w: ops.Linear.apply(x, w, activation=activation), x, w)
 
@@ -147,7 +147,7 @@ def test_fused_cross_entropy_gradient_and_closed_form(smoothing, reduction, back
     per_sample = -(q * logp).sum(1)
     expected = {"mean": per_sample.mean(), "sum": per_sample.sum(), "none": per_sample}[reduction]
     out = ops.CrossEntropy.apply(x, tn.tensor(target), label_smoothing=smoothing, reduction=reduction)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
     assert assert_gradients_match(
         lambda x: ops.CrossEntropy.apply(x, target, label_smoothing=smoothing, reduction=reduction), x)
 
@@ -210,8 +210,8 @@ def _value_and_grads(fn, inputs, backend, seed=None):
     with tn.use_backend(backend):
         leaves = [tn.tensor(t, requires_grad=True) for t in inputs]
         out = fn(*leaves)
-        out.backward(np.linspace(-1, 1, out.size).reshape(out.shape).astype(out.dtype) if seed is None else seed)
-    return [out.data] + [t.grad for t in leaves]
+        out.backward(np.linspace(-1, 1, out.numel()).reshape(out.shape).astype(out.dtype) if seed is None else seed)
+    return [out.numpy()] + [t.grad for t in leaves]
 
 
 def _assert_gemm_backends_agree(fn, arrays, k, bound_fn=None, ulps=0):
@@ -278,10 +278,10 @@ def test_backward_mutates_neither_inputs_nor_incoming_gradient(name, backend_nam
     a = _values((3, 4), domain, 10)
     x = tn.tensor(a, requires_grad=True)
     out = fn(x)
-    seed = np.linspace(-1, 1, out.size).reshape(out.shape)
+    seed = np.linspace(-1, 1, out.numel()).reshape(out.shape)
     seed_copy = seed.copy()
     out.backward(seed)
-    np.testing.assert_array_equal(x.data, a)
+    np.testing.assert_array_equal(x.numpy(), a)
     np.testing.assert_array_equal(seed, seed_copy)
 
 

@@ -22,7 +22,7 @@ def run(make_opt, steps=4):
         opt.zero_grad()
         (0.5 * (tn.tensor(A) * p * p).sum()).backward()
         opt.step()
-        out.append(p.data.copy())
+        out.append(p.numpy().copy())
     return np.array(out)
 
 
@@ -59,7 +59,7 @@ def test_sgd_first_steps_by_hand():
         opt.zero_grad()
         (0.5 * p * p).sum().backward()
         opt.step()
-        assert p.data[0] == pytest.approx(expected)
+        assert p.numpy()[0] == pytest.approx(expected)
 
 
 def adam_reference(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False, steps=4):
@@ -111,11 +111,11 @@ def test_param_groups_and_skipping_missing_grads():
     a.grad = np.ones(2, np.float32)
     b.grad = np.ones(2, np.float32)
     opt.step()
-    np.testing.assert_allclose(a.data, 0.9)
-    np.testing.assert_allclose(b.data, 0.5)
+    np.testing.assert_allclose(a.numpy(), 0.9)
+    np.testing.assert_allclose(b.numpy(), 0.5)
     a.grad = None
     opt.step()
-    np.testing.assert_allclose(a.data, 0.9)  # no gradient, no update
+    np.testing.assert_allclose(a.numpy(), 0.9)  # no gradient, no update
     opt.zero_grad()
     assert a.grad is None and b.grad is None
 
@@ -156,12 +156,12 @@ def test_state_dict_resume_matches_uninterrupted(make):
     for _ in range(3):
         step(opt, p)
     sd = opt.state_dict()
-    q = nn.Parameter(tn.tensor(p.data.copy()))
+    q = nn.Parameter(tn.tensor(p.numpy().copy()))
     opt2 = make([q])
     opt2.load_state_dict(sd)
     for _ in range(3):
         step(opt2, q)
-    np.testing.assert_allclose(q.data, full[-1], rtol=1e-12)
+    np.testing.assert_allclose(q.numpy(), full[-1], rtol=1e-12)
 
 
 def test_load_state_dict_mismatch():
@@ -230,8 +230,8 @@ def test_mixed_first_steps_and_step_counts(backend_name):
                 loss = loss + 0.5 * (tn.tensor(A) * late * late).sum()
             loss.backward()
             opt.step()
-        np.testing.assert_allclose(early.data, reference(4)[-1], rtol=1e-12)
-        np.testing.assert_allclose(late.data, reference(2)[-1], rtol=1e-12)
+        np.testing.assert_allclose(early.numpy(), reference(4)[-1], rtol=1e-12)
+        np.testing.assert_allclose(late.numpy(), reference(2)[-1], rtol=1e-12)
 
 
 def test_non_contiguous_and_float32_parameters(backend_name):
@@ -240,11 +240,11 @@ def test_non_contiguous_and_float32_parameters(backend_name):
     p.data = base.T  # a non-contiguous view
     p.grad = np.ones((4, 3), np.float32)
     optim.SGD([p], lr=0.5, momentum=0.9).step()
-    np.testing.assert_allclose(p.data, base.T - 0.5)
+    np.testing.assert_allclose(p.numpy(), base.T - 0.5)
     q = nn.Parameter(tn.ones(3))
     q.grad = np.full(3, 2.0, np.float32)
     optim.AdamW([q], lr=0.1, weight_decay=0.5).step()
-    np.testing.assert_allclose(q.data, (1 - 0.05) - 0.1, rtol=1e-6)
+    np.testing.assert_allclose(q.numpy(), (1 - 0.05) - 0.1, rtol=1e-6)
 
 
 def test_scheduler_state_dict_resumes(tmp_path):

@@ -24,7 +24,7 @@ def linears(model):
 
 def weights(model):
     with tn.no_grad():
-        return [m.weight.data.copy() for m in linears(model)]
+        return [m.weight.numpy().copy() for m in linears(model)]
 
 
 def zeros(w):
@@ -72,7 +72,7 @@ def test_global_scope_ranks_all_layers_together(amount, sizes):
 def test_global_differs_from_layer_scope_when_scales_differ():
     model = mlp(4, 6, 3)
     with tn.no_grad():
-        model[0].weight.data[...] *= 100  # layer 0 is large: global pruning takes all from layer 2 first
+        model[0].weight.numpy()[...] *= 100  # layer 0 is large: global pruning takes all from layer 2 first
     g = copy.deepcopy(model)
     prune.magnitude(g, 18, scope="global")
     assert [zeros(w) for w in weights(g)] == [0, 18]
@@ -84,7 +84,7 @@ def test_python_rounding_of_the_count():
     for n, amount, expected in [(5, 0.5, 2), (7, 0.5, 4), (3, 0.5, 2), (10, 0.25, 2), (10, 0.35, 4)]:
         layer = nn.Linear(n, 1)
         prune.magnitude(layer, amount)
-        assert zeros(layer.weight.data) == expected == round(amount * n)
+        assert zeros(layer.weight.numpy()) == expected == round(amount * n)
 
 
 def test_iterative_pruning_prunes_amount_of_what_is_left():
@@ -147,7 +147,7 @@ def test_masks_persist_through_optimizer_with_state_from_before_pruning(name, st
             assert np.all(m.weight_orig.grad[m.weight_mask == 0] == 0)
     prune.remove(model)
     for mask, m in zip(masks, linears(model)):
-        assert isinstance(m.weight, nn.Parameter) and np.all(m.weight.data[mask == 0] == 0)
+        assert isinstance(m.weight, nn.Parameter) and np.all(m.weight.numpy()[mask == 0] == 0)
     assert prune.sparsity(model) == s0
     assert type(model[0]) is nn.Linear
     # after remove the same Parameter objects are trained on: zeros are no longer enforced
@@ -181,7 +181,7 @@ def test_state_dict_round_trip_of_pruned_model(tmp_path):
     prune.load_state_dict(fresh, loaded)
     x = tn.randn(4, 6)
     with tn.no_grad():
-        np.testing.assert_array_equal(fresh(x).data, model(x).data)
+        np.testing.assert_array_equal(fresh(x).numpy(), model(x).numpy())
     assert prune.sparsity(fresh) == prune.sparsity(model)
     for a, b in zip(linears(fresh), linears(model)):
         np.testing.assert_array_equal(a.weight_mask, b.weight_mask)
@@ -194,12 +194,12 @@ def test_state_dict_round_trip_of_pruned_model(tmp_path):
     prune.magnitude(same, 0.5, structured=True)
     same.load_state_dict(loaded)
     with tn.no_grad():
-        np.testing.assert_array_equal(other(x).data, model(x).data)
-        np.testing.assert_array_equal(same(x).data, model(x).data)
+        np.testing.assert_array_equal(other(x).numpy(), model(x).numpy())
+        np.testing.assert_array_equal(same(x).numpy(), model(x).numpy())
     # deepcopy keeps the pruned layers
     twin = copy.deepcopy(model)
     with tn.no_grad():
-        np.testing.assert_array_equal(twin(x).data, model(x).data)
+        np.testing.assert_array_equal(twin(x).numpy(), model(x).numpy())
 
 
 @pytest.mark.parametrize("act", [nn.ReLU, nn.Sigmoid, nn.Tanh])
@@ -214,7 +214,7 @@ def test_structured_prune_then_shrink_keeps_outputs(act, bias):
     assert not any(prune.is_pruned(m) for m in linears(small))
     x = tn.randn(20, 12)
     with tn.no_grad():
-        np.testing.assert_allclose(small(x).data, model(x).data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(small(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
     small_params = sum(p.numel() for p in small.parameters())
     assert small_params < sum(w.size for w in weights(model))
 
@@ -281,7 +281,7 @@ def test_pruning_is_a_forward_pre_hook_with_pytorchs_state_dict_keys():
     prune.magnitude(model, 0.2, structured=True)  # the bias of the pruned neuron is masked too
     assert list(layer.state_dict()) == ["weight_orig", "bias_orig", "weight_mask", "bias_mask"]
     assert len(layer._forward_pre_hooks) == 2
-    np.testing.assert_array_equal(layer.weight.data, layer.weight_orig.data * layer.weight_mask)
+    np.testing.assert_array_equal(layer.weight.numpy(), layer.weight_orig.numpy() * layer.weight_mask)
     prune.remove(model)
     assert sorted(model.state_dict()) == sorted(fresh_keys)
     assert isinstance(layer.weight, nn.Parameter) and isinstance(layer.bias, nn.Parameter)
@@ -293,24 +293,24 @@ def test_sgd_with_momentum_and_weight_decay_keeps_pruned_weights_zero():
     model = mlp(6, 10, 3)
     prune.magnitude(model, 0.7, scope="global")
     masks = [m.weight_mask.copy() for m in linears(model)]
-    orig = [m.weight_orig.data.copy() for m in linears(model)]
+    orig = [m.weight_orig.numpy().copy() for m in linears(model)]
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1)
     train_steps(model, opt, 5)
     x = tn.randn(7, 6)
     with tn.no_grad():
-        out = model(x).data
-    h = x.data
+        out = model(x).numpy()
+    h = x.numpy()
     for i, (m, mask, w0) in enumerate(zip(linears(model), masks, orig)):
         # weight decay moved the hidden W_orig entries, the forward saw exact zeros in their place
-        assert np.all(m.weight_orig.data[mask == 0] != w0[mask == 0])
-        assert np.all(m.weight.data[mask == 0] == 0)
-        np.testing.assert_array_equal(m.weight.data, m.weight_orig.data * mask)
-        h = h @ (m.weight_orig.data * mask).T + m.bias.data
+        assert np.all(m.weight_orig.numpy()[mask == 0] != w0[mask == 0])
+        assert np.all(m.weight.numpy()[mask == 0] == 0)
+        np.testing.assert_array_equal(m.weight.numpy(), m.weight_orig.numpy() * mask)
+        h = h @ (m.weight_orig.numpy() * mask).T + m.bias.numpy()
         h = np.maximum(h, 0) if i == 0 else h
     np.testing.assert_allclose(out, h, rtol=1e-5, atol=1e-6)
     prune.remove(model)
     for m, mask in zip(linears(model), masks):
-        assert np.all(m.weight.data[mask == 0] == 0)
+        assert np.all(m.weight.numpy()[mask == 0] == 0)
 
 
 def test_unstructured_then_structured_then_shrink_keeps_outputs():
@@ -325,7 +325,7 @@ def test_unstructured_then_structured_then_shrink_keeps_outputs():
     assert [(m.in_features, m.out_features) for m in linears(small)] == [(12, 12), (12, 8), (8, 5)]
     x = tn.randn(20, 12)
     with tn.no_grad():
-        np.testing.assert_allclose(small(x).data, model(x).data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(small(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_deepcopy_after_training_keeps_a_working_hook():
@@ -334,23 +334,23 @@ def test_deepcopy_after_training_keeps_a_working_hook():
     train_steps(model, optim.SGD(model.parameters(), lr=0.1), 2)
     twin = copy.deepcopy(model)
     with tn.no_grad():
-        twin[0].weight_orig.data[...] += 1.0  # the copy's hook reads the copy's weight_orig
+        twin[0].weight_orig.numpy()[...] += 1.0  # the copy's hook reads the copy's weight_orig
         out = twin(tn.ones(1, 5))
-    np.testing.assert_array_equal(twin[0].weight.data, twin[0].weight_orig.data * twin[0].weight_mask)
-    assert np.all(model[0].weight.data[model[0].weight_mask == 0] == 0) and out.shape == (1, 3)
+    np.testing.assert_array_equal(twin[0].weight.numpy(), twin[0].weight_orig.numpy() * twin[0].weight_mask)
+    assert np.all(model[0].weight.numpy()[model[0].weight_mask == 0] == 0) and out.shape == (1, 3)
 
 
 def test_structured_pruning_ranks_neurons_by_l2_norm_and_masks_their_bias():
     model = mlp(2, 3, 4, 2)
     with tn.no_grad():
         # L2 norms 1.414, 1.5, 3; L1 norms 2, 1.5, 4: ranking by L2 prunes neuron 0, by L1 neuron 1
-        model[0].weight.data[...] = [[1.0, 1.0], [1.5, 0.0], [3.0, 0.0]]
-        model[0].bias.data[...] = [0.5, 0.5, 0.5]
+        model[0].weight.numpy()[...] = [[1.0, 1.0], [1.5, 0.0], [3.0, 0.0]]
+        model[0].bias.numpy()[...] = [0.5, 0.5, 0.5]
     prune.magnitude(model, 1, structured=True, layers=["0"])
     np.testing.assert_array_equal(model[0].weight_mask, [[0, 0], [1, 1], [1, 1]])
     np.testing.assert_array_equal(model[0].bias_mask, [0, 1, 1])
     with tn.no_grad():
-        pre = model[0](tn.randn(5, 2)).data
+        pre = model[0](tn.randn(5, 2)).numpy()
     assert np.all(pre[:, 0] == 0)  # a pruned neuron's pre-activation is exactly zero, bias included
 
 
@@ -373,4 +373,4 @@ def test_load_state_dict_updates_the_masked_weight_before_any_forward():
     fresh = mlp(4, 5, 2)
     prune.load_state_dict(fresh, model.state_dict())
     for a, b in zip(linears(fresh), linears(model)):
-        np.testing.assert_array_equal(a.weight.data, b.weight_orig.data * b.weight_mask)
+        np.testing.assert_array_equal(a.weight.numpy(), b.weight_orig.numpy() * b.weight_mask)

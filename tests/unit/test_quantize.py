@@ -106,10 +106,10 @@ def test_int8_layer_within_the_bound_the_scales_imply(n, k, m, shift, seed):
     layer = nn.Linear(k, m)
     x = (rng.standard_normal((n, k)) + shift).astype(np.float32)
     with tn.no_grad():
-        y = layer(tn.tensor(x)).data
+        y = layer(tn.tensor(x)).numpy()
     for q in (Q.quantize_dynamic(layer), Q.quantize_static(layer, [x])):
         assert isinstance(q, Q.QuantizedLinear)
-        y_hat = q(x).data
+        y_hat = q(x).numpy()
         assert y_hat.dtype == np.float32 and y_hat.shape == y.shape
         assert np.all(np.abs(y_hat - y) <= _bound(x, q) * (1 + 1e-5) + 1e-5 * (1 + np.abs(y)))
 
@@ -125,11 +125,11 @@ def test_int8_model_matches_its_own_dequantized_arithmetic(backend_name):
     x_hat = Q.dequantize_tensor(Q.quantize_tensor(x, s_a, z_a, "uint8"), s_a, z_a)
     w_hat = Q.dequantize_tensor(layer.weight, layer.weight_scale, 0)
     expected = np.maximum(x_hat.astype(np.float64) @ w_hat.T + layer.bias, 0)
-    np.testing.assert_allclose(layer(x).data, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-5, atol=1e-5)
     assert layer.activation_name == "relu" and isinstance(q[1], nn.Identity)
     with tn.use_backend("numpy"):
-        ref = q(x).data
-    np.testing.assert_allclose(q(x).data, ref, rtol=1e-6, atol=1e-6)
+        ref = q(x).numpy()
+    np.testing.assert_allclose(q(x).numpy(), ref, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("act", [nn.ReLU, nn.Sigmoid, nn.Tanh])
@@ -149,7 +149,7 @@ def test_fused_activation_and_zero_point_fold_match_dequantized_arithmetic(act, 
     z = x_hat.astype(np.float64) @ Q.dequantize_tensor(layer.weight, layer.weight_scale, 0).T
     z = z + layer.bias if bias else z
     expected = {"relu": np.maximum(z, 0), "sigmoid": 1 / (1 + np.exp(-z)), "tanh": np.tanh(z)}[act.activation]
-    np.testing.assert_allclose(q(x).data, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(q(x).numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_an_activation_with_a_hook_is_not_fused():
@@ -183,7 +183,7 @@ def test_static_clips_outside_the_calibrated_range():
     q = Q.quantize_static(layer, [np.array([[0.0, 0.5, 1.0]], np.float32)])
     inside = np.array([[1.0, 1.0, 1.0]], np.float32)
     outside = np.array([[5.0, 5.0, 5.0]], np.float32)
-    np.testing.assert_array_equal(q(outside).data, q(inside).data)
+    np.testing.assert_array_equal(q(outside).numpy(), q(inside).numpy())
 
 
 def test_observers():
@@ -200,7 +200,7 @@ def test_observers():
 def test_fake_quantize_forward_and_clipped_ste():
     x = tn.tensor(np.array([-300.0, -128.4, -128.6, -3.2, 0.0, 2.5, 126.6, 127.4, 127.6, 500.0]), requires_grad=True)
     y = tn.ops.FakeQuantize.apply(x, scale=1.0, zero_point=0, qmin=-128, qmax=127)
-    np.testing.assert_array_equal(y.data, [-128, -128, -128, -3, 0, 2, 127, 127, 127, 127])
+    np.testing.assert_array_equal(y.numpy(), [-128, -128, -128, -3, 0, 2, 127, 127, 127, 127])
     g = np.arange(1.0, 11.0)
     y.backward(g)
     #                 q: -300   -128   -129   -3   0   2   127  127  128  500
@@ -216,9 +216,9 @@ def test_qat_layer_gradients_are_straight_through():
     # dL/dW = (sum_n x^_n) where round(W / s) is inside [-128, 127], else 0 (the largest positive weight of a
     # row sits at +127.5 steps and rounds to 128: outside, as with PyTorch's symmetric per-channel fake quant)
     s_a, z_a = layer.input_qparams()
-    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x.data, s_a, z_a), s_a, z_a)
-    s_w, _ = Q.calc_qparams(layer.weight.data.min(axis=1), layer.weight.data.max(axis=1), "int8", True)
-    q = np.rint(layer.weight.data / s_w[:, None])
+    x_hat = Q.dequantize_tensor(Q.quantize_tensor(x.numpy(), s_a, z_a), s_a, z_a)
+    s_w, _ = Q.calc_qparams(layer.weight.numpy().min(axis=1), layer.weight.numpy().max(axis=1), "int8", True)
+    q = np.rint(layer.weight.numpy() / s_w[:, None])
     inside = (q >= -128) & (q <= 127)
     assert 0 < inside.sum() < inside.size
     np.testing.assert_allclose(layer.weight.grad, np.tile(x_hat.sum(axis=0), (4, 1)) * inside, rtol=1e-5, atol=1e-5)
@@ -246,7 +246,7 @@ def test_qat_trains_and_converts_to_the_same_numbers():
     q = Q.convert(qat)
     assert all(m.static for m in q if isinstance(m, Q.QuantizedLinear))
     with tn.no_grad():
-        np.testing.assert_allclose(q(x).data, qat(tn.tensor(x)).data, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(q(x).numpy(), qat(tn.tensor(x)).numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_save_load_round_trip(tmp_path):
@@ -258,13 +258,13 @@ def test_save_load_round_trip(tmp_path):
         tn.save(q.state_dict(), path)
         sd = tn.load(path)
         assert sd["0.weight"].dtype == np.int8
-        expected = q(x).data
-        np.testing.assert_array_equal(Q.load_quantized(sd)(x).data, expected)
-        np.testing.assert_array_equal(Q.load_quantized(sd, model)(x).data, expected)
+        expected = q(x).numpy()
+        np.testing.assert_array_equal(Q.load_quantized(sd)(x).numpy(), expected)
+        np.testing.assert_array_equal(Q.load_quantized(sd, model)(x).numpy(), expected)
         other = Q.quantize_dynamic(mlp(10, 12, 8, 3, act=nn.Tanh)) if not q[0].static else Q.quantize_static(
             mlp(10, 12, 8, 3, act=nn.Tanh), [x * 2])
         other.load_state_dict(sd)
-        np.testing.assert_array_equal(other(x).data, expected)
+        np.testing.assert_array_equal(other(x).numpy(), expected)
     with pytest.raises(ValueError, match="no quantized layers"):
         Q.load_quantized(model.state_dict())
 

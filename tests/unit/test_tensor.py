@@ -21,7 +21,7 @@ def test_tensor_copies_its_data():
     a = np.ones(3)
     t = tn.tensor(a)
     a[0] = 5
-    assert t.data[0] == 1
+    assert t.numpy()[0] == 1
 
 
 @pytest.mark.parametrize("bad", [np.array([1 + 2j]), np.array(["a"]), np.array([object()], dtype=object)])
@@ -36,16 +36,16 @@ def test_only_float_tensors_require_grad():
 
 
 def test_factories():
-    assert tn.zeros(2, 3).shape == (2, 3) and tn.zeros(2, 3).data.sum() == 0
-    assert tn.ones((2, 3)).data.sum() == 6
+    assert tn.zeros(2, 3).shape == (2, 3) and tn.zeros(2, 3).numpy().sum() == 0
+    assert tn.ones((2, 3)).numpy().sum() == 6
     assert tn.zeros(2, dtype=np.float64).dtype == np.float64
     assert tn.ones(2, requires_grad=True).requires_grad
     assert tn.zeros_like(tn.ones(4, dtype=np.float64)).dtype == np.float64
-    assert tn.ones_like(tn.zeros(2, 2)).data.sum() == 4
-    np.testing.assert_array_equal(tn.arange(4).data, [0, 1, 2, 3])
+    assert tn.ones_like(tn.zeros(2, 2)).numpy().sum() == 4
+    np.testing.assert_array_equal(tn.arange(4).numpy(), [0, 1, 2, 3])
     assert tn.arange(4).dtype == np.int64
     assert tn.arange(3, dtype=np.float32).dtype == np.float32
-    assert tn.randn(3, 4).dtype == np.float32 and tn.rand(5).data.min() >= 0
+    assert tn.randn(3, 4).dtype == np.float32 and tn.rand(5).numpy().min() >= 0
     with pytest.raises(ValueError, match="invalid shape"):
         tn.zeros(-1)
 
@@ -58,15 +58,15 @@ def test_attributes_and_conversions():
     with pytest.raises(ValueError, match="one-element"):
         t.item()
     t.data = np.zeros((2, 3), dtype=np.float32)
-    assert t.data.sum() == 0
+    assert t.numpy().sum() == 0
     assert "requires_grad=True" in repr(tn.ones(2, requires_grad=True))
 
 
 def test_manual_seed_reproduces_random_choices():
     tn.manual_seed(123)
-    a = tn.randn(5).data
+    a = tn.randn(5).numpy()
     tn.manual_seed(123)
-    np.testing.assert_array_equal(a, tn.randn(5).data)
+    np.testing.assert_array_equal(a, tn.randn(5).numpy())
 
 
 def test_python_scalars_keep_the_tensor_dtype():
@@ -80,14 +80,14 @@ def test_comparisons_and_argmax_are_not_differentiable():
     x = tn.tensor([[1.0, 5.0, 3.0], [7.0, 0.0, 2.0]], requires_grad=True)
     mask = x > 2.0
     assert mask.dtype == np.bool_ and not mask.requires_grad
-    np.testing.assert_array_equal(mask.data, [[False, True, True], [True, False, False]])
-    np.testing.assert_array_equal((x == 5.0).data, x.data == 5.0)
-    np.testing.assert_array_equal((x != x).data, np.zeros((2, 3), bool))
-    np.testing.assert_array_equal((x <= 2.0).data, x.data <= 2.0)
-    np.testing.assert_array_equal((x < 2.0).data, x.data < 2.0)
-    np.testing.assert_array_equal((x >= 3.0).data, x.data >= 3.0)
-    np.testing.assert_array_equal(x.argmax(axis=1).data, [1, 0])
-    np.testing.assert_array_equal(x.argmax(dim=0).data, [1, 0, 0])
+    np.testing.assert_array_equal(mask.numpy(), [[False, True, True], [True, False, False]])
+    np.testing.assert_array_equal((x == 5.0).numpy(), x.numpy() == 5.0)
+    np.testing.assert_array_equal((x != x).numpy(), np.zeros((2, 3), bool))
+    np.testing.assert_array_equal((x <= 2.0).numpy(), x.numpy() <= 2.0)
+    np.testing.assert_array_equal((x < 2.0).numpy(), x.numpy() < 2.0)
+    np.testing.assert_array_equal((x >= 3.0).numpy(), x.numpy() >= 3.0)
+    np.testing.assert_array_equal(x.argmax(axis=1).numpy(), [1, 0])
+    np.testing.assert_array_equal(x.argmax(dim=0).numpy(), [1, 0, 0])
     assert x.argmax().item() == 3 and x.argmax().dtype == np.int64
 
 
@@ -96,7 +96,7 @@ def test_reused_node_accumulates_gradients():
     y = x * x            # used twice below
     z = (y + y * 3.0).sum()
     z.backward()
-    np.testing.assert_allclose(x.grad, 8 * x.data)   # d/dx 4 x^2
+    np.testing.assert_allclose(x.grad, 8 * x.numpy())   # d/dx 4 x^2
 
 
 @pytest.mark.parametrize("older_first", [True, False])
@@ -118,7 +118,7 @@ def test_gradients_accumulate_across_backward_calls():
     x = tn.tensor([1.0, -2.0], requires_grad=True)
     (x * 3.0).sum().backward()
     (x * x).sum().backward()
-    np.testing.assert_allclose(x.grad, 3.0 + 2 * x.data)
+    np.testing.assert_allclose(x.grad, 3.0 + 2 * x.numpy())
 
 
 def test_backward_frees_the_graph_and_a_second_call_is_a_clear_error():
@@ -159,14 +159,14 @@ def test_no_grad_and_detach():
     assert not double(x).requires_grad
     assert (x * 2.0).requires_grad
     d = x.detach()
-    assert not d.requires_grad and np.shares_memory(d.data, x.data)
+    assert not d.requires_grad and np.shares_memory(d.numpy(), x.numpy())
 
 
 def test_dim_is_an_alias_of_axis():
     x = tn.tensor(np.arange(6.0).reshape(2, 3))
-    np.testing.assert_array_equal(x.sum(dim=1).data, x.sum(axis=1).data)
-    np.testing.assert_array_equal(x.max(dim=0).values.data, [3.0, 4.0, 5.0])
-    np.testing.assert_allclose(x.softmax(dim=0).data.sum(0), 1.0)
+    np.testing.assert_array_equal(x.sum(dim=1).numpy(), x.sum(axis=1).numpy())
+    np.testing.assert_array_equal(x.max(dim=0).values.numpy(), [3.0, 4.0, 5.0])
+    np.testing.assert_allclose(x.softmax(dim=0).numpy().sum(0), 1.0)
     np.testing.assert_array_equal(tn.concatenate([x, x], dim=1).shape, (2, 6))
 
 
@@ -206,10 +206,10 @@ def test_softmax_family_and_sigmoid_are_stable_for_huge_logits(dtype, backend_na
         s = x.softmax(axis=-1)
         ls = x.log_softmax(axis=-1)
         sg = x.sigmoid()
-    np.testing.assert_allclose(s.data, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-6)
-    assert np.all(np.isfinite(ls.data))
-    np.testing.assert_allclose(ls.data[0], [0.0, -2e4, -1e4], rtol=1e-6)
-    np.testing.assert_allclose(sg.data, [[1, 0, 0.5], [0, 0, 0]], atol=1e-6)
+    np.testing.assert_allclose(s.numpy(), [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-6)
+    assert np.all(np.isfinite(ls.numpy()))
+    np.testing.assert_allclose(ls.numpy()[0], [0.0, -2e4, -1e4], rtol=1e-6)
+    np.testing.assert_allclose(sg.numpy(), [[1, 0, 0.5], [0, 0, 0]], atol=1e-6)
     (s.sum() + ls.sum() + sg.sum()).backward()
     assert np.all(np.isfinite(x.grad))
 
@@ -231,11 +231,11 @@ def test_detect_anomaly_names_the_first_op_that_made_nan_or_inf():
         with pytest.raises(FloatingPointError, match=r"Log\.forward produced NaN"):
             x.log()
         y = x.abs().sqrt()            # forward finite
-        y.data[...] = 0.0             # force sqrt's backward to divide by zero
+        y.numpy()[...] = 0.0             # force sqrt's backward to divide by zero
         with pytest.raises(FloatingPointError, match=r"Sqrt\.backward produced inf"):
             y.sum().backward()
     # outside the block nothing is checked
-    assert np.isnan(x.log().data[1])
+    assert np.isnan(x.log().numpy()[1])
 
 
 class _FailingBackward(tn.autograd.Function):
@@ -308,8 +308,8 @@ def test_the_fast_path_gives_what_function_apply_gives(name, needs, mode, backen
         graph = _relabel(_graph(out), ids)
         if out.requires_grad:
             assert out._node.order < first._node.order  # newer nodes have smaller (negative) stamps
-            out.backward(np.linspace(-1, 1, out.size).reshape(out.shape))
-        results.append((out.data, out.dtype, out.requires_grad, graph, [t.grad for t in inputs]))
+            out.backward(np.linspace(-1, 1, out.numel()).reshape(out.shape))
+        results.append((out.numpy(), out.dtype, out.requires_grad, graph, [t.grad for t in inputs]))
     (fv, fdt, freq, fgraph, fgrads), (pv, pdt, preq, pgraph, pgrads) = results
     np.testing.assert_array_equal(fv, pv)
     assert fdt == pdt and freq == preq == (mode != "no_grad" and any(needs))
@@ -332,4 +332,4 @@ def test_the_fast_path_hands_a_non_tensor_operand_to_function_apply():
     x = tn.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2.0                      # 2.0 becomes a float32 constant, as Function.apply makes it
     assert y.dtype == np.float32 and type(y._node).__name__ == "Mul" and not y._node.inputs[1].requires_grad
-    np.testing.assert_array_equal(y.data, [2.0, 4.0])
+    np.testing.assert_array_equal(y.numpy(), [2.0, 4.0])

@@ -57,7 +57,7 @@ def test_graph_repr_is_the_program(graph_and_inputs):
     scope = {"tn": tn, "np": np}
     exec(repr(graph), scope)
     with tn.no_grad():
-        np.testing.assert_array_equal(scope["graph"](*inputs).data, graph(*inputs).data)
+        np.testing.assert_array_equal(scope["graph"](*inputs).numpy(), graph(*inputs).numpy())
     assert all(t.requires_grad and t.dtype == np.float64 for t in inputs)
     assert len(graph.steps) >= 1 and all(name in GRAPH_OPS for name, _, _ in graph.steps)
 
@@ -199,7 +199,7 @@ def test_special_arrays_draw_nan_inf_and_denormals():
 @given(testing.tensors(np.float32, max_dims=2))
 def test_tensors_strategy(t):
     assert isinstance(t, tn.Tensor) and t.dtype == np.float32 and t.requires_grad
-    assert np.all(np.abs(t.data) <= 10)
+    assert np.all(np.abs(t.numpy()) <= 10)
 
 
 # ---------------------------------------------------------------- detect_anomaly
@@ -219,7 +219,7 @@ def test_detect_anomaly_is_per_thread():
     def other_thread():
         x = tn.tensor([-1.0], dtype=np.float64)
         with np.errstate(invalid="ignore"):
-            seen["value"] = x.log().data  # no anomaly mode here: NaN passes silently
+            seen["value"] = x.log().numpy()  # no anomaly mode here: NaN passes silently
 
     with tn.detect_anomaly():
         t = threading.Thread(target=other_thread)

@@ -5,12 +5,14 @@ created after the ops that made its inputs. So taking nodes newest first is a to
 by the time a node runs, every consumer of its output has handed it its gradient. A heap keyed on
 the stamp gives that order in one pass, without recursion. Each input's gradient is summed back to
 the input's own shape; each node is freed once it has run. Works on anything with Tensor's
-attributes (`data`, `grad`, `requires_grad`, `_node`): it never needs the Tensor class itself.
+attributes (`_data`, `_grad`, `requires_grad`, `_node`); it makes a Tensor only for a new `.grad`.
 """
 from heapq import heappop, heappush
 
 import numpy as np
 
+from ..tensor import Tensor
+from . import hooks, versions
 from .grad_mode import ANOMALY, check_finite, current
 
 
@@ -50,46 +52,62 @@ def remove_post_backward_hook(key):
     _post_backward_hooks.pop(key, None)
 
 
-def backward(root, grad=None):
+def backward(root, grad=None, retain_graph=False, create_graph=False):
     """Accumulate d root / d leaf into `.grad` of every leaf that requires a gradient.
 
-    `grad` is d L / d root (defaults to 1 for a scalar root).
+    `grad` is d L / d root (defaults to 1 for a scalar root). The graph is freed as the walk goes
+    unless `retain_graph`, which lets a second backward through it run (and accumulate again).
     """
+    if create_graph:
+        raise NotImplementedError("backward(create_graph=True): higher-order gradients are not implemented in tinynn yet")
     if not root.requires_grad:
         raise RuntimeError("backward: the tensor does not require grad and has no graph")
     if grad is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError(
                 f"backward: grad can be implicitly created only for scalar outputs, got shape {root.shape}"
             )
         grad = np.ones(root.shape, dtype=root.dtype)
     else:
-        grad = np.asarray(getattr(grad, "data", grad), dtype=root.dtype)
+        grad = np.asarray(grad, dtype=root.dtype)  # a Tensor gives its array (__array__)
         if grad.shape != root.shape:
             raise ValueError(f"backward: grad of shape {grad.shape} does not match the output's shape {root.shape}")
     if root._node is None:  # a leaf
-        _add_to_grad(root, grad.copy())
+        entry = hooks.hooked and hooks.lookup(id(root), None)
+        _add_to_grad(root, (hooks.run(entry, grad) if entry else grad).copy())
     else:
-        _walk(root._node, grad)
+        _walk(root._node, grad, retain_graph)
     for hook in tuple(_post_backward_hooks.values()):
         hook()
 
 
 def _add_to_grad(leaf, g):
-    """leaf.grad += g (g already in the leaf's shape and dtype; the first gradient is kept as is)."""
-    leaf.grad = g if leaf.grad is None else leaf.grad + g
+    """leaf.grad += g (g already in the leaf's shape and dtype; the first gradient is kept as is,
+    in a new Tensor; later ones are summed into the same Tensor, which keeps its identity)."""
+    grad = leaf._grad
+    if grad is None:
+        leaf._grad = Tensor._wrap(np.asarray(g), False)  # a 0-d gradient may be a NumPy scalar
+    else:
+        grad._data = grad._data + g
 
 
-def _walk(root, grad):
+def _walk(root, grad, retain_graph=False, sink=None):
     """Run each node's backward once every consumer of its output has handed it its gradient.
 
     Nodes wait in a heap keyed on their creation stamp (negative, so the newest pops first). The
     gradient a node has received so far waits on the node itself (`output_grad`), and a walk that
-    fails clears what it left there before the error goes on."""
+    fails clears what it left there before the error goes on. When tensors have hooks
+    (hooks.py), a node's summed gradient passes through its tensor's hooks before its backward
+    runs, and a hooked leaf's contributions are summed and passed through its hooks at the end.
+    With a `sink` ({id(node) or id(leaf): [index, gradient]}, `grad()`'s), no leaf's `.grad`
+    changes: the gradients of the tensors listed are summed there instead."""
     root.output_grad = grad
     waiting = [(root.order, root)]
     handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
     anomaly = current() & ANOMALY
+    hooked = bool(hooks.hooked)  # some tensor has hooks (hooks.py)
+    written = versions.written   # memory written in place (versions.py); usually empty
+    pending = {}  # id(leaf) -> [leaf, entry, summed gradient] for hooked leaves
     try:
         while waiting:
             node = heappop(waiting)[1]
@@ -98,7 +116,18 @@ def _walk(root, grad):
             if inputs is None:
                 raise RuntimeError(f"backward: the graph through {node.name} was already freed by an earlier "
                                    "backward(); recompute the forward pass to differentiate again")
-            node.inputs = None  # free the graph as we go
+            if hooked:
+                entry = hooks.lookup(id(node), node)
+                if entry:
+                    output_grad = hooks.run(entry, output_grad)
+                    if entry.retains:
+                        _add_to_grad(entry.tensor(), output_grad.copy())
+            if sink is not None and id(node) in sink:
+                _sum_into(sink[id(node)], output_grad)
+            if written:
+                versions.check_saved(node)
+            if not retain_graph:
+                node.inputs = None  # free the graph as we go
             input_grads = node.backward(output_grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
@@ -113,6 +142,13 @@ def _walk(root, grad):
                     g = unbroadcast(g, t.shape, f"{node.name}.backward").astype(t.dtype, copy=False)
                 parent = t._node
                 if parent is None:  # a leaf: it keeps g, so g must be an array no one else holds
+                    if sink is not None:
+                        if id(t) in sink:
+                            _sum_into(sink[id(t)], g)
+                        continue
+                    if hooked and hooks.lookup(id(t), None):
+                        _pend(pending, t, g)
+                        continue
                     if g.base is not None or id(g) in handed_out:
                         g = g.copy()
                     handed_out.add(id(g))
@@ -126,3 +162,54 @@ def _walk(root, grad):
         for _, node in waiting:
             node.output_grad = None
         raise
+    for leaf, entry, g in pending.values():
+        _add_to_grad(leaf, hooks.run(entry, g).copy())
+
+
+def _sum_into(slot, g):
+    slot[1] = g.copy() if slot[1] is None else slot[1] + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients d(sum of outputs)/d input, one per input (a tuple), without touching any `.grad`.
+
+    `grad_outputs` weighs each output (d L / d output; 1 for a scalar output), as in `backward`."""
+    if create_graph:
+        raise NotImplementedError("autograd.grad(create_graph=True): higher-order gradients are not implemented in tinynn yet")
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("grad: one of the inputs does not require grad")
+    sink = {id(t._node if t._node is not None else t): [i, None] for i, t in enumerate(inputs)}
+    for k, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise RuntimeError("grad: one of the outputs does not require grad and has no graph")
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(f"grad: grad_outputs can be implicitly created only for scalar outputs, got shape {out.shape}")
+            g = np.ones(out.shape, dtype=out.dtype)
+        g = np.asarray(g, dtype=out.dtype)
+        key = id(out._node if out._node is not None else out)
+        if key in sink:
+            _sum_into(sink[key], g)
+        if out._node is not None:
+            keep = retain_graph if retain_graph is not None else False
+            _walk(out._node, g, keep or k < len(outputs) - 1, sink)
+    result = [None] * len(inputs)
+    for i, g in sink.values():
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} was not used in the graph; pass allow_unused=True to get None for it")
+        result[i] = None if g is None else Tensor._wrap(g, False)
+    return tuple(result)
+
+
+def _pend(pending, leaf, g):
+    """Sum a hooked leaf's gradient until the walk ends: its hooks see the total, as in PyTorch."""
+    item = pending.get(id(leaf))
+    if item is None:
+        pending[id(leaf)] = [leaf, hooks.lookup(id(leaf), None), g]
+    else:
+        item[2] = item[2] + g

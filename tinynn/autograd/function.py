@@ -3,6 +3,7 @@ the one path that runs an op and records it (docs/01-autograd.md follows it step
 """
 import itertools
 
+from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor, as_tensor
 from .grad_mode import ANOMALY, GRAD, check_finite, current
 
@@ -24,6 +25,10 @@ class Function:
 
     __slots__ = ("inputs", "needs_grad", "order", "output_grad")
     exact_gradients = False  # True: backward returns every gradient in its input's shape and dtype
+    # PyTorch's type promotion of the inputs (dtypes.py): None (an op that takes inputs as they
+    # are, such as a loss with integer targets), "common" (every input cast to their result type,
+    # as + - * do) or "float" (the same, then integers to the default float dtype, as / and exp do)
+    promotes = None
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
@@ -34,15 +39,38 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **options):
         """Run the op on Tensors (or array-likes) and record it when a gradient is needed."""
+        if cls.promotes:
+            inputs = promoted(inputs, cls.promotes == "float")
         inputs = tuple([as_tensor(t, like=inputs) for t in inputs])  # 2.0 -> a constant Tensor
         node = cls()
         node.needs_grad = tuple([t.requires_grad for t in inputs])
-        output = node.forward(*[t.data for t in inputs], **options)  # arrays in, one array out
+        output = node.forward(*[t._data for t in inputs], **options)  # arrays in, one array out
         return record(node, inputs, output)                         # a Tensor that remembers node
 
     @property
     def name(self):
         return type(self).__name__
+
+    def __repr__(self):  # what t.grad_fn shows
+        return f"<{self.name}Backward>"
+
+
+def promoted(inputs, to_float):
+    """The inputs, each cast to their PyTorch result type (a float when `to_float`); a cast of a
+    Tensor that requires grad is itself recorded, so the gradient flows back through it."""
+    dtype = None
+    for t in inputs:  # the common case first: Tensors of one dtype (floating, when to_float)
+        if not isinstance(t, Tensor) or (dtype is not None and t._data.dtype is not dtype):
+            break
+        dtype = t._data.dtype
+    else:
+        if not to_float or dtype.kind == "f":
+            return inputs
+    dtype = result_type(*inputs)
+    if to_float and dtype.kind != "f":
+        dtype = get_default_dtype()
+    return tuple([t.to(dtype) if isinstance(t, Tensor) else as_tensor(t, dtype)
+                  for t in inputs])
 
 
 def record(node, inputs, output):

@@ -69,3 +69,42 @@ def check_finite(node, stage, arrays):
             kind = "NaN" if np.any(np.isnan(a)) else "inf"
             what = "output" if stage == "forward" else f"gradient for input {i}"
             raise FloatingPointError(f"detect_anomaly: {node.name}.{stage} produced {kind} in its {what} (shape {a.shape})")
+
+
+class inference_mode(no_grad):
+    """`with tn.inference_mode():` is `no_grad()` here (PyTorch's faster variant: tinynn has no
+    extra bookkeeping to skip); `inference_mode(False)` leaves grad mode as it is."""
+
+    def __init__(self, mode=True):
+        self.bit, self.on = GRAD, not mode
+        if not mode:
+            self.bit = 0  # touches no bit
+
+    def __call__(self, fn):
+        return no_grad.__call__(self, fn) if self.bit else fn
+
+
+class set_grad_enabled(no_grad):
+    """`tn.set_grad_enabled(mode)` turns grad mode on or off at once; used as `with
+    tn.set_grad_enabled(mode):` it restores the previous mode on leaving."""
+
+    def __init__(self, mode):
+        self.on, self._previous = bool(mode), _set_bit(GRAD, bool(mode))
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        _set_bit(GRAD, self._previous)
+        return False
+
+    def __call__(self, fn):
+        _set_bit(GRAD, self._previous)  # as a decorator it must not switch the mode now, only in calls
+        mode = self.on
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper

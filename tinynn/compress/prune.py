@@ -64,7 +64,7 @@ def _attach(layer, name):
         return None
     delattr(layer, name)
     layer.register_parameter(name + "_orig", param)
-    layer.register_buffer(name + "_mask", np.ones_like(param.data))
+    layer.register_buffer(name + "_mask", np.ones_like(param._data))
     layer.register_forward_pre_hook(_ApplyMask(name))
     return d["_buffers"][name + "_mask"]
 
@@ -80,7 +80,7 @@ def _detach(layer):
     for key, hook in _hooks(layer):
         name = hook.name
         orig, mask = d["_parameters"][name + "_orig"], d["_buffers"][name + "_mask"]
-        np.multiply(orig.data, mask, out=orig.data)  # W <- W_orig * M, in the same Parameter
+        np.multiply(orig._data, mask, out=orig._data)  # W <- W_orig * M, in the same Parameter
         for attr in (name, name + "_orig", name + "_mask"):
             delattr(layer, attr)
         d["_forward_pre_hooks"].pop(key)
@@ -98,8 +98,8 @@ def _effective(layer, name):
     mask = d["_buffers"].get(name + "_mask")
     if mask is None:
         p = d["_parameters"].get(name)
-        return None if p is None else p.data
-    return d["_parameters"][name + "_orig"].data * mask
+        return None if p is None else p._data
+    return d["_parameters"][name + "_orig"]._data * mask
 
 
 def _weight(layer):
@@ -331,11 +331,11 @@ def shrink(model):
                 c = Tensor(b[None, :].copy())
                 for m in between:
                     c = m(c)
-            const_in, keep_in, dropped_in = c.data[0, dropped_out], keep_out, dropped_out
+            const_in, keep_in, dropped_in = c._data[0, dropped_out], keep_out, dropped_out
         new = Linear(w.shape[1], len(keep_out), bias=has_bias, dtype=w.dtype)
-        new.weight.data[...] = w[keep_out]
+        new.weight._data[...] = w[keep_out]
         if has_bias:
-            new.bias.data[...] = b[keep_out]
+            new.bias._data[...] = b[keep_out]
         new.train(layer.training)
         out[i] = new
     return Sequential(*out)

@@ -69,8 +69,8 @@ class QuantizedLinear(Module):
         """Quantize a float Linear: W -> int8 per output channel; `input_range` = (lo, hi) makes the
         layer static with input parameters calc_qparams(lo, hi, "uint8", False, reduce_range=True)."""
         with no_grad():
-            w = np.asarray(layer.weight.data, np.float32)
-            b = None if layer.bias is None else np.asarray(layer.bias.data, np.float32)
+            w = np.asarray(layer.weight._data, np.float32)
+            b = None if layer.bias is None else np.asarray(layer.bias._data, np.float32)
         s_w = weight_qparams(w)
         q_w = quantize_tensor(w, s_w, 0, "int8", axis=0)
         s_a = z_a = None
@@ -109,7 +109,7 @@ class QuantizedLinear(Module):
         return ACTIVATIONS[int(self.activation[0])]
 
     def forward(self, x):
-        x = x.data if isinstance(x, Tensor) else np.asarray(x)
+        x = x._data if isinstance(x, Tensor) else np.asarray(x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"QuantizedLinear: input of shape {x.shape} does not have {self.in_features} features")
         lead = x.shape[:-1]
@@ -157,15 +157,15 @@ class QATLinear(Module):
         with no_grad():
             w = layer.weight
             b = layer.bias
-        w = w if isinstance(w, Parameter) else Parameter(w.data.copy())
-        b = b if (b is None or isinstance(b, Parameter)) else Parameter(b.data.copy())
+        w = w if isinstance(w, Parameter) else Parameter(w._data.copy())
+        b = b if (b is None or isinstance(b, Parameter)) else Parameter(b._data.copy())
         return cls(w, b)
 
     def input_qparams(self):
         return calc_qparams(self.input_min[0], self.input_max[0], "uint8", symmetric=False, reduce_range=True)
 
     def forward(self, x):
-        xa = x.data if isinstance(x, Tensor) else np.asarray(x)
+        xa = x._data if isinstance(x, Tensor) else np.asarray(x)
         if xa.size and (self.training or not np.isfinite(self.input_min[0])):
             lo, hi = np.float32(xa.min()), np.float32(xa.max())
             if not np.isfinite(self.input_min[0]):
@@ -176,7 +176,7 @@ class QATLinear(Module):
                 self.input_max[0] += c * (hi - self.input_max[0])
         s_a, z_a = self.input_qparams() if np.isfinite(self.input_min[0]) else (1.0, 0)
         xq = ops.FakeQuantize.apply(x, scale=s_a, zero_point=z_a, qmin=0, qmax=127)
-        s_w = weight_qparams(self.weight.data)
+        s_w = weight_qparams(self.weight._data)
         wq = ops.FakeQuantize.apply(self.weight, scale=s_w[:, None], zero_point=0, qmin=-128, qmax=127)
         if self.bias is None:
             return ops.Linear.apply(xq, wq)

@@ -106,7 +106,7 @@ def quantize_tensor(x, scale, zero_point, dtype="int8", axis=0):
     scale and zero_point are scalars (per tensor) or 1-D arrays, one per index along `axis`
     (per channel)."""
     dtype, (qmin, qmax) = _qrange(dtype, "quantize_tensor")
-    x = x.data if isinstance(x, Tensor) else np.asarray(x)
+    x = x._data if isinstance(x, Tensor) else np.asarray(x)
     if x.dtype.kind != "f":
         x = x.astype(np.float32)
     s = _channel(scale, x, axis, x.dtype)
@@ -119,7 +119,7 @@ def quantize_tensor(x, scale, zero_point, dtype="int8", axis=0):
 
 def dequantize_tensor(q, scale, zero_point, axis=0):
     """x^ = s (q - z) as float32 (s, z per tensor or per channel along `axis`)."""
-    q = q.data if isinstance(q, Tensor) else np.asarray(q)
+    q = q._data if isinstance(q, Tensor) else np.asarray(q)
     s = _channel(scale, q, axis, np.float32)
     z = _channel(zero_point, q, axis, np.int64)
     return (s * (q.astype(np.int64) - z).astype(np.float32)).astype(np.float32)

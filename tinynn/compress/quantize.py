@@ -95,7 +95,7 @@ def observe(model, calibration_batches, observer="minmax", percentile=99.99):
 
     def hook_for(name):
         def hook(module, args):
-            x = args[0].data if isinstance(args[0], Tensor) else np.asarray(args[0])
+            x = args[0]._data if isinstance(args[0], Tensor) else np.asarray(args[0])
             if x.size == 0:
                 return None
             if observer == "minmax":
@@ -172,7 +172,7 @@ def model_size(model):
     (parameters and persistent buffers; int8 weights count 1 byte each)."""
     total = 0
     for value in model.state_dict().values():
-        arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
         total += arr.nbytes
     return int(total)
 

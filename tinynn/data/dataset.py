@@ -19,7 +19,7 @@ class Dataset:
 
 def _as_array(a, i):
     if isinstance(a, Tensor):
-        a = a.data
+        a = a._data
     a = np.asarray(a)
     if a.dtype.kind in "iu" and a.dtype != np.int64:
         a = a.astype(np.int64)  # labels are int64, as PyTorch's cross-entropy expects

@@ -14,7 +14,7 @@ def default_collate(samples):
         return tuple(default_collate([s[k] for s in samples]) for k in range(len(first)))
     if isinstance(first, dict):
         return {k: default_collate([s[k] for s in samples]) for k in first}
-    arrays = [s.data if isinstance(s, Tensor) else s for s in samples]
+    arrays = [s._data if isinstance(s, Tensor) else s for s in samples]
     if isinstance(first, bool):
         stacked = np.array(arrays, dtype=np.bool_)
     elif isinstance(first, int):

@@ -12,7 +12,7 @@ from ..tensor import Tensor
 
 
 def _unwrap(x):
-    return (x.data, True) if isinstance(x, Tensor) else (np.asarray(x), False)
+    return (x._data, True) if isinstance(x, Tensor) else (np.asarray(x), False)
 
 
 def _rewrap(array, was_tensor):

@@ -127,7 +127,7 @@ def build(spec):
 
         if q.get("method", "dynamic") == "static":
             calib = [np.zeros((1, spec["sizes"][0]), dtype=np.float32)]
-            from ..tensor import tensor
+            from ..creation import tensor
 
             model = quantize.quantize_static(model, [tensor(c) for c in calib], observer=q.get("observer", "minmax"))
         else:

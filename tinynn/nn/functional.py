@@ -32,7 +32,7 @@ def _float_target(op, input, target):
     if target.dtype != input.dtype:
         if target.dtype.kind not in "fiub":
             raise TypeError(f"{op}: target dtype {target.dtype} is not numeric")
-        target = target.astype(input.dtype) if target.dtype.kind == "f" else Tensor._wrap(target.data.astype(input.dtype), False)
+        target = target.astype(input.dtype) if target.dtype.kind == "f" else Tensor._wrap(target._data.astype(input.dtype), False)
     if target.shape != input.shape:
         raise ValueError(f"{op}: target shape {target.shape} differs from input shape {input.shape}; they must match")
     return target
@@ -116,7 +116,7 @@ def nll_loss(input, target, reduction="mean"):
     if input.ndim != 2 or target.shape != input.shape[:1]:
         raise ValueError(f"nll_loss: expected input (N, C) and target (N,), got {input.shape} and {target.shape}")
     c = input.shape[1]
-    t = target.data
+    t = target._data
     if t.size and (t.min() < 0 or t.max() >= c):
         raise IndexError(f"nll_loss: class index {t[(t < 0) | (t >= c)][0]} is out of range for {c} classes")
     return _reduce(-input[np.arange(len(t)), t], reduction)
@@ -149,7 +149,7 @@ def kl_div(input, target, reduction="mean", log_target=False):
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        positive = target.data > 0
+        positive = target._data > 0
         safe = ops.Where.apply(target, Tensor._wrap(np.ones((), input.dtype), False), condition=positive)
         entropy_term = ops.Where.apply(target * safe.log(), Tensor._wrap(np.zeros((), input.dtype), False), condition=positive)
         loss = entropy_term - target * input

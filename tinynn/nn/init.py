@@ -12,11 +12,11 @@ from ..tensor import Tensor
 def _array(tensor, op):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{op}: expected a Tensor or Parameter, got {type(tensor).__name__}")
-    return tensor.data
+    return tensor._data
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values.astype(tensor.dtype, copy=False)
+    tensor._data[...] = values.astype(tensor.dtype, copy=False)
     return tensor
 
 

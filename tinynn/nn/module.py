@@ -220,7 +220,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = np.zeros_like(p.data)
+                p.grad = np.zeros_like(p._data)
 
     def to(self, *args, **kwargs):
         """to(dtype), to("cpu"), to(device, dtype), to(tensor), to(device=, dtype=): cast every floating-point
@@ -230,15 +230,15 @@ class Module:
         if dtype is None:
             return self
         for p in self.parameters():
-            if p.data.dtype.kind == "f":
-                p.data = p.data.astype(dtype)
+            if p._data.dtype.kind == "f":
+                p._data = p._data.astype(dtype)
                 p.grad = None if p.grad is None else p.grad.astype(dtype)
         for m in self.modules():
             for name, b in m._buffers.items():
-                arr = b.data if isinstance(b, Tensor) else b
+                arr = b._data if isinstance(b, Tensor) else b
                 if arr is not None and arr.dtype.kind == "f":
                     if isinstance(b, Tensor):
-                        b.data = arr.astype(dtype)
+                        b._data = arr.astype(dtype)
                     else:
                         m._buffers[name] = arr.astype(dtype)
                         object.__setattr__(m, name, m._buffers[name])
@@ -267,11 +267,11 @@ class Module:
             pre = f"{mod_prefix}." if mod_prefix else ""
             for name, p in m._parameters.items():
                 if p is not None:
-                    out[pre + name] = p if keep_vars else p.data
+                    out[pre + name] = p if keep_vars else p._data
             skip = m.__dict__.get("_non_persistent", ())
             for name, b in m._buffers.items():
                 if b is not None and name not in skip:
-                    out[pre + name] = b if keep_vars or not isinstance(b, Tensor) else b.data
+                    out[pre + name] = b if keep_vars or not isinstance(b, Tensor) else b._data
         return out
 
     def load_state_dict(self, state_dict, strict=True):
@@ -297,8 +297,8 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value.data if isinstance(value, Tensor) else np.asarray(value)
-            current = target.data if isinstance(target, Tensor) else target
+            value = value._data if isinstance(value, Tensor) else np.asarray(value)
+            current = target._data if isinstance(target, Tensor) else target
             if value.shape != current.shape:
                 mismatched.append(f"{key}: checkpoint {value.shape} vs model {current.shape}")
         if mismatched:
@@ -306,8 +306,8 @@ class Module:
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                value = value.data if isinstance(value, Tensor) else np.asarray(value)
-                current = target.data if isinstance(target, Tensor) else target
+                value = value._data if isinstance(value, Tensor) else np.asarray(value)
+                current = target._data if isinstance(target, Tensor) else target
                 np.copyto(current, value, casting="unsafe")
         for m in self.modules():  # a module that keeps arrays derived from its state drops them
             getattr(m, "_state_loaded", int)()

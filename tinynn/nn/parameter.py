@@ -18,15 +18,15 @@ class Parameter(Tensor):
         if data is None:
             array = np.empty((0,), dtype=np.float32)
         elif isinstance(data, Tensor):
-            array = data.data
+            array = data._data
         else:
             array = _checked_array(data, op="Parameter")
         if requires_grad and array.dtype.kind != "f":
             raise TypeError(f"Parameter: only floating-point arrays can require gradients, got dtype {array.dtype}")
-        self.data, self.grad, self._node, self.requires_grad = array, None, None, bool(requires_grad)
+        self._data, self._grad, self._node, self.requires_grad = array, None, None, bool(requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):  # copy.deepcopy / pickle keep the subclass
-        return (Parameter, (self.data.copy(), self.requires_grad))
+        return (Parameter, (self._data.copy(), self.requires_grad))

@@ -9,7 +9,7 @@ def index_argument(index):
 
     def convert(item):
         if isinstance(item, Tensor):
-            return item.data
+            return item._data
         if isinstance(item, list):
             return np.asarray(item)
         return item

@@ -17,6 +17,7 @@ class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1."""
 
     __slots__ = ('exact_gradients',)
+    promotes = "common"
 
     def forward(self, a, b):
         B = backend.active
@@ -34,6 +35,7 @@ class Sub(Function):
     """z = a - b;  dz/da = 1, dz/db = -1."""
 
     __slots__ = ('exact_gradients',)
+    promotes = "common"
 
     def forward(self, a, b):
         B = backend.active
@@ -51,6 +53,7 @@ class Mul(Function):
     """z = a b;  dz/da = b, dz/db = a."""
 
     __slots__ = ('a', 'b', 'exact_gradients')
+    promotes = "common"
 
     def forward(self, a, b):
         B = backend.active
@@ -69,6 +72,7 @@ class Div(Function):
     """z = a / b;  dz/da = 1 / b, dz/db = -a / b^2."""
 
     __slots__ = ('a', 'b', 'exact_gradients')
+    promotes = "float"
 
     def forward(self, a, b):
         B = backend.active
@@ -90,6 +94,7 @@ class Pow(Function):
     b = 0 (a^0 is the constant 1, even at a = 0), dz/db = 0 where a = 0 and b >= 0."""
 
     __slots__ = ('a', 'b', 'z', 'exact_gradients')
+    promotes = "common"
 
     def forward(self, a, b):
         B = backend.active

@@ -9,6 +9,7 @@ class Exp(Function):
     """y = e^x;  dy/dx = y."""
 
     __slots__ = ('y',)
+    promotes = "float"
     exact_gradients = True
 
     def forward(self, x):
@@ -23,6 +24,7 @@ class Log(Function):
     """y = ln x;  dy/dx = 1 / x.  ln 0 = -inf, as in NumPy."""
 
     __slots__ = ('x',)
+    promotes = "float"
     exact_gradients = True
 
     def forward(self, x):
@@ -38,6 +40,7 @@ class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 y)."""
 
     __slots__ = ('y',)
+    promotes = "float"
     exact_gradients = True
 
     def forward(self, x):
@@ -101,6 +104,7 @@ class Sigmoid(Function):
     """y = 1 / (1 + e^-x);  dy/dx = y (1 - y).  Stable for |x| up to float max."""
 
     __slots__ = ('y',)
+    promotes = "float"
     exact_gradients = True
 
     def forward(self, x):
@@ -115,6 +119,7 @@ class Tanh(Function):
     """y = tanh x;  dy/dx = 1 - y^2."""
 
     __slots__ = ('y',)
+    promotes = "float"
     exact_gradients = True
 
     def forward(self, x):

@@ -11,6 +11,7 @@ class MatMul(Function):
     is dropped from Z, as in NumPy."""
 
     __slots__ = ('a', 'b')
+    promotes = "common"
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:

@@ -4,13 +4,15 @@ and set these methods on Tensor here. `x.sum()` is `Sum.apply(x)`; `x * y` is `M
 through autograd's fast path (the same recording in fewer calls)."""
 import numpy as np
 
-from ..autograd import engine
+from ..autograd import engine, hooks
 from ..autograd.fast_path import binary_operator
-from ..tensor import Tensor, _checked_dtype, pick_axis, shape_argument
+from ..dtypes import ALIASES
+from ..tensor import Tensor, _checked_dtype, check_device, pick_axis, shape_argument
 from .arguments import index_argument
 from .dims import one_dim, reduction_method
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .elementwise import Exp, Log, Sqrt, Abs, ReLU, Sigmoid, Tanh, Cast
+from .inplace import Clone, InplaceMethods
 from .matmul import MatMul
 from .reduction import Sum, Mean
 from .shape import Reshape, Transpose, GetItem, Concatenate, Stack, Where
@@ -21,9 +23,19 @@ from .torch_names import METHODS
 class TensorMethods:
     """The methods below become Tensor's (see the end of this file)."""
 
-    def backward(self, grad=None):
-        """Accumulate d self / d leaf into every leaf's `.grad` (grad = d L / d self, 1 for a scalar)."""
-        engine.backward(self, grad)
+    def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None, grad=None):
+        """Accumulate d self / d leaf into every leaf's `.grad` (gradient = d L / d self, 1 for a
+        scalar; `grad=` is the older spelling); retain_graph=True keeps the graph for another backward."""
+        if inputs is not None:
+            raise NotImplementedError("backward(inputs=...) is not implemented in tinynn")
+        engine.backward(self, gradient if grad is None else grad, retain_graph, create_graph)
+
+    register_hook = hooks.register_hook
+    retain_grad = hooks.retain_grad
+
+    def clone(self):
+        """A copy of the values in new memory; differentiable (the gradient passes through)."""
+        return Clone.apply(self)
 
     __add__ = binary_operator(Add)
     __sub__ = binary_operator(Sub)
@@ -91,18 +103,42 @@ class TensorMethods:
         return LogSoftmax.apply(self, axis=pick_axis(axis, dim))
 
     def astype(self, dtype):
-        """A copy cast to `dtype` (a float-to-float cast keeps the gradient path)."""
+        """The tensor cast to `dtype` (itself when it has that dtype; a float-to-float cast keeps
+        the gradient path)."""
         dtype = _checked_dtype(dtype)
+        if dtype == self._data.dtype:
+            return self
         if dtype.kind != "f":
-            return Tensor._wrap(self.data.astype(dtype), False)
+            return Tensor._wrap(self._data.astype(dtype), False)
         return Cast.apply(self, dtype=dtype)
 
     def float(self): return self.astype(np.float32)
     def double(self): return self.astype(np.float64)
+    def half(self): return self.astype(np.float16)
     def long(self): return self.astype(np.int64)
+    def int(self): return self.astype(np.int32)
+    def bool(self): return self.astype(np.bool_)
+    def cpu(self): return self
+
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """t.to(dtype), t.to("cpu"), t.to("cpu", dtype), t.to(other): this tensor, cast if needed."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a not in ALIASES:
+                device = a
+            else:
+                dtype = a
+        check_device(device, "to")
+        result = self if dtype is None else self.astype(dtype)
+        return result.clone() if copy and result is self else result
+
+    def type(self, dtype=None):
+        """t.type(dtype) is t.to(dtype); t.type() names the dtype, as in 'tinynn.FloatTensor'."""
+        return f"tinynn.{self.dtype}" if dtype is None else self.astype(ALIASES.get(dtype, dtype))
 
 
-for _name, _method in vars(TensorMethods).items():
+for _name, _method in [*vars(TensorMethods).items(), *vars(InplaceMethods).items()]:
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
         setattr(Tensor, _name, _method)
 for _name, _method in METHODS.items():  # PyTorch's other ops (torch_names.py)
@@ -124,7 +160,7 @@ def stack(tensors, axis=0, dim=None):
 
 def where(condition, a, b):
     """Elementwise choice: a where condition is true, else b (gradient flows to the chosen side)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be bool, got {cond.dtype}")
     return Where.apply(a, b, condition=cond)

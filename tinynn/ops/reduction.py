@@ -8,7 +8,7 @@ from .arguments import check_axis
 
 def _expand(g, shape, axis, keepdims):
     """Put back the reduced axes of g (size 1) so it broadcasts against the input."""
-    if axis is not None and not keepdims:
+    if axis is not None and not keepdims and shape:  # a 0-d input (sum(0) of a scalar) lost no axis
         axes = axis if isinstance(axis, tuple) else (axis,)
         g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
     return g

@@ -67,6 +67,7 @@ class Concatenate(Function):
     """y = [x_1, x_2, ...] along an axis;  each x_k gets its slice of the gradient."""
 
     __slots__ = ('axis', 'bounds')
+    promotes = "common"
 
     def forward(self, *xs, axis=0):
         if not xs:
@@ -86,6 +87,7 @@ class Stack(Function):
     """y = x_1, x_2, ... joined along a new axis;  each x_k gets its slice of the gradient."""
 
     __slots__ = ('axis',)
+    promotes = "common"
 
     def forward(self, *xs, axis=0):
         if not xs:
@@ -104,6 +106,7 @@ class Where(Function):
     """y = a where condition else b;  the gradient goes to the side that was chosen."""
 
     __slots__ = ('condition',)
+    promotes = "common"
 
     def forward(self, a, b, condition):
         self.condition = condition

@@ -67,7 +67,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = np.zeros_like(p.data)
+                    p.grad = np.zeros_like(p._data)
 
     def step(self, closure=None):
         raise NotImplementedError
@@ -75,12 +75,12 @@ class Optimizer:
     def _writable(self, p):
         """p.data as the backend's in-place kernels need it: C-contiguous and writeable
         (checked once per array: reading .flags costs more than the update of a small layer)."""
-        a = p.data
+        a = p._data
         if self._checked.get(p) is a:
             return a
         flags = a.flags
         if not (flags.c_contiguous and flags.writeable):
-            a = p.data = np.array(a, order="C", copy=True)
+            a = p._data = np.array(a, order="C", copy=True)
         self._checked[p] = a
         return a
 
@@ -137,7 +137,7 @@ class Optimizer:
             restored = {}
             for key, value in s.items():
                 if isinstance(value, Tensor):
-                    value = value.data
+                    value = value._data
                 if isinstance(value, np.ndarray) and value.ndim > 0:
                     if value.shape != p.shape:
                         raise ValueError(

@@ -64,14 +64,14 @@ def kernels_called(fn, *inputs):
 
 def _run(fn, inputs, name):
     with _backend.use_backend(name) if name else contextlib.nullcontext():
-        tensors = [Tensor(t.data.copy(), requires_grad=t.requires_grad) if isinstance(t, Tensor) else t for t in inputs]
+        tensors = [Tensor(t._data.copy(), requires_grad=t.requires_grad) if isinstance(t, Tensor) else t for t in inputs]
         out = fn(*tensors)
         grads = []
         if out.requires_grad:
-            seed = np.linspace(-1, 1, out.size, dtype=out.dtype).reshape(out.shape) if out.size else np.zeros(out.shape, out.dtype)
+            seed = np.linspace(-1, 1, out.numel(), dtype=out.dtype).reshape(out.shape) if out.numel() else np.zeros(out.shape, out.dtype)
             out.backward(seed)
             grads = [t.grad for t in tensors if isinstance(t, Tensor) and t.requires_grad]
-    return out.data, grads
+    return out._data, grads
 
 
 def assert_backends_match(fn, *inputs, rtol=None, atol=None, ulps=None, backends=("numpy", "cython")):
@@ -99,7 +99,7 @@ def assert_backends_match(fn, *inputs, rtol=None, atol=None, ulps=None, backends
     value, grads = _run(fn, inputs, names[1])
     if ulps is not None:  # the absolute part: ulps of the largest magnitude a kernel meets (input, output, gradient 1)
         scale = max([1.0] + [float(np.max(np.abs(a), initial=0, where=np.isfinite(a)))
-                             for a in [ref_value] + [t.data for t in inputs if isinstance(t, Tensor)]])
+                             for a in [ref_value] + [t._data for t in inputs if isinstance(t, Tensor)]])
         eps = float(np.finfo(np.float32).eps)
         rtol, atol = (ulps * eps if rtol is None else rtol), (ulps * eps * scale if atol is None else atol)
     _assert_close("value", value, ref_value, rtol, atol)

@@ -1,5 +1,5 @@
-"""Reading tensors and gradients as NumPy arrays, whether `.grad` is an ndarray (today) or a Tensor
-(PyTorch's type, which issue 15 brings): the optimizers and nn.utils go through these two functions."""
+"""Reading tensors and gradients as NumPy arrays: `.grad` is a Tensor (PyTorch's type), and a
+gradient handed in as an ndarray is accepted too. The optimizers and nn.utils go through these."""
 import numpy as np
 
 from ..tensor import Tensor

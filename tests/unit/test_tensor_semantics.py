@@ -1,0 +1,185 @@
+"""A Tensor's attributes and autograd hooks with PyTorch's meaning (issue 15, step 2); closed forms."""
+import numpy as np
+import pytest
+
+import tinynn as tn
+
+
+def test_size_dim_numel_len():
+    x = tn.zeros(2, 3, 4)
+    assert x.size() == (2, 3, 4) and isinstance(x.size(), tuple) and isinstance(x.size(), tn.Size)
+    assert x.size(0) == 2 and x.size(-1) == 4 and x.size().numel() == 24
+    assert x.shape == (2, 3, 4) and x.dim() == 3 and x.ndim == 3 and x.numel() == 24 and len(x) == 2
+    with pytest.raises(IndexError, match="size"):
+        x.size(3)
+    s = tn.tensor(5.0)
+    assert s.size() == () and s.dim() == 0 and s.numel() == 1
+    with pytest.raises(IndexError, match="0-d"):
+        s.size(0)
+    with pytest.raises(TypeError, match="len"):
+        len(s)
+
+
+def test_item_tolist_device():
+    assert tn.tensor([[1.5]]).item() == 1.5 and isinstance(tn.tensor([2]).item(), int)
+    assert tn.tensor([[1, 2], [3, 4]]).tolist() == [[1, 2], [3, 4]]
+    assert tn.ones(1).device == "cpu"
+    with pytest.raises(ValueError, match="item"):
+        tn.ones(2).item()
+
+
+def test_is_leaf_grad_fn_detach():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    assert x.is_leaf and x.grad_fn is None
+    assert not y.is_leaf and y.grad_fn is not None and "Mul" in repr(y.grad_fn)
+    d = y.detach()
+    assert d.is_leaf and not d.requires_grad and d.grad_fn is None
+    d.numpy()[0] = 10.0                      # detach shares memory with y
+    assert y.tolist() == [10.0, 6.0]
+
+
+def test_clone_is_a_differentiable_copy():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    c = x.clone()
+    assert not c.is_leaf and c.grad_fn is not None
+    c.numpy()[0] = 7.0
+    assert x.tolist() == [1.0, 2.0]          # new memory
+    (c * c).sum().backward()                 # d/dx sum(x^2) = 2x, through the clone
+    np.testing.assert_array_equal(np.asarray(x.grad), [14.0, 4.0])  # c[0] was set to 7 => 2*7
+
+
+def test_contiguous():
+    x = tn.tensor(np.arange(6.0).reshape(2, 3))
+    assert x.contiguous() is x
+    t = tn.Tensor._wrap(np.arange(6.0).reshape(2, 3).T, False)
+    c = t.contiguous()
+    assert c.numpy().flags.c_contiguous and c.tolist() == t.tolist()
+
+
+def test_requires_grad_():
+    x = tn.ones(2)
+    assert x.requires_grad_() is x and x.requires_grad
+    with pytest.raises(TypeError, match="floating"):
+        tn.tensor([1, 2]).requires_grad_()
+
+
+def test_retain_grad_keeps_a_non_leaf_gradient():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x                                 # dL/dy for L = sum(3 y) is 3
+    y.retain_grad()
+    (3.0 * y).sum().backward()
+    np.testing.assert_array_equal(np.asarray(y.grad), [3.0, 3.0])
+    np.testing.assert_array_equal(np.asarray(x.grad), [6.0, 12.0])     # 3 * 2x
+    z = x * x
+    (3.0 * z).sum().backward()
+    assert z.grad is None                     # without retain_grad, a non-leaf keeps none
+
+
+def test_register_hook_sees_and_replaces_the_gradient():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    y = x * 2.0
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    h = y.register_hook(lambda g: g * 10.0)   # replaces dL/dy
+    (y * y).sum().backward()                  # dL/dy = 2y = 4x
+    assert seen == [[4.0, 8.0]]
+    np.testing.assert_array_equal(np.asarray(x.grad), [80.0, 160.0])   # 10 * 4x * 2
+    h.remove()
+
+
+def test_leaf_hook_sees_the_summed_gradient_once():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.tolist()) or g * 0.5)
+    (x * 3.0 + x * 5.0).sum().backward()      # two paths: 3 + 5 = 8, halved by the hook
+    assert seen == [[8.0, 8.0]]
+    np.testing.assert_array_equal(np.asarray(x.grad), [4.0, 4.0])
+    with pytest.raises(RuntimeError, match="register_hook"):
+        tn.ones(2).register_hook(print)
+
+
+def test_transposes():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    x = tn.tensor(a)
+    np.testing.assert_array_equal(x.mT.numpy(), a.swapaxes(-1, -2))
+    m = tn.tensor(a[0])
+    np.testing.assert_array_equal(m.T.numpy(), a[0].T)
+    np.testing.assert_array_equal(m.mT.numpy(), a[0].T)
+
+
+def test_retain_graph_lets_a_second_backward_accumulate():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x * x).sum()                       # dy/dx = 3x^2
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 24.0])          # twice 3x^2
+    with pytest.raises(RuntimeError, match="freed"):
+        y.backward()
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        (x * x).sum().backward(create_graph=True)
+
+
+def test_backward_gradient_argument():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3.0).backward(gradient=tn.tensor([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 30.0])
+
+
+def test_set_grad_enabled_and_inference_mode():
+    x = tn.ones(2, requires_grad=True)
+    with tn.set_grad_enabled(False):
+        assert not (x * 2.0).requires_grad
+        with tn.set_grad_enabled(True):
+            assert (x * 2.0).requires_grad
+        assert not tn.is_grad_enabled()
+    assert tn.is_grad_enabled()
+    tn.set_grad_enabled(False)                  # as a function: switches at once
+    try:
+        assert not tn.is_grad_enabled() and not (x * 2.0).requires_grad
+    finally:
+        tn.set_grad_enabled(True)
+    assert tn.is_grad_enabled()
+    with tn.inference_mode():
+        assert not (x * 2.0).requires_grad
+    with tn.inference_mode(False):
+        assert (x * 2.0).requires_grad
+
+    @tn.inference_mode()
+    def f(t):
+        return t * 2.0
+
+    @tn.set_grad_enabled(False)
+    def g(t):
+        return t * 2.0
+
+    assert tn.is_grad_enabled()                 # decorating switched nothing
+    assert not f(x).requires_grad and not g(x).requires_grad and tn.is_grad_enabled()
+
+
+def test_sum_over_dim_0_of_a_0d_tensor():
+    x = tn.tensor(3.0, requires_grad=True)
+    x.sum(0).backward()                         # PyTorch allows dim 0 and -1 on a 0-d tensor
+    x.sum(-1).backward()
+    assert x.grad.item() == 2.0
+    with pytest.raises(IndexError, match="Sum"):
+        x.sum(1)
+
+
+def test_autograd_grad_returns_gradients_without_touching_dot_grad():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    w = tn.tensor([3.0, 4.0], requires_grad=True)
+    h = x * w
+    y = (h * h).sum()                           # dy/dx = 2 x w^2, dy/dh = 2 h
+    gx, gh = tn.autograd.grad(y, [x, h], retain_graph=True)
+    np.testing.assert_array_equal(gx.numpy(), [18.0, 64.0])
+    np.testing.assert_array_equal(gh.numpy(), [6.0, 16.0])
+    assert x.grad is None and w.grad is None
+    (gw,) = tn.autograd.grad([y, w.sum()], w)   # summed over outputs: 2 w x^2 + 1
+    np.testing.assert_array_equal(gw.numpy(), [7.0, 33.0])
+    z = tn.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        tn.autograd.grad((x * 2.0).sum(), [x, z])
+    assert tn.autograd.grad((x * 2.0).sum(), [x, z], allow_unused=True)[1] is None
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        tn.autograd.grad((x * x).sum(), x, create_graph=True)
