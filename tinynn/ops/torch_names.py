@@ -2,7 +2,8 @@
 and the `tn.` functions that call them (`tn.sin(x)`, `tn.maximum(a, b)`). methods.py sets
 METHODS on Tensor; tinynn/__init__.py exports FUNCTIONS. A name in neither raises an
 AttributeError that says tinynn does not have it."""
-from ..tensor import Tensor, tensor
+from ..creation import tensor
+from ..tensor import Tensor
 from . import extremum, index, pairwise, statistics, views
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .matmul import MatMul
