@@ -4,8 +4,6 @@ computed here from the layer's own integer weights and the 7-bit affine input pa
 reduce_range: s_a = (max(x, 0) - min(x, 0)) / 127, z_a = clamp(-round(min(x, 0) / s_a), 0, 127),
 q_a = clamp(round(f32(x * f32(1 / s_a) + z_a)), 0, 127) with the fma rounded once, in exact rationals),
 for every fused activation, with and without a bias, for 1-D, 2-D, 3-D and empty inputs; and its repr."""
-from fractions import Fraction
-
 import numpy as np
 import pytest
 
@@ -13,15 +11,7 @@ import tinynn as tn
 from tinynn import nn
 from tinynn.compress import quantize as Q
 
-
-def nearest_f32(v):
-    """The float32 nearest the rational v, ties to even (normal range), exactly."""
-    if v == 0:
-        return v
-    e = abs(v).numerator.bit_length() - abs(v).denominator.bit_length()
-    e = e if Fraction(2) ** e <= abs(v) else e - 1          # 2^e <= |v| < 2^(e+1)
-    ulp = Fraction(2) ** (e - 23)
-    return round(v / ulp) * ulp                              # Fraction rounds half to even
+from helpers.exact import quantize_u7
 
 
 def expected(layer, x, act):
@@ -30,9 +20,7 @@ def expected(layer, x, act):
     lo, hi = min(float(x2.min()), 0.0), max(float(x2.max()), 0.0)
     s_a = max(np.float32(np.float32(hi) - np.float32(lo)) / np.float32(127), np.float32(np.finfo(np.float32).eps))
     z_a = int(np.clip(0 - np.rint(np.float32(lo) / s_a), 0, 127))
-    inv = nearest_f32(1 / Fraction(float(s_a)))
-    q_a = np.array([min(max(round(nearest_f32(Fraction(float(v)) * inv + z_a)), 0), 127) for v in x2.ravel()],
-                   np.float64).reshape(x2.shape)
+    q_a = quantize_u7(x2, s_a, z_a).astype(np.float64)
     y = float(s_a) * ((q_a - z_a) @ layer.weight.astype(np.float64).T) * layer.weight_scale.astype(np.float64)
     if layer.bias is not None:
         y = y + layer.bias
