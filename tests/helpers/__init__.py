@@ -1,1 +1,1 @@
-"""Modules the tests share: the fuzzing harness and the MPI worker script."""
+"""Modules the tests share: the fuzzing harness, exact rational expectations (exact) and the MPI worker script."""

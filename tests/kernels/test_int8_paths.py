@@ -1,34 +1,23 @@
 """The quantized Linear's int8 paths (portable, AVX2 vpmaddubsw, AVX-VNNI, AVX512-VNNI, AMX): each
 one this machine can run, forced with kernels.set_int8_path, against the quantized-Linear formula
-written here in NumPy (PyTorch's: (acc - z_a rowsum) * s_a * s_w[c] + bias, then the activation):
+written in NumPy here and in helpers/exact.py (PyTorch's: (acc - z_a rowsum) * s_a * s_w[c] + bias,
+then the activation):
 bit-identical for none/relu (integer arithmetic is exact and the float epilogue is one function),
 and bit-identical across paths for every activation."""
-from fractions import Fraction
-
 import numpy as np
 import pytest
 
+from helpers.exact import quantize_u7
+
 kernels = pytest.importorskip("tinynn.kernels")
 PATHS = kernels.int8_paths()
-
-
-def nearest_f32(v):
-    """The float32 nearest the rational v, ties to even (normal range), exactly."""
-    if v == 0:
-        return v
-    e = abs(v).numerator.bit_length() - abs(v).denominator.bit_length()
-    e = e if Fraction(2) ** e <= abs(v) else e - 1          # 2^e <= |v| < 2^(e+1)
-    ulp = Fraction(2) ** (e - 23)
-    return round(v / ulp) * ulp                              # Fraction rounds half to even
 
 
 def expected(x, w, s_a, z_a, s_w, bias, act):
     """The formula from first principles: 7-bit activations a = clamp(round(f32(x * f32(1/s_a) + z_a)),
     0, 127) in exact rationals (one float32 rounding of the fma, half-even), acc in int64 (asserted to
     fit int32), then the float32 epilogue."""
-    inv = nearest_f32(1 / Fraction(float(np.float32(s_a))))
-    a = np.array([min(max(round(nearest_f32(Fraction(float(v)) * inv + z_a)), 0), 127) for v in x.ravel()],
-                 np.int64).reshape(x.shape)
+    a = quantize_u7(x, s_a, z_a)
     w64 = w.astype(np.int64)
     acc = a @ w64.T - z_a * w64.sum(axis=1)
     assert np.abs(acc).max(initial=0) < 2**31

@@ -1,7 +1,7 @@
 """Tests that kill mutants mutmut left alive in tinynn/ops/ (scripts/mutation.py; report in
 docs/mutation-report.md), through the public API only: every bad input raises the exception whose
 message names the op and the shapes (the house rule, checked word for word here), and the
-gradients of the ops whose arguments other tests left at their defaults (transpose with axes,
+gradients of the ops whose arguments other tests left at their defaults (permute with dims,
 mean over an axis with keepdims, clip with one bound, fake quantization's clipped range)."""
 import re
 
@@ -62,19 +62,23 @@ def test_linear_errors(backend_name):
 
 
 def test_reduction_and_shape_errors(backend_name):
-    with raises(IndexError, "Mean: axis 2 is out of range for a tensor with 2 dimensions"):
+    with raises(IndexError, "mean: dim 2 is out of range for a tensor with 2 dimensions (expected in [-2, 1])"):
         t(2, 3).mean(axis=2)
-    with raises(IndexError, "Sum: axis -3 is out of range for a tensor with 2 dimensions"):
+    with raises(IndexError, "sum: dim -3 is out of range for a tensor with 2 dimensions (expected in [-2, 1])"):
         t(2, 3).sum(axis=-3)
     with raises(TypeError, "Mean: needs a floating-point tensor, got int64"):
         tn.tensor(np.arange(3)).mean()
     with raises(ValueError, "Max: cannot reduce an empty tensor of shape (0, 2)"):
         tn.tensor(np.zeros((0, 2))).max()
-    with raises(ValueError, "Transpose: axes (0, 0) are not a permutation of the 2 axes of shape (2, 3)"):
-        t(2, 3).transpose(0, 0)
-    with raises(ValueError, "Transpose: axes (0, 1, 2) are not a permutation of the 2 axes of shape (2, 3)"):
+    # a whole reordering is permute(*dims) (PyTorch); transpose(dim0, dim1) swaps two, so (0, 0) is the identity
+    with raises(ValueError, "Transpose: dims (0, 0) are not a permutation of the 2 dims of shape (2, 3)"):
+        t(2, 3).permute(0, 0)
+    with raises(ValueError, "Transpose: dims (0, 1, 2) are not a permutation of the 2 dims of shape (2, 3)"):
+        t(2, 3).permute(0, 1, 2)
+    with raises(TypeError, "transpose(dim0, dim1) swaps two dims, got (0, 1, 2); permute(*dims) reorders them all"):
         t(2, 3).transpose(0, 1, 2)
-    with raises(ValueError, "Clip: at least one of min and max must be given"):
+    np.testing.assert_array_equal(t(2, 3).transpose(0, 0).data, t(2, 3).data)
+    with raises(ValueError, "clamp: at least one of min and max must be given"):
         t(2).clip()
 
 
@@ -83,9 +87,9 @@ def test_transpose_with_axes_routes_the_gradient_back(axes, backend_name):
     """(Negative axes gave a gradient of the transposed shape: argsort of (-1, 0, 1) is the identity.)"""
     x = t(2, 3, 4)
     w = tn.tensor(np.random.default_rng(0).standard_normal(np.transpose(x.data, axes).shape))
-    (x.transpose(*axes) * w).sum().backward()
+    (x.permute(*axes) * w).sum().backward()       # a whole reordering: permute (PyTorch's transpose swaps two)
     np.testing.assert_array_equal(x.grad, np.transpose(w.data, np.argsort([a % 3 for a in axes])))
-    assert x.transpose(*axes).shape == np.transpose(x.data, axes).shape
+    assert x.permute(*axes).shape == np.transpose(x.data, axes).shape
 
 
 @pytest.mark.parametrize("axis, keepdims", [(0, True), (1, False), ((0, 2), True), (None, True), (-1, False)])
@@ -138,15 +142,18 @@ def test_axis_bounds_of_zero_and_one_dimensional_tensors(backend_name):
     np.testing.assert_allclose(t().sum(axis=0).data, t().data)          # a 0-d tensor takes axis 0 and -1
     np.testing.assert_allclose(t().sum(axis=-1).data, t().data)
     for bad in (1, -2):
-        with raises(IndexError, f"Sum: axis {bad} is out of range for a tensor with 1 dimensions"):
+        with raises(IndexError, f"sum: dim {bad} is out of range for a tensor with 1 dimensions (expected in [-1, 0])"):
             v.sum(axis=bad)
-    with raises(IndexError, "Max: axis 2 is out of range for a tensor with 2 dimensions"):
+    with raises(IndexError, "max: dim 2 is out of range for a tensor with 2 dimensions (expected in [-2, 1])"):
         t(2, 3).max(axis=2)
+    with raises(IndexError, "amax: dim 2 is out of range for a tensor with 2 dimensions (expected in [-2, 1])"):
+        t(2, 3).amax(axis=2)
     with raises(IndexError, "Softmax: axis 2 is out of range for a tensor with 2 dimensions"):
         t(2, 3).softmax(axis=2)
     with raises(IndexError, "LogSoftmax: axis -3 is out of range for a tensor with 2 dimensions"):
         t(2, 3).log_softmax(axis=-3)
-    np.testing.assert_array_equal(t(3).transpose(-1).data, t(3).data)   # a 1-d tensor's one axis, as -1
+    np.testing.assert_array_equal(t(3).permute(-1).data, t(3).data)     # a 1-d tensor's one axis, as -1
+    np.testing.assert_array_equal(t(3).transpose(0, -1).data, t(3).data)
 
 
 def test_messages_name_the_last_axis_for_three_dimensional_inputs(backend_name):
@@ -182,7 +189,7 @@ def test_cross_entropy_checks_and_empty_batch(backend_name):
         F.cross_entropy(x.reshape(-1), y)
     with raises(ValueError, "cross_entropy: expected logits (N, C) and target (N,), got (4, 3) and (2, 2)"):
         F.cross_entropy(x, y.reshape(2, 2))
-    with raises(TypeError, "cross_entropy: target must hold integer class indices (int64), got dtype float64"):
+    with raises(TypeError, "cross_entropy: target must hold integer class indices, got dtype float64"):
         F.cross_entropy(x, tn.tensor(np.zeros(4)))
     with raises(ValueError, "cross_entropy: label_smoothing must be in [0, 1], got 1.5"):
         F.cross_entropy(x, y, label_smoothing=1.5)
@@ -230,14 +237,14 @@ def test_linear_on_three_dimensional_input_with_bias_and_mixed_dtypes(backend_na
         F.linear(x, w, tn.tensor(np.zeros(4)))
 
 
-@pytest.mark.parametrize("reduce", ["sum", "mean", "max"])
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax"])   # max(dim) takes one dim (PyTorch); amax a tuple
 def test_reductions_over_a_tuple_of_axes_without_keepdims(reduce, backend_name):
     x = tn.tensor(np.random.default_rng(2).standard_normal((2, 3, 4)), requires_grad=True)
     y = getattr(x, reduce)(axis=(0, 2))
     assert y.shape == (3,)
     w = np.array([1.0, -2.0, 3.0])
     (y * tn.tensor(w)).sum().backward()
-    if reduce == "max":
+    if reduce == "amax":
         mask = x.data == x.data.max(axis=(0, 2), keepdims=True)
         want = mask * w[None, :, None]
     else:

@@ -121,9 +121,10 @@ def test_load_state_dict_errors_and_casts():
 
 def test_repr_lists_each_group_and_its_options_but_not_the_params():
     opt = optim.SGD([{"params": params((1,))}, {"params": params((1,)), "lr": 0.5}], lr=0.1)
-    assert repr(opt) == ("SGD (\nParameter Group 0\n    dampening: 0.0\n    lr: 0.1\n    momentum: 0.0\n"
-                         "    nesterov: False\n    weight_decay: 0.0\nParameter Group 1\n    dampening: 0.0\n"
-                         "    lr: 0.5\n    momentum: 0.0\n    nesterov: False\n    weight_decay: 0.0\n)")
+    assert repr(opt) == ("SGD (\nParameter Group 0\n    dampening: 0.0\n    lr: 0.1\n    maximize: False\n"
+                         "    momentum: 0.0\n    nesterov: False\n    weight_decay: 0.0\nParameter Group 1\n"
+                         "    dampening: 0.0\n    lr: 0.5\n    maximize: False\n    momentum: 0.0\n"
+                         "    nesterov: False\n    weight_decay: 0.0\n)")
 
 
 # ---------------------------------------------------------------- SGD / Adam option checks

@@ -1,8 +1,9 @@
 """Tests that kill mutants mutmut left alive in tinynn/compress/quantize.py (scripts/mutation.py;
 report in docs/mutation-report.md): QuantizedLinear's forward against its documented formula,
-computed here in float64 from the layer's own integer weights and the affine input parameters
-(s_a = (max(x, 0) - min(x, 0)) / 255, z_a = -128 - round(min(x, 0) / s_a)), for every fused
-activation, with and without a bias, for 1-D, 2-D, 3-D and empty inputs; and its repr."""
+computed here from the layer's own integer weights and the 7-bit affine input parameters (PyTorch's
+reduce_range: s_a = (max(x, 0) - min(x, 0)) / 127, z_a = clamp(-round(min(x, 0) / s_a), 0, 127),
+q_a = clamp(round(f32(x * f32(1 / s_a) + z_a)), 0, 127) with the fma rounded once, in exact rationals),
+for every fused activation, with and without a bias, for 1-D, 2-D, 3-D and empty inputs; and its repr."""
 import numpy as np
 import pytest
 
@@ -10,14 +11,16 @@ import tinynn as tn
 from tinynn import nn
 from tinynn.compress import quantize as Q
 
+from helpers.exact import quantize_u7
+
 
 def expected(layer, x, act):
-    """y = act(s_a s_w[j] sum_k (q_a,ik - z_a) q_w,jk + b_j), dynamic input parameters, in float64."""
+    """y = act(s_a s_w[j] sum_k (q_a,ik - z_a) q_w,jk + b_j), dynamic 7-bit input parameters."""
     x2 = np.asarray(x, np.float32).reshape(-1, layer.in_features)
     lo, hi = min(float(x2.min()), 0.0), max(float(x2.max()), 0.0)
-    s_a = max(np.float32(np.float32(hi) - np.float32(lo)) / np.float32(255), np.float32(np.finfo(np.float32).eps))
-    z_a = int(np.clip(-128 - np.rint(np.float32(lo) / s_a), -128, 127))
-    q_a = np.clip(np.rint(x2 / np.float32(s_a)) + z_a, -128, 127)
+    s_a = max(np.float32(np.float32(hi) - np.float32(lo)) / np.float32(127), np.float32(np.finfo(np.float32).eps))
+    z_a = int(np.clip(0 - np.rint(np.float32(lo) / s_a), 0, 127))
+    q_a = quantize_u7(x2, s_a, z_a).astype(np.float64)
     y = float(s_a) * ((q_a - z_a) @ layer.weight.astype(np.float64).T) * layer.weight_scale.astype(np.float64)
     if layer.bias is not None:
         y = y + layer.bias
@@ -33,7 +36,7 @@ def test_dynamic_quantized_linear_is_its_formula(act, bias, backend_name):
     float_layer = nn.Linear(6, 4, bias=bias)
     layer = Q.QuantizedLinear.from_float(float_layer, activation=act)
     for shape in ((5, 6), (2, 3, 6), (6,)):
-        x = rng.uniform(0.5, 4.0, shape)          # all positive: z_a = -128, the zero point folded into the bias
+        x = rng.uniform(-1.0, 4.0, shape)         # both signs: 0 < z_a < 127, the zero point folded into the bias
         y = layer(tn.tensor(x))
         assert y.shape == shape[:-1] + (4,) and y.dtype == np.float32 and not y.requires_grad
         np.testing.assert_allclose(y.data, expected(layer, x, act), rtol=2e-5, atol=2e-6)
