@@ -71,7 +71,7 @@ def confusion_matrix(confusion, folder):
 
 
 def _linear_weights(model):
-    return np.concatenate([np.asarray(m.weight.data if hasattr(m.weight, "data") else m.weight).ravel()
+    return np.concatenate([np.asarray(m.weight._data if hasattr(m.weight, "_data") else m.weight).ravel()
                            for m in model.modules() if hasattr(m, "in_features") and hasattr(m, "weight")])
 
 

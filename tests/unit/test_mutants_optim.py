@@ -67,21 +67,21 @@ def test_step_returns_the_closure_loss_and_skips_only_params_without_grad(make):
     opt = make([a, b, c])
     a.grad, c.grad = np.ones(2, np.float32), np.ones(2, np.float32)   # b has none: the one after it still moves
     assert opt.step(lambda: 42.0) == 42.0
-    assert np.all(a.data < 1) and np.all(c.data < 1)
-    np.testing.assert_array_equal(b.data, np.ones(2, np.float32))
+    assert np.all(a.numpy() < 1) and np.all(c.numpy() < 1)
+    np.testing.assert_array_equal(b.numpy(), np.ones(2, np.float32))
 
 
 def test_non_contiguous_parameter_data_is_copied_once_to_c_order():
     p = tn.nn.Parameter(np.ones((4, 4), np.float32))
-    p.data = np.asfortranarray(p.data)[:, ::2]    # (4, 2), not C-contiguous
+    p.data = np.asfortranarray(p.numpy())[:, ::2]    # (4, 2), not C-contiguous
     opt = optim.SGD([p], lr=1.0)
     p.grad = np.ones((4, 2), np.float32)
     opt.step()
-    assert p.data.flags.c_contiguous and p.data.shape == (4, 2)
-    np.testing.assert_array_equal(p.data, np.zeros((4, 2), np.float32))
-    held = p.data
+    assert p.numpy().flags.c_contiguous and p.numpy().shape == (4, 2)
+    np.testing.assert_array_equal(p.numpy(), np.zeros((4, 2), np.float32))
+    held = p.numpy()
     opt.step()
-    assert p.data is held      # checked once: the same array is updated in place from then on
+    assert p.numpy() is held      # checked once: the same array is updated in place from then on
 
 
 def test_load_state_dict_errors_and_casts():

@@ -23,14 +23,14 @@ def mlp(*sizes, dtype=np.float64, seed=0):
     layers = []
     for k, (i, o) in enumerate(zip(sizes, sizes[1:])):
         lin = nn.Linear(i, o, dtype=dtype)
-        lin.weight.data[...] = rng.standard_normal((o, i))
-        lin.bias.data[...] = rng.standard_normal(o)
+        lin.weight.numpy()[...] = rng.standard_normal((o, i))
+        lin.bias.numpy()[...] = rng.standard_normal(o)
         layers += [lin] + ([nn.ReLU()] if k < len(sizes) - 2 else [])
     return nn.Sequential(*layers)
 
 
 def weight(layer):
-    return np.asarray(layer.weight.data)
+    return np.asarray(layer.weight.numpy())
 
 
 def test_errors_name_the_function_and_the_cause():
@@ -64,7 +64,7 @@ def test_structured_pruning_of_a_single_layer_model_prunes_it():
     norms = np.linalg.norm(weight(layer), axis=1)
     prune.magnitude(layer, 2, structured=True)
     dead = np.argsort(norms, kind="stable")[:2]
-    assert np.all(weight(layer)[dead] == 0) and np.all(np.asarray(layer.bias.data)[dead] == 0)
+    assert np.all(weight(layer)[dead] == 0) and np.all(np.asarray(layer.bias.numpy())[dead] == 0)
     alive = np.setdiff1d(np.arange(4), dead)
     assert np.all(weight(layer)[alive] != 0)
     model = mlp(3, 4, 2)
@@ -74,7 +74,7 @@ def test_structured_pruning_of_a_single_layer_model_prunes_it():
 
 def test_ties_are_broken_by_position():
     layer = nn.Linear(4, 1)
-    layer.weight.data[...] = [[1.0, -1.0, 1.0, 2.0]]
+    layer.weight.numpy()[...] = [[1.0, -1.0, 1.0, 2.0]]
     prune.magnitude(layer, 2)
     np.testing.assert_array_equal(weight(layer), [[0.0, 0.0, 1.0, 2.0]])
 
@@ -99,14 +99,14 @@ def test_shrink_folds_constant_neurons_and_keeps_outputs_and_dtype(dtype):
     model = mlp(3, 5, 4, 2, dtype=dtype, seed=1)
     prune.magnitude(model, 2, structured=True, layers=["0"])
     x = tn.tensor(np.random.default_rng(2).standard_normal((6, 3)).astype(dtype))
-    want = model(x).data
+    want = model(x).numpy()
     small = prune.shrink(model)
     assert small[0].out_features == 3 and small[0].weight.dtype == dtype
-    np.testing.assert_allclose(small(x).data, want, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    np.testing.assert_allclose(small(x).numpy(), want, rtol=1e-5 if dtype == np.float32 else 1e-12)
     live = mlp(3, 5, 2, seed=3)                          # a dead row with a live bias: c_j = relu(b_j) folds in
     live[0].weight.data[1] = 0
     live[0].bias.data[1] = 0.75
     x = tn.tensor(np.random.default_rng(4).standard_normal((4, 3)))
     small = prune.shrink(live)
     assert small[0].out_features == 4
-    np.testing.assert_allclose(small(x).data, live(x).data, rtol=1e-12)
+    np.testing.assert_allclose(small(x).numpy(), live(x).numpy(), rtol=1e-12)

@@ -39,7 +39,7 @@ def test_dynamic_quantized_linear_is_its_formula(act, bias, backend_name):
         x = rng.uniform(-1.0, 4.0, shape)         # both signs: 0 < z_a < 127, the zero point folded into the bias
         y = layer(tn.tensor(x))
         assert y.shape == shape[:-1] + (4,) and y.dtype == np.float32 and not y.requires_grad
-        np.testing.assert_allclose(y.data, expected(layer, x, act), rtol=2e-5, atol=2e-6)
+        np.testing.assert_allclose(y.numpy(), expected(layer, x, act), rtol=2e-5, atol=2e-6)
     y = layer(np.zeros((0, 6)))                    # an empty batch: no rows, no range to observe
     assert y.shape == (0, 4)
     with pytest.raises(ValueError, match=r"^QuantizedLinear: input of shape \(2, 5\) does not have 6 features$"):

@@ -38,11 +38,19 @@ def reduce_dims(op, ndim, dim=None, keepdim=False, axis=None, keepdims=None):
     return (dims[0] if len(dims) == 1 else dims), keepdim
 
 
+def no_out(op, out):
+    """PyTorch's and NumPy's `out=` (NumPy's np.sum(t) passes out=None): only None is supported."""
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported by tinynn; use the returned tensor")
+
+
 def reduction_method(cls, op, formula):
-    """The Tensor method `op(dim=None, keepdim=False)` of a reduction op `cls` taking (axis, keepdims)."""
-    def method(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """The Tensor method `op(dim=None, keepdim=False, *, dtype=None)` of a reduction op `cls` taking
+    (axis, keepdims); `dtype` casts the input first, as PyTorch does."""
+    def method(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None, out=None):
+        no_out(op, out)
         dim, keepdim = reduce_dims(op, self.ndim, dim, keepdim, axis, keepdims)
-        return cls.apply(self, axis=dim, keepdims=keepdim)
+        return cls.apply(self if dtype is None else self.to(dtype), axis=dim, keepdims=keepdim)
     method.__name__ = method.__qualname__ = op
     method.__doc__ = f"{formula} over dim (an int, a tuple, or every dim when None)."
     return method

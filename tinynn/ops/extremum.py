@@ -19,9 +19,9 @@ def _arg(x, find, op, dim, keepdim, axis, keepdims):
     dim, keepdim = reduce_dims(op, x.ndim, dim, keepdim, axis, keepdims)
     if isinstance(dim, tuple):
         raise TypeError(f"{op}: takes one dim, got {dim}")
-    if x.data.size == 0:
+    if x._data.size == 0:
         raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
-    data = x.data if x.ndim else x.data.reshape(1)
+    data = x._data if x.ndim else x._data.reshape(1)
     found = find(data, axis=dim, keepdims=keepdim and dim is not None)
     if dim is None and keepdim:
         found = np.reshape(found, (1,) * x.ndim)
@@ -33,9 +33,9 @@ def _along(x, find, result, op, dim, keepdim, axis, keepdims):
     the gradient goes to that one element, ties or not."""
     index, d = _arg(x, find, op, dim, True, axis, None)
     keep = keepdim if keepdims is None else keepdims
-    values = Gather.apply(x, dim=d or 0, index=index.data)
+    values = Gather.apply(x, dim=d or 0, index=index._data)
     if not keep and x.ndim:
-        index = Tensor._wrap(index.data.squeeze(d), False)
+        index = Tensor._wrap(index._data.squeeze(d), False)
         values = Reshape.apply(values, shape=index.shape)
     return result(values, index)
 

@@ -76,7 +76,7 @@ class Scatter(Function):
 
 
 def _index(index):
-    return np.asarray(index.data if isinstance(index, Tensor) else index)
+    return np.asarray(index._data if isinstance(index, Tensor) else index)
 
 
 def gather(self, dim, index):

@@ -68,7 +68,7 @@ def floor_divide(a, b):
     a, b = as_tensor(a, like=(b,)), as_tensor(b, like=(a,))
     _broadcast("floor_divide", a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return Tensor._wrap(np.asarray(backend.active.floor_divide(a.data, b.data)), False)
+        return Tensor._wrap(np.asarray(backend.active.floor_divide(a._data, b._data)), False)
 
 
 class ClampBounds(Function):

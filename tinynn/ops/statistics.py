@@ -5,7 +5,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .. import backend
-from .dims import one_dim, reduce_dims
+from .dims import no_out, one_dim, reduce_dims
 
 
 def _exclusive_products(x, axis):
@@ -103,7 +103,7 @@ def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=N
     if correction is None:
         correction = 0 if unbiased is False else 1
     dim, keepdim = reduce_dims("var", self.ndim, dim, keepdim, axis, keepdims)
-    n = self.data.size // max(np.asarray(self.data.sum(axis=dim, keepdims=True)).size, 1)
+    n = self._data.size // max(np.asarray(self._data.sum(axis=dim, keepdims=True)).size, 1)
     centered = self - self.mean(dim, keepdim=True)
     return (centered * centered).sum(dim, keepdim=keepdim) / max(n - correction, 0)
 
@@ -117,10 +117,10 @@ def logsumexp(self, dim, keepdim=False):
     """log sum_i e^(x_i) over dim, shifted by the maximum m (a constant) so large x stays finite:
     m + log sum_i e^(x_i - m);  its gradient is softmax(x) along dim."""
     dim, keepdim = reduce_dims("logsumexp", self.ndim, dim, keepdim)
-    m = np.asarray(self.data.max(axis=dim, keepdims=True))
+    m = np.asarray(self._data.max(axis=dim, keepdims=True))
     m = Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(self.dtype), False)
     out = (self - m).exp().sum(dim, keepdim=True).log() + m
-    return out if keepdim else out.reshape(np.squeeze(out.data, axis=dim).shape)
+    return out if keepdim else out.reshape(np.squeeze(out._data, axis=dim).shape)
 
 
 def norm(self, p="fro", dim=None, keepdim=False):
@@ -157,13 +157,15 @@ def cumprod(self, dim):
     return _running(Cumprod, "cumprod", self, dim)
 
 
-def all(self, dim=None, keepdim=False):  # noqa: A001 - torch's name
+def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):  # noqa: A001 - torch's name
     """True where every element (over dim) is nonzero; a bool tensor without gradient."""
-    dim, keepdim = reduce_dims("all", self.ndim, dim, keepdim)
-    return Tensor._wrap(np.asarray(np.all(self.data, axis=dim, keepdims=keepdim)), False)
+    no_out("all", out)
+    dim, keepdim = reduce_dims("all", self.ndim, dim, keepdim, axis, keepdims)
+    return Tensor._wrap(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)), False)
 
 
-def any(self, dim=None, keepdim=False):  # noqa: A001 - torch's name
+def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):  # noqa: A001 - torch's name
     """True where some element (over dim) is nonzero; a bool tensor without gradient."""
-    dim, keepdim = reduce_dims("any", self.ndim, dim, keepdim)
-    return Tensor._wrap(np.asarray(np.any(self.data, axis=dim, keepdims=keepdim)), False)
+    no_out("any", out)
+    dim, keepdim = reduce_dims("any", self.ndim, dim, keepdim, axis, keepdims)
+    return Tensor._wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)), False)
