@@ -62,8 +62,9 @@ def modules():
                                                               *KERNEL_TESTS, mutants("ops"),
                                                               mutants("reference"))),
         "prune": (["tinynn/compress/prune.py"], tests_that_exist("tests/unit/test_prune.py", mutants("prune"))),
-        "quantize": (["tinynn/compress/quantize.py"], tests_that_exist("tests/unit/test_quantize.py",
-                                                                       mutants("quantize"))),
+        "quantize": (["tinynn/compress/quantize.py", "tinynn/compress/qparams.py", "tinynn/compress/qlinear.py"],
+                     tests_that_exist("tests/unit/test_quantize.py", "tests/unit/test_quantize_ties.py",
+                                      mutants("quantize"))),
         "optim": (["tinynn/optim/*.py"], tests_that_exist("tests/unit/test_optim.py",
                                                          "tests/kernels/test_kernels_optim.py", mutants("optim"))),
     }

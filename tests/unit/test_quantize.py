@@ -346,3 +346,14 @@ def test_dynamic_layer_quantizes_activations_to_seven_bits():
     x = np.array([[0.0], [127.0], [63.0]], np.float32)
     # range [0, 127] over 0..127 gives s_a = 1, z_a = 0: exact; 8 bits would give s_a = 127/255 and 63 -> 62.75
     np.testing.assert_array_equal(layer(x).numpy(), x)
+
+
+def test_a_static_layer_with_an_8_bit_input_zero_point_is_refused():
+    """Static layers of older tinynn files kept an int8 zero point (-128..127); read as 7-bit they
+    would give wrong outputs without a word, so the layer refuses one outside 0..127."""
+    from tinynn.compress.qlinear import QuantizedLinear
+    w = np.ones((2, 3), np.int8)
+    with pytest.raises(ValueError, match="7-bit"):
+        QuantizedLinear(w, np.ones(2, np.float32), input_scale=0.1, input_zero_point=-20)
+    layer = QuantizedLinear(w, np.ones(2, np.float32), input_scale=0.1, input_zero_point=127)
+    assert int(layer.input_zero_point[0]) == 127

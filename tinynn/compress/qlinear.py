@@ -60,6 +60,9 @@ class QuantizedLinear(Module):
             self.bias = None
         self.register_buffer("activation", np.array([ACTIVATIONS.index(activation)], np.int8))
         if input_scale is not None:
+            if not 0 <= input_zero_point <= 127:  # 8-bit activations (files of older tinynn) would run silently wrong
+                raise ValueError(f"QuantizedLinear: input zero point {input_zero_point} is not a 7-bit one (0..127); "
+                                 "a model quantized by an older tinynn must be quantized again")
             self.register_buffer("input_scale", np.array([input_scale], np.float32).reshape(1))
             self.register_buffer("input_zero_point", np.array([input_zero_point], np.int64).reshape(1))
         self._packed_for(backend.active)
