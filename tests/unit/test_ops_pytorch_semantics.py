@@ -153,3 +153,12 @@ def test_pow_gradient_elsewhere_is_unchanged(backend_name):
     x = tn.tensor(np.array([0.5, 1.5, 2.5]), requires_grad=True)
     y = tn.tensor(np.array([-1.5, 0.5, 3.0]), requires_grad=True)
     assert assert_gradients_match(lambda a, b: a ** b, x, y)
+
+
+def test_transpose_of_a_0d_tensor_takes_only_dims_0_and_minus_1():
+    """PyTorch: a 0-d tensor's transpose accepts dims in [-1, 0] and returns the tensor; any other
+    dim is an IndexError (found by the mutation tests' review)."""
+    x = tn.tensor(2.0)
+    assert x.transpose(0, -1).item() == 2.0
+    with pytest.raises(IndexError, match="transpose: dim 5"):
+        x.transpose(5, 0)

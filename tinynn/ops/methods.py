@@ -74,9 +74,9 @@ class TensorMethods:
             return Transpose.apply(self)
         if len(dims) != 2:
             raise TypeError(f"transpose(dim0, dim1) swaps two dims, got {dims}; permute(*dims) reorders them all")
+        a, b = (one_dim("transpose", d, self.ndim) for d in dims)  # a 0-d tensor takes only 0 and -1
         order = list(range(self.ndim))
         if self.ndim:
-            a, b = (one_dim("transpose", d, self.ndim) for d in dims)
             order[a], order[b] = order[b], order[a]
         return Transpose.apply(self, axes=tuple(order))
 
