@@ -3,12 +3,35 @@ the --quick option.
 
 A benchmark measures the tinynn that `python` imports: the installed one, the checkout with
 `pip install -e .`, or the one `tinynn bench` runs it for (PYTHONPATH)."""
+import atexit
 import contextlib
 import statistics
 import sys
 import time
 
 import numpy as np
+
+SPREADS = []  # per figure: half its repeats' interquartile range over their median
+TOO_WIDE = 0.10
+
+
+def _note_spread(samples):
+    q1, median, q3 = np.percentile(samples, [25, 50, 75])
+    SPREADS.append((q3 - q1) / 2 / median if median > 0 else 0.0)
+
+
+@atexit.register
+def _report_spread():
+    """After a benchmark: how far its figures can be trusted (no figure is quoted without this)."""
+    if not SPREADS:
+        return
+    worst = max(SPREADS)
+    print(f"spread of the {len(SPREADS)} timed figures (half their repeats' interquartile range / median): "
+          f"median +-{statistics.median(SPREADS):.0%}, largest +-{worst:.0%}")
+    if worst > TOO_WIDE:
+        wide = sum(s > TOO_WIDE for s in SPREADS)
+        print(f"spread too wide to trust for {wide} figure(s) (over +-{TOO_WIDE:.0%}): the machine is busy; "
+              "rerun when it is quiet")
 
 
 def median_time(fn, repeat=15, min_time=0.02):
@@ -28,6 +51,7 @@ def median_time(fn, repeat=15, min_time=0.02):
         for _ in range(number):
             fn()
         times.append((time.perf_counter() - t) / number)
+    _note_spread(times)
     return float(np.median(times))
 
 
@@ -50,6 +74,8 @@ def median_times_in_turns(fns, min_time=0.4, rounds=5, settle=0.0, clock=time.pe
                 ts.append(clock() - t0)
                 if time.perf_counter() >= end:
                     break
+    for ts in times:
+        _note_spread(ts)
     return [statistics.median(ts) for ts in times]
 
 
