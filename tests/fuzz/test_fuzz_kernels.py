@@ -421,15 +421,21 @@ def draw_scales(rng, n):
     return bad[rng.integers(len(bad))], False
 
 
+def draw_epilogue(rng, m, n):
+    """The requantization arguments of an m x n int32 accumulator: row and column scales, an
+    optional float32 bias, the relu flag, and whether the scales are valid."""
+    rs, ok1 = draw_scales(rng, m)
+    cs, ok2 = draw_scales(rng, n)
+    bias = None if rng.random() < 0.4 else fz.draw_array(rng, (n,), F32, p_special=0.1)
+    return rs, cs, bias, bool(rng.random() < 0.5), ok1 and ok2
+
+
 def int8_linear_case(rng):
     (m, k), (_, n) = gemm_shapes(rng)
     xq = draw_array(rng, (m, k), np.dtype(np.int8) if rng.random() < 0.95 else draw_dtype(rng), p_special=0)
     wq = draw_array(rng, (n, k), np.dtype(np.int8), p_special=0)
-    rs, ok1 = draw_scales(rng, m)
-    cs, ok2 = draw_scales(rng, n)
-    bias = None if rng.random() < 0.4 else fz.draw_array(rng, (n,), F32, p_special=0.1)
-    relu = bool(rng.random() < 0.5)
-    valid = xq.dtype == np.int8 and ok1 and ok2
+    rs, cs, bias, relu, scales_ok = draw_epilogue(rng, m, n)
+    valid = xq.dtype == np.int8 and scales_ok
 
     def expect(y):
         r = ref.int8_linear(xq, wq, rs, cs, bias, relu)
@@ -442,11 +448,8 @@ def requantize_case(rng):
     acc = draw_array(rng, (m, n), np.dtype(np.int32) if rng.random() < 0.95 else draw_dtype(rng), p_special=0)
     if acc.dtype == np.int32 and rng.random() < 0.2:
         acc = fz.as_layout(np.full((m, n), np.iinfo(np.int32).min, np.int32), fz.draw_layout(rng))
-    rs, ok1 = draw_scales(rng, m)
-    cs, ok2 = draw_scales(rng, n)
-    bias = None if rng.random() < 0.4 else fz.draw_array(rng, (n,), F32, p_special=0.1)
-    relu = bool(rng.random() < 0.5)
-    valid = acc.dtype == np.int32 and ok1 and ok2
+    rs, cs, bias, relu, scales_ok = draw_epilogue(rng, m, n)
+    valid = acc.dtype == np.int32 and scales_ok
 
     def expect(y):
         r = ref.requantize(acc, rs, cs, bias, relu)
