@@ -7,15 +7,13 @@ from ..tensor import Tensor
 
 def array_of(t):
     """The ndarray holding t's values, sharing memory with it (t a Tensor, or an array-like)."""
-    return t.detach().numpy() if isinstance(t, Tensor) else np.asarray(t)
+    return t._data if isinstance(t, Tensor) else np.asarray(t)
 
 
 def grad_array(p, maximize=False):
     """p.grad as an ndarray sharing its memory (None if unset); maximize=True gives -p.grad instead
     (a new array), PyTorch's first move when an optimizer maximizes."""
-    g = p.grad
-    if type(g) is not np.ndarray:  # None, a Tensor, or another array-like
-        if g is None:
-            return None
-        g = array_of(g)
+    if p.grad is None:
+        return None
+    g = array_of(p.grad)
     return -g if maximize else g
