@@ -50,13 +50,38 @@ def cpu_name():
         return "unknown CPU"
 
 
+def torch_contenders(x, w, b):
+    """PyTorch's float32 Linear and its dynamic int8 Linear (x86 engine: 7-bit activations) on the
+    same weights, when PyTorch is installed; an empty dict otherwise."""
+    try:
+        import torch
+    except ImportError:
+        return {}
+    torch.set_num_threads(1)
+    layer = torch.nn.Linear(w.shape[1], w.shape[0])
+    with torch.no_grad():
+        layer.weight.copy_(torch.from_numpy(w))
+        layer.bias.copy_(torch.from_numpy(b))
+    dynamic = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(layer), {torch.nn.Linear},
+                                                     dtype=torch.qint8)
+    tx = torch.from_numpy(x)
+
+    def timed(module):
+        def call():
+            with torch.no_grad():
+                module(tx)
+        return call
+    return {"torch float32 Linear": timed(layer),
+            f"torch dynamic int8 ({torch.backends.quantized.engine})": timed(dynamic)}
+
+
 def layer_vs_numpy(batch=256, features=1024, min_time=2.0):
     """The table described in the module docstring; returns {contender: float32 time / its time}."""
     from tinynn import kernels
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, features)).astype(np.float32)
     layer = nn.Linear(features, features)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
     q = quantize.QuantizedLinear.from_float(layer)
     a8 = rng.integers(-128, 128, (batch, features)).astype(np.int8)
     b8 = rng.integers(-128, 128, (features, features)).astype(np.int8)
@@ -70,6 +95,7 @@ def layer_vs_numpy(batch=256, features=1024, min_time=2.0):
     for path in kernels.int8_paths():
         contenders[f"int8 Linear, {path}"] = on(path)
     contenders["kernels.int8_matmul (s8 x s8)"] = lambda: kernels.int8_matmul(a8, b8, num_threads=1)
+    contenders.update(torch_contenders(x, w, b))
     threads = tn.get_num_threads()
     tn.set_num_threads(1)
     try:
@@ -86,9 +112,12 @@ def layer_vs_numpy(batch=256, features=1024, min_time=2.0):
         blas = "threadpoolctl not installed"
     print(f"Linear {features} -> {features}, batch {batch}, 1 thread, {cpu_name()}; NumPy BLAS: {blas}")
     ratios = {}
-    for (name, _), t in zip(contenders.items(), times):
+    by_name = dict(zip(contenders, times))
+    torch_int8 = next((t for name, t in by_name.items() if name.startswith("torch dynamic")), None)
+    for name, t in by_name.items():
         ratios[name] = times[0] / t
-        print(f"  {name:34s} {t * 1e3:8.3f} ms   vs float32: {ratios[name]:.2f}x")
+        versus_torch = f"   vs torch int8: {torch_int8 / t:.2f}x" if torch_int8 else ""
+        print(f"  {name:34s} {t * 1e3:8.3f} ms   vs float32: {ratios[name]:.2f}x{versus_torch}")
     return ratios
 
 
