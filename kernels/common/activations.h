@@ -19,11 +19,16 @@
  * sigmoid(x) = 1 / (1 + e^-x) = num / (1 + z),  z = e^-|x| in (0, 1],
  *   num = 1 (x >= 0) or z (x < 0): never overflows, sigmoid(+-1e4) = 1, 0.
  * tanh(x) = sign(x) t(|x|), with for a = |x|
- *   t(a) = a - a^3/3 + 2a^5/15 - ...  (odd Taylor series to a^19 for float,
- *                                      a^37 for double)            if a < 0.55,
- *   t(a) = 1 - 2 / (e^(2a) + 1)                                      otherwise;
- *   the series' truncation error there is far below half an ulp, and the second
- *   form's cancellation costs at most ~2 eps relative (t >= 0.5).
+ *   float:  t(a) = u / (u + 2),  u = e^(2a) - 1 = expm1(2a), for a clamped to 9.1 (where
+ *           tanh rounds to 1): one formula without cancellation at any a, and no branch.
+ *           expm1(2a) = 2^n expm1(r) + (2^n - 1) with 2a = n ln2 + r, |r| <= ln(2)/2, and
+ *           expm1(r) = r + r^2 P(r), P of degree 4 fitted for relative error (1.3e-8 at most).
+ *           Measured over every float32 in [0, 12]: at most 2.6 ulp from the correctly rounded
+ *           tanh (on every path).  This replaced a series + exp pair that cost twice as much.
+ *   double: t(a) = a - a^3/3 + 2a^5/15 - ...  (odd Taylor series to a^37)  if a < 0.55,
+ *           t(a) = 1 - 2 / (e^(2a) + 1)                                   otherwise;
+ *           the series' truncation error there is far below half an ulp, and the second
+ *           form's cancellation costs at most ~2 eps relative (t >= 0.5).
  * Backward (from the forward's input x for relu, its output y for sigmoid and tanh):
  *   relu' = 1 where x > 0 else 0,  sigmoid' = y (1 - y),  tanh' = 1 - y^2.
  */
@@ -41,28 +46,9 @@
 #define TN_ACT_SIGMOID 2
 #define TN_ACT_TANH 3
 
-/* Odd Taylor series of tanh, tanh(a) = a + a^3 P(a^2), coefficients 2^2k (2^2k - 1) B_2k / (2k)!
- * (B the Bernoulli numbers).  For a < 0.55 the truncation error is < 6.1e-10 relative with
- * terms to a^19 (float) and < 3.9e-18 with terms to a^37 (double). */
-/* The Horner steps from the a^17 term down to a^3, shared by both precisions (the float series
- * starts from the a^19 coefficient, the double one reaches it after nine more terms).  Cast to
- * float, each constant is the float literal of the same digits (checked when written). */
-#define TN_TANH_SERIES_TAIL(T, p, z)                                                    \
-    p = p * z + (T)0.00059002744094558595;                                              \
-    p = p * z + (T)-0.0014558343870513183;                                              \
-    p = p * z + (T)0.0035921280365724811;                                               \
-    p = p * z + (T)-0.0088632355299021973;                                              \
-    p = p * z + (T)0.021869488536155203;                                                \
-    p = p * z + (T)-0.053968253968253971;                                               \
-    p = p * z + (T)0.13333333333333333;                                                 \
-    p = p * z + (T)-0.33333333333333331;     /* a^3 */
-
-static inline float tn_tanh_series_f32(float z) {
-    float p = -0.00023912911424355248f;      /* a^19 */
-    TN_TANH_SERIES_TAIL(float, p, z)
-    return p;
-}
-
+/* Odd Taylor series of tanh for double, tanh(a) = a + a^3 P(a^2), coefficients
+ * 2^2k (2^2k - 1) B_2k / (2k)! (B the Bernoulli numbers).  For a < 0.55 the truncation error
+ * is < 3.9e-18 relative with terms to a^37. */
 static inline double tn_tanh_series_f64(double z) {
     double p = 7.0546369464009681e-08;       /* a^37 */
     p = p * z + -1.7406618963571648e-07;
@@ -74,10 +60,38 @@ static inline double tn_tanh_series_f64(double z) {
     p = p * z + -3.9278323883316833e-05;
     p = p * z + 9.6915379569294509e-05;
     p = p * z + -0.00023912911424355248;     /* a^19 */
-    TN_TANH_SERIES_TAIL(double, p, z)
+    p = p * z + 0.00059002744094558595;
+    p = p * z + -0.0014558343870513183;
+    p = p * z + 0.0035921280365724811;
+    p = p * z + -0.0088632355299021973;
+    p = p * z + 0.021869488536155203;
+    p = p * z + -0.053968253968253971;
+    p = p * z + 0.13333333333333333;
+    p = p * z + -0.33333333333333331;        /* a^3 */
     return p;
 }
-#undef TN_TANH_SERIES_TAIL
+
+/* tanh for float through expm1 (see the header comment).  The Cody-Waite split of ln 2 and
+ * the shifter trick are exp.h's. */
+static inline float tn_tanh_f32(float x) {
+    const float log2e = 1.44269504088896341f;
+    const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
+    const float shifter = 12582912.0f;  /* 1.5 * 2^23: adding it rounds to an integer */
+    float a = fabsf(x);
+    a = a > 9.1f ? 9.1f : a;            /* keeps NaN */
+    float y = a + a;
+    float nf = (y * log2e + shifter) - shifter;
+    float r = (y - nf * ln2_hi) - nf * ln2_lo;
+    float p = 1.388251316e-03f;
+    p = p * r + 8.366514929e-03f;
+    p = p * r + 4.166720062e-02f;
+    p = p * r + 1.666654348e-01f;
+    p = p * r + 4.999999702e-01f;
+    float em = (r * r) * p + r;                            /* expm1(r) */
+    float s = tn_bits_to_f32((uint32_t)((int32_t)nf + 127) << 23);   /* 2^n, n in [0, 26] */
+    float u = em * s + (s - 1.0f);                         /* expm1(2a) */
+    return copysignf(u / (u + 2.0f), x);                   /* keeps -0.0 and NaN */
+}
 
 #define TN_ACTIVATIONS(T, SFX, ABS)                                                     \
 static inline T tn_relu_##SFX(T x) { return x < 0 ? (T)0 : x; } /* relu(NaN) = NaN */ \
@@ -86,19 +100,20 @@ static inline T tn_sigmoid_##SFX(T x) {                                         
     T num = x >= 0 ? (T)1 : z;                                                          \
     return num / ((T)1 + z);                                                            \
 }                                                                                       \
-static inline T tn_tanh_##SFX(T x) {                                                    \
-    T a = ABS(x), z = x * x;                                                            \
-    T small = a + a * z * tn_tanh_series_##SFX(z);                                      \
-    T big = (T)1 - (T)2 / (tn_exp_##SFX((T)2 * a) + (T)1);                              \
-    T t = a < (T)0.55 ? small : big;                                                    \
-    return x < 0 ? -t : (x > 0 ? t : x); /* keeps -0.0 and NaN */                       \
-}                                                                                       \
 static inline T tn_relu_bw_##SFX(T x, T g) { return x > 0 ? g : (T)0; }               \
 static inline T tn_sigmoid_bw_##SFX(T y, T g) { return g * y * ((T)1 - y); }           \
 static inline T tn_tanh_bw_##SFX(T y, T g) { return g * ((T)1 - y * y); }
 
 TN_ACTIVATIONS(float, f32, fabsf)
 TN_ACTIVATIONS(double, f64, fabs)
+
+static inline double tn_tanh_f64(double x) {
+    double a = fabs(x), z = x * x;
+    double small = a + a * z * tn_tanh_series_f64(z);
+    double big = 1.0 - 2.0 / (tn_exp_f64(2.0 * a) + 1.0);
+    double t = a < 0.55 ? small : big;
+    return x < 0 ? -t : (x > 0 ? t : x); /* keeps -0.0 and NaN */
+}
 
 /* Span bodies, one per path: tn_NAME_SFX_portable / _avx2 (x, y, lo, hi) computes
  * y[i] = tn_NAME_SFX(x[i]) for i in [lo, hi), and the backward ones (a, g, y, lo, hi)
