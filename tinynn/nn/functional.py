@@ -5,6 +5,8 @@ import numpy as np
 
 from .. import ops
 from ..ops import REDUCTIONS
+from ..ops import activations as act
+from ..ops.inplace import inplace as _inplace
 from ..random import generator
 from ..tensor import Tensor, as_tensor
 
@@ -62,6 +64,38 @@ def softmax(input, dim=-1, axis=None):
 def log_softmax(input, dim=-1, axis=None):
     """log_softmax(x)_i = x_i - log sum_j e^(x_j) along `dim`."""
     return ops.LogSoftmax.apply(input, axis=dim if axis is None else axis)
+
+
+def _activation(op, name, input, inplace, **options):
+    """op applied to input; with inplace=True written into input's own memory (PyTorch's `name`)."""
+    if inplace:
+        return _inplace(_tensor(input), name, lambda s: op.apply(s, **options))
+    return op.apply(input, **options)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """leaky_relu(x) = x for x > 0, negative_slope x otherwise (gradient negative_slope at 0)."""
+    return _activation(act.LeakyReLU, "leaky_relu_", input, inplace, negative_slope=float(negative_slope))
+
+
+def silu(input, inplace=False):
+    """silu(x) = x sigmoid(x)."""
+    return _activation(act.SiLU, "silu_", input, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """elu(x) = x for x > 0, alpha (e^x - 1) otherwise."""
+    return _activation(act.ELU, "elu_", input, inplace, alpha=float(alpha))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """softplus(x) = ln(1 + e^(beta x)) / beta, and x where beta x > threshold."""
+    return act.Softplus.apply(input, beta=float(beta), threshold=float(threshold))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """hardtanh(x) = min(max(x, min_val), max_val) (gradient 0 at the bounds)."""
+    return _activation(act.Hardtanh, "hardtanh_", input, inplace, min_val=float(min_val), max_val=float(max_val))
 
 
 def linear(input, weight, bias=None):
