@@ -12,6 +12,7 @@ from .layers import (
 )
 from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
 from .activations import LeakyReLU, SiLU, ELU, Softplus, Hardtanh
+from .losses import L1Loss, SmoothL1Loss, HuberLoss
 from . import functional, init, utils
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "functional", "init", "utils",
     "LeakyReLU", "SiLU", "ELU", "Softplus", "Hardtanh",
+    "L1Loss", "SmoothL1Loss", "HuberLoss",
 ]
