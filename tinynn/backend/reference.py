@@ -54,7 +54,10 @@ def same_layout(a, b):
 
 
 def power(x, p):
-    """x ** p, elementwise."""
+    """x ** p, elementwise; a float x to a scalar power 2 or 3 as x x or x x x, as PyTorch computes
+    them (and NumPy's general pow takes ~40x longer on float32)."""
+    if np.ndim(p) == 0 and getattr(x, "dtype", None) is not None and x.dtype.kind == "f" and p in (2, 3):
+        return x * x if p == 2 else x * x * x
     return np.power(x, p)
 
 
