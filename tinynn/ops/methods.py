@@ -5,7 +5,7 @@ through autograd's fast path (the same recording in fewer calls)."""
 import numpy as np
 
 from ..autograd import engine, hooks
-from ..autograd.fast_path import binary_operator
+from ..autograd.fast_path import binary_operator, unary_method
 from ..dtypes import ALIASES
 from ..tensor import Tensor, _checked_dtype, check_device, pick_axis, shape_argument
 from .arguments import index_argument
@@ -43,22 +43,22 @@ class TensorMethods:
     __truediv__ = binary_operator(Div)
     __pow__ = binary_operator(Pow)
     __matmul__ = binary_operator(MatMul)
-    def __radd__(self, other): return Add.apply(other, self)
-    def __rsub__(self, other): return Sub.apply(other, self)
-    def __rmul__(self, other): return Mul.apply(other, self)
-    def __rtruediv__(self, other): return Div.apply(other, self)
-    def __rpow__(self, other): return Pow.apply(other, self)
+    __radd__ = binary_operator(Add, reflected=True)
+    __rsub__ = binary_operator(Sub, reflected=True)
+    __rmul__ = binary_operator(Mul, reflected=True)
+    __rtruediv__ = binary_operator(Div, reflected=True)
+    __rpow__ = binary_operator(Pow, reflected=True)
     def __rmatmul__(self, other): return MatMul.apply(other, self)
-    def __neg__(self): return Neg.apply(self)
+    __neg__ = unary_method(Neg)
     def __pos__(self): return self
 
-    def exp(self): return Exp.apply(self)
-    def log(self): return Log.apply(self)
-    def sqrt(self): return Sqrt.apply(self)
-    def abs(self): return Abs.apply(self)
-    def relu(self): return ReLU.apply(self)
-    def sigmoid(self): return Sigmoid.apply(self)
-    def tanh(self): return Tanh.apply(self)
+    exp = unary_method(Exp)
+    log = unary_method(Log)
+    sqrt = unary_method(Sqrt)
+    abs = unary_method(Abs)
+    relu = unary_method(ReLU)
+    sigmoid = unary_method(Sigmoid)
+    tanh = unary_method(Tanh)
 
     sum = reduction_method(Sum, "sum", "sum_i x_i")
     mean = reduction_method(Mean, "mean", "(1/n) sum_i x_i")
