@@ -193,17 +193,13 @@ def test_custom_module_with_optim_sgd():
     assert model.string().startswith("y = ") and len(list(model.parameters())) == 4
 
 
-class DynamicNet(torch.nn.Module):
+class DynamicNet(Polynomial3):
     def __init__(self):
         super().__init__()
-        self.a = torch.nn.Parameter(torch.randn(()))
-        self.b = torch.nn.Parameter(torch.randn(()))
-        self.c = torch.nn.Parameter(torch.randn(()))
-        self.d = torch.nn.Parameter(torch.randn(()))
         self.e = torch.nn.Parameter(torch.randn(()))
 
     def forward(self, x):
-        y = self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+        y = super().forward(x)
         for exp in range(4, random.randint(4, 6)):   # 0, 1 or 2 reuses of the same parameter
             y = y + self.e * x ** exp
         return y

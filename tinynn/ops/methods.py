@@ -37,28 +37,14 @@ class TensorMethods:
         """A copy of the values in new memory; differentiable (the gradient passes through)."""
         return Clone.apply(self)
 
-    __add__ = binary_operator(Add)
-    __sub__ = binary_operator(Sub)
-    __mul__ = binary_operator(Mul)
-    __truediv__ = binary_operator(Div)
-    __pow__ = binary_operator(Pow)
-    __matmul__ = binary_operator(MatMul)
-    __radd__ = binary_operator(Add, reflected=True)
-    __rsub__ = binary_operator(Sub, reflected=True)
-    __rmul__ = binary_operator(Mul, reflected=True)
-    __rtruediv__ = binary_operator(Div, reflected=True)
-    __rpow__ = binary_operator(Pow, reflected=True)
+    __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__ = (
+        binary_operator(op) for op in (Add, Sub, Mul, Div, Pow, MatMul))
+    __radd__, __rsub__, __rmul__, __rtruediv__, __rpow__ = (
+        binary_operator(op, reflected=True) for op in (Add, Sub, Mul, Div, Pow))
     def __rmatmul__(self, other): return MatMul.apply(other, self)
-    __neg__ = unary_method(Neg)
     def __pos__(self): return self
-
-    exp = unary_method(Exp)
-    log = unary_method(Log)
-    sqrt = unary_method(Sqrt)
-    abs = unary_method(Abs)
-    relu = unary_method(ReLU)
-    sigmoid = unary_method(Sigmoid)
-    tanh = unary_method(Tanh)
+    __neg__, exp, log, sqrt, abs, relu, sigmoid, tanh = (
+        unary_method(op) for op in (Neg, Exp, Log, Sqrt, Abs, ReLU, Sigmoid, Tanh))
 
     sum = reduction_method(Sum, "sum", "sum_i x_i")
     mean = reduction_method(Mean, "mean", "(1/n) sum_i x_i")
