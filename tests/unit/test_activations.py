@@ -93,7 +93,7 @@ def test_integer_input_computes_in_the_default_float_dtype():
 
 
 @pytest.mark.parametrize("fn, name", [(F.leaky_relu, "leaky_relu_"), (F.silu, "silu_"), (F.elu, "elu_"),
-                                      (F.hardtanh, "hardtanh_")])
+                                      (F.hardtanh, "hardtanh_"), (F.relu, "relu_")])
 def test_inplace_writes_into_the_input_and_keeps_the_gradient(fn, name):
     base = tn.tensor(X, requires_grad=True)
     h = base * 1.0
@@ -120,10 +120,12 @@ def test_layers_take_pytorchs_arguments_and_match_the_functions():
     assert repr(nn.ELU(inplace=True)) == "ELU(alpha=1.0, inplace=True)"
     assert repr(nn.Softplus()) == "Softplus(beta=1.0, threshold=20.0)"
     assert repr(nn.Hardtanh()) == "Hardtanh(min_val=-1.0, max_val=1.0)"
-    assert repr(nn.SiLU()) == "SiLU()"
+    assert repr(nn.SiLU()) == "SiLU()" and repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
     y = tn.tensor(X)
     nn.Sequential(nn.LeakyReLU(0.1, inplace=True))(y)
     np.testing.assert_allclose(y.numpy(), np.where(X > 0, X, 0.1 * X), rtol=1e-15)
+    nn.ReLU(inplace=True)(y)
+    np.testing.assert_array_equal(y.numpy(), np.maximum(X, 0))
 
 
 def test_bad_arguments_raise_naming_the_activation():

@@ -42,9 +42,9 @@ def _float_target(op, input, target):
 
 
 # ---------------------------------------------------------------- activations
-def relu(input):
+def relu(input, inplace=False):
     """relu(x) = max(x, 0)."""
-    return ops.ReLU.apply(input)
+    return _activation(ops.ReLU, "relu_", input, inplace)
 
 
 def sigmoid(input):
