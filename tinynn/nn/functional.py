@@ -7,7 +7,6 @@ from .. import ops
 from ..ops import REDUCTIONS
 from ..ops import activations as act
 from ..ops.inplace import inplace as _inplace
-from ..ops.losses import class_terms, class_weight, weighted_reduce
 from ..random import generator
 from ..tensor import Tensor, as_tensor
 
@@ -91,11 +90,15 @@ def elu(input, alpha=1.0, inplace=False):
 
 def softplus(input, beta=1.0, threshold=20.0):
     """softplus(x) = ln(1 + e^(beta x)) / beta, and x where beta x > threshold."""
+    if beta == 0:
+        raise ValueError("softplus: beta must be nonzero (the formula divides by it)")
     return act.Softplus.apply(input, beta=float(beta), threshold=float(threshold))
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """hardtanh(x) = min(max(x, min_val), max_val) (gradient 0 at the bounds)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
     return _activation(act.Hardtanh, "hardtanh_", input, inplace, min_val=float(min_val), max_val=float(max_val))
 
 
@@ -176,6 +179,50 @@ def _smooth_l1(diff, beta):
         return size
     inside = size._data < beta
     return ops.Where.apply(diff * diff * (0.5 / beta), size - 0.5 * beta, condition=inside)
+
+
+def class_terms(op, logp, target, weight, ignore_index):
+    """The per-sample terms of PyTorch's NLL loss on log-probabilities logp (N, C, d1, ...) and
+    integer class indices target (N, d1, ...): (l, w) with w_n = weight[t_n] (1 without weights)
+    and l_n = -w_n logp[n, t_n], both 0 where t_n == ignore_index. A differentiable Tensor l and a
+    constant array w (so that a weighted mean is sum(l) / sum(w), as PyTorch divides)."""
+    t = target._data
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {t.dtype}")
+    if logp.ndim < 2 or t.shape != logp.shape[:1] + logp.shape[2:]:
+        expected = "(N, C) and target (N,)" if logp.ndim <= 2 else "(N, C, d1, ...) and target (N, d1, ...)"
+        raise ValueError(f"{op}: expected {'logits' if op == 'cross_entropy' else 'input'} {expected}, "
+                         f"got {logp.shape} and {t.shape}")
+    c = logp.shape[1]
+    keep = t != ignore_index
+    bad = keep & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"{op}: class index {t[bad][0]} is out of range for {c} classes")
+    safe = np.where(keep, t, 0)
+    w = np.ones(c, logp.dtype) if weight is None else class_weight(op, weight, c).astype(logp.dtype)
+    wt = np.where(keep, w[safe], 0).astype(logp.dtype)
+    picked = logp.gather(1, np.expand_dims(safe, 1)).reshape(t.shape)
+    return -(picked * Tensor._wrap(wt, False)), wt
+
+
+def class_weight(op, weight, classes):
+    """weight (C,) as an array, checked against the number of classes."""
+    w = weight._data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.shape != (classes,):
+        raise ValueError(f"{op}: weight of shape {w.shape} does not match {classes} classes (expected ({classes},))")
+    return w
+
+
+def weighted_reduce(loss, weights, reduction):
+    """PyTorch's reduction of a class-index loss: none, sum, or the weighted mean sum(l) / sum(w)
+    (NaN when every target is ignored, 0 / 0)."""
+    if reduction == "none":
+        return loss
+    total = loss.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / Tensor._wrap(np.asarray(weights.sum(), dtype=weights.dtype), False)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -263,7 +310,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     loss = ops.BinaryCrossEntropyWithLogits.apply(input, target)
     if pos_weight is not None:  # p y softplus(-x) = y softplus(-x) + (p - 1) y softplus(-x)
         extra = _weighted("binary_cross_entropy_with_logits", target, pos_weight, "pos_weight", minus_one=True)
-        loss = loss + extra * act.Softplus.apply(-input, threshold=np.inf)
+        loss = loss + extra * act.Softplus.apply(-input, beta=1.0, threshold=np.inf)
     return _reduce(_weighted("binary_cross_entropy_with_logits", loss, weight, "weight"), reduction)
 
 
