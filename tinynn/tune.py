@@ -61,10 +61,23 @@ def make_pruner(pruner):
 
 def _storage(storage):
     """An SQLite URL gets a long lock timeout, so processes sharing the file wait for each other's
-    writes instead of failing with "database is locked"."""
-    if isinstance(storage, str) and storage.startswith("sqlite:"):
-        return optuna.storages.RDBStorage(storage, engine_kwargs={"connect_args": {"timeout": SQLITE_TIMEOUT}})
-    return storage
+    writes instead of failing with "database is locked", and a retry when two processes create the
+    file's tables at once."""
+    if not (isinstance(storage, str) and storage.startswith("sqlite:")):
+        return storage
+    import time
+
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(storage, engine_kwargs={"connect_args": {"timeout": SQLITE_TIMEOUT}})
+        except (IntegrityError, OperationalError):
+            # Two processes starting on a new file both create Optuna's tables; the loser of that
+            # race finds them made on its next try.
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def search(objective, n_trials, storage=None, study_name=None, direction="maximize", pruner="median",
