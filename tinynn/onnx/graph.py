@@ -49,6 +49,8 @@ class Graph:
         self.nodes, self.initializers = [], []
         self.scope = ""
         self._names = set()
+        self._constants = {}
+        self.nonnegative = set()  # tensors known to be >= 0 (after ReLU, Sigmoid): converters may use it
 
     def name(self, base):
         """A tensor name not used yet, derived from `base`."""
@@ -67,11 +69,22 @@ class Graph:
         self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
+    def constant(self, value, dtype):
+        """A scalar constant shared by the whole graph (one initializer per value and dtype)."""
+        array = np.asarray(value, dtype=dtype)
+        key = (array.dtype.str, array.tobytes())
+        if key not in self._constants:
+            scope, self.scope = self.scope, ""
+            self._constants[key] = self.initializer(array, f"const_{array.dtype}_{len(self._constants)}")
+            self.scope = scope
+        return self._constants[key]
+
     def node(self, op_type, inputs, outputs=1, **attributes):
-        """Add one node "<scope>/<op_type>"; returns its output name (or names, if outputs > 1)."""
-        base = f"/{self.scope.replace('.', '/')}/{op_type}" if self.scope else f"/{op_type}"
-        names = [self.name(f"{base}_output_{i}") for i in range(outputs)]
-        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=self.name(base), **attributes))
+        """Add one node "/<scope>/<op_type>"; its first output is named like the node (ONNX keeps node
+        and tensor names apart; one name each keeps small files small). Returns the output name(s)."""
+        base = self.name(f"/{self.scope.replace('.', '/')}/{op_type}" if self.scope else f"/{op_type}")
+        names = [base] + [self.name(f"{base}_{i}") for i in range(1, outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=base, **attributes))
         return names[0] if outputs == 1 else names
 
     def rename_output(self, old, new):

@@ -5,7 +5,7 @@
     Softmax(dim), LogSoftmax(dim)     Softmax / LogSoftmax(axis=dim) (per axis, as PyTorch, since opset 13)
     Flatten(s, e)                     Flatten(axis=1) when it flattens all but the batch axis, else
                                       Reshape to [0]*s + [-1] + the kept trailing sizes
-    Dropout, Identity                 Identity (dropout is the identity at inference)
+    Dropout, Identity                 no node (dropout is the identity at inference)
 """
 from ..nn import layers as nn
 from .graph import converter
@@ -23,17 +23,25 @@ def linear(g, layer, x, value):
     return y if layer.bias is None else g.node("Add", [y, g.initializer(layer.bias, "bias")])
 
 
-def _elementwise(op_type):
+def _elementwise(op_type, nonnegative=False):
     def convert(g, layer, x, value):
-        return g.node(op_type, [x])
+        y = g.node(op_type, [x])
+        if nonnegative:
+            g.nonnegative.add(y)
+        return y
     convert.__name__ = op_type.lower()
     return convert
 
 
-converter(nn.ReLU)(_elementwise("Relu"))
-converter(nn.Sigmoid)(_elementwise("Sigmoid"))
+converter(nn.ReLU)(_elementwise("Relu", nonnegative=True))
+converter(nn.Sigmoid)(_elementwise("Sigmoid", nonnegative=True))
 converter(nn.Tanh)(_elementwise("Tanh"))
-converter(nn.Dropout, nn.Identity)(_elementwise("Identity"))
+
+
+@converter(nn.Dropout, nn.Identity)
+def identity(g, layer, x, value):
+    """No node: the next layer reads x (PyTorch's exporter drops eval-mode dropout too)."""
+    return x
 
 
 def _axis(layer, value):
