@@ -66,7 +66,7 @@ class Graph:
         if dtype is not None:
             array = array.astype(dtype)
         name = self.name(f"{self.scope}.{what}" if self.scope else what)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))  # 0-d stays 0-d
         return name
 
     def constant(self, value, dtype):
