@@ -120,6 +120,18 @@ def test_int8_models_run_within_one_quantization_step(kind, tmp_path):
         assert np.all(np.abs(y - ref) <= last_step(qmodel, x) + 1e-5 * np.abs(ref).max())
 
 
+@pytest.mark.parametrize("kind", ["dynamic", "static"])
+def test_int8_export_then_load_gives_the_same_int8_model(kind, tmp_path):
+    _, models = int8_models()
+    qmodel = models[kind]
+    loaded = tonnx.load(exported(qmodel, (64,), tmp_path))
+    layers = [m for m in loaded if isinstance(m, quantize.QuantizedLinear)]
+    assert len(layers) == 3 and all(m.static == (kind == "static") for m in layers)
+    for n, scale in ((4, 1.0), (9, 3.0)):
+        x = rows(n, (64,), seed=20 + n, scale=scale)
+        np.testing.assert_array_equal(ours(loaded, x), ours(qmodel, x))  # the same integers and scales
+
+
 def test_int8_file_is_at_most_30_percent_of_the_float_file(tmp_path):
     float_model, models = int8_models()
     size = exported(float_model, (64,), tmp_path, "float.onnx").stat().st_size

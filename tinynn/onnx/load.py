@@ -3,14 +3,16 @@ serve as a readable reference runtime to check another runtime's results.
 
 The graph must be a chain (each node reads the output of the one before, plus constants). Each
 node becomes a layer through the table LOADERS, op type -> function(node, constants, opset) ->
-Module; Gemm/MatMul(+Add) become Linear layers, Dropout and Identity become Identity. Anything
-else is a ValueError naming the operator and the node. int8 graphs (MatMulInteger) are not read.
+Module; Gemm/MatMul(+Add) become Linear layers, Dropout and Identity become Identity, and the
+int8 Linear tinynn writes (QuantizeLinear ... MatMulInteger ..., load_int8.py) a QuantizedLinear.
+Anything else is a ValueError naming the operator and the node.
 """
 import numpy as np
 
 from .. import nn
 from ..tensor import Tensor
 from .graph import helper, numpy_helper, onnx
+from .load_int8 import find_blocks
 
 __all__ = ["load", "LOADERS"]
 
@@ -127,9 +129,16 @@ def load(path):
     if len(inputs) != 1 or len(graph.output) != 1:
         raise ValueError(f"onnx.load: {path}: tinynn reads graphs with one input and one output, this has inputs "
                          f"{inputs} and outputs {[v.name for v in graph.output]}")
-    current, layers = inputs[0], []
+    current, layers, done = inputs[0], [], set()
+    blocks = find_blocks(graph, consts)
     for node in graph.node:
-        if node.op_type == "Constant":
+        if node.op_type == "Constant" or id(node) in done:
+            continue
+        block = blocks.get(id(node))
+        if block is not None and block.x == current:
+            layers.append(block.layer)
+            done.update(id(n) for n in block.nodes)
+            current = block.out
             continue
         data = [i for i in node.input if i and i not in consts]
         if data != [current] or len(node.output) < 1:
