@@ -148,6 +148,37 @@ def test_tune_command_end_to_end_resumes_and_plots(tmp_path, capsys):
     assert len(optuna.load_study(study_name="cli", storage=url).trials) == 4
 
 
+def test_ctrl_c_then_the_same_command_continues_the_study(tmp_path):
+    import signal
+    import time
+
+    url = f"sqlite:///{tmp_path / 'ctrlc.db'}"
+    command = [sys.executable, "-m", "tinynn", "tune", "--epochs", "2", "--storage", url, "--study-name", "c", "-q",
+               "--out", str(tmp_path / "best.npz"), "--trials"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([*command, "1000"], env=env, stderr=subprocess.PIPE, text=True)
+    finished = lambda: [t for t in optuna.load_study(study_name="c", storage=url).trials  # noqa: E731
+                        if t.state in (COMPLETE, PRUNED)]
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if len(finished()) >= 2:
+                break
+        except KeyError:  # the study is not created yet
+            pass
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "run the same command to continue" in err, err
+    kept = finished()
+    assert len(kept) >= 2
+    before = len(optuna.load_study(study_name="c", storage=url).trials)
+    assert subprocess.run([*command, "1"], env=env, capture_output=True, timeout=120).returncode == 0
+    study = optuna.load_study(study_name="c", storage=url)
+    assert len(study.trials) == before + 1
+    assert [t.params for t in kept] == [t.params for t in study.trials if t.number in {k.number for k in kept}]
+
+
 def test_import_tinynn_needs_no_optuna_and_tune_names_the_extra():
     code = textwrap.dedent("""
         import sys
