@@ -75,7 +75,7 @@ def run(args):
     try:
         study = tune.search(tune.digits_objective(args.epochs, data, args.val_fraction, args.seed), args.trials,
                             storage=args.storage, study_name=args.study_name, pruner=args.pruner,
-                            timeout=args.timeout, seed=args.seed, callbacks=[progress])
+                            timeout=args.timeout, seed=_sampler_seed(args), callbacks=[progress])
     except KeyboardInterrupt:
         if args.storage:
             print(f"interrupted; the finished trials are kept in {args.storage}: run the same command to continue",
@@ -104,6 +104,12 @@ def run(args):
     return 0
 
 
+def _sampler_seed(args):
+    """--seed seeds the sampler too, unless the study is in a database and --seed was not given:
+    then each process draws its own, so two processes sharing a study do not try the same recipes."""
+    return args.seed if args.storage is None or "seed" in getattr(args, "given", ()) else None
+
+
 def _best(study):
     try:
         return f"{study.best_value:.2%}"
@@ -119,7 +125,7 @@ def _save(model, config, args, study, result):
 
     sizes = [model[0].in_features, *config["hidden"], [m for m in model if isinstance(m, Linear)][-1].out_features]
     plain = mlp(sizes, "relu")
-    plain.load_state_dict(dict(zip(plain.state_dict(), (v for k, v in model.state_dict().items()))))
+    plain.load_state_dict(dict(zip(plain.state_dict(), model.state_dict().values())))  # same order, fewer keys
     save_model(plain, args.out, {"sizes": sizes, "activation": "relu", **data_spec(args),
                                  "tuned": {**config, "epochs": args.epochs, "study": study.study_name,
                                            "trial": study.best_trial.number, "val_accuracy": study.best_value,
