@@ -69,22 +69,23 @@ class Graph:
         self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))  # 0-d stays 0-d
         return name
 
-    def constant(self, value, dtype):
-        """A scalar constant shared by the whole graph (one initializer per value and dtype)."""
+    def constant(self, value, dtype, what):
+        """A scalar constant shared by the whole graph, named `what` (one initializer per value and dtype)."""
         array = np.asarray(value, dtype=dtype)
         key = (array.dtype.str, array.tobytes())
         if key not in self._constants:
             scope, self.scope = self.scope, ""
-            self._constants[key] = self.initializer(array, f"const_{array.dtype}_{len(self._constants)}")
+            self._constants[key] = self.initializer(array, what)
             self.scope = scope
         return self._constants[key]
 
     def node(self, op_type, inputs, outputs=1, **attributes):
-        """Add one node "/<scope>/<op_type>"; its first output is named like the node (ONNX keeps node
-        and tensor names apart; one name each keeps small files small). Returns the output name(s)."""
-        base = self.name(f"/{self.scope.replace('.', '/')}/{op_type}" if self.scope else f"/{op_type}")
-        names = [base] + [self.name(f"{base}_{i}") for i in range(1, outputs)]
-        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=base, **attributes))
+        """Add one node "/<scope>/<op_type>"; returns the name(s) of its output(s). Intermediate tensors
+        are numbered ("12"), as PyTorch's exporter long numbered them: every name is stored at least
+        twice (written and read), and in a small int8 graph long names would cost more than its biases."""
+        node_name = self.name(f"/{self.scope.replace('.', '/')}/{op_type}" if self.scope else f"/{op_type}")
+        names = [self.name(str(len(self.nodes) + i)) for i in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=node_name, **attributes))
         return names[0] if outputs == 1 else names
 
     def rename_output(self, old, new):

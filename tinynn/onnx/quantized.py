@@ -9,7 +9,7 @@ and the graph says the same, operator for operator:
 
     s_a, z_a   static: initializers (the calibrated values); dynamic: from the batch in the graph,
                lo = min(ReduceMin x, 0), hi = max(ReduceMax x, 0), s_a = max((hi - lo) / 127, eps),
-               z_a = -round(lo / s_a) -- calc_qparams's float32 operations in order
+               z_a = round(-lo / s_a) -- calc_qparams's float32 operations in order
     a          QuantizeLinear(x, s_a, z_a) then Clip(0, 127) (uint8)
     acc        MatMulInteger(a, q_w^T, z_a): int32, sum_k (a_k - z_a) q_w,jk, exact
     y          Cast(float) * (s_a * s_w) + b, then the fused activation
@@ -33,16 +33,19 @@ QMAX = 127  # 7-bit activations
 
 def _dynamic_qparams(g, x):
     """(s_a, z_a) tensors computed from the batch, as calc_qparams(min, max, "uint8", False, reduce_range=True).
-    z_a needs no clip: lo <= 0 <= hi gives s_a >= -lo / 127, so 0 <= -lo / s_a <= 127. For an input
+    z_a needs no clip: lo <= 0 <= hi gives s_a >= -lo / 127, so 0 <= -lo / s_a <= 127 (and -(lo / s_a) =
+    -lo / s_a exactly in IEEE arithmetic, so rounding either gives calc_qparams's z). For an input
     known to be >= 0 (after ReLU or Sigmoid) lo = 0 exactly, so z_a = 0 and s_a = max(hi / 127, eps)."""
-    zero, qrange, eps = (g.constant(v, np.float32) for v in (0, QMAX, EPS))
+    zero, eps = g.constant(0, np.float32, "zero"), g.constant(EPS, np.float32, "eps")
+    qrange = g.constant(QMAX, np.float32, "qmax")
     hi = g.node("Max", [g.node("ReduceMax", [x], keepdims=0), zero])
     if x in g.nonnegative:
-        return g.node("Max", [g.node("Div", [hi, qrange]), eps]), g.constant(0, np.uint8)
+        return g.node("Max", [g.node("Div", [hi, qrange]), eps]), g.constant(0, np.uint8, "zero_u8")
     lo = g.node("Min", [g.node("ReduceMin", [x], keepdims=0), zero])
     scale = g.node("Max", [g.node("Div", [g.node("Sub", [hi, lo]), qrange]), eps])
-    zp = g.node("Neg", [g.node("Round", [g.node("Div", [lo, scale])])])
-    return scale, g.node("Cast", [zp], to=onnx.TensorProto.UINT8)
+    # z_a = round(-lo / s_a) as uint8 is QuantizeLinear(-lo, s_a) by its definition (divide, round half
+    # to even, saturate): one operator for Div, Round and Cast
+    return scale, g.node("QuantizeLinear", [g.node("Neg", [lo]), scale])
 
 
 @converter(QuantizedLinear)
@@ -53,7 +56,7 @@ def quantized_linear(g, layer, x, value):
     else:
         scale, zp = _dynamic_qparams(g, x)
     q = g.node("QuantizeLinear", [x, scale, zp])
-    q = g.node("Clip", [q, g.constant(0, np.uint8), g.constant(QMAX, np.uint8)])
+    q = g.node("Clip", [q, g.constant(0, np.uint8, "zero_u8"), g.constant(QMAX, np.uint8, "qmax_u8")])
     acc = g.node("MatMulInteger", [q, g.initializer(np.ascontiguousarray(layer.weight.T), "weight_t"), zp])
     y = g.node("Cast", [acc], to=onnx.TensorProto.FLOAT)
     y = g.node("Mul", [y, g.node("Mul", [scale, g.initializer(layer.weight_scale, "weight_scale")])])
