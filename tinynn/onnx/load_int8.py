@@ -1,6 +1,6 @@
 """Reading back the int8 Linear that quantized.py writes: the nodes around each MatMulInteger,
 
-    [s_a, z_a from x: ReduceMin/ReduceMax/Min/Max/Sub/Div/Round/Neg/Cast, or constants]
+    [s_a, z_a from x: ReduceMin/ReduceMax/Min/Max/Sub/Div/Neg/QuantizeLinear, or constants]
     QuantizeLinear(x, s_a, z_a) -> Clip(0, 127) -> MatMulInteger(., q_w^T, z_a) -> Cast
     -> Mul(., Mul(s_a, s_w)) [-> Add(., b)]
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from ..compress.qlinear import QuantizedLinear
 
-QPARAM_OPS = {"ReduceMin", "ReduceMax", "Min", "Max", "Sub", "Div", "Round", "Neg", "Cast", "Clip"}
+QPARAM_OPS = {"ReduceMin", "ReduceMax", "Min", "Max", "Sub", "Div", "Round", "Neg", "Cast", "Clip", "QuantizeLinear"}
 
 
 class Int8Block:
