@@ -86,8 +86,9 @@ def search(objective, n_trials, storage=None, study_name=None, direction="maximi
 
     The study is created, or loaded when `storage` already holds one named `study_name`
     (load_if_exists), so an interrupted search continues and processes on one storage share the
-    work. Sampler: TPE, seeded with `seed` (plus the number of trials the study already holds, so a
-    resumed or second process does not repeat the first one's draws). A trial whose objective raises
+    work. Sampler: TPE, seeded with `seed` plus the number of trials the study already holds, so a
+    resumed search does not repeat the first run's draws (processes started together on one study
+    should pass different seeds, or None; `tinynn tune` does). A trial whose objective raises
     (any Exception) or returns NaN is recorded as FAIL and the study goes on; `optuna.TrialPruned`
     from `trial.should_prune()` records it as PRUNED. KeyboardInterrupt stops the study (the trial
     that was running is marked FAIL; the finished ones are kept)."""
@@ -205,7 +206,6 @@ def digits_objective(epochs=10, data=None, val_fraction=0.2, seed=0):
                                   after_epoch=report)
         return history[-1]["test_acc"]
 
-    objective.validation = (X_val, y_val)
     return objective
 
 
