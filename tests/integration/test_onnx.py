@@ -203,3 +203,11 @@ def test_export_command_prints_the_layer_table_and_verifies(tmp_path, capsys):
     assert "/0/Gemm" in text and "(batch, 32)" in text and "same predictions" in text and "100.00%" in text
     onnx.checker.check_model(onnx.load(str(out)), full_check=True)
     assert main(["export", tmp_path / "missing.npz", out]) == 1
+
+
+def test_a_float64_model_is_exported_in_float32(tmp_path):
+    model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2)).double().eval()
+    path = exported(model, (4,), tmp_path)
+    assert {t.data_type for t in onnx.load(str(path)).graph.initializer} == {onnx.TensorProto.FLOAT}
+    x = rows(6, (4,), seed=3)
+    close_float(run_ort(path, x), ours(model, x.astype(np.float64)))

@@ -61,10 +61,11 @@ class Graph:
         return name
 
     def initializer(self, value, what, dtype=None):
-        """Add a constant tensor (a Tensor, array or number) named "<scope>.<what>"; returns its name."""
+        """Add a constant tensor (a Tensor, array or number) named "<scope>.<what>"; returns its name.
+        Floats are stored as float32 (the graph computes in float32, whatever the model's dtype)."""
         array = _array(value)
-        if dtype is not None:
-            array = array.astype(dtype)
+        if dtype is not None or array.dtype.kind == "f":
+            array = array.astype(dtype or np.float32)
         name = self.name(f"{self.scope}.{what}" if self.scope else what)
         self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))  # 0-d stays 0-d
         return name
