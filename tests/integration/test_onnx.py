@@ -2,8 +2,13 @@
 models within rtol 1e-5, atol 1e-5 max|y|, at batch sizes other than the example's: the batch axis
 is dynamic; int8 models within one quantization step); export -> load gives the same model back;
 an int8 file is at most 30% of the float one; what cannot be converted is a clear error."""
+import pathlib
+import tempfile
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 onnx = pytest.importorskip("onnx", reason="onnx is not installed (the [onnx] extra)")
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed (the [onnx] extra)")
@@ -211,3 +216,37 @@ def test_a_float64_model_is_exported_in_float32(tmp_path):
     assert {t.data_type for t in onnx.load(str(path)).graph.initializer} == {onnx.TensorProto.FLOAT}
     x = rows(6, (4,), seed=3)
     close_float(run_ort(path, x), ours(model, x.astype(np.float64)))
+
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+
+
+@given(sizes=st.lists(st.integers(1, 40), min_size=2, max_size=4),
+       acts=st.lists(st.sampled_from(sorted(ACTIVATIONS)), min_size=3, max_size=3),
+       head=st.sampled_from(["none", "softmax", "logsoftmax"]), kind=st.sampled_from(["float", "dynamic", "static"]),
+       batch=st.integers(1, 20), scale=st.floats(0.1, 10.0), seed=st.integers(0, 2**16))
+@settings(max_examples=30, deadline=None)
+def test_random_mlps_run_the_same_in_onnxruntime(sizes, acts, head, kind, batch, scale, seed):
+    tn.manual_seed(seed)
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[acts[i]]())
+    layers += {"none": [], "softmax": [nn.Softmax(dim=1)], "logsoftmax": [nn.LogSoftmax(dim=1)]}[head]
+    model = nn.Sequential(*layers).eval()
+    if kind == "dynamic":
+        model = quantize.quantize_dynamic(model)
+    elif kind == "static":
+        model = quantize.quantize_static(model, [tn.tensor(rows(32, (sizes[0],), seed=seed))])
+    x = rows(batch, (sizes[0],), seed=seed + 1, scale=scale)
+    with tempfile.TemporaryDirectory() as folder:
+        path = exported(model, (sizes[0],), pathlib.Path(folder))
+        y, ref = run_ort(path, x), ours(model, x)
+    if kind == "float":
+        close_float(y, ref)
+    else:  # int8: within one step of the last layer's outputs z; after a head, |d log softmax(z)_i| =
+        # |dz_i - d logsumexp z| <= 2 max|dz|, and softmax's differences are at most as large
+        step = last_step(model, x)
+        bound = step if head == "none" else 2 * step.max()
+        assert np.all(np.abs(y - ref) <= bound + 1e-5 * max(1.0, np.abs(ref).max()))
