@@ -382,3 +382,6 @@ def fake_quantize(x, scale, zero_point, qmin, qmax):
     inside = (q >= qmin) & (q <= qmax)
     y = (np.clip(q, qmin, qmax) - zero_point) * s.astype(x.dtype)
     return y.astype(x.dtype, copy=False), inside
+
+
+from .reference_recurrent import lstm_cell, lstm_cell_backward  # noqa: E402 - the LSTM step, in a file of its own

@@ -11,10 +11,12 @@ from .layers import (
     ModuleDict,
 )
 from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
+from .recurrent import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU
 from . import functional, init, utils
 
 __all__ = [
     "Parameter", "Module", "Linear", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "LogSoftmax",
     "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "functional", "init", "utils",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]

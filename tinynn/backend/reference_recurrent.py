@@ -1,0 +1,30 @@
+"""The reference backend's recurrent kernels (re-exported by reference.py): the pointwise part of
+one LSTM step, forward and backward, with the gate blocks in PyTorch's order (i, f, g, o)."""
+import numpy as np
+
+from .reference import sigmoid
+
+
+def lstm_cell(gi, gh, c):
+    """One LSTM step after its two products: a = gi + gh (N, 4H) split into (i, f, g, o) blocks,
+    i, f, o = sigmoid, g = tanh;  c' = f c + i g,  h' = o tanh(c').
+    Returns (h', c', gates) with gates (N, 4H) the activated (i, f, g, o), which backward needs."""
+    n = c.shape[1]
+    a = gi + gh
+    gates = np.concatenate([sigmoid(a[:, :2 * n]), np.tanh(a[:, 2 * n:3 * n]), sigmoid(a[:, 3 * n:])], axis=1)
+    i, f, g, o = gates[:, :n], gates[:, n:2 * n], gates[:, 2 * n:3 * n], gates[:, 3 * n:]
+    c_new = f * c + i * g
+    return o * np.tanh(c_new), c_new, gates
+
+
+def lstm_cell_backward(gates, c, c_new, grad_h, grad_c):
+    """Gradients of lstm_cell from dL/dh' and dL/dc': with t = tanh(c'),
+    dc' = grad_c + grad_h o (1 - t^2);  da = (dc' g i(1-i), dc' c f(1-f), dc' i (1-g^2), grad_h t o(1-o));
+    dc = dc' f. Returns (da (N, 4H), the gradient of gi and gh alike, and dc (N, H))."""
+    n = c.shape[1]
+    i, f, g, o = gates[:, :n], gates[:, n:2 * n], gates[:, 2 * n:3 * n], gates[:, 3 * n:]
+    t = np.tanh(c_new)
+    dc = grad_c + grad_h * o * (1 - t * t)
+    da = np.concatenate([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
+                         grad_h * t * o * (1 - o)], axis=1)
+    return da, dc * f
