@@ -54,7 +54,7 @@ def gru_step(gi, h, w_hh, b_hh):
     h_r, h_z, h_n = _linear(h, w_hh, b_hh).chunk(3, 1)
     r, z = (i_r + h_r).sigmoid(), (i_z + h_z).sigmoid()
     n = (i_n + r * h_n).tanh()
-    return n + z * (h - n)
+    return (1 - z) * n + z * h  # not n + z (h - n): with z = 1 this keeps h exactly
 
 
 def _check_size(name, value):
