@@ -210,18 +210,32 @@ def test_errors_name_the_layer_and_the_shapes():
         nn.GRU(3, 0)
 
 
+@pytest.mark.skipif("cython" not in tn.backend.available(), reason="compiled kernels not built")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_lstm_cell_kernels_agree_across_backends(dtype):
+@pytest.mark.parametrize("n, hidden", [(1, 1), (7, 5), (3, 33)])
+def test_compiled_lstm_cell_kernels_equal_the_reference(dtype, n, hidden):
+    """On sizes that are not multiples of any vector width, and on row-strided slices of larger arrays."""
     rng = np.random.default_rng(5)
-    gi, gh = rng.normal(size=(7, 20)).astype(dtype), rng.normal(size=(7, 20)).astype(dtype)
-    c, gh_out, gc_out = (rng.normal(size=(7, 5)).astype(dtype) for _ in range(3))
+    wide = [rng.normal(size=(n, 8 * hidden)).astype(dtype) for _ in range(2)]
+    gi, gh = wide[0][:, :4 * hidden], wide[1][:, 1:4 * hidden + 1]  # slices: rows not contiguous with each other
+    c, grad_h, grad_c = (rng.normal(size=(n, 2 * hidden)).astype(dtype)[:, :hidden] for _ in range(3))
     ref = tn.backend.reference
     h_new, c_new, gates = ref.lstm_cell(gi, gh, c)
-    expected = [h_new, c_new, gates, *ref.lstm_cell_backward(gates, c, c_new, gh_out, gc_out)]
-    with tn.use_backend(tn.backend.available()[0]):
-        ours = [*tn.backend.active.lstm_cell(gi, gh, c)]
-        ours += [*tn.backend.active.lstm_cell_backward(ours[2], c, ours[1], gh_out, gc_out)]
-    tol = 1e-6 if dtype == np.float32 else 1e-14
+    expected = [h_new, c_new, gates, *ref.lstm_cell_backward(gates, c, c_new, grad_h, grad_c)]
+    ours = [*tn.kernels.lstm_cell(gi, gh, c)]
+    ours += [*tn.kernels.lstm_cell_backward(ours[2], c, ours[1], grad_h, grad_c)]
+    tol = 1e-5 if dtype == np.float32 else 1e-13
     for a, b in zip(ours, expected):
-        assert a.dtype == dtype
+        assert a.dtype == dtype and a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.skipif("cython" not in tn.backend.available(), reason="compiled kernels not built")
+def test_compiled_lstm_cell_checks_its_arguments():
+    c = np.zeros((2, 3), np.float32)
+    with pytest.raises(ValueError, match=r"lstm_cell: gi has shape \(2, 11\), expected \(2, 12\)"):
+        tn.kernels.lstm_cell(np.zeros((2, 11), np.float32), np.zeros((2, 12), np.float32), c)
+    with pytest.raises(TypeError, match=r"lstm_cell: gh has dtype float64, expected float32"):
+        tn.kernels.lstm_cell(np.zeros((2, 12), np.float32), np.zeros((2, 12)), c)
+    with pytest.raises(TypeError, match=r"lstm_cell_backward: c must be a 2-D float32/float64 ndarray"):
+        tn.kernels.lstm_cell_backward(np.zeros((2, 12)), [1.0], c, c, c)

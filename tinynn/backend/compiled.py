@@ -246,4 +246,4 @@ exp2, log2, log1p, expm1 = reference.exp2, reference.log2, reference.log1p, refe
 floor, ceil, round, trunc = reference.floor, reference.ceil, reference.round, reference.trunc  # noqa: A001
 maximum, minimum, remainder, floor_divide = reference.maximum, reference.minimum, reference.remainder, reference.floor_divide
 prod, cumsum, cumprod = reference.prod, reference.cumsum, reference.cumprod
-lstm_cell, lstm_cell_backward = reference.lstm_cell, reference.lstm_cell_backward
+lstm_cell, lstm_cell_backward = kernels.lstm_cell, kernels.lstm_cell_backward  # kernels/rnn/

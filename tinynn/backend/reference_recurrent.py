@@ -2,7 +2,11 @@
 one LSTM step, forward and backward, with the gate blocks in PyTorch's order (i, f, g, o)."""
 import numpy as np
 
-from .reference import sigmoid
+
+def _sigmoid(x):
+    """sigmoid(x) = (1 + tanh(x / 2)) / 2: the same function as reference.sigmoid, which this
+    file cannot import (reference.py imports it), and it never overflows."""
+    return 0.5 + 0.5 * np.tanh(0.5 * x)
 
 
 def lstm_cell(gi, gh, c):
@@ -11,7 +15,7 @@ def lstm_cell(gi, gh, c):
     Returns (h', c', gates) with gates (N, 4H) the activated (i, f, g, o), which backward needs."""
     n = c.shape[1]
     a = gi + gh
-    gates = np.concatenate([sigmoid(a[:, :2 * n]), np.tanh(a[:, 2 * n:3 * n]), sigmoid(a[:, 3 * n:])], axis=1)
+    gates = np.concatenate([_sigmoid(a[:, :2 * n]), np.tanh(a[:, 2 * n:3 * n]), _sigmoid(a[:, 3 * n:])], axis=1)
     i, f, g, o = gates[:, :n], gates[:, n:2 * n], gates[:, 2 * n:3 * n], gates[:, 3 * n:]
     c_new = f * c + i * g
     return o * np.tanh(c_new), c_new, gates
