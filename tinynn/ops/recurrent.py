@@ -49,10 +49,10 @@ class LSTMSequence(Function):
         h_prev, c_prev = self._previous(0), self._previous(1)
         da = np.empty_like(self.gates)
         dh = dc = np.zeros((n, hidden), g.dtype)
+        g_h, g_c = np.ascontiguousarray(g[:, :, :hidden]), np.ascontiguousarray(g[:, :, hidden:])  # the adds' fast path
         for t in (range(steps) if self.reverse else range(steps - 1, -1, -1)):
-            da[t], dc = backend.active.lstm_cell_backward(
-                self.gates[t], c_prev[t], self.y[t, :, hidden:],
-                backend.active.add(g[t, :, :hidden], dh), backend.active.add(g[t, :, hidden:], dc))
+            da[t], dc = backend.active.lstm_cell_backward(self.gates[t], c_prev[t], self.y[t, :, hidden:],
+                                                          backend.active.add(g_h[t], dh), backend.active.add(g_c[t], dc))
             dh = backend.active.matmul(da[t], self.w_hh)
         needs = self.needs_grad
         dw = db = None
