@@ -21,43 +21,40 @@ class LSTMSequence(Function):
     da_t, dc_{t-1} = lstm_cell_backward(gates_t, c_{t-1}, c_t, dY_h[t] + dh_t, dY_c[t] + dc_t),
     dh_{t-1} = da_t W_hh;  dgi[t] = da_t;  dW_hh = sum_t da_t^T h_{t-1};  db_hh = sum_t,n da_t."""
 
-    __slots__ = ("reverse", "w_hh", "y", "gates", "h0", "c0")
+    __slots__ = ("reverse", "w_hh", "states", "gates")
     exact_gradients = True
 
     def forward(self, gi, h0, c0, w_hh, b_hh=None, reverse=False):
         steps, n, hidden = gi.shape[0], h0.shape[0], h0.shape[1]
-        self.reverse, self.w_hh, self.h0, self.c0 = reverse, w_hh, h0, c0
-        y = np.empty((steps, n, 2 * hidden), gi.dtype)
+        # states[0][k], states[1][k]: h and c before the k-th step taken (k = 0: h0, c0), contiguous
+        # rows so that each step's GEMM reads its h in place and backward needs no gather
+        states = np.empty((2, steps + 1, n, hidden), gi.dtype)
+        states[0, 0], states[1, 0] = h0, c0
         gates = np.empty((steps, n, 4 * hidden), gi.dtype)
-        h, c = h0, c0
-        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-            h, c, gates[t] = backend.active.lstm_cell(gi[t], backend.active.linear(h, w_hh, b_hh), c)
-            y[t, :, :hidden], y[t, :, hidden:] = h, c
-        self.y, self.gates = y, gates
-        return y
-
-    def _previous(self, k):
-        """Slice k (0: h, 1: c) of the states each step started from, (L, N, H) in time order."""
-        hidden = self.h0.shape[1]
-        first = (self.h0, self.c0)[k][None]
-        part = self.y[:, :, k * hidden:(k + 1) * hidden]
-        return np.concatenate([part[1:], first] if self.reverse else [first, part[:-1]], axis=0)
+        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        for k, t in enumerate(order):
+            states[0, k + 1], states[1, k + 1], gates[k] = backend.active.lstm_cell(
+                gi[t], backend.active.linear(states[0, k], w_hh, b_hh), states[1, k])
+        self.reverse, self.w_hh, self.states, self.gates = reverse, w_hh, states, gates
+        taken = slice(None, 0, -1) if reverse else slice(1, None)  # the states after each step, in time order
+        return np.concatenate([states[0, taken], states[1, taken]], axis=2)
 
     def backward(self, g):
-        steps, n, hidden2 = self.y.shape
-        hidden = hidden2 // 2
-        h_prev, c_prev = self._previous(0), self._previous(1)
+        steps, n, hidden = self.gates.shape[0], self.states.shape[2], self.states.shape[3]
+        if self.reverse:
+            g = g[::-1]  # into the order the steps were taken
+        h_prev, c_prev, c_new = self.states[0, :-1], self.states[1, :-1], self.states[1, 1:]
         da = np.empty_like(self.gates)
         dh = dc = np.zeros((n, hidden), g.dtype)
         g_h, g_c = np.ascontiguousarray(g[:, :, :hidden]), np.ascontiguousarray(g[:, :, hidden:])  # the adds' fast path
-        for t in (range(steps) if self.reverse else range(steps - 1, -1, -1)):
-            da[t], dc = backend.active.lstm_cell_backward(self.gates[t], c_prev[t], self.y[t, :, hidden:],
-                                                          backend.active.add(g_h[t], dh), backend.active.add(g_c[t], dc))
-            dh = backend.active.matmul(da[t], self.w_hh)
+        for k in range(steps - 1, -1, -1):
+            da[k], dc = backend.active.lstm_cell_backward(self.gates[k], c_prev[k], c_new[k],
+                                                          backend.active.add(g_h[k], dh), backend.active.add(g_c[k], dc))
+            dh = backend.active.matmul(da[k], self.w_hh)
         needs = self.needs_grad
         dw = db = None
         if needs[3] or (len(needs) > 4 and needs[4]):
             flat = da.reshape(-1, da.shape[2])
             _, dw, db = backend.active.linear_backward(h_prev.reshape(-1, hidden), self.w_hh, flat, flat, "none",
                                                        (False, needs[3], len(needs) > 4 and needs[4]))
-        return (da, dh, dc, dw, db)[:len(needs)]
+        return (np.ascontiguousarray(da[::-1]) if self.reverse else da, dh, dc, dw, db)[:len(needs)]
