@@ -16,6 +16,7 @@ import tinynn.optim as optim
 from tinynn.data import DataLoader, TensorDataset
 from tinynn.datasets import load_digits
 from tinynn.models import LSTMClassifier
+from tinynn.train import evaluate
 
 
 def train(seed, hidden_size=64, epochs=12, lr=0.01, batch_size=32):
@@ -35,9 +36,7 @@ def train(seed, hidden_size=64, epochs=12, lr=0.01, batch_size=32):
             optimizer.step()
         schedule.step()
     model.eval()
-    with tn.no_grad():
-        predicted = model(tn.tensor(X_test)).argmax(dim=1).numpy()
-    return float((predicted == y_test).mean())
+    return evaluate(model, X_test, y_test)["accuracy"]  # the share of test digits whose top logit is right
 
 
 if __name__ == "__main__":

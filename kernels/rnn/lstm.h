@@ -74,12 +74,13 @@ ATTR TN_NOINLINE static void tn_lstm_bw_##SFX##_##PATH(                         
     }                                                                                    \
 }
 
-TN_LSTM_SPANS(float, f32, portable, )
-TN_LSTM_SPANS(float, f32, avx2, TN_AVX2_FN)
-TN_LSTM_SPANS(float, f32, avx512, TN_AVX512_FN)
-TN_LSTM_SPANS(double, f64, portable, )
-TN_LSTM_SPANS(double, f64, avx2, TN_AVX2_FN)
-TN_LSTM_SPANS(double, f64, avx512, TN_AVX512_FN)
+/* every path, for one precision */
+#define TN_LSTM_PATHS(T, SFX)                                                            \
+    TN_LSTM_SPANS(T, SFX, portable, ) TN_LSTM_SPANS(T, SFX, avx2, TN_AVX2_FN)          \
+    TN_LSTM_SPANS(T, SFX, avx512, TN_AVX512_FN)
+TN_LSTM_PATHS(float, f32)
+TN_LSTM_PATHS(double, f64)
+#undef TN_LSTM_PATHS
 #undef TN_LSTM_SPANS
 
 /* tn_lstm_cell_SFX / tn_lstm_cell_bw_SFX: the spans above on the current SIMD path. */
