@@ -18,15 +18,7 @@
 #ifndef TN_LSTM_H
 #define TN_LSTM_H
 
-#include "../common/activations.h"
-
-/* GCC does not vectorise the loops that read several gate blocks without this promise (the
- * blocks never overlap each other or the outputs). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define TN_IVDEP _Pragma("GCC ivdep")
-#else
-#define TN_IVDEP
-#endif
+#include "rnn_common.h"
 
 #define TN_LSTM_SPANS(T, SFX, PATH, ATTR)                                                \
 ATTR TN_NOINLINE static void tn_lstm_fw_##SFX##_##PATH(                                  \
@@ -42,7 +34,7 @@ ATTR TN_NOINLINE static void tn_lstm_fw_##SFX##_##PATH(                         
         for (long long j = 3 * H; j < 4 * H; j++) a[j] = tn_sigmoid_##SFX(x[j] + y[j]);  \
         const T *restrict ai = a, *restrict af = a + H, *restrict ag = a + 2 * H;       \
         const T *restrict ao = a + 3 * H;                                                \
-        TN_IVDEP for (long long j = 0; j < H; j++) {                                     \
+        TN_RNN_IVDEP for (long long j = 0; j < H; j++) {                                     \
             T cj = af[j] * cr[j] + ai[j] * ag[j];                                        \
             cnr[j] = cj;                                                                 \
             hr[j] = ao[j] * tn_tanh_##SFX(cj);                                           \
@@ -61,7 +53,7 @@ ATTR TN_NOINLINE static void tn_lstm_bw_##SFX##_##PATH(                         
         T *restrict dO = di + 3 * H, *restrict dcr = dc + r * H;                         \
         const T *restrict ai = a, *restrict af = a + H, *restrict ag = a + 2 * H;       \
         const T *restrict ao = a + 3 * H;                                                \
-        TN_IVDEP for (long long j = 0; j < H; j++) {                                     \
+        TN_RNN_IVDEP for (long long j = 0; j < H; j++) {                                     \
             T i = ai[j], f = af[j], g = ag[j], o = ao[j];                                \
             T t = tn_tanh_##SFX(cnr[j]);                                                 \
             T dcj = dcn[j] + dh[j] * o * ((T)1 - t * t);                                 \
@@ -74,33 +66,22 @@ ATTR TN_NOINLINE static void tn_lstm_bw_##SFX##_##PATH(                         
     }                                                                                    \
 }
 
-/* every path, for one precision */
-#define TN_LSTM_PATHS(T, SFX)                                                            \
-    TN_LSTM_SPANS(T, SFX, portable, ) TN_LSTM_SPANS(T, SFX, avx2, TN_AVX2_FN)          \
-    TN_LSTM_SPANS(T, SFX, avx512, TN_AVX512_FN)
-TN_LSTM_PATHS(float, f32)
-TN_LSTM_PATHS(double, f64)
-#undef TN_LSTM_PATHS
+TN_RNN_INSTANTIATE(TN_LSTM_SPANS)
 #undef TN_LSTM_SPANS
 
 /* tn_lstm_cell_SFX / tn_lstm_cell_bw_SFX: the spans above on the current SIMD path. */
 #define TN_LSTM_ENTRY(T, SFX)                                                            \
 static void tn_lstm_cell_##SFX(const T *gi, long long ldgi, const T *gh, long long ldgh, \
         const T *c, long long ldc, T *h, T *cn, T *gates, long long n, long long H) {    \
-    TN_DISPATCH3(tn_lstm_fw_##SFX##_avx512(gi, ldgi, gh, ldgh, c, ldc, h, cn, gates, n, H), \
-                 tn_lstm_fw_##SFX##_avx2(gi, ldgi, gh, ldgh, c, ldc, h, cn, gates, n, H),   \
-                 tn_lstm_fw_##SFX##_portable(gi, ldgi, gh, ldgh, c, ldc, h, cn, gates, n, H)) \
+    TN_RNN_DISPATCH(tn_lstm_fw, SFX, (gi, ldgi, gh, ldgh, c, ldc, h, cn, gates, n, H)) \
 }                                                                                        \
 static void tn_lstm_cell_bw_##SFX(const T *gates, const T *c, long long ldc, const T *cn, \
         long long ldcn, const T *gh, long long ldgh, const T *gc, long long ldgc, T *da,  \
         T *dc, long long n, long long H) {                                               \
-    TN_DISPATCH3(tn_lstm_bw_##SFX##_avx512(gates, c, ldc, cn, ldcn, gh, ldgh, gc, ldgc, da, dc, n, H), \
-                 tn_lstm_bw_##SFX##_avx2(gates, c, ldc, cn, ldcn, gh, ldgh, gc, ldgc, da, dc, n, H),   \
-                 tn_lstm_bw_##SFX##_portable(gates, c, ldc, cn, ldcn, gh, ldgh, gc, ldgc, da, dc, n, H)) \
+    TN_RNN_DISPATCH(tn_lstm_bw, SFX, (gates, c, ldc, cn, ldcn, gh, ldgh, gc, ldgc, da, dc, n, H)) \
 }
 TN_LSTM_ENTRY(float, f32)
 TN_LSTM_ENTRY(double, f64)
 #undef TN_LSTM_ENTRY
-#undef TN_IVDEP
 
 #endif /* TN_LSTM_H */

@@ -1,5 +1,6 @@
-# rnn/rnn.pxi -- included from kernels.pyx.  Python-facing wrappers of the LSTM step kernels
-# in lstm.h: validate dtypes and shapes, read row-strided slices in place, release the GIL.
+# rnn/rnn.pxi -- included from kernels.pyx.  Python-facing wrappers of the LSTM and GRU step
+# kernels in lstm.h and gru.h: validate dtypes and shapes, read row-strided slices in place,
+# release the GIL.
 
 cdef extern from "rnn/lstm.h" nogil:
     void tn_lstm_cell_f32(const float *gi, long long ldgi, const float *gh, long long ldgh, const float *c,
@@ -12,6 +13,24 @@ cdef extern from "rnn/lstm.h" nogil:
     void tn_lstm_cell_bw_f64(const double *gates, const double *c, long long ldc, const double *cn,
                              long long ldcn, const double *gh, long long ldgh, const double *gc, long long ldgc,
                              double *da, double *dc, long long n, long long H)
+
+cdef extern from "rnn/gru.h" nogil:
+    void tn_gru_cell_f32(const float *gi, long long ldgi, const float *gh, long long ldgh, const float *h,
+                         long long ldh, float *hn, float *saved, long long n, long long H)
+    void tn_gru_cell_f64(const double *gi, long long ldgi, const double *gh, long long ldgh, const double *h,
+                         long long ldh, double *hn, double *saved, long long n, long long H)
+    void tn_gru_cell_bw_f32(const float *saved, const float *h, long long ldh, const float *gh, long long ldgh,
+                            float *dgi, float *dgh, float *dh, long long n, long long H)
+    void tn_gru_cell_bw_f64(const double *saved, const double *h, long long ldh, const double *gh,
+                            long long ldgh, double *dgi, double *dgh, double *dh, long long n, long long H)
+
+
+cdef object _rnn_state(str name, str arg, object x):
+    """x if it is a 2-D float32/float64 ndarray (the state that fixes N, H and the dtype), else TypeError."""
+    if not isinstance(x, np.ndarray) or x.ndim != 2 or x.dtype not in _FLOAT_TYPES:
+        raise TypeError(f"{name}: {arg} must be a 2-D float32/float64 ndarray, got "
+                        f"{type(x).__name__ if not isinstance(x, np.ndarray) else (x.dtype, x.shape)}")
+    return x
 
 
 cdef object _rows(str name, str arg, object x, object dtype, Py_ssize_t rows, Py_ssize_t cols):
@@ -37,9 +56,7 @@ cdef inline long long _ld(cnp.ndarray x):
 def lstm_cell(gi, gh, c):
     """(h', c', gates) of one LSTM step (rnn/lstm.h): a = gi + gh (N, 4H) in blocks (i, f, g, o),
     gates = (sigmoid a_i, sigmoid a_f, tanh a_g, sigmoid a_o), c' = f c + i g, h' = o tanh(c')."""
-    if not isinstance(c, np.ndarray) or c.ndim != 2 or c.dtype not in _FLOAT_TYPES:
-        raise TypeError(f"lstm_cell: c must be a 2-D float32/float64 ndarray, got "
-                        f"{type(c).__name__ if not isinstance(c, np.ndarray) else (c.dtype, c.shape)}")
+    _rnn_state("lstm_cell", "c", c)
     cdef Py_ssize_t n = c.shape[0], H = c.shape[1]
     cdef cnp.ndarray ga = _rows("lstm_cell", "gi", gi, c.dtype, n, 4 * H)
     cdef cnp.ndarray ha = _rows("lstm_cell", "gh", gh, c.dtype, n, 4 * H)
@@ -66,9 +83,7 @@ def lstm_cell(gi, gh, c):
 
 def lstm_cell_backward(gates, c, c_new, grad_h, grad_c):
     """(da (N, 4H), dc (N, H)): the gradients of lstm_cell from dL/dh' and dL/dc' (rnn/lstm.h)."""
-    if not isinstance(c, np.ndarray) or c.ndim != 2 or c.dtype not in _FLOAT_TYPES:
-        raise TypeError(f"lstm_cell_backward: c must be a 2-D float32/float64 ndarray, got "
-                        f"{type(c).__name__ if not isinstance(c, np.ndarray) else (c.dtype, c.shape)}")
+    _rnn_state("lstm_cell_backward", "c", c)
     cdef Py_ssize_t n = c.shape[0], H = c.shape[1]
     cdef cnp.ndarray aa = np.ascontiguousarray(_rows("lstm_cell_backward", "gates", gates, c.dtype, n, 4 * H))
     cdef cnp.ndarray ca = _rows("lstm_cell_backward", "c", c, c.dtype, n, H)
@@ -93,3 +108,57 @@ def lstm_cell_backward(gates, c, c_new, grad_h, grad_c):
             tn_lstm_cell_bw_f64(<const double *>pa, <const double *>pc, lc, <const double *>pn, ln,
                                 <const double *>ph, lh, <const double *>pk, lk, <double *>pd, <double *>pe, n, H)
     return da, dc
+
+
+def gru_cell(gi, gh, h):
+    """(h', saved) of one GRU step (rnn/gru.h): r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z),
+    n = tanh(gi_n + r gh_n), h' = (1 - z) n + z h;  saved = (r, z, n, gh_n) (N, 4H)."""
+    _rnn_state("gru_cell", "h", h)
+    cdef Py_ssize_t n = h.shape[0], H = h.shape[1]
+    cdef cnp.ndarray ga = _rows("gru_cell", "gi", gi, h.dtype, n, 3 * H)
+    cdef cnp.ndarray ha = _rows("gru_cell", "gh", gh, h.dtype, n, 3 * H)
+    cdef cnp.ndarray sa = _rows("gru_cell", "h", h, h.dtype, n, H)
+    cdef cnp.ndarray h_out = np.empty((n, H), h.dtype), saved = np.empty((n, 4 * H), h.dtype)
+    cdef long long lg = _ld(ga), lh = _ld(ha), ls = _ld(sa)
+    cdef void *pg = cnp.PyArray_DATA(ga)
+    cdef void *ph = cnp.PyArray_DATA(ha)
+    cdef void *ps = cnp.PyArray_DATA(sa)
+    cdef void *po = cnp.PyArray_DATA(h_out)
+    cdef void *pv = cnp.PyArray_DATA(saved)
+    cdef bint single = h.dtype == np.float32
+    with nogil:
+        if single:
+            tn_gru_cell_f32(<const float *>pg, lg, <const float *>ph, lh, <const float *>ps, ls, <float *>po,
+                            <float *>pv, n, H)
+        else:
+            tn_gru_cell_f64(<const double *>pg, lg, <const double *>ph, lh, <const double *>ps, ls, <double *>po,
+                            <double *>pv, n, H)
+    return h_out, saved
+
+
+def gru_cell_backward(saved, h, grad_h):
+    """(dgi (N, 3H), dgh (N, 3H), dh (N, H)): the gradients of gru_cell from dL/dh' (rnn/gru.h);
+    dh is the direct path grad_h z only."""
+    _rnn_state("gru_cell_backward", "h", h)
+    cdef Py_ssize_t n = h.shape[0], H = h.shape[1]
+    cdef cnp.ndarray va = np.ascontiguousarray(_rows("gru_cell_backward", "saved", saved, h.dtype, n, 4 * H))
+    cdef cnp.ndarray sa = _rows("gru_cell_backward", "h", h, h.dtype, n, H)
+    cdef cnp.ndarray ka = _rows("gru_cell_backward", "grad_h", grad_h, h.dtype, n, H)
+    cdef cnp.ndarray dgi = np.empty((n, 3 * H), h.dtype), dgh = np.empty((n, 3 * H), h.dtype)
+    cdef cnp.ndarray dh = np.empty((n, H), h.dtype)
+    cdef long long ls = _ld(sa), lk = _ld(ka)
+    cdef void *pv = cnp.PyArray_DATA(va)
+    cdef void *ps = cnp.PyArray_DATA(sa)
+    cdef void *pk = cnp.PyArray_DATA(ka)
+    cdef void *pi = cnp.PyArray_DATA(dgi)
+    cdef void *pj = cnp.PyArray_DATA(dgh)
+    cdef void *pd = cnp.PyArray_DATA(dh)
+    cdef bint single = h.dtype == np.float32
+    with nogil:
+        if single:
+            tn_gru_cell_bw_f32(<const float *>pv, <const float *>ps, ls, <const float *>pk, lk, <float *>pi,
+                               <float *>pj, <float *>pd, n, H)
+        else:
+            tn_gru_cell_bw_f64(<const double *>pv, <const double *>ps, ls, <const double *>pk, lk, <double *>pi,
+                               <double *>pj, <double *>pd, n, H)
+    return dgi, dgh, dh

@@ -72,20 +72,25 @@ def test_stack_gradients_two_layers_bidirectional(cls, kwargs, backend_name):
     check_gradients(module, x, (h0, randn(4, 2, 2) * 0.5) if cls is nn.LSTM else h0)
 
 
-def test_fused_lstm_equals_the_step_by_step_composition(backend_name):
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_fused_op_equals_the_step_by_step_composition(mode, backend_name):
     rng = np.random.default_rng(3)
-    tensors = [tn.tensor(rng.normal(size=s), requires_grad=True) for s in [(5, 3, 8), (3, 2), (3, 2), (8, 2), (8,)]]
-    gi, h0, c0, w_hh, b_hh = tensors
-    weights = [rng.normal(size=(5, 3, 2)), rng.normal(size=(3, 2)), rng.normal(size=(3, 2))]
+    gates = 4 if mode == "LSTM" else 3
+    shapes = [(5, 3, 2 * gates), (3, 2), (3, 2), (2 * gates, 2), (2 * gates,)]
+    tensors = [tn.tensor(rng.normal(size=s), requires_grad=True) for s in shapes]
+    if mode == "GRU":
+        del tensors[2]  # no cell state
+    gi, states, (w_hh, b_hh) = tensors[0], tensors[1:-2], tensors[-2:]
     for reverse in (False, True):
-        grads = []
+        results = []
         for run in (run_direction, run_layer):
-            out, (h_n, c_n) = run("LSTM", gi, [h0, c0], w_hh, b_hh, reverse)
+            out, final = run(mode, gi, list(states), w_hh, b_hh, reverse)
             for t in tensors:
                 t.grad = None
-            sum((y * tn.tensor(w)).sum() for y, w in zip((out, h_n, c_n), weights)).backward()
-            grads.append([out.numpy(), h_n.numpy(), c_n.numpy()] + [t.grad.numpy() for t in tensors])
-        for plain, fused in zip(*grads):
+            outputs = (out, *final)
+            sum((y * tn.tensor(np.sin(np.arange(y.numel()).reshape(y.shape)))).sum() for y in outputs).backward()
+            results.append([y.numpy() for y in outputs] + [t.grad.numpy() for t in tensors])
+        for plain, fused in zip(*results):
             np.testing.assert_allclose(fused, plain, rtol=1e-12, atol=1e-13)
 
 
@@ -231,7 +236,25 @@ def test_compiled_lstm_cell_kernels_equal_the_reference(dtype, n, hidden):
 
 
 @pytest.mark.skipif("cython" not in tn.backend.available(), reason="compiled kernels not built")
-def test_compiled_lstm_cell_checks_its_arguments():
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, hidden", [(1, 1), (7, 5), (3, 33)])
+def test_compiled_gru_cell_kernels_equal_the_reference(dtype, n, hidden):
+    rng = np.random.default_rng(6)
+    gi, gh = (rng.normal(size=(n, 6 * hidden)).astype(dtype)[:, :3 * hidden] for _ in range(2))
+    h, grad_h = (rng.normal(size=(n, 2 * hidden)).astype(dtype)[:, hidden:] for _ in range(2))
+    ref = tn.backend.reference
+    h_new, saved = ref.gru_cell(gi, gh, h)
+    expected = [h_new, saved, *ref.gru_cell_backward(saved, h, grad_h)]
+    ours = [*tn.kernels.gru_cell(gi, gh, h)]
+    ours += [*tn.kernels.gru_cell_backward(ours[1], h, grad_h)]
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    for a, b in zip(ours, expected):
+        assert a.dtype == dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.skipif("cython" not in tn.backend.available(), reason="compiled kernels not built")
+def test_compiled_recurrent_kernels_check_their_arguments():
     c = np.zeros((2, 3), np.float32)
     with pytest.raises(ValueError, match=r"lstm_cell: gi has shape \(2, 11\), expected \(2, 12\)"):
         tn.kernels.lstm_cell(np.zeros((2, 11), np.float32), np.zeros((2, 12), np.float32), c)
@@ -239,3 +262,5 @@ def test_compiled_lstm_cell_checks_its_arguments():
         tn.kernels.lstm_cell(np.zeros((2, 12), np.float32), np.zeros((2, 12)), c)
     with pytest.raises(TypeError, match=r"lstm_cell_backward: c must be a 2-D float32/float64 ndarray"):
         tn.kernels.lstm_cell_backward(np.zeros((2, 12)), [1.0], c, c, c)
+    with pytest.raises(ValueError, match=r"gru_cell_backward: saved has shape \(2, 9\), expected \(2, 12\)"):
+        tn.kernels.gru_cell_backward(np.zeros((2, 9), np.float32), c, c)

@@ -27,7 +27,7 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
     "sgd_step", "adam_step", "sgd_step_multi", "adam_step_multi",
     "int8_matmul", "minmax", "quantize_rows", "requantize", "int8_linear", "fake_quantize",
     "pack_int8_weight", "quantized_linear", "fma_f32",
-    "lstm_cell", "lstm_cell_backward",
+    "lstm_cell", "lstm_cell_backward", "gru_cell", "gru_cell_backward",
 )
 
 NAMES = ("cython", "numpy")

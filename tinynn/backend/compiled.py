@@ -247,3 +247,4 @@ floor, ceil, round, trunc = reference.floor, reference.ceil, reference.round, re
 maximum, minimum, remainder, floor_divide = reference.maximum, reference.minimum, reference.remainder, reference.floor_divide
 prod, cumsum, cumprod = reference.prod, reference.cumsum, reference.cumprod
 lstm_cell, lstm_cell_backward = kernels.lstm_cell, kernels.lstm_cell_backward  # kernels/rnn/
+gru_cell, gru_cell_backward = kernels.gru_cell, kernels.gru_cell_backward

@@ -384,4 +384,4 @@ def fake_quantize(x, scale, zero_point, qmin, qmax):
     return y.astype(x.dtype, copy=False), inside
 
 
-from .reference_recurrent import lstm_cell, lstm_cell_backward  # noqa: E402 - the LSTM step, in a file of its own
+from .reference_recurrent import lstm_cell, lstm_cell_backward, gru_cell, gru_cell_backward  # noqa: E402 - in a file of their own

@@ -32,3 +32,26 @@ def lstm_cell_backward(gates, c, c_new, grad_h, grad_c):
     da = np.concatenate([dc * g * i * (1 - i), dc * c * f * (1 - f), dc * i * (1 - g * g),
                          grad_h * t * o * (1 - o)], axis=1)
     return da, dc * f
+
+
+def gru_cell(gi, gh, h):
+    """One GRU step after its two products gi = x W_ih^T + b_ih, gh = h W_hh^T + b_hh (N, 3H), in
+    blocks (r, z, n): r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z), n = tanh(gi_n + r gh_n),
+    h' = (1 - z) n + z h. Returns (h', saved) with saved (N, 4H) = (r, z, n, gh_n) for backward."""
+    k = h.shape[1]
+    rz = _sigmoid(gi[:, :2 * k] + gh[:, :2 * k])
+    r, z = rz[:, :k], rz[:, k:]
+    n = np.tanh(gi[:, 2 * k:] + r * gh[:, 2 * k:])
+    return (1 - z) * n + z * h, np.concatenate([rz, n, gh[:, 2 * k:]], axis=1)
+
+
+def gru_cell_backward(saved, h, grad_h):
+    """Gradients of gru_cell from dL/dh': with dn = grad_h (1 - z)(1 - n^2), dz = grad_h (h - n) z (1-z),
+    dr = dn gh_n r (1-r):  dgi = (dr, dz, dn),  dgh = (dr, dz, dn r),  dh = grad_h z (the direct path;
+    the path through gh is dgh W_hh, for the caller). Returns (dgi, dgh, dh)."""
+    k = h.shape[1]
+    r, z, n, gh_n = saved[:, :k], saved[:, k:2 * k], saved[:, 2 * k:3 * k], saved[:, 3 * k:]
+    dn = grad_h * (1 - z) * (1 - n * n)
+    dz = grad_h * (h - n) * z * (1 - z)
+    dr = dn * gh_n * r * (1 - r)
+    return np.concatenate([dr, dz, dn], axis=1), np.concatenate([dr, dz, dn * r], axis=1), grad_h * z

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from .. import ops
-from ..ops.recurrent import LSTMSequence
+from ..ops.recurrent import GRUSequence, LSTMSequence
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -188,7 +188,10 @@ def run_direction(mode, gi, states, w_hh, b_hh, reverse=False):
 
 
 def run_layer(mode, gi, states, w_hh, b_hh, reverse=False):
-    """run_direction's result; an LSTM runs as one fused op (ops.recurrent.LSTMSequence)."""
+    """run_direction's result; an LSTM or a GRU runs as one fused op (ops.recurrent)."""
+    if mode == "GRU":
+        out = GRUSequence.apply(gi, states[0], w_hh, *([] if b_hh is None else [b_hh]), reverse=reverse)
+        return out, (out[0 if reverse else -1],)
     if mode != "LSTM":
         return run_direction(mode, gi, states, w_hh, b_hh, reverse)
     y = LSTMSequence.apply(gi, *states, w_hh, *([] if b_hh is None else [b_hh]), reverse=reverse)

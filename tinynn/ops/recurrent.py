@@ -1,11 +1,13 @@
-"""A whole LSTM layer direction as one graph node: the forward loop over time and backpropagation
-through time in one op, so a sequence of L steps costs one node instead of about 12 L.
+"""A whole LSTM or GRU layer direction as one graph node: the forward loop over time and
+backpropagation through time in one op, so a sequence of L steps costs one node instead of about
+12 L.
 
-The input projection of all steps, gi = x W_ih^T + b_ih (L, N, 4H), is one GEMM made before this
-op (by nn.recurrent); each step here is one GEMM for h W_hh^T + b_hh and the pointwise kernel
-`lstm_cell`. Backward walks the steps in reverse with `lstm_cell_backward` and one GEMM per step
-for dh = da W_hh, then gets dW_hh and db_hh for all steps at once from one GEMM over the stacked
-gate gradients. Tested equal to the step-by-step composition of nn.recurrent.run_direction.
+The input projection of all steps, gi = x W_ih^T + b_ih (L, N, G H), is one GEMM made before this
+op (by nn.recurrent); each step here is one GEMM for the G gates' h W_hh^T + b_hh and a pointwise
+kernel (`lstm_cell`, `gru_cell`). Backward walks the steps in reverse with the kernel's backward
+and one GEMM per step for the state's gradient, then gets dW_hh and db_hh for all steps at once
+from one GEMM over the stacked gate gradients. Tested equal to the step-by-step composition of
+nn.recurrent.run_direction.
 """
 import numpy as np
 
@@ -51,10 +53,58 @@ class LSTMSequence(Function):
             da[k], dc = backend.active.lstm_cell_backward(self.gates[k], c_prev[k], c_new[k],
                                                           backend.active.add(g_h[k], dh), backend.active.add(g_c[k], dc))
             dh = backend.active.matmul(da[k], self.w_hh)
-        needs = self.needs_grad
-        dw = db = None
-        if needs[3] or (len(needs) > 4 and needs[4]):
-            flat = da.reshape(-1, da.shape[2])
-            _, dw, db = backend.active.linear_backward(h_prev.reshape(-1, hidden), self.w_hh, flat, flat, "none",
-                                                       (False, needs[3], len(needs) > 4 and needs[4]))
-        return (np.ascontiguousarray(da[::-1]) if self.reverse else da, dh, dc, dw, db)[:len(needs)]
+        dw, db = _recurrent_weight_grads(self.needs_grad, 3, da, h_prev, self.w_hh)
+        return (_time_order(da, self.reverse), dh, dc, dw, db)[:len(self.needs_grad)]
+
+
+def _time_order(steps, reverse):
+    """Per-step arrays (L, ...) in the order the steps were taken, put in time order (contiguous)."""
+    return np.ascontiguousarray(steps[::-1]) if reverse else steps
+
+
+def _recurrent_weight_grads(needs, first, d, h_prev, w_hh):
+    """(dW_hh, db_hh) = (sum_t d_t^T h_{t-1}, sum_t,n d_t) in one GEMM over all steps, each None
+    where inputs `first` (W_hh) and `first + 1` (b_hh, if given) need no gradient."""
+    need_w, need_b = needs[first], len(needs) > first + 1 and needs[first + 1]
+    if not (need_w or need_b):
+        return None, None
+    flat = d.reshape(-1, d.shape[2])
+    _, dw, db = backend.active.linear_backward(h_prev.reshape(-1, h_prev.shape[2]), w_hh, flat, flat, "none",
+                                               (False, need_w, need_b))
+    return dw, db
+
+
+class GRUSequence(Function):
+    """Y[t] = h_t (L, N, H) for t in time order (or reversed), with
+    h_t = gru_cell(gi[t], h_{t-1} W_hh^T + b_hh, h_{t-1}) and h_{-1} = h0.
+
+    Backward (BPTT), with dh flowing from step t+1 to t:
+    (dgi_t, dgh_t, direct) = gru_cell_backward(saved_t, h_{t-1}, dY[t] + dh_t),
+    dh_{t-1} = direct + dgh_t W_hh;  dW_hh = sum_t dgh_t^T h_{t-1};  db_hh = sum_t,n dgh_t."""
+
+    __slots__ = ("reverse", "w_hh", "states", "saved")
+    exact_gradients = True
+
+    def forward(self, gi, h0, w_hh, b_hh=None, reverse=False):
+        steps, n, hidden = gi.shape[0], h0.shape[0], h0.shape[1]
+        states = np.empty((steps + 1, n, hidden), gi.dtype)  # h before the k-th step taken, contiguous
+        states[0] = h0
+        saved = np.empty((steps, n, 4 * hidden), gi.dtype)
+        for k, t in enumerate(range(steps - 1, -1, -1) if reverse else range(steps)):
+            states[k + 1], saved[k] = backend.active.gru_cell(gi[t], backend.active.linear(states[k], w_hh, b_hh),
+                                                              states[k])
+        self.reverse, self.w_hh, self.states, self.saved = reverse, w_hh, states, saved
+        return _time_order(states[1:], reverse)
+
+    def backward(self, g):
+        steps = self.saved.shape[0]
+        g = _time_order(g, self.reverse)  # (the same flip takes time order to step order)
+        dgi = np.empty((steps,) + self.states.shape[1:2] + (3 * self.states.shape[2],), g.dtype)
+        dgh = np.empty_like(dgi)
+        dh = np.zeros(self.states.shape[1:], g.dtype)
+        for k in range(steps - 1, -1, -1):
+            dgi[k], dgh[k], direct = backend.active.gru_cell_backward(self.saved[k], self.states[k],
+                                                                      backend.active.add(g[k], dh))
+            dh = backend.active.add(direct, backend.active.matmul(dgh[k], self.w_hh))
+        dw, db = _recurrent_weight_grads(self.needs_grad, 2, dgh, self.states[:-1], self.w_hh)
+        return (_time_order(dgi, self.reverse), dh, dw, db)[:len(self.needs_grad)]
