@@ -9,7 +9,8 @@ import tinynn
 # (the installed one), not the source tree of the current directory.
 NEUTRAL = {"cwd": pathlib.Path(tinynn.__file__).parent.parent}
 ROOT = pathlib.Path(tinynn.__file__).parent
-CORE_LINE_BUDGET = 2750  # tensor.py + autograd/ + ops/: raise only on purpose (1500 -> 2750: issue 15, Tensor semantics and ops)
+CORE_LINE_BUDGET = 2850  # tensor.py + autograd/ + ops/: raise only on purpose (1500 -> 2750: issue 15, Tensor semantics and ops;
+# 2750 -> 2850: issue 17, the fused LSTM/GRU sequence ops of ops/recurrent.py)
 
 
 def test_import_is_quiet():

@@ -10,6 +10,8 @@ import tinynn.nn as nn
 from tinynn.nn.recurrent import run_direction, run_layer
 
 F64 = np.float64
+COMPILED = "cython" in tn.backend.available()
+needs_cython = pytest.mark.skipif(not COMPILED, reason="compiled kernels not built")
 CELLS = [(nn.RNNCell, {}), (nn.RNNCell, {"nonlinearity": "relu"}), (nn.LSTMCell, {}), (nn.GRUCell, {}),
          (nn.GRUCell, {"bias": False})]
 
@@ -94,6 +96,14 @@ def test_fused_op_equals_the_step_by_step_composition(mode, backend_name):
             np.testing.assert_allclose(fused, plain, rtol=1e-12, atol=1e-13)
 
 
+@pytest.fixture(params=tn.kernels.simd_paths() if COMPILED else ["auto"])
+def simd_path(request):
+    """Run the test on each SIMD path the CPU has (portable, avx2, avx512)."""
+    previous = tn.kernels.set_simd(request.param)
+    yield request.param
+    tn.kernels.set_simd(previous)
+
+
 def _gate_bias(module, suffix, block, value):
     """Set bias_ih's gate block `block` to `value` and zero that block of bias_hh."""
     h = module.hidden_size
@@ -174,6 +184,13 @@ def test_state_dict_keys_and_shapes_are_pytorchs():
         "weight_ih": (20, 10), "weight_hh": (20, 20), "bias_ih": (20,), "bias_hh": (20,)}
 
 
+def test_pytorch_helpers_flatten_parameters_and_all_weights():
+    gru = nn.GRU(3, 4, num_layers=2, bidirectional=True, bias=False)
+    assert gru.flatten_parameters() is None
+    assert [[tuple(w.shape) for w in ws] for ws in gru.all_weights] == [[(12, 3), (12, 4)]] * 2 + [[(12, 8), (12, 4)]] * 2
+    assert gru.all_weights[3][0] is gru.weight_ih_l1_reverse
+
+
 @pytest.mark.parametrize("module", [nn.LSTM(6, 25), nn.GRUCell(6, 25), nn.RNN(6, 25, num_layers=2)])
 def test_init_is_uniform_within_one_over_sqrt_hidden(module):
     values = np.concatenate([p.numpy().ravel() for p in module.parameters()])
@@ -207,6 +224,10 @@ def test_errors_name_the_layer_and_the_shapes():
         nn.LSTMCell(3, 4)(tn.randn(2, 3), (tn.zeros(2, 4), tn.zeros(2, 5)))
     with pytest.raises(ValueError, match=r"GRUCell: input has 2 features but input_size is 3"):
         nn.GRUCell(3, 4)(tn.randn(2, 2))
+    with pytest.raises(TypeError, match=r"GRU: input has dtype float64 but the weights have float32"):
+        nn.GRU(3, 4)(tn.randn(4, 2, 3, dtype=F64))
+    with pytest.raises(TypeError, match=r"LSTMCell: c has dtype float64 but the input has float32"):
+        nn.LSTMCell(3, 4)(tn.randn(2, 3), (tn.zeros(2, 4), tn.zeros(2, 4, dtype=F64)))
     with pytest.raises(NotImplementedError, match=r"LSTM: proj_size=2"):
         nn.LSTM(3, 4, proj_size=2)
     with pytest.raises(ValueError, match=r"RNN: unknown nonlinearity 'gelu'"):
@@ -215,11 +236,11 @@ def test_errors_name_the_layer_and_the_shapes():
         nn.GRU(3, 0)
 
 
-@pytest.mark.skipif("cython" not in tn.backend.available(), reason="compiled kernels not built")
+@needs_cython
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n, hidden", [(1, 1), (7, 5), (3, 33)])
-def test_compiled_lstm_cell_kernels_equal_the_reference(dtype, n, hidden):
-    """On sizes that are not multiples of any vector width, and on row-strided slices of larger arrays."""
+def test_compiled_lstm_cell_kernels_equal_the_reference(dtype, n, hidden, simd_path):
+    """On every SIMD path, sizes that are not multiples of any vector width, and row-strided slices."""
     rng = np.random.default_rng(5)
     wide = [rng.normal(size=(n, 8 * hidden)).astype(dtype) for _ in range(2)]
     gi, gh = wide[0][:, :4 * hidden], wide[1][:, 1:4 * hidden + 1]  # slices: rows not contiguous with each other
@@ -235,10 +256,10 @@ def test_compiled_lstm_cell_kernels_equal_the_reference(dtype, n, hidden):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
-@pytest.mark.skipif("cython" not in tn.backend.available(), reason="compiled kernels not built")
+@needs_cython
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n, hidden", [(1, 1), (7, 5), (3, 33)])
-def test_compiled_gru_cell_kernels_equal_the_reference(dtype, n, hidden):
+def test_compiled_gru_cell_kernels_equal_the_reference(dtype, n, hidden, simd_path):
     rng = np.random.default_rng(6)
     gi, gh = (rng.normal(size=(n, 6 * hidden)).astype(dtype)[:, :3 * hidden] for _ in range(2))
     h, grad_h = (rng.normal(size=(n, 2 * hidden)).astype(dtype)[:, hidden:] for _ in range(2))
@@ -253,7 +274,7 @@ def test_compiled_gru_cell_kernels_equal_the_reference(dtype, n, hidden):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
 
-@pytest.mark.skipif("cython" not in tn.backend.available(), reason="compiled kernels not built")
+@needs_cython
 def test_compiled_recurrent_kernels_check_their_arguments():
     c = np.zeros((2, 3), np.float32)
     with pytest.raises(ValueError, match=r"lstm_cell: gi has shape \(2, 11\), expected \(2, 12\)"):

@@ -69,16 +69,21 @@ def _reset(module):
         init.uniform_(p, -bound, bound)
 
 
-def _check_hidden(layer, what, h, expected):
+def _check_hidden(layer, what, h, expected, dtype):
     if not isinstance(h, Tensor):
         raise TypeError(f"{layer}: {what} must be a Tensor, got {type(h).__name__}")
     if tuple(h.shape) != tuple(expected):
         raise ValueError(f"{layer}: expected {what} of shape {tuple(expected)}, got {tuple(h.shape)}")
+    if h.dtype != dtype:
+        raise TypeError(f"{layer}: {what} has dtype {h.dtype} but the input has {dtype}")
 
 
-def _check_input(layer, x, input_size, ndims):
+def _check_input(layer, x, input_size, ndims, dtype):
     if not isinstance(x, Tensor):
         raise TypeError(f"{layer}: input must be a Tensor, got {type(x).__name__}")
+    if x.dtype != dtype:  # as PyTorch: no silent promotion, which would give the weights gradients of another dtype
+        raise TypeError(f"{layer}: input has dtype {x.dtype} but the weights have {dtype}; convert one "
+                        f"(input.to({str(dtype)!r}) or layer.to({str(x.dtype)!r}))")
     if x.ndim not in ndims:
         raise ValueError(f"{layer}: expected a {' or '.join(f'{d}-D' for d in ndims)} input, got shape {tuple(x.shape)}")
     if x.shape[-1] != input_size:
@@ -114,7 +119,7 @@ class _CellBase(Module):
     def _begin(self, x, hx, states):
         """(x as (N, in), the states as (N, H) each, whether the input was unbatched)."""
         name = type(self).__name__
-        _check_input(name, x, self.input_size, (1, 2))
+        _check_input(name, x, self.input_size, (1, 2), self.weight_ih.dtype)
         unbatched = x.ndim == 1
         if unbatched:
             x = x.unsqueeze(0)
@@ -124,7 +129,7 @@ class _CellBase(Module):
         hx = list(hx) if states > 1 else [hx]
         for k, h in enumerate(hx):
             what = ("h", "c")[k] if states > 1 else "hx"
-            _check_hidden(name, what, h, shape[1:] if unbatched else shape)
+            _check_hidden(name, what, h, shape[1:] if unbatched else shape, x.dtype)
         return x, [h.unsqueeze(0) if unbatched else h for h in hx], unbatched
 
     def extra_repr(self):
@@ -237,6 +242,15 @@ class RNNBase(Module):
     def reset_parameters(self):
         _reset(self)
 
+    def flatten_parameters(self):
+        """Nothing to do: PyTorch packs the weights into one buffer for cuDNN; tinynn reads them as they are."""
+
+    @property
+    def all_weights(self):
+        """[[weight_ih, weight_hh, bias_ih, bias_hh] (no biases if bias=False)] per layer and direction."""
+        return [[p for p in self._weights(suffix) if p is not None]
+                for layer in range(self.num_layers) for suffix in self._suffixes(layer)]
+
     def _weights(self, suffix):
         p = self._parameters
         return (p[f"weight_ih{suffix}"], p[f"weight_hh{suffix}"], p.get(f"bias_ih{suffix}"), p.get(f"bias_hh{suffix}"))
@@ -251,12 +265,12 @@ class RNNBase(Module):
             raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
         hx = list(hx) if states == 2 else [hx]
         for what, h in zip(("h_0", "c_0"), hx):
-            _check_hidden(name, what, h, (shape[0], shape[2]) if unbatched else shape)
+            _check_hidden(name, what, h, (shape[0], shape[2]) if unbatched else shape, x.dtype)
         return [h.unsqueeze(1) if unbatched else h for h in hx]
 
     def forward(self, input, hx=None):
         name = type(self).__name__
-        _check_input(name, input, self.input_size, (2, 3))
+        _check_input(name, input, self.input_size, (2, 3), self.weight_ih_l0.dtype)
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
         initial = self._initial(x, hx, unbatched)
