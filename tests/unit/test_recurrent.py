@@ -228,6 +228,9 @@ def test_errors_name_the_layer_and_the_shapes():
         nn.GRU(3, 4)(tn.randn(4, 2, 3, dtype=F64))
     with pytest.raises(TypeError, match=r"LSTMCell: c has dtype float64 but the input has float32"):
         nn.LSTMCell(3, 4)(tn.randn(2, 3), (tn.zeros(2, 4), tn.zeros(2, 4, dtype=F64)))
+    with pytest.raises(RuntimeError, match=r"RNNCell: device 'cuda' is not available"):
+        nn.RNNCell(3, 4, device="cuda")
+    assert nn.LSTM(3, 4, device="cpu").weight_hh_l0.shape == (16, 4)
     with pytest.raises(NotImplementedError, match=r"LSTM: proj_size=2"):
         nn.LSTM(3, 4, proj_size=2)
     with pytest.raises(ValueError, match=r"RNN: unknown nonlinearity 'gelu'"):

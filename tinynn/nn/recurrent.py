@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import ops
 from ..ops.recurrent import GRUSequence, LSTMSequence
-from ..tensor import Tensor
+from ..tensor import Tensor, check_device
 from . import functional as F
 from . import init
 from .module import Module
@@ -99,6 +99,7 @@ class _CellBase(Module):
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
+        check_device(device, name)
         self.input_size = _check_size(f"{name}: input_size", input_size)
         self.hidden_size = _check_size(f"{name}: hidden_size", hidden_size)
         self.bias = bool(bias)
@@ -214,6 +215,7 @@ class RNNBase(Module):
                  bidirectional=False, proj_size=0, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
+        check_device(device, name)
         if proj_size:
             raise NotImplementedError(f"{name}: proj_size={proj_size} (projected LSTM) is not implemented in tinynn")
         self.input_size = _check_size(f"{name}: input_size", input_size)
