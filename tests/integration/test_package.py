@@ -9,7 +9,8 @@ import tinynn
 # (the installed one), not the source tree of the current directory.
 NEUTRAL = {"cwd": pathlib.Path(tinynn.__file__).parent.parent}
 ROOT = pathlib.Path(tinynn.__file__).parent
-CORE_LINE_BUDGET = 2800  # tensor.py + autograd/ + ops/: raise only on purpose (1500 -> 2750: issue 15, Tensor semantics and ops; -> 2800: the activation ops and the fast paths of reflected, number and one-input ops)
+CORE_LINE_BUDGET = 2850  # tensor.py + autograd/ + ops/: raise only on purpose (1500 -> 2750: issue 15, Tensor semantics and ops;
+# -> 2850: the activation ops, the fast paths of reflected, number and one-input ops, issue 17's fused LSTM/GRU ops)
 
 
 def test_import_is_quiet():

@@ -29,6 +29,7 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
     "pack_int8_weight", "quantized_linear", "fma_f32",
     "leaky_relu", "leaky_relu_backward", "silu", "silu_backward", "elu", "elu_backward",
     "softplus", "softplus_backward", "hardtanh", "hardtanh_backward",
+    "lstm_cell", "lstm_cell_backward", "gru_cell", "gru_cell_backward",
 )
 
 NAMES = ("cython", "numpy")

@@ -251,3 +251,5 @@ leaky_relu, leaky_relu_backward, silu, silu_backward = (reference.leaky_relu, re
 elu, elu_backward, softplus, softplus_backward = (reference.elu, reference.elu_backward, reference.softplus,
                                                   reference.softplus_backward)
 hardtanh, hardtanh_backward = reference.hardtanh, reference.hardtanh_backward
+lstm_cell, lstm_cell_backward = kernels.lstm_cell, kernels.lstm_cell_backward  # kernels/rnn/
+gru_cell, gru_cell_backward = kernels.gru_cell, kernels.gru_cell_backward

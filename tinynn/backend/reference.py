@@ -443,3 +443,4 @@ def hardtanh(x, min_val, max_val):
 def hardtanh_backward(x, grad, min_val, max_val):
     """d hardtanh / dx = 1 for min_val < x < max_val, 0 otherwise (at the bounds too)."""
     return np.where((x > min_val) & (x < max_val), grad, 0).astype(grad.dtype, copy=False)
+from .reference_recurrent import lstm_cell, lstm_cell_backward, gru_cell, gru_cell_backward  # noqa: E402 - in a file of their own

@@ -21,6 +21,7 @@ from .. import backend
 
 FORMAT = "tinynn.model"
 VERSION = 1
+ARCHS = ("mlp", "lstm")  # lstm: tinynn.models.LSTMClassifier(**spec["lstm"]), spec["sizes"] = [features, classes]
 ACTIVATIONS = tuple(a for a in backend.ACTIVATIONS if a != "none")  # a spec names its hidden layers' activation
 
 
@@ -111,7 +112,7 @@ def read_spec(path):
     if spec.get("version", 0) > VERSION:
         raise ModelFileError(f"{path}: written by a newer tinynn (model format version {spec['version']})")
     sizes = spec.get("sizes")
-    if (spec.get("arch") != "mlp" or not isinstance(sizes, list) or len(sizes) < 2
+    if (spec.get("arch") not in ARCHS or spec.get("arch") == "lstm" and not isinstance(spec.get("lstm"), dict) or not isinstance(sizes, list) or len(sizes) < 2
             or not all(isinstance(s, int) and s > 0 for s in sizes) or spec.get("activation") not in ACTIVATIONS):
         raise ModelFileError(f"{path}: cannot rebuild arch={spec.get('arch')!r} sizes={sizes!r} "
                              f"activation={spec.get('activation')!r}")
@@ -120,7 +121,12 @@ def read_spec(path):
 
 def build(spec):
     """An untrained model with the architecture `spec` describes (quantized if it says so)."""
-    model = mlp(spec["sizes"], spec.get("activation", "relu"), spec.get("bias"))
+    if spec.get("arch") == "lstm":
+        from ..models import LSTMClassifier
+
+        model = LSTMClassifier(**spec["lstm"])
+    else:
+        model = mlp(spec["sizes"], spec.get("activation", "relu"), spec.get("bias"))
     q = spec.get("quantized")
     if q:
         from ..compress import quantize

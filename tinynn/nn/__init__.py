@@ -13,6 +13,7 @@ from .layers import (
 from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
 from .activations import LeakyReLU, SiLU, ELU, Softplus, Hardtanh
 from .losses import L1Loss, SmoothL1Loss, HuberLoss
+from .recurrent import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU
 from . import functional, init, utils
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "BCEWithLogitsLoss", "KLDivLoss", "functional", "init", "utils",
     "LeakyReLU", "SiLU", "ELU", "Softplus", "Hardtanh",
     "L1Loss", "SmoothL1Loss", "HuberLoss",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]
