@@ -44,6 +44,12 @@ TABLE = {
         "floor", "ceil", "round", "trunc", "maximum", "minimum", "remainder", "floor_divide")},
     **{name: "test_ops_reductions.py (closed forms, gradient checks)" for name in ("prod", "cumsum", "cumprod")},
 }
+TABLE.update({  # sequence models
+    "gelu": "test_gelu.py", "gelu_backward": "test_gelu.py", "layer_norm": "test_layernorm.py",
+    "layer_norm_backward": "test_layernorm.py", "embedding": "test_embedding.py", "embedding_backward": "test_embedding.py",
+    "scaled_softmax": "test_attention.py", "scaled_softmax_backward": "test_attention.py",
+    "attention": "test_attention.py", "attention_backward": "test_attention.py",
+})
 
 
 def defined_names(module):

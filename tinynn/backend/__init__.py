@@ -28,6 +28,10 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
     "int8_matmul", "minmax", "quantize_rows", "requantize", "int8_linear", "fake_quantize",
     "pack_int8_weight", "quantized_linear", "fma_f32",
 )
+KERNELS += (  # sequence models (reference_attention.py): GELU, LayerNorm, embedding, attention
+    "gelu", "gelu_backward", "layer_norm", "layer_norm_backward", "embedding", "embedding_backward",
+    "scaled_softmax", "scaled_softmax_backward", "attention", "attention_backward",
+)
 
 NAMES = ("cython", "numpy")
 _modules = {}

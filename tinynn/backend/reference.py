@@ -382,3 +382,10 @@ def fake_quantize(x, scale, zero_point, qmin, qmax):
     inside = (q >= qmin) & (q <= qmax)
     y = (np.clip(q, qmin, qmax) - zero_point) * s.astype(x.dtype)
     return y.astype(x.dtype, copy=False), inside
+
+
+# ---------------------------------------------------------------- sequence models (reference_attention.py)
+from .reference_attention import (  # noqa: E402 - kept in their own file, part of this backend
+    gelu, gelu_backward, layer_norm, layer_norm_backward, embedding, embedding_backward,
+    scaled_softmax, scaled_softmax_backward, attention, attention_backward,
+)

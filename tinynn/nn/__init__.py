@@ -12,9 +12,15 @@ from .layers import (
 )
 from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
 from . import functional, init, utils
+from .gelu import GELU
+from .layernorm import LayerNorm
+from .embedding import Embedding
+from .attention import MultiheadAttention
+from .transformer import TransformerEncoderLayer, TransformerEncoder
 
 __all__ = [
     "Parameter", "Module", "Linear", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "LogSoftmax",
     "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "functional", "init", "utils",
 ]
+__all__ += ["GELU", "LayerNorm", "Embedding", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
