@@ -10,8 +10,10 @@ import sys
 
 from . import bench, demo, distill, evaluate, explain, info, prune, quantize, train
 from .common import EXIT_USAGE, Parser, dispatch
+from . import gpt
 
 COMMANDS = (demo, train, evaluate, prune, quantize, distill, explain, bench, info)
+COMMANDS += (gpt,)
 
 
 def build_parser():

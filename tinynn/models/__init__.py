@@ -1,0 +1,5 @@
+"""Small reference models built only from tinynn.nn, each citing where its design comes from."""
+from .gpt import GPT
+from .transformer_classifier import TransformerClassifier
+
+__all__ = ["GPT", "TransformerClassifier"]
