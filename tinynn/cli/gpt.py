@@ -108,6 +108,9 @@ def _sample(args):
             raise CLIError(f"the prompt must be digits below {model.vocab_size} for a {spec.get('task')} model, "
                            f"e.g. --prompt {'4785' if spec.get('task') == 'add' else '210120'}")
         ids = [int(c) for c in prompt]
+        if len(ids) > model.block_size:
+            raise CLIError(f"a prompt of {len(ids)} digits is longer than the model's context "
+                           f"block_size={model.block_size}")
         tokens = model.block_size + 1 - len(ids) if args.tokens is None else args.tokens
     out = model.generate(np.array([ids]), tokens, temperature=args.temperature, top_k=args.top_k).numpy()[0]
     new = out[len(ids):]

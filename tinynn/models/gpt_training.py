@@ -16,7 +16,7 @@ from ..random import generator
 
 # Recipes that reach their task's target quickly on two cores (figures in docs/13-attention.md)
 RECIPES = {
-    "add": {"model": {"n_layer": 3, "n_head": 3, "n_embd": 48}, "steps": 1200, "batch_size": 256, "lr": 3e-3},
+    "add": {"model": {"n_layer": 3, "n_head": 3, "n_embd": 48}, "steps": 800, "batch_size": 256, "lr": 3e-3},
     "sort": {"model": {"n_layer": 3, "n_head": 3, "n_embd": 48}, "steps": 600, "batch_size": 128, "lr": 3e-3},
     "text": {"model": {"n_layer": 4, "n_head": 4, "n_embd": 128}, "block_size": 64, "steps": 2000,
              "batch_size": 32, "lr": 1e-3},
