@@ -62,3 +62,21 @@ def test_the_gpt_command_explains_bad_input(tmp_path, capsys):
     assert "longer than the model's context block_size=6" in capsys.readouterr().err
     assert main(["gpt", "--text", tmp_path / "missing.txt", "--out", out]) == 1
     assert "missing.txt" in capsys.readouterr().err
+
+
+def test_the_encoder_classifier_learns_the_digits():
+    """examples/digits_transformer.py for 4 epochs instead of its recipe's 40 (97.8% held out):
+    measured 76%, 84%, 86% for seeds 0..2 (about 4 s each at one thread); chance is 10%. Asserted: 60%."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "examples" / "digits_transformer.py"
+    spec = importlib.util.spec_from_file_location("digits_transformer", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    threads = tn.get_num_threads()
+    try:
+        accuracy, _ = module.train(epochs=4, seed=0, threads=1, quiet=True)
+    finally:
+        tn.set_num_threads(threads)
+    assert accuracy >= 0.6
