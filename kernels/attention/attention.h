@@ -5,7 +5,7 @@
  * Scaled softmax over rows of scores S (..., L, K), row r being query i = r mod L:
  *   n = K, or min(i + 1, K) when causal (keys j > i take no part: the mask is never built)
  *   P_j = e^(s z_j - m) / sum_{j<n} e^(s z_j - m), m = max_{j<n} s z_j, for j < n;  P_j = 0 for j >= n
- *   backward: dZ_j = s P_j (G_j - sum_k G_k P_k)
+ *   (its backward, dZ_j = s P_j (G_j - sum_k G_k P_k), is softmax/softmax.h's times s)
  * Layer norm per row x of N:  mu = sum x / N,  r = 1 / sqrt(sum (x - mu)^2 / N + eps),
  *   y = (x - mu) r w + b;  backward with xhat = (x - mu) r, d = g w:
  *   dx = r (d - mean d - xhat mean(d xhat)),  dw = sum_rows g xhat,  db = sum_rows g.
@@ -41,15 +41,6 @@ ATTR static void tn_ssm_rows_##SFX##_##PATH(const T *x, T *y, T scale, int causa
         T inv = (T)1 / tn_rsum_##SFX(yr, n);                                            \
         for (long long c = 0; c < n; c++) yr[c] *= inv;                                 \
         for (long long c = n; c < K; c++) yr[c] = 0;                                    \
-    }                                                                                   \
-}                                                                                       \
-ATTR static void tn_ssmbw_rows_##SFX##_##PATH(const T *y, const T *g, T *dx, T scale, \
-                                              long long K, long long r0, long long r1) { \
-    for (long long r = r0; r < r1; r++) {                                               \
-        const T *yr = y + r * K, *gr = g + r * K;                                       \
-        T *dr = dx + r * K;                                                             \
-        T s = tn_rdot_##SFX(gr, yr, K);                                                 \
-        for (long long c = 0; c < K; c++) dr[c] = scale * (yr[c] * (gr[c] - s));        \
     }                                                                                   \
 }                                                                                       \
 ATTR static void tn_ln_rows_##SFX##_##PATH(const T *x, const T *w, const T *b, T *y,   \
@@ -126,9 +117,6 @@ TN_ATTENTION_BODIES(T, SFX, SQRT, ERF, avx512, TN_AVX512_FN)                    
 static void tn_scaled_softmax_##SFX(const T *x, T *y, T scale, int causal, long long rows, \
                                     long long L, long long K) {                         \
     TN_PARALLEL_FOR(tn_ssm_rows_##SFX, rows, K, TN_ATT_GRAIN, x, y, scale, causal, L, K) \
-}                                                                                       \
-static void tn_scaled_softmax_bw_##SFX(const T *y, const T *g, T *dx, T scale, long long rows, long long K) { \
-    TN_PARALLEL_FOR(tn_ssmbw_rows_##SFX, rows, K, TN_ATT_GRAIN, y, g, dx, scale, K)     \
 }                                                                                       \
 static void tn_layer_norm_##SFX(const T *x, const T *w, const T *b, T *y, T *mean, T *rstd, \
                                 T eps, long long M, long long N) {                      \

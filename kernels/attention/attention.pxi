@@ -1,13 +1,11 @@
 # attention/attention.pxi -- included from kernels.pyx.  Python-facing wrappers of attention.h:
-# the scaled (causal) softmax of attention scores, layer normalization and GELU, forward and
-# backward. Inputs are checked here (float32/float64, one dtype, shapes) and made C-contiguous
+# the scaled (causal) softmax of attention scores (its backward is softmax_backward's), layer
+# normalization and GELU, forward and backward. Inputs are checked here (float32/float64, one dtype, shapes) and made C-contiguous
 # and aligned (zero copy if they already are); outputs are new C-contiguous arrays.
 
 cdef extern from "attention/attention.h" nogil:
     void tn_scaled_softmax_f32(const float *x, float *y, float scale, int causal, long long rows, long long L, long long K)
     void tn_scaled_softmax_f64(const double *x, double *y, double scale, int causal, long long rows, long long L, long long K)
-    void tn_scaled_softmax_bw_f32(const float *y, const float *g, float *dx, float scale, long long rows, long long K)
-    void tn_scaled_softmax_bw_f64(const double *y, const double *g, double *dx, double scale, long long rows, long long K)
     void tn_layer_norm_f32(const float *x, const float *w, const float *b, float *y, float *mean, float *rstd, float eps, long long M, long long N)
     void tn_layer_norm_f64(const double *x, const double *w, const double *b, double *y, double *mean, double *rstd, double eps, long long M, long long N)
     void tn_layer_norm_dx_f32(const float *x, const float *w, const float *mean, const float *rstd, const float *g, float *dx, long long M, long long N)
@@ -59,25 +57,6 @@ def scaled_softmax(scores, double scale, bint causal=False):
         else:
             tn_scaled_softmax_f64(<const double *>px, <double *>py, scale, causal, rows, L, K)
     return y
-
-
-def scaled_softmax_backward(probs, grad, double scale):
-    """dS = scale P (G - sum_j G_j P_j) over the last axis."""
-    cdef cnp.ndarray y = _rows("scaled_softmax_backward", "probs", probs, None)
-    cdef cnp.ndarray g = _rows("scaled_softmax_backward", "grad", grad, y.dtype, (<object>y).shape)
-    cdef cnp.ndarray dx = _new_like(y)
-    cdef long long K = y.shape[y.ndim - 1] if y.ndim else 0
-    cdef long long rows = cnp.PyArray_SIZE(y) // K if K else 0
-    cdef void *py = cnp.PyArray_DATA(y)
-    cdef void *pg = cnp.PyArray_DATA(g)
-    cdef void *pd = cnp.PyArray_DATA(dx)
-    cdef bint single = cnp.PyArray_TYPE(y) == cnp.NPY_FLOAT32
-    with nogil:
-        if single:
-            tn_scaled_softmax_bw_f32(<const float *>py, <const float *>pg, <float *>pd, <float>scale, rows, K)
-        else:
-            tn_scaled_softmax_bw_f64(<const double *>py, <const double *>pg, <double *>pd, scale, rows, K)
-    return dx
 
 
 def layer_norm(x, weight, bias, double eps):

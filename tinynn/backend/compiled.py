@@ -254,9 +254,12 @@ def scaled_softmax(scores, scale, causal=False):
 
 
 def scaled_softmax_backward(probs, grad, scale):
-    """reference.scaled_softmax_backward; compiled for float32/float64 operands of one shape."""
-    if _same_float_shape(probs, grad):
-        return kernels.scaled_softmax_backward(probs, grad, scale)
+    """reference.scaled_softmax_backward: the softmax_backward kernel along the last axis, times scale."""
+    if _same_float_shape(probs, grad) and probs.ndim >= 1:
+        d = kernels.softmax_backward(probs, grad)
+        if scale != 1:
+            d *= d.dtype.type(scale)
+        return d
     return reference.scaled_softmax_backward(probs, grad, scale)
 
 
