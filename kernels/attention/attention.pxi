@@ -39,13 +39,14 @@ cdef int _tanh_form(str name, object approximate) except -1:
     return approximate == "tanh"
 
 
-def scaled_softmax(scores, double scale, bint causal=False):
+def scaled_softmax(scores, double scale, bint causal=False, bint overwrite=False):
     """P = softmax(scale S) over the last axis of S (..., L, K); causal: P_ij = 0 for j > i,
-    without building a mask."""
+    without building a mask. overwrite=True writes P over S when S is C-contiguous (each row is
+    read before it is written), so attention holds one (L, K) matrix per head, not two."""
     cdef cnp.ndarray x = _rows("scaled_softmax", "scores", scores, None)
     if x.ndim < 2:
         raise ValueError(f"scaled_softmax: scores need at least 2 dims (..., L, K), got shape {(<object>x).shape}")
-    cdef cnp.ndarray y = _new_like(x)
+    cdef cnp.ndarray y = x if overwrite and x is scores and cnp.PyArray_ISWRITEABLE(x) else _new_like(x)
     cdef long long K = x.shape[x.ndim - 1], L = x.shape[x.ndim - 2]
     cdef long long rows = cnp.PyArray_SIZE(x) // K if K else 0
     cdef void *px = cnp.PyArray_DATA(x)

@@ -107,3 +107,30 @@ def test_attention_backends_agree(dtype, batch):
         for got, want in zip(compiled.attention_backward(q, k, v, p_ref, g, 0.15, d),
                              ref.attention_backward(q, k, v, p_ref, g, 0.15, d)):
             close(got, want, dtype, scale=np.abs(want).max(), ulps=256)
+
+
+def test_scaled_softmax_can_overwrite_its_scores():
+    s = np.random.default_rng(4).standard_normal((3, 5, 5)).astype(np.float32)
+    expected = kernels.scaled_softmax(s, 0.5, True)
+    out = kernels.scaled_softmax(s, 0.5, True, overwrite=True)
+    assert out is s
+    np.testing.assert_array_equal(out, expected)
+    strided = np.random.default_rng(4).standard_normal((5, 10)).astype(np.float32)[:, ::2]
+    assert kernels.scaled_softmax(strided, 1.0, overwrite=True) is not strided  # not C-contiguous: a new array
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_at_context_1024_holds_one_scores_matrix(causal):
+    """Issue 17, acceptance 4: the forward's peak memory <= 1.2x the (heads, L, L) scores matrix
+    (measured 1.03x: the probabilities overwrite the scores; the reference needs 4x)."""
+    import tracemalloc
+
+    q, k, v = (np.random.default_rng(i).standard_normal((1, 2, 1024, 16)).astype(np.float32) for i in range(3))
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        out, probs = compiled.attention(q, k, v, None, causal, 0.25)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= 1.2 * probs.nbytes and probs.shape == (1, 2, 1024, 1024)

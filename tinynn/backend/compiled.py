@@ -266,10 +266,13 @@ def scaled_softmax_backward(probs, grad, scale):
 def attention(query, key, value, mask=None, causal=False, scale=1.0, dropout_mask=None):
     """reference.attention on this backend's batched matmul and fused scaled softmax."""
     scores = matmul(query, np.swapaxes(key, -1, -2))
-    if mask is None:
-        probs = scaled_softmax(scores, scale, causal)
+    if mask is not None:
+        scores = scores * scores.dtype.type(scale) + mask
+        scale = 1.0
+    if _same_float(scores) and scores.ndim >= 2:
+        probs = kernels.scaled_softmax(scores, scale, causal, overwrite=True)  # the probabilities replace the scores
     else:
-        probs = scaled_softmax(scores * scores.dtype.type(scale) + mask, 1.0, causal)
+        probs = reference.scaled_softmax(scores, scale, causal)
     return matmul(probs if dropout_mask is None else probs * dropout_mask, value), probs
 
 
