@@ -32,6 +32,7 @@ _SUBMODULES = {"nn": "nn", "optim": "optim", "data": "data", "datasets": "datase
                "prune": "compress.prune", "quantize": "compress.quantize", "distill": "compress.distill",
                "compress": "compress", "io": "io", "serialization": "io.serialization", "utils": "utils",
                "explain": "explain"}
+_SUBMODULES["models"] = "models"  # tn.models.GPT, ... (loaded on first use)
 
 
 def __getattr__(name):
