@@ -444,3 +444,8 @@ def hardtanh_backward(x, grad, min_val, max_val):
     """d hardtanh / dx = 1 for min_val < x < max_val, 0 otherwise (at the bounds too)."""
     return np.where((x > min_val) & (x < max_val), grad, 0).astype(grad.dtype, copy=False)
 from .reference_recurrent import lstm_cell, lstm_cell_backward, gru_cell, gru_cell_backward  # noqa: E402 - in a file of their own
+# ---------------------------------------------------------------- sequence models (reference_attention.py)
+from .reference_attention import (  # noqa: E402 - kept in their own file, part of this backend
+    gelu, gelu_backward, layer_norm, layer_norm_backward, embedding, embedding_backward,
+    scaled_softmax, scaled_softmax_backward, attention, attention_backward,
+)

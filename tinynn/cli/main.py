@@ -8,14 +8,10 @@ the traceback instead."""
 import os
 import sys
 
-from . import bench, demo, distill, evaluate, explain, info, prune, quantize, train
+from . import bench, demo, distill, evaluate, explain, export, gpt, info, prune, quantize, train, tune
 from .common import EXIT_USAGE, Parser, dispatch
 
-COMMANDS = (demo, train, evaluate, prune, quantize, distill, explain, bench, info)
-from . import tune  # noqa: E402 (its own line: several helpers append commands here)
-COMMANDS += (tune,)
-from . import export  # noqa: E402
-COMMANDS += (export,)
+COMMANDS = (demo, train, evaluate, prune, quantize, distill, explain, tune, export, gpt, bench, info)
 
 
 def build_parser():

@@ -15,6 +15,11 @@ from .activations import LeakyReLU, SiLU, ELU, Softplus, Hardtanh
 from .losses import L1Loss, SmoothL1Loss, HuberLoss
 from .recurrent import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU
 from . import functional, init, utils
+from .gelu import GELU
+from .layernorm import LayerNorm
+from .embedding import Embedding
+from .attention import MultiheadAttention
+from .transformer import TransformerEncoderLayer, TransformerEncoder
 
 __all__ = [
     "Parameter", "Module", "Linear", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "LogSoftmax",
@@ -24,3 +29,4 @@ __all__ = [
     "L1Loss", "SmoothL1Loss", "HuberLoss",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]
+__all__ += ["GELU", "LayerNorm", "Embedding", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]

@@ -10,3 +10,7 @@ from .layers import Linear, CrossEntropy, REDUCTIONS
 from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .quantize import FakeQuantize
 from .methods import concatenate, cat, stack, where
+from .gelu import GELU
+from .normalization_layer import LayerNorm
+from .embedding import Embedding
+from .attention import ScaledDotProductAttention
