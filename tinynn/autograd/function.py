@@ -29,6 +29,18 @@ class Function:
     # are, such as a loss with integer targets), "common" (every input cast to their result type,
     # as + - * do) or "float" (the same, then integers to the default float dtype, as / and exp do)
     promotes = None
+    # backward(create_graph=True) (higher.py): `differentiable` says backward computes only through
+    # backend.active kernels and Tensor-compatible methods, so it also runs on Tensors; `outputs`
+    # names the slots holding the output array, `constants` the float arrays backward uses only as
+    # masks (never differentiated); any other saved float array is an input's, or `recompute` makes it
+    differentiable = False
+    outputs = ()
+    constants = ()
+
+    def recompute(self, name, inputs):
+        """The Tensor (in the graph of `inputs`) that the derived array saved in slot `name` holds,
+        for create_graph; None when this op cannot say."""
+        return None
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
