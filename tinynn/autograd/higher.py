@@ -39,11 +39,15 @@ def _clone(node, inputs):
     return copy
 
 
-def _as_tensor(node, name, value, inputs, output):
-    """The Tensor that the array `value`, saved in slot `name` of `node`, stands for."""
-    for t in inputs:
-        if t._data is value:
-            return t
+def _as_tensor(node, name, value, inputs, output, used):
+    """The Tensor that the array `value`, saved in slot `name` of `node`, stands for. Two inputs
+    may share one array (x and x.detach()): slots are declared in the order of the inputs, so
+    each takes the first such input an earlier slot has not taken."""
+    same = [t for t in inputs if t._data is value]
+    if same:
+        t = next((t for t in same if id(t) not in used), same[0])
+        used.add(id(t))
+        return t
     if name in node.outputs:
         return output()
     for t in inputs:  # a reshaped view of an input (Linear saves x flattened to 2-D)
@@ -68,7 +72,7 @@ def view_saved(node, inputs):
         if not made:
             made.append(Tensor._wrap(value_of_output[0], True, _clone(node, inputs)))
         return made[0]
-    value_of_output = []
+    value_of_output, used = [], set()
     for name in saved_slot_names(cls):
         value = getattr(node, name, None)
         if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc" or name in cls.constants:
@@ -76,7 +80,7 @@ def view_saved(node, inputs):
         if name in cls.outputs:
             value_of_output[:] = [value]
         restore.append((name, value))
-        setattr(node, name, _as_tensor(node, name, value, inputs, output))
+        setattr(node, name, _as_tensor(node, name, value, inputs, output, used))
     return restore
 
 
