@@ -8,12 +8,14 @@ from ..tensor import Tensor, as_tensor
 from .grad_mode import ANOMALY, GRAD, check_finite, current
 
 creation_order = itertools.count(0, -1)  # negative stamps: the engine's heap pops the newest node first
+ctx_style = None  # custom.py: turns a subclass with a static forward(ctx, ...) into a PyTorch-style Function
 
 
 class Function:
     """One node of the graph: an op's forward and backward, side by side.
 
-    Subclasses implement `forward(self, *arrays, **options)` and `backward(self, grad)`; they
+    (A subclass with PyTorch's static `forward(ctx, ...)`/`backward(ctx, ...)` on Tensors is a
+    custom Function instead: custom.py.) Subclasses implement `forward(self, *arrays, **options)` and `backward(self, grad)`; they
     keep what backward needs on `self` (declared in `__slots__`, which keeps nodes small).
     `self.needs_grad[i]` tells whether input i needs a gradient, so backward can skip work; it
     returns one gradient per input (None where none is needed). The engine sums each gradient
@@ -41,6 +43,11 @@ class Function:
         """The Tensor (in the graph of `inputs`) that the derived array saved in slot `name` holds,
         for create_graph; None when this op cannot say."""
         return None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("forward"), staticmethod):  # PyTorch's ctx style (custom.py)
+            ctx_style(cls)
 
     def forward(self, *arrays, **options):
         raise NotImplementedError
