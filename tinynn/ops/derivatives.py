@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .. import backend
+from ..tensor import Tensor
 
 
 class _KernelOp(Function):
@@ -115,11 +116,11 @@ class IndexAdd(Function):
 
 def astype(g, dtype):
     """g cast to dtype, an array or (under create_graph) a Tensor, recorded."""
-    if isinstance(g, np.ndarray):
-        return g.astype(dtype, copy=False)
-    return g if g.dtype == dtype else g.to(dtype)
+    if isinstance(g, Tensor):
+        return g if g.dtype == dtype else g.to(dtype)
+    return g.astype(dtype, copy=False)  # an array or a NumPy scalar
 
 
 def permute(g, axes):
     """g with its axes permuted (NumPy's transpose), an array or a Tensor."""
-    return g.transpose(axes) if isinstance(g, np.ndarray) else g.permute(*axes)
+    return g.permute(*axes) if isinstance(g, Tensor) else g.transpose(axes)

@@ -45,7 +45,7 @@ class Gather(Function):
 
     def backward(self, g):
         g, shape = g.reshape(self.grid[self.dim].shape), self.shape or (1,)
-        if isinstance(g, np.ndarray):
+        if not isinstance(g, Tensor):
             return index_add(shape, self.grid, g).reshape(self.shape)
         return IndexAdd.apply(g, shape=shape, index=self.grid).reshape(self.shape)  # create_graph: recorded
 

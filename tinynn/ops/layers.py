@@ -5,6 +5,7 @@ import numpy as np
 from ..autograd.function import Function
 from .. import backend
 from ..backend import ACTIVATIONS
+from ..tensor import Tensor
 from .derivatives import astype
 
 REDUCTIONS = ("mean", "sum", "none")  # of every loss (kl_div adds "batchmean")
@@ -96,7 +97,7 @@ class CrossEntropy(Function):
     def backward(self, g):
         if self.reduction == "none":
             per_sample = g
-        elif not isinstance(g, np.ndarray):  # create_graph: the same, on a Tensor
+        elif isinstance(g, Tensor):  # create_graph: the same, on a Tensor
             n = len(self.probs)
             per_sample = backend.active.broadcast_to(g / n if self.reduction == "mean" else g, (n,))
         else:

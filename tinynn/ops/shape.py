@@ -3,6 +3,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .. import backend
+from ..tensor import Tensor
 from .derivatives import IndexAdd, index_add, permute
 
 
@@ -60,7 +61,7 @@ class GetItem(Function):
             raise IndexError(f"GetItem: {exc} (tensor of shape {x.shape})") from None
 
     def backward(self, g):
-        if isinstance(g, np.ndarray):
+        if not isinstance(g, Tensor):
             return index_add(self.shape, self.index, g)
         return IndexAdd.apply(g, shape=self.shape, index=self.index)  # create_graph: the same, recorded
 
