@@ -85,3 +85,9 @@ def test_create_graph_results_can_be_differentiated_again():
     h = hessian(lambda t: (t ** 3).sum(), x, create_graph=True)   # diag(6x): d/dx sum = 6
     (gh,) = tn.autograd.grad(h.sum(), x)
     np.testing.assert_array_equal(gh.numpy(), [6.0, 6.0])
+
+
+def test_strict_mode_is_refused_loudly():
+    for fn, args in ((jacobian, ()), (hessian, ()), (vjp, (None,)), (hvp, (None,))):
+        with pytest.raises(NotImplementedError, match=f"{fn.__name__}\\(strict=True\\)"):
+            fn(lambda t: (t * t).sum(), tn.tensor([1.0]), *args, strict=True)

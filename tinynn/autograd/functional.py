@@ -12,9 +12,11 @@ def _as_tuple(x):
     return (x, False) if not isinstance(x, Tensor) else ((x,), True)
 
 
-def _prepare(inputs, create_graph):
+def _prepare(inputs, create_graph, strict=False, op=""):
     """Fresh leaves that require grad, sharing each input's values (in the caller's graph when
     create_graph, so results can be differentiated with respect to the originals)."""
+    if strict:
+        raise NotImplementedError(f"{op}(strict=True) is not implemented in tinynn; an unused input gets zeros")
     inputs, single = _as_tuple(inputs)
     made = tuple(t if create_graph and t.requires_grad else Tensor._wrap(t._data, True) for t in inputs)
     return made, single
@@ -31,7 +33,7 @@ def _finish(t, create_graph):
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): the vector-Jacobian product d <v, func(x)> / d x (v may be None only
     for a single-element output)."""
-    xs, single = _prepare(inputs, create_graph)
+    xs, single = _prepare(inputs, create_graph, strict, "vjp")
     with enable_grad():
         out = func(*xs)
         outs, out_single = _as_tuple(out)
@@ -50,7 +52,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     Tensor of shape out.shape + in.shape; tuples of them (outputs outside, inputs inside) otherwise."""
     if strategy != "reverse-mode":
         raise NotImplementedError(f"jacobian: strategy={strategy!r} is not implemented in tinynn (only reverse-mode)")
-    xs, single = _prepare(inputs, create_graph)
+    xs, single = _prepare(inputs, create_graph, strict, "jacobian")
     with enable_grad():
         outs, out_single = _as_tuple(func(*xs))
         blocks = []
@@ -88,7 +90,7 @@ def _stack(rows, shape, x, create_graph):
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):
     """d^2 func(x) / d x_i d x_j of a function with a single-element output: a Tensor of shape
     in.shape + in.shape for a Tensor input, a tuple of tuples for a tuple of inputs."""
-    xs, single = _prepare(inputs, create_graph)
+    xs, single = _prepare(inputs, create_graph, strict, "hessian")
 
     def gradient(*args):
         out = func(*args)
@@ -102,7 +104,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, out
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v) for H the Hessian of a single-element func: d <d func / d x, v> / d x."""
-    xs, single = _prepare(inputs, create_graph)
+    xs, single = _prepare(inputs, create_graph, strict, "hvp")
     vs, _ = _as_tuple(v) if v is not None else ((None,) * len(xs), False)
     with enable_grad():
         out = func(*xs)
