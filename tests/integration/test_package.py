@@ -9,7 +9,7 @@ import tinynn
 # (the installed one), not the source tree of the current directory.
 NEUTRAL = {"cwd": pathlib.Path(tinynn.__file__).parent.parent}
 ROOT = pathlib.Path(tinynn.__file__).parent
-CORE_LINE_BUDGET = 2750  # tensor.py + autograd/ + ops/: raise only on purpose (1500 -> 2750: issue 15, Tensor semantics and ops)
+CORE_LINE_BUDGET = 3500  # tensor.py + autograd/ + ops/: raise only on purpose (1500 -> 2750: issue 15, Tensor semantics and ops; -> 3500: issue 15, higher-order gradients, ctx Functions, autograd.functional)
 
 
 def test_import_is_quiet():
