@@ -175,10 +175,9 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
                 if g is None or not needs[i]:
                     continue
                 t = inputs[i]
-                if create:
-                    g = _as_graph_gradient(g, t, node)
-                elif not node.exact_gradients:  # sum it back to its input's shape, cast it to its dtype
-                    g = unbroadcast(g, t.shape, f"{node.name}.backward").astype(t.dtype, copy=False)
+                if not node.exact_gradients:  # sum it back to its input's shape, cast it to its dtype
+                    g = _as_graph_gradient(g, t, node) if create else \
+                        unbroadcast(g, t.shape, f"{node.name}.backward").astype(t.dtype, copy=False)
                 parent = t._node
                 if parent is None:  # a leaf: it keeps g, so g must be an array no one else holds
                     if sink is not None:
@@ -210,10 +209,8 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
 
 
 def _as_graph_gradient(g, t, node):
-    """A gradient a backward returned under create_graph, as a Tensor of t's shape and dtype (an
-    array, such as a zero gradient, is a constant of the new graph)."""
-    if not isinstance(g, Tensor):
-        g = Tensor._wrap(np.asarray(g), False)
+    """A gradient a backward returned under create_graph (a Tensor: higher.run_backward), summed to
+    t's shape and cast to its dtype."""
     if g.shape != t.shape:
         g = unbroadcast(g, t.shape, f"{node.name}.backward")
     return g if g.dtype == t.dtype else g.to(t.dtype)

@@ -85,10 +85,14 @@ def view_saved(node, inputs):
 
 
 def run_backward(node, inputs, grad):
-    """node.backward(grad) on Tensors: its saved arrays seen as Tensors for the call."""
+    """node.backward(grad) on Tensors: its saved arrays seen as Tensors for the call; a tuple of
+    Tensors (or None)."""
     restore = view_saved(node, inputs)
     try:
-        return node.backward(grad)
+        grads = node.backward(grad)
     finally:
         for name, value in restore:
             setattr(node, name, value)
+    # an array among them (a zero gradient, a mask) is a constant of the new graph
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor._wrap(np.asarray(g), False)
+                 for g in (grads if type(grads) is tuple else (grads,)))
