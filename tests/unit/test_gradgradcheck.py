@@ -31,11 +31,12 @@ EXTRA = {  # ops outside those tables: name -> (function, inputs as arrays)
     "cumsum": (lambda a: a.cumsum(1) ** 2, [(2, 3)]),
     "var_std": (lambda a: a.var(1) * a.std(1, correction=0), [(3, 4)]),
     "logsumexp": (lambda a: a.logsumexp(1) ** 2, [(3, 4)]),
+    "bce": (lambda p, t: tn.nn.functional.binary_cross_entropy(p.sigmoid(), t.sigmoid()), [(2, 3), (2, 3)]),
+    "bce_with_logits": (lambda x, t: tn.nn.functional.binary_cross_entropy_with_logits(x, t.sigmoid()), [(2, 3), (2, 3)]),
     "clone_masked_fill": (lambda a: a.clone().masked_fill(tn.tensor([True, False, True]), 0.5) ** 2, [(2, 3)]),
 }
 UNSUPPORTED = {  # backward written on arrays only: create_graph must raise, naming the op
     "Prod": lambda a: a.prod(1), "Cumprod": lambda a: a.cumprod(1), "Norm": lambda a: a.norm(),
-    "BinaryCrossEntropy": lambda a: tn.nn.functional.binary_cross_entropy(a.sigmoid(), tn.ones(2, 3, dtype=tn.float64)),
 }
 
 

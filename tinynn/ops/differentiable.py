@@ -45,6 +45,19 @@ def cross_entropy_backward(probs, target, label_smoothing, grad):
     return Mul.apply(Sub.apply(probs, q), Reshape.apply(grad, shape=(n, 1)))
 
 
+def binary_cross_entropy_backward(p, t, grad):
+    """(grad (p - t) / max(p (1 - p), 1e-12), grad (max(ln(1 - p), -100) - max(ln p, -100)))."""
+    one_minus = Sub.apply(1.0, p)
+    gp = Mul.apply(grad, Div.apply(Sub.apply(p, t), Clip.apply(Mul.apply(p, one_minus), lo=1e-12)))
+    gt = Mul.apply(grad, Sub.apply(Clip.apply(Log.apply(one_minus), lo=-100.0), Clip.apply(Log.apply(p), lo=-100.0)))
+    return gp, gt
+
+
+def binary_cross_entropy_with_logits_backward(x, t, grad):
+    """(grad (sigmoid(x) - t), -grad x)."""
+    return Mul.apply(grad, Sub.apply(Sigmoid.apply(x), t)), Neg.apply(Mul.apply(grad, x))
+
+
 OPS = {
     "add": Add.apply, "subtract": Sub.apply, "multiply": Mul.apply, "divide": Div.apply, "negative": Neg.apply,
     "power": Pow.apply, "exp": Exp.apply, "log": Log.apply, "sqrt": Sqrt.apply, "absolute": Abs.apply,
@@ -61,6 +74,8 @@ OPS = {
     "log_softmax": lambda x, axis=-1: LogSoftmax.apply(x, axis=axis),
     "softmax_backward": _backward_kernel(SoftmaxBackward), "log_softmax_backward": _backward_kernel(LogSoftmaxBackward),
     "matmul": MatMul.apply, "linear_backward": linear_backward, "cross_entropy_backward": cross_entropy_backward,
+    "binary_cross_entropy_backward": binary_cross_entropy_backward,
+    "binary_cross_entropy_with_logits_backward": binary_cross_entropy_with_logits_backward,
     **{cls.kernel: cls.apply for cls in UNARY.values()},
 }
 
