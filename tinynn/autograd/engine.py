@@ -63,19 +63,13 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
     """
     if not root.requires_grad:
         raise RuntimeError("backward: the tensor does not require grad and has no graph")
+    if grad is None and not create_graph and root._data.size == 1:  # loss.backward(), the common call
+        grad = np.ones(root.shape, dtype=root.dtype)
+    else:
+        grad = _root_grad("backward", root, grad, create_graph)
     retain_graph = create_graph if retain_graph is None else retain_graph
-    grad = _root_grad("backward", root, grad, create_graph)
-    if inputs is not None:
-        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-        if not inputs:
-            raise RuntimeError("backward: inputs= was given as an empty sequence")
-        for t, g in zip(inputs, _gradients((root,), inputs, (grad,), retain_graph, create_graph, True)):
-            if g is not None:
-                _add_to_grad(t, g if create_graph else g.copy())
-    elif root._node is None:  # a leaf
-        entry = hooks.hooked and hooks.lookup(id(root), None)
-        g = hooks.run(entry, grad) if entry else grad
-        _add_to_grad(root, g if create_graph else g.copy())
+    if inputs is not None or root._node is None:
+        _fill(root, grad, inputs, retain_graph, create_graph)
     elif create_graph:
         with _differentiable_kernels():
             _walk(root._node, grad, retain_graph, create=True)
@@ -83,6 +77,21 @@ def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None
         _walk(root._node, grad, retain_graph)
     for hook in tuple(_post_backward_hooks.values()):
         hook()
+
+
+def _fill(root, grad, inputs, retain_graph, create_graph):
+    """backward() into the `.grad` of `inputs` only, or of a root that is itself a leaf."""
+    add = _add_graph_grad if create_graph else lambda t, g: _add_to_grad(t, g.copy())
+    if inputs is None:  # the root is a leaf
+        entry = hooks.hooked and hooks.lookup(id(root), None)
+        add(root, hooks.run(entry, grad) if entry else grad)
+        return
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if not inputs:
+        raise RuntimeError("backward: inputs= was given as an empty sequence")
+    for t, g in zip(inputs, _gradients((root,), inputs, (grad,), retain_graph, create_graph, True)):
+        if g is not None:
+            add(t, g)
 
 
 def _root_grad(op, root, grad, create_graph):
@@ -119,12 +128,15 @@ def _add_to_grad(leaf, g):
     """leaf.grad += g (g already in the leaf's shape and dtype; the first gradient is kept as is,
     in a new Tensor; later ones are summed into the same Tensor, which keeps its identity)."""
     grad = leaf._grad
-    if isinstance(g, Tensor):  # create_graph: .grad is a Tensor of the new graph, summed out of place
-        leaf._grad = g if grad is None else grad + g
-    elif grad is None:
+    if grad is None:
         leaf._grad = Tensor._wrap(np.asarray(g), False)  # a 0-d gradient may be a NumPy scalar
     else:
         grad._data = grad._data + g
+
+
+def _add_graph_grad(leaf, g):
+    """leaf.grad += g under create_graph: g is a Tensor of the new graph, summed out of place."""
+    leaf._grad = g if leaf._grad is None else leaf._grad + g
 
 
 def _walk(root, grad, retain_graph=False, sink=None, create=False):
@@ -142,7 +154,7 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
     waiting = [(root.order, root)]
     handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
     anomaly = current() & ANOMALY
-    hooked = bool(hooks.hooked)  # some tensor has hooks (hooks.py)
+    hooked = bool(hooks.hooked) or create  # some tensor has hooks (hooks.py); create_graph pends every leaf
     written = versions.written   # memory written in place (versions.py); usually empty
     pending = {}  # id(leaf) -> [leaf, entry, summed gradient] for hooked leaves
     try:
@@ -158,7 +170,7 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
                 if entry:
                     output_grad = hooks.run(entry, output_grad)
                     if entry.retains:
-                        _add_to_grad(entry.tensor(), output_grad if create else output_grad.copy())
+                        _add_graph_grad(entry.tensor(), output_grad) if create else _add_to_grad(entry.tensor(), output_grad.copy())
             if sink is not None and id(node) in sink:
                 _sum_into(sink[id(node)], output_grad)
             if written:
@@ -184,11 +196,8 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
                         if id(t) in sink:
                             _sum_into(sink[id(t)], g)
                         continue
-                    if hooked and hooks.lookup(id(t), None):
+                    if hooked and (create or hooks.lookup(id(t), None)):  # summed, then hooked, at the end
                         _pend(pending, t, g)
-                        continue
-                    if create:
-                        _add_to_grad(t, g)
                         continue
                     if g.base is not None or id(g) in handed_out:
                         g = g.copy()
@@ -204,8 +213,8 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
             node.output_grad = None
         raise
     for leaf, entry, g in pending.values():
-        g = hooks.run(entry, g)
-        _add_to_grad(leaf, g if create else g.copy())
+        g = hooks.run(entry, g) if entry else g
+        _add_graph_grad(leaf, g) if create else _add_to_grad(leaf, g.copy())
 
 
 def _as_graph_gradient(g, t, node):
