@@ -14,3 +14,4 @@ from .gelu import GELU
 from .normalization_layer import LayerNorm
 from .embedding import Embedding
 from .attention import ScaledDotProductAttention
+from . import differentiable  # noqa: F401 - backend.active under create_graph (autograd/higher.py)

@@ -14,6 +14,7 @@ class BinaryCrossEntropy(Function):
     dl/dp = (p - t) / max(p (1 - p), 1e-12),  dl/dt = max(ln(1 - p), -100) - max(ln p, -100)."""
 
     __slots__ = ('p', 't')
+    differentiable = True  # create_graph: its backward kernel has an op (ops/differentiable.py)
 
     def forward(self, p, t):
         _same_shape("binary_cross_entropy", p, t)
@@ -33,6 +34,7 @@ class BinaryCrossEntropyWithLogits(Function):
     dl/dx = sigmoid(x) - t,  dl/dt = -x."""
 
     __slots__ = ('x', 't')
+    differentiable = True  # create_graph: its backward kernel has an op (ops/differentiable.py)
 
     def forward(self, x, t):
         _same_shape("binary_cross_entropy_with_logits", x, t)
