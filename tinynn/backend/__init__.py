@@ -27,6 +27,9 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
     "sgd_step", "adam_step", "sgd_step_multi", "adam_step_multi",
     "int8_matmul", "minmax", "quantize_rows", "requantize", "int8_linear", "fake_quantize",
     "pack_int8_weight", "quantized_linear", "fma_f32",
+    "conv2d", "conv2d_backward_input", "conv2d_backward_weight", "max_pool2d", "max_pool2d_backward",
+    "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",
+    "batch_norm", "batch_norm_backward", "pad", "pad_backward",
 )
 
 NAMES = ("cython", "numpy")

@@ -246,3 +246,13 @@ exp2, log2, log1p, expm1 = reference.exp2, reference.log2, reference.log1p, refe
 floor, ceil, round, trunc = reference.floor, reference.ceil, reference.round, reference.trunc  # noqa: A001
 maximum, minimum, remainder, floor_divide = reference.maximum, reference.minimum, reference.remainder, reference.floor_divide
 prod, cumsum, cumprod = reference.prod, reference.cumsum, reference.cumprod
+
+
+# ---------------------------------------------------------------- convolution family (not compiled yet)
+conv2d, conv2d_backward_input, conv2d_backward_weight = (
+    reference.conv2d, reference.conv2d_backward_input, reference.conv2d_backward_weight)
+max_pool2d, max_pool2d_backward = reference.max_pool2d, reference.max_pool2d_backward
+avg_pool2d, avg_pool2d_backward = reference.avg_pool2d, reference.avg_pool2d_backward
+adaptive_avg_pool2d, adaptive_avg_pool2d_backward = reference.adaptive_avg_pool2d, reference.adaptive_avg_pool2d_backward
+batch_norm, batch_norm_backward = reference.batch_norm, reference.batch_norm_backward
+pad, pad_backward = reference.pad, reference.pad_backward

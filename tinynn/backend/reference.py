@@ -382,3 +382,11 @@ def fake_quantize(x, scale, zero_point, qmin, qmax):
     inside = (q >= qmin) & (q <= qmax)
     y = (np.clip(q, qmin, qmax) - zero_point) * s.astype(x.dtype)
     return y.astype(x.dtype, copy=False), inside
+
+
+# ---------------------------------------------------------------- convolution, pooling, batch norm, pad (NCHW)
+from .reference_conv import (  # noqa: E402 - the family's kernels live in their own module
+    conv2d, conv2d_backward_input, conv2d_backward_weight, max_pool2d, max_pool2d_backward, avg_pool2d,
+    avg_pool2d_backward, adaptive_avg_pool2d, adaptive_avg_pool2d_backward, batch_norm, batch_norm_backward,
+    pad, pad_backward,
+)

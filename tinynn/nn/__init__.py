@@ -12,9 +12,13 @@ from .layers import (
 )
 from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
 from . import functional, init, utils
+from .conv import Conv1d, Conv2d
+from .pooling import MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+from .normalization import BatchNorm1d, BatchNorm2d
 
 __all__ = [
     "Parameter", "Module", "Linear", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "LogSoftmax",
     "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "functional", "init", "utils",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
 ]

@@ -10,3 +10,7 @@ from .layers import Linear, CrossEntropy, REDUCTIONS
 from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .quantize import FakeQuantize
 from .methods import concatenate, cat, stack, where
+from .conv import Conv2d
+from .pool import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+from .normalization import BatchNorm
+from .pad import Pad
