@@ -72,8 +72,8 @@ def add_parser(sub):
     t.add_argument("--hidden", type=int_list, default=[128, 64], help="mlp: hidden layer sizes (default 128,64)")
     t.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu", help="mlp: (default relu)")
     t.add_argument("--width", type=positive_int, default=1, help="lenet: channel multiplier (default 1: 6 and 16)")
-    t.add_argument("--channels", type=int_list, default=[16, 32, 64], help="resnet: channels of the stages "
-                   "(default 16,32,64)")
+    t.add_argument("--channels", type=int_list, default=[8, 16, 32], help="resnet: channels of the stages "
+                   "(default 8,16,32)")
     t.add_argument("--augment", choices=AUGMENTATIONS, default="none", help="training-time augmentation "
                    "(default none; the conv models' recipe: affine)")
     t.add_argument("--schedule", choices=SCHEDULES, default="none",
