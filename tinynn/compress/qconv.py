@@ -21,7 +21,7 @@ from ..backend import ACTIVATIONS
 from ..nn.module import Module
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
-from .qlinear import InputObserver, quantized_input_params
+from .qlinear import InputObserver, Int8Layer
 from .qparams import calc_qparams, quantize_tensor, weight_qparams
 
 __all__ = ["QuantizedConv2d", "QATConv2d", "conv_geometry", "im2col"]
@@ -46,7 +46,7 @@ def im2col(x, kernel, stride, pads, dilation):
     return np.ascontiguousarray(v.transpose(0, 2, 3, 1, 4, 5)).reshape(n * ho * wo, c * kh * kw), (ho, wo)
 
 
-class QuantizedConv2d(Module):
+class QuantizedConv2d(Int8Layer, Module):
     """y = act(s_a s_w[o] sum_{c,u,v} (q_a - z_a)[n, c, s i + d u, s j + d v] q_w[o, c, u, v] + b_o):
     the Conv2d on int8 weights (symmetric per output channel) and 7-bit uint8 activations (per tensor,
     affine; measured per batch, or fixed by calibration for a static layer), as QuantizedLinear.
@@ -96,25 +96,10 @@ class QuantizedConv2d(Module):
         stride, pads, dilation, groups = conv_geometry(layer)
         return cls(q_w, s_w, b, stride, pads, dilation, groups, s_a, z_a, activation)
 
-    def _packed_for(self, b):
-        """One packed (O/G, C/G kh kw) weight per group, made once per backend and weight buffer."""
-        packed = self.__dict__.get("_packed")
-        if packed is None or packed[0] != b.__name__ or packed[1] is not self.weight:
-            rows = self.weight.reshape(self.groups, self.out_channels // self.groups, -1)
-            packed = (b.__name__, self.weight, [b.pack_int8_weight(np.ascontiguousarray(r)) for r in rows])
-            self.__dict__["_packed"] = packed
-        return packed[2]
-
-    def _state_loaded(self):
-        self.__dict__.pop("_packed", None)
-
-    @property
-    def static(self):
-        return "input_scale" in self._buffers
-
-    @property
-    def activation_name(self):
-        return ACTIVATIONS[int(self.activation[0])]
+    def _pack(self, b):
+        """One packed (O/G, C/G kh kw) weight per group."""
+        rows = self.weight.reshape(self.groups, self.out_channels // self.groups, -1)
+        return [b.pack_int8_weight(np.ascontiguousarray(r)) for r in rows]
 
     def forward(self, x):
         x = x._data if isinstance(x, Tensor) else np.asarray(x)
@@ -122,7 +107,7 @@ class QuantizedConv2d(Module):
             raise ValueError(f"QuantizedConv2d: expected input (N, {self.in_channels}, H, W), got shape {x.shape}")
         x = np.asarray(x, np.float32)
         b = backend.active
-        s_a, z_a = quantized_input_params(self, x, b)
+        s_a, z_a = self._input_params(x, b)
         n, g, o = x.shape[0], self.groups, self.out_channels // self.groups
         cg = self.in_channels // g
         outs = []
@@ -137,10 +122,8 @@ class QuantizedConv2d(Module):
         return Tensor._wrap(y, False)
 
     def extra_repr(self):
-        kind = "static" if self.static else "dynamic"
-        act = "" if self.activation_name == "none" else f", activation={self.activation_name}"
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, {kind}{act}")
+                f"padding={self.padding}, {self._describe()}")
 
 
 class QATConv2d(InputObserver, Module):

@@ -24,10 +24,43 @@ from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from .qparams import calc_qparams, quantize_tensor, weight_qparams
 
-__all__ = ["QuantizedLinear", "QATLinear"]
+__all__ = ["QuantizedLinear", "QATLinear", "Int8Layer", "InputObserver"]
 
 
-class QuantizedLinear(Module):
+class Int8Layer:
+    """What the int8 layers share: the packed weights, cached per backend; `static`; the fused
+    activation's name; their input's (s_a, z_a)."""
+
+    def _packed_for(self, b):
+        """W packed for backend b (self._pack(b)): once (at quantization time for the backend active
+        then), again only if the backend or the weight buffer changes. Not a buffer: state dicts keep W only."""
+        packed = self.__dict__.get("_packed")
+        if packed is None or packed[0] != b.__name__ or packed[1] is not self.weight:
+            packed = (b.__name__, self.weight, self._pack(b))
+            self.__dict__["_packed"] = packed
+        return packed[2]
+
+    def _state_loaded(self):
+        """load_state_dict copied new values into the buffers in place: pack W again when next used."""
+        self.__dict__.pop("_packed", None)
+
+    @property
+    def static(self):
+        return "input_scale" in self._buffers
+
+    @property
+    def activation_name(self):
+        return ACTIVATIONS[int(self.activation[0])]
+
+    def _input_params(self, x, b):
+        return quantized_input_params(self, x, b)
+
+    def _describe(self):
+        act = "" if self.activation_name == "none" else f", activation={self.activation_name}"
+        return ("static" if self.static else "dynamic") + act
+
+
+class QuantizedLinear(Int8Layer, Module):
     """y = act(s_a s_w[j] sum_k (q_a,ik - z_a) q_w,jk + b_j) on int8 weights and activations.
 
     Buffers (what state_dict() stores): `weight` int8 (out, in); `weight_scale` float32 (out,),
@@ -90,26 +123,8 @@ class QuantizedLinear(Module):
         return cls(np.asarray(get("weight")), get("weight_scale"), get("bias"), first("input_scale", float),
                    first("input_zero_point", int), "none" if act is None else ACTIVATIONS[act])
 
-    def _packed_for(self, b):
-        """W packed for backend b: once (at quantization time for the backend active then), again only
-        if the backend or the weight buffer changes. Not a buffer: state dicts keep W only."""
-        packed = self.__dict__.get("_packed")
-        if packed is None or packed[0] != b.__name__ or getattr(packed[1], "weight", packed[1]) is not self.weight:
-            packed = (b.__name__, b.pack_int8_weight(self.weight))
-            self.__dict__["_packed"] = packed
-        return packed[1]
-
-    def _state_loaded(self):
-        """load_state_dict copied new values into the buffers in place: pack W again when next used."""
-        self.__dict__.pop("_packed", None)
-
-    @property
-    def static(self):
-        return "input_scale" in self._buffers
-
-    @property
-    def activation_name(self):
-        return ACTIVATIONS[int(self.activation[0])]
+    def _pack(self, b):
+        return b.pack_int8_weight(self.weight)
 
     def forward(self, x):
         x = x._data if isinstance(x, Tensor) else np.asarray(x)
@@ -118,15 +133,13 @@ class QuantizedLinear(Module):
         lead = x.shape[:-1]
         x2 = np.ascontiguousarray(x.reshape(-1, self.in_features), dtype=np.float32)
         b = backend.active
-        s_a, z_a = quantized_input_params(self, x2, b)
+        s_a, z_a = self._input_params(x2, b)
         y = b.quantized_linear(x2, self._packed_for(b), np.float32(s_a), z_a, self.weight_scale, self.bias,
                                self.activation_name)
         return Tensor._wrap(y.reshape(*lead, self.out_features), False)
 
     def extra_repr(self):
-        kind = "static" if self.static else "dynamic"
-        act = "" if self.activation_name == "none" else f", activation={self.activation_name}"
-        return f"in_features={self.in_features}, out_features={self.out_features}, {kind}{act}"
+        return f"in_features={self.in_features}, out_features={self.out_features}, {self._describe()}"
 
 
 def quantized_input_params(layer, x, b):
