@@ -316,7 +316,9 @@ def shrink(model):
         raise TypeError(f"prune.shrink: expected an nn.Sequential, got {type(model).__name__}")
     mods = [m for m in model if m is not None]
     if any(isinstance(m, CONV_LAYERS) for m in model.modules()):
-        return shrink_channels(model, _shrink_linear_runs)
+        new = shrink_channels(remove(copy.deepcopy(model)))
+        _shrink_linear_runs(new)
+        return new
     for i, m in enumerate(mods):
         if not isinstance(m, Linear) and not isinstance(m, _ELEMENTWISE):
             raise ValueError(f"prune.shrink: module {i} ({type(m).__name__}) is neither Linear nor an elementwise "

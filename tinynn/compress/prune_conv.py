@@ -11,8 +11,6 @@ then drops it from the conv, the BatchNorm and the consumer's inputs (a Conv2d's
 or the Linear's columns o*S .. (o+1)*S - 1 for S = features per channel after Flatten) and the
 outputs do not change. A conv feeding a residual addition is no such chain and is left alone.
 """
-import copy
-
 import numpy as np
 
 from ..nn import AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
@@ -99,13 +97,8 @@ def _shrink_chain(chain):
         nxt.in_channels = len(keep)
 
 
-def shrink_channels(model, shrink_linears):
-    """A copy of `model` (masks baked in) without the exactly-zero channels of its conv chains;
-    `shrink_linears(model)` then shrinks its Linear layers in place (prune's rule for neurons)."""
-    from .prune import remove
-
-    new = remove(copy.deepcopy(model))
-    for chain in conv_chains(new):
+def shrink_channels(model):
+    """`model` (a plain copy: no masks) without the exactly-zero channels of its conv chains, in place."""
+    for chain in conv_chains(model):
         _shrink_chain(chain)
-    shrink_linears(new)
-    return new
+    return model
