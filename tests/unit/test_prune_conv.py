@@ -62,6 +62,7 @@ def test_resnet_block_channels_shrink_with_their_batchnorm(mode):
     heads = [c.conv for c in conv_chains(model)]
     assert heads == [model.layer1[0].conv1, model.layer2[0].conv1]   # the convs before a residual add are not heads
     prune.magnitude(model, 0.5, structured=True)
+    assert np.all(np.any(model.fc.weight.numpy() != 0, axis=1))     # the output layer keeps every class
     block = model.layer2[0]
     gone = ~np.any(block.conv1.weight.numpy().reshape(8, -1) != 0, axis=1)
     assert gone.sum() == 4 and np.all(block.bn1.weight.numpy()[gone] == 0) and np.all(block.bn1.bias.numpy()[gone] == 0)

@@ -220,7 +220,8 @@ def magnitude(model, amount, scope="layer", structured=False, layers=None):
     elif structured:
         linears = [(n, m) for n, m in targets if isinstance(m, Linear)]
         heads = {id(c.conv) for c in conv_chains(model)}
-        targets = [(n, m) for n, m in targets if id(m) in heads] + (linears[:-1] if len(linears) > 1 else linears)
+        keep_last = len(linears) > 1 or heads   # the output layer of a network keeps its outputs
+        targets = [(n, m) for n, m in targets if id(m) in heads] + (linears[:-1] if keep_last else linears)
     norms = {id(c.conv): c.bn for c in conv_chains(model)} if structured else {}
     what = "neurons" if structured else "weights"
     if scope == "layer":
