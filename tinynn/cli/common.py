@@ -108,6 +108,21 @@ def add_training(p, epochs, batch_size=32):
     p.add_argument("--weight-decay", type=nonneg_float, default=0.0, help="L2 weight decay (default 0)")
 
 
+class StepEveryBatch:
+    """An optimizer whose step() also steps a per-batch learning-rate schedule (OneCycleLR), for
+    tinynn.train.fit, which steps its `scheduler` once per epoch."""
+
+    def __init__(self, opt, schedule):
+        self.opt, self.schedule, self.param_groups = opt, schedule, opt.param_groups
+
+    def zero_grad(self):
+        self.opt.zero_grad()
+
+    def step(self):
+        self.opt.step()
+        self.schedule.step()
+
+
 def setup(args):
     """Apply --seed, --backend, --threads."""
     import tinynn as tn

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ..io.modelfile import conv_spec
 from ..train import count_params, evaluate, fit, format_table, make_optimizer, make_scheduler
-from .common import (CLIError, add_common, add_training, check_npz, check_out, data_spec, dispatch, int_list,
-                     load_data, positive_int, setup)
+from .common import (CLIError, StepEveryBatch, add_common, add_training, check_npz, check_out, data_spec, dispatch,
+                     int_list, load_data, positive_int, setup)
 
 SCHEDULES = ("none", "cosine", "step", "onecycle")
 
@@ -150,21 +150,6 @@ def _scheduler(args, opt, steps_per_epoch):
     return OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch), True
 
 
-class _PerStep:
-    """Steps a per-step schedule (OneCycleLR) after every optimizer step, for fit's per-epoch loop."""
-
-    def __init__(self, opt, scheduler):
-        self.opt, self.scheduler = opt, scheduler
-        self.param_groups = opt.param_groups
-
-    def zero_grad(self):
-        self.opt.zero_grad()
-
-    def step(self):
-        self.opt.step()
-        self.scheduler.step()
-
-
 def _train(args, dist):
     import tinynn as tn
     from ..io.modelfile import build_float, describe, save_model
@@ -231,7 +216,7 @@ def _train(args, dist):
         f"{args.epochs} epochs" + (f", {dist.world_size()} ranks" if sampler is not None else ""))
     start = time.perf_counter()
     try:
-        fit(net, _PerStep(opt, scheduler) if per_step else opt, X, y, epochs=args.epochs,
+        fit(net, StepEveryBatch(opt, scheduler) if per_step else opt, X, y, epochs=args.epochs,
             batch_size=args.batch_size, start_epoch=start_epoch, scheduler=None if per_step else scheduler,
             sampler=sampler, eval_data=(Xt, yt), quiet=args.quiet or rank != 0,
             history=history, after_epoch=save_checkpoint)
