@@ -34,8 +34,8 @@ def test_budget_recipe_passes_its_floor():
 
 def test_cli_train_evaluate_prune_quantize_a_conv_model(tmp_path, capsys):
     path = tmp_path / "lenet.npz"
-    assert main(["train", "--model", "lenet", "--epochs", "1", "--augment", "shift", "--out", str(path), "-q",
-                 "--no-checkpoint"]) == 0
+    assert main(["train", "--model", "lenet", "--width", "1", "--epochs", "1", "--augment", "shift",
+                 "--out", str(path), "-q", "--no-checkpoint"]) == 0
     model, spec = load_model(path)
     assert spec["arch"] == "lenet" and spec["input_shape"] == [1, 8, 8] and spec["trained"]["augment"] == "shift"
     assert main(["evaluate", str(path)]) == 0
@@ -60,3 +60,13 @@ def test_cli_train_resnet_writes_a_loadable_file(tmp_path):
     model, spec = load_model(path)
     assert spec["block_channels"] == [4, 8] and spec["trained"]["schedule"] == "onecycle"
     assert model(tn.randn(2, 64)).shape == (2, 10)
+
+
+def test_demo_adds_the_conv_rows(tmp_path, capsys):
+    assert main(["demo", "--epochs", "1", "--cnn-epochs", "1", "-q", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for row in ("ResNet 8-16-32 (float32)", "ResNet 8-16-32 half channels -> shrunk", "ResNet 8-16-32 int8 (static)"):
+        assert row in out
+    shrunk, spec = load_model(tmp_path / "cnn-shrunk.npz")
+    assert spec["arch"] == "resnet" and shrunk.layer2[0].conv1.out_channels == 8
+    assert load_model(tmp_path / "cnn-int8.npz")[1]["quantized"]["method"] == "static"

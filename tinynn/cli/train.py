@@ -4,7 +4,7 @@ a stopped run to exactly the weights the uninterrupted run would have had.
 
 The convolutional models see the data's images (8x8x1 digits, 28x28x1 MNIST); without options
 they train with their recipe (RECIPES: optimizer, learning rate, schedule, epochs, augmentation),
-which reaches 98.5%+ on the embedded digits (examples/train_cnn_digits.py)."""
+with which the resnet reaches 98.5%+ on the embedded digits (examples/train_cnn_digits.py)."""
 import functools
 import math
 import sys
@@ -40,8 +40,10 @@ MODELS = {
 }
 # the defaults of a model, where they differ from the options' defaults (given options win)
 RECIPES = {
+    # measured on the digits, seed 0: lenet 98.05% (random shifts or affine maps cost it 3-4 points on
+    # these 8x8 images), resnet 99.44% (examples/train_cnn_digits.py)
     "lenet": {"optimizer": "adamw", "lr": 3e-3, "weight_decay": 5e-4, "schedule": "onecycle", "epochs": 30,
-              "batch_size": 64, "augment": "affine"},
+              "batch_size": 64, "augment": "none", "width": 2},
     "resnet": {"optimizer": "adamw", "lr": 3e-3, "weight_decay": 5e-4, "schedule": "onecycle", "epochs": 20,
                "batch_size": 64, "augment": "affine"},
 }
@@ -71,7 +73,7 @@ def add_parser(sub):
     t.add_argument("--mnist", metavar="DIR", help="train on MNIST from the IDX files in DIR (= --data mnist --data-dir DIR)")
     t.add_argument("--hidden", type=int_list, default=[128, 64], help="mlp: hidden layer sizes (default 128,64)")
     t.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu", help="mlp: (default relu)")
-    t.add_argument("--width", type=positive_int, default=1, help="lenet: channel multiplier (default 1: 6 and 16)")
+    t.add_argument("--width", type=positive_int, default=1, help="lenet: channel multiplier (1: 6 and 16 channels; default 1, the recipe 2)")
     t.add_argument("--channels", type=int_list, default=[8, 16, 32], help="resnet: channels of the stages "
                    "(default 8,16,32)")
     t.add_argument("--augment", choices=AUGMENTATIONS, default="none", help="training-time augmentation "
