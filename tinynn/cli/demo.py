@@ -9,8 +9,9 @@
    (activation range measured on every batch) and static (ranges calibrated on 256 samples);
 4. distil a small student 64-32-10 from the trained model (soft targets at T = 4);
 5. with --cnn-epochs N (off by default: it multiplies the demo's time by ten; 4 reaches about 97.5%),
-   train a small convolutional network (models.ResNet, 8-16-32 channels) on the same images, prune half of its block channels (structured) + fine-tune + shrink, and quantize it
-   to int8 (static); its rows join the table;
+   train a small convolutional network (models.ResNet, 8-16-32 channels) on the same images,
+   prune half of its block channels (structured) + fine-tune + shrink, and quantize it to int8
+   (static); its rows join the table;
 6. print one table: variant, test accuracy, parameters, size in KB, batch-256 latency, speed-up
    over the trained float model of its family (MLP or CNN). Every figure is measured in this run.
 """

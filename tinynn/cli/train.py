@@ -73,7 +73,8 @@ def add_parser(sub):
     t.add_argument("--mnist", metavar="DIR", help="train on MNIST from the IDX files in DIR (= --data mnist --data-dir DIR)")
     t.add_argument("--hidden", type=int_list, default=[128, 64], help="mlp: hidden layer sizes (default 128,64)")
     t.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu", help="mlp: (default relu)")
-    t.add_argument("--width", type=positive_int, default=1, help="lenet: channel multiplier (1: 6 and 16 channels; default 1, the recipe 2)")
+    t.add_argument("--width", type=positive_int, default=1,
+                   help="lenet: channel multiplier (1: 6 and 16 channels; default 1, the recipe 2)")
     t.add_argument("--channels", type=int_list, default=[8, 16, 32], help="resnet: channels of the stages "
                    "(default 8,16,32)")
     t.add_argument("--augment", choices=AUGMENTATIONS, default="none", help="training-time augmentation "
