@@ -276,9 +276,9 @@ def load_state_dict(model, state_dict, strict=True):
 
 # ---------------------------------------------------------------- measuring
 def report(model):
-    """One dict per Linear layer, in order:
-    {"layer": qualified name, "shape": (out, in), "weights": n, "zeros": number of zero weights,
-     "sparsity": zeros / n, "neurons": out, "pruned_neurons": rows that are entirely zero,
+    """One dict per Linear or Conv layer, in order:
+    {"layer": qualified name, "shape": (out, in) or (out, in/groups, *kernel), "weights": n, "zeros": number of zero weights,
+     "sparsity": zeros / n, "neurons": out, "pruned_neurons": rows (filters) that are entirely zero,
      "masked": whether the layer carries a mask}."""
     rows = []
     for name, layer in _linears(model):
@@ -295,7 +295,7 @@ def report(model):
 
 
 def sparsity(model):
-    """Fraction of zero entries over all Linear weights: sum_l #{W_l == 0} / sum_l |W_l|."""
+    """Fraction of zero entries over all Linear and Conv weights: sum_l #{W_l == 0} / sum_l |W_l|."""
     rows = report(model)
     if not rows:
         raise ValueError(f"prune.sparsity: {type(model).__name__} has no Linear layer")
