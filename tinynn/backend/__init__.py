@@ -34,6 +34,9 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
 KERNELS += (  # sequence models (reference_attention.py): GELU, LayerNorm, embedding, attention
     "gelu", "gelu_backward", "layer_norm", "layer_norm_backward", "embedding", "embedding_backward",
     "scaled_softmax", "scaled_softmax_backward", "attention", "attention_backward",
+    "conv2d", "conv2d_backward_input", "conv2d_backward_weight", "max_pool2d", "max_pool2d_backward",
+    "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",
+    "batch_norm", "batch_norm_backward", "pad", "pad_backward",
 )
 
 NAMES = ("cython", "numpy")

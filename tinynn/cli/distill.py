@@ -21,10 +21,10 @@ def add_parser(sub):
 def run(args):
     from .. import no_grad
     from ..compress import distill
-    from ..io.modelfile import mlp, save_model
+    from ..io.modelfile import describe, input_features, mlp, num_outputs, save_model
 
     teacher, spec, (X, y, Xt, yt) = open_model(args, args.teacher)
-    sizes = [spec["sizes"][0], *args.hidden, spec["sizes"][-1]]
+    sizes = [input_features(spec), *args.hidden, num_outputs(spec)]  # the teacher may be an image model
     student = mlp(sizes, args.activation)
     teacher.eval()
     opt = make_optimizer(args.optimizer, student.parameters(), args.lr, args.momentum, args.weight_decay)
@@ -41,7 +41,7 @@ def run(args):
                               "distilled": {"teacher": str(args.teacher), "T": args.temperature, "alpha": args.alpha,
                                             "epochs": args.epochs, "test_accuracy": s_acc}})
     print(format_table(["model", "architecture", "test accuracy", "parameters"],
-                       [["teacher", "-".join(map(str, spec["sizes"])), f"{t_acc:.2%}", f"{count_params(teacher):,}"],
+                       [["teacher", describe(spec), f"{t_acc:.2%}", f"{count_params(teacher):,}"],
                         ["student", "-".join(map(str, sizes)), f"{s_acc:.2%}", f"{count_params(student):,}"]]))
     print(f"saved {args.out}")
     return 0
