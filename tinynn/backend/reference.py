@@ -443,13 +443,15 @@ def hardtanh(x, min_val, max_val):
 def hardtanh_backward(x, grad, min_val, max_val):
     """d hardtanh / dx = 1 for min_val < x < max_val, 0 otherwise (at the bounds too)."""
     return np.where((x > min_val) & (x < max_val), grad, 0).astype(grad.dtype, copy=False)
-from .reference_recurrent import lstm_cell, lstm_cell_backward, gru_cell, gru_cell_backward  # noqa: E402 - in a file of their own
-# ---------------------------------------------------------------- sequence models (reference_attention.py)
-from .reference_attention import (  # noqa: E402 - kept in their own file, part of this backend
+
+
+# ---------------------------------------------------------------- the layer families, each in a file of its own
+from .reference_recurrent import lstm_cell, lstm_cell_backward, gru_cell, gru_cell_backward  # noqa: E402, F401
+from .reference_attention import (  # noqa: E402, F401 - sequence models
     gelu, gelu_backward, layer_norm, layer_norm_backward, embedding, embedding_backward,
     scaled_softmax, scaled_softmax_backward, attention, attention_backward,
-# ---------------------------------------------------------------- convolution, pooling, batch norm, pad (NCHW)
-from .reference_conv import (  # noqa: E402 - the family's kernels live in their own module
+)
+from .reference_conv import (  # noqa: E402, F401 - convolution, pooling, batch norm, pad (NCHW)
     conv2d, conv2d_backward_input, conv2d_backward_weight, max_pool2d, max_pool2d_backward, avg_pool2d,
     avg_pool2d_backward, adaptive_avg_pool2d, adaptive_avg_pool2d_backward, batch_norm, batch_norm_backward,
     pad, pad_backward,
