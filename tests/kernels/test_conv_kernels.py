@@ -139,3 +139,64 @@ def test_the_compiled_and_reference_backends_agree_through_autograd(dtype, tol):
     ran = assert_backends_match(lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2),
                                 x, w, b, rtol=tol, atol=tol)
     assert {"conv2d", "conv2d_backward_input", "conv2d_backward_weight"} <= set(ran)
+
+
+# ---------------------------------------------------------------- pooling (kernels/conv/pool.h)
+@st.composite
+def pool_geometries(draw):
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    ceil_mode = draw(st.booleans())
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3)),
+             *(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 9)) for d, k, p in zip(dilation, kernel, padding)))
+    return shape, kernel, stride, padding, dilation, ceil_mode
+
+
+@given(pool_geometries(), st.sampled_from([np.float32, np.float64]), st.booleans(), st.integers(0, 2**32 - 1))
+def test_pool_kernels_match_the_reference(geometry, dtype, include_pad, seed):
+    """Max pooling bit for bit (values, indices, gradients: the same comparisons and additions in the
+    same order); average pooling within a few roundings of its window sum."""
+    shape, kernel, stride, padding, dilation, ceil_mode = geometry
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.standard_normal(shape) * 2).astype(dtype)  # ties
+    x[rng.random(shape) < 0.05] = np.nan
+    y, idx = kernels.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    ry, ridx = ref.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    np.testing.assert_array_equal(y, ry)
+    np.testing.assert_array_equal(idx, ridx)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_allclose(kernels.max_pool2d_backward(g, idx, shape), ref.max_pool2d_backward(g, ridx, shape),
+                               rtol=4 * np.finfo(dtype).eps)
+    x = rng.standard_normal(shape).astype(dtype)
+    args = (kernel, stride, padding, ceil_mode, include_pad)
+    tol = 8 * kernel[0] * kernel[1] * np.finfo(dtype).eps
+    np.testing.assert_allclose(kernels.avg_pool2d(x, *args), ref.avg_pool2d(x, *args), rtol=tol, atol=tol)
+    g = rng.standard_normal(ref.avg_pool2d(x, *args).shape).astype(dtype)
+    np.testing.assert_allclose(kernels.avg_pool2d_backward(g, shape, *args), ref.avg_pool2d_backward(g, shape, *args),
+                               rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pool_kernels_on_planes_across_threads(threads):
+    x = np.random.default_rng(3).standard_normal((8, 16, 33, 31)).astype(np.float32)
+    y, idx = kernels.max_pool2d(x, (3, 3), (2, 2), (1, 1), (1, 1), True, num_threads=threads)
+    ry, ridx = ref.max_pool2d(x, (3, 3), (2, 2), (1, 1), (1, 1), True)
+    np.testing.assert_array_equal(y, ry)
+    np.testing.assert_array_equal(idx, ridx)
+    np.testing.assert_array_equal(kernels.max_pool2d_backward(y, idx, x.shape, num_threads=threads),
+                                  ref.max_pool2d_backward(y, ridx, x.shape))
+    args = ((2, 2), (2, 2), (0, 0), False, True)
+    np.testing.assert_allclose(kernels.avg_pool2d(x, *args, num_threads=threads), ref.avg_pool2d(x, *args), rtol=1e-6,
+                               atol=4 * 4 * np.finfo(np.float32).eps * np.abs(x).max())
+
+
+def test_pool_kernels_reject_bad_arguments():
+    x = np.zeros((1, 1, 4, 4))
+    with pytest.raises(ValueError, match=r"max_pool2d: padding \(2, 0\) must be at most half of the kernel size"):
+        kernels.max_pool2d(x, (3, 1), (1, 1), (2, 0), (1, 1), False)
+    with pytest.raises(ValueError, match=r"max_pool2d_backward: indices must be int64"):
+        kernels.max_pool2d_backward(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.int32), x.shape)
+    with pytest.raises(ValueError, match=r"avg_pool2d_backward: grad has shape \(1, 1, 3, 3\), the output has shape"):
+        kernels.avg_pool2d_backward(np.zeros((1, 1, 3, 3)), x.shape, (2, 2), (2, 2), (0, 0), False, True)

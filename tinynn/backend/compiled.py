@@ -272,8 +272,37 @@ def conv2d_backward_weight(grad, x, weight_shape, stride, padding, dilation, gro
     return reference.conv2d_backward_weight(grad, x, weight_shape, stride, padding, dilation, groups)
 
 
-max_pool2d, max_pool2d_backward = reference.max_pool2d, reference.max_pool2d_backward
-avg_pool2d, avg_pool2d_backward = reference.avg_pool2d, reference.avg_pool2d_backward
+def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """reference.max_pool2d, one C loop per (image, channel) plane (kernels/conv/pool.h)."""
+    if _same_float(x):
+        return kernels.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode,
+                                  num_threads=threads.get_num_threads())
+    return reference.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool2d_backward(grad, indices, input_shape):
+    """reference.max_pool2d_backward: each gradient added at its window's maximum."""
+    if _same_float(grad):
+        return kernels.max_pool2d_backward(grad, indices, input_shape, num_threads=threads.get_num_threads())
+    return reference.max_pool2d_backward(grad, indices, input_shape)
+
+
+def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+    """reference.avg_pool2d, one C loop per plane."""
+    if _same_float(x):
+        return kernels.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                  num_threads=threads.get_num_threads())
+    return reference.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def avg_pool2d_backward(grad, input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad):
+    """reference.avg_pool2d_backward, one C loop per plane."""
+    if _same_float(grad):
+        return kernels.avg_pool2d_backward(grad, input_shape, kernel_size, stride, padding, ceil_mode,
+                                           count_include_pad, num_threads=threads.get_num_threads())
+    return reference.avg_pool2d_backward(grad, input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
 adaptive_avg_pool2d, adaptive_avg_pool2d_backward = reference.adaptive_avg_pool2d, reference.adaptive_avg_pool2d_backward
 batch_norm, batch_norm_backward = reference.batch_norm, reference.batch_norm_backward
 pad, pad_backward = reference.pad, reference.pad_backward
