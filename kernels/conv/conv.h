@@ -42,10 +42,23 @@ static inline long long tn_conv_work(const tn_conv_geom *g) {
     return (long long)g->n * g->o * (g->c / g->groups) * g->kh * g->kw * g->ho * g->wo;
 }
 
-/* Threads across the batch (the rest of the threads, if any, go to each GEMM). */
+/* Threads across the batch (else all of them go to each GEMM). */
 static inline int tn_conv_outer_threads(const tn_conv_geom *g, int nt) {
     if (nt <= 1 || tn_conv_work(g) < TN_CONV_MIN_PARALLEL) return 1;
     return g->n >= nt ? nt : 1;
+}
+
+/* Images per chunk: enough that the chunk's columns hold about TN_CONV_CHUNK_VALUES values (a
+ * small convolution then still makes GEMMs with a long side), at most the images per thread. */
+#define TN_CONV_CHUNK_VALUES (1 << 17)
+static long long tn_conv_chunk_values = TN_CONV_CHUNK_VALUES;  /* (tests set 0: one image per chunk) */
+static inline tn_idx tn_conv_chunk(const tn_conv_geom *g, int threads) {
+    tn_idx per_image = g->c * g->kh * g->kw * g->ho * g->wo, b;
+    if (per_image <= 0) return 1;
+    b = (tn_idx)(tn_conv_chunk_values / per_image);
+    tn_idx per_thread = (g->n + threads - 1) / threads;
+    if (b > per_thread) b = per_thread;
+    return b < 1 ? 1 : b;
 }
 
 /* The columns j whose tap j s - p + off lies in [0, size): j0 <= j < j1 (within [0, out)). */

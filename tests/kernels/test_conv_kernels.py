@@ -27,6 +27,14 @@ def simd(request):
     kernels.set_simd(previous)
 
 
+@pytest.fixture(params=["chunks", "one image"])
+def chunking(request):
+    """Images im2col'd side by side into one GEMM (the default for small images), or one at a time."""
+    previous = kernels._set_conv_chunk_values(1 << 17 if request.param == "chunks" else 0)
+    yield request.param
+    kernels._set_conv_chunk_values(previous)
+
+
 @st.composite
 def geometries(draw):
     """(x shape, weight shape, stride, (top, bottom, left, right), dilation, groups) that fit."""
@@ -75,7 +83,7 @@ def check_all_three(xs, ws, geometry, dtype, rng, num_threads=1):
 
 @fixture_ok
 @given(geometries(), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**32 - 1))
-def test_conv_kernels_match_the_reference_within_the_dot_product_bound(simd, geometry, dtype, seed):
+def test_conv_kernels_match_the_reference_within_the_dot_product_bound(simd, chunking, geometry, dtype, seed):
     xs, ws, *rest = geometry
     check_all_three(xs, ws, tuple(rest), dtype, np.random.default_rng(seed))
 
@@ -87,7 +95,7 @@ def test_conv_kernels_match_the_reference_within_the_dot_product_bound(simd, geo
     ((16, 4, 3, 3), ((2, 1), (1, 0, 2, 1), (1, 2), 4)),    # groups, asymmetric padding, stride, dilation
 ])
 @pytest.mark.parametrize("batch, threads", [(5, 2), (1, 2), (5, 1)])
-def test_large_convolutions_on_one_and_two_threads(dtype, ws, geometry, batch, threads):
+def test_large_convolutions_on_one_and_two_threads(chunking, dtype, ws, geometry, batch, threads):
     """Large enough to run in parallel (across the batch, or inside each GEMM for a batch of one)."""
     xs = (batch, ws[1] * geometry[3], 24, 23)
     check_all_three(xs, ws, geometry, dtype, np.random.default_rng(batch), num_threads=threads)
