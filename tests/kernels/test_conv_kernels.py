@@ -208,3 +208,43 @@ def test_pool_kernels_reject_bad_arguments():
         kernels.max_pool2d_backward(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.int32), x.shape)
     with pytest.raises(ValueError, match=r"avg_pool2d_backward: grad has shape \(1, 1, 3, 3\), the output has shape"):
         kernels.avg_pool2d_backward(np.zeros((1, 1, 3, 3)), x.shape, (2, 2), (2, 2), (0, 0), False, True)
+
+
+# ---------------------------------------------------------------- batch norm (kernels/conv/batchnorm.h)
+@given(st.tuples(st.integers(1, 5), st.integers(1, 4), st.integers(1, 9)), st.sampled_from([np.float32, np.float64]),
+       st.booleans(), st.integers(0, 2**32 - 1))
+def test_batch_norm_kernels_match_the_reference(shape, dtype, affine, seed):
+    """Within a few roundings: the kernel sums in double, the reference in the input's dtype."""
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(shape) * 3 + 5).astype(dtype)
+    w, b = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2)) if affine else (None, None)
+    g = rng.standard_normal(shape).astype(dtype)
+    tol = 64 * np.finfo(dtype).eps * (1 + shape[0] * shape[2]) ** 0.5
+    ours, theirs = kernels.batch_norm(x, w, b, 1e-5), ref.batch_norm(x, w, b, 1e-5)
+    for a, r in zip(ours, theirs):
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.abs(r).max(initial=1))
+    for needs in [(True, True, True), (True, False, False), (False, True, True)]:
+        got = kernels.batch_norm_backward(g, x, *theirs[1:], w, 1e-5, needs)
+        want = ref.batch_norm_backward(g, x, *theirs[1:], w, 1e-5, needs)
+        for a, r in zip(got, want):
+            assert (a is None) == (r is None)
+            if r is not None:
+                np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.abs(r).max(initial=1))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batch_norm_kernels_across_threads_normalize_each_channel(threads):
+    x = (np.random.default_rng(5).standard_normal((32, 8, 300)) * 4 - 7).astype(np.float32)
+    y, mean, var = kernels.batch_norm(x, None, None, 0.0, num_threads=threads)
+    np.testing.assert_allclose(y.mean(axis=(0, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(y.astype(np.float64).var(axis=(0, 2)), 1, rtol=1e-4)
+    np.testing.assert_allclose(mean, x.astype(np.float64).mean(axis=(0, 2)), rtol=1e-6)
+
+
+def test_batch_norm_kernels_reject_bad_arguments():
+    with pytest.raises(ValueError, match=r"batch_norm: expected x \(N, C, L\), got shape \(2, 3\)"):
+        kernels.batch_norm(np.zeros((2, 3)), None, None, 1e-5)
+    with pytest.raises(ValueError, match=r"batch_norm: weight has shape \(2,\), expected \(3,\)"):
+        kernels.batch_norm(np.zeros((2, 3, 4)), np.ones(2), None, 1e-5)
+    with pytest.raises(ValueError, match=r"batch_norm_backward: grad has shape \(2, 3, 5\), x has shape \(2, 3, 4\)"):
+        kernels.batch_norm_backward(np.zeros((2, 3, 5)), np.zeros((2, 3, 4)), np.zeros(3), np.ones(3), None, 1e-5)
