@@ -24,6 +24,7 @@
 
 #include <string.h>
 #include "../gemm/gemm.h"
+#include "pool.h"
 
 typedef struct {
     tn_idx n, c, h, w;          /* input */
@@ -77,15 +78,18 @@ static inline void tn_conv_valid(tn_idx size, tn_idx out, int s, tn_idx off, tn_
 #define TN_CONV_CAT_(a, b) a##_##b
 #define TN_CONV_CAT(a, b) TN_CONV_CAT_(a, b)
 
+/* Both families' float32 and float64 bodies (conv_real.h, pool_real.h) */
 #define T float
 #define TS f32
 #include "conv_real.h"
+#include "pool_real.h"
 #undef T
 #undef TS
 
 #define T double
 #define TS f64
 #include "conv_real.h"
+#include "pool_real.h"
 #undef T
 #undef TS
 

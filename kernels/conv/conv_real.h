@@ -143,8 +143,10 @@ static inline tn_idx CFN(tn_conv_cols_size)(const tn_conv_geom *g, tn_idx b) {
     return b == 1 && tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * b * g->ho * g->wo;
 }
 
-/* y (N, O, Ho, Wo) = conv2d(x (N, C, H, W), W (O, C/G, kh, kw)) + bias, then relu if act == 1. */
-static int CFN(tn_conv2d)(const T *x, const T *wt, const T *bias, int act, T *y, const tn_conv_geom *g, int nt) {
+/* The forward (backward_input 0: out = y from in = x) or the input gradient (1: out = dx from in = gy)
+ * of every chunk of images, the chunks across threads. */
+static int CFN(tn_conv2d_chunks)(const T *in, const T *wt, const T *bias, int act, T *out, const tn_conv_geom *g,
+                                  int nt, int backward_input) {
     int outer = tn_conv_outer_threads(g, nt), err = 0;
     tn_idx b = tn_conv_chunk(g, outer), chunks = tn_ceil_div(g->n, b), per;
     tn_idx cols = CFN(tn_conv_cols_size)(g, b);
@@ -154,29 +156,22 @@ static int CFN(tn_conv2d)(const T *x, const T *wt, const T *bias, int act, T *y,
     #pragma omp parallel for num_threads(outer) schedule(dynamic, 1) reduction(|: err) if (outer > 1)
     for (tn_idx k = 0; k < chunks; k++) {
         T *mine = scratch + per * tn_thread_id();
-        tn_idx n0 = k * b;
-        err |= CFN(tn_conv2d_chunk)(x, wt, bias, act, y, n0, tn_min(b, g->n - n0), g, mine, mine + cols, inner);
+        tn_idx n0 = k * b, size = tn_min(b, g->n - n0);
+        err |= backward_input ? CFN(tn_conv2d_bwi_chunk)(in, wt, out, n0, size, g, mine, mine + cols, inner)
+                              : CFN(tn_conv2d_chunk)(in, wt, bias, act, out, n0, size, g, mine, mine + cols, inner);
     }
     free(scratch);
     return err ? -1 : 0;
 }
 
+/* y (N, O, Ho, Wo) = conv2d(x (N, C, H, W), W (O, C/G, kh, kw)) + bias, then relu if act == 1. */
+static int CFN(tn_conv2d)(const T *x, const T *wt, const T *bias, int act, T *y, const tn_conv_geom *g, int nt) {
+    return CFN(tn_conv2d_chunks)(x, wt, bias, act, y, g, nt, 0);
+}
+
 /* dx (N, C, H, W) = the transposed convolution of gy (N, O, Ho, Wo) with W. */
 static int CFN(tn_conv2d_backward_input)(const T *gy, const T *wt, T *dx, const tn_conv_geom *g, int nt) {
-    int outer = tn_conv_outer_threads(g, nt), err = 0;
-    tn_idx b = tn_conv_chunk(g, outer), chunks = tn_ceil_div(g->n, b), per;
-    tn_idx cols = CFN(tn_conv_cols_size)(g, b);
-    T *scratch = CFN(tn_conv_scratch)(g, b, outer, 0, &per);
-    if (scratch == NULL) return -1;
-    int inner = outer > 1 || tn_conv_work(g) < TN_CONV_MIN_PARALLEL ? 1 : nt;
-    #pragma omp parallel for num_threads(outer) schedule(dynamic, 1) reduction(|: err) if (outer > 1)
-    for (tn_idx k = 0; k < chunks; k++) {
-        T *mine = scratch + per * tn_thread_id();
-        tn_idx n0 = k * b;
-        err |= CFN(tn_conv2d_bwi_chunk)(gy, wt, dx, n0, tn_min(b, g->n - n0), g, mine, mine + cols, inner);
-    }
-    free(scratch);
-    return err ? -1 : 0;
+    return CFN(tn_conv2d_chunks)(gy, wt, NULL, 0, dx, g, nt, 1);
 }
 
 /* dW (O, C/G, kh, kw) = sum_n dy[n] cols[n]^T: each thread sums a contiguous run of chunks into

@@ -41,17 +41,6 @@ static inline int tn_pool_first(tn_idx i, int s, int p, int d) {
 
 #define TN_POOL_CAT_(a, b) a##_##b
 #define TN_POOL_CAT(a, b) TN_POOL_CAT_(a, b)
-
-#define T float
-#define TS f32
-#include "pool_real.h"
-#undef T
-#undef TS
-
-#define T double
-#define TS f64
-#include "pool_real.h"
-#undef T
-#undef TS
+/* (pool_real.h, the float32 / float64 bodies, is instantiated by conv.h with the convolution's) */
 
 #endif /* TN_POOL_H */

@@ -4,7 +4,7 @@
 
 from libc.stdint cimport int64_t
 
-cdef extern from "conv/pool.h" nogil:
+cdef extern from "conv/conv.h" nogil:  # (conv.h instantiates pool.h's float bodies)
     ctypedef struct tn_pool_geom:
         tn_idx planes, h, w, ho, wo
         int kh, kw, sh, sw, ph, pw, dh, dw, count_include_pad

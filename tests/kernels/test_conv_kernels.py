@@ -6,6 +6,8 @@ one thread and across the batch.
 A convolution output is a K-term dot product (K = C/G kh kw), so the float bound is GEMM's:
 |y - exact| <= c K eps (|W| * |x|), with `exact` the reference in float64 (float32 inputs) and the
 bound computed by the reference convolution of |x| with |W|."""
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -22,9 +24,9 @@ fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture
 
 @pytest.fixture(params=kernels.simd_paths())
 def simd(request):
-    previous = kernels.set_simd(request.param)
-    yield request.param
-    kernels.set_simd(previous)
+    """Each SIMD path this CPU has, the previous one restored afterwards."""
+    request.addfinalizer(functools.partial(kernels.set_simd, kernels.set_simd(request.param)))
+    return request.param
 
 
 @pytest.fixture(params=["chunks", "one image"])
