@@ -1,19 +1,22 @@
 /* conv/conv.h -- 2-D convolution (NCHW) for tinynn.kernels, on the blocked GEMM (gemm/gemm.h).
  *
- * im2col: the window of every output position is copied into a column, so that one image's
- * convolution is one matrix product per group (shapes for groups G, Cg = C / G, Og = O / G,
- * K = kh kw, P = Ho Wo):
+ * im2col: the window of every output position is copied into a column, so that a convolution is
+ * one matrix product per group (G groups, Cg = C / G, Og = O / G, K = kh kw, P = Ho Wo positions):
  *
- *     cols (C K, P):   cols[(c kh + u) kw + v, i Wo + j] = x_pad[c, s_h i + d_h u, s_w j + d_w v]
- *     y_g (Og, P)    = W_g (Og, Cg K) cols_g (Cg K, P)            forward, then + bias per row
- *     dcols_g        = W_g^T (Cg K, Og) dy_g (Og, P)               then col2im (the adjoint of
- *                                                                  im2col: add each column back)
- *     dW_g (Og, Cg K) = sum_n dy_g[n] (Og, P) cols_g[n]^T (P, Cg K)
+ *     cols (C K, P):  cols[(c kh + u) kw + v, i Wo + j] = x_pad[c, s_h i + d_h u, s_w j + d_w v]
+ *     forward         y_g^T (P, Og) = cols_g^T (P, Cg K) W_g^T (Cg K, Og)  + bias, relu: the GEMM's epilogue
+ *     input grad      dcols_g (Cg K, P) = W_g^T (Cg K, Og) dy_g (Og, P), then col2im (im2col's adjoint:
+ *                     each column added back where it was copied from)
+ *     weight grad     dW_g (Og, Cg K) = sum_n dy_g[n] (Og, P) cols_g[n]^T (P, Cg K)
  *
- * A 1x1 kernel at stride 1 without padding needs no copy: cols is the image itself.
- * Threads: across the images of the batch (each with its own cols buffer and a one-thread
- * GEMM) when there are at least as many images as threads, else one image at a time with
- * the GEMM's own threads.  The weight gradient sums per-thread partial sums in thread order.
+ * The forward product has the positions as its long side (P = 1024 rows fill the 12-row micro-kernel
+ * tiles, O = 64 would leave a third of the last one empty) and writes position-major; a blocked
+ * transposition puts it back in NCHW.  Small images go in chunks of B images whose columns sit side
+ * by side (B P columns), so a LeNet-sized convolution still makes one GEMM with a long side per chunk.
+ * A 1x1 kernel at stride 1 without padding needs no copy: one image's cols is the image itself.
+ * Threads: across the chunks of the batch (each thread its own cols buffer and one-thread GEMMs)
+ * when there are at least as many images as threads, else one chunk at a time with the GEMM's own
+ * threads.  The weight gradient adds per-thread partial sums in thread order.
  * Every function returns 0, or -1 if scratch memory could not be allocated.
  */
 #ifndef TN_CONV_H
@@ -21,6 +24,7 @@
 
 #include <string.h>
 #include "../gemm/gemm.h"
+#include "pool.h"
 
 typedef struct {
     tn_idx n, c, h, w;          /* input */
@@ -42,10 +46,23 @@ static inline long long tn_conv_work(const tn_conv_geom *g) {
     return (long long)g->n * g->o * (g->c / g->groups) * g->kh * g->kw * g->ho * g->wo;
 }
 
-/* Threads across the batch (the rest of the threads, if any, go to each GEMM). */
+/* Threads across the batch (else all of them go to each GEMM). */
 static inline int tn_conv_outer_threads(const tn_conv_geom *g, int nt) {
     if (nt <= 1 || tn_conv_work(g) < TN_CONV_MIN_PARALLEL) return 1;
     return g->n >= nt ? nt : 1;
+}
+
+/* Images per chunk: enough that the chunk's columns hold about TN_CONV_CHUNK_VALUES values (a
+ * small convolution then still makes GEMMs with a long side), at most the images per thread. */
+#define TN_CONV_CHUNK_VALUES (1 << 17)
+static long long tn_conv_chunk_values = TN_CONV_CHUNK_VALUES;  /* (tests set 0: one image per chunk) */
+static inline tn_idx tn_conv_chunk(const tn_conv_geom *g, int threads) {
+    tn_idx per_image = g->c * g->kh * g->kw * g->ho * g->wo, b;
+    if (per_image <= 0) return 1;
+    b = (tn_idx)(tn_conv_chunk_values / per_image);
+    tn_idx per_thread = (g->n + threads - 1) / threads;
+    if (b > per_thread) b = per_thread;
+    return b < 1 ? 1 : b;
 }
 
 /* The columns j whose tap j s - p + off lies in [0, size): j0 <= j < j1 (within [0, out)). */
@@ -61,15 +78,18 @@ static inline void tn_conv_valid(tn_idx size, tn_idx out, int s, tn_idx off, tn_
 #define TN_CONV_CAT_(a, b) a##_##b
 #define TN_CONV_CAT(a, b) TN_CONV_CAT_(a, b)
 
+/* Both families' float32 and float64 bodies (conv_real.h, pool_real.h) */
 #define T float
 #define TS f32
 #include "conv_real.h"
+#include "pool_real.h"
 #undef T
 #undef TS
 
 #define T double
 #define TS f64
 #include "conv_real.h"
+#include "pool_real.h"
 #undef T
 #undef TS
 

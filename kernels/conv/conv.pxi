@@ -16,6 +16,18 @@ cdef extern from "conv/conv.h" nogil:
     int tn_conv2d_backward_weight_f32(const float *gy, const float *x, float *dw, const tn_conv_geom *g, int nt)
     int tn_conv2d_backward_weight_f64(const double *gy, const double *x, double *dw, const tn_conv_geom *g, int nt)
 
+cdef extern from "conv/conv.h":
+    long long tn_conv_chunk_values
+
+
+def _set_conv_chunk_values(long long values):
+    """Put about `values` values of im2col columns in one chunk of images (0: one image per chunk);
+    returns the previous setting.  For tests and benchmarks, which compare both."""
+    global tn_conv_chunk_values
+    previous = tn_conv_chunk_values
+    tn_conv_chunk_values = values
+    return previous
+
 
 def _conv_ints(op, what, values, count, minimum):
     values = tuple(values)

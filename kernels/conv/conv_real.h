@@ -1,15 +1,20 @@
 /* conv/conv_real.h -- TEMPLATE for the float convolution, included by conv.h once per type
- * (T: float / double, TS: f32 / f64; every function name gets the suffix _TS). */
+ * (T: float / double, TS: f32 / f64; every function name gets the suffix _TS).
+ *
+ * The work goes in chunks of B consecutive images (see tn_conv_chunk in conv.h): their columns sit
+ * side by side in one cols buffer (C K rows of B P values, image b at column b P), so a small
+ * convolution still makes GEMMs with a long side.  gt (B P, O) holds the chunk's outputs or output
+ * gradients position-major: gt[b P + q, o] = y[b, o, q]. */
 #define CFN(name) TN_CONV_CAT(name, TS)
 #define GEMM TN_CONV_CAT(tn_gemm, TS)
 
-/* cols (C kh kw, Ho Wo) = the windows of one image x (C, H, W) (see conv.h); padding reads 0. */
-static void CFN(tn_im2col)(const T *x, const tn_conv_geom *g, T *cols) {
-    tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo, p = ho * wo;
+/* Rows of cols (C kh kw of them, ld apart) = the windows of one image x (C, H, W); padding reads 0. */
+static void CFN(tn_im2col)(const T *x, const tn_conv_geom *g, T *cols, tn_idx ld) {
+    tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo;
     for (tn_idx c = 0; c < g->c; c++)
         for (int u = 0; u < g->kh; u++)
             for (int v = 0; v < g->kw; v++) {
-                T *row = cols + ((c * g->kh + u) * g->kw + v) * p;
+                T *row = cols + ((c * g->kh + u) * g->kw + v) * ld;
                 const T *plane = x + c * h * w;
                 tn_idx off = (tn_idx)v * g->dw - g->pl, j0, j1;
                 tn_conv_valid(w, wo, g->sw, off, &j0, &j1);
@@ -33,13 +38,13 @@ static void CFN(tn_im2col)(const T *x, const tn_conv_geom *g, T *cols) {
 
 /* dx (C, H, W) = col2im(cols): the adjoint of im2col, each column's values added back to the
  * input positions they were copied from (taps on the padding are dropped). */
-static void CFN(tn_col2im)(const T *cols, const tn_conv_geom *g, T *dx) {
-    tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo, p = ho * wo;
+static void CFN(tn_col2im)(const T *cols, tn_idx ld, const tn_conv_geom *g, T *dx) {
+    tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo;
     memset(dx, 0, (size_t)(g->c * h * w) * sizeof(T));
     for (tn_idx c = 0; c < g->c; c++)
         for (int u = 0; u < g->kh; u++)
             for (int v = 0; v < g->kw; v++) {
-                const T *row = cols + ((c * g->kh + u) * g->kw + v) * p;
+                const T *row = cols + ((c * g->kh + u) * g->kw + v) * ld;
                 T *plane = dx + c * h * w;
                 tn_idx off = (tn_idx)v * g->dw - g->pl, j0, j1;
                 tn_conv_valid(w, wo, g->sw, off, &j0, &j1);
@@ -56,107 +61,129 @@ static void CFN(tn_col2im)(const T *cols, const tn_conv_geom *g, T *dx) {
             }
 }
 
-/* The columns of one image: x itself for a pointwise convolution, else im2col into cols. */
-static const T *CFN(tn_conv_cols)(const T *x, const tn_conv_geom *g, T *cols) {
-    if (tn_conv_is_pointwise(g)) return x;
-    CFN(tn_im2col)(x, g, cols);
+/* The columns of images [n0, n0 + b): x itself for one image of a pointwise convolution (its
+ * (C, P) plane is already its cols), else im2col into cols.  *ld: the row stride of the result. */
+static const T *CFN(tn_conv_cols)(const T *x, tn_idx n0, tn_idx b, const tn_conv_geom *g, T *cols, tn_idx *ld) {
+    tn_idx p = g->ho * g->wo, xs = g->c * g->h * g->w;
+    if (b == 1 && tn_conv_is_pointwise(g)) {
+        *ld = p;
+        return x + n0 * xs;
+    }
+    *ld = b * p;
+    for (tn_idx i = 0; i < b; i++) CFN(tn_im2col)(x + (n0 + i) * xs, g, cols + i * p, b * p);
     return cols;
 }
 
-/* y (O, P) of one image.  Per group, y_g^T (P, Og) = cols_g^T (P, Cg K) W_g^T (Cg K, Og) + bias, relu
- * when act == 1, into tmp (P, O): with P as the GEMM's long side the 12-row micro-kernel tiles are
- * full (O = 64 would leave a third of the last tile empty), and the bias and activation are the GEMM's
- * own epilogue, applied to each tile as it is written.  Then tmp is transposed into y. */
-static int CFN(tn_conv2d_image)(const T *x, const T *wt, const T *bias, int act, T *y, const tn_conv_geom *g,
-                                 T *cols, T *tmp, int nt) {
-    tn_idx p = g->ho * g->wo, og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw, o = g->o;
-    const T *b = CFN(tn_conv_cols)(x, g, cols);
+/* dst (cols, rows) = src (rows, cols)^T, both row-major, in blocks of 32 columns of src that stay in L1. */
+static void CFN(tn_conv_transpose)(const T *src, T *dst, tn_idx rows, tn_idx cols) {
+    for (tn_idx j0 = 0; j0 < cols; j0 += 32) {
+        tn_idx j1 = tn_min(cols, j0 + 32);
+        for (tn_idx r = 0; r < rows; r++)
+            for (tn_idx j = j0; j < j1; j++) dst[j * rows + r] = src[r * cols + j];
+    }
+}
+
+/* Forward of images [n0, n0 + b).  Per group, gt_g (b P, Og) = cols_g^T (b P, Cg K) W_g^T (Cg K, Og)
+ * + bias, relu when act == 1: with positions as the GEMM's long side the 12-row tiles are full, and
+ * the bias and activation are the GEMM's own epilogue, applied to each tile as it is written. */
+static int CFN(tn_conv2d_chunk)(const T *x, const T *wt, const T *bias, int act, T *y, tn_idx n0, tn_idx b,
+                                 const tn_conv_geom *g, T *cols, T *gt, int nt) {
+    tn_idx p = g->ho * g->wo, og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw, ld;
+    const T *a = CFN(tn_conv_cols)(x, n0, b, g, cols, &ld);
     int err = 0;
     for (int gi = 0; gi < g->groups; gi++)
-        err |= GEMM(p, og, kk, b + gi * kk * p, 1, p, wt + gi * og * kk, 1, kk, tmp + gi * og, o, 1,
+        err |= GEMM(b * p, og, kk, a + gi * kk * ld, 1, ld, wt + gi * og * kk, 1, kk, gt + gi * og, g->o, 1,
                     bias ? bias + gi * og : NULL, act, nt);
-    for (tn_idx j0 = 0; j0 < p; j0 += 32)          /* blocks of 32 positions: both sides stay in L1 */
-        for (tn_idx c = 0; c < o; c++) {
-            tn_idx j1 = tn_min(p, j0 + 32);
-            for (tn_idx j = j0; j < j1; j++) y[c * p + j] = tmp[j * o + c];
-        }
+    for (tn_idx i = 0; i < b; i++) CFN(tn_conv_transpose)(gt + i * p * g->o, y + (n0 + i) * g->o * p, p, g->o);
     return err;
 }
 
-/* dx (C, H, W) of one image: W_g^T dy_g per group into dcols, then col2im. */
-static int CFN(tn_conv2d_bwi_image)(const T *gy, const T *wt, T *dx, const tn_conv_geom *g, T *dcols, int nt) {
-    tn_idx p = g->ho * g->wo, og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw;
-    int pointwise = tn_conv_is_pointwise(g), err = 0;
-    T *d = pointwise ? dx : dcols;
+/* dx of images [n0, n0 + b): per group dcols_g (Cg K, b P) = W_g^T (Cg K, Og) gt_g^T (Og, b P), then
+ * col2im per image. */
+static int CFN(tn_conv2d_bwi_chunk)(const T *gy, const T *wt, T *dx, tn_idx n0, tn_idx b, const tn_conv_geom *g,
+                                     T *dcols, T *gt, int nt) {
+    tn_idx p = g->ho * g->wo, og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw, ld = b * p;
+    tn_idx xs = g->c * g->h * g->w;
+    int pointwise = b == 1 && tn_conv_is_pointwise(g), err = 0;
+    T *d = pointwise ? dx + n0 * xs : dcols;
+    for (tn_idx i = 0; i < b; i++) CFN(tn_conv_transpose)(gy + (n0 + i) * g->o * p, gt + i * p * g->o, g->o, p);
     for (int gi = 0; gi < g->groups; gi++)
-        err |= GEMM(kk, p, og, wt + gi * og * kk, 1, kk, gy + gi * og * p, p, 1, d + gi * kk * p, p, 1, NULL, 0, nt);
-    if (!pointwise) CFN(tn_col2im)(dcols, g, dx);
+        err |= GEMM(kk, ld, og, wt + gi * og * kk, 1, kk, gt + gi * og, 1, g->o, d + gi * kk * ld, ld, 1, NULL, 0, nt);
+    if (!pointwise)
+        for (tn_idx i = 0; i < b; i++) CFN(tn_col2im)(dcols + i * p, ld, g, dx + (n0 + i) * xs);
     return err;
 }
 
-/* acc (O, Cg K) (+)= dy_g cols_g^T of one image (tmp: O Cg K scratch; first: write, not add). */
-static int CFN(tn_conv2d_bww_image)(const T *gy, const T *x, T *acc, T *tmp, int first, const tn_conv_geom *g,
-                                     T *cols, int nt) {
-    tn_idx p = g->ho * g->wo, og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw;
-    const T *b = CFN(tn_conv_cols)(x, g, cols);
+/* acc (O, Cg K) (+)= sum over images [n0, n0 + b) of dy_g cols_g^T: per group the GEMM
+ * gt_g^T (Og, b P) cols_g^T (b P, Cg K) into tmp (first: into acc itself). */
+static int CFN(tn_conv2d_bww_chunk)(const T *gy, const T *x, T *acc, T *tmp, int first, tn_idx n0, tn_idx b,
+                                     const tn_conv_geom *g, T *cols, T *gt, int nt) {
+    tn_idx p = g->ho * g->wo, og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw, ld;
+    const T *a = CFN(tn_conv_cols)(x, n0, b, g, cols, &ld);
     T *dst = first ? acc : tmp;
     int err = 0;
+    for (tn_idx i = 0; i < b; i++) CFN(tn_conv_transpose)(gy + (n0 + i) * g->o * p, gt + i * p * g->o, g->o, p);
     for (int gi = 0; gi < g->groups; gi++)
-        err |= GEMM(og, kk, p, gy + gi * og * p, p, 1, b + gi * kk * p, 1, p, dst + gi * og * kk, kk, 1, NULL, 0, nt);
+        err |= GEMM(og, kk, ld, gt + gi * og, 1, g->o, a + gi * kk * ld, 1, ld, dst + gi * og * kk, kk, 1, NULL, 0, nt);
     if (!first)
         for (tn_idx i = 0; i < g->o * kk; i++) acc[i] += tmp[i];
     return err;
 }
 
-/* Scratch for the columns of one image per thread (none for a pointwise convolution). */
-static T *CFN(tn_conv_scratch)(const tn_conv_geom *g, int threads, tn_idx extra) {
-    tn_idx cols = tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * g->ho * g->wo;
-    return (T *)tn_alloc(sizeof(T) * (size_t)(cols + extra) * (size_t)threads);
+/* Per-thread scratch: the cols of a chunk (none for a pointwise convolution of single images),
+ * its gt, and `extra` more values.  *per: the values per thread. */
+static T *CFN(tn_conv_scratch)(const tn_conv_geom *g, tn_idx b, int threads, tn_idx extra, tn_idx *per) {
+    tn_idx p = g->ho * g->wo;
+    tn_idx cols = b == 1 && tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * b * p;
+    *per = cols + b * p * g->o + extra;
+    return (T *)tn_alloc(sizeof(T) * (size_t)*per * (size_t)threads);
 }
 
-/* y (N, O, Ho, Wo) = conv2d(x (N, C, H, W), W (O, C/G, kh, kw)) + bias, then relu if act == 1. */
-static int CFN(tn_conv2d)(const T *x, const T *wt, const T *bias, int act, T *y, const tn_conv_geom *g, int nt) {
+static inline tn_idx CFN(tn_conv_cols_size)(const tn_conv_geom *g, tn_idx b) {
+    return b == 1 && tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * b * g->ho * g->wo;
+}
+
+/* The forward (backward_input 0: out = y from in = x) or the input gradient (1: out = dx from in = gy)
+ * of every chunk of images, the chunks across threads. */
+static int CFN(tn_conv2d_chunks)(const T *in, const T *wt, const T *bias, int act, T *out, const tn_conv_geom *g,
+                                  int nt, int backward_input) {
     int outer = tn_conv_outer_threads(g, nt), err = 0;
-    tn_idx cols = tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * g->ho * g->wo;
-    tn_idx xs = g->c * g->h * g->w, ys = g->o * g->ho * g->wo;
-    T *scratch = CFN(tn_conv_scratch)(g, outer, ys);
+    tn_idx b = tn_conv_chunk(g, outer), chunks = tn_ceil_div(g->n, b), per;
+    tn_idx cols = CFN(tn_conv_cols_size)(g, b);
+    T *scratch = CFN(tn_conv_scratch)(g, b, outer, 0, &per);
     if (scratch == NULL) return -1;
-    if (tn_conv_work(g) < TN_CONV_MIN_PARALLEL) nt = 1;
+    int inner = outer > 1 || tn_conv_work(g) < TN_CONV_MIN_PARALLEL ? 1 : nt;
     #pragma omp parallel for num_threads(outer) schedule(dynamic, 1) reduction(|: err) if (outer > 1)
-    for (tn_idx n = 0; n < g->n; n++) {
-        T *mine = scratch + (cols + ys) * tn_thread_id();
-        err |= CFN(tn_conv2d_image)(x + n * xs, wt, bias, act, y + n * ys, g, mine, mine + cols, outer > 1 ? 1 : nt);
+    for (tn_idx k = 0; k < chunks; k++) {
+        T *mine = scratch + per * tn_thread_id();
+        tn_idx n0 = k * b, size = tn_min(b, g->n - n0);
+        err |= backward_input ? CFN(tn_conv2d_bwi_chunk)(in, wt, out, n0, size, g, mine, mine + cols, inner)
+                              : CFN(tn_conv2d_chunk)(in, wt, bias, act, out, n0, size, g, mine, mine + cols, inner);
     }
     free(scratch);
     return err ? -1 : 0;
 }
 
-/* dx (N, C, H, W) = the transposed convolution of gy (N, O, Ho, Wo) with W. */
-static int CFN(tn_conv2d_backward_input)(const T *gy, const T *wt, T *dx, const tn_conv_geom *g, int nt) {
-    int outer = tn_conv_outer_threads(g, nt), err = 0;
-    tn_idx cols = tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * g->ho * g->wo;
-    tn_idx xs = g->c * g->h * g->w, ys = g->o * g->ho * g->wo;
-    T *scratch = CFN(tn_conv_scratch)(g, outer, 0);
-    if (scratch == NULL) return -1;
-    if (tn_conv_work(g) < TN_CONV_MIN_PARALLEL) nt = 1;
-    #pragma omp parallel for num_threads(outer) schedule(dynamic, 1) reduction(|: err) if (outer > 1)
-    for (tn_idx n = 0; n < g->n; n++)
-        err |= CFN(tn_conv2d_bwi_image)(gy + n * ys, wt, dx + n * xs, g, scratch + cols * tn_thread_id(),
-                                        outer > 1 ? 1 : nt);
-    free(scratch);
-    return err ? -1 : 0;
+/* y (N, O, Ho, Wo) = conv2d(x (N, C, H, W), W (O, C/G, kh, kw)) + bias, then relu if act == 1. */
+static int CFN(tn_conv2d)(const T *x, const T *wt, const T *bias, int act, T *y, const tn_conv_geom *g, int nt) {
+    return CFN(tn_conv2d_chunks)(x, wt, bias, act, y, g, nt, 0);
 }
 
-/* dW (O, C/G, kh, kw) = sum_n dy[n] cols[n]^T: each thread sums a contiguous run of images into
+/* dx (N, C, H, W) = the transposed convolution of gy (N, O, Ho, Wo) with W. */
+static int CFN(tn_conv2d_backward_input)(const T *gy, const T *wt, T *dx, const tn_conv_geom *g, int nt) {
+    return CFN(tn_conv2d_chunks)(gy, wt, NULL, 0, dx, g, nt, 1);
+}
+
+/* dW (O, C/G, kh, kw) = sum_n dy[n] cols[n]^T: each thread sums a contiguous run of chunks into
  * its own partial sum, then the partial sums are added in thread order. */
 static int CFN(tn_conv2d_backward_weight)(const T *gy, const T *x, T *dw, const tn_conv_geom *g, int nt) {
     int outer = tn_conv_outer_threads(g, nt), err = 0;
-    tn_idx cols = tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * g->ho * g->wo;
+    tn_idx b = tn_conv_chunk(g, outer), chunks = tn_ceil_div(g->n, b), per;
+    tn_idx cols = CFN(tn_conv_cols_size)(g, b), gts = b * g->ho * g->wo * g->o;
     tn_idx wsize = g->o * (g->c / g->groups) * g->kh * g->kw;
-    tn_idx xs = g->c * g->h * g->w, ys = g->o * g->ho * g->wo, per = cols + 2 * wsize;
-    T *scratch = CFN(tn_conv_scratch)(g, outer, 2 * wsize);
+    T *scratch = CFN(tn_conv_scratch)(g, b, outer, 2 * wsize, &per);
     if (scratch == NULL) return -1;
-    if (tn_conv_work(g) < TN_CONV_MIN_PARALLEL) nt = 1;
+    int inner = outer > 1 || tn_conv_work(g) < TN_CONV_MIN_PARALLEL ? 1 : nt;
     if (g->n == 0) memset(dw, 0, (size_t)wsize * sizeof(T));
     #pragma omp parallel num_threads(outer) reduction(|: err) if (outer > 1)
     {
@@ -164,16 +191,16 @@ static int CFN(tn_conv2d_backward_weight)(const T *gy, const T *x, T *dw, const 
 #ifdef _OPENMP
         parts = omp_get_num_threads();
 #endif
-        T *mine = scratch + per * t, *acc = t == 0 ? dw : mine + cols, *tmp = mine + cols + wsize;
-        tn_idx lo = g->n * t / parts, hi = g->n * (t + 1) / parts;
+        T *mine = scratch + per * t, *acc = t == 0 ? dw : mine + cols + gts, *tmp = mine + cols + gts + wsize;
+        tn_idx lo = chunks * t / parts, hi = chunks * (t + 1) / parts;
         if (lo == hi && t > 0) memset(acc, 0, (size_t)wsize * sizeof(T));
-        for (tn_idx n = lo; n < hi; n++)
-            err |= CFN(tn_conv2d_bww_image)(gy + n * ys, x + n * xs, acc, tmp, n == lo, g, mine,
-                                            outer > 1 ? 1 : nt);
+        for (tn_idx k = lo; k < hi; k++)
+            err |= CFN(tn_conv2d_bww_chunk)(gy, x, acc, tmp, k == lo, k * b, tn_min(b, g->n - k * b), g, mine,
+                                            mine + cols, inner);
         #pragma omp barrier
         #pragma omp single
         for (int q = 1; q < parts; q++) {
-            const T *part = scratch + per * q + cols;
+            const T *part = scratch + per * q + cols + gts;
             for (tn_idx i = 0; i < wsize; i++) dw[i] += part[i];
         }
     }

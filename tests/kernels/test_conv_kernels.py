@@ -6,6 +6,8 @@ one thread and across the batch.
 A convolution output is a K-term dot product (K = C/G kh kw), so the float bound is GEMM's:
 |y - exact| <= c K eps (|W| * |x|), with `exact` the reference in float64 (float32 inputs) and the
 bound computed by the reference convolution of |x| with |W|."""
+import functools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -22,9 +24,17 @@ fixture_ok = settings(suppress_health_check=[HealthCheck.function_scoped_fixture
 
 @pytest.fixture(params=kernels.simd_paths())
 def simd(request):
-    previous = kernels.set_simd(request.param)
+    """Each SIMD path this CPU has, the previous one restored afterwards."""
+    request.addfinalizer(functools.partial(kernels.set_simd, kernels.set_simd(request.param)))
+    return request.param
+
+
+@pytest.fixture(params=["chunks", "one image"])
+def chunking(request):
+    """Images im2col'd side by side into one GEMM (the default for small images), or one at a time."""
+    previous = kernels._set_conv_chunk_values(1 << 17 if request.param == "chunks" else 0)
     yield request.param
-    kernels.set_simd(previous)
+    kernels._set_conv_chunk_values(previous)
 
 
 @st.composite
@@ -75,7 +85,7 @@ def check_all_three(xs, ws, geometry, dtype, rng, num_threads=1):
 
 @fixture_ok
 @given(geometries(), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**32 - 1))
-def test_conv_kernels_match_the_reference_within_the_dot_product_bound(simd, geometry, dtype, seed):
+def test_conv_kernels_match_the_reference_within_the_dot_product_bound(simd, chunking, geometry, dtype, seed):
     xs, ws, *rest = geometry
     check_all_three(xs, ws, tuple(rest), dtype, np.random.default_rng(seed))
 
@@ -87,7 +97,7 @@ def test_conv_kernels_match_the_reference_within_the_dot_product_bound(simd, geo
     ((16, 4, 3, 3), ((2, 1), (1, 0, 2, 1), (1, 2), 4)),    # groups, asymmetric padding, stride, dilation
 ])
 @pytest.mark.parametrize("batch, threads", [(5, 2), (1, 2), (5, 1)])
-def test_large_convolutions_on_one_and_two_threads(dtype, ws, geometry, batch, threads):
+def test_large_convolutions_on_one_and_two_threads(chunking, dtype, ws, geometry, batch, threads):
     """Large enough to run in parallel (across the batch, or inside each GEMM for a batch of one)."""
     xs = (batch, ws[1] * geometry[3], 24, 23)
     check_all_three(xs, ws, geometry, dtype, np.random.default_rng(batch), num_threads=threads)
@@ -139,3 +149,104 @@ def test_the_compiled_and_reference_backends_agree_through_autograd(dtype, tol):
     ran = assert_backends_match(lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2),
                                 x, w, b, rtol=tol, atol=tol)
     assert {"conv2d", "conv2d_backward_input", "conv2d_backward_weight"} <= set(ran)
+
+
+# ---------------------------------------------------------------- pooling (kernels/conv/pool.h)
+@st.composite
+def pool_geometries(draw):
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    ceil_mode = draw(st.booleans())
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3)),
+             *(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p), 9)) for d, k, p in zip(dilation, kernel, padding)))
+    return shape, kernel, stride, padding, dilation, ceil_mode
+
+
+@given(pool_geometries(), st.sampled_from([np.float32, np.float64]), st.booleans(), st.integers(0, 2**32 - 1))
+def test_pool_kernels_match_the_reference(geometry, dtype, include_pad, seed):
+    """Max pooling bit for bit (values, indices, gradients: the same comparisons and additions in the
+    same order); average pooling within a few roundings of its window sum."""
+    shape, kernel, stride, padding, dilation, ceil_mode = geometry
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.standard_normal(shape) * 2).astype(dtype)  # ties
+    x[rng.random(shape) < 0.05] = np.nan
+    y, idx = kernels.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    ry, ridx = ref.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
+    np.testing.assert_array_equal(y, ry)
+    np.testing.assert_array_equal(idx, ridx)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_allclose(kernels.max_pool2d_backward(g, idx, shape), ref.max_pool2d_backward(g, ridx, shape),
+                               rtol=4 * np.finfo(dtype).eps)
+    x = rng.standard_normal(shape).astype(dtype)
+    args = (kernel, stride, padding, ceil_mode, include_pad)
+    tol = 8 * kernel[0] * kernel[1] * np.finfo(dtype).eps
+    np.testing.assert_allclose(kernels.avg_pool2d(x, *args), ref.avg_pool2d(x, *args), rtol=tol, atol=tol)
+    g = rng.standard_normal(ref.avg_pool2d(x, *args).shape).astype(dtype)
+    np.testing.assert_allclose(kernels.avg_pool2d_backward(g, shape, *args), ref.avg_pool2d_backward(g, shape, *args),
+                               rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pool_kernels_on_planes_across_threads(threads):
+    x = np.random.default_rng(3).standard_normal((8, 16, 33, 31)).astype(np.float32)
+    y, idx = kernels.max_pool2d(x, (3, 3), (2, 2), (1, 1), (1, 1), True, num_threads=threads)
+    ry, ridx = ref.max_pool2d(x, (3, 3), (2, 2), (1, 1), (1, 1), True)
+    np.testing.assert_array_equal(y, ry)
+    np.testing.assert_array_equal(idx, ridx)
+    np.testing.assert_array_equal(kernels.max_pool2d_backward(y, idx, x.shape, num_threads=threads),
+                                  ref.max_pool2d_backward(y, ridx, x.shape))
+    args = ((2, 2), (2, 2), (0, 0), False, True)
+    np.testing.assert_allclose(kernels.avg_pool2d(x, *args, num_threads=threads), ref.avg_pool2d(x, *args), rtol=1e-6,
+                               atol=4 * 4 * np.finfo(np.float32).eps * np.abs(x).max())
+
+
+def test_pool_kernels_reject_bad_arguments():
+    x = np.zeros((1, 1, 4, 4))
+    with pytest.raises(ValueError, match=r"max_pool2d: padding \(2, 0\) must be at most half of the kernel size"):
+        kernels.max_pool2d(x, (3, 1), (1, 1), (2, 0), (1, 1), False)
+    with pytest.raises(ValueError, match=r"max_pool2d_backward: indices must be int64"):
+        kernels.max_pool2d_backward(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 2, 2), np.int32), x.shape)
+    with pytest.raises(ValueError, match=r"avg_pool2d_backward: grad has shape \(1, 1, 3, 3\), the output has shape"):
+        kernels.avg_pool2d_backward(np.zeros((1, 1, 3, 3)), x.shape, (2, 2), (2, 2), (0, 0), False, True)
+
+
+# ---------------------------------------------------------------- batch norm (kernels/conv/batchnorm.h)
+@given(st.tuples(st.integers(1, 5), st.integers(1, 4), st.integers(1, 9)), st.sampled_from([np.float32, np.float64]),
+       st.booleans(), st.integers(0, 2**32 - 1))
+def test_batch_norm_kernels_match_the_reference(shape, dtype, affine, seed):
+    """Within a few roundings: the kernel sums in double, the reference in the input's dtype."""
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(shape) * 3 + 5).astype(dtype)
+    w, b = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2)) if affine else (None, None)
+    g = rng.standard_normal(shape).astype(dtype)
+    tol = 64 * np.finfo(dtype).eps * (1 + shape[0] * shape[2]) ** 0.5
+    ours, theirs = kernels.batch_norm(x, w, b, 1e-5), ref.batch_norm(x, w, b, 1e-5)
+    for a, r in zip(ours, theirs):
+        np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.abs(r).max(initial=1))
+    for needs in [(True, True, True), (True, False, False), (False, True, True)]:
+        got = kernels.batch_norm_backward(g, x, *theirs[1:], w, 1e-5, needs)
+        want = ref.batch_norm_backward(g, x, *theirs[1:], w, 1e-5, needs)
+        for a, r in zip(got, want):
+            assert (a is None) == (r is None)
+            if r is not None:
+                np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.abs(r).max(initial=1))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batch_norm_kernels_across_threads_normalize_each_channel(threads):
+    x = (np.random.default_rng(5).standard_normal((32, 8, 300)) * 4 - 7).astype(np.float32)
+    y, mean, var = kernels.batch_norm(x, None, None, 0.0, num_threads=threads)
+    np.testing.assert_allclose(y.mean(axis=(0, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(y.astype(np.float64).var(axis=(0, 2)), 1, rtol=1e-4)
+    np.testing.assert_allclose(mean, x.astype(np.float64).mean(axis=(0, 2)), rtol=1e-6)
+
+
+def test_batch_norm_kernels_reject_bad_arguments():
+    with pytest.raises(ValueError, match=r"batch_norm: expected x \(N, C, L\), got shape \(2, 3\)"):
+        kernels.batch_norm(np.zeros((2, 3)), None, None, 1e-5)
+    with pytest.raises(ValueError, match=r"batch_norm: weight has shape \(2,\), expected \(3,\)"):
+        kernels.batch_norm(np.zeros((2, 3, 4)), np.ones(2), None, 1e-5)
+    with pytest.raises(ValueError, match=r"batch_norm_backward: grad has shape \(2, 3, 5\), x has shape \(2, 3, 4\)"):
+        kernels.batch_norm_backward(np.zeros((2, 3, 5)), np.zeros((2, 3, 4)), np.zeros(3), np.ones(3), None, 1e-5)

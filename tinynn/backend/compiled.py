@@ -349,8 +349,57 @@ def conv2d_backward_weight(grad, x, weight_shape, stride, padding, dilation, gro
     return reference.conv2d_backward_weight(grad, x, weight_shape, stride, padding, dilation, groups)
 
 
-max_pool2d, max_pool2d_backward = reference.max_pool2d, reference.max_pool2d_backward
-avg_pool2d, avg_pool2d_backward = reference.avg_pool2d, reference.avg_pool2d_backward
+def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """reference.max_pool2d, one C loop per (image, channel) plane (kernels/conv/pool.h)."""
+    if _same_float(x):
+        return kernels.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode,
+                                  num_threads=threads.get_num_threads())
+    return reference.max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
+
+
+def max_pool2d_backward(grad, indices, input_shape):
+    """reference.max_pool2d_backward: each gradient added at its window's maximum."""
+    if _same_float(grad):
+        return kernels.max_pool2d_backward(grad, indices, input_shape, num_threads=threads.get_num_threads())
+    return reference.max_pool2d_backward(grad, indices, input_shape)
+
+
+def avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+    """reference.avg_pool2d, one C loop per plane."""
+    if _same_float(x):
+        return kernels.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                  num_threads=threads.get_num_threads())
+    return reference.avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def avg_pool2d_backward(grad, input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad):
+    """reference.avg_pool2d_backward, one C loop per plane."""
+    if _same_float(grad):
+        return kernels.avg_pool2d_backward(grad, input_shape, kernel_size, stride, padding, ceil_mode,
+                                           count_include_pad, num_threads=threads.get_num_threads())
+    return reference.avg_pool2d_backward(grad, input_shape, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
 adaptive_avg_pool2d, adaptive_avg_pool2d_backward = reference.adaptive_avg_pool2d, reference.adaptive_avg_pool2d_backward
-batch_norm, batch_norm_backward = reference.batch_norm, reference.batch_norm_backward
+def _channels_ok(x, *vectors):
+    """x (N, C, L) and each vector None or (C,), all ndarrays of one float dtype."""
+    return _same_float(x) and x.ndim == 3 and all(v is None or _same_float(x, v) for v in vectors)
+
+
+def batch_norm(x, weight, bias, eps):
+    """reference.batch_norm, one pass for the mean, one for the variance, one to normalize, per
+    channel in C with double sums (kernels/conv/batchnorm.h)."""
+    if _channels_ok(x, weight, bias):
+        return kernels.batch_norm(x, weight, bias, eps, num_threads=threads.get_num_threads())
+    return reference.batch_norm(x, weight, bias, eps)
+
+
+def batch_norm_backward(grad, x, mean, var, weight, eps, needs=(True, True, True)):
+    """reference.batch_norm_backward, two passes per channel in C."""
+    if _channels_ok(x, mean, var, weight) and _same_float_shape(x, grad):
+        return kernels.batch_norm_backward(grad, x, mean, var, weight, eps, tuple(needs),
+                                           num_threads=threads.get_num_threads())
+    return reference.batch_norm_backward(grad, x, mean, var, weight, eps, needs)
+
+
 pad, pad_backward = reference.pad, reference.pad_backward

@@ -104,10 +104,7 @@ class _ConvNd(Module):
         dtype = np.dtype(np.float32 if dtype is None else dtype)
         self.weight = Parameter(np.empty((self.out_channels, self.in_channels // self.groups, *self.kernel_size),
                                          dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty((self.out_channels,), dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        self.register_parameter("bias", Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -4,6 +4,8 @@ The backward of a convolution is itself a pair of convolutions: dL/dx is the tra
 convolution of g with W, dL/dW the correlation of x with g (docs/12-convolution.md). Each is its
 own backend kernel (conv2d_backward_input, conv2d_backward_weight), so the engine can
 differentiate them again."""
+import numbers
+
 from ..autograd.function import Function
 from .. import backend
 from ..backend.reference_conv import conv_output_size
@@ -13,12 +15,11 @@ PADDING_MODES = ("same", "valid")
 
 def pair(op, what, value, minimum):
     """(a, b) from an int or a pair of ints, each >= minimum; ValueError naming op otherwise."""
-    values = (value, value) if isinstance(value, int) and not isinstance(value, bool) else tuple(value) \
-        if isinstance(value, (tuple, list)) else None
-    if (values is None or len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in values)
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if (len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in values)
             or min(values) < minimum):
         raise ValueError(f"{op}: {what} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return values
+    return tuple(int(v) for v in values)
 
 
 def conv_padding(op, padding, kernel, stride, dilation):
