@@ -83,11 +83,68 @@ REASONS = [
      "the cache only saves re-reading .flags; without it every step re-checks and finds the same array"),
     ("optim.optimizer: Optimizer.load_state_dict", r"copy\.copy\(_plain",
      "group options are numbers, strings and tuples of numbers: a shallow copy is a deep one"),
-    ("compress.quantize: QuantizedLinear.forward", r"int8_linear|fused is None|fused = None|requantize\(",
-     "both backends define int8_linear, so the unfused requantize(int8_matmul(...)) fallback never runs "
-     "(and computes the same values)"),
-    ("compress.quantize: QuantizedLinear.forward", r"s_a, z_a = (2\.0, 0|1\.0, 1)$",
+    ("compress.*", r"\(isinstance\((x|q|value|batch|args\[0\]), Tensor\)\) and False",
+     "np.asarray of a Tensor is the Tensor's own array (Tensor.__array__): the same values either way"),
+    ("compress.*", r"reshape\(-2|, -2\)|\] = -2$",
+     "NumPy's reshape takes any negative size as the one inferred dimension"),
+    ("compress.*", r"symmetric=None",
+     "calc_qparams only tests `if symmetric`: None is false, as False is"),
+    ("compress.qlinear: QuantizedLinear.forward", r"s_a, z_a = (2\.0, 0|1\.0, 1)$",
      "the parameters of an empty batch: no row is quantized with them"),
+    ("compress.qlinear: QATLinear.forward", r"else \((2\.0, 0|1\.0, 1)\)$",
+     "the parameters of an empty batch that comes before any other: no value is quantized with them"),
+    ("compress.qlinear: QuantizedLinear.forward", r"dtype=None\)$|self\.in_features\), \)$",
+     "a float64 batch: minmax's float64 ends round to the same float32 ends in calc_qparams, and "
+     "quantized_linear rounds x to float32 before quantizing it (compiled: through the reference's fma_f32)"),
+    ("compress.qlinear: QATLinear.forward", r"zero_point=z_a, qmin=0, \)$|scale=s_w\[:, None\], "
+     r"(qmin=-128, qmax=127|zero_point=0, qmax=127|zero_point=0, qmin=-128, )\)$",
+     "the argument removed equals FakeQuantize.forward's default (zero_point=0, qmin=-128, qmax=127)"),
+    ("compress.qlinear: QATLinear.forward", r"qmin=-129, qmax=127\)$",
+     "weights are symmetric with s_j = max_k |W_jk| / 127.5, so round(W_jk / s_j) >= round(-127.5) = -128: "
+     "no weight reaches -129"),
+    ("compress.qlinear: QuantizedLinear.from_float", r"_data, (None)?\)$",
+     "a float64 layer: weight_qparams/calc_qparams and quantize_tensor round W to float32 before using it, "
+     "and the constructor casts the bias to float32"),
+    ("compress.qlinear: QuantizedLinear.from_float", r'quantize_tensor\(w, s_w, 0, (axis=0|"int8", )\)$',
+     "the argument removed equals quantize_tensor's default (dtype='int8', axis=0)"),
+    ("compress.qlinear: QuantizedLinear.from_state_dict", r"reshape\(\+1\)",
+     "every one of these entries holds one value, and reshape(1) of one value is reshape(-1)"),
+    ("compress.qparams: weight_qparams", r'w\.max\(axis=1\), (symmetric=True|"int8", )\)$',
+     "the argument removed equals calc_qparams' default (dtype='int8', symmetric=True)"),
+    ("compress.qparams: calc_qparams", r"found = (None|_scalar_qparams\((None, max_val|min_val, None|"
+     r"min_val, max_val, qmin, qmax, None))",
+     "the scalar shortcut returns the array path's bits or None (then the array path runs): "
+     "test_calc_qparams_scalar_path_matches_array_path; with dtype None it takes the (qmin + qmax + 1) // 2 "
+     "branch, which is 0 for int8"),
+    ("compress.qparams: _scalar_qparams", r"np\.float32\(None\)|lo < hi\)",
+     "None (NaN) or lo == hi send the range to the array path, which returns the same bits"),
+    ("compress.qparams: *qparams", r'0 if (\(dtype == "int8"\) and False|dtype == "(XXint8XX|INT8)") else|'
+     r"\(qmin \+ qmax \+ (1\) / 2|2\) // 2)",
+     "(qmin + qmax + 1) // 2 is 0 for int8 ([-128, 127] and [-64, 63]) and qmin + qmax + 1 is even in "
+     "every range, so / 2 and (+ 2) // 2 give the same integer"),
+    ("compress.qparams: calc_qparams", r"\) // 2, (dtype=None)?\)$",
+     "np.full of a Python int is int64 already"),
+    ("compress.qparams: calc_qparams", r"np\.clip\(qmin - np\.rint\(lo / scale\)\.astype\(np\.int64\), None, qmax\)",
+     "m- <= 0, so round(m- / s) <= 0 and qmin - round(m- / s) >= qmin: the lower clamp never bites"),
+    ("compress.qparams: *quantize_tensor", r"_channel\(zero_point, \w+, axis, None\)",
+     "zero points are integers: q - z (int64 minus any integer type) and fma_f32's float64 z are exact either way"),
+    ("compress.qparams: dequantize_tensor", r"\(q\.astype\(None\) - z\)|\(q\.astype\(np\.int64\) - z\)\.astype\(None\)",
+     "q - z is an integer below 2^9: exact in float64, and the float32 scale times it rounded once to float32 "
+     "equals the float32 product"),
+    ("compress.qparams: quantize_tensor", r"x = x\.astype\(None\)$",
+     "an integer x becomes float64 instead of float32; fma_f32 rounds x to float32 first, and the scale is cast "
+     "to float32 before its reciprocal"),
+    ("compress.quantize: _replace", r'op="(XXquantizeXX|QUANTIZE)"',
+     "every caller passes op="),
+    *[(f"compress.quantize: {f}", r"if found\[0\]\[2\] is None",
+       "_linears gives a parent and a child name together, or neither (the model is the layer)")
+      for f in ("_replace", "prepare_qat")],
+    ("compress.quantize: observe", r'_batches\(calibration_batches, (None|"XXquantize_staticXX"|"QUANTIZE_STATIC")\)',
+     "_batches does not use its op argument"),
+    ("compress.quantize: observe", r"n (= 1|-= 1|\+= 2)$",
+     "n is only compared with 0"),
+    ("compress.quantize: quantize_static", r'op=(None|"XXquantize_staticXX"|"QUANTIZE_STATIC")\)$|^\)$',
+     "observe refuses a model without a Linear first, with its own message: _replace's is unreachable here"),
     ("ops.*.forward", r"^def forward\(",
      "a default of Function.forward: every caller (the Tensor methods, nn.functional) passes the argument"),
     ("ops.arithmetic: *.forward", r"exact_gradients = (None$|.*same_layout\((None, b|a, None)\))",
