@@ -93,7 +93,7 @@ REASONS = [
      "the parameters of an empty batch: no row is quantized with them"),
     ("compress.qlinear: QATLinear.forward", r"else \((2\.0, 0|1\.0, 1)\)$",
      "the parameters of an empty batch that comes before any other: no value is quantized with them"),
-    ("compress.qlinear: QuantizedLinear.forward", r"dtype=None\)$|self\.in_features\), \)$",
+    ("compress.qlinear: QuantizedLinear.forward", r"self\.in_features\), (dtype=None)?\)",
      "a float64 batch: minmax's float64 ends round to the same float32 ends in calc_qparams, and "
      "quantized_linear rounds x to float32 before quantizing it (compiled: through the reference's fma_f32)"),
     ("compress.qlinear: QATLinear.forward", r"zero_point=z_a, qmin=0, \)$|scale=s_w\[:, None\], "
@@ -131,9 +131,10 @@ REASONS = [
     ("compress.qparams: dequantize_tensor", r"\(q\.astype\(None\) - z\)|\(q\.astype\(np\.int64\) - z\)\.astype\(None\)",
      "q - z is an integer below 2^9: exact in float64, and the float32 scale times it rounded once to float32 "
      "equals the float32 product"),
-    ("compress.qparams: quantize_tensor", r"x = x\.astype\(None\)$",
-     "an integer x becomes float64 instead of float32; fma_f32 rounds x to float32 first, and the scale is cast "
-     "to float32 before its reciprocal"),
+    ("compress.qlinear: QATLinear.from_float", r"isinstance\((w|b), Parameter\)\) or True else",
+     "QATLinear.__init__ makes a Parameter of a copy of a plain Tensor itself (the same values, not shared)"),
+    ("compress.quantize: load_quantized", r'from_state_dict\(state_dict, \)$',
+     "the argument removed equals from_state_dict's default (prefix='')"),
     ("compress.quantize: _replace", r'op="(XXquantizeXX|QUANTIZE)"',
      "every caller passes op="),
     *[(f"compress.quantize: {f}", r"if found\[0\]\[2\] is None",

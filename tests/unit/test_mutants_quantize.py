@@ -114,8 +114,10 @@ def test_quantize_tensor_uses_the_float32_reciprocal_of_the_float32_scale():
 
 
 def test_a_scale_that_is_zero_in_float32_is_refused():
-    with pytest.raises(ValueError, match="scale must be > 0"):
-        Q.quantize_tensor(np.ones(3, F32), 1e-46, 0)
+    # (a float64 x once had its scale checked in float64: 1e-46 passed, became 0, and every q was 127)
+    for x in (np.ones(3, F32), np.ones(3), np.ones(3, np.int64)):
+        with pytest.raises(ValueError, match="scale must be > 0"):
+            Q.quantize_tensor(x, 1e-46, 0)
 
 
 def test_per_channel_defaults_to_axis_0_and_works_on_1d_inputs():
@@ -267,7 +269,7 @@ def test_qat_from_float_shares_parameters_and_wraps_plain_tensors():
     plain = types.SimpleNamespace(weight=tn.tensor([[1.0, 2.0]]), bias=tn.tensor([3.0]))
     made = Q.QATLinear.from_float(plain)
     for p, t in ((made.weight, plain.weight), (made.bias, plain.bias)):
-        assert isinstance(p, nn.Parameter) and p is not t
+        assert isinstance(p, nn.Parameter) and p is not t and not np.shares_memory(p.numpy(), t.numpy())
         np.testing.assert_array_equal(p.numpy(), t.numpy())
 
 
