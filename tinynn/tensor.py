@@ -42,6 +42,8 @@ def as_tensor(value, dtype=None, device=None, like=()):
     """`value` as a Tensor, sharing memory when it already is one (or an ndarray) of `dtype`.
     For an op's operand (`like`, the op's other operands), a Python number takes the dtype of the
     Tensor it meets, so `x * 2.0` stays float32 when x is (as in PyTorch)."""
+    if dtype is None and device is None and isinstance(value, Tensor):  # every op's inputs pass here
+        return value
     check_device(device, "as_tensor")
     if dtype is not None:
         dtype = _checked_dtype(dtype, "as_tensor")

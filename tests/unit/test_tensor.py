@@ -266,7 +266,8 @@ def test_a_failed_backward_leaves_no_gradient_behind_for_the_next_one():
 
 
 # ---------------------------------------------------------------- the fast path equals Function.apply
-FAST = {name: getattr(tn.Tensor, name) for name in dir(tn.Tensor) if hasattr(getattr(tn.Tensor, name), "op")}
+FASTS = {name: getattr(tn.Tensor, name) for name in dir(tn.Tensor) if hasattr(getattr(tn.Tensor, name), "op")}
+FAST = {name: f for name, f in FASTS.items() if f.__name__.startswith("binary_operator(") and "reflected" not in f.__name__}
 
 
 def _operands(op, needs):
@@ -285,6 +286,50 @@ def _graph(t):
 
 def test_every_fast_operator_is_listed():
     assert {f.op.__name__ for f in FAST.values()} == {"Add", "Sub", "Mul", "Div", "Pow", "MatMul"}
+    assert {n for n, f in FASTS.items() if "reflected" in f.__name__} == {"__radd__", "__rsub__", "__rmul__",
+                                                                          "__rtruediv__", "__rpow__"}
+    assert {n for n in FASTS if n not in FAST and "__r" not in n} == {
+        "__neg__", "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh"}
+
+
+def _unary_and_scalar_cases():
+    """(name, how to call the fast path, how Function.apply is called) for the fast one-input methods
+    and the operators meeting a Python number (either side)."""
+    for name, f in FASTS.items():
+        if f.__name__.startswith("binary_operator("):
+            for number in (2, 0.5):
+                if "reflected" in f.__name__:
+                    yield f"{name} {number}", (lambda x, f=f, c=number: f(x, c)), (lambda x, f=f, c=number: f.op.apply(c, x))
+                elif f.op is not tn.ops.MatMul:
+                    yield f"{name} {number}", (lambda x, f=f, c=number: f(x, c)), (lambda x, f=f, c=number: f.op.apply(x, c))
+        elif name in FASTS and name not in FAST:
+            yield name, f, f.op.apply
+
+
+UNARY_AND_SCALAR = {name: (fast, general) for name, fast, general in _unary_and_scalar_cases()}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_AND_SCALAR))
+@pytest.mark.parametrize("mode", ["grad", "no_grad", "anomaly"])
+@pytest.mark.parametrize("needs", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_the_unary_and_number_fast_paths_give_what_function_apply_gives(name, mode, needs, dtype):
+    """Same values, dtypes, graph and gradients, in every grad mode and dtype (integers: general path)."""
+    results = []
+    for run in UNARY_AND_SCALAR[name]:
+        x = tn.tensor(np.array([[2.5, 3.25, 4.0], [3.5, 5.0, 2.25]]).astype(dtype), requires_grad=needs and dtype != np.int64)
+        with {"grad": tn.enable_grad, "no_grad": tn.no_grad, "anomaly": tn.detect_anomaly}[mode]():
+            out = run(x)
+        graph = _relabel(_graph(out), {id(x): 0})
+        if out.requires_grad:
+            out.backward(np.linspace(-1, 1, out.numel()).reshape(out.shape))
+        results.append((out.numpy(), out.dtype, out.requires_grad, graph, x.grad))
+    (fv, fdt, freq, fgraph, fgrad), (pv, pdt, preq, pgraph, pgrad) = results
+    np.testing.assert_array_equal(fv, pv)
+    assert fdt == pdt and freq == preq and fgraph == pgraph
+    assert (fgrad is None) == (pgrad is None)
+    if fgrad is not None:
+        np.testing.assert_array_equal(fgrad, pgrad)
 
 
 def _cases():

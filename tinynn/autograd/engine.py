@@ -88,7 +88,7 @@ def _add_to_grad(leaf, g):
     if grad is None:
         leaf._grad = Tensor._wrap(np.asarray(g), False)  # a 0-d gradient may be a NumPy scalar
     else:
-        grad._data = grad._data + g
+        grad._data = np.asarray(grad._data + g)  # 0-d + 0-d is a NumPy scalar: keep an array (grad.zero_())
 
 
 def _walk(root, grad, retain_graph=False, sink=None):

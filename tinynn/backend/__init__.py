@@ -27,6 +27,8 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
     "sgd_step", "adam_step", "sgd_step_multi", "adam_step_multi",
     "int8_matmul", "minmax", "quantize_rows", "requantize", "int8_linear", "fake_quantize",
     "pack_int8_weight", "quantized_linear", "fma_f32",
+    "leaky_relu", "leaky_relu_backward", "silu", "silu_backward", "elu", "elu_backward",
+    "softplus", "softplus_backward", "hardtanh", "hardtanh_backward",
 )
 
 NAMES = ("cython", "numpy")

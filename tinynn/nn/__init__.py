@@ -11,10 +11,14 @@ from .layers import (
     ModuleDict,
 )
 from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
+from .activations import LeakyReLU, SiLU, ELU, Softplus, Hardtanh
+from .losses import L1Loss, SmoothL1Loss, HuberLoss
 from . import functional, init, utils
 
 __all__ = [
     "Parameter", "Module", "Linear", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "LogSoftmax",
     "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "functional", "init", "utils",
+    "LeakyReLU", "SiLU", "ELU", "Softplus", "Hardtanh",
+    "L1Loss", "SmoothL1Loss", "HuberLoss",
 ]

@@ -5,6 +5,9 @@ import numpy as np
 
 from .. import ops
 from ..ops import REDUCTIONS
+from ..ops import activations as act
+from ..ops.inplace import inplace as _inplace
+from ..ops.losses import class_terms, class_weight, weighted_reduce
 from ..random import generator
 from ..tensor import Tensor, as_tensor
 
@@ -39,9 +42,9 @@ def _float_target(op, input, target):
 
 
 # ---------------------------------------------------------------- activations
-def relu(input):
+def relu(input, inplace=False):
     """relu(x) = max(x, 0)."""
-    return ops.ReLU.apply(input)
+    return _activation(ops.ReLU, "relu_", input, inplace)
 
 
 def sigmoid(input):
@@ -62,6 +65,38 @@ def softmax(input, dim=-1, axis=None):
 def log_softmax(input, dim=-1, axis=None):
     """log_softmax(x)_i = x_i - log sum_j e^(x_j) along `dim`."""
     return ops.LogSoftmax.apply(input, axis=dim if axis is None else axis)
+
+
+def _activation(op, name, input, inplace, **options):
+    """op applied to input; with inplace=True written into input's own memory (PyTorch's `name`)."""
+    if inplace:
+        return _inplace(_tensor(input), name, lambda s: op.apply(s, **options))
+    return op.apply(input, **options)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """leaky_relu(x) = x for x > 0, negative_slope x otherwise (gradient negative_slope at 0)."""
+    return _activation(act.LeakyReLU, "leaky_relu_", input, inplace, negative_slope=float(negative_slope))
+
+
+def silu(input, inplace=False):
+    """silu(x) = x sigmoid(x)."""
+    return _activation(act.SiLU, "silu_", input, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """elu(x) = x for x > 0, alpha (e^x - 1) otherwise."""
+    return _activation(act.ELU, "elu_", input, inplace, alpha=float(alpha))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """softplus(x) = ln(1 + e^(beta x)) / beta, and x where beta x > threshold."""
+    return act.Softplus.apply(input, beta=float(beta), threshold=float(threshold))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """hardtanh(x) = min(max(x, min_val), max_val) (gradient 0 at the bounds)."""
+    return _activation(act.Hardtanh, "hardtanh_", input, inplace, min_val=float(min_val), max_val=float(max_val))
 
 
 def linear(input, weight, bias=None):
@@ -87,62 +122,169 @@ def dropout(input, p=0.5, training=True):
 
 
 # ---------------------------------------------------------------- losses
-def mse_loss(input, target, reduction="mean"):
-    """l_i = (x_i - y_i)^2, then mean/sum/none. Shapes must match (no silent broadcasting)."""
-    _check_reduction("mse_loss", reduction)
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated size_average/reduce flags mapped onto `reduction` (when either is given)."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _regression(op, input, target, reduction):
+    """(input, target) of a regression-style loss: checked reduction, target cast and shape-checked."""
+    _check_reduction(op, reduction)
     input = _tensor(input)
-    target = _float_target("mse_loss", input, target)
+    return input, _float_target(op, input, target)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """l_i = (x_i - y_i)^2, then mean/sum/none. Shapes must match (no silent broadcasting)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _regression("mse_loss", input, target, reduction)
     diff = input - target
     return _reduce(diff * diff, reduction)
 
 
-def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
-    """Softmax cross-entropy of logits x (N, C) against int class indices t (N,):
-    l_n = -sum_c q_nc log softmax(x_n)_c with q = (1 - e) onehot(t_n) + e / C; mean over n by default.
-    Float targets raise TypeError, indices outside [0, C) IndexError (ops.CrossEntropy checks)."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """l_i = |x_i - y_i|, then mean/sum/none (gradient sign(x_i - y_i), 0 where they are equal)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _regression("l1_loss", input, target, reduction)
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """l_i = 0.5 d_i^2 / beta if |d_i| < beta else |d_i| - 0.5 beta, d = x - y (beta = 0: L1)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _regression("smooth_l1_loss", input, target, reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    return _reduce(_smooth_l1(input - target, float(beta)), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """l_i = 0.5 d_i^2 if |d_i| < delta else delta (|d_i| - 0.5 delta), d = x - y (= delta smooth_l1 with beta = delta)."""
+    input, target = _regression("huber_loss", input, target, reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    return _reduce(_smooth_l1(input - target, float(delta)) * float(delta), reduction)
+
+
+def _smooth_l1(diff, beta):
+    size = diff.abs()
+    if beta == 0:
+        return size
+    inside = size._data < beta
+    return ops.Where.apply(diff * diff * (0.5 / beta), size - 0.5 * beta, condition=inside)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    """Softmax cross-entropy of logits x (N, C) or (N, C, d1, ...) (or (C,), one sample) against class
+    indices t (N, d1, ...) or class probabilities p (x's shape), with class weights w (C,):
+
+    indices: l_n = -(1 - e) w_{t_n} log s_{n, t_n} - (e / C) sum_c w_c log s_{n, c}, s = softmax(x),
+    0 where t_n = ignore_index; "mean" divides the sum by sum_n w_{t_n} over the targets not ignored;
+    probabilities: l_n = -sum_c w_c q_nc log s_nc with q = (1 - e) p + e / C; "mean" divides by N d1 ...
+    The plain case (2-D, no weight, nothing ignored) runs as one fused node."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     input, target = _tensor(input), _tensor(target)
-    if input.ndim == 1 and target.ndim == 0:  # one unbatched sample
-        out = ops.CrossEntropy.apply(input.reshape(1, -1), target.reshape(1), label_smoothing=float(label_smoothing), reduction=reduction)
-        return out.reshape(()) if reduction == "none" else out
-    return ops.CrossEntropy.apply(input, target, label_smoothing=float(label_smoothing), reduction=reduction)
+    if input.ndim == 1 and (target.ndim == 0 or (target.dtype.kind == "f" and target.shape == input.shape)):
+        out = cross_entropy(input.reshape(1, -1), target.reshape(1, *target.shape), weight, None, ignore_index, None,
+                            reduction, label_smoothing)
+        return out.reshape(()) if reduction == "none" else out  # one unbatched sample
+    if target.dtype.kind == "f" and target.shape == input.shape and input.ndim >= 2:
+        target = _float_target("cross_entropy", input, target)
+        return _cross_entropy_probabilities(input, target, weight, reduction, float(label_smoothing))
+    if weight is None and input.ndim == 2 and not (target._data == ignore_index).any():
+        return ops.CrossEntropy.apply(input, target, label_smoothing=float(label_smoothing), reduction=reduction)
+    logp = log_softmax(input, dim=1) if input.ndim >= 2 else input
+    loss, weights = class_terms("cross_entropy", logp, target, weight, ignore_index)
+    loss = weighted_reduce(loss, weights, reduction)
+    if not label_smoothing:
+        return loss
+    c = input.shape[1]
+    w = np.ones(c, input.dtype) if weight is None else class_weight("cross_entropy", weight, c).astype(input.dtype)
+    kept = (target._data != ignore_index).astype(input.dtype)
+    smooth = -(logp * _class_axis(w, input.ndim)).sum(1) * Tensor._wrap(kept, False)
+    return loss * (1 - label_smoothing) + weighted_reduce(smooth, weights, reduction) * (label_smoothing / c)
 
 
-def nll_loss(input, target, reduction="mean"):
-    """l_n = -x_{n, t_n} for log-probabilities x (N, C) and int class indices t (N,)."""
+def _class_axis(w, ndim):
+    """Class weights (C,) shaped (C, 1, ...) to broadcast along dim 1 of an (N, C, d1, ...) tensor."""
+    return Tensor._wrap(w.reshape((-1,) + (1,) * (ndim - 2)), False)
+
+
+def _cross_entropy_probabilities(input, target, weight, reduction, smoothing):
+    c = input.shape[1]
+    if smoothing:
+        target = target * (1 - smoothing) + smoothing / c
+    terms = log_softmax(input, dim=1) * target
+    if weight is not None:
+        terms = terms * _class_axis(class_weight("cross_entropy", weight, c).astype(input.dtype), input.ndim)
+    loss = -terms.sum(1)
+    if reduction == "mean":
+        samples = input.numel() // c if c else 0
+        return loss.sum() / samples if samples else loss.sum() * np.nan  # an empty mean is NaN, as PyTorch
+    return _reduce(loss, reduction)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """l_n = -w_{t_n} x_{n, t_n} for log-probabilities x (N, C) or (N, C, d1, ...) (or (C,)) and class
+    indices t (N, d1, ...); 0 where t_n = ignore_index; "mean" is sum_n l_n / sum_n w_{t_n} over the
+    targets not ignored (PyTorch's weighted mean)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("nll_loss", reduction)
     input, target = _tensor(input), _tensor(target)
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {target.dtype}")
-    if input.ndim != 2 or target.shape != input.shape[:1]:
-        raise ValueError(f"nll_loss: expected input (N, C) and target (N,), got {input.shape} and {target.shape}")
-    c = input.shape[1]
-    t = target._data
-    if t.size and (t.min() < 0 or t.max() >= c):
-        raise IndexError(f"nll_loss: class index {t[(t < 0) | (t >= c)][0]} is out of range for {c} classes")
-    return _reduce(-input[np.arange(len(t)), t], reduction)
+    if input.ndim == 1 and target.ndim == 0:
+        out = nll_loss(input.reshape(1, -1), target.reshape(1), weight, None, ignore_index, None, reduction)
+        return out.reshape(()) if reduction == "none" else out
+    return weighted_reduce(*class_terms("nll_loss", input, target, weight, ignore_index), reduction)
 
 
-def binary_cross_entropy(input, target, reduction="mean"):
-    """l_i = -(y_i max(ln x_i, -100) + (1 - y_i) max(ln(1 - x_i), -100)) for probabilities x in [0, 1]."""
-    _check_reduction("binary_cross_entropy", reduction)
-    input = _tensor(input)
-    target = _float_target("binary_cross_entropy", input, target)
-    return _reduce(ops.BinaryCrossEntropy.apply(input, target), reduction)
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """l_i = -w_i (y_i max(ln x_i, -100) + (1 - y_i) max(ln(1 - x_i), -100)) for probabilities x in [0, 1],
+    w broadcast to x's shape; "mean" is the plain mean over elements."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _regression("binary_cross_entropy", input, target, reduction)
+    loss = ops.BinaryCrossEntropy.apply(input, target)
+    return _reduce(_weighted("binary_cross_entropy", loss, weight, "weight"), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, reduction="mean"):
-    """l_i = max(x_i, 0) - x_i y_i + ln(1 + e^-|x_i|) = BCE(sigmoid(x_i), y_i), stable for any logit."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    input = _tensor(input)
-    target = _float_target("binary_cross_entropy_with_logits", input, target)
-    return _reduce(ops.BinaryCrossEntropyWithLogits.apply(input, target), reduction)
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """l_i = w_i (p y_i ln(1 + e^-x_i) + (1 - y_i) ln(1 + e^x_i)) = BCE(sigmoid(x_i), y_i) weighted,
+    stable for any logit; pos_weight p (broadcast along the last dim) weighs the positive term."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    input, target = _regression("binary_cross_entropy_with_logits", input, target, reduction)
+    loss = ops.BinaryCrossEntropyWithLogits.apply(input, target)
+    if pos_weight is not None:  # p y softplus(-x) = y softplus(-x) + (p - 1) y softplus(-x)
+        extra = _weighted("binary_cross_entropy_with_logits", target, pos_weight, "pos_weight", minus_one=True)
+        loss = loss + extra * act.Softplus.apply(-input, threshold=np.inf)
+    return _reduce(_weighted("binary_cross_entropy_with_logits", loss, weight, "weight"), reduction)
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
+def _weighted(op, loss, weight, name, minus_one=False):
+    """loss * weight (or * (weight - 1)), weight a constant broadcast to loss's shape (None: loss)."""
+    if weight is None:
+        return loss
+    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=loss.dtype)
+    try:
+        np.broadcast_shapes(w.shape, loss.shape)
+    except ValueError:
+        raise ValueError(f"{op}: {name} of shape {w.shape} cannot be broadcast to the input's shape {loss.shape}") from None
+    return loss * Tensor._wrap(w - 1 if minus_one else w, False)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL divergence with PyTorch's conventions: `input` holds log-probabilities log q,
     `target` probabilities p (or log p when log_target=True);
     l_i = p_i (ln p_i - log q_i) (0 where p_i = 0), then
     "mean" (over all elements), "batchmean" (sum / N, the true KL per sample), "sum" or "none"."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("kl_div", reduction, REDUCTIONS + ("batchmean",))
     input = _tensor(input)
     target = _float_target("kl_div", input, target)

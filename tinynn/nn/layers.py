@@ -45,12 +45,19 @@ class Linear(Module):
 
 
 class ReLU(Module):
-    """y = max(x, 0)."""
+    """y = max(x, 0) (written into x itself with inplace=True, PyTorch's argument)."""
 
     activation = "relu"
 
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x):
-        return ops.ReLU.apply(x)
+        return F.relu(x, inplace=True) if self.inplace else ops.ReLU.apply(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):

@@ -5,7 +5,7 @@ through autograd's fast path (the same recording in fewer calls)."""
 import numpy as np
 
 from ..autograd import engine, hooks
-from ..autograd.fast_path import binary_operator
+from ..autograd.fast_path import binary_operator, unary_method
 from ..dtypes import ALIASES
 from ..tensor import Tensor, _checked_dtype, check_device, pick_axis, shape_argument
 from .arguments import index_argument
@@ -37,28 +37,14 @@ class TensorMethods:
         """A copy of the values in new memory; differentiable (the gradient passes through)."""
         return Clone.apply(self)
 
-    __add__ = binary_operator(Add)
-    __sub__ = binary_operator(Sub)
-    __mul__ = binary_operator(Mul)
-    __truediv__ = binary_operator(Div)
-    __pow__ = binary_operator(Pow)
-    __matmul__ = binary_operator(MatMul)
-    def __radd__(self, other): return Add.apply(other, self)
-    def __rsub__(self, other): return Sub.apply(other, self)
-    def __rmul__(self, other): return Mul.apply(other, self)
-    def __rtruediv__(self, other): return Div.apply(other, self)
-    def __rpow__(self, other): return Pow.apply(other, self)
+    __add__, __sub__, __mul__, __truediv__, __pow__, __matmul__ = (
+        binary_operator(op) for op in (Add, Sub, Mul, Div, Pow, MatMul))
+    __radd__, __rsub__, __rmul__, __rtruediv__, __rpow__ = (
+        binary_operator(op, reflected=True) for op in (Add, Sub, Mul, Div, Pow))
     def __rmatmul__(self, other): return MatMul.apply(other, self)
-    def __neg__(self): return Neg.apply(self)
     def __pos__(self): return self
-
-    def exp(self): return Exp.apply(self)
-    def log(self): return Log.apply(self)
-    def sqrt(self): return Sqrt.apply(self)
-    def abs(self): return Abs.apply(self)
-    def relu(self): return ReLU.apply(self)
-    def sigmoid(self): return Sigmoid.apply(self)
-    def tanh(self): return Tanh.apply(self)
+    __neg__, exp, log, sqrt, abs, relu, sigmoid, tanh = (
+        unary_method(op) for op in (Neg, Exp, Log, Sqrt, Abs, ReLU, Sigmoid, Tanh))
 
     sum = reduction_method(Sum, "sum", "sum_i x_i")
     mean = reduction_method(Mean, "mean", "(1/n) sum_i x_i")
@@ -141,8 +127,12 @@ class TensorMethods:
 for _name, _method in [*vars(TensorMethods).items(), *vars(InplaceMethods).items()]:
     if _name not in ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__"):
         setattr(Tensor, _name, _method)
+# A class with __getattr__ pays on every attribute access, not only missing ones (CPython then
+# neither specializes `t._data` nor takes its generic lookup): a quarter of a small op's cost. So
+# Tensor keeps Python's own AttributeError, which names the missing attribute.
 for _name, _method in METHODS.items():  # PyTorch's other ops (torch_names.py)
-    setattr(Tensor, _name, _method)
+    if _name != "__getattr__":
+        setattr(Tensor, _name, _method)
 
 
 def concatenate(tensors, axis=0, dim=None):
