@@ -11,8 +11,9 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
-from . import hooks, versions
+from . import higher, hooks, versions
 from .grad_mode import ANOMALY, check_finite, current
 
 
@@ -52,46 +53,81 @@ def remove_post_backward_hook(key):
     _post_backward_hooks.pop(key, None)
 
 
-def backward(root, grad=None, retain_graph=False, create_graph=False):
+def backward(root, grad=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d root / d leaf into `.grad` of every leaf that requires a gradient.
 
     `grad` is d L / d root (defaults to 1 for a scalar root). The graph is freed as the walk goes
-    unless `retain_graph`, which lets a second backward through it run (and accumulate again).
+    unless `retain_graph` (default: `create_graph`), which lets a second backward through it run.
+    With `create_graph` the gradients are Tensors in a new graph (higher.py), so they can be
+    differentiated again. With `inputs` (Tensors), only their `.grad` is accumulated, leaves or not.
     """
-    if create_graph:
-        raise NotImplementedError("backward(create_graph=True): higher-order gradients are not implemented in tinynn yet")
     if not root.requires_grad:
         raise RuntimeError("backward: the tensor does not require grad and has no graph")
-    if grad is None:
-        if root._data.size != 1:
-            raise RuntimeError(
-                f"backward: grad can be implicitly created only for scalar outputs, got shape {root.shape}"
-            )
-        grad = np.ones(root.shape, dtype=root.dtype)
-    else:
-        grad = np.asarray(grad, dtype=root.dtype)  # a Tensor gives its array (__array__)
-        if grad.shape != root.shape:
-            raise ValueError(f"backward: grad of shape {grad.shape} does not match the output's shape {root.shape}")
-    if root._node is None:  # a leaf
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    grad = _root_grad("backward", root, grad, create_graph)
+    if inputs is not None:
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        if not inputs:
+            raise RuntimeError("backward: inputs= was given as an empty sequence")
+        for t, g in zip(inputs, _gradients((root,), inputs, (grad,), retain_graph, create_graph, True)):
+            if g is not None:
+                _add_to_grad(t, g if create_graph else g.copy())
+    elif root._node is None:  # a leaf
         entry = hooks.hooked and hooks.lookup(id(root), None)
-        _add_to_grad(root, (hooks.run(entry, grad) if entry else grad).copy())
+        g = hooks.run(entry, grad) if entry else grad
+        _add_to_grad(root, g if create_graph else g.copy())
+    elif create_graph:
+        with _differentiable_kernels():
+            _walk(root._node, grad, retain_graph, create=True)
     else:
         _walk(root._node, grad, retain_graph)
     for hook in tuple(_post_backward_hooks.values()):
         hook()
 
 
+def _root_grad(op, root, grad, create_graph):
+    """d L / d root as an array (a Tensor under create_graph): 1 for a scalar root when not given."""
+    if grad is None:
+        if root._data.size != 1:
+            raise RuntimeError(f"{op}: grad can be implicitly created only for scalar outputs, got shape {root.shape}")
+        grad = np.ones(root.shape, dtype=root.dtype)
+    elif not (create_graph and isinstance(grad, Tensor)):
+        grad = np.asarray(grad, dtype=root.dtype)  # a Tensor gives its array (__array__)
+    if grad.shape != root.shape:
+        raise ValueError(f"{op}: grad of shape {grad.shape} does not match the output's shape {root.shape}")
+    if create_graph:
+        return grad if isinstance(grad, Tensor) else Tensor._wrap(grad, False)
+    return grad
+
+
+class _differentiable_kernels:
+    """backend.active is the Differentiable namespace (higher.py) for the duration of a create_graph walk."""
+
+    def __enter__(self):
+        if higher.namespace is None:
+            raise RuntimeError("backward(create_graph=True): tinynn.ops is not loaded")
+        self.real = backend.active
+        if not isinstance(self.real, higher.namespace):
+            backend.active = higher.namespace(self.real)
+
+    def __exit__(self, *exc):
+        backend.active = self.real
+        return False
+
+
 def _add_to_grad(leaf, g):
     """leaf.grad += g (g already in the leaf's shape and dtype; the first gradient is kept as is,
     in a new Tensor; later ones are summed into the same Tensor, which keeps its identity)."""
     grad = leaf._grad
-    if grad is None:
+    if isinstance(g, Tensor):  # create_graph: .grad is a Tensor of the new graph, summed out of place
+        leaf._grad = g if grad is None else grad + g
+    elif grad is None:
         leaf._grad = Tensor._wrap(np.asarray(g), False)  # a 0-d gradient may be a NumPy scalar
     else:
         grad._data = np.asarray(grad._data + g)  # 0-d + 0-d is a NumPy scalar: keep an array (grad.zero_())
 
 
-def _walk(root, grad, retain_graph=False, sink=None):
+def _walk(root, grad, retain_graph=False, sink=None, create=False):
     """Run each node's backward once every consumer of its output has handed it its gradient.
 
     Nodes wait in a heap keyed on their creation stamp (negative, so the newest pops first). The
@@ -100,7 +136,8 @@ def _walk(root, grad, retain_graph=False, sink=None):
     (hooks.py), a node's summed gradient passes through its tensor's hooks before its backward
     runs, and a hooked leaf's contributions are summed and passed through its hooks at the end.
     With a `sink` ({id(node) or id(leaf): [index, gradient]}, `grad()`'s), no leaf's `.grad`
-    changes: the gradients of the tensors listed are summed there instead."""
+    changes: the gradients of the tensors listed are summed there instead. With `create`, gradients
+    are Tensors and each backward runs on Tensors, recorded (higher.py)."""
     root.output_grad = grad
     waiting = [(root.order, root)]
     handed_out = {id(grad)}  # arrays a leaf already owns, or the caller's: never give them to a second leaf
@@ -121,14 +158,14 @@ def _walk(root, grad, retain_graph=False, sink=None):
                 if entry:
                     output_grad = hooks.run(entry, output_grad)
                     if entry.retains:
-                        _add_to_grad(entry.tensor(), output_grad.copy())
+                        _add_to_grad(entry.tensor(), output_grad if create else output_grad.copy())
             if sink is not None and id(node) in sink:
                 _sum_into(sink[id(node)], output_grad)
             if written:
                 versions.check_saved(node)
             if not retain_graph:
                 node.inputs = None  # free the graph as we go
-            input_grads = node.backward(output_grad)
+            input_grads = higher.run_backward(node, inputs, output_grad) if create else node.backward(output_grad)
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if anomaly:
@@ -138,7 +175,9 @@ def _walk(root, grad, retain_graph=False, sink=None):
                 if g is None or not needs[i]:
                     continue
                 t = inputs[i]
-                if not node.exact_gradients:  # sum it back to its input's shape, cast it to its dtype
+                if create:
+                    g = _as_graph_gradient(g, t, node)
+                elif not node.exact_gradients:  # sum it back to its input's shape, cast it to its dtype
                     g = unbroadcast(g, t.shape, f"{node.name}.backward").astype(t.dtype, copy=False)
                 parent = t._node
                 if parent is None:  # a leaf: it keeps g, so g must be an array no one else holds
@@ -148,6 +187,9 @@ def _walk(root, grad, retain_graph=False, sink=None):
                         continue
                     if hooked and hooks.lookup(id(t), None):
                         _pend(pending, t, g)
+                        continue
+                    if create:
+                        _add_to_grad(t, g)
                         continue
                     if g.base is not None or id(g) in handed_out:
                         g = g.copy()
@@ -163,47 +205,68 @@ def _walk(root, grad, retain_graph=False, sink=None):
             node.output_grad = None
         raise
     for leaf, entry, g in pending.values():
-        _add_to_grad(leaf, hooks.run(entry, g).copy())
+        g = hooks.run(entry, g)
+        _add_to_grad(leaf, g if create else g.copy())
+
+
+def _as_graph_gradient(g, t, node):
+    """A gradient a backward returned under create_graph, as a Tensor of t's shape and dtype (an
+    array, such as a zero gradient, is a constant of the new graph)."""
+    if not isinstance(g, Tensor):
+        g = Tensor._wrap(np.asarray(g), False)
+    if g.shape != t.shape:
+        g = unbroadcast(g, t.shape, f"{node.name}.backward")
+    return g if g.dtype == t.dtype else g.to(t.dtype)
 
 
 def _sum_into(slot, g):
-    slot[1] = g.copy() if slot[1] is None else slot[1] + g
+    if slot[1] is None:
+        slot[1] = g if isinstance(g, Tensor) else g.copy()
+    else:
+        slot[1] = slot[1] + g
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """The gradients d(sum of outputs)/d input, one per input (a tuple), without touching any `.grad`.
 
-    `grad_outputs` weighs each output (d L / d output; 1 for a scalar output), as in `backward`."""
-    if create_graph:
-        raise NotImplementedError("autograd.grad(create_graph=True): higher-order gradients are not implemented in tinynn yet")
+    `grad_outputs` weighs each output (d L / d output; 1 for a scalar output), as in `backward`.
+    With `create_graph` the gradients are Tensors of a new graph, differentiable again (the graph
+    is then kept unless retain_graph=False)."""
     outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
         grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("grad: one of the inputs does not require grad")
-    sink = {id(t._node if t._node is not None else t): [i, None] for i, t in enumerate(inputs)}
-    for k, (out, g) in enumerate(zip(outputs, grad_outputs)):
+    for out in outputs:
         if not out.requires_grad:
             raise RuntimeError("grad: one of the outputs does not require grad and has no graph")
-        if g is None:
-            if out._data.size != 1:
-                raise RuntimeError(f"grad: grad_outputs can be implicitly created only for scalar outputs, got shape {out.shape}")
-            g = np.ones(out.shape, dtype=out.dtype)
-        g = np.asarray(g, dtype=out.dtype)
+    grads = [_root_grad("grad", out, g, create_graph) for out, g in zip(outputs, grad_outputs)]
+    keep = create_graph if retain_graph is None else retain_graph
+    result = _gradients(outputs, inputs, grads, keep, create_graph, allow_unused)
+    return tuple(None if g is None else g if create_graph else Tensor._wrap(g, False) for g in result)
+
+
+def _gradients(outputs, inputs, grads, keep, create_graph, allow_unused):
+    """d(sum_k <grads_k, outputs_k>) / d input for each input (arrays, or Tensors under create_graph)."""
+    sink = {id(t._node if t._node is not None else t): [i, None] for i, t in enumerate(inputs)}
+    for k, (out, g) in enumerate(zip(outputs, grads)):
         key = id(out._node if out._node is not None else out)
         if key in sink:
             _sum_into(sink[key], g)
         if out._node is not None:
-            keep = retain_graph if retain_graph is not None else False
-            _walk(out._node, g, keep or k < len(outputs) - 1, sink)
+            if create_graph:
+                with _differentiable_kernels():
+                    _walk(out._node, g, keep or k < len(outputs) - 1, sink, create=True)
+            else:
+                _walk(out._node, g, keep or k < len(outputs) - 1, sink)
     result = [None] * len(inputs)
     for i, g in sink.values():
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} was not used in the graph; pass allow_unused=True to get None for it")
-        result[i] = None if g is None else Tensor._wrap(g, False)
-    return tuple(result)
+        result[i] = g
+    return result
 
 
 def _pend(pending, leaf, g):

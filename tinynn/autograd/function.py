@@ -8,12 +8,14 @@ from ..tensor import Tensor, as_tensor
 from .grad_mode import ANOMALY, GRAD, check_finite, current
 
 creation_order = itertools.count(0, -1)  # negative stamps: the engine's heap pops the newest node first
+ctx_style = None  # custom.py: turns a subclass with a static forward(ctx, ...) into a PyTorch-style Function
 
 
 class Function:
     """One node of the graph: an op's forward and backward, side by side.
 
-    Subclasses implement `forward(self, *arrays, **options)` and `backward(self, grad)`; they
+    (A subclass with PyTorch's static `forward(ctx, ...)`/`backward(ctx, ...)` on Tensors is a
+    custom Function instead: custom.py.) Subclasses implement `forward(self, *arrays, **options)` and `backward(self, grad)`; they
     keep what backward needs on `self` (declared in `__slots__`, which keeps nodes small).
     `self.needs_grad[i]` tells whether input i needs a gradient, so backward can skip work; it
     returns one gradient per input (None where none is needed). The engine sums each gradient
@@ -29,6 +31,23 @@ class Function:
     # are, such as a loss with integer targets), "common" (every input cast to their result type,
     # as + - * do) or "float" (the same, then integers to the default float dtype, as / and exp do)
     promotes = None
+    # backward(create_graph=True) (higher.py): `differentiable` says backward computes only through
+    # backend.active kernels and Tensor-compatible methods, so it also runs on Tensors; `outputs`
+    # names the slots holding the output array, `constants` the float arrays backward uses only as
+    # masks (never differentiated); any other saved float array is an input's, or `recompute` makes it
+    differentiable = False
+    outputs = ()
+    constants = ()
+
+    def recompute(self, name, inputs):
+        """The Tensor (in the graph of `inputs`) that the derived array saved in slot `name` holds,
+        for create_graph; None when this op cannot say."""
+        return None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("forward"), staticmethod):  # PyTorch's ctx style (custom.py)
+            ctx_style(cls)
 
     def forward(self, *arrays, **options):
         raise NotImplementedError

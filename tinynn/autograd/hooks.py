@@ -80,6 +80,10 @@ def lookup(key, node):
 def run(entry, grad):
     """grad after entry's hooks, each called with it as a Tensor and free to return a replacement."""
     for fn in tuple(entry.hooks.values()):
+        if isinstance(grad, Tensor):  # create_graph: the gradient is a Tensor of the new graph, and stays one
+            result = fn(grad)
+            grad = grad if result is None else result if isinstance(result, Tensor) else Tensor._wrap(np.asarray(result, grad.dtype), False)
+            continue
         result = fn(Tensor._wrap(grad, False))
         if result is not None:
             grad = np.asarray(result).astype(grad.dtype, copy=False)

@@ -15,7 +15,7 @@ import numpy as np
 from .function import creation_order
 
 written = {}  # id(owning ndarray) -> [count, stamp of the last write, weak reference to it]
-_saved_slots = {}  # Function subclass -> names of its slots that can hold saved arrays
+_saved_slots = {}  # (Function subclass, everything) -> names of its slots that can hold saved arrays
 _NOT_SAVED = frozenset(("inputs", "needs_grad", "order", "output_grad", "exact_gradients"))
 
 
@@ -50,14 +50,18 @@ def version(array):
     return 0 if entry is None else entry[0]
 
 
+def saved_slot_names(cls, everything=False):
+    """The slots of a Function subclass that can hold saved values (every slot when `everything`)."""
+    names = _saved_slots.get((cls, everything))
+    if names is None:
+        names = _saved_slots[cls, everything] = tuple(n for c in cls.__mro__ for n in getattr(c, "__slots__", ())
+                                                      if everything or n not in _NOT_SAVED)
+    return names
+
+
 def check_saved(node):
     """RuntimeError naming the op when an array `node` saved was written in place after it was saved."""
-    cls = type(node)
-    names = _saved_slots.get(cls)
-    if names is None:
-        names = _saved_slots[cls] = tuple(n for c in cls.__mro__ for n in getattr(c, "__slots__", ())
-                                          if n not in _NOT_SAVED)
-    for name in names:
+    for name in saved_slot_names(type(node)):
         value = getattr(node, name, None)
         if isinstance(value, np.ndarray):
             entry = _entry(value)

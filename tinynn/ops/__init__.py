@@ -10,3 +10,4 @@ from .layers import Linear, CrossEntropy, REDUCTIONS
 from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .quantize import FakeQuantize
 from .methods import concatenate, cat, stack, where
+from . import differentiable  # noqa: F401 - backend.active under create_graph (autograd/higher.py)

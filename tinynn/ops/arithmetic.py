@@ -17,6 +17,7 @@ class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1."""
 
     __slots__ = ('exact_gradients',)
+    differentiable = True
     promotes = "common"
 
     def forward(self, a, b):
@@ -35,6 +36,7 @@ class Sub(Function):
     """z = a - b;  dz/da = 1, dz/db = -1."""
 
     __slots__ = ('exact_gradients',)
+    differentiable = True
     promotes = "common"
 
     def forward(self, a, b):
@@ -53,6 +55,7 @@ class Mul(Function):
     """z = a b;  dz/da = b, dz/db = a."""
 
     __slots__ = ('a', 'b', 'exact_gradients')
+    differentiable = True
     promotes = "common"
 
     def forward(self, a, b):
@@ -72,6 +75,7 @@ class Div(Function):
     """z = a / b;  dz/da = 1 / b, dz/db = -a / b^2."""
 
     __slots__ = ('a', 'b', 'exact_gradients')
+    differentiable = True
     promotes = "float"
 
     def forward(self, a, b):
@@ -94,6 +98,8 @@ class Pow(Function):
     b = 0 (a^0 is the constant 1, even at a = 0), dz/db = 0 where a = 0 and b >= 0."""
 
     __slots__ = ('a', 'b', 'z', 'exact_gradients')
+    differentiable = True
+    outputs = ('z',)
     promotes = "common"
 
     def forward(self, a, b):
@@ -107,8 +113,9 @@ class Pow(Function):
 
     def backward(self, g):
         B, a, b = backend.active, self.a, self.b
-        ga = B.multiply(g, _zero_where(b == 0, lambda: B.multiply(b, B.power(a, b - 1)))) if self.needs_grad[0] else None
-        gb = B.multiply(g, _zero_where((a == 0) & (b >= 0), lambda: B.multiply(self.z, B.log(a)))) if self.needs_grad[1] else None
+        a0, b0 = np.asarray(a), np.asarray(b)  # the masks are constants (arrays) under create_graph too
+        ga = B.multiply(g, _zero_where(b0 == 0, lambda: B.multiply(b, B.power(a, b - 1)))) if self.needs_grad[0] else None
+        gb = B.multiply(g, _zero_where((a0 == 0) & (b0 >= 0), lambda: B.multiply(self.z, B.log(a)))) if self.needs_grad[1] else None
         return ga, gb
 
 
@@ -124,6 +131,7 @@ class Neg(Function):
     """z = -a;  dz/da = -1."""
 
     __slots__ = ()
+    differentiable = True
     exact_gradients = True
 
     def forward(self, a):

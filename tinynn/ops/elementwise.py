@@ -3,6 +3,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .. import backend
+from .derivatives import astype
 
 
 class Exp(Function):
@@ -11,6 +12,8 @@ class Exp(Function):
     __slots__ = ('y',)
     promotes = "float"
     exact_gradients = True
+    differentiable = True
+    outputs = ('y',)
 
     def forward(self, x):
         self.y = backend.active.exp(x)
@@ -26,6 +29,7 @@ class Log(Function):
     __slots__ = ('x',)
     promotes = "float"
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x):
         self.x = x
@@ -42,6 +46,8 @@ class Sqrt(Function):
     __slots__ = ('y',)
     promotes = "float"
     exact_gradients = True
+    differentiable = True
+    outputs = ('y',)
 
     def forward(self, x):
         self.y = backend.active.sqrt(x)
@@ -57,6 +63,7 @@ class Abs(Function):
 
     __slots__ = ('x',)
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x):
         self.x = x
@@ -70,6 +77,8 @@ class Clip(Function):
     """y = min(max(x, lo), hi);  dy/dx = 1 where lo <= x <= hi, else 0 (PyTorch's clamp rule)."""
 
     __slots__ = ('x', 'lo', 'hi')
+    differentiable = True
+    constants = ('x',)
 
     def forward(self, x, lo=None, hi=None):
         if lo is None and hi is None:
@@ -83,7 +92,7 @@ class Clip(Function):
             inside &= self.x >= self.lo
         if self.hi is not None:
             inside &= self.x <= self.hi
-        return backend.active.where(inside, g, 0).astype(g.dtype, copy=False)
+        return backend.active.where(inside, g, np.zeros((), g.dtype))
 
 
 class ReLU(Function):
@@ -91,6 +100,7 @@ class ReLU(Function):
 
     __slots__ = ('x',)
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x):
         self.x = x
@@ -106,6 +116,8 @@ class Sigmoid(Function):
     __slots__ = ('y',)
     promotes = "float"
     exact_gradients = True
+    differentiable = True
+    outputs = ('y',)
 
     def forward(self, x):
         self.y = backend.active.sigmoid(x)
@@ -121,6 +133,8 @@ class Tanh(Function):
     __slots__ = ('y',)
     promotes = "float"
     exact_gradients = True
+    differentiable = True
+    outputs = ('y',)
 
     def forward(self, x):
         self.y = backend.active.tanh(x)
@@ -135,10 +149,11 @@ class Cast(Function):
 
     __slots__ = ('dtype',)
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, dtype):
         self.dtype = x.dtype
         return x.astype(dtype)
 
     def backward(self, g):
-        return g.astype(self.dtype)
+        return astype(g, self.dtype)

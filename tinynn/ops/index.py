@@ -4,6 +4,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .derivatives import IndexAdd, index_add
 from .dims import one_dim
 from .shape import Where
 
@@ -32,6 +33,7 @@ class Gather(Function):
 
     __slots__ = ('shape', 'grid', 'dim')
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, dim, index):
         index = np.asarray(index)
@@ -42,9 +44,10 @@ class Gather(Function):
         return np.atleast_1d(x)[self.grid].reshape(index.shape)
 
     def backward(self, g):
-        grad = np.zeros(self.shape or (1,), dtype=g.dtype)
-        np.add.at(grad, self.grid, g.reshape(self.grid[self.dim].shape))
-        return grad.reshape(self.shape)
+        g, shape = g.reshape(self.grid[self.dim].shape), self.shape or (1,)
+        if not isinstance(g, Tensor):
+            return index_add(shape, self.grid, g).reshape(self.shape)
+        return IndexAdd.apply(g, shape=shape, index=self.grid).reshape(self.shape)  # create_graph: recorded
 
 
 class Scatter(Function):

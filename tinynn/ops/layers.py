@@ -5,6 +5,8 @@ import numpy as np
 from ..autograd.function import Function
 from .. import backend
 from ..backend import ACTIVATIONS
+from ..tensor import Tensor
+from .derivatives import astype
 
 REDUCTIONS = ("mean", "sum", "none")  # of every loss (kl_div adds "batchmean")
 
@@ -30,6 +32,8 @@ class Linear(Function):
 
     __slots__ = ("lead", "x", "weight", "activation", "y", "dtypes")
     exact_gradients = True
+    differentiable = True
+    outputs = ("y",)
 
     def forward(self, x, weight, bias=None, activation="none"):
         _check_linear(x, weight, bias, activation)
@@ -51,7 +55,7 @@ class Linear(Function):
         grads = backend.active.linear_backward(self.x, self.weight, y, g if self.lead is None else g.reshape(y.shape),
                                                self.activation, (needs[0], needs[1], len(needs) > 2 and needs[2]))
         if self.dtypes is not None:
-            grads = tuple(None if gr is None else gr.astype(dt) for gr, dt in zip(grads, self.dtypes))
+            grads = tuple(None if gr is None else astype(gr, dt) for gr, dt in zip(grads, self.dtypes))
         gx, gw, gb = grads
         if self.lead is not None and gx is not None:
             gx = gx.reshape(*self.lead, gx.shape[1])
@@ -65,6 +69,7 @@ class CrossEntropy(Function):
 
     __slots__ = ('target', 'smoothing', 'reduction', 'probs')
     exact_gradients = True
+    differentiable = True
 
     def forward(self, logits, target, label_smoothing=0.0, reduction="mean"):
         if reduction not in REDUCTIONS:
@@ -86,9 +91,15 @@ class CrossEntropy(Function):
         n = len(losses)
         return np.array(float(total) / n if n else np.nan, dtype=losses.dtype)  # an empty mean is NaN
 
+    def recompute(self, name, inputs):
+        return inputs[0].softmax(1) if name == "probs" else None  # create_graph: probs as a Tensor
+
     def backward(self, g):
         if self.reduction == "none":
             per_sample = g
+        elif isinstance(g, Tensor):  # create_graph: the same, on a Tensor
+            n = len(self.probs)
+            per_sample = backend.active.broadcast_to(g / n if self.reduction == "mean" else g, (n,))
         else:
             n = len(self.probs)
             per_sample = np.empty(n, self.probs.dtype)

@@ -11,6 +11,7 @@ class MatMul(Function):
     is dropped from Z, as in NumPy."""
 
     __slots__ = ('a', 'b')
+    differentiable = True
     promotes = "common"
 
     def forward(self, a, b):
@@ -39,7 +40,7 @@ class MatMul(Function):
         matmul = backend.active.matmul
         ga = gb = None
         if self.needs_grad[0]:
-            ga = unbroadcast(matmul(g, b2.swapaxes(-1, -2)), a2.shape).reshape(a.shape)
+            ga = unbroadcast(matmul(g, b2.mT), a2.shape).reshape(a.shape)
         if self.needs_grad[1]:
-            gb = unbroadcast(matmul(a2.swapaxes(-1, -2), g), b2.shape).reshape(b.shape)
+            gb = unbroadcast(matmul(a2.mT, g), b2.shape).reshape(b.shape)
         return ga, gb

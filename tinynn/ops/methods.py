@@ -23,12 +23,11 @@ from .torch_names import METHODS
 class TensorMethods:
     """The methods below become Tensor's (see the end of this file)."""
 
-    def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None, grad=None):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, grad=None):
         """Accumulate d self / d leaf into every leaf's `.grad` (gradient = d L / d self, 1 for a
-        scalar; `grad=` is the older spelling); retain_graph=True keeps the graph for another backward."""
-        if inputs is not None:
-            raise NotImplementedError("backward(inputs=...) is not implemented in tinynn")
-        engine.backward(self, gradient if grad is None else grad, retain_graph, create_graph)
+        scalar; `grad=` is the older spelling); retain_graph=True keeps the graph for another backward;
+        create_graph=True makes the gradients differentiable; `inputs` limits which `.grad` fill."""
+        engine.backward(self, gradient if grad is None else grad, retain_graph, create_graph, inputs)
 
     register_hook = hooks.register_hook
     retain_grad = hooks.retain_grad

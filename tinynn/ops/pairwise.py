@@ -20,6 +20,8 @@ class _Extreme(Function):
     """z = max(a, b) (or min);  the gradient goes to the larger (smaller) one, half to each on a tie."""
 
     __slots__ = ('a', 'b')
+    differentiable = True
+    constants = ('a', 'b')  # only which one is larger
     kernel = None
 
     def forward(self, a, b):
@@ -51,6 +53,8 @@ class Remainder(Function):
     """z = a - floor(a / b) b (the sign of b, Python's and PyTorch's %);  dz/da = 1, dz/db = -floor(a / b)."""
 
     __slots__ = ('a', 'b')
+    differentiable = True
+    constants = ('a', 'b')  # floor(a / b) is piecewise constant
 
     def forward(self, a, b):
         _broadcast("remainder", a, b)
@@ -76,6 +80,8 @@ class ClampBounds(Function):
     x < lo <= hi, dy/dhi = 1 where max(x, lo) > hi (an absent bound is +-inf)."""
 
     __slots__ = ('x', 'lo', 'hi')
+    differentiable = True
+    constants = ('x', 'lo', 'hi')  # only which bound is active
 
     def forward(self, x, lo, hi):
         _broadcast("clamp", x, np.empty(_broadcast("clamp", lo, hi)))
@@ -83,9 +89,9 @@ class ClampBounds(Function):
         return backend.active.minimum(backend.active.maximum(x, lo), hi)
 
     def backward(self, g):
-        x, lo, hi, zero = self.x, self.lo, self.hi, np.zeros((), g.dtype)
-        return (np.where((x >= lo) & (x <= hi), g, zero), np.where((x < lo) & (lo <= hi), g, zero),
-                np.where(np.maximum(x, lo) > hi, g, zero))
+        x, lo, hi, zero, where = self.x, self.lo, self.hi, np.zeros((), g.dtype), backend.active.where
+        return (where((x >= lo) & (x <= hi), g, zero), where((x < lo) & (lo <= hi), g, zero),
+                where(np.maximum(x, lo) > hi, g, zero))
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names

@@ -9,8 +9,8 @@ from .arguments import check_axis
 def _expand(g, shape, axis, keepdims):
     """Put back the reduced axes of g (size 1) so it broadcasts against the input."""
     if axis is not None and not keepdims and shape:  # a 0-d input (sum(0) of a scalar) lost no axis
-        axes = axis if isinstance(axis, tuple) else (axis,)
-        g = np.expand_dims(g, tuple(a % len(shape) for a in axes))
+        axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+        g = g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))  # works on a Tensor too
     return g
 
 
@@ -19,6 +19,7 @@ class Sum(Function):
 
     __slots__ = ('shape', 'axis', 'keepdims')
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, axis=None, keepdims=False):
         check_axis("Sum", axis, x.ndim)
@@ -34,6 +35,7 @@ class Mean(Function):
 
     __slots__ = ('shape', 'axis', 'keepdims', 'count')
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, axis=None, keepdims=False):
         check_axis("Mean", axis, x.ndim)
@@ -54,6 +56,8 @@ class _Extremum(Function):
 
     __slots__ = ('x', 'axis', 'keepdims', 'y')
     exact_gradients = True
+    differentiable = True
+    constants = ('x', 'y')  # only the mask of where the extremum is
 
     reduce = None
 

@@ -2,6 +2,9 @@
 import numpy as np
 
 from ..autograd.function import Function
+from .. import backend
+from ..tensor import Tensor
+from .derivatives import IndexAdd, index_add, permute
 
 
 class Reshape(Function):
@@ -9,6 +12,7 @@ class Reshape(Function):
 
     __slots__ = ('shape',)
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, shape):
         self.shape = x.shape
@@ -26,6 +30,7 @@ class Transpose(Function):
 
     __slots__ = ('axes',)
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, axes=None):
         if axes is not None:
@@ -37,7 +42,8 @@ class Transpose(Function):
         return x.transpose(axes)
 
     def backward(self, g):
-        return g.transpose(None if self.axes is None else np.argsort([a % g.ndim for a in self.axes]))
+        axes = range(g.ndim)[::-1] if self.axes is None else np.argsort([a % g.ndim for a in self.axes])
+        return permute(g, tuple(int(a) for a in axes))
 
 
 class GetItem(Function):
@@ -45,6 +51,7 @@ class GetItem(Function):
 
     __slots__ = ('shape', 'dtype', 'index')
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, index):
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
@@ -54,19 +61,16 @@ class GetItem(Function):
             raise IndexError(f"GetItem: {exc} (tensor of shape {x.shape})") from None
 
     def backward(self, g):
-        grad = np.zeros(self.shape, dtype=g.dtype)
-        parts = self.index if isinstance(self.index, tuple) else (self.index,)
-        if any(isinstance(p, np.ndarray) for p in parts):
-            np.add.at(grad, self.index, g)
-        else:
-            grad[self.index] = g
-        return grad
+        if not isinstance(g, Tensor):
+            return index_add(self.shape, self.index, g)
+        return IndexAdd.apply(g, shape=self.shape, index=self.index)  # create_graph: the same, recorded
 
 
 class Concatenate(Function):
     """y = [x_1, x_2, ...] along an axis;  each x_k gets its slice of the gradient."""
 
     __slots__ = ('axis', 'bounds')
+    differentiable = True
     promotes = "common"
 
     def forward(self, *xs, axis=0):
@@ -80,13 +84,15 @@ class Concatenate(Function):
             raise ValueError(f"Concatenate: shapes {[x.shape for x in xs]} along axis {axis}: {exc}") from None
 
     def backward(self, g):
-        return tuple(np.split(g, self.bounds, axis=self.axis))
+        edges, lead = [0, *self.bounds, g.shape[self.axis]], (slice(None),) * (self.axis % g.ndim)
+        return tuple(g[lead + (slice(int(a), int(b)),)] for a, b in zip(edges, edges[1:]))
 
 
 class Stack(Function):
     """y = x_1, x_2, ... joined along a new axis;  each x_k gets its slice of the gradient."""
 
     __slots__ = ('axis',)
+    differentiable = True
     promotes = "common"
 
     def forward(self, *xs, axis=0):
@@ -99,13 +105,15 @@ class Stack(Function):
             raise ValueError(f"Stack: shapes {[x.shape for x in xs]} along axis {axis}: {exc}") from None
 
     def backward(self, g):
-        return tuple(np.moveaxis(g, self.axis, 0))
+        lead = (slice(None),) * (self.axis % g.ndim)
+        return tuple(g[lead + (k,)] for k in range(g.shape[self.axis]))
 
 
 class Where(Function):
     """y = a where condition else b;  the gradient goes to the side that was chosen."""
 
     __slots__ = ('condition',)
+    differentiable = True
     promotes = "common"
 
     def forward(self, a, b, condition):
@@ -116,5 +124,5 @@ class Where(Function):
             raise ValueError(f"Where: shapes {condition.shape}, {a.shape} and {b.shape} cannot be broadcast together") from None
 
     def backward(self, g):
-        zero = np.zeros((), dtype=g.dtype)
-        return np.where(self.condition, g, zero), np.where(self.condition, zero, g)
+        zero, where = np.zeros((), dtype=g.dtype), backend.active.where
+        return where(self.condition, g, zero), where(self.condition, zero, g)

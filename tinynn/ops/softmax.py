@@ -9,6 +9,8 @@ class Softmax(Function):
 
     __slots__ = ('axis', 'y')
     exact_gradients = True
+    differentiable = True
+    outputs = ('y',)
 
     def forward(self, x, axis=-1):
         check_axis("Softmax", axis, x.ndim)
@@ -25,6 +27,8 @@ class LogSoftmax(Function):
 
     __slots__ = ('axis', 'y')
     exact_gradients = True
+    differentiable = True
+    outputs = ('y',)
 
     def forward(self, x, axis=-1):
         check_axis("LogSoftmax", axis, x.ndim)

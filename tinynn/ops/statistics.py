@@ -40,13 +40,15 @@ class Cumsum(Function):
 
     __slots__ = ('axis',)
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, axis):
         self.axis = axis
         return backend.active.cumsum(x, axis=axis)
 
     def backward(self, g):
-        return np.flip(backend.active.cumsum(np.flip(g, self.axis), axis=self.axis), self.axis)
+        flip = (slice(None),) * self.axis + (slice(None, None, -1),)  # a reversed view, of a Tensor too
+        return backend.active.cumsum(g[flip], axis=self.axis)[flip]
 
 
 class Cumprod(Function):

@@ -14,6 +14,7 @@ class Expand(Function):
     """y = x broadcast to `shape` (no copy);  the engine sums the gradient back to x's shape."""
 
     __slots__ = ()
+    differentiable = True
 
     def forward(self, x, shape):
         try:
@@ -30,6 +31,7 @@ class Repeat(Function):
 
     __slots__ = ('xshape', 'shape', 'reps')
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, reps):
         if len(reps) < x.ndim:

@@ -1,0 +1,108 @@
+"""Second derivatives of every differentiable op: float64 `tn.gradgradcheck` (the gradient
+computed with create_graph=True, checked against central differences both in the inputs and in
+the incoming gradient) on both backends, over the op tables of the gradient tests; the ops that do
+not support create_graph raise NotImplementedError naming themselves; gradgradcheck itself
+catches a wrong second derivative and names the input, the index and both values."""
+import numpy as np
+import pytest
+
+import tinynn as tn
+from tinynn.autograd.function import Function
+from test_ops import BINARY, UNARY, _values  # the gradient tests' op tables
+from test_ops_elementwise import CLOSED
+
+EXTRA = {  # ops outside those tables: name -> (function, inputs as arrays)
+    "matmul_batched": (lambda a, b: a @ b, [(2, 3, 4), (4, 2)]),
+    "matmul_vector": (lambda a, b: a @ b, [(4,), (4, 3)]),
+    "linear_relu": (lambda x, w, b: tn.ops.Linear.apply(x, w, b, activation="relu"), [(3, 4), (2, 4), (2,)]),
+    "linear_sigmoid": (lambda x, w, b: tn.ops.Linear.apply(x, w, b, activation="sigmoid"), [(3, 4), (2, 4), (2,)]),
+    "linear_tanh_3d": (lambda x, w: tn.ops.Linear.apply(x, w, activation="tanh"), [(2, 3, 4), (2, 4)]),
+    "cross_entropy": (lambda x: tn.nn.functional.cross_entropy(x, tn.tensor([0, 2, 1])), [(3, 4)]),
+    "cross_entropy_smooth_sum": (lambda x: tn.nn.functional.cross_entropy(x, tn.tensor([0, 2, 1]), label_smoothing=0.2,
+                                                                         reduction="sum"), [(3, 4)]),
+    "cat": (lambda a, b: tn.cat([a, b * b], 1), [(2, 3), (2, 2)]),
+    "stack": (lambda a, b: tn.stack([a * b, a], 1), [(2, 3), (2, 3)]),
+    "expand_repeat": (lambda a: a.expand(2, 3, 4) * a.repeat(2, 1, 1), [(3, 1)]),
+    "maximum_minimum": (lambda a, b: tn.maximum(a, b) * a + tn.minimum(a, b) * b, [(2, 3), (2, 3)]),
+    "clamp_tensor": (lambda a, b: a.clamp(min=b) * a, [(2, 3), (2, 3)]),
+    "remainder": (lambda a, b: (a % b) * a, [(2, 3), (2, 3)]),
+    "max_dim": (lambda a: a.max(1).values * a.sum(1), [(2, 3)]),
+    "gather": (lambda a: a.gather(1, tn.tensor([[0, 0], [2, 1]])) ** 2, [(2, 3)]),
+    "cumsum": (lambda a: a.cumsum(1) ** 2, [(2, 3)]),
+    "var_std": (lambda a: a.var(1) * a.std(1, correction=0), [(3, 4)]),
+    "logsumexp": (lambda a: a.logsumexp(1) ** 2, [(3, 4)]),
+    "clone_masked_fill": (lambda a: a.clone().masked_fill(tn.tensor([True, False, True]), 0.5) ** 2, [(2, 3)]),
+}
+UNSUPPORTED = {  # backward written on arrays only: create_graph must raise, naming the op
+    "Prod": lambda a: a.prod(1), "Cumprod": lambda a: a.cumprod(1), "Norm": lambda a: a.norm(),
+    "BinaryCrossEntropy": lambda a: tn.nn.functional.binary_cross_entropy(a.sigmoid(), tn.ones(2, 3, dtype=tn.float64)),
+}
+
+
+def _x(shape, domain=lambda a: a, seed=1):
+    return tn.tensor(_values(shape, domain, seed), requires_grad=True)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_table(name, backend_name):
+    fn, domain, _ = UNARY[name]
+    assert tn.gradgradcheck(fn, _x((3, 4), domain))
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("shapes", [((3, 4), (3, 4)), ((3, 1), (1, 4))])
+def test_binary_table_with_broadcasting(name, shapes, backend_name):
+    fn, dom_a, dom_b, _ = BINARY[name]
+    assert tn.gradgradcheck(fn, _x(shapes[0], dom_a, 2), _x(shapes[1], dom_b, 3))
+
+
+@pytest.mark.parametrize("name", sorted(CLOSED))
+def test_elementwise_table(name, backend_name):
+    values, _ = CLOSED[name]
+    assert tn.gradgradcheck(lambda t: getattr(t, name)(), tn.tensor(values, requires_grad=True))
+
+
+@pytest.mark.parametrize("name", sorted(EXTRA))
+def test_more_ops(name, backend_name):
+    fn, shapes = EXTRA[name]
+    assert tn.gradgradcheck(fn, *[_x(s, seed=k) for k, s in enumerate(shapes)])
+
+
+@pytest.mark.parametrize("name", sorted(UNSUPPORTED))
+def test_ops_without_create_graph_support_raise_naming_the_op(name):
+    x = _x((2, 3), lambda a: np.abs(a) + 0.1)
+    (g,) = tn.autograd.grad(UNSUPPORTED[name](x).sum(), x)  # first order works
+    assert g.shape == (2, 3)
+    with pytest.raises(NotImplementedError, match=f"^{name}: backward\\(create_graph=True\\)"):
+        tn.autograd.grad(UNSUPPORTED[name](x).sum(), x, create_graph=True)
+
+
+class _CubeWrongSecond(Function):
+    """y = x^3 with dy/dx = 3 x^2 right, but computed as 3 * x * (x as a constant): the first
+    derivative is exact, the second misses half of 6x."""
+
+    __slots__ = ('x',)
+    differentiable = True
+    constants = ('x',)
+
+    def forward(self, x):
+        self.x = x
+        return x ** 3
+
+    def backward(self, g):
+        return g * (self.x * self.x * 3.0)
+
+
+def test_gradgradcheck_catches_a_wrong_second_derivative_and_names_it():
+    x = tn.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    assert tn.gradcheck(_CubeWrongSecond.apply, x)
+    with pytest.raises(tn.GradcheckError, match=r"gradgradcheck: input 0 \(shape \(3,\)\) at index \(0,\) "
+                                                r"\(value 0.5\): analytic 0.0 vs numerical"):
+        tn.gradgradcheck(_CubeWrongSecond.apply, x)
+
+
+def test_gradgradcheck_takes_pytorch_spelling_and_checks_grad_outputs():
+    x = tn.tensor([0.3, -0.2], requires_grad=True)
+    assert tn.gradgradcheck(lambda t: t.tanh() * t, (x,))   # inputs as one tuple, as in PyTorch
+    with pytest.raises(ValueError, match="no input requires a gradient"):
+        tn.gradgradcheck(lambda t: t * 2.0, tn.tensor([1.0]))
