@@ -46,6 +46,13 @@ TABLE = {
     **{name: "test_activations.py (closed forms, kinks, gradient checks)" for name in (
         "leaky_relu", "leaky_relu_backward", "silu", "silu_backward", "elu", "elu_backward",
         "softplus", "softplus_backward", "hardtanh", "hardtanh_backward")},
+    "conv2d": True, "conv2d_backward_input": True, "conv2d_backward_weight": True,
+    **{name: "test_conv.py (closed forms, gradient checks)" for name in ("pad", "pad_backward")},
+    **{name: "test_pooling.py (PyTorch's loops, gradient checks)" for name in (
+        "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d",
+        "adaptive_avg_pool2d_backward")},
+    "batch_norm": "test_batchnorm.py (closed forms, gradient checks)",
+    "batch_norm_backward": "test_batchnorm.py (closed forms, gradient checks)",
 }
 
 

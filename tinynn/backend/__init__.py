@@ -29,6 +29,9 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
     "pack_int8_weight", "quantized_linear", "fma_f32",
     "leaky_relu", "leaky_relu_backward", "silu", "silu_backward", "elu", "elu_backward",
     "softplus", "softplus_backward", "hardtanh", "hardtanh_backward",
+    "conv2d", "conv2d_backward_input", "conv2d_backward_weight", "max_pool2d", "max_pool2d_backward",
+    "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",
+    "batch_norm", "batch_norm_backward", "pad", "pad_backward",
 )
 
 NAMES = ("cython", "numpy")

@@ -251,3 +251,34 @@ leaky_relu, leaky_relu_backward, silu, silu_backward = (reference.leaky_relu, re
 elu, elu_backward, softplus, softplus_backward = (reference.elu, reference.elu_backward, reference.softplus,
                                                   reference.softplus_backward)
 hardtanh, hardtanh_backward = reference.hardtanh, reference.hardtanh_backward
+
+
+# ---------------------------------------------------------------- convolution family (kernels/conv)
+def conv2d(x, weight, bias, stride, padding, dilation, groups):
+    """reference.conv2d on im2col and the blocked GEMM (bias added while the output is in cache)."""
+    if _same_float(x, weight, bias):
+        return kernels.conv2d(x, weight, bias, stride, padding, dilation, groups, num_threads=threads.get_num_threads())
+    return reference.conv2d(x, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d_backward_input(grad, weight, input_shape, stride, padding, dilation, groups):
+    """reference.conv2d_backward_input as W^T grad and col2im, per image."""
+    if _same_float(grad, weight):
+        return kernels.conv2d_backward_input(grad, weight, input_shape, stride, padding, dilation, groups,
+                                             num_threads=threads.get_num_threads())
+    return reference.conv2d_backward_input(grad, weight, input_shape, stride, padding, dilation, groups)
+
+
+def conv2d_backward_weight(grad, x, weight_shape, stride, padding, dilation, groups):
+    """reference.conv2d_backward_weight as sum_n grad[n] im2col(x[n])^T."""
+    if _same_float(grad, x):
+        return kernels.conv2d_backward_weight(grad, x, weight_shape, stride, padding, dilation, groups,
+                                              num_threads=threads.get_num_threads())
+    return reference.conv2d_backward_weight(grad, x, weight_shape, stride, padding, dilation, groups)
+
+
+max_pool2d, max_pool2d_backward = reference.max_pool2d, reference.max_pool2d_backward
+avg_pool2d, avg_pool2d_backward = reference.avg_pool2d, reference.avg_pool2d_backward
+adaptive_avg_pool2d, adaptive_avg_pool2d_backward = reference.adaptive_avg_pool2d, reference.adaptive_avg_pool2d_backward
+batch_norm, batch_norm_backward = reference.batch_norm, reference.batch_norm_backward
+pad, pad_backward = reference.pad, reference.pad_backward

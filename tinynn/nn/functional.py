@@ -298,3 +298,9 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- convolution, pooling, batch norm, pad
+from .conv import conv1d, conv2d, pad  # noqa: E402 - defined beside their layers
+from .pooling import max_pool1d, max_pool2d, avg_pool2d, adaptive_avg_pool2d  # noqa: E402
+from .normalization import batch_norm  # noqa: E402

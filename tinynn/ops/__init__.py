@@ -11,3 +11,7 @@ from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .quantize import FakeQuantize
 from .methods import concatenate, cat, stack, where
 from . import differentiable  # noqa: F401 - backend.active under create_graph (autograd/higher.py)
+from .conv import Conv2d
+from .pool import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+from .normalization import BatchNorm
+from .pad import Pad

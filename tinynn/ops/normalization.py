@@ -1,0 +1,40 @@
+"""Batch normalization with batch statistics (training mode), one node over (N, C, *) inputs.
+
+Eval mode (running statistics) is an affine map per channel, which nn.functional.batch_norm
+builds from ordinary differentiable ops."""
+from ..autograd.function import Function
+from .. import backend
+
+
+class BatchNorm(Function):
+    """y = (x - mu_c) / sqrt(var_c + eps) gamma_c + beta_c, mu_c and var_c (biased) over the N L values
+    of channel c of x (N, C, L...); gamma and beta optional.  With xhat = (x - mu) r, r = 1 / sqrt(var + eps),
+    M = N L:  dL/dx = gamma r (g - sum(g) / M - xhat sum(g xhat) / M), dL/dgamma = sum g xhat, dL/dbeta = sum g."""
+
+    __slots__ = ("x", "weight", "mean", "var", "eps", "shape")
+    exact_gradients = True
+
+    def forward(self, x, weight=None, bias=None, eps=1e-5, stats_out=None):
+        if x.ndim < 2:
+            raise ValueError(f"BatchNorm: expected an input (N, C, ...), got shape {x.shape}")
+        c = x.shape[1]
+        for what, p in (("weight", weight), ("bias", bias)):
+            if p is not None and p.shape != (c,):
+                raise ValueError(f"BatchNorm: {what} of shape {p.shape} does not match the input's {c} channels "
+                                 f"(input shape {x.shape})")
+        if x.dtype.kind != "f" or any(p is not None and p.dtype != x.dtype for p in (weight, bias)):
+            raise TypeError(f"BatchNorm: input, weight and bias must share one float dtype, got {x.dtype}")
+        self.shape = x.shape
+        x3 = x.reshape(x.shape[0], c, -1)
+        y, self.mean, self.var = backend.active.batch_norm(x3, weight, bias, eps)
+        self.x, self.weight, self.eps = x3, weight, eps
+        if stats_out is not None:  # F.batch_norm updates the running statistics from these
+            stats_out.append((self.mean, self.var))
+        return y.reshape(self.shape)
+
+    def backward(self, g):
+        needs = self.needs_grad
+        gx, gw, gb = backend.active.batch_norm_backward(
+            g.reshape(self.x.shape), self.x, self.mean, self.var, self.weight, self.eps,
+            (needs[0], len(needs) > 1 and needs[1], len(needs) > 2 and needs[2]))
+        return (None if gx is None else gx.reshape(self.shape), gw, gb)[:len(needs)]
