@@ -164,11 +164,13 @@ def model_data(args, spec, path):
         if args.data_dir and not Path(args.data_dir).is_dir():
             raise CLIError(f"{path} was trained on {args.data} from {args.data_dir}, which is gone; "
                            f"give --data-dir DIR")
+    from ..io.modelfile import input_features, num_outputs
+
     X, y, Xt, yt = load_data(args.data, args.data_dir)
-    if spec["sizes"][0] != X.shape[1]:
-        raise CLIError(f"{path} expects {spec['sizes'][0]} input features but --data {args.data} has {X.shape[1]}")
-    if spec["sizes"][-1] < 10:
-        raise CLIError(f"{path} has {spec['sizes'][-1]} outputs but --data {args.data} has 10 classes")
+    if input_features(spec) != X.shape[1]:
+        raise CLIError(f"{path} expects {input_features(spec)} input features but --data {args.data} has {X.shape[1]}")
+    if num_outputs(spec) < 10:
+        raise CLIError(f"{path} has {num_outputs(spec)} outputs but --data {args.data} has 10 classes")
     return X, y, Xt, yt
 
 

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from ..io.modelfile import describe
 from ..train import count_params, evaluate, format_table, model_bytes
 from .common import add_common, open_model, positive_int
 
@@ -23,7 +24,7 @@ def run(args):
     result = evaluate(model, Xt, yt, batch_size=args.batch_size)
     kind = "int8 (" + spec["quantized"].get("method", "dynamic") + ")" if spec.get("quantized") else "float32"
     print(format_table(["model", "architecture", "weights", "data", "test accuracy", "test loss", "parameters", "size"],
-                       [[args.model, "-".join(map(str, spec["sizes"])), kind, args.data, f"{result['accuracy']:.2%}",
+                       [[args.model, describe(spec), kind, args.data, f"{result['accuracy']:.2%}",
                          f"{result['loss']:.4f}", f"{count_params(model):,}", f"{model_bytes(model) / 1024:.1f} KB"]]))
     if args.confusion:
         c = result["confusion"]

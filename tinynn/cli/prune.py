@@ -22,7 +22,7 @@ def add_parser(sub):
 
 def run(args):
     from ..compress import prune
-    from ..io.modelfile import linear_sizes, save_model
+    from ..io.modelfile import describe, linear_sizes, save_model
 
     model, spec, (X, y, Xt, yt) = open_model(args, args.model, float_only=True)
     before = evaluate(model, Xt, yt)["accuracy"]
@@ -38,14 +38,15 @@ def run(args):
         model = prune.shrink(model)
     model.eval()
     after = evaluate(model, Xt, yt)["accuracy"]
-    sizes = linear_sizes(model)
-    save_model(model, args.out, derived_spec(spec, args, sizes=sizes, pruned={
+    shape = {"sizes": linear_sizes(model)} if spec.get("arch", "mlp") == "mlp" else {}
+    save_model(model, args.out, derived_spec(spec, args, **shape, pruned={
         "amount": args.amount, "scope": args.scope, "structured": args.structured, "sparsity": sparsity,
         "finetune_epochs": args.finetune_epochs}), compress=True)
     nonzero = count_params(model, nonzero=True)
-    rows = [["before", "-".join(map(str, spec["sizes"])), f"{before:.2%}", f"{n_before:,}", "0.0%"],
-            ["pruned", "-".join(map(str, spec["sizes"])), f"{pruned_acc:.2%}", "", f"{sparsity:.1%}"],
-            [f"fine-tuned{' + shrunk' if args.structured else ''}", "-".join(map(str, sizes)), f"{after:.2%}",
+    after_arch = describe({**spec, **shape}) + (" (shrunk)" if args.structured and not shape else "")
+    rows = [["before", describe(spec), f"{before:.2%}", f"{n_before:,}", "0.0%"],
+            ["pruned", describe(spec), f"{pruned_acc:.2%}", "", f"{sparsity:.1%}"],
+            [f"fine-tuned{' + shrunk' if args.structured else ''}", after_arch, f"{after:.2%}",
              f"{nonzero:,}", f"{1 - nonzero / n_before:.1%}"]]
     print(format_table(["model", "architecture", "test accuracy", "non-zero params", "pruned"], rows))
     print(f"saved {args.out} ({Path(args.out).stat().st_size / 1024:.1f} KB on disk, compressed)")

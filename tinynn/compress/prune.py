@@ -1,4 +1,5 @@
-"""Magnitude pruning of `Linear` layers, PyTorch's `torch.nn.utils.prune` way.
+"""Magnitude pruning of `Linear` and `Conv1d`/`Conv2d` layers, PyTorch's `torch.nn.utils.prune` way
+(whole channels of convolutional networks: `prune_conv`).
 
     prune.magnitude(model, 0.9, scope="global")   # zero the 90% smallest |w| of all Linear weights
     ... train ...                                  # pruned weights stay exactly zero
@@ -27,12 +28,16 @@ import copy
 import numpy as np
 
 from ..autograd import no_grad
+from ..nn import Conv1d, Conv2d
 from ..nn.layers import Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from ..tensor import Tensor
+from .prune_conv import conv_chains, shrink_channels
 
 __all__ = ["magnitude", "remove", "shrink", "sparsity", "report", "is_pruned", "load_state_dict"]
 
 SCOPES = ("layer", "global")
+CONV_LAYERS = (Conv1d, Conv2d)
+PRUNABLE = (Linear,) + CONV_LAYERS
 _ELEMENTWISE = (ReLU, Sigmoid, Tanh, Identity, Dropout)
 
 
@@ -108,9 +113,10 @@ def _weight(layer):
 
 # ---------------------------------------------------------------- magnitude pruning
 def _linears(model):
-    if isinstance(model, Linear):
+    """(name, layer) of every prunable layer: Linear, Conv1d, Conv2d."""
+    if isinstance(model, PRUNABLE):
         return [("", model)]
-    return [(name, m) for name, m in model.named_modules() if isinstance(m, Linear)]
+    return [(name, m) for name, m in model.named_modules() if isinstance(m, PRUNABLE)]
 
 
 def _check_amount(amount):
@@ -137,12 +143,13 @@ def _scores(layer, structured):
     """Importance of each prunable unit and whether it is still unpruned.
 
     Unstructured: |w_ij| of every weight. Structured: ||W_j||_2, the L2 norm of each output
-    neuron's weight row."""
+    neuron's weight row (a convolution's output filter W_o[c, u, v])."""
     w = _weight(layer)
     mask = layer.__dict__["_buffers"].get("weight_mask")
     if structured:
-        score = np.sqrt(np.sum(np.square(w, dtype=np.float64), axis=1))
-        alive = np.ones(w.shape[0], bool) if mask is None else np.any(mask != 0, axis=1)
+        rows = tuple(range(1, w.ndim))
+        score = np.sqrt(np.sum(np.square(w, dtype=np.float64), axis=rows))
+        alive = np.ones(w.shape[0], bool) if mask is None else np.any(mask != 0, axis=rows)
     else:
         score = np.abs(w).ravel().astype(np.float64)
         alive = np.ones(w.size, bool) if mask is None else (mask != 0).ravel()
@@ -157,13 +164,16 @@ def _smallest(score, alive, k):
     return idx[np.argsort(score[idx], kind="stable")[:k]]
 
 
-def _apply(layer, units, structured):
+def _apply(layer, units, structured, norm=None):
     mask = _attach(layer, "weight")
     if structured:
-        mask[units, :] = 0
-        bmask = _attach(layer, "bias")
-        if bmask is not None:
-            bmask[units] = 0
+        mask[units] = 0
+        for m in (layer, norm) if norm is not None else (layer,):
+            for name in ("bias", "weight") if m is norm else ("bias",):
+                pmask = _attach(m, name)
+                if pmask is not None:
+                    pmask[units] = 0
+            _refresh(m)
     else:
         mask.reshape(-1)[units] = 0
     _refresh(layer)
@@ -179,7 +189,9 @@ def magnitude(model, amount, scope="layer", structured=False, layers=None):
     structured=True: the units are whole output neurons, ranked by ||W_j||_2; the neuron's
         weight row and its bias entry are masked, so its pre-activation is exactly 0. The
         model's last Linear (whose outputs are the model's outputs) is left out unless `layers`
-        says otherwise.
+        says otherwise. Of the convolutions, those whose channels `shrink` can remove (prune_conv:
+        a conv feeding, through an optional BatchNorm, the next conv or a Flatten and Linear) lose
+        whole output filters, with their bias and the BatchNorm's gamma and beta masked too.
     layers: optional list of Linear modules (or their qualified names) to prune instead of all.
 
     Masks multiply with earlier ones (iterative pruning) and persist through training: see
@@ -205,8 +217,11 @@ def magnitude(model, amount, scope="layer", structured=False, layers=None):
                     raise ValueError(f"prune.magnitude: {type(l).__name__} in layers is not a Linear of this model")
                 chosen.append(match[0])
         targets = chosen
-    elif structured and len(targets) > 1:
-        targets = targets[:-1]
+    elif structured:
+        linears = [(n, m) for n, m in targets if isinstance(m, Linear)]
+        heads = {id(c.conv) for c in conv_chains(model)}
+        targets = [(n, m) for n, m in targets if id(m) in heads] + (linears[:-1] if len(linears) > 1 else linears)
+    norms = {id(c.conv): c.bn for c in conv_chains(model)} if structured else {}
     what = "neurons" if structured else "weights"
     if scope == "layer":
         plans = []
@@ -216,7 +231,7 @@ def magnitude(model, amount, scope="layer", structured=False, layers=None):
                                                  f"(weight shape {_weight(layer).shape})")
             plans.append((layer, _smallest(score, alive, k)))
         for layer, units in plans:
-            _apply(layer, units, structured)
+            _apply(layer, units, structured, norms.get(id(layer)))
         return model
     scores, alives, sizes = [], [], []
     for _, layer in targets:
@@ -230,15 +245,15 @@ def magnitude(model, amount, scope="layer", structured=False, layers=None):
     bounds = np.cumsum([0] + sizes)
     for (_, layer), lo, hi in zip(targets, bounds[:-1], bounds[1:]):
         units = chosen[(chosen >= lo) & (chosen < hi)] - lo
-        _apply(layer, np.sort(units), structured)
+        _apply(layer, np.sort(units), structured, norms.get(id(layer)))
     return model
 
 
 def remove(model):
     """Make pruning permanent: every pruned layer gets back a plain `weight` (and `bias`)
     Parameter holding W_orig * M (the same Parameter object), and the masks are dropped.
-    Returns `model`."""
-    for _, layer in _linears(model):
+    Returns `model`. (Every masked module: a conv chain's BatchNorm carries masks too.)"""
+    for _, layer in model.named_modules():
         _detach(layer)
     return model
 
@@ -247,13 +262,13 @@ def load_state_dict(model, state_dict, strict=True):
     """Load a state dict saved from a pruned model into `model` (pruned or not): layers whose
     entries include `<name>.weight_mask` / `<name>.bias_mask` are given masks first, then
     `model.load_state_dict(state_dict, strict)` copies weights and masks. Returns its result."""
-    for name, layer in _linears(model):
+    for name, layer in model.named_modules():
         pre = f"{name}." if name else ""
         for p in ("weight", "bias"):
             if pre + p + "_mask" in state_dict:
                 _attach(layer, p)
     result = model.load_state_dict(state_dict, strict=strict)
-    for _, layer in _linears(model):
+    for _, layer in model.named_modules():
         _refresh(layer)
     return result
 
@@ -271,7 +286,8 @@ def report(model):
         rows.append({
             "layer": name, "shape": tuple(w.shape), "weights": int(w.size), "zeros": zeros,
             "sparsity": zeros / w.size if w.size else 0.0, "neurons": int(w.shape[0]),
-            "pruned_neurons": int(np.sum(~np.any(w != 0, axis=1))) if w.shape[1] else int(w.shape[0]),
+            "pruned_neurons": int(np.sum(~np.any(w.reshape(w.shape[0], -1) != 0, axis=1))) if w[0].size
+            else int(w.shape[0]),
             "masked": is_pruned(layer),
         })
     return rows
@@ -299,13 +315,41 @@ def shrink(model):
     if not isinstance(model, Sequential):
         raise TypeError(f"prune.shrink: expected an nn.Sequential, got {type(model).__name__}")
     mods = [m for m in model if m is not None]
+    if any(isinstance(m, CONV_LAYERS) for m in model.modules()):
+        new = shrink_channels(remove(copy.deepcopy(model)))
+        _shrink_linear_runs(new)
+        return new
     for i, m in enumerate(mods):
         if not isinstance(m, Linear) and not isinstance(m, _ELEMENTWISE):
             raise ValueError(f"prune.shrink: module {i} ({type(m).__name__}) is neither Linear nor an elementwise "
-                             "activation; shrink handles Sequential(Linear, activation, ..., Linear)")
-    lin = [i for i, m in enumerate(mods) if isinstance(m, Linear)]
-    if not lin:
+                             "activation; shrink handles Sequential(Linear, activation, ..., Linear) and "
+                             "convolutional networks")
+    if not any(isinstance(m, Linear) for m in mods):
         raise ValueError("prune.shrink: the model has no Linear layer")
+    return Sequential(*_shrink_linears(mods))
+
+
+def _shrink_linear_runs(model):
+    """In place: each run of Linear and elementwise modules in a Sequential of `model`, from its
+    first Linear, replaced by its shrunk layers (its last Linear keeps its outputs)."""
+    for parent in [m for m in model.modules() if isinstance(m, Sequential)]:
+        names = [k for k, m in parent._modules.items() if m is not None]
+        start = None
+        for j, name in enumerate(names + [None]):
+            m = parent._modules[name] if name is not None else None
+            if isinstance(m, Linear) and start is None:
+                start = j
+            elif start is not None and not isinstance(m, (Linear,) + _ELEMENTWISE):
+                segment = names[start:j]
+                for key, new in zip(segment, _shrink_linears([parent._modules[k] for k in segment])):
+                    setattr(parent, key, new)
+                start = None
+
+
+def _shrink_linears(mods):
+    """New modules for `mods` (Linear and elementwise ones, in order) without the Linears' all-zero
+    neurons, their constant outputs folded into the next Linear's bias (see shrink)."""
+    lin = [i for i, m in enumerate(mods) if isinstance(m, Linear)]
     out = [copy.deepcopy(m) for m in mods]
     keep_in = dropped_in = const_in = None
     for pos, i in enumerate(lin):
@@ -338,4 +382,4 @@ def shrink(model):
             new.bias._data[...] = b[keep_out]
         new.train(layer.training)
         out[i] = new
-    return Sequential(*out)
+    return out

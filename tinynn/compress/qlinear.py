@@ -26,10 +26,43 @@ from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from .qparams import calc_qparams, quantize_tensor, weight_qparams
 
-__all__ = ["QuantizedLinear", "QATLinear"]
+__all__ = ["QuantizedLinear", "QATLinear", "Int8Layer", "InputObserver"]
 
 
-class QuantizedLinear(Module):
+class Int8Layer:
+    """What the int8 layers share: the packed weights, cached per backend; `static`; the fused
+    activation's name; their input's (s_a, z_a)."""
+
+    def _packed_for(self, b):
+        """W packed for backend b (self._pack(b)): once (at quantization time for the backend active
+        then), again only if the backend or the weight buffer changes. Not a buffer: state dicts keep W only."""
+        packed = self.__dict__.get("_packed")
+        if packed is None or packed[0] != b.__name__ or packed[1] is not self.weight:
+            packed = (b.__name__, self.weight, self._pack(b))
+            self.__dict__["_packed"] = packed
+        return packed[2]
+
+    def _state_loaded(self):
+        """load_state_dict copied new values into the buffers in place: pack W again when next used."""
+        self.__dict__.pop("_packed", None)
+
+    @property
+    def static(self):
+        return "input_scale" in self._buffers
+
+    @property
+    def activation_name(self):
+        return ACTIVATIONS[int(self.activation[0])]
+
+    def _input_params(self, x, b):
+        return quantized_input_params(self, x, b)
+
+    def _describe(self):
+        act = "" if self.activation_name == "none" else f", activation={self.activation_name}"
+        return ("static" if self.static else "dynamic") + act
+
+
+class QuantizedLinear(Int8Layer, Module):
     """y = act(s_a s_w[j] sum_k (q_a,ik - z_a) q_w,jk + b_j) on int8 weights and activations.
 
     Buffers (what state_dict() stores): `weight` int8 (out, in); `weight_scale` float32 (out,),
@@ -92,26 +125,8 @@ class QuantizedLinear(Module):
         return cls(np.asarray(get("weight")), get("weight_scale"), get("bias"), first("input_scale", float),
                    first("input_zero_point", int), "none" if act is None else ACTIVATIONS[act])
 
-    def _packed_for(self, b):
-        """W packed for backend b: once (at quantization time for the backend active then), again only
-        if the backend or the weight buffer changes. Not a buffer: state dicts keep W only."""
-        packed = self.__dict__.get("_packed")
-        if packed is None or packed[0] != b.__name__ or getattr(packed[1], "weight", packed[1]) is not self.weight:
-            packed = (b.__name__, b.pack_int8_weight(self.weight))
-            self.__dict__["_packed"] = packed
-        return packed[1]
-
-    def _state_loaded(self):
-        """load_state_dict copied new values into the buffers in place: pack W again when next used."""
-        self.__dict__.pop("_packed", None)
-
-    @property
-    def static(self):
-        return "input_scale" in self._buffers
-
-    @property
-    def activation_name(self):
-        return ACTIVATIONS[int(self.activation[0])]
+    def _pack(self, b):
+        return b.pack_int8_weight(self.weight)
 
     def forward(self, x):
         x = x._data if isinstance(x, Tensor) else np.asarray(x)
@@ -120,23 +135,53 @@ class QuantizedLinear(Module):
         lead = x.shape[:-1]
         x2 = np.ascontiguousarray(x.reshape(math.prod(lead), self.in_features), dtype=np.float32)  # (-1 fails for 0 features)
         b = backend.active
-        if self.static:
-            s_a, z_a = float(self.input_scale[0]), int(self.input_zero_point[0])
-        elif x2.size:
-            s_a, z_a = calc_qparams(*b.minmax(x2), "uint8", symmetric=False, reduce_range=True)
-        else:
-            s_a, z_a = 1.0, 0
+        s_a, z_a = self._input_params(x2, b)
         y = b.quantized_linear(x2, self._packed_for(b), np.float32(s_a), z_a, self.weight_scale, self.bias,
                                self.activation_name)
         return Tensor._wrap(y.reshape(*lead, self.out_features), False)
 
     def extra_repr(self):
-        kind = "static" if self.static else "dynamic"
-        act = "" if self.activation_name == "none" else f", activation={self.activation_name}"
-        return f"in_features={self.in_features}, out_features={self.out_features}, {kind}{act}"
+        return f"in_features={self.in_features}, out_features={self.out_features}, {self._describe()}"
 
 
-class QATLinear(Module):
+def quantized_input_params(layer, x, b):
+    """(s_a, z_a) of a quantized layer's input x: the calibrated ones of a static layer, else
+    calc_qparams(min x, max x, "uint8", affine, reduce_range) of this batch (1, 0 if x is empty)."""
+    if "input_scale" in layer._buffers:
+        return float(layer.input_scale[0]), int(layer.input_zero_point[0])
+    if x.size:
+        return calc_qparams(*b.minmax(x), "uint8", symmetric=False, reduce_range=True)
+    return 1.0, 0
+
+
+class InputObserver:
+    """The input side of a QAT layer: a running range of its inputs (PyTorch's
+    MovingAverageMinMaxObserver: the first batch sets [lo, hi], later training batches move it by
+    lo <- lo + c (min x - lo), c = averaging_constant; frozen in eval mode) and fake quantization of
+    the input to affine 7-bit uint8 with the (s_a, z_a) of that range."""
+
+    def init_observer(self):
+        self.register_buffer("input_min", np.full(1, np.inf, np.float32))
+        self.register_buffer("input_max", np.full(1, -np.inf, np.float32))
+
+    def input_qparams(self):
+        return calc_qparams(self.input_min[0], self.input_max[0], "uint8", symmetric=False, reduce_range=True)
+
+    def fake_quantize_input(self, x):
+        xa = x._data if isinstance(x, Tensor) else np.asarray(x)
+        if xa.size and (self.training or not np.isfinite(self.input_min[0])):
+            lo, hi = np.float32(xa.min()), np.float32(xa.max())
+            if not np.isfinite(self.input_min[0]):
+                self.input_min[0], self.input_max[0] = lo, hi
+            else:
+                c = np.float32(self.averaging_constant)
+                self.input_min[0] += c * (lo - self.input_min[0])
+                self.input_max[0] += c * (hi - self.input_max[0])
+        s_a, z_a = self.input_qparams() if np.isfinite(self.input_min[0]) else (1.0, 0)
+        return ops.FakeQuantize.apply(x, scale=s_a, zero_point=z_a, qmin=0, qmax=127)
+
+
+class QATLinear(InputObserver, Module):
     """A Linear trained through fake quantization: y = fq_a(x) fq_w(W)^T + b, where
     fq(v) = s (clamp(round(v / s) + z, qmin, qmax) - z) with the clipped straight-through estimator.
 
@@ -154,8 +199,7 @@ class QATLinear(Module):
         else:
             self.bias = bias if isinstance(bias, Parameter) else Parameter(np.asarray(bias, np.float32))
         self.averaging_constant = averaging_constant
-        self.register_buffer("input_min", np.full(1, np.inf, np.float32))
-        self.register_buffer("input_max", np.full(1, -np.inf, np.float32))
+        self.init_observer()
 
     @classmethod
     def from_float(cls, layer):
@@ -166,21 +210,8 @@ class QATLinear(Module):
         b = b if (b is None or isinstance(b, Parameter)) else Parameter(b._data.copy())
         return cls(w, b)
 
-    def input_qparams(self):
-        return calc_qparams(self.input_min[0], self.input_max[0], "uint8", symmetric=False, reduce_range=True)
-
     def forward(self, x):
-        xa = x._data if isinstance(x, Tensor) else np.asarray(x)
-        if xa.size and (self.training or not np.isfinite(self.input_min[0])):
-            lo, hi = np.float32(xa.min()), np.float32(xa.max())
-            if not np.isfinite(self.input_min[0]):
-                self.input_min[0], self.input_max[0] = lo, hi
-            else:
-                c = np.float32(self.averaging_constant)
-                self.input_min[0] += c * (lo - self.input_min[0])
-                self.input_max[0] += c * (hi - self.input_max[0])
-        s_a, z_a = self.input_qparams() if np.isfinite(self.input_min[0]) else (1.0, 0)
-        xq = ops.FakeQuantize.apply(x, scale=s_a, zero_point=z_a, qmin=0, qmax=127)
+        xq = self.fake_quantize_input(x)
         s_w = weight_qparams(self.weight._data)
         wq = ops.FakeQuantize.apply(self.weight, scale=s_w[:, None], zero_point=0, qmin=-128, qmax=127)
         if self.bias is None:

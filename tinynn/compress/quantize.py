@@ -1,30 +1,43 @@
-"""int8 quantization of a model's `Linear` layers: dynamic, static (calibrated) and quantization-aware.
+"""int8 quantization of a model's `Linear` and `Conv2d` layers: dynamic, static (calibrated) and
+quantization-aware.
 
 The formulas (scale, zero point, round trips) are in `qparams`, the int8 layers in `qlinear`;
 this module turns a float model into an int8 one: each Linear becomes a `QuantizedLinear` whose
 weights are int8, symmetric per output channel, and whose input (s_a, z_a) is measured on every
 batch (`quantize_dynamic`), fixed from calibration (`quantize_static`) or learned through fake
-quantization (`prepare_qat`, then `convert`). A ReLU/Sigmoid/Tanh right after a Linear is fused
-into it.
+quantization (`prepare_qat`, then `convert`); each Conv2d likewise becomes a `QuantizedConv2d`
+(the same int8 kernel through im2col, `qconv`). A ReLU/Sigmoid/Tanh right after a layer is fused
+into it, and a BatchNorm right after one is folded into its weights first (`fuse`).
 """
 import copy
 
 import numpy as np
 
 from ..autograd import no_grad
+from ..nn import Conv2d
 from ..nn.layers import Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from ..tensor import Tensor
+from .chains import successor
+from .fuse import ConvReLU2d, LinearReLU, fuse_known_modules, fuse_modules  # noqa: F401 (public here)
+from .qconv import QATConv2d, QuantizedConv2d
 from .qlinear import QATLinear, QuantizedLinear
 from .qparams import QRANGES, calc_qparams, dequantize_tensor, quantize_tensor  # noqa: F401 (public here)
 
 __all__ = ["calc_qparams", "quantize_tensor", "dequantize_tensor", "quantize_dynamic", "quantize_static",
-           "prepare_qat", "convert", "model_size", "load_quantized", "QuantizedLinear", "QATLinear"]
+           "prepare_qat", "convert", "model_size", "load_quantized", "QuantizedLinear", "QATLinear",
+           "fuse_modules", "QuantizedConv2d", "QATConv2d"]
 
 OBSERVERS = ("minmax", "percentile")
 
 
+FLOAT_LAYERS = (Linear, Conv2d)
+QAT_LAYERS = (QATLinear, QATConv2d)
+QUANTIZED = {Linear: QuantizedLinear, Conv2d: QuantizedConv2d, QATLinear: QuantizedLinear,
+             QATConv2d: QuantizedConv2d}
+
+
 # ---------------------------------------------------------------- model surgery
-def _linears(model, cls=Linear):
+def _linears(model, cls=FLOAT_LAYERS):
     if isinstance(model, cls):
         return [("", None, None, model)]
     found = []
@@ -35,34 +48,37 @@ def _linears(model, cls=Linear):
     return found
 
 
-def _follower(parent, cname):
-    """The plain activation module right after child `cname` of a Sequential parent, or None."""
-    if not isinstance(parent, Sequential):
-        return None, None
-    keys = [k for k, m in parent._modules.items() if m is not None]
-    i = keys.index(cname)
-    if i + 1 < len(keys):
-        nxt = parent._modules[keys[i + 1]]
+def _follower(model, layer):
+    """(parent, name) of the plain activation module right after `layer` in a run (a Sequential or
+    a declared chain, see chains.runs), or (None, None)."""
+    parent, name = successor(model, layer)
+    if parent is not None:
+        nxt = parent._modules[name]
         if type(nxt) in (ReLU, Sigmoid, Tanh) and not nxt.has_hooks:
-            return keys[i + 1], nxt.activation
+            return parent, name
     return None, None
 
 
-def _replace(model, make, cls=Linear, op="quantize"):
-    """A copy of `model` with each `cls` layer replaced by make(name, layer, activation); an activation
-    module right after it in a Sequential is fused into the new layer and becomes Identity."""
-    found = _linears(model, cls)
-    if not found:
-        raise ValueError(f"{op}: {type(model).__name__} has no {cls.__name__} layer to quantize")
-    new = copy.deepcopy(model)
+def _names(cls):
+    return " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
+
+
+def _replace(model, make, cls=FLOAT_LAYERS, op="quantize"):
+    """A copy of `model` (in eval mode, BatchNorms after layers folded in) with each `cls` layer
+    replaced by make(name, layer, activation); an activation module right after it is fused into
+    the new layer and becomes Identity."""
+    if not _linears(model, cls):
+        raise ValueError(f"{op}: {type(model).__name__} has no {_names(cls)} layer to quantize")
+    new = fuse_known_modules(copy.deepcopy(model).eval(), with_relu=False)
     found = _linears(new, cls)
     if found[0][1] is None:  # the model is a single layer
         return make(found[0][0], found[0][3], "none")
     for name, parent, cname, child in found:
-        fkey, act = _follower(parent, cname)
-        setattr(parent, cname, make(name, child, act or "none"))
-        if fkey is not None:
-            setattr(parent, fkey, Identity())
+        fparent, fname = _follower(new, child)
+        act = "none" if fparent is None else fparent._modules[fname].activation
+        setattr(parent, cname, make(name, child, act))
+        if fparent is not None:
+            setattr(fparent, fname, Identity())
     return new.eval()
 
 
@@ -71,7 +87,7 @@ def quantize_dynamic(model):
     channel; activations quantized per batch at run time (affine 7-bit uint8, reduce_range, s_a
     and z_a from each batch's min and max); ReLU/Sigmoid/Tanh right after a Linear are fused into it. The original
     model is not changed."""
-    return _replace(model, lambda name, layer, act: QuantizedLinear.from_float(layer, None, act),
+    return _replace(model, lambda name, layer, act: QUANTIZED[type(layer)].from_float(layer, None, act),
                     op="quantize_dynamic")
 
 
@@ -90,7 +106,7 @@ def observe(model, calibration_batches, observer="minmax", percentile=99.99):
         raise ValueError(f"quantize_static: unknown observer {observer!r}; choose one of {OBSERVERS}")
     found = _linears(model)
     if not found:
-        raise ValueError(f"quantize_static: {type(model).__name__} has no Linear layer to quantize")
+        raise ValueError(f"quantize_static: {type(model).__name__} has no {_names(FLOAT_LAYERS)} layer to quantize")
     stats = {name: [] for name, *_ in found}
 
     def hook_for(name):
@@ -124,7 +140,7 @@ def observe(model, calibration_batches, observer="minmax", percentile=99.99):
     ranges = {}
     for name, seen in stats.items():
         if not seen:
-            raise ValueError(f"quantize_static: Linear layer {name!r} saw no (non-empty) input during calibration")
+            raise ValueError(f"quantize_static: layer {name!r} saw no (non-empty) input during calibration")
         lows, highs = np.array([s[0] for s in seen]), np.array([s[1] for s in seen])
         ranges[name] = (lows.min(), highs.max()) if observer == "minmax" else (lows.mean(), highs.mean())
     return ranges
@@ -137,7 +153,7 @@ def quantize_static(model, calibration_batches, observer="minmax", percentile=99
     is observed (`observe`), then (s_a, z_a) = calc_qparams(lo, hi, "uint8", False, reduce_range=True).
     Inputs outside the calibrated range are clipped to it."""
     ranges = observe(model, calibration_batches, observer, percentile)
-    return _replace(model, lambda name, layer, act: QuantizedLinear.from_float(layer, ranges[name], act),
+    return _replace(model, lambda name, layer, act: QUANTIZED[type(layer)].from_float(layer, ranges[name], act),
                     op="quantize_static")
 
 
@@ -145,13 +161,14 @@ def prepare_qat(model):
     """A copy of `model` (in training mode) whose Linear layers are `QATLinear`s: train it as
     usual (fake quantization in the forward pass, straight-through gradients), then `convert`."""
     if not _linears(model):
-        raise ValueError(f"prepare_qat: {type(model).__name__} has no Linear layer to quantize")
+        raise ValueError(f"prepare_qat: {type(model).__name__} has no {_names(FLOAT_LAYERS)} layer to quantize")
     new = copy.deepcopy(model)
     found = _linears(new)
+    qat = {Linear: QATLinear, Conv2d: QATConv2d}
     if found[0][1] is None:
-        return QATLinear.from_float(found[0][3]).train()
+        return qat[type(found[0][3])].from_float(found[0][3]).train()
     for name, parent, cname, child in found:
-        setattr(parent, cname, QATLinear.from_float(child))
+        setattr(parent, cname, qat[type(child)].from_float(child))
     return new.train()
 
 
@@ -162,8 +179,8 @@ def convert(model):
     def make(name, layer, act):
         if not np.isfinite(layer.input_min[0]):
             raise ValueError(f"convert: QAT layer {name!r} has never seen an input; run the QAT model first")
-        return QuantizedLinear.from_float(layer, (layer.input_min[0], layer.input_max[0]), act)
-    return _replace(model, make, cls=QATLinear, op="convert")
+        return QUANTIZED[type(layer)].from_float(layer, (layer.input_min[0], layer.input_max[0]), act)
+    return _replace(model, make, cls=QAT_LAYERS, op="convert")
 
 
 # ---------------------------------------------------------------- size, saving, loading
