@@ -33,6 +33,10 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
     "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",
     "batch_norm", "batch_norm_backward", "pad", "pad_backward",
 )
+KERNELS += (  # sequence models (reference_attention.py): GELU, LayerNorm, embedding, attention
+    "gelu", "gelu_backward", "layer_norm", "layer_norm_backward", "embedding", "embedding_backward",
+    "scaled_softmax", "scaled_softmax_backward", "attention", "attention_backward",
+)
 
 NAMES = ("cython", "numpy")
 _modules = {}

@@ -219,6 +219,69 @@ sgd_step_multi = kernels.sgd_step_multi
 adam_step_multi = kernels.adam_step_multi
 
 
+# ---------------------------------------------------------------- sequence models (kernels/attention/)
+def gelu(x, approximate="none"):
+    """reference.gelu; compiled for float32/float64."""
+    return kernels.gelu(x, approximate) if _same_float(x) else reference.gelu(x, approximate)
+
+
+def gelu_backward(x, grad, approximate="none"):
+    """reference.gelu_backward; compiled for float32/float64 operands of one shape."""
+    if _same_float_shape(x, grad):
+        return kernels.gelu_backward(x, grad, approximate)
+    return reference.gelu_backward(x, grad, approximate)
+
+
+def layer_norm(x, weight, bias, eps):
+    """reference.layer_norm; one pass per row of the kernel for float32/float64."""
+    if _same_float(x, weight, bias) and x.ndim == 2:
+        return kernels.layer_norm(x, weight, bias, eps)
+    return reference.layer_norm(x, weight, bias, eps)
+
+
+def layer_norm_backward(x, weight, mean, rstd, grad, needs=(True, True, True)):
+    """reference.layer_norm_backward; compiled for float32/float64."""
+    if _same_float(x, weight, grad) and _same_float(x, mean, rstd) and x.ndim == 2:
+        return kernels.layer_norm_backward(x, weight, mean, rstd, grad, tuple(needs))
+    return reference.layer_norm_backward(x, weight, mean, rstd, grad, needs)
+
+
+def scaled_softmax(scores, scale, causal=False):
+    """reference.scaled_softmax; the fused kernel (the causal mask is never built) for float32/float64."""
+    if _same_float(scores) and scores.ndim >= 2:
+        return kernels.scaled_softmax(scores, scale, causal)
+    return reference.scaled_softmax(scores, scale, causal)
+
+
+def scaled_softmax_backward(probs, grad, scale):
+    """reference.scaled_softmax_backward; compiled for float32/float64 operands of one shape."""
+    if _same_float_shape(probs, grad):
+        return kernels.scaled_softmax_backward(probs, grad, scale)
+    return reference.scaled_softmax_backward(probs, grad, scale)
+
+
+def attention(query, key, value, mask=None, causal=False, scale=1.0, dropout_mask=None):
+    """reference.attention on this backend's batched matmul and fused scaled softmax."""
+    scores = matmul(query, np.swapaxes(key, -1, -2))
+    if mask is None:
+        probs = scaled_softmax(scores, scale, causal)
+    else:
+        probs = scaled_softmax(scores * scores.dtype.type(scale) + mask, 1.0, causal)
+    return matmul(probs if dropout_mask is None else probs * dropout_mask, value), probs
+
+
+def attention_backward(query, key, value, probs, grad, scale=1.0, dropout_mask=None, needs=(True, True, True)):
+    """reference.attention_backward on this backend's batched matmul and scaled softmax backward:
+    dV = D(P)^T G, dZ = P (dP - sum dP P) with dP = D(G V^T), dQ = scale dZ K, dK = scale dZ^T Q."""
+    weights = probs if dropout_mask is None else probs * dropout_mask
+    dv = matmul(np.swapaxes(weights, -1, -2), grad) if needs[2] else None
+    dp = matmul(grad, np.swapaxes(value, -1, -2))
+    dz = scaled_softmax_backward(probs, dp if dropout_mask is None else dp * dropout_mask, 1.0)
+    dq = matmul(dz, key) * dz.dtype.type(scale) if needs[0] else None
+    dk = matmul(np.swapaxes(dz, -1, -2), query) * dz.dtype.type(scale) if needs[1] else None
+    return dq, dk, dv, dz
+
+
 # ---------------------------------------------------------------- no compiled kernel: the reference's functions
 divide = reference.divide
 negative = reference.negative
@@ -282,3 +345,4 @@ avg_pool2d, avg_pool2d_backward = reference.avg_pool2d, reference.avg_pool2d_bac
 adaptive_avg_pool2d, adaptive_avg_pool2d_backward = reference.adaptive_avg_pool2d, reference.adaptive_avg_pool2d_backward
 batch_norm, batch_norm_backward = reference.batch_norm, reference.batch_norm_backward
 pad, pad_backward = reference.pad, reference.pad_backward
+embedding, embedding_backward = reference.embedding, reference.embedding_backward

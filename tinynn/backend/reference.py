@@ -448,4 +448,8 @@ from .reference_conv import (  # noqa: E402 - the family's kernels live in their
     conv2d, conv2d_backward_input, conv2d_backward_weight, max_pool2d, max_pool2d_backward, avg_pool2d,
     avg_pool2d_backward, adaptive_avg_pool2d, adaptive_avg_pool2d_backward, batch_norm, batch_norm_backward,
     pad, pad_backward,
+# ---------------------------------------------------------------- sequence models (reference_attention.py)
+from .reference_attention import (  # noqa: E402 - kept in their own file, part of this backend
+    gelu, gelu_backward, layer_norm, layer_norm_backward, embedding, embedding_backward,
+    scaled_softmax, scaled_softmax_backward, attention, attention_backward,
 )

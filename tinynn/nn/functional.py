@@ -304,3 +304,51 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 from .conv import conv1d, conv2d, pad  # noqa: E402 - defined beside their layers
 from .pooling import max_pool1d, max_pool2d, avg_pool2d, adaptive_avg_pool2d  # noqa: E402
 from .normalization import batch_norm  # noqa: E402
+# ---------------------------------------------------------------- sequence models
+def gelu(input, approximate="none"):
+    """GELU(x) = x Phi(x), Phi the standard normal CDF (approximate="none"), or
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (approximate="tanh")."""
+    return ops.GELU.apply(input, approximate=approximate)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """y = (x - E[x]) / sqrt(Var[x] + eps) * w + b over the last len(normalized_shape) dims
+    (biased variance), w and b optional."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    params = [p for p in (weight, bias) if p is not None]
+    return ops.LayerNorm.apply(input, *params, normalized_shape=tuple(int(n) for n in shape), eps=eps,
+                               affine=(weight is not None, bias is not None))
+
+
+def embedding(input, weight, padding_idx=None):
+    """y[..., :] = weight[input[...], :] (rows picked by integer indices); row padding_idx gets no
+    gradient. An index outside [0, num_embeddings) raises IndexError naming it."""
+    indices = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.shape[0]
+    return ops.Embedding.apply(weight, indices=indices, padding_idx=padding_idx)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """softmax(Q K^T scale + M) V with scale = 1/sqrt(E) by default, Q (..., L, E), K (..., S, E),
+    V (..., S, Ev). attn_mask: bool (True = takes part) or float (added to the scores), broadcasting
+    to (..., L, S); is_causal masks key j > query i; dropout_p drops attention weights (always: as
+    in PyTorch, pass 0.0 outside training)."""
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {dropout_p}")
+    query, key, value = _tensor(query), _tensor(key), _tensor(value)
+    inputs, options = [query, key, value], {"causal": bool(is_causal), "scale": scale}
+    if attn_mask is not None:
+        attn_mask = _tensor(attn_mask)
+        if attn_mask.dtype == np.bool_:
+            dtype = np.result_type(query.dtype, key.dtype, value.dtype)
+            options["mask"] = np.where(attn_mask._data, dtype.type(0), dtype.type(-np.inf))
+        else:
+            inputs.append(attn_mask)
+    if dropout_p > 0.0:
+        batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+        shape = batch + (query.shape[-2], key.shape[-2])
+        keep = generator().random(shape) >= dropout_p
+        options["dropout_mask"] = keep.astype(query.dtype) * query.dtype.type(1.0 / (1.0 - dropout_p)) \
+            if dropout_p < 1.0 else np.zeros(shape, query.dtype)
+    return ops.ScaledDotProductAttention.apply(*inputs, **options)

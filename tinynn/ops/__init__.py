@@ -15,3 +15,7 @@ from .conv import Conv2d
 from .pool import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .normalization import BatchNorm
 from .pad import Pad
+from .gelu import GELU
+from .normalization_layer import LayerNorm
+from .embedding import Embedding
+from .attention import ScaledDotProductAttention

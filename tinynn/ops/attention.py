@@ -1,0 +1,61 @@
+"""Scaled dot-product attention (Vaswani et al., 2017, "Attention Is All You Need") as one node."""
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from .. import backend
+
+
+def _check(q, k, v, mask):
+    if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
+        raise ValueError(f"scaled_dot_product_attention: query, key and value need at least 2 dims (..., L, E), "
+                         f"got shapes {q.shape}, {k.shape}, {v.shape}")
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: query (..., L, E), key (..., S, E) and value (..., S, Ev) "
+                         f"do not fit: shapes {q.shape}, {k.shape}, {v.shape}")
+    try:
+        batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise ValueError(f"scaled_dot_product_attention: batch dims of query {q.shape}, key {k.shape} and value "
+                         f"{v.shape} cannot be broadcast together") from None
+    scores = batch + (q.shape[-2], k.shape[-2])
+    if mask is not None:
+        try:
+            if np.broadcast_shapes(mask.shape, scores) != scores:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"scaled_dot_product_attention: attn_mask of shape {mask.shape} does not broadcast to "
+                             f"the attention scores' shape {scores} (batch..., L, S)") from None
+    return scores
+
+
+class ScaledDotProductAttention(Function):
+    """O = D(P) V,  P = softmax(scale Q K^T + M) over the keys, Q (..., L, E), K (..., S, E),
+    V (..., S, Ev), batch dims broadcasting; scale = 1/sqrt(E) by default; M an additive mask
+    (an input when it is a float Tensor, else the `mask` option built from a bool mask); causal
+    masks key j > query i without building a mask; D the dropout mask (kept / (1 - p)) or none.
+    With dZ = P (dP - sum_j dP_j P_j), dP = D(G V^T):  dQ = scale dZ K,  dK = scale dZ^T Q,
+    dV = D(P)^T G, dM = dZ."""
+
+    __slots__ = ('q', 'k', 'v', 'probs', 'scale', 'dropout_mask')
+    promotes = "common"
+
+    def forward(self, q, k, v, *float_mask, mask=None, causal=False, scale=None, dropout_mask=None):
+        if float_mask:
+            mask = float_mask[0]
+        if q.dtype.kind != "f":
+            raise TypeError(f"scaled_dot_product_attention: query, key and value must be floating point, got {q.dtype}")
+        if causal and mask is not None:
+            raise ValueError("scaled_dot_product_attention: give either attn_mask or is_causal=True, not both")
+        _check(q, k, v, mask)
+        self.scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+        self.q, self.k, self.v, self.dropout_mask = q, k, v, dropout_mask
+        out, self.probs = backend.active.attention(q, k, v, mask, causal, self.scale, dropout_mask)
+        return out
+
+    def backward(self, g):
+        needs = self.needs_grad
+        dq, dk, dv, dz = backend.active.attention_backward(self.q, self.k, self.v, self.probs, g, self.scale,
+                                                           self.dropout_mask, needs[:3])
+        return (dq, dk, dv, dz) if len(needs) > 3 else (dq, dk, dv)
