@@ -32,6 +32,7 @@ _SUBMODULES = {"nn": "nn", "optim": "optim", "data": "data", "datasets": "datase
                "prune": "compress.prune", "quantize": "compress.quantize", "distill": "compress.distill",
                "compress": "compress", "io": "io", "serialization": "io.serialization", "utils": "utils",
                "explain": "explain"}
+_SUBMODULES.update(tune="tune", onnx="onnx")  # the [tune] and [onnx] extras: imported only on use
 
 
 def __getattr__(name):

@@ -12,6 +12,10 @@ from . import bench, demo, distill, evaluate, explain, info, prune, quantize, tr
 from .common import EXIT_USAGE, Parser, dispatch
 
 COMMANDS = (demo, train, evaluate, prune, quantize, distill, explain, bench, info)
+from . import tune  # noqa: E402 (its own line: several helpers append commands here)
+COMMANDS += (tune,)
+from . import export  # noqa: E402
+COMMANDS += (export,)
 
 
 def build_parser():

@@ -1,0 +1,100 @@
+"""The graph under construction and the table of per-layer converters.
+
+`Graph` collects ONNX nodes and initializers through `onnx.helper` / `onnx.numpy_helper` (never
+hand-written protobuf) and hands out unique tensor names. `CONVERTERS` maps a layer class to the
+function that writes its nodes; a new layer is exported by one function:
+
+    @converter(nn.SomeLayer)
+    def some_layer(g, layer, x, value):   # x: name of the input tensor, value: its example array
+        return g.node("OnnxOp", [x, g.initializer(layer.weight, "weight")], attr=...)
+
+A converter returns the name of its output tensor. Nodes are named "/<layer path>/<OpType>"
+(PyTorch's exporter's convention), so the exported graph reads layer by layer.
+"""
+import numpy as np
+
+try:
+    import onnx
+    from onnx import helper, numpy_helper
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError("tinynn.onnx needs the onnx package, which is not installed: pip install "
+                      f"'tinynn-scratch[onnx]' (the [onnx] extra: onnx and onnxruntime) ({exc})") from exc
+
+__all__ = ["Graph", "CONVERTERS", "converter", "onnx", "helper", "numpy_helper"]
+
+CONVERTERS = {}  # layer class -> converter(g, layer, x_name, x_value) -> output name
+
+
+def converter(*classes):
+    """Register the decorated function as the converter of each of `classes`."""
+    def register(fn):
+        for cls in classes:
+            CONVERTERS[cls] = fn
+        return fn
+    return register
+
+
+def _array(value):
+    from ..tensor import Tensor
+
+    return np.asarray(value._data if isinstance(value, Tensor) else value)
+
+
+class Graph:
+    """Nodes, initializers and name bookkeeping of one export; `scope` is the path of the layer
+    being converted (node names and initializer names start with it)."""
+
+    def __init__(self, opset_version):
+        self.opset_version = opset_version
+        self.nodes, self.initializers = [], []
+        self.scope = ""
+        self._names = set()
+        self._constants = {}
+        self.nonnegative = set()  # tensors known to be >= 0 (after ReLU, Sigmoid): converters may use it
+
+    def name(self, base):
+        """A tensor name not used yet, derived from `base`."""
+        name, k = base, 1
+        while name in self._names:
+            name, k = f"{base}_{k}", k + 1
+        self._names.add(name)
+        return name
+
+    def initializer(self, value, what, dtype=None):
+        """Add a constant tensor (a Tensor, array or number) named "<scope>.<what>"; returns its name.
+        Floats are stored as float32 (the graph computes in float32, whatever the model's dtype)."""
+        array = _array(value)
+        if dtype is not None or array.dtype.kind == "f":
+            array = array.astype(dtype or np.float32)
+        name = self.name(f"{self.scope}.{what}" if self.scope else what)
+        self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))  # 0-d stays 0-d
+        return name
+
+    def constant(self, value, dtype, what):
+        """A scalar constant shared by the whole graph, named `what` (one initializer per value and dtype)."""
+        array = np.asarray(value, dtype=dtype)
+        key = (array.dtype.str, array.tobytes())
+        if key not in self._constants:
+            scope, self.scope = self.scope, ""
+            self._constants[key] = self.initializer(array, what)
+            self.scope = scope
+        return self._constants[key]
+
+    def node(self, op_type, inputs, outputs=1, **attributes):
+        """Add one node "/<scope>/<op_type>"; returns the name(s) of its output(s). Intermediate tensors
+        are numbered ("12"), as PyTorch's exporter long numbered them: every name is stored at least
+        twice (written and read), and in a small int8 graph long names would cost more than its biases."""
+        node_name = self.name(f"/{self.scope.replace('.', '/')}/{op_type}" if self.scope else f"/{op_type}")
+        names = [self.name(str(len(self.nodes) + i)) for i in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=node_name, **attributes))
+        return names[0] if outputs == 1 else names
+
+    def rename_output(self, old, new):
+        """Make the node that writes tensor `old` write `new` instead (the graph's declared output)."""
+        for n in self.nodes:
+            for i, out in enumerate(n.output):
+                if out == old:
+                    n.output[i] = new
+                    self._names.add(new)
+                    return True
+        return False

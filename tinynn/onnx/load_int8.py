@@ -1,0 +1,83 @@
+"""Reading back the int8 Linear that quantized.py writes: the nodes around each MatMulInteger,
+
+    [s_a, z_a from x: ReduceMin/ReduceMax/Min/Max/Sub/Div/Neg/QuantizeLinear, or constants]
+    QuantizeLinear(x, s_a, z_a) -> Clip(0, 127) -> MatMulInteger(., q_w^T, z_a) -> Cast
+    -> Mul(., Mul(s_a, s_w)) [-> Add(., b)]
+
+become one `QuantizedLinear` (static when s_a, z_a are constants, else dynamic). The qparam
+nodes may only be of the kinds listed, so another tool's int8 form (DynamicQuantizeLinear: 8-bit
+codes) is not mistaken for tinynn's 7-bit one; it is refused as an unsupported operator.
+"""
+import numpy as np
+
+from ..compress.qlinear import QuantizedLinear
+
+QPARAM_OPS = {"ReduceMin", "ReduceMax", "Min", "Max", "Sub", "Div", "Round", "Neg", "Cast", "Clip", "QuantizeLinear"}
+
+
+class Int8Block:
+    """The nodes of one int8 Linear, its input tensor and its output tensor."""
+
+    def __init__(self, nodes, x, out, layer):
+        self.nodes, self.x, self.out, self.layer = nodes, x, out, layer
+
+
+def find_blocks(graph, consts):
+    """{id of every node of a block: its Int8Block} for each tinynn int8 Linear of `graph`."""
+    producer = {o: n for n in graph.node for o in n.output}
+    readers = {}
+    for n in graph.node:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    blocks = {}
+    for mm in (n for n in graph.node if n.op_type == "MatMulInteger"):
+        block = _block(mm, producer, readers, consts)
+        if block is not None:
+            blocks.update({id(n): block for n in block.nodes})
+    return blocks
+
+
+def _only(readers, name, op_type):
+    found = [n for n in readers.get(name, ()) if n.op_type == op_type]
+    return found[0] if len(found) == 1 else None
+
+
+def _ancestors(names, producer, stop):
+    """The nodes computing `names` from `stop` and constants (None if one is not a qparam op)."""
+    seen, todo = [], list(names)
+    while todo:
+        node = producer.get(todo.pop())
+        if node is None or node in seen:
+            continue
+        if node.op_type not in QPARAM_OPS:
+            return None
+        seen.append(node)
+        todo.extend(i for i in node.input if i and i != stop)
+    return seen
+
+
+def _block(mm, producer, readers, consts):
+    clip = producer.get(mm.input[0])
+    quant = producer.get(clip.input[0]) if clip is not None and clip.op_type == "Clip" else None
+    if quant is None or quant.op_type != "QuantizeLinear" or mm.input[1] not in consts:
+        return None
+    x, s_name, z_name = quant.input[0], quant.input[1], quant.input[2]
+    cast = _only(readers, mm.output[0], "Cast")
+    mul = cast and _only(readers, cast.output[0], "Mul")
+    product = mul and producer.get(next((i for i in mul.input if i != cast.output[0]), ""))
+    if mul is None or product is None or product.op_type != "Mul" or s_name not in product.input:
+        return None
+    w_scale = next((i for i in product.input if i != s_name), None)
+    qparams = _ancestors([s_name, z_name], producer, x)
+    if w_scale not in consts or qparams is None:
+        return None
+    nodes, out, bias = [*qparams, quant, clip, mm, cast, product, mul], mul.output[0], None
+    add = _only(readers, out, "Add")
+    if add is not None and any(i in consts for i in add.input):
+        bias = consts[next(i for i in add.input if i in consts)].astype(np.float32).reshape(-1)
+        nodes.append(add)
+        out = add.output[0]
+    static = s_name in consts and z_name in consts
+    layer = QuantizedLinear(np.ascontiguousarray(consts[mm.input[1]].T), consts[w_scale], bias,
+                            float(consts[s_name]) if static else None, int(consts[z_name]) if static else None)
+    return Int8Block(nodes, x, out, layer)

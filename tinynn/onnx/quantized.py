@@ -1,0 +1,71 @@
+"""The int8 `QuantizedLinear` as ONNX integer operators, with tinynn's exact quantization parameters.
+
+tinynn computes (compress/qlinear.py)
+
+    a = clamp(round(x / s_a) + z_a, 0, 127)                 7-bit uint8 activations (reduce_range)
+    y = act(float32(sum_k (a_k - z_a) q_w,jk) * (s_a s_w[j]) + b_j)   int32 accumulation, exact
+
+and the graph says the same, operator for operator:
+
+    s_a, z_a   static: initializers (the calibrated values); dynamic: from the batch in the graph,
+               lo = min(ReduceMin x, 0), hi = max(ReduceMax x, 0), s_a = max((hi - lo) / 127, eps),
+               z_a = round(-lo / s_a) -- calc_qparams's float32 operations in order
+    a          QuantizeLinear(x, s_a, z_a) then Clip(0, 127) (uint8)
+    acc        MatMulInteger(a, q_w^T, z_a): int32, sum_k (a_k - z_a) q_w,jk, exact
+    y          Cast(float) * (s_a * s_w) + b, then the fused activation
+
+Why these operators: DynamicQuantizeLinear maps the range onto all 8 bits ([0, 255], s = range/255),
+not tinynn's (and PyTorch x86's) 7 bits, so its codes differ from tinynn's; the QDQ form
+(DequantizeLinear -> float MatMul) accumulates in float, in an order of the runtime's choosing.
+MatMulInteger accumulates the same integers tinynn's kernel does, exactly, so the only difference
+left is QuantizeLinear dividing by s_a where tinynn multiplies by float32(1/s_a) in one fma: a code
+can differ by one where x / s_a lands within a rounding error of a half-integer.
+"""
+import numpy as np
+
+from ..backend import ACTIVATIONS
+from ..compress.qlinear import QuantizedLinear
+from ..compress.qparams import EPS
+from .graph import converter, onnx
+
+QMAX = 127  # 7-bit activations
+
+
+def _dynamic_qparams(g, x):
+    """(s_a, z_a) tensors computed from the batch, as calc_qparams(min, max, "uint8", False, reduce_range=True).
+    z_a needs no clip: lo <= 0 <= hi gives s_a >= -lo / 127, so 0 <= -lo / s_a <= 127 (and -(lo / s_a) =
+    -lo / s_a exactly in IEEE arithmetic, so rounding either gives calc_qparams's z). For an input
+    known to be >= 0 (after ReLU or Sigmoid) lo = 0 exactly, so z_a = 0 and s_a = max(hi / 127, eps)."""
+    zero, eps = g.constant(0, np.float32, "zero"), g.constant(EPS, np.float32, "eps")
+    qrange = g.constant(QMAX, np.float32, "qmax")
+    hi = g.node("Max", [g.node("ReduceMax", [x], keepdims=0), zero])
+    if x in g.nonnegative:
+        return g.node("Max", [g.node("Div", [hi, qrange]), eps]), g.constant(0, np.uint8, "zero_u8")
+    lo = g.node("Min", [g.node("ReduceMin", [x], keepdims=0), zero])
+    scale = g.node("Max", [g.node("Div", [g.node("Sub", [hi, lo]), qrange]), eps])
+    # z_a = round(-lo / s_a) as uint8 is QuantizeLinear(-lo, s_a) by its definition (divide, round half
+    # to even, saturate): one operator for Div, Round and Cast
+    return scale, g.node("QuantizeLinear", [g.node("Neg", [lo]), scale])
+
+
+@converter(QuantizedLinear)
+def quantized_linear(g, layer, x, value):
+    if layer.static:
+        scale = g.initializer(np.float32(layer.input_scale[0]), "input_scale")
+        zp = g.initializer(np.uint8(layer.input_zero_point[0]), "input_zero_point")
+    else:
+        scale, zp = _dynamic_qparams(g, x)
+    q = g.node("QuantizeLinear", [x, scale, zp])
+    q = g.node("Clip", [q, g.constant(0, np.uint8, "zero_u8"), g.constant(QMAX, np.uint8, "qmax_u8")])
+    acc = g.node("MatMulInteger", [q, g.initializer(np.ascontiguousarray(layer.weight.T), "weight_t"), zp])
+    y = g.node("Cast", [acc], to=onnx.TensorProto.FLOAT)
+    y = g.node("Mul", [y, g.node("Mul", [scale, g.initializer(layer.weight_scale, "weight_scale")])])
+    if layer.bias is not None:
+        y = g.node("Add", [y, g.initializer(layer.bias, "bias")])
+    act = ACTIVATIONS[int(layer.activation[0])]
+    if act == "none":
+        return y
+    y = g.node({"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh"}[act], [y])
+    if act in ("relu", "sigmoid"):
+        g.nonnegative.add(y)
+    return y
