@@ -443,11 +443,14 @@ def hardtanh(x, min_val, max_val):
 def hardtanh_backward(x, grad, min_val, max_val):
     """d hardtanh / dx = 1 for min_val < x < max_val, 0 otherwise (at the bounds too)."""
     return np.where((x > min_val) & (x < max_val), grad, 0).astype(grad.dtype, copy=False)
+
+
 # ---------------------------------------------------------------- convolution, pooling, batch norm, pad (NCHW)
 from .reference_conv import (  # noqa: E402 - the family's kernels live in their own module
     conv2d, conv2d_backward_input, conv2d_backward_weight, max_pool2d, max_pool2d_backward, avg_pool2d,
     avg_pool2d_backward, adaptive_avg_pool2d, adaptive_avg_pool2d_backward, batch_norm, batch_norm_backward,
     pad, pad_backward,
+)
 # ---------------------------------------------------------------- sequence models (reference_attention.py)
 from .reference_attention import (  # noqa: E402 - kept in their own file, part of this backend
     gelu, gelu_backward, layer_norm, layer_norm_backward, embedding, embedding_backward,
