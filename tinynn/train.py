@@ -1,6 +1,7 @@
 """The training loop and its measurements, shared by the `tinynn` command, the demo and your
 scripts: fit(model, make_optimizer("adam", model.parameters()), X, y, epochs=5, batch_size=32),
 then evaluate(model, X_test, y_test). Progress: a bar on stderr on a terminal, else a line per epoch."""
+import re
 import statistics
 import sys
 import time
@@ -103,13 +104,16 @@ def evaluate(model, X, y, batch_size=256):
     return {"accuracy": float((pred == y).mean()), "loss": float(loss), "confusion": confusion}
 
 
+_PARAM_NAME = re.compile(r"(weight|bias)(_[ih]h(_l\d+(_reverse)?)?)?")  # a recurrent layer's weight_ih_l0 too
+
+
 def count_params(model, nonzero=False):
     """Number of parameter values of `model` (weights and biases; int8 ones of a quantized model
     too), or only the non-zero ones."""
     total = 0
     for name, a in model.state_dict().items():
         a = np.asarray(a)
-        if a.dtype.kind in "fi" and (name.endswith("weight") or name.endswith("bias")):
+        if a.dtype.kind in "fi" and _PARAM_NAME.fullmatch(name.rsplit(".", 1)[-1]):
             total += int(np.count_nonzero(a)) if nonzero else a.size
     return total
 

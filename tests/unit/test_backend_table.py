@@ -39,6 +39,7 @@ TABLE = {
     "fake_quantize": "test_quantize.py (fake quantization, QAT)",
     "pack_int8_weight": True, "quantized_linear": True,
     "fma_f32": "test_quantize_ties.py (exact rationals, ties)",
+    "lstm_cell": True, "lstm_cell_backward": True, "gru_cell": True, "gru_cell_backward": True,
     **{name: "test_ops_elementwise.py (closed forms, gradient checks)" for name in (
         "sin", "cos", "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "exp2", "log2", "log1p", "expm1", "erf",
         "floor", "ceil", "round", "trunc", "maximum", "minimum", "remainder", "floor_divide")},

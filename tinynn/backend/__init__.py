@@ -36,6 +36,7 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
 KERNELS += (  # sequence models (reference_attention.py): GELU, LayerNorm, embedding, attention
     "gelu", "gelu_backward", "layer_norm", "layer_norm_backward", "embedding", "embedding_backward",
     "scaled_softmax", "scaled_softmax_backward", "attention", "attention_backward",
+    "lstm_cell", "lstm_cell_backward", "gru_cell", "gru_cell_backward",
 )
 
 NAMES = ("cython", "numpy")

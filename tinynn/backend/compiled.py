@@ -346,3 +346,5 @@ adaptive_avg_pool2d, adaptive_avg_pool2d_backward = reference.adaptive_avg_pool2
 batch_norm, batch_norm_backward = reference.batch_norm, reference.batch_norm_backward
 pad, pad_backward = reference.pad, reference.pad_backward
 embedding, embedding_backward = reference.embedding, reference.embedding_backward
+lstm_cell, lstm_cell_backward = kernels.lstm_cell, kernels.lstm_cell_backward  # kernels/rnn/
+gru_cell, gru_cell_backward = kernels.gru_cell, kernels.gru_cell_backward

@@ -456,3 +456,4 @@ from .reference_attention import (  # noqa: E402 - kept in their own file, part 
     gelu, gelu_backward, layer_norm, layer_norm_backward, embedding, embedding_backward,
     scaled_softmax, scaled_softmax_backward, attention, attention_backward,
 )
+from .reference_recurrent import lstm_cell, lstm_cell_backward, gru_cell, gru_cell_backward  # noqa: E402 - in a file of their own

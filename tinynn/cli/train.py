@@ -37,6 +37,8 @@ MODELS = {
                                        input_size=_image_shape(n)[1], width=a.width),
     "resnet": lambda a, n, k: conv_spec("resnet", _image_shape(n), block_channels=a.channels, num_classes=k,
                                         in_channels=1, blocks=1),
+    "lstm": lambda a, n, k: conv_spec("lstm", _image_shape(n), row_size=_image_shape(n)[2], rows=_image_shape(n)[1],
+                                      hidden_size=a.hidden[0], num_classes=k),
 }
 # the defaults of a model, where they differ from the options' defaults (given options win)
 RECIPES = {
@@ -44,6 +46,8 @@ RECIPES = {
               "batch_size": 64, "augment": "affine"},
     "resnet": {"optimizer": "adamw", "lr": 3e-3, "weight_decay": 5e-4, "schedule": "onecycle", "epochs": 20,
                "batch_size": 64, "augment": "affine"},
+    # an LSTM reading the image row by row: the recipe of examples/train_lstm_digits.py (>= 96% on the digits)
+    "lstm": {"hidden": [64], "optimizer": "adam", "lr": 0.01, "schedule": "cosine", "epochs": 12},
 }
 AUGMENTATIONS = ("none", "shift", "affine")
 
@@ -66,8 +70,8 @@ def add_parser(sub):
     t = sub.add_parser("train", help="train a model and save it as one .npz", description=__doc__)
     add_common(t)
     add_training(t, epochs=15)
-    t.add_argument("--model", choices=tuple(MODELS), default="mlp", help="architecture (default mlp; lenet and "
-                   "resnet default to their recipe's optimizer, schedule, epochs and augmentation)")
+    t.add_argument("--model", choices=tuple(MODELS), default="mlp", help="architecture (default mlp; lenet, resnet and "
+                   "lstm (reading the image row by row) default to their recipe)")
     t.add_argument("--mnist", metavar="DIR", help="train on MNIST from the IDX files in DIR (= --data mnist --data-dir DIR)")
     t.add_argument("--hidden", type=int_list, default=[128, 64], help="mlp: hidden layer sizes (default 128,64)")
     t.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu", help="mlp: (default relu)")

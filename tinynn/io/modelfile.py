@@ -10,8 +10,10 @@ The file is written with `tn.save` (an .npz, never pickle) and holds two entries
                   "sizes": [n_0, ..., n_L], "activation": "relu", "quantized": null | {...}, ...}
                   or, for the convolutional models of tinynn.models, "arch": "lenet" with
                   "num_classes", "in_channels", "input_size", "width", or "arch": "resnet" with
-                  "block_channels", "num_classes", "in_channels", "blocks" (their constructors'
-                  arguments, ARCHS); every image model also records "input_shape": [C, H, W].
+                  "block_channels", "num_classes", "in_channels", "blocks", or "arch": "lstm" (an
+                  LSTMClassifier reading the image's rows) with "row_size", "rows", "hidden_size",
+                  "num_classes" (their constructors' arguments, ARCHS); every image model also
+                  records "input_shape": [C, H, W].
   "state"         the model's state_dict (name -> ndarray).
 Extra keys of the description (training settings, test accuracy, pruning amount) are kept as
 they are, for people reading the file. A quantized model is rebuilt by quantizing a freshly
@@ -45,6 +47,7 @@ def mlp(sizes, activation="relu", bias=None):
 ARCHS = {
     "lenet": {"num_classes": int, "in_channels": int, "input_size": int, "width": int},
     "resnet": {"block_channels": list, "num_classes": int, "in_channels": int, "blocks": int},
+    "lstm": {"row_size": int, "rows": int, "hidden_size": int, "num_classes": int},
 }
 
 

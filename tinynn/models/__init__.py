@@ -9,11 +9,13 @@ from .mlp import MLP
 from .lenet import LeNet5
 from .resnet import BasicBlock, ResNet
 from .augmented import Augmented
+from .lstm_classifier import LSTMClassifier
 
-__all__ = ["MLP", "LeNet5", "ResNet", "BasicBlock", "Augmented", "BUILDERS"]
+__all__ = ["MLP", "LeNet5", "ResNet", "BasicBlock", "Augmented", "LSTMClassifier", "BUILDERS"]
 
 BUILDERS = {
     "mlp": MLP,
     "lenet": LeNet5,
     "resnet": ResNet,
+    "lstm": LSTMClassifier,
 }

@@ -13,6 +13,7 @@ from .layers import (
 from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
 from .activations import LeakyReLU, SiLU, ELU, Softplus, Hardtanh
 from .losses import L1Loss, SmoothL1Loss, HuberLoss
+from .recurrent import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU
 from . import functional, init, utils
 from .conv import Conv1d, Conv2d
 from .pooling import MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
@@ -30,5 +31,6 @@ __all__ = [
     "LeakyReLU", "SiLU", "ELU", "Softplus", "Hardtanh",
     "L1Loss", "SmoothL1Loss", "HuberLoss",
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]
 __all__ += ["GELU", "LayerNorm", "Embedding", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
