@@ -33,7 +33,7 @@ cdef object _rnn_state(str name, str arg, object x):
     return x
 
 
-cdef object _rows(str name, str arg, object x, object dtype, Py_ssize_t rows, Py_ssize_t cols):
+cdef object _rnn_rows(str name, str arg, object x, object dtype, Py_ssize_t rows, Py_ssize_t cols):
     """x as a (rows, cols) array of `dtype` with contiguous, aligned rows and a non-negative row
     stride (a C-ordered copy when it has not), else TypeError/ValueError naming the argument."""
     if not isinstance(x, np.ndarray):
@@ -58,9 +58,9 @@ def lstm_cell(gi, gh, c):
     gates = (sigmoid a_i, sigmoid a_f, tanh a_g, sigmoid a_o), c' = f c + i g, h' = o tanh(c')."""
     _rnn_state("lstm_cell", "c", c)
     cdef Py_ssize_t n = c.shape[0], H = c.shape[1]
-    cdef cnp.ndarray ga = _rows("lstm_cell", "gi", gi, c.dtype, n, 4 * H)
-    cdef cnp.ndarray ha = _rows("lstm_cell", "gh", gh, c.dtype, n, 4 * H)
-    cdef cnp.ndarray ca = _rows("lstm_cell", "c", c, c.dtype, n, H)
+    cdef cnp.ndarray ga = _rnn_rows("lstm_cell", "gi", gi, c.dtype, n, 4 * H)
+    cdef cnp.ndarray ha = _rnn_rows("lstm_cell", "gh", gh, c.dtype, n, 4 * H)
+    cdef cnp.ndarray ca = _rnn_rows("lstm_cell", "c", c, c.dtype, n, H)
     cdef cnp.ndarray h_out = np.empty((n, H), c.dtype), c_out = np.empty((n, H), c.dtype)
     cdef cnp.ndarray gates = np.empty((n, 4 * H), c.dtype)
     cdef long long lg = _ld(ga), lh = _ld(ha), lc = _ld(ca)
@@ -85,11 +85,11 @@ def lstm_cell_backward(gates, c, c_new, grad_h, grad_c):
     """(da (N, 4H), dc (N, H)): the gradients of lstm_cell from dL/dh' and dL/dc' (rnn/lstm.h)."""
     _rnn_state("lstm_cell_backward", "c", c)
     cdef Py_ssize_t n = c.shape[0], H = c.shape[1]
-    cdef cnp.ndarray aa = np.ascontiguousarray(_rows("lstm_cell_backward", "gates", gates, c.dtype, n, 4 * H))
-    cdef cnp.ndarray ca = _rows("lstm_cell_backward", "c", c, c.dtype, n, H)
-    cdef cnp.ndarray na = _rows("lstm_cell_backward", "c_new", c_new, c.dtype, n, H)
-    cdef cnp.ndarray ha = _rows("lstm_cell_backward", "grad_h", grad_h, c.dtype, n, H)
-    cdef cnp.ndarray ka = _rows("lstm_cell_backward", "grad_c", grad_c, c.dtype, n, H)
+    cdef cnp.ndarray aa = np.ascontiguousarray(_rnn_rows("lstm_cell_backward", "gates", gates, c.dtype, n, 4 * H))
+    cdef cnp.ndarray ca = _rnn_rows("lstm_cell_backward", "c", c, c.dtype, n, H)
+    cdef cnp.ndarray na = _rnn_rows("lstm_cell_backward", "c_new", c_new, c.dtype, n, H)
+    cdef cnp.ndarray ha = _rnn_rows("lstm_cell_backward", "grad_h", grad_h, c.dtype, n, H)
+    cdef cnp.ndarray ka = _rnn_rows("lstm_cell_backward", "grad_c", grad_c, c.dtype, n, H)
     cdef cnp.ndarray da = np.empty((n, 4 * H), c.dtype), dc = np.empty((n, H), c.dtype)
     cdef long long lc = _ld(ca), ln = _ld(na), lh = _ld(ha), lk = _ld(ka)
     cdef void *pa = cnp.PyArray_DATA(aa)
@@ -115,9 +115,9 @@ def gru_cell(gi, gh, h):
     n = tanh(gi_n + r gh_n), h' = (1 - z) n + z h;  saved = (r, z, n, gh_n) (N, 4H)."""
     _rnn_state("gru_cell", "h", h)
     cdef Py_ssize_t n = h.shape[0], H = h.shape[1]
-    cdef cnp.ndarray ga = _rows("gru_cell", "gi", gi, h.dtype, n, 3 * H)
-    cdef cnp.ndarray ha = _rows("gru_cell", "gh", gh, h.dtype, n, 3 * H)
-    cdef cnp.ndarray sa = _rows("gru_cell", "h", h, h.dtype, n, H)
+    cdef cnp.ndarray ga = _rnn_rows("gru_cell", "gi", gi, h.dtype, n, 3 * H)
+    cdef cnp.ndarray ha = _rnn_rows("gru_cell", "gh", gh, h.dtype, n, 3 * H)
+    cdef cnp.ndarray sa = _rnn_rows("gru_cell", "h", h, h.dtype, n, H)
     cdef cnp.ndarray h_out = np.empty((n, H), h.dtype), saved = np.empty((n, 4 * H), h.dtype)
     cdef long long lg = _ld(ga), lh = _ld(ha), ls = _ld(sa)
     cdef void *pg = cnp.PyArray_DATA(ga)
@@ -141,9 +141,9 @@ def gru_cell_backward(saved, h, grad_h):
     dh is the direct path grad_h z only."""
     _rnn_state("gru_cell_backward", "h", h)
     cdef Py_ssize_t n = h.shape[0], H = h.shape[1]
-    cdef cnp.ndarray va = np.ascontiguousarray(_rows("gru_cell_backward", "saved", saved, h.dtype, n, 4 * H))
-    cdef cnp.ndarray sa = _rows("gru_cell_backward", "h", h, h.dtype, n, H)
-    cdef cnp.ndarray ka = _rows("gru_cell_backward", "grad_h", grad_h, h.dtype, n, H)
+    cdef cnp.ndarray va = np.ascontiguousarray(_rnn_rows("gru_cell_backward", "saved", saved, h.dtype, n, 4 * H))
+    cdef cnp.ndarray sa = _rnn_rows("gru_cell_backward", "h", h, h.dtype, n, H)
+    cdef cnp.ndarray ka = _rnn_rows("gru_cell_backward", "grad_h", grad_h, h.dtype, n, H)
     cdef cnp.ndarray dgi = np.empty((n, 3 * H), h.dtype), dgh = np.empty((n, 3 * H), h.dtype)
     cdef cnp.ndarray dh = np.empty((n, H), h.dtype)
     cdef long long ls = _ld(sa), lk = _ld(ka)

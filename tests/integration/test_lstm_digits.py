@@ -29,7 +29,9 @@ def test_cli_trains_saves_and_reloads_an_lstm(tmp_path, capsys):
                  "--no-checkpoint", "--quiet"]) == 0
     blob = tn.load(out)
     arch = json.loads(blob["tinynn_model"])  # the architecture is JSON, the weights plain arrays
-    assert arch["arch"] == "lstm" and arch["lstm"] == {"row_size": 8, "rows": 8, "hidden_size": 16, "num_classes": 10}
+    assert arch["arch"] == "lstm" and arch["input_shape"] == [1, 8, 8]
+    assert {k: arch[k] for k in ("row_size", "rows", "hidden_size", "num_classes")} == {
+        "row_size": 8, "rows": 8, "hidden_size": 16, "num_classes": 10}
     assert blob["state"]["lstm.weight_ih_l0"].shape == (64, 8)
     model, _ = load_model(out)
     assert isinstance(model, LSTMClassifier)
