@@ -92,6 +92,11 @@ class Graph:
             result = module(Tensor(value))
         return out, values(result)
 
+    @property
+    def layer(self):
+        """The path of the layer being converted, for error messages ("<model>" at the top)."""
+        return self.scope or "<model>"
+
     def child(self, module, name, x, value):
         """Write sub-layer `module` (attribute or key `name` of the layer being converted) applied to
         `x`: (output name(s), output value(s)), its nodes named under "<scope>.<name>"."""

@@ -44,7 +44,7 @@ def _weights(layer, k):
 @converter(RNN, LSTM, GRU)
 def recurrent(g, layer, x, value):
     if value.ndim != 3:
-        raise ValueError(f"onnx.export: layer {g.scope!r} ({type(layer).__name__}) on an input of shape "
+        raise ValueError(f"onnx.export: layer {g.layer!r} ({type(layer).__name__}) on an input of shape "
                          f"{value.shape}: tinynn exports batched (3-D) sequences")
     lstm, d = layer.mode == "LSTM", 2 if layer.bidirectional else 1
     op = {"LSTM": "LSTM", "GRU": "GRU"}.get(layer.mode, "RNN")

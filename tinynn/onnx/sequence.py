@@ -15,14 +15,14 @@ from .graph import converter
 @converter(Embedding)
 def embedding(g, layer, x, value):
     if value.dtype.kind not in "iu":
-        raise ValueError(f"onnx.export: layer {g.scope!r} (Embedding) reads integer ids, got {value.dtype} values")
+        raise ValueError(f"onnx.export: layer {g.layer!r} (Embedding) reads integer ids, got {value.dtype} values")
     return g.node("Gather", [g.initializer(layer.weight, "weight"), x], axis=0)
 
 
 @converter(LayerNorm)
 def layer_norm(g, layer, x, value):
     if g.opset_version < 17:
-        raise ValueError(f"onnx.export: layer {g.scope!r} (LayerNorm) needs LayerNormalization, opset >= 17 "
+        raise ValueError(f"onnx.export: layer {g.layer!r} (LayerNorm) needs LayerNormalization, opset >= 17 "
                          f"(got opset_version={g.opset_version})")
     shape = layer.normalized_shape
     gamma = np.ones(shape, np.float32) if layer.weight is None else layer.weight

@@ -40,7 +40,7 @@ def convolution(g, layer, x, value):
     if layer.padding_mode != "zeros":
         mode = PAD_MODES[layer.padding_mode]
         if mode == "wrap" and g.opset_version < 19:
-            raise ValueError(f"onnx.export: layer {g.scope!r} ({type(layer).__name__}, padding_mode='circular') "
+            raise ValueError(f"onnx.export: layer {g.layer!r} ({type(layer).__name__}, padding_mode='circular') "
                              f"needs Pad's wrap mode, opset >= 19 (got opset_version={g.opset_version})")
         x = g.node("Pad", [x, g.initializer(np.array([0, 0, *begin, 0, 0, *end], np.int64), "pads")], mode=mode)
         begin, end = [0] * dims, [0] * dims
@@ -64,7 +64,7 @@ def _pool_pads(layer, value, dims, dilation):
 @converter(pooling.MaxPool2d, pooling.MaxPool1d)
 def max_pool(g, layer, x, value):
     if layer.return_indices:
-        raise ValueError(f"onnx.export: layer {g.scope!r} ({type(layer).__name__}) has return_indices=True; "
+        raise ValueError(f"onnx.export: layer {g.layer!r} ({type(layer).__name__}) has return_indices=True; "
                          "tinynn exports the pooled values only")
     dims = value.ndim - 2
     dilation = _ints(layer.dilation, dims)
@@ -99,7 +99,7 @@ def adaptive_avg_pool(g, layer, x, value):
     if out == (1, 1):
         return g.node("GlobalAveragePool", [x])
     if any(s % o for s, o in zip(size, out)):
-        raise ValueError(f"onnx.export: layer {g.scope!r} (AdaptiveAvgPool2d, output_size {layer.output_size!r}) "
+        raise ValueError(f"onnx.export: layer {g.layer!r} (AdaptiveAvgPool2d, output_size {layer.output_size!r}) "
                          f"on a {size[0]}x{size[1]} input: its windows differ in size, which no ONNX pooling "
                          f"operator computes; tinynn exports it when the output size divides the input's "
                          f"(or is 1)")
@@ -110,7 +110,7 @@ def adaptive_avg_pool(g, layer, x, value):
 @converter(normalization.BatchNorm1d, normalization.BatchNorm2d)
 def batch_norm(g, layer, x, value):
     if layer.running_mean is None:
-        raise ValueError(f"onnx.export: layer {g.scope!r} ({type(layer).__name__}, track_running_stats=False) "
+        raise ValueError(f"onnx.export: layer {g.layer!r} ({type(layer).__name__}, track_running_stats=False) "
                          "normalizes with each batch's statistics even in eval mode; tinynn exports BatchNorm "
                          "with running statistics only")
     c = layer.num_features
