@@ -121,3 +121,15 @@ def test_layernorm_needs_opset_17(tmp_path):
 def test_an_unbatched_sequence_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match=r"layer '1' \(GRU\).*batched"):
         tonnx.export(nn.Sequential(nn.Identity(), nn.GRU(3, 2)), np.zeros((4, 3), np.float32), tmp_path / "g.onnx")
+
+
+def test_embedding_layernorm_gelu_export_then_load(tmp_path):
+    tn.manual_seed(5)
+    model = nn.Sequential(nn.Embedding(9, 4), nn.LayerNorm(4), nn.GELU("tanh"), nn.Linear(4, 2)).eval()
+    ids = np.random.default_rng(3).integers(0, 9, (3, 6))
+    path = tmp_path / "seq.onnx"
+    tonnx.export(model, ids, path, opset_version=20)
+    loaded = tonnx.load(path)
+    assert [type(m).__name__ for m in loaded] == ["Embedding", "LayerNorm", "GELU", "Linear"]
+    with tn.no_grad():
+        close_float(loaded(tn.tensor(ids)).numpy(), model(tn.tensor(ids)).numpy())

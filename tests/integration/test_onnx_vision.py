@@ -190,3 +190,36 @@ def test_a_dynamic_batch_even_when_the_example_has_one_row(tmp_path):
     tonnx.export(net, rows(1, (64,)), path)
     x = rows(7, (64,), seed=5)
     close_float(run_ort(path, x), ours(net, x))
+
+
+LOADABLE = {
+    # 8 -> ceil max pool 5 (one window more than floor) -> ceil avg pool 3 (likewise) -> 1
+    "conv-bn-pool-chain": ((3, 8, 8), lambda: nn.Sequential(
+        nn.Conv2d(3, 4, 3, padding="same"), trained_batchnorm(nn.BatchNorm2d(4), (4, 8, 8)), nn.ReLU(),
+        nn.MaxPool2d(3, 2, padding=1, ceil_mode=True), nn.Conv2d(4, 4, 3, padding=1, groups=2), nn.LeakyReLU(0.1),
+        nn.AvgPool2d(2, 2, ceil_mode=True, count_include_pad=False), nn.ELU(),
+        nn.AvgPool2d(2, count_include_pad=True), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3),
+        nn.Hardtanh(-0.5, 0.5))),
+    "conv1d-chain": ((3, 12), lambda: nn.Sequential(
+        nn.Conv1d(3, 4, 3, stride=2, padding=1, dilation=2), trained_batchnorm(nn.BatchNorm1d(4), (4, 5)),
+        nn.MaxPool1d(2, ceil_mode=True), nn.Flatten(), nn.Linear(12, 5), trained_batchnorm(nn.BatchNorm1d(5), (5,)))),
+    "lenet-on-images": ((1, 8, 8), lambda: models.LeNet5(input_size=8)),
+}
+
+
+@pytest.mark.parametrize("name", LOADABLE)
+def test_export_then_load_gives_the_same_outputs(name, tmp_path):
+    shape, make = LOADABLE[name]
+    tn.manual_seed(4)
+    model = make().eval()
+    loaded = tonnx.load(same_in_onnxruntime(model, shape, tmp_path))
+    x = rows(5, shape, seed=9)
+    close_float(ours(loaded, x), ours(model, x))
+    kinds = lambda m: [type(c).__name__ for c in m.modules() if not list(c.children())]  # noqa: E731
+    assert kinds(loaded) == [k for k in kinds(model) if k != "Dropout"]
+
+
+def test_a_residual_graph_is_not_loaded_but_named(tmp_path):
+    path = same_in_onnxruntime(models.BasicBlock(2, 2), (2, 4, 4), tmp_path)
+    with pytest.raises(ValueError, match=r"node '/Add' \(Add\).*chains of layers only"):
+        tonnx.load(path)
