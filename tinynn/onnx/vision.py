@@ -61,6 +61,14 @@ def _pool_pads(layer, value, dims, dilation):
     return kernel, stride, pad, end
 
 
+def _pool_node(g, op_type, x, source, **attributes):
+    """The pooling node; a pooling of values known to be >= 0 (after a ReLU: the int8 layers use it) is >= 0."""
+    y = g.node(op_type, [x], **attributes)
+    if source in g.nonnegative:
+        g.nonnegative.add(y)
+    return y
+
+
 @converter(pooling.MaxPool2d, pooling.MaxPool1d)
 def max_pool(g, layer, x, value):
     if layer.return_indices:
@@ -69,25 +77,20 @@ def max_pool(g, layer, x, value):
     dims = value.ndim - 2
     dilation = _ints(layer.dilation, dims)
     kernel, stride, begin, end = _pool_pads(layer, value, dims, dilation)
-    y = g.node("MaxPool", [x], kernel_shape=kernel, strides=stride, pads=begin + end, dilations=dilation)
-    if x in g.nonnegative:
-        g.nonnegative.add(y)
-    return y
+    return _pool_node(g, "MaxPool", x, x, kernel_shape=kernel, strides=stride, pads=begin + end, dilations=dilation)
 
 
 @converter(pooling.AvgPool2d)
 def avg_pool(g, layer, x, value):
     kernel, stride, begin, end = _pool_pads(layer, value, 2, [1, 1])
-    extra = [e - b for b, e in zip(begin, end)]
+    extra, source = [e - b for b, e in zip(begin, end)], x
     if layer.count_include_pad and any(begin) and any(extra):
         # the padding counts in the divisor, the extra end positions do not: pad with real zeros
         x = g.node("Pad", [x, g.initializer(np.array([0, 0, *begin, 0, 0, *begin], np.int64), "pads")])
         begin, end = [0, 0], extra
     include = int(bool(layer.count_include_pad) and not any(extra))
-    y = g.node("AveragePool", [x], kernel_shape=kernel, strides=stride, pads=begin + end, count_include_pad=include)
-    if x in g.nonnegative:
-        g.nonnegative.add(y)
-    return y
+    return _pool_node(g, "AveragePool", x, source, kernel_shape=kernel, strides=stride, pads=begin + end,
+                      count_include_pad=include)
 
 
 @converter(pooling.AdaptiveAvgPool2d)
