@@ -223,3 +223,46 @@ def test_a_residual_graph_is_not_loaded_but_named(tmp_path):
     path = same_in_onnxruntime(models.BasicBlock(2, 2), (2, 4, 4), tmp_path)
     with pytest.raises(ValueError, match=r"node '/Add' \(Add\).*chains of layers only"):
         tonnx.load(path)
+
+
+def conv_step(layer, x):
+    """One quantization step of each output channel of an int8 conv reading x: s_a s_w[o] max |q_w[o]|."""
+    from tinynn.compress.qparams import calc_qparams
+
+    s_a = float(layer.input_scale[0]) if layer.static else calc_qparams(
+        x.min(), x.max(), "uint8", symmetric=False, reduce_range=True)[0]
+    per_channel = layer.weight_scale * np.abs(layer.weight.astype(np.int32)).reshape(layer.out_channels, -1).max(1)
+    return (s_a * per_channel).reshape(1, -1, 1, 1)
+
+
+@pytest.mark.parametrize("kind", ["dynamic", "static"])
+@pytest.mark.parametrize("conv", ["padded-strided", "dilated-groups"])
+def test_int8_convolutions_run_within_one_quantization_step(kind, conv, tmp_path):
+    from tinynn import quantize
+
+    tn.manual_seed(6)
+    layer = {"padded-strided": lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1),
+             "dilated-groups": lambda: nn.Conv2d(4, 6, 3, padding=2, dilation=2, groups=2, bias=False)}[conv]()
+    shape = (layer.in_channels, 7, 7)
+    model = nn.Sequential(layer).eval()
+    qmodel = (quantize.quantize_dynamic(model) if kind == "dynamic" else
+              quantize.quantize_static(model, [tn.tensor(rows(16, shape, seed=s)) for s in range(2)]))
+    path = exported(qmodel, shape, tmp_path)
+    assert "ConvInteger" in {n.op_type for n in onnx.load(str(path)).graph.node}
+    for n, scale in ((1, 1.0), (5, 3.0)):  # 3: beyond the static calibration range
+        x = rows(n, shape, seed=30 + n, scale=scale)
+        y, ref = run_ort(path, x), ours(qmodel, x)
+        assert np.all(np.abs(y - ref) <= conv_step(qmodel[0], x) + 1e-5 * np.abs(ref).max())
+
+
+def test_an_int8_lenet_gives_tinynns_outputs_on_the_digits(tmp_path):
+    from tinynn import quantize
+    from tinynn.datasets import load_digits
+
+    X, _, X_test, _ = load_digits()
+    tn.manual_seed(0)
+    lenet = models.LeNet5(input_size=8).eval()
+    for qmodel in (quantize.quantize_dynamic(lenet), quantize.quantize_static(lenet, [tn.tensor(X[:256])])):
+        path = exported(qmodel, (64,), tmp_path)
+        for batch in (X_test[:1], X_test[:100]):  # a dynamic model's qparams come from each batch
+            np.testing.assert_array_equal(run_ort(path, batch), ours(qmodel, batch))
