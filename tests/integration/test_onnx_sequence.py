@@ -27,7 +27,12 @@ def flat(result):
 
 def all_outputs_agree(model, shape, tmp_path, inputs=None, **kwargs):
     model.eval()
-    path = exported(model, shape, tmp_path, **kwargs)
+    if inputs is None:
+        path = exported(model, shape, tmp_path, **kwargs)
+    else:  # the example from `inputs` too (token ids)
+        path = tmp_path / "m.onnx"
+        tonnx.export(model, inputs(2), path, **kwargs)
+        onnx.checker.check_model(onnx.load(str(path)), full_check=True)
     for n in BATCHES:
         x = rows(n, shape, seed=n) if inputs is None else inputs(n)
         with tn.no_grad():
@@ -133,3 +138,33 @@ def test_embedding_layernorm_gelu_export_then_load(tmp_path):
     assert [type(m).__name__ for m in loaded] == ["Embedding", "LayerNorm", "GELU", "Linear"]
     with tn.no_grad():
         close_float(loaded(tn.tensor(ids)).numpy(), model(tn.tensor(ids)).numpy())
+
+
+ENCODERS = {
+    "post-norm-relu": lambda: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True),
+    "pre-norm-gelu-seq-first": lambda: nn.TransformerEncoderLayer(8, 4, 12, activation="gelu", norm_first=True),
+    "encoder-with-norm": lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2,
+                                                       norm=nn.LayerNorm(8)),
+}
+
+
+@pytest.mark.parametrize("name", ENCODERS)
+def test_transformer_encoders_decomposed_into_matmul_and_softmax(name, tmp_path):
+    tn.manual_seed(7)
+    path = all_outputs_agree(ENCODERS[name](), (5, 8), tmp_path)
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node]
+    assert ops.count("Softmax") == (2 if name == "encoder-with-norm" else 1) and "LayerNormalization" in ops
+
+
+def test_a_token_classifier_with_an_encoder(tmp_path):
+    tn.manual_seed(8)
+    model = nn.Sequential(nn.Embedding(13, 8), nn.TransformerEncoderLayer(8, 2, 16, batch_first=True),
+                          nn.Flatten(), nn.Linear(6 * 8, 3)).eval()
+    ids = lambda n: np.random.default_rng(n).integers(0, 13, (n, 6))  # noqa: E731
+    all_outputs_agree(model, (6,), tmp_path, inputs=ids)
+
+
+def test_an_unsupported_encoder_activation_is_named(tmp_path):
+    layer = nn.TransformerEncoderLayer(4, 1, 8, activation=lambda t: t * 2)
+    with pytest.raises(ValueError, match=r"TransformerEncoderLayer\) has activation .*relu and gelu"):
+        tonnx.export(layer, rows(2, (3, 4)), tmp_path / "t.onnx")
