@@ -140,11 +140,16 @@ class Graph:
         return names[0] if outputs == 1 else names
 
     def rename_output(self, old, new):
-        """Make the node that writes tensor `old` write `new` instead (the graph's declared output)."""
+        """Make the node that writes tensor `old` write `new` instead (the graph's declared output), and
+        the nodes that read `old` read `new`."""
+        found = False
         for n in self.nodes:
+            for i, name in enumerate(n.input):
+                if name == old:
+                    n.input[i] = new
             for i, out in enumerate(n.output):
                 if out == old:
                     n.output[i] = new
                     self._names.add(new)
-                    return True
-        return False
+                    found = True
+        return found

@@ -68,12 +68,14 @@ def _flatten(node, consts, opset, shape=None):
 
 def _reshape(node, consts, opset, shape=None):
     shape = [int(s) for s in _const(node, consts, 1, "shape")]
+    if len(shape) > 1 and shape[0] == 0 and all(s > 0 for s in shape[1:]):  # flat rows to images: [0, C, H, W]
+        return _FlattenTo(1, shape[2:])
     if -1 in shape:
         start = shape.index(-1)
         if all(s == 0 for s in shape[:start]) and all(s > 0 for s in shape[start + 1:]) and start > 0:
             return _FlattenTo(start, shape[start + 1:])
     raise ValueError(f"onnx.load: Reshape node {node.name!r} to {shape}: tinynn reads the flattening form "
-                     "[0, ..., 0, -1, n, ...] only")
+                     "[0, ..., 0, -1, n, ...] and [0, n, ...] only")
 
 
 class _FlattenTo(nn.Module):
