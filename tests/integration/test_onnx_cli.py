@@ -1,7 +1,6 @@
 """`tinynn export` end to end on the model files `tinynn train --model lenet | resnet | lstm` writes
 (one short epoch each): the file passes onnx.checker, --verify reports onnxruntime's outputs equal
 to tinynn's on the test set, and the file read back here agrees with the model file's model."""
-import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx", reason="onnx is not installed (the [onnx] extra)")

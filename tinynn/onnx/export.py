@@ -13,7 +13,8 @@ or {name: [axes]})."""
 import numpy as np
 
 from ..tensor import Tensor
-from . import attention, layers, models, quantized, recurrent, sequence, vision  # noqa: F401 (they fill the converter table)
+# these fill the converter table
+from . import attention, layers, models, quantized, recurrent, sequence, vision  # noqa: F401
 from .fold import fold_batchnorms
 from .graph import Graph, helper, onnx
 

@@ -10,7 +10,8 @@
     LeakyReLU(a), ELU(a), Hardtanh    LeakyRelu(alpha=a), Elu(alpha=a), Clip(min_val, max_val)
     SiLU                              x * Sigmoid(x)
     Softplus(beta, t)                 Where(beta x > t, x, Softplus(beta x) / beta)
-    GELU                              0.5 x (1 + Erf(x / sqrt 2)); tanh: 0.5 x (1 + Tanh(sqrt(2/pi) (x + 0.044715 x^3)));
+    GELU                              0.5 x (1 + Erf(x / sqrt 2));
+                                      tanh: 0.5 x (1 + Tanh(sqrt(2/pi) (x + 0.044715 x^3)));
                                       the Gelu operator from opset 20
 """
 import math

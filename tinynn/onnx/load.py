@@ -5,14 +5,14 @@ The graph must be a chain (each node reads the output of the one before, plus co
 node becomes a layer through the table LOADERS, op type -> function(node, constants, opset, shape
 of its input) -> Module; Gemm/MatMul(+Add) become Linear layers, the convolution, pooling,
 normalization, activation and Gather nodes their layers (load_layers.py), Dropout and Identity
-become Identity, and the int8 Linear tinynn writes (QuantizeLinear ... MatMulInteger ..., load_int8.py) a QuantizedLinear.
+become Identity, and the int8 Linear tinynn writes (QuantizeLinear ... MatMulInteger ...,
+load_int8.py) a QuantizedLinear.
 Anything else is a ValueError naming the operator and the node.
 """
 import numpy as np
 
 from .. import nn
-from ..tensor import Tensor
-from .graph import helper, numpy_helper, onnx
+from .graph import numpy_helper, onnx
 from .load_int8 import find_blocks
 from .load_layers import LAYER_LOADERS
 from .load_layers import attrs as _attrs

@@ -1,4 +1,5 @@
-"""The int8 `QuantizedLinear` and `QuantizedConv2d` as ONNX integer operators, with tinynn's exact quantization parameters.
+"""The int8 `QuantizedLinear` and `QuantizedConv2d` as ONNX integer operators, with tinynn's exact
+quantization parameters.
 
 tinynn computes (compress/qlinear.py)
 
