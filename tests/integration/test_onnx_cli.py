@@ -32,3 +32,10 @@ def test_export_of_a_trained_model_file_verifies(arch, tmp_path, capsys):
     model, _ = load_model(model_file)
     X_test = load_digits()[2][:50]
     close_float(run_ort(out, X_test), ours(model, X_test))
+    if arch == "lenet":  # and its int8 model: ConvInteger, the same outputs
+        int8_file, int8_out = tmp_path / "int8.npz", tmp_path / "int8.onnx"
+        assert main(["quantize", str(model_file), "--out", str(int8_file), "-q"]) == 0
+        capsys.readouterr()
+        assert main(["export", str(int8_file), str(int8_out), "--verify"]) == 0
+        assert "100.00%" in capsys.readouterr().out
+        assert "ConvInteger" in {n.op_type for n in onnx.load(str(int8_out)).graph.node}
