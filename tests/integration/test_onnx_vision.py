@@ -267,3 +267,17 @@ def test_an_int8_lenet_gives_tinynns_outputs_on_the_digits(tmp_path):
         path = exported(qmodel, (64,), tmp_path)
         for batch in (X_test[:1], X_test[:100]):  # a dynamic model's qparams come from each batch
             np.testing.assert_array_equal(run_ort(path, batch), ours(qmodel, batch))
+
+
+def test_an_int8_lenet_loads_back_with_the_same_integers(tmp_path):
+    from tinynn import quantize
+
+    tn.manual_seed(0)
+    lenet = models.LeNet5(input_size=8).eval()
+    calibration = [tn.tensor(rows(64, (64,), seed=1))]
+    for qmodel in (quantize.quantize_dynamic(lenet), quantize.quantize_static(lenet, calibration)):
+        loaded = tonnx.load(exported(qmodel, (64,), tmp_path))
+        convs = [m for m in loaded.modules() if isinstance(m, quantize.QuantizedConv2d)]
+        assert len(convs) == 2 and convs[0].padding == (2, 2, 2, 2)
+        x = rows(9, (64,), seed=2)
+        np.testing.assert_array_equal(ours(loaded, x), ours(qmodel, x))
