@@ -1,11 +1,16 @@
 /* optim/optim.h -- fused in-place optimizer updates, one pass over memory, float and double.
- * The formulas are numpy_ref.sgd_step / adam_step, operation for operation:
+ * The formulas are reference.sgd_step / adam_step, operation for operation:
  *
  * SGD:  g <- g + wd p;  b <- g (first step) or mu b + (1 - dampening) g;
  *       g <- g + mu b (Nesterov) or b;  p <- p - lr g
  * Adam: p <- p (1 - lr wd) (decoupled, AdamW)  or  g <- g + wd p (Adam);
  *       m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
  *       p <- p - (lr / (1 - b1^t)) m / (sqrt(v / (1 - b2^t)) + eps)
+ *
+ * Inside the AVX2 / AVX-512 paths GCC contracts a multiply and the add after it into one FMA
+ * (one rounding: p - lr g as PyTorch's vectorised add(alpha=-lr)); the portable path rounds the
+ * product first.  They differ in the last bit, and where lr g alone overflows: p = -inf, lr g =
+ * -1e68 is -inf fused, -inf + inf = NaN unfused (tests/fuzz: test_sgd_step_whose_product_overflows...).
  *
  * Scalar coefficients arrive precomputed (in the array's precision, like NumPy's
  * casting of Python floats).  Loop-invariant flags are hoisted by the compiler

@@ -500,6 +500,18 @@ def _hyper(rng, choices):
     return float(choices[rng.integers(len(choices))])
 
 
+def _sgd_step_size(p, g, b, lr, momentum, wd):
+    """|lr| (2 |g| + |wd p| + |mu b|) in float64, from the inputs (an upper bound on |lr g_eff| of any
+    SGD variant); inf or NaN where an input is."""
+    with np.errstate(all="ignore"):
+        inner = 2 * np.abs(np.asarray(g, np.float64))
+        if wd:                           # (a term that is not there: not 0 * inf = NaN)
+            inner = inner + abs(wd) * np.abs(np.asarray(p, np.float64))
+        if b is not None and momentum:
+            inner = inner + abs(momentum) * np.abs(np.asarray(b, np.float64))
+        return abs(lr) * inner
+
+
 def sgd_case(rng):
     dtype = draw_dtype(rng)
     shape = draw_shape(rng, big=0.05)
@@ -512,6 +524,7 @@ def sgd_case(rng):
     valid = p.dtype in FLOATS and _state_ok(p, p) and g.shape == p.shape and g.dtype == p.dtype and \
         (momentum == 0 or _state_ok(b, p))
     rp, rb = np.array(p), None if b is None else np.array(b)
+    step = _sgd_step_size(p, g, b, lr, momentum, wd) if valid else None
 
     def expect(_):
         rg = np.array(g)
@@ -522,7 +535,11 @@ def sgd_case(rng):
             if rb is not None:
                 terms = terms + abs(lr * momentum) * np.abs(rb.astype(np.float64))
         atol = np.nan_to_num(8 * fz.eps(p.dtype) * terms, posinf=0) + tol * 10
-        assert_matches("sgd_step param", p, rp, rtol=tol, atol=atol, overflow_ok=True)
+        # where the step lr (g + wd p + mu b) reaches the dtype's max, whether lr * g overflows depends on
+        # fusing p - lr * g into one rounding (the kernel's FMA, PyTorch's add(alpha=-lr): p = -inf,
+        # lr g = -1e68 gives -inf) or rounding the product first (the reference: -inf + inf = NaN)
+        loose = step >= float(np.finfo(p.dtype).max) / 2
+        assert_matches("sgd_step param", p, rp, rtol=tol, atol=atol, overflow_ok=True, loose=loose)
         if b is not None and momentum != 0:
             assert_matches("sgd_step buffer", b, rb, rtol=tol, atol=tol * 10, overflow_ok=True)
     return Case("sgd_step", K.sgd_step, [p, g, b, lr, momentum, damp, wd, nesterov, first], {}, expect, valid,
@@ -730,3 +747,30 @@ def test_quantize_rows_refuses_a_zero_point_outside_int8():
             K.quantize_rows(x, 0.5, zp)
     np.testing.assert_array_equal(K.quantize_rows(x, 0.5, -128), [[-128, -128, 127]])
     np.testing.assert_array_equal(K.quantize_rows(x, 0.5, 127), [[-128, 127, 127]])
+
+
+@pytest.mark.parametrize("path", K.simd_paths())
+def test_sgd_step_whose_product_overflows_is_either_rounding_of_the_formula(path):
+    """Regression (TINYNN_FUZZ_CASES=4000, sgd_step chunk 5 case 459): p = -inf, g = -max, lr = 1e30.
+    p - lr g is -inf in exact arithmetic (lr g = -3.4e68 is finite) and with one rounding (the SIMD
+    paths fuse it into an FMA, as PyTorch's add(alpha=-lr) does: torch gives -inf); rounding lr g first
+    overflows it to -inf and gives -inf + inf = NaN (the reference, op by op; the portable path).
+    Either is the formula rounded; elements whose step does not reach the max still match exactly."""
+    saved = K.get_simd()
+    try:
+        K.set_simd(path)
+        for dtype in FLOATS:
+            big = np.finfo(dtype).max
+            p = np.array([-np.inf, np.inf, 1.0, -np.inf] * 8, dtype)
+            g = np.array([-big, big, 0.5, 2.0] * 8, dtype)
+            K.sgd_step(p, g, None, 1e30, 0.0, 0.0, 0.0, False, False)
+            assert np.all(np.isnan(p[0::4]) | (p[0::4] == -np.inf)) and np.all(np.isnan(p[1::4]) | (p[1::4] == np.inf))
+            np.testing.assert_array_equal(p[2::4], dtype.type(1.0) - dtype.type(1e30) * dtype.type(0.5))
+            np.testing.assert_array_equal(p[3::4], -np.inf)               # lr g finite: -inf stays -inf
+            if path != "portable":                                         # the fused paths: PyTorch's value
+                np.testing.assert_array_equal(p[0::4], -np.inf)
+        case = sgd_case(np.random.default_rng([5, 459, zlib.crc32(b"kernels.sgd_step")]))
+        with fz.quiet():
+            assert run(case) == "ok"
+    finally:
+        K.set_simd(saved)

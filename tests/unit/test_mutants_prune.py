@@ -110,3 +110,77 @@ def test_shrink_folds_constant_neurons_and_keeps_outputs_and_dtype(dtype):
     small = prune.shrink(live)
     assert small[0].out_features == 4
     np.testing.assert_allclose(small(x).numpy(), live(x).numpy(), rtol=1e-12)
+
+
+def test_many_ties_are_broken_by_position():
+    # 300 weights of magnitude 1, 2 or 3; pruning 150 takes every 1 and then the 2s in order of position
+    mags = np.random.default_rng(0).integers(1, 4, 300).astype(np.float64)
+    layer = nn.Linear(300, 1, dtype=np.float64)
+    layer.weight.numpy()[...] = mags * np.where(np.arange(300) % 2, 1, -1)
+    prune.magnitude(layer, 150)
+    ones, twos = np.flatnonzero(mags == 1), np.flatnonzero(mags == 2)
+    expected = np.zeros(300, bool)
+    expected[ones] = True
+    expected[twos[:150 - ones.size]] = True
+    np.testing.assert_array_equal(weight(layer)[0] == 0, expected)
+
+
+@pytest.mark.parametrize("rows", [[[1e-23, 0.0], [5e-24, 0.0]], [[3e19, 0.0], [2e19, 0.0]]])
+def test_neuron_norms_neither_underflow_nor_overflow_in_float32(rows):
+    # ||W_j||_2 of float32 rows whose squares leave float32's range (0 or inf): the smaller row (index 1) goes
+    layer = nn.Linear(2, 2)
+    layer.weight.numpy()[...] = rows
+    prune.magnitude(layer, 1, structured=True)
+    np.testing.assert_array_equal(np.any(weight(layer) != 0, axis=1), [True, False])
+
+
+def test_count_errors_name_the_units_and_the_layer():
+    with raises(ValueError, "prune.magnitude: amount=3 is more than the 2 unpruned neurons of layer 'Linear' "
+                            "(weight shape (2, 3))"):
+        prune.magnitude(nn.Linear(3, 2), 3, structured=True)
+    with raises(ValueError, "prune.magnitude: amount=7 is more than the 6 unpruned weights of layer 'Linear' "
+                            "(weight shape (2, 3))"):
+        prune.magnitude(nn.Linear(3, 2), 7)
+    with raises(ValueError, "prune.magnitude: amount=9 is more than the 8 unpruned weights of layer '0' "
+                            "(weight shape (4, 2))"):
+        prune.magnitude(nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1)), 9, layers=["0"])
+
+
+def test_load_state_dict_of_a_lone_layer_and_strict_by_default():
+    layer = mlp(3, 4)[0]
+    prune.magnitude(layer, 5)
+    sd = layer.state_dict()
+    fresh = nn.Linear(3, 4, dtype=np.float64)
+    prune.load_state_dict(fresh, sd)
+    assert prune.is_pruned(fresh)
+    np.testing.assert_array_equal(weight(fresh), weight(layer))
+    with pytest.raises(Exception, match="extra"):
+        prune.load_state_dict(nn.Linear(3, 4, dtype=np.float64), dict(sd, extra=np.zeros(1)))
+    prune.load_state_dict(nn.Linear(3, 4, dtype=np.float64), dict(sd, extra=np.zeros(1)), strict=False)
+
+
+def test_a_neuron_without_inputs_counts_as_pruned():
+    # its weight row is (vacuously) all zero
+    assert prune.report(nn.Linear(0, 3))[0]["pruned_neurons"] == 3
+
+
+def test_shrink_errors_in_full_and_an_independent_result():
+    with raises(ValueError, "prune.shrink: module 1 (Softmax) is neither Linear nor an elementwise activation; "
+                            "shrink handles Sequential(Linear, activation, ..., Linear)"):
+        prune.shrink(nn.Sequential(nn.Linear(2, 2), nn.Softmax(dim=1)))
+    model = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1))
+    small = prune.shrink(model)
+    assert small[1] is not model[1]                      # a new model: its modules are its own
+    small.eval()
+    assert model[1].training
+
+
+def test_shrink_adds_no_bias_for_a_zero_constant():
+    # a dead neuron with relu(b) = 0 contributes nothing: the next layer stays bias-free
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1, bias=False))
+    model[0].weight.data[1] = 0
+    model[0].bias.data[1] = -2.0
+    small = prune.shrink(model)
+    assert small[0].out_features == 2 and small[2].bias is None
+    x = tn.tensor([[0.5, -1.0]])
+    np.testing.assert_allclose(small(x).numpy(), model(x).numpy(), rtol=1e-6)

@@ -1,6 +1,7 @@
-"""`tinynn export`: write a model file as ONNX (opset 17 by default, dynamic batch axis; an int8
-model through QuantizeLinear and MatMulInteger with its exact quantization parameters) and print
-the exported graph's layer table. --verify runs the file in onnxruntime on the model's test set and
+"""`tinynn export`: write a model file (an MLP, or `--model lenet | resnet | lstm`, reading flat
+rows) as ONNX (opset 17 by default, dynamic batch axis; --fold-batchnorm folds each BatchNorm
+into its convolution; an int8 model through QuantizeLinear and MatMulInteger / ConvInteger with
+its exact quantization parameters) and print the exported graph's layer table. --verify runs the file in onnxruntime on the model's test set and
 compares with tinynn. Needs the [onnx] extra (pip install 'tinynn-scratch[onnx]')."""
 import os
 
@@ -18,6 +19,8 @@ def add_parser(sub):
     e.add_argument("out", help="ONNX file to write (e.g. model.onnx)")
     add_common(e)
     e.add_argument("--opset", type=int, default=17, help="ONNX opset version (default 17; at least 13)")
+    e.add_argument("--fold-batchnorm", action="store_true", help="fold each BatchNorm into the convolution "
+                   "before it (fewer operators, the same outputs within rounding)")
     e.add_argument("--verify", action="store_true", help="run the file in onnxruntime on the test set and "
                    "compare its outputs with tinynn's")
     e.set_defaults(func=run)
@@ -31,8 +34,10 @@ def run(args):
     check_out(args.out)
     setup(args)
     model, spec = load_model(args.model)
-    example = np.zeros((1, spec["sizes"][0]), np.float32)
-    tonnx.export(model, example, args.out, opset_version=args.opset)
+    from ..io.modelfile import input_features
+
+    example = np.zeros((1, input_features(spec)), np.float32)  # flat rows, as the data sets hold images
+    tonnx.export(model, example, args.out, opset_version=args.opset, fold_batchnorm=args.fold_batchnorm)
     if not args.quiet:
         print(tonnx.layer_table(args.out))
         print(f"wrote {args.out} ({os.path.getsize(args.out):,} bytes; {args.model}: "

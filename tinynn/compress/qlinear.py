@@ -14,6 +14,8 @@ affine, uint8 with reduce_range (7 bits, q_a in [0, 127], PyTorch's x86 choice: 
 AVX2 vpmaddubsw product exact, and the outputs are the same on every CPU); s_a, z_a are measured
 on every batch at run time (dynamic) or fixed from calibration (static).
 """
+import math
+
 import numpy as np
 
 from .. import backend, ops
@@ -131,7 +133,7 @@ class QuantizedLinear(Int8Layer, Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"QuantizedLinear: input of shape {x.shape} does not have {self.in_features} features")
         lead = x.shape[:-1]
-        x2 = np.ascontiguousarray(x.reshape(-1, self.in_features), dtype=np.float32)
+        x2 = np.ascontiguousarray(x.reshape(math.prod(lead), self.in_features), dtype=np.float32)  # (-1 fails for 0 features)
         b = backend.active
         s_a, z_a = self._input_params(x2, b)
         y = b.quantized_linear(x2, self._packed_for(b), np.float32(s_a), z_a, self.weight_scale, self.bias,

@@ -106,14 +106,12 @@ def quantize_tensor(x, scale, zero_point, dtype="int8", axis=0):
     scale and zero_point are scalars (per tensor) or 1-D arrays, one per index along `axis`
     (per channel)."""
     dtype, (qmin, qmax) = _qrange(dtype, "quantize_tensor")
-    x = x._data if isinstance(x, Tensor) else np.asarray(x)
-    if x.dtype.kind != "f":
-        x = x.astype(np.float32)
-    s = _channel(scale, x, axis, x.dtype)
+    x = np.asarray(x._data if isinstance(x, Tensor) else x, dtype=np.float32)
+    s = _channel(scale, x, axis, np.float32)  # checked in float32: a scale below float32's range is 0
     z = _channel(zero_point, x, axis, np.int64)
     if np.any(s <= 0):
         raise ValueError(f"quantize_tensor: scale must be > 0, got {scale!r}")
-    q = np.rint(fma_f32(x, np.float32(1) / s.astype(np.float32), z))
+    q = np.rint(fma_f32(x, np.float32(1) / s, z))
     return np.clip(q, qmin, qmax).astype(dtype)
 
 

@@ -1,43 +1,26 @@
 """`export(model, example_input, path)`: a tinynn model as an ONNX file that onnx.checker accepts and
 onnxruntime runs with the same outputs.
 
-The model runs once on `example_input`, in eval mode, layer by layer: each leaf layer is written by
-its converter from the table in graph.CONVERTERS (layers.py for the float layers, quantized.py for
-the int8 Linear) and fed the example's value at that point, which gives the converters the shapes
-they need (Gemm or MatMul, what Flatten keeps). Sequential containers are walked in order. A layer
-with no converter is an error naming it and its class. Axis 0 of the input and of the output is
-dynamic ("batch") unless `dynamic_axes` says otherwise (PyTorch's form: {name: {axis: label}} or
-{name: [axes]})."""
+The model runs on `example_input`, in eval mode, layer by layer (Graph.convert): each layer is
+written by its converter from the table in graph.CONVERTERS, found along its class's MRO (layers.py
+for the float layers and Sequential, vision.py for convolution, pooling and BatchNorm, sequence.py
+for Embedding and LayerNorm, recurrent.py for RNN/LSTM/GRU, models.py for the models of
+tinynn.models that are not a chain, quantized.py for the int8 Linear), and fed the example's value
+at that point, which gives the converters the shapes they need. A layer with no converter is an
+error naming it and its class. Axis 0 of the input is dynamic ("batch"), and so is each output
+axis that follows it, unless `dynamic_axes` says otherwise (PyTorch's form: {name: {axis: label}}
+or {name: [axes]})."""
 import numpy as np
 
-from ..autograd import no_grad
-from ..nn.layers import Sequential
 from ..tensor import Tensor
-from . import layers, quantized  # noqa: F401 (they fill the converter table)
-from .graph import CONVERTERS, Graph, helper, onnx
+# these fill the converter table
+from . import attention, layers, models, quantized, recurrent, sequence, vision  # noqa: F401
+from .fold import fold_batchnorms
+from .graph import Graph, helper, onnx
 
 __all__ = ["export", "MIN_OPSET"]
 
 MIN_OPSET = 13  # Softmax/LogSoftmax per axis, Clip with tensor bounds on uint8, Split/Squeeze forms
-
-
-def _convert(g, module, x, value, path):
-    """Write `module` applied to tensor `x` (example value `value`); returns (output name, output value)."""
-    if isinstance(module, Sequential):
-        for name, child in module.named_children():
-            x, value = _convert(g, child, x, value, f"{path}.{name}" if path else name)
-        return x, value
-    convert = next((CONVERTERS[c] for c in type(module).__mro__ if c in CONVERTERS), None)
-    if convert is None:
-        known = ", ".join(sorted(c.__name__ for c in CONVERTERS)) + ", Sequential"
-        raise ValueError(f"onnx.export: no ONNX converter for layer {path or '<model>'!r} of type "
-                         f"{type(module).__name__}; tinynn.onnx converts {known} (add one with "
-                         f"@tinynn.onnx.graph.converter({type(module).__name__}))")
-    g.scope = path
-    out = convert(g, module, x, value)
-    with no_grad():
-        result = module(Tensor(value))
-    return out, np.asarray(result._data)
 
 
 def _dims(shape, axes, name):
@@ -55,42 +38,74 @@ def _axes(dynamic_axes, name):
     return dict(spec) if isinstance(spec, dict) else {int(a): f"{name}_dim{int(a)}" for a in spec}
 
 
-def export(model, example_input, path, opset_version=17, input_names=None, output_names=None, dynamic_axes=None):
+def _batch_axes(model, value, y_values, out_names):
+    """{output name: {axis: "batch"}}: the axes of each output that follow the input's axis 0 (an
+    LSTM's h_n has its batch on axis 1), found by running the model on one more row."""
+    from ..autograd import no_grad
+    from .graph import values
+
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            grown = _flat(values(model(Tensor(np.concatenate([value, value[:1]])))))
+    finally:
+        model.train(was_training)
+    return {name: {a: "batch" for a, (m, n) in enumerate(zip(y.shape, z.shape)) if m != n}
+            for name, y, z in zip(out_names, y_values, grown)}
+
+
+def _flat(tree):
+    return [leaf for t in tree for leaf in _flat(t)] if isinstance(tree, (tuple, list)) else [tree]
+
+
+def export(model, example_input, path, opset_version=17, input_names=None, output_names=None, dynamic_axes=None,
+           fold_batchnorm=False):
     """Write `model` (a tinynn Module) as the ONNX file `path` (opset `opset_version`), traced on
-    `example_input` (one array or Tensor, float32). The graph has one input (default name "input")
-    and one output ("output"), axis 0 of both dynamic ("batch"); the weights are initializers. The
-    model is checked with onnx.checker before it is written. Returns the onnx.ModelProto."""
+    `example_input` (one array or Tensor: float, computed in float32, or integer token ids, int64).
+    The graph has one input (default name "input") and one output ("output"; a model returning a
+    tuple has one output per tensor, "output", "output_1", ... unless `output_names` says), axis 0
+    of every input and output dynamic ("batch"); the weights are initializers. fold_batchnorm=True
+    folds each eval-mode BatchNorm into the convolution before it (W' = W s, b' = (b - mean) s + beta,
+    s = gamma / sqrt(var + eps)). The model is checked with onnx.checker before it is written.
+    Returns the onnx.ModelProto."""
     if not isinstance(opset_version, int) or opset_version < MIN_OPSET:
         raise ValueError(f"onnx.export: opset_version must be an int >= {MIN_OPSET}, got {opset_version!r}")
     value = np.asarray(example_input._data if isinstance(example_input, Tensor) else example_input)
-    if value.dtype.kind != "f" or value.ndim == 0:
-        raise TypeError(f"onnx.export: example_input must be a float array with a batch axis, got {value.dtype} "
-                        f"of shape {value.shape}")
-    value = value.astype(np.float32)
+    if value.dtype.kind not in "fiu" or value.ndim == 0:
+        raise TypeError(f"onnx.export: example_input must be a float (or integer id) array with a batch axis, "
+                        f"got {value.dtype} of shape {value.shape}")
+    value = value.astype(np.float32 if value.dtype.kind == "f" else np.int64)
     in_name = (input_names or ["input"])[0]
-    out_name = (output_names or ["output"])[0]
-    if in_name == out_name:
-        raise ValueError(f"onnx.export: input and output names must differ, both are {in_name!r}")
-    if dynamic_axes is None:
-        dynamic_axes = {in_name: {0: "batch"}, out_name: {0: "batch"}}
     was_training = model.training
     model.eval()
     g = Graph(opset_version)
     g.name(in_name)
     try:
-        y, y_value = _convert(g, model, in_name, value, "")
+        ys, y_values = g.convert(model, in_name, value, "")
     finally:
         model.train(was_training)
-    g.scope = ""
-    if y == in_name or not g.rename_output(y, out_name):
-        g.node("Identity", [y])
-        g.rename_output(g.nodes[-1].output[0], out_name)
-    dtype = helper.np_dtype_to_tensor_dtype(np.dtype(np.float32))
+    ys, y_values = _flat(ys), _flat(y_values)
+    out_names = list(output_names or []) + ["output" if i == 0 else f"output_{i}"
+                                            for i in range(len(output_names or []), len(ys))]
+    if in_name in out_names[:len(ys)]:
+        raise ValueError(f"onnx.export: input and output names must differ, both are {in_name!r}")
+    if dynamic_axes is None:
+        dynamic_axes = {in_name: {0: "batch"}, **_batch_axes(model, value, y_values, out_names)}
+    outputs = []
+    for y, y_value, out_name in zip(ys, y_values, out_names):
+        if y == in_name or y in out_names or not g.rename_output(y, out_name):
+            g.node("Identity", [y])
+            g.rename_output(g.nodes[-1].output[0], out_name)
+        outputs.append(helper.make_tensor_value_info(out_name, helper.np_dtype_to_tensor_dtype(np.dtype(np.float32)),
+                                                     _dims(y_value.shape, _axes(dynamic_axes, out_name), out_name)))
+    if fold_batchnorm:
+        fold_batchnorms(g)
     graph = helper.make_graph(
         g.nodes, type(model).__name__,
-        [helper.make_tensor_value_info(in_name, dtype, _dims(value.shape, _axes(dynamic_axes, in_name), in_name))],
-        [helper.make_tensor_value_info(out_name, dtype, _dims(y_value.shape, _axes(dynamic_axes, out_name), out_name))],
-        g.initializers)
+        [helper.make_tensor_value_info(in_name, helper.np_dtype_to_tensor_dtype(value.dtype),
+                                       _dims(value.shape, _axes(dynamic_axes, in_name), in_name))],
+        outputs, g.initializers)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset_version)],
                               producer_name="tinynn", doc_string=f"exported by tinynn from {type(model).__name__}")
     proto.ir_version = helper.find_min_ir_version_for(proto.opset_import)  # what older runtimes read

@@ -8,8 +8,14 @@ function that writes its nodes; a new layer is exported by one function:
     def some_layer(g, layer, x, value):   # x: name of the input tensor, value: its example array
         return g.node("OnnxOp", [x, g.initializer(layer.weight, "weight")], attr=...)
 
-A converter returns the name of its output tensor. Nodes are named "/<layer path>/<OpType>"
-(PyTorch's exporter's convention), so the exported graph reads layer by layer.
+A converter returns the name of its output tensor (or a tuple of names, nested as the layer's
+outputs, for a layer returning several: an LSTM's (output, (h_n, c_n))). Nodes are named
+"/<layer path>/<OpType>" (PyTorch's exporter's convention), so the exported graph reads layer by layer.
+
+A model whose forward is not a chain (a residual block, a classifier around an LSTM) gets a
+converter of its own that writes its sub-layers through `g.child(layer.sub, "sub", x, value)` (the
+sub-layer's nodes under its path, and its output's name and example value) and the nodes between
+them (an Add of a residual, a Reshape); a Sequential is the converter that does this in order.
 """
 import numpy as np
 
@@ -40,6 +46,24 @@ def _array(value):
     return np.asarray(value._data if isinstance(value, Tensor) else value)
 
 
+def values(result):
+    """A layer's output as arrays, nested as it is (a Tensor, or tuples of them)."""
+    if isinstance(result, (tuple, list)):
+        return tuple(values(r) for r in result)
+    return _array(result)
+
+
+def find_converter(module, path):
+    """The converter of `module`'s class (the nearest in its MRO); ValueError naming the layer if none."""
+    convert = next((CONVERTERS[c] for c in type(module).__mro__ if c in CONVERTERS), None)
+    if convert is None:
+        known = ", ".join(sorted(c.__name__ for c in CONVERTERS))
+        raise ValueError(f"onnx.export: no ONNX converter for layer {path or '<model>'!r} of type "
+                         f"{type(module).__name__}; tinynn.onnx converts {known} (add one with "
+                         f"@tinynn.onnx.converter({type(module).__name__}))")
+    return convert
+
+
 class Graph:
     """Nodes, initializers and name bookkeeping of one export; `scope` is the path of the layer
     being converted (node names and initializer names start with it)."""
@@ -51,6 +75,32 @@ class Graph:
         self._names = set()
         self._constants = {}
         self.nonnegative = set()  # tensors known to be >= 0 (after ReLU, Sigmoid): converters may use it
+
+    def convert(self, module, x, value, path):
+        """Write `module` applied to tensor `x` (example value `value`) under `path`; returns
+        (output name(s), output value(s)): the value is the module run on the example, in eval mode."""
+        from ..autograd import no_grad
+        from ..tensor import Tensor
+
+        convert = find_converter(module, path)
+        scope, self.scope = self.scope, path
+        try:
+            out = convert(self, module, x, value)
+        finally:
+            self.scope = scope
+        with no_grad():
+            result = module(Tensor(value))
+        return out, values(result)
+
+    @property
+    def layer(self):
+        """The path of the layer being converted, for error messages ("<model>" at the top)."""
+        return self.scope or "<model>"
+
+    def child(self, module, name, x, value):
+        """Write sub-layer `module` (attribute or key `name` of the layer being converted) applied to
+        `x`: (output name(s), output value(s)), its nodes named under "<scope>.<name>"."""
+        return self.convert(module, x, value, f"{self.scope}.{name}" if self.scope else str(name))
 
     def name(self, base):
         """A tensor name not used yet, derived from `base`."""
@@ -90,11 +140,16 @@ class Graph:
         return names[0] if outputs == 1 else names
 
     def rename_output(self, old, new):
-        """Make the node that writes tensor `old` write `new` instead (the graph's declared output)."""
+        """Make the node that writes tensor `old` write `new` instead (the graph's declared output), and
+        the nodes that read `old` read `new`."""
+        found = False
         for n in self.nodes:
+            for i, name in enumerate(n.input):
+                if name == old:
+                    n.input[i] = new
             for i, out in enumerate(n.output):
                 if out == old:
                     n.output[i] = new
                     self._names.add(new)
-                    return True
-        return False
+                    found = True
+        return found

@@ -6,9 +6,29 @@
     Flatten(s, e)                     Flatten(axis=1) when it flattens all but the batch axis, else
                                       Reshape to [0]*s + [-1] + the kept trailing sizes
     Dropout, Identity                 no node (dropout is the identity at inference)
+    Sequential                        its layers' nodes, in order (g.child each)
+    LeakyReLU(a), ELU(a), Hardtanh    LeakyRelu(alpha=a), Elu(alpha=a), Clip(min_val, max_val)
+    SiLU                              x * Sigmoid(x)
+    Softplus(beta, t)                 Where(beta x > t, x, Softplus(beta x) / beta)
+    GELU                              0.5 x (1 + Erf(x / sqrt 2));
+                                      tanh: 0.5 x (1 + Tanh(sqrt(2/pi) (x + 0.044715 x^3)));
+                                      the Gelu operator from opset 20
 """
+import math
+
+import numpy as np
+
+from ..nn import activations as act
 from ..nn import layers as nn
+from ..nn.gelu import GELU
 from .graph import converter
+
+
+@converter(nn.Sequential)
+def sequential(g, layer, x, value):
+    for name, child in layer.named_children():
+        x, value = g.child(child, name, x, value)
+    return x
 
 
 @converter(nn.Linear)
@@ -63,8 +83,6 @@ def log_softmax(g, layer, x, value):
 
 @converter(nn.Flatten)
 def flatten(g, layer, x, value):
-    import numpy as np
-
     ndim = max(value.ndim, 1)
     start, end = layer.start_dim % ndim, layer.end_dim % ndim
     if start == 1 and end == ndim - 1:
@@ -74,3 +92,49 @@ def flatten(g, layer, x, value):
     # 0 copies an input size (the dynamic batch), -1 takes what is left: the flattened block
     shape = [0] * start + [-1] + list(value.shape[end + 1:])
     return g.node("Reshape", [x, g.initializer(np.array(shape, np.int64), "shape")])
+
+
+@converter(act.LeakyReLU)
+def leaky_relu(g, layer, x, value):
+    return g.node("LeakyRelu", [x], alpha=float(layer.negative_slope))
+
+
+@converter(act.ELU)
+def elu(g, layer, x, value):
+    return g.node("Elu", [x], alpha=float(layer.alpha))
+
+
+@converter(act.Hardtanh)
+def hardtanh(g, layer, x, value):
+    return g.node("Clip", [x, g.constant(layer.min_val, np.float32, "min_val"),
+                           g.constant(layer.max_val, np.float32, "max_val")])
+
+
+@converter(act.SiLU)
+def silu(g, layer, x, value):
+    return g.node("Mul", [x, g.node("Sigmoid", [x])])
+
+
+@converter(act.Softplus)
+def softplus(g, layer, x, value):
+    bx = x if layer.beta == 1 else g.node("Mul", [x, g.constant(layer.beta, np.float32, "beta")])
+    soft = g.node("Softplus", [bx])
+    if layer.beta != 1:
+        soft = g.node("Div", [soft, g.constant(layer.beta, np.float32, "beta")])
+    linear = g.node("Greater", [bx, g.constant(layer.threshold, np.float32, "threshold")])
+    return g.node("Where", [linear, x, soft])
+
+
+@converter(GELU)
+def gelu(g, layer, x, value):
+    if g.opset_version >= 20:
+        return g.node("Gelu", [x], approximate=layer.approximate)
+    half, one = g.constant(0.5, np.float32, "half"), g.constant(1.0, np.float32, "one")
+    if layer.approximate == "tanh":
+        cube = g.node("Mul", [g.node("Mul", [x, x]), x])
+        inner = g.node("Add", [x, g.node("Mul", [cube, g.constant(0.044715, np.float32, "gelu_c")])])
+        inner = g.node("Mul", [inner, g.constant(math.sqrt(2 / math.pi), np.float32, "sqrt_2_over_pi")])
+        phi = g.node("Tanh", [inner])
+    else:
+        phi = g.node("Erf", [g.node("Mul", [x, g.constant(1 / math.sqrt(2), np.float32, "rsqrt2")])])
+    return g.node("Mul", [g.node("Mul", [x, half]), g.node("Add", [phi, one])])

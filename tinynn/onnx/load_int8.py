@@ -1,16 +1,19 @@
-"""Reading back the int8 Linear that quantized.py writes: the nodes around each MatMulInteger,
+"""Reading back the int8 Linear and Conv2d that quantized.py writes: the nodes around each
+MatMulInteger (ConvInteger),
 
     [s_a, z_a from x: ReduceMin/ReduceMax/Min/Max/Sub/Div/Neg/QuantizeLinear, or constants]
     QuantizeLinear(x, s_a, z_a) -> Clip(0, 127) -> MatMulInteger(., q_w^T, z_a) -> Cast
     -> Mul(., Mul(s_a, s_w)) [-> Add(., b)]
 
-become one `QuantizedLinear` (static when s_a, z_a are constants, else dynamic). The qparam
+become one `QuantizedLinear` (`QuantizedConv2d`, its pads, strides, dilations and group) (static when s_a, z_a are constants, else dynamic). The qparam
 nodes may only be of the kinds listed, so another tool's int8 form (DynamicQuantizeLinear: 8-bit
 codes) is not mistaken for tinynn's 7-bit one; it is refused as an unsupported operator.
 """
 import numpy as np
 
+from ..compress.qconv import QuantizedConv2d
 from ..compress.qlinear import QuantizedLinear
+from .graph import helper
 
 QPARAM_OPS = {"ReduceMin", "ReduceMax", "Min", "Max", "Sub", "Div", "Round", "Neg", "Cast", "Clip", "QuantizeLinear"}
 
@@ -30,7 +33,7 @@ def find_blocks(graph, consts):
         for i in n.input:
             readers.setdefault(i, []).append(n)
     blocks = {}
-    for mm in (n for n in graph.node if n.op_type == "MatMulInteger"):
+    for mm in (n for n in graph.node if n.op_type in ("MatMulInteger", "ConvInteger")):
         block = _block(mm, producer, readers, consts)
         if block is not None:
             blocks.update({id(n): block for n in block.nodes})
@@ -78,6 +81,14 @@ def _block(mm, producer, readers, consts):
         nodes.append(add)
         out = add.output[0]
     static = s_name in consts and z_name in consts
-    layer = QuantizedLinear(np.ascontiguousarray(consts[mm.input[1]].T), consts[w_scale], bias,
-                            float(consts[s_name]) if static else None, int(consts[z_name]) if static else None)
+    qparams = (float(consts[s_name]), int(consts[z_name])) if static else (None, None)
+    w_scale = consts[w_scale].reshape(-1)
+    if mm.op_type == "MatMulInteger":
+        layer = QuantizedLinear(np.ascontiguousarray(consts[mm.input[1]].T), w_scale, bias, *qparams)
+    else:
+        a = {at.name: helper.get_attribute_value(at) for at in mm.attribute}
+        pads = list(a.get("pads", [0, 0, 0, 0]))
+        layer = QuantizedConv2d(consts[mm.input[1]], w_scale, bias, a.get("strides", (1, 1)),
+                                (pads[0], pads[2], pads[1], pads[3]), a.get("dilations", (1, 1)),
+                                int(a.get("group", 1)), *qparams)
     return Int8Block(nodes, x, out, layer)

@@ -1,4 +1,5 @@
-"""The int8 `QuantizedLinear` as ONNX integer operators, with tinynn's exact quantization parameters.
+"""The int8 `QuantizedLinear` and `QuantizedConv2d` as ONNX integer operators, with tinynn's exact
+quantization parameters.
 
 tinynn computes (compress/qlinear.py)
 
@@ -12,6 +13,7 @@ and the graph says the same, operator for operator:
                z_a = round(-lo / s_a) -- calc_qparams's float32 operations in order
     a          QuantizeLinear(x, s_a, z_a) then Clip(0, 127) (uint8)
     acc        MatMulInteger(a, q_w^T, z_a): int32, sum_k (a_k - z_a) q_w,jk, exact
+               (ConvInteger(a, q_w, z_a) for the convolution: the same sums over each window)
     y          Cast(float) * (s_a * s_w) + b, then the fused activation
 
 Why these operators: DynamicQuantizeLinear maps the range onto all 8 bits ([0, 255], s = range/255),
@@ -24,6 +26,7 @@ can differ by one where x / s_a lands within a rounding error of a half-integer.
 import numpy as np
 
 from ..backend import ACTIVATIONS
+from ..compress.qconv import QuantizedConv2d
 from ..compress.qlinear import QuantizedLinear
 from ..compress.qparams import EPS
 from .graph import converter, onnx
@@ -48,8 +51,8 @@ def _dynamic_qparams(g, x):
     return scale, g.node("QuantizeLinear", [g.node("Neg", [lo]), scale])
 
 
-@converter(QuantizedLinear)
-def quantized_linear(g, layer, x, value):
+def _codes(g, layer, x):
+    """(7-bit codes of x, s_a, z_a): the static layer's calibrated qparams or the batch's."""
     if layer.static:
         scale = g.initializer(np.float32(layer.input_scale[0]), "input_scale")
         zp = g.initializer(np.uint8(layer.input_zero_point[0]), "input_zero_point")
@@ -57,11 +60,15 @@ def quantized_linear(g, layer, x, value):
         scale, zp = _dynamic_qparams(g, x)
     q = g.node("QuantizeLinear", [x, scale, zp])
     q = g.node("Clip", [q, g.constant(0, np.uint8, "zero_u8"), g.constant(QMAX, np.uint8, "qmax_u8")])
-    acc = g.node("MatMulInteger", [q, g.initializer(np.ascontiguousarray(layer.weight.T), "weight_t"), zp])
+    return q, scale, zp
+
+
+def _rescale(g, layer, acc, scale, shape):
+    """act(float(acc) * (s_a s_w) + b), s_w and b shaped `shape` to broadcast over acc's channels."""
     y = g.node("Cast", [acc], to=onnx.TensorProto.FLOAT)
-    y = g.node("Mul", [y, g.node("Mul", [scale, g.initializer(layer.weight_scale, "weight_scale")])])
+    y = g.node("Mul", [y, g.node("Mul", [scale, g.initializer(layer.weight_scale.reshape(shape), "weight_scale")])])
     if layer.bias is not None:
-        y = g.node("Add", [y, g.initializer(layer.bias, "bias")])
+        y = g.node("Add", [y, g.initializer(layer.bias.reshape(shape), "bias")])
     act = ACTIVATIONS[int(layer.activation[0])]
     if act == "none":
         return y
@@ -69,3 +76,22 @@ def quantized_linear(g, layer, x, value):
     if act in ("relu", "sigmoid"):
         g.nonnegative.add(y)
     return y
+
+
+@converter(QuantizedLinear)
+def quantized_linear(g, layer, x, value):
+    q, scale, zp = _codes(g, layer, x)
+    acc = g.node("MatMulInteger", [q, g.initializer(np.ascontiguousarray(layer.weight.T), "weight_t"), zp])
+    return _rescale(g, layer, acc, scale, (-1,))
+
+
+@converter(QuantizedConv2d)
+def quantized_conv2d(g, layer, x, value):
+    """ConvInteger pads with z_a, so a padded position adds (z_a - z_a) q_w = 0, as tinynn's im2col of
+    the zero padding (which quantizes to exactly z_a)."""
+    q, scale, zp = _codes(g, layer, x)
+    pt, pb, pl, pr = layer.padding
+    acc = g.node("ConvInteger", [q, g.initializer(layer.weight, "weight"), zp], kernel_shape=list(layer.kernel_size),
+                 strides=list(layer.stride), pads=[pt, pl, pb, pr], dilations=list(layer.dilation),
+                 group=int(layer.groups))
+    return _rescale(g, layer, acc, scale, (1, -1, 1, 1))
