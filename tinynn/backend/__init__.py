@@ -30,9 +30,6 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
     "leaky_relu", "leaky_relu_backward", "silu", "silu_backward", "elu", "elu_backward",
     "softplus", "softplus_backward", "hardtanh", "hardtanh_backward",
     "lstm_cell", "lstm_cell_backward", "gru_cell", "gru_cell_backward",
-    "conv2d", "conv2d_backward_input", "conv2d_backward_weight", "max_pool2d", "max_pool2d_backward",
-    "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",
-    "batch_norm", "batch_norm_backward", "pad", "pad_backward",
 )
 KERNELS += (  # sequence models (reference_attention.py): GELU, LayerNorm, embedding, attention
     "gelu", "gelu_backward", "layer_norm", "layer_norm_backward", "embedding", "embedding_backward",
@@ -40,7 +37,6 @@ KERNELS += (  # sequence models (reference_attention.py): GELU, LayerNorm, embed
     "conv2d", "conv2d_backward_input", "conv2d_backward_weight", "max_pool2d", "max_pool2d_backward",
     "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",
     "batch_norm", "batch_norm_backward", "pad", "pad_backward",
-    "lstm_cell", "lstm_cell_backward", "gru_cell", "gru_cell_backward",
 )
 
 NAMES = ("cython", "numpy")

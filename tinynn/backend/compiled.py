@@ -403,6 +403,3 @@ def batch_norm_backward(grad, x, mean, var, weight, eps, needs=(True, True, True
 
 
 pad, pad_backward = reference.pad, reference.pad_backward
-embedding, embedding_backward = reference.embedding, reference.embedding_backward
-lstm_cell, lstm_cell_backward = kernels.lstm_cell, kernels.lstm_cell_backward  # kernels/rnn/
-gru_cell, gru_cell_backward = kernels.gru_cell, kernels.gru_cell_backward

@@ -16,8 +16,6 @@ from .transformer_classifier import TransformerClassifier
 __all__ = ["MLP", "LeNet5", "ResNet", "BasicBlock", "Augmented", "LSTMClassifier", "GPT", "TransformerClassifier",
            "BUILDERS"]
 
-__all__ = ["MLP", "LeNet5", "ResNet", "BasicBlock", "Augmented", "LSTMClassifier", "BUILDERS"]
-
 BUILDERS = {
     "mlp": MLP,
     "lenet": LeNet5,

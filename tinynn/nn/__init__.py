@@ -15,14 +15,14 @@ from .activations import LeakyReLU, SiLU, ELU, Softplus, Hardtanh
 from .losses import L1Loss, SmoothL1Loss, HuberLoss
 from .recurrent import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU
 from . import functional, init, utils
-from .conv import Conv1d, Conv2d
-from .pooling import MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
-from .normalization import BatchNorm1d, BatchNorm2d
 from .gelu import GELU
 from .layernorm import LayerNorm
 from .embedding import Embedding
 from .attention import MultiheadAttention
 from .transformer import TransformerEncoderLayer, TransformerEncoder
+from .conv import Conv1d, Conv2d
+from .pooling import MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+from .normalization import BatchNorm1d, BatchNorm2d
 
 __all__ = [
     "Parameter", "Module", "Linear", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "LogSoftmax",
@@ -30,7 +30,6 @@ __all__ = [
     "BCEWithLogitsLoss", "KLDivLoss", "functional", "init", "utils",
     "LeakyReLU", "SiLU", "ELU", "Softplus", "Hardtanh",
     "L1Loss", "SmoothL1Loss", "HuberLoss",
-    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
 ]

@@ -347,10 +347,6 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
-# ---------------------------------------------------------------- convolution, pooling, batch norm, pad
-from .conv import conv1d, conv2d, pad  # noqa: E402 - defined beside their layers
-from .pooling import max_pool1d, max_pool2d, avg_pool2d, adaptive_avg_pool2d  # noqa: E402
-from .normalization import batch_norm  # noqa: E402
 # ---------------------------------------------------------------- sequence models
 def gelu(input, approximate="none"):
     """GELU(x) = x Phi(x), Phi the standard normal CDF (approximate="none"), or
@@ -399,3 +395,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         options["dropout_mask"] = keep.astype(query.dtype) * query.dtype.type(1.0 / (1.0 - dropout_p)) \
             if dropout_p < 1.0 else np.zeros(shape, query.dtype)
     return ops.ScaledDotProductAttention.apply(*inputs, **options)
+# ---------------------------------------------------------------- convolution, pooling, batch norm, pad
+from .conv import conv1d, conv2d, pad  # noqa: E402 - defined beside their layers
+from .pooling import max_pool1d, max_pool2d, avg_pool2d, adaptive_avg_pool2d  # noqa: E402
+from .normalization import batch_norm  # noqa: E402

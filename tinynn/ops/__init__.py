@@ -10,12 +10,12 @@ from .layers import Linear, CrossEntropy, REDUCTIONS
 from .losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from .quantize import FakeQuantize
 from .methods import concatenate, cat, stack, where
+from .gelu import GELU
+from .normalization_layer import LayerNorm
+from .embedding import Embedding
+from .attention import ScaledDotProductAttention
 from . import differentiable  # noqa: F401 - backend.active under create_graph (autograd/higher.py)
 from .conv import Conv2d
 from .pool import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .normalization import BatchNorm
 from .pad import Pad
-from .gelu import GELU
-from .normalization_layer import LayerNorm
-from .embedding import Embedding
-from .attention import ScaledDotProductAttention
