@@ -242,7 +242,10 @@ def mutmut_config(mutate, tests, jobs):
             f"only_mutate = {quoted(mutate)}\n"
             f"pytest_add_cli_args_test_selection = {quoted(tests)}\n"
             'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'
-            "use_git_change_detection = false\n")
+            "use_git_change_detection = false\n"
+            # mutmut's limit is 15 x a test's clean time + 1 s; on a machine shared with other work a
+            # slow moment then passes for a hang, so allow 10 s more (a real hang still times out)
+            "timeout_constant = 10.0\n")
 
 
 def prepare(work, mutate, tests, jobs):

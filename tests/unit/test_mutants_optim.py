@@ -221,3 +221,26 @@ def test_cosine_default_eta_min_is_zero_and_first_step_after_a_resume_is_the_clo
     opt.param_groups[0]["initial_lr"] = 1.0
     r = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2, last_epoch=0)
     assert r.get_last_lr() == [pytest.approx(0.5)]
+
+
+def test_cosine_recursion_continues_from_an_lr_changed_by_hand():
+    """PyTorch's chainable form: lr_t = eta + (lr_{t-1} - eta) (1 + cos(pi t / T)) / (1 + cos(pi (t - 1) / T)),
+    from whatever lr the group holds (the closed form would ignore a change made between steps)."""
+    opt = optim.SGD(params((1,)), lr=1.0)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0.1)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    opt.param_groups[0]["lr"] = 0.5
+    opt.step()
+    sched.step()
+    expected = 0.1 + (0.5 - 0.1) * (1 + math.cos(math.pi * 4 / 10)) / (1 + math.cos(math.pi * 3 / 10))
+    assert opt.param_groups[0]["lr"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_step_to_an_epoch_without_a_closed_form_uses_get_lr():
+    # LambdaLR has no separate closed form: step(epoch) is lr_0 * lambda(epoch) through get_lr
+    opt = optim.SGD(params((1,)), lr=2.0)
+    sched = optim.lr_scheduler.LambdaLR(opt, lambda e: 1 / (1 + e))
+    sched.step(epoch=4)
+    assert opt.param_groups[0]["lr"] == 2.0 / 5 and sched.last_epoch == 4
