@@ -65,7 +65,7 @@ def modules():
         "quantize": (["tinynn/compress/quantize.py", "tinynn/compress/qparams.py", "tinynn/compress/qlinear.py"],
                      tests_that_exist("tests/unit/test_quantize.py", "tests/unit/test_quantize_ties.py",
                                       mutants("quantize"))),
-        "optim": (["tinynn/optim/*.py"], tests_that_exist("tests/unit/test_optim.py",
+        "optim": (["tinynn/optim/*.py"], tests_that_exist("tests/unit/test_optim*.py", "tests/unit/test_schedulers.py",
                                                          "tests/kernels/test_kernels_optim.py", mutants("optim"))),
     }
 
