@@ -244,3 +244,142 @@ def test_step_to_an_epoch_without_a_closed_form_uses_get_lr():
     sched = optim.lr_scheduler.LambdaLR(opt, lambda e: 1 / (1 + e))
     sched.step(epoch=4)
     assert opt.param_groups[0]["lr"] == 2.0 / 5 and sched.last_epoch == 4
+
+
+# ---------------------------------------------------------------- ReduceLROnPlateau (PyTorch's rule)
+def plateau(lr=1.0, groups=1, **kw):
+    opt = optim.SGD([{"params": params((1,))} for _ in range(groups)], lr=lr)
+    return opt, optim.lr_scheduler.ReduceLROnPlateau(opt, **kw)
+
+
+def test_plateau_defaults_patience_10_factor_0_1_and_bookkeeping():
+    opt, s = plateau(2.0)
+    assert s.get_last_lr() == [2.0] and s.last_epoch == 0
+    s.step(1.0)                                # improves on +inf: best = 1
+    assert s.last_epoch == 1 and s.num_bad_epochs == 0
+    for epoch in range(2, 12):                 # 10 bad epochs: not more than patience yet
+        s.step(1.0)
+        assert opt.param_groups[0]["lr"] == 2.0, epoch
+    s.step(1.0)                                # the 11th: lr x 0.1
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.2) and s.get_last_lr() == [opt.param_groups[0]["lr"]]
+    s.step(1.0, epoch=40)
+    assert s.last_epoch == 40
+
+
+def test_plateau_a_first_metric_no_better_than_the_start_is_a_bad_epoch():
+    opt, s = plateau(1.0, patience=0)
+    s.step(float("inf"))                       # inf < inf (1 - threshold) is false: bad at once, and patience 0
+    assert s.num_bad_epochs == 0 and opt.param_groups[0]["lr"] == pytest.approx(0.1)
+    _, s = plateau(1.0, patience=5)
+    s.step(float("inf"))
+    assert s.num_bad_epochs == 1
+
+
+@pytest.mark.parametrize("mode, threshold_mode, best, better, not_better", [
+    ("min", "rel", 2.0, 0.99, 1.0),            # a < best (1 - 0.5) = 1
+    ("min", "abs", 10.0, 9.0, 9.5),            # a < best - 0.5 = 9.5 (rel would need a < 5)
+    ("max", "rel", 2.0, 3.5, 3.0),             # a > best (1 + 0.5) = 3 (abs: 2.5; 2 + 0.5: 5)
+    ("max", "abs", 2.0, 2.75, 2.5),            # a > best + 0.5 = 2.5 (rel would need a > 3)
+])
+def test_plateau_improvement_thresholds(mode, threshold_mode, best, better, not_better):
+    _, s = plateau(mode=mode, threshold=0.5, threshold_mode=threshold_mode)
+    assert s.is_better(better, best) and not s.is_better(not_better, best)
+    if threshold_mode == "abs" and mode == "min":
+        assert not s.is_better(10.2, best)
+    if threshold_mode == "rel" and mode == "max":
+        assert not s.is_better(2.75, best)
+
+
+def test_plateau_cooldown_min_lrs_and_eps():
+    opt, s = plateau(1.0, patience=0, cooldown=2)
+    lrs = []
+    for _ in range(5):
+        s.step(5.0)                            # 1: best; 2: bad -> reduce; 3, 4: cooldown; 5: bad -> reduce
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == [1.0, pytest.approx(0.1), pytest.approx(0.1), pytest.approx(0.1), pytest.approx(0.01)]
+    opt, s = plateau(1.0, groups=2, patience=0, min_lr=[0.5, 0.0])
+    s.step(1.0)
+    s.step(1.0)
+    assert [g["lr"] for g in opt.param_groups] == [0.5, pytest.approx(0.1)]
+    for lr, factor in ((1e-9, 0.1), (2e-8, 0.5)):   # a change of eps (1e-8) or less is not made
+        opt, s = plateau(lr, patience=0, factor=factor)
+        s.step(1.0)
+        s.step(1.0)
+        assert opt.param_groups[0]["lr"] == lr
+
+
+def test_plateau_errors():
+    with raises(TypeError, "ReduceLROnPlateau: str is not an Optimizer"):
+        optim.lr_scheduler.ReduceLROnPlateau("sgd")
+    with raises(ValueError, "ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got 'log'"):
+        plateau(threshold_mode="log")
+    with raises(ValueError, "ReduceLROnPlateau: expected 2 min_lrs (one per group), got 1"):
+        plateau(groups=2, min_lr=[0.1])
+
+
+# ---------------------------------------------------------------- LambdaLR's state, SequentialLR, MultiStepLR
+class Warmup:
+    def __init__(self):
+        self.scale = 2.0
+
+    def __call__(self, epoch):
+        return self.scale * (epoch + 1)
+
+
+def test_lambda_state_dict_keeps_callable_objects_state_only():
+    def halve(epoch):
+        return 0.5 ** epoch
+    opt = optim.SGD([{"params": params((1,))} for _ in range(3)], lr=1.0)
+    w = Warmup()
+    s = optim.lr_scheduler.LambdaLR(opt, [halve, w, abs])
+    state = s.state_dict()
+    assert state["lr_lambdas"] == [None, {"scale": 2.0}, {}] and "optimizer" not in state
+    w.scale = 7.0
+    s.load_state_dict(state)                       # the object's attributes come back; functions stay
+    assert w.scale == 2.0 and s.lr_lambdas == [halve, w, abs]
+    bare = {k: v for k, v in state.items() if k != "lr_lambdas"}
+    s.load_state_dict(bare)                        # (a state without lr_lambdas loads the rest)
+    assert s.last_epoch == state["last_epoch"]
+
+
+def test_sequential_lr_errors_and_first_rates():
+    opt = sgd(1.0)
+    with raises(ValueError, "SequentialLR: expects at least one scheduler"):
+        optim.lr_scheduler.SequentialLR(opt, [], [])
+    with raises(ValueError, "SequentialLR: scheduler 0 (ReduceLROnPlateau) cannot be sequenced"):
+        optim.lr_scheduler.SequentialLR(opt, [optim.lr_scheduler.ReduceLROnPlateau(opt)], [])
+    with raises(ValueError, "SequentialLR: scheduler 1 (object) cannot be sequenced"):
+        optim.lr_scheduler.SequentialLR(opt, [optim.lr_scheduler.ExponentialLR(opt, 0.5), object()], [1])
+    with raises(ValueError, "SequentialLR: scheduler 0 (StepLR) is bound to another optimizer"):
+        optim.lr_scheduler.SequentialLR(opt, [optim.lr_scheduler.StepLR(sgd(), 1)], [])
+    exp = optim.lr_scheduler.ExponentialLR(opt, 0.5)
+    with raises(ValueError, "SequentialLR: expects 1 milestones for 2 schedulers, got 0"):
+        optim.lr_scheduler.SequentialLR(opt, [exp, exp], [])
+    opt = sgd(1.0)
+    warm = optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2)
+    s = optim.lr_scheduler.SequentialLR(opt, [warm, optim.lr_scheduler.ExponentialLR(opt, 0.5)], [2])
+    assert s.get_last_lr() == [0.5]                # the first scheduler's epoch 0
+
+
+def test_sequential_lr_restarts_each_scheduler_at_its_milestone():
+    opt = sgd(1.0)
+    a = optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    b = optim.lr_scheduler.ExponentialLR(opt, gamma=0.1)
+    c = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    s = optim.lr_scheduler.SequentialLR(opt, [a, b, c], milestones=[2, 4])
+    got = [s.get_last_lr()[0]]
+    for _ in range(6):
+        s.step()
+        got.append(s.get_last_lr()[0])
+    # epochs 0, 1: a (1, 0.5); 2, 3: b from its epoch 0 (1, 0.1); 4, 5, 6: c from its epoch 0 (1, 0.9, 0.81)
+    assert got == pytest.approx([1.0, 0.5, 1.0, 0.1, 1.0, 0.9, 0.81])
+
+
+def test_multistep_default_gamma_and_resume():
+    s = optim.lr_scheduler.MultiStepLR(sgd(1.0), milestones=[1])
+    s.step()
+    assert s.get_last_lr() == [pytest.approx(0.1)]
+    opt = sgd(0.1)
+    opt.param_groups[0]["initial_lr"] = 1.0
+    r = optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 3], last_epoch=2)
+    assert r.last_epoch == 3 and r.base_lrs == [1.0]

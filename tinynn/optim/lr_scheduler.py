@@ -125,7 +125,7 @@ class LambdaLR(LRScheduler):
         saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
         self.__dict__.update(state)
         for fn, attrs in zip(self.lr_lambdas, saved):
-            if attrs is not None:
+            if attrs:  # (None: a plain function; {}: nothing to restore, or a builtin that has no __dict__)
                 fn.__dict__.update(attrs)
 
 
