@@ -383,3 +383,43 @@ def test_multistep_default_gamma_and_resume():
     opt.param_groups[0]["initial_lr"] = 1.0
     r = optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 3], last_epoch=2)
     assert r.last_epoch == 3 and r.base_lrs == [1.0]
+
+
+# ---------------------------------------------------------------- OneCycleLR
+def one_cycle(*args, **kw):
+    return optim.lr_scheduler.OneCycleLR(*args, **kw)
+
+
+def test_one_cycle_argument_checks():
+    opt = sgd()
+    with raises(TypeError, "OneCycleLR: str is not an Optimizer"):
+        one_cycle("sgd", 1.0, total_steps=10)
+    message = "OneCycleLR: give total_steps, or epochs and steps_per_epoch (positive ints)"
+    for epochs, steps in ((0, 5), (5, 0), (2.0, 5), (None, 5)):
+        with raises(ValueError, message):
+            one_cycle(opt, 1.0, epochs=epochs, steps_per_epoch=steps)
+    assert one_cycle(sgd(), 1.0, epochs=1, steps_per_epoch=1).total_steps == 1
+    for bad in (0, -3, 2.0):
+        with raises(ValueError, f"OneCycleLR: total_steps must be a positive int, got {bad!r}"):
+            one_cycle(opt, 1.0, total_steps=bad)
+    assert one_cycle(sgd(), 1.0, total_steps=1).get_last_lr() == [pytest.approx(1.0 / 25 / 1e4)]  # one step: the end
+    for bad in (-0.1, 1.5, True):
+        with raises(ValueError, f"OneCycleLR: pct_start must be a float in [0, 1], got {bad!r}"):
+            one_cycle(opt, 1.0, total_steps=10, pct_start=bad)
+    for edge in (0, 1):
+        one_cycle(sgd(), 1.0, total_steps=10, pct_start=edge)
+    two = optim.SGD([{"params": params((1,))}, {"params": params((1,))}], lr=1.0, momentum=0.9)
+    with raises(ValueError, "OneCycleLR: expected 2 values of max_lr (one per group), got 1"):
+        one_cycle(two, [1.0], total_steps=10)
+    s = one_cycle(two, [1.0, 0.5], total_steps=10)
+    assert s.get_last_lr() == [1.0 / 25, 0.5 / 25]
+
+
+def test_one_cycle_linear_three_phase_at_a_phase_end_is_pytorchs_value():
+    # three phases over N = 10, pct 0.3: lr0 -> max (steps 0..2), max -> lr0 (..4), lr0 -> min (..9); at step 4
+    # PyTorch is still in phase 2 with pct = 1: (lr0 - max) * 1 + max, which is not lr0 itself in floats
+    s = one_cycle(sgd(), 1.0, total_steps=10, anneal_strategy="linear", three_phase=True)
+    for _ in range(4):
+        s.step()
+    assert s.get_last_lr() == [(1.0 / 25 - 1.0) * 1.0 + 1.0]
+    assert s.get_last_lr() != [1.0 / 25]
