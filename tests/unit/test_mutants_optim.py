@@ -412,7 +412,7 @@ def test_one_cycle_argument_checks():
     with raises(ValueError, "OneCycleLR: expected 2 values of max_lr (one per group), got 1"):
         one_cycle(two, [1.0], total_steps=10)
     s = one_cycle(two, [1.0, 0.5], total_steps=10)
-    assert s.get_last_lr() == [1.0 / 25, 0.5 / 25]
+    assert s.get_last_lr() == pytest.approx([1.0 / 25, 0.5 / 25])
 
 
 def test_one_cycle_linear_three_phase_at_a_phase_end_is_pytorchs_value():
