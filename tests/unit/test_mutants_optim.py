@@ -423,3 +423,34 @@ def test_one_cycle_linear_three_phase_at_a_phase_end_is_pytorchs_value():
         s.step()
     assert s.get_last_lr() == [(1.0 / 25 - 1.0) * 1.0 + 1.0]
     assert s.get_last_lr() != [1.0 / 25]
+
+
+def test_linear_lr_defaults_and_factor_ranges():
+    opt = sgd(3.0)
+    s = optim.lr_scheduler.LinearLR(opt)                     # start 1/3, end 1, over 5 epochs
+    got = [s.get_last_lr()[0]]
+    for _ in range(6):
+        s.step()
+        got.append(s.get_last_lr()[0])
+    assert got == pytest.approx([1.0, 1.4, 1.8, 2.2, 2.6, 3.0, 3.0])
+    for start, end in ((1.0, 0.0), (1.0, 1.0)):              # PyTorch: start in (0, 1], end in [0, 1]
+        optim.lr_scheduler.LinearLR(sgd(), start_factor=start, end_factor=end)
+    for start, end in ((1.5, 1.0), (0.0, 1.0), (0.5, 1.5), (0.5, -0.1)):
+        with raises(ValueError, f"LinearLR: start_factor must be in (0, 1] and end_factor in [0, 1], "
+                                f"got {start} and {end}"):
+            optim.lr_scheduler.LinearLR(sgd(), start_factor=start, end_factor=end)
+
+
+@pytest.mark.parametrize("make", [
+    lambda o, e: optim.lr_scheduler.StepLR(o, 2, last_epoch=e),
+    lambda o, e: optim.lr_scheduler.MultiStepLR(o, [2], last_epoch=e),
+    lambda o, e: optim.lr_scheduler.ExponentialLR(o, 0.5, last_epoch=e),
+    lambda o, e: optim.lr_scheduler.CosineAnnealingLR(o, 4, last_epoch=e),
+    lambda o, e: optim.lr_scheduler.LambdaLR(o, lambda t: 1.0, last_epoch=e),
+    lambda o, e: optim.lr_scheduler.LinearLR(o, last_epoch=e),
+])
+def test_every_scheduler_resumes_at_the_epoch_given(make):
+    opt = sgd(0.1)
+    opt.param_groups[0]["initial_lr"] = 1.0
+    s = make(opt, 2)
+    assert s.last_epoch == 3 and s.base_lrs == [1.0]
