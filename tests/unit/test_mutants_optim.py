@@ -454,3 +454,41 @@ def test_every_scheduler_resumes_at_the_epoch_given(make):
     opt.param_groups[0]["initial_lr"] = 1.0
     s = make(opt, 2)
     assert s.last_epoch == 3 and s.base_lrs == [1.0]
+
+
+# ---------------------------------------------------------------- Adagrad (PyTorch's rule), AdamW defaults
+def test_adagrad_two_steps_by_hand():
+    """lr~ = lr / (1 + (t - 1) lr_decay); g <- g + wd p; s <- s + g^2; p <- p - lr~ g / (sqrt(s) + eps)."""
+    a, b = params((1,), (1,))
+    opt = optim.Adagrad([a, b], lr=0.5, lr_decay=0.25, weight_decay=0.1, initial_accumulator_value=0.3, eps=0.5)
+    p, s = 1.0, 0.3
+    for t in (1, 2):
+        a.grad = tn.tensor(np.array([2.0], np.float32))          # b has no gradient: it stays, a still moves
+        assert opt.step(lambda: 7.0) == 7.0
+        g = 2.0 + 0.1 * p
+        s += g * g
+        p -= 0.5 / (1 + (t - 1) * 0.25) * g / (math.sqrt(s) + 0.5)
+        assert a.numpy()[0] == pytest.approx(p, rel=1e-6) and b.numpy()[0] == 1.0
+
+
+def test_adagrad_defaults_maximize_and_checks():
+    (p,) = params((1,))
+    opt = optim.Adagrad([p])
+    assert opt.defaults["lr"] == 1e-2 and opt.defaults["maximize"] is False
+    p.grad = tn.tensor(np.array([1.0], np.float32))
+    opt.step()
+    assert p.numpy()[0] == pytest.approx(1.0 - 1e-2 / (1 + 1e-10), rel=1e-7)
+    (q,) = params((1,))
+    up = optim.Adagrad([q], lr=0.5, maximize=True)
+    q.grad = tn.tensor(np.array([1.0], np.float32))
+    up.step()
+    assert q.numpy()[0] == pytest.approx(1.5, rel=1e-6)              # ascent: p + lr g / sqrt(g^2)
+    with raises(TypeError, "Adagrad.__init__() got unexpected keyword arguments ['turbo']"):
+        optim.Adagrad(params((1,)), turbo=True)
+    for key in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+        with raises(ValueError, f"Adagrad: invalid {key} -1.0; it must be >= 0"):
+            optim.Adagrad(params((1,)), **{key: -1.0})
+
+
+def test_adamw_defaults_to_no_amsgrad():
+    assert optim.AdamW(params((1,))).defaults["amsgrad"] is False
