@@ -101,6 +101,11 @@ REASONS = [
      "t = 0 returned on the line before"),
     ("optim.lr_scheduler: CosineAnnealingLR.get_lr", r"if \(t - 1 \+ T\) % \(2 \* T\) == 0:$",
      "t - 1 + T and t - 1 - T differ by 2 T: the same remainder mod 2 T"),
+    ("optim.sgd: SGD.step", r'group\.get\("maximize", (None|True)?\)$',
+     "every group has 'maximize': SGD's defaults fill it in, also when a loaded state dict lacks it"),
+    ("optim.sgd: SGD.step", r"grad = None$",
+     "p.grad is always a Tensor or None now (its setter wraps arrays), so grad_array reads it for every "
+     "parameter: the ndarray fast path this line feeds is dead (a cost, not a result)"),
     ("optim.sgd: SGD.step", r"if lists\[1\]:$",
      "params and grads are appended together: lists[0] and lists[1] have the same length"),
     ("optim.sgd: SGD.step", r"lists\[2\] if \(momentum\) or True else None",

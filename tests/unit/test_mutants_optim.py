@@ -492,3 +492,42 @@ def test_adagrad_defaults_maximize_and_checks():
 
 def test_adamw_defaults_to_no_amsgrad():
     assert optim.AdamW(params((1,))).defaults["amsgrad"] is False
+
+
+# ---------------------------------------------------------------- RMSprop (PyTorch's rule)
+@pytest.mark.parametrize("centered, momentum", [(False, 0.0), (True, 0.5)])
+def test_rmsprop_two_steps_by_hand(centered, momentum):
+    """v <- alpha v + (1 - alpha) g^2; centered: a <- alpha a + (1 - alpha) g, v~ = v - a^2;
+    mu > 0: b <- mu b + g / (sqrt(v~) + eps), p <- p - lr b; else p <- p - lr g / (sqrt(v~) + eps)."""
+    a_param, idle = params((1,), (1,))
+    opt = optim.RMSprop([a_param, idle], lr=0.1, alpha=0.5, eps=0.25, weight_decay=0.2, momentum=momentum,
+                        centered=centered)
+    p, v, a, b = 1.0, 0.0, 0.0, 0.0
+    for step in (1, 2):
+        a_param.grad = tn.tensor(np.array([3.0], np.float32))    # idle has no gradient: it stays, a_param moves
+        assert opt.step(lambda: 5.0) == 5.0
+        g = 3.0 + 0.2 * p
+        v = 0.5 * v + 0.5 * g * g
+        a = 0.5 * a + 0.5 * g
+        denom = math.sqrt(v - a * a if centered else v) + 0.25
+        if momentum:
+            b = momentum * b + g / denom
+            p -= 0.1 * b
+        else:
+            p -= 0.1 * g / denom
+        assert a_param.numpy()[0] == pytest.approx(p, rel=1e-6) and idle.numpy()[0] == 1.0
+    state = opt.state[a_param]
+    assert state["step"] == 2 and idle not in opt.state
+    for key in ("square_avg",) + (("grad_avg",) if centered else ()) + (("momentum_buffer",) if momentum else ()):
+        assert state[key].dtype == np.float32, key
+
+
+def test_rmsprop_defaults_and_checks():
+    (p,) = params((1,))
+    opt = optim.RMSprop([p])
+    assert opt.defaults["lr"] == 1e-2 and opt.defaults["weight_decay"] == 0
+    with raises(TypeError, "RMSprop.__init__() got unexpected keyword arguments ['turbo']"):
+        optim.RMSprop(params((1,)), turbo=True)
+    for key in ("lr", "alpha", "eps", "weight_decay", "momentum"):
+        with raises(ValueError, f"RMSprop: invalid {key} -1.0; it must be >= 0"):
+            optim.RMSprop(params((1,)), **{key: -1.0})
