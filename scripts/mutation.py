@@ -103,7 +103,7 @@ REASONS = [
      "t - 1 + T and t - 1 - T differ by 2 T: the same remainder mod 2 T"),
     ("optim.sgd: SGD.step", r'group\.get\("maximize", (None|True)?\)$',
      "every group has 'maximize': SGD's defaults fill it in, also when a loaded state dict lacks it"),
-    ("optim.sgd: SGD.step", r"grad = None$",
+    ("optim.sgd: SGD.step", r"grad = None$|type\(None\) is not np\.ndarray",
      "p.grad is always a Tensor or None now (its setter wraps arrays), so grad_array reads it for every "
      "parameter: the ndarray fast path this line feeds is dead (a cost, not a result)"),
     ("optim.sgd: SGD.step", r"if lists\[1\]:$",

@@ -531,3 +531,24 @@ def test_rmsprop_defaults_and_checks():
     for key in ("lr", "alpha", "eps", "weight_decay", "momentum"):
         with raises(ValueError, f"RMSprop: invalid {key} -1.0; it must be >= 0"):
             optim.RMSprop(params((1,)), **{key: -1.0})
+
+
+def test_amsgrad_with_l2_weight_decay_two_steps_by_hand():
+    """g <- g + wd p; m, v as Adam; v_max = max(v_max, v); p <- p - lr / (1 - b1^t) m / (sqrt(v_max) / sqrt(1 - b2^t) + eps)."""
+    (w,) = params((1,))
+    opt = optim.Adam([w], lr=0.1, betas=(0.5, 0.75), eps=0.25, weight_decay=0.2, amsgrad=True)
+    p, m, v, v_max = 1.0, 0.0, 0.0, 0.0
+    for t, grad in ((1, 3.0), (2, 0.1)):            # the second v is smaller: v_max keeps the first
+        w.grad = tn.tensor(np.array([grad], np.float32))
+        opt.step()
+        g = grad + 0.2 * p
+        m = 0.5 * m + 0.5 * g
+        v = 0.75 * v + 0.25 * g * g
+        v_max = max(v_max, v)
+        p -= 0.1 / (1 - 0.5**t) * m / (math.sqrt(v_max) / math.sqrt(1 - 0.75**t) + 0.25)
+        assert w.numpy()[0] == pytest.approx(p, rel=1e-6), t
+
+
+def test_sgd_names_itself_for_unknown_keywords():
+    with raises(TypeError, "SGD.__init__() got unexpected keyword arguments ['turbo']"):
+        optim.SGD(params((1,)), lr=0.1, turbo=True)
