@@ -4,6 +4,7 @@
     python scripts/mutation.py optim prune      # only these modules
     python scripts/mutation.py --jobs 2 --report -   # report to stdout
     python scripts/mutation.py --keep ops       # re-run ops; report it with the others' last results
+    python scripts/mutation.py --retest --keep optim   # after adding tests: re-test only optim's survivors
 
 For each module, a scratch copy of tinynn/ (with its built kernels) and tests/ is made under
 build/mutation/<module>/, mutmut mutates only that module's files and runs, for each mutant, the
@@ -287,21 +288,41 @@ def prepare(work, mutate, tests, jobs):
     (work / "pyproject.toml").write_text(mutmut_config(mutate, tests, jobs))
 
 
-def run_module(name, mutate, tests, jobs, log, reread=False):
+def refresh(work, mutate):
+    """Bring today's tinynn/ and tests/ into a module's scratch copy, keeping mutmut's mutants and
+    verdicts: mutmut regenerates the mutants of a mutated file that changed (and re-tests them) and
+    copies tests/ on every run; files it does not mutate are copied into mutants/ here."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "build", "mutants")
+    shutil.copytree(ROOT / "tinynn", work / "tinynn", ignore=ignore, dirs_exist_ok=True)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore, dirs_exist_ok=True)
+    mutated = {str(p.relative_to(ROOT)) for pattern in mutate for p in ROOT.glob(pattern)}
+    for src in (ROOT / "tinynn").rglob("*.py"):
+        rel = str(src.relative_to(ROOT))
+        if rel not in mutated and "__pycache__" not in rel:
+            (work / "mutants" / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, work / "mutants" / rel)
+
+
+def run_module(name, mutate, tests, jobs, log, reread=False, retest=None):
     """Run mutmut on one module in its scratch copy (reread: only read the results of the last run)."""
     work = ROOT / "build" / "mutation" / name
     env = dict(os.environ, PYTHONPATH=str(work), CI="true", PYTHONDONTWRITEBYTECODE="1")
     env.pop("HYPOTHESIS_SEED", None)
     seconds = None
     if not reread:
-        prepare(work, mutate, tests, jobs)
+        if retest is not None:
+            refresh(work, mutate)
+        else:
+            prepare(work, mutate, tests, jobs)
         start = time.perf_counter()
-        with open(log, "w") as f:
-            proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
-                                  cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT)
+        # a re-test: first the mutants without a verdict (of functions changed since), then the survivors
+        for names in ([], sorted(retest)) if retest else ([],):
+            with open(log, "a" if retest is not None else "w") as f:
+                proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *names],
+                                      cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT)
+            if proc.returncode not in (0, 1):
+                raise SystemExit(f"mutmut failed on {name} (exit {proc.returncode}); see {log}")
         seconds = time.perf_counter() - start
-        if proc.returncode not in (0, 1):
-            raise SystemExit(f"mutmut failed on {name} (exit {proc.returncode}); see {log}")
     collected = subprocess.run([sys.executable, "-c", COLLECT], cwd=work, env=env, capture_output=True, text=True)
     if collected.returncode:
         raise SystemExit(f"could not read mutmut's results for {name}:\n{collected.stderr}")
@@ -385,6 +406,9 @@ def main(argv=None):
     p.add_argument("--reread", action="store_true", help="do not run mutmut: re-read the last run's results")
     p.add_argument("--reread-seconds", default="0", help=argparse.SUPPRESS)
     p.add_argument("--keep", action="store_true", help="report also the last results of modules not run now")
+    p.add_argument("--retest", action="store_true",
+                   help="re-test only the last run's survivors (and mutants of changed functions) against "
+                        "today's code and tests, in the last run's scratch copy")
     p.add_argument("--report", default=str(ROOT / "docs" / "mutation-report.md"), help="where to write it (- = stdout)")
     args = p.parse_args(argv)
     names = args.modules or list(table)
@@ -397,9 +421,15 @@ def main(argv=None):
     for name in names:
         mutate, tests = table[name]
         saved = logs / f"{name}.json"
-        r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread)
+        last = json.loads(saved.read_text()) if saved.exists() else None
+        if args.retest and (last is None or not (logs / name / "mutants").exists()):
+            p.error(f"--retest {name}: no earlier run to re-test; run it in full first")
+        retest = [k for k, v in last["status"].items() if v != "killed"] if args.retest else None
+        r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread, retest=retest)
         if r["seconds"] is None:   # (re-read: keep the time of the run that made these results)
-            r["seconds"] = json.loads(saved.read_text())["seconds"] if saved.exists() else float(args.reread_seconds)
+            r["seconds"] = last["seconds"] if last else float(args.reread_seconds)
+        elif args.retest:          # the minutes of a re-tested module: the full run's and the re-test's
+            r["seconds"] += last["seconds"]
         saved.write_text(json.dumps(r))
         n = len(r["status"])
         killed = sum(v == "killed" for v in r["status"].values())
