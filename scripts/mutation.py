@@ -102,9 +102,12 @@ REASONS = [
      "t = 0 returned on the line before"),
     ("optim.lr_scheduler: CosineAnnealingLR.get_lr", r"if \(t - 1 \+ T\) % \(2 \* T\) == 0:$",
      "t - 1 + T and t - 1 - T differ by 2 T: the same remainder mod 2 T"),
-    ("optim.sgd: SGD.step", r'group\.get\("maximize", (None|True)?\)$',
-     "every group has 'maximize': SGD's defaults fill it in, also when a loaded state dict lacks it"),
-    ("optim.sgd: SGD.step", r"grad = None$|type\(None\) is not np\.ndarray",
+    ("optim.*: *.step", r'group\.get\("(maximize|amsgrad)", (None|True)?\)',
+     "every group has these options: the optimizer's defaults fill them in, also when a loaded state dict "
+     "lacks them"),
+    ("optim.one_cycle: OneCycleLR.__init__", r"self\._set_momentum\(group, None\)$",
+     "the initial step (step 0) sets every group's momentum again, to the anneal's start"),
+    ("optim.*: *.step", r"grad = None$|type\(None\) is not np\.ndarray",
      "p.grad is always a Tensor or None now (its setter wraps arrays), so grad_array reads it for every "
      "parameter: the ndarray fast path this line feeds is dead (a cost, not a result)"),
     ("optim.sgd: SGD.step", r"if lists\[1\]:$",

@@ -552,3 +552,37 @@ def test_amsgrad_with_l2_weight_decay_two_steps_by_hand():
 def test_sgd_names_itself_for_unknown_keywords():
     with raises(TypeError, "SGD.__init__() got unexpected keyword arguments ['turbo']"):
         optim.SGD(params((1,)), lr=0.1, turbo=True)
+
+
+def test_adam_defaults_state_and_parameters_without_gradients():
+    assert optim.Adam(params((1,))).defaults["amsgrad"] is False
+    with raises(TypeError, "Adam.__init__() got unexpected keyword arguments ['turbo']"):
+        optim.Adam(params((1,)), turbo=True)
+    idle, w = params((1,), (1,))
+    opt = optim.Adam([idle, w], lr=0.1, amsgrad=True)
+    w.grad = tn.tensor(np.array([2.0], np.float32))             # the first has no gradient: skipped, not the end
+    opt.step()
+    assert w.numpy()[0] == pytest.approx(0.9, rel=1e-5) and idle.numpy()[0] == 1.0   # Adam's first step: lr sign(g)
+    for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+        assert opt.state[w][key].dtype == np.float32, key
+
+
+def test_lambda_lr_refuses_a_non_optimizer_first():
+    for lr_lambda in (lambda e: 1.0, [lambda e: 1.0]):
+        with raises(TypeError, "LambdaLR: list is not an Optimizer"):
+            optim.lr_scheduler.LambdaLR([], lr_lambda)
+
+
+def test_one_cycle_per_group_momenta_and_optimizers_without_momentum():
+    two = optim.SGD([{"params": params((1,))}, {"params": params((1,))}], lr=1.0, momentum=0.9)
+    for key in ("max_momentum", "base_momentum"):
+        with raises(ValueError, f"OneCycleLR: expected 2 values of {key} (one per group), got 3"):
+            one_cycle(two, 1.0, total_steps=10, **{key: [0.9, 0.9, 0.9]})
+    one_cycle(two, 1.0, total_steps=10, max_momentum=[0.95, 0.9], base_momentum=[0.85, 0.8])
+    assert [g["momentum"] for g in two.param_groups] == [0.95, 0.9]          # step 0: the max momenta
+    with raises(ValueError, "OneCycleLR: Adagrad has neither momentum nor betas; pass cycle_momentum=False"):
+        one_cycle(optim.Adagrad(params((1,))), 1.0, total_steps=10)
+    opt = sgd()
+    one_cycle(opt, 1.0, total_steps=10, cycle_momentum=False)
+    resumed = one_cycle(opt, 1.0, total_steps=10, cycle_momentum=False, last_epoch=3)
+    assert resumed.last_epoch == 4
