@@ -356,9 +356,10 @@ def test_sequential_lr_errors_and_first_rates():
     with raises(ValueError, "SequentialLR: expects 1 milestones for 2 schedulers, got 0"):
         optim.lr_scheduler.SequentialLR(opt, [exp, exp], [])
     opt = sgd(1.0)
-    warm = optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2)
-    s = optim.lr_scheduler.SequentialLR(opt, [warm, optim.lr_scheduler.ExponentialLR(opt, 0.5)], [2])
-    assert s.get_last_lr() == [0.5]                # the first scheduler's epoch 0
+    first = optim.lr_scheduler.ExponentialLR(opt, 0.5)
+    warm = optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2)   # (built last: its epoch 0 is 0.5)
+    s = optim.lr_scheduler.SequentialLR(opt, [first, warm], [2])
+    assert s.get_last_lr() == [1.0]                # the first scheduler's epoch 0
 
 
 def test_sequential_lr_restarts_each_scheduler_at_its_milestone():
@@ -459,8 +460,8 @@ def test_every_scheduler_resumes_at_the_epoch_given(make):
 # ---------------------------------------------------------------- Adagrad (PyTorch's rule), AdamW defaults
 def test_adagrad_two_steps_by_hand():
     """lr~ = lr / (1 + (t - 1) lr_decay); g <- g + wd p; s <- s + g^2; p <- p - lr~ g / (sqrt(s) + eps)."""
-    a, b = params((1,), (1,))
-    opt = optim.Adagrad([a, b], lr=0.5, lr_decay=0.25, weight_decay=0.1, initial_accumulator_value=0.3, eps=0.5)
+    b, a = params((1,), (1,))                                    # b first: skipped, and the loop goes on
+    opt = optim.Adagrad([b, a], lr=0.5, lr_decay=0.25, weight_decay=0.1, initial_accumulator_value=0.3, eps=0.5)
     p, s = 1.0, 0.3
     for t in (1, 2):
         a.grad = tn.tensor(np.array([2.0], np.float32))          # b has no gradient: it stays, a still moves
@@ -499,8 +500,8 @@ def test_adamw_defaults_to_no_amsgrad():
 def test_rmsprop_two_steps_by_hand(centered, momentum):
     """v <- alpha v + (1 - alpha) g^2; centered: a <- alpha a + (1 - alpha) g, v~ = v - a^2;
     mu > 0: b <- mu b + g / (sqrt(v~) + eps), p <- p - lr b; else p <- p - lr g / (sqrt(v~) + eps)."""
-    a_param, idle = params((1,), (1,))
-    opt = optim.RMSprop([a_param, idle], lr=0.1, alpha=0.5, eps=0.25, weight_decay=0.2, momentum=momentum,
+    idle, a_param = params((1,), (1,))                           # idle first: skipped, and the loop goes on
+    opt = optim.RMSprop([idle, a_param], lr=0.1, alpha=0.5, eps=0.25, weight_decay=0.2, momentum=momentum,
                         centered=centered)
     p, v, a, b = 1.0, 0.0, 0.0, 0.0
     for step in (1, 2):
@@ -518,6 +519,8 @@ def test_rmsprop_two_steps_by_hand(centered, momentum):
         assert a_param.numpy()[0] == pytest.approx(p, rel=1e-6) and idle.numpy()[0] == 1.0
     state = opt.state[a_param]
     assert state["step"] == 2 and idle not in opt.state
+    if centered:
+        assert state["grad_avg"][0] == pytest.approx(a, rel=1e-6)   # a = alpha a + (1 - alpha) g, PyTorch's sign
     for key in ("square_avg",) + (("grad_avg",) if centered else ()) + (("momentum_buffer",) if momentum else ()):
         assert state[key].dtype == np.float32, key
 
@@ -538,7 +541,7 @@ def test_amsgrad_with_l2_weight_decay_two_steps_by_hand():
     (w,) = params((1,))
     opt = optim.Adam([w], lr=0.1, betas=(0.5, 0.75), eps=0.25, weight_decay=0.2, amsgrad=True)
     p, m, v, v_max = 1.0, 0.0, 0.0, 0.0
-    for t, grad in ((1, 3.0), (2, 0.1)):            # the second v is smaller: v_max keeps the first
+    for t, grad in ((1, 3.0), (2, 0.1), (3, 10.0)):  # the second v is smaller: v_max keeps the first
         w.grad = tn.tensor(np.array([grad], np.float32))
         opt.step()
         g = grad + 0.2 * p
@@ -547,6 +550,8 @@ def test_amsgrad_with_l2_weight_decay_two_steps_by_hand():
         v_max = max(v_max, v)
         p -= 0.1 / (1 - 0.5**t) * m / (math.sqrt(v_max) / math.sqrt(1 - 0.75**t) + 0.25)
         assert w.numpy()[0] == pytest.approx(p, rel=1e-6), t
+        assert opt.state[w]["exp_avg_sq"][0] == pytest.approx(v, rel=1e-6)
+        assert opt.state[w]["max_exp_avg_sq"][0] == pytest.approx(v_max, rel=1e-6)
 
 
 def test_sgd_names_itself_for_unknown_keywords():
