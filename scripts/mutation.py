@@ -242,6 +242,18 @@ REASONS = [
      "the relu branch and activation_backward(y, grad, 'relu') both call relu_backward(y, grad)"),
     ("backend.*: requantize", r"reshape\(-2|, -2\)",
      "NumPy's reshape takes any negative size as the one inferred dimension"),
+    ("backend.*: quantized_linear", r'getattr\(packed, "weight", packed\)\.astype\(None\)|0, 127\)\.astype\(None\)',
+     "integers in float64 instead of int32: the product and the sums stay exact integers (< 2^53), and acc "
+     "is cast to float32 either way"),
+    ("backend.*: quantized_linear", r"np\.add\.reduce\(w, axis=1, (dtype=None)?\)",
+     "np.add.reduce of int8 sums in the default integer (int64): the same exact row sums"),
+    ("backend.*: quantized_linear", r'return y if (\(activation_name == "none"\) and False|'
+     r'activation_name == "(XXnoneXX|NONE)") else',
+     "activation(y, 'none') returns y: the test only saves a call"),
+    ("backend.*: linear_backward", r'activation_name="(XXnoneXX|NONE)"',
+     "a name without a derivative (any but relu, sigmoid, tanh) passes grad through, as 'none' does"),
+    ("backend.*: fake_quantize", r"\* s\.astype\(None\)$",
+     "s is float32: (q - z) s is exact in float64 and rounds to the float32 product"),
     ("backend.*: sigmoid", r"np\.where\(x > 0, ",
      "at x = 0 both branches give 1 / (1 + e^0) = e^0 / (1 + e^0) = 1/2"),
     ("backend.*: requantize", r"np\.asarray\(col_scale, np\.float32\)\.reshape\(-1\)\)",
