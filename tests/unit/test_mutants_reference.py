@@ -171,3 +171,9 @@ def test_cross_entropy_backward_in_float32_throughout():
     got = ref.cross_entropy_backward(probs, target, 0.1, grad)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, want)
+
+
+def test_linear_defaults_to_no_activation():
+    x, w, b = np.array([[1.0, -2.0]]), np.array([[3.0, 1.0], [-1.0, 0.5]]), np.array([0.5, -4.0])
+    np.testing.assert_array_equal(ref.linear(x, w, b), [[1.5, -6.0]])          # x W^T + b, negatives kept
+    np.testing.assert_array_equal(ref.linear(x, w, None), [[1.0, -2.0]])
