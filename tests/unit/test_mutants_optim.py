@@ -560,6 +560,11 @@ def test_adam_defaults_state_and_parameters_without_gradients():
     assert w.numpy()[0] == pytest.approx(0.9, rel=1e-5) and idle.numpy()[0] == 1.0   # Adam's first step: lr sign(g)
     for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
         assert opt.state[w][key].dtype == np.float32, key
+    first, second = params((1,), (1,))                            # after one AMSGrad update the loop goes on
+    both = optim.Adam([first, second], lr=0.1, amsgrad=True)
+    first.grad = second.grad = tn.tensor(np.array([-2.0], np.float32))
+    both.step()
+    assert first.numpy()[0] == second.numpy()[0] == pytest.approx(1.1, rel=1e-5)
 
 
 def test_lambda_lr_refuses_a_non_optimizer_first():
