@@ -167,6 +167,8 @@ REASONS = [
      "QATLinear.__init__ makes a Parameter of a copy of a plain Tensor itself (the same values, not shared)"),
     ("compress.quantize: load_quantized", r'from_state_dict\(state_dict, \)$',
      "the argument removed equals from_state_dict's default (prefix='')"),
+    ("compress.qparams: quantize_tensor", r"else x, (dtype=None)?\)$",
+     "x in its own dtype: fma_f32 rounds it to float32 itself, and the scale is float32 whatever x's dtype"),
     ("compress.quantize: _replace", r'op="(XXquantizeXX|QUANTIZE)"',
      "every caller passes op="),
     *[(f"compress.quantize: {f}", r"if found\[0\]\[2\] is None",
