@@ -4,6 +4,7 @@
     python scripts/mutation.py optim prune      # only these modules
     python scripts/mutation.py --jobs 2 --report -   # report to stdout
     python scripts/mutation.py --keep ops       # re-run ops; report it with the others' last results
+    python scripts/mutation.py --retest --keep optim   # after adding tests: re-test only optim's survivors
 
 For each module, a scratch copy of tinynn/ (with its built kernels) and tests/ is made under
 build/mutation/<module>/, mutmut mutates only that module's files and runs, for each mutant, the
@@ -59,13 +60,18 @@ def modules():
                                                      mutants("ops"))),
         "reference": ([reference_backend()], tests_that_exist("tests/unit/test_ops.py", "tests/unit/test_losses.py",
                                                               "tests/unit/test_nn.py", "tests/unit/test_quantize.py",
-                                                              *KERNEL_TESTS, mutants("ops"),
+                                                              "tests/unit/test_ops_elementwise.py",
+                                                              "tests/unit/test_ops_pytorch_semantics.py",
+                                                              "tests/unit/test_ops_reductions.py", "tests/unit/test_ops_shape.py",
+                                                              "tests/kernels/test_fused_activation.py",
+                                                              "tests/kernels/test_int8_paths.py",
+                                                              *KERNEL_TESTS, mutants("ops"), mutants("quantize"),
                                                               mutants("reference"))),
         "prune": (["tinynn/compress/prune.py"], tests_that_exist("tests/unit/test_prune.py", mutants("prune"))),
         "quantize": (["tinynn/compress/quantize.py", "tinynn/compress/qparams.py", "tinynn/compress/qlinear.py"],
                      tests_that_exist("tests/unit/test_quantize.py", "tests/unit/test_quantize_ties.py",
                                       mutants("quantize"))),
-        "optim": (["tinynn/optim/*.py"], tests_that_exist("tests/unit/test_optim.py",
+        "optim": (["tinynn/optim/*.py"], tests_that_exist("tests/unit/test_optim*.py", "tests/unit/test_schedulers.py",
                                                          "tests/kernels/test_kernels_optim.py", mutants("optim"))),
     }
 
@@ -83,6 +89,32 @@ REASONS = [
      "the cache only saves re-reading .flags; without it every step re-checks and finds the same array"),
     ("optim.optimizer: Optimizer.load_state_dict", r"copy\.copy\(_plain",
      "group options are numbers, strings and tuples of numbers: a shallow copy is a deep one"),
+    ("optim.lr_scheduler: LambdaLR.state_dict", r'not in \("optimizer", "(XXlr_lambdasXX|LR_LAMBDAS)"\)',
+     "state['lr_lambdas'] is written again on the next line"),
+    ("optim.lr_scheduler: SequentialLR.state_dict", r'not in \("optimizer", "(XX_schedulersXX|_SCHEDULERS)"\)',
+     "state['_schedulers'] is written again on the next line"),
+    ("optim.optimizer: Optimizer.state_dict", r'if k != "(XXparamsXX|PARAMS)"',
+     "packed['params'] is written again (the indices) after the loop"),
+    ("optim.lr_scheduler: SequentialLR.step", r"if i >= 0 and",
+     "i = 0 means last_epoch < milestones[0] <= milestones[-1]: the added test is false"),
+    ("optim.lr_scheduler: CosineAnnealingLR.get_lr", r"_step_count == 1 and t >= 0:$",
+     "t = 0 returned on the line before"),
+    ("optim.lr_scheduler: CosineAnnealingLR.get_lr", r"if \(t - 1 \+ T\) % \(2 \* T\) == 0:$",
+     "t - 1 + T and t - 1 - T differ by 2 T: the same remainder mod 2 T"),
+    ("optim.*: *.step", r'group\.get\("(maximize|amsgrad)", (None|True)?\)',
+     "every group has these options: the optimizer's defaults fill them in, also when a loaded state dict "
+     "lacks them"),
+    ("optim.one_cycle: OneCycleLR.__init__", r"self\._set_momentum\(group, None\)$",
+     "the initial step (step 0) sets every group's momentum again, to the anneal's start"),
+    ("optim.*: *.step", r"grad = None$|type\(None\) is not np\.ndarray",
+     "p.grad is always a Tensor or None now (its setter wraps arrays), so grad_array reads it for every "
+     "parameter: the ndarray fast path this line feeds is dead (a cost, not a result)"),
+    ("optim.sgd: SGD.step", r"if lists\[1\]:$",
+     "params and grads are appended together: lists[0] and lists[1] have the same length"),
+    ("optim.sgd: SGD.step", r"lists\[2\] if \(momentum\) or True else None",
+     "with momentum 0 the buffers list holds only None, which sgd_step_multi reads as no buffers"),
+    ("optim.optimizer: Optimizer.load_state_dict", r"astype\(p\.dtype, \)$",
+     "astype copies by default (copy=True)"),
     ("compress.*", r"\(isinstance\((x|q|value|batch|args\[0\]), Tensor\)\) and False",
      "np.asarray of a Tensor is the Tensor's own array (Tensor.__array__): the same values either way"),
     ("compress.*", r"reshape\(-2|, -2\)|\] = -2$",
@@ -135,6 +167,8 @@ REASONS = [
      "QATLinear.__init__ makes a Parameter of a copy of a plain Tensor itself (the same values, not shared)"),
     ("compress.quantize: load_quantized", r'from_state_dict\(state_dict, \)$',
      "the argument removed equals from_state_dict's default (prefix='')"),
+    ("compress.qparams: quantize_tensor", r"else x, (dtype=None)?\)$",
+     "x in its own dtype: fma_f32 rounds it to float32 itself, and the scale is float32 whatever x's dtype"),
     ("compress.quantize: _replace", r'op="(XXquantizeXX|QUANTIZE)"',
      "every caller passes op="),
     *[(f"compress.quantize: {f}", r"if found\[0\]\[2\] is None",
@@ -210,6 +244,22 @@ REASONS = [
      "the relu branch and activation_backward(y, grad, 'relu') both call relu_backward(y, grad)"),
     ("backend.*: requantize", r"reshape\(-2|, -2\)",
      "NumPy's reshape takes any negative size as the one inferred dimension"),
+    ("backend.*: quantized_linear", r'getattr\(packed, "weight", packed\)\.astype\(None\)|0, 127\)\.astype\(None\)',
+     "integers in float64 instead of int32: the product and the sums stay exact integers (< 2^53), and acc "
+     "is cast to float32 either way"),
+    ("backend.*: quantized_linear", r"np\.add\.reduce\(w, axis=1, (dtype=None)?\)",
+     "np.add.reduce of int8 sums in the default integer (int64): the same exact row sums"),
+    ("backend.*: quantized_linear", r'return y if (\(activation_name == "none"\) and False|'
+     r'activation_name == "(XXnoneXX|NONE)") else',
+     "activation(y, 'none') returns y: the test only saves a call"),
+    ("backend.*: linear_backward", r'activation_name="(XXnoneXX|NONE)"',
+     "a name without a derivative (any but relu, sigmoid, tanh) passes grad through, as 'none' does"),
+    ("backend.*: fake_quantize", r"\* s\.astype\(None\)$",
+     "s is float32: (q - z) s is exact in float64 and rounds to the float32 product"),
+    ("backend.*: sigmoid", r"np\.where\(x > 0, ",
+     "at x = 0 both branches give 1 / (1 + e^0) = e^0 / (1 + e^0) = 1/2"),
+    ("backend.*: requantize", r"np\.asarray\(col_scale, np\.float32\)\.reshape\(-1\)\)",
+     "a 1-D array broadcasts along the last axis, as its (1, n) reshape does"),
     ("backend.*", r"\.astype\([a-z_]+\.dtype, (copy=None|copy=True|)\)",
      "every astype(..., copy=False) of the reference backend casts an array it has just computed: copy= "
      "only decides whether that temporary is copied once more"),
@@ -242,7 +292,10 @@ def mutmut_config(mutate, tests, jobs):
             f"only_mutate = {quoted(mutate)}\n"
             f"pytest_add_cli_args_test_selection = {quoted(tests)}\n"
             'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'
-            "use_git_change_detection = false\n")
+            "use_git_change_detection = false\n"
+            # mutmut's limit is 15 x a test's clean time + 1 s; on a machine shared with other work a
+            # slow moment then passes for a hang, so allow 10 s more (a real hang still times out)
+            "timeout_constant = 10.0\n")
 
 
 def prepare(work, mutate, tests, jobs):
@@ -255,21 +308,41 @@ def prepare(work, mutate, tests, jobs):
     (work / "pyproject.toml").write_text(mutmut_config(mutate, tests, jobs))
 
 
-def run_module(name, mutate, tests, jobs, log, reread=False):
+def refresh(work, mutate):
+    """Bring today's tinynn/ and tests/ into a module's scratch copy, keeping mutmut's mutants and
+    verdicts: mutmut regenerates the mutants of a mutated file that changed (and re-tests them) and
+    copies tests/ on every run; files it does not mutate are copied into mutants/ here."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "build", "mutants")
+    shutil.copytree(ROOT / "tinynn", work / "tinynn", ignore=ignore, dirs_exist_ok=True)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore, dirs_exist_ok=True)
+    mutated = {str(p.relative_to(ROOT)) for pattern in mutate for p in ROOT.glob(pattern)}
+    for src in (ROOT / "tinynn").rglob("*.py"):
+        rel = str(src.relative_to(ROOT))
+        if rel not in mutated and "__pycache__" not in rel:
+            (work / "mutants" / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, work / "mutants" / rel)
+
+
+def run_module(name, mutate, tests, jobs, log, reread=False, retest=None):
     """Run mutmut on one module in its scratch copy (reread: only read the results of the last run)."""
     work = ROOT / "build" / "mutation" / name
     env = dict(os.environ, PYTHONPATH=str(work), CI="true", PYTHONDONTWRITEBYTECODE="1")
     env.pop("HYPOTHESIS_SEED", None)
     seconds = None
     if not reread:
-        prepare(work, mutate, tests, jobs)
+        if retest is not None:
+            refresh(work, mutate)
+        else:
+            prepare(work, mutate, tests, jobs)
         start = time.perf_counter()
-        with open(log, "w") as f:
-            proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)],
-                                  cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT)
+        # a re-test: first the mutants without a verdict (of functions changed since), then the survivors
+        for names in ([], sorted(retest)) if retest else ([],):
+            with open(log, "a" if retest is not None else "w") as f:
+                proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *names],
+                                      cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT)
+            if proc.returncode not in (0, 1):
+                raise SystemExit(f"mutmut failed on {name} (exit {proc.returncode}); see {log}")
         seconds = time.perf_counter() - start
-        if proc.returncode not in (0, 1):
-            raise SystemExit(f"mutmut failed on {name} (exit {proc.returncode}); see {log}")
     collected = subprocess.run([sys.executable, "-c", COLLECT], cwd=work, env=env, capture_output=True, text=True)
     if collected.returncode:
         raise SystemExit(f"could not read mutmut's results for {name}:\n{collected.stderr}")
@@ -353,6 +426,9 @@ def main(argv=None):
     p.add_argument("--reread", action="store_true", help="do not run mutmut: re-read the last run's results")
     p.add_argument("--reread-seconds", default="0", help=argparse.SUPPRESS)
     p.add_argument("--keep", action="store_true", help="report also the last results of modules not run now")
+    p.add_argument("--retest", action="store_true",
+                   help="re-test only the last run's survivors (and mutants of changed functions) against "
+                        "today's code and tests, in the last run's scratch copy")
     p.add_argument("--report", default=str(ROOT / "docs" / "mutation-report.md"), help="where to write it (- = stdout)")
     args = p.parse_args(argv)
     names = args.modules or list(table)
@@ -365,9 +441,15 @@ def main(argv=None):
     for name in names:
         mutate, tests = table[name]
         saved = logs / f"{name}.json"
-        r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread)
+        last = json.loads(saved.read_text()) if saved.exists() else None
+        if args.retest and (last is None or not (logs / name / "mutants").exists()):
+            p.error(f"--retest {name}: no earlier run to re-test; run it in full first")
+        retest = [k for k, v in last["status"].items() if v != "killed"] if args.retest else None
+        r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread, retest=retest)
         if r["seconds"] is None:   # (re-read: keep the time of the run that made these results)
-            r["seconds"] = json.loads(saved.read_text())["seconds"] if saved.exists() else float(args.reread_seconds)
+            r["seconds"] = last["seconds"] if last else float(args.reread_seconds)
+        elif args.retest:          # the minutes of a re-tested module: the full run's and the re-test's
+            r["seconds"] += last["seconds"]
         saved.write_text(json.dumps(r))
         n = len(r["status"])
         killed = sum(v == "killed" for v in r["status"].values())

@@ -7,7 +7,7 @@
  *       m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
  *       p <- p - (lr / (1 - b1^t)) m / (sqrt(v / (1 - b2^t)) + eps)
  *
- * Inside the AVX2 / AVX-512 paths GCC contracts a multiply and the add after it into one FMA
+ * Inside the AVX2 / AVX-512 paths GCC (-O3) contracts a multiply and the add after it into one FMA
  * (one rounding: p - lr g as PyTorch's vectorised add(alpha=-lr)); the portable path rounds the
  * product first.  They differ in the last bit, and where lr g alone overflows: p = -inf, lr g =
  * -1e68 is -inf fused, -inf + inf = NaN unfused (tests/fuzz: test_sgd_step_whose_product_overflows...).

@@ -221,3 +221,378 @@ def test_cosine_default_eta_min_is_zero_and_first_step_after_a_resume_is_the_clo
     opt.param_groups[0]["initial_lr"] = 1.0
     r = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2, last_epoch=0)
     assert r.get_last_lr() == [pytest.approx(0.5)]
+
+
+def test_cosine_recursion_continues_from_an_lr_changed_by_hand():
+    """PyTorch's chainable form: lr_t = eta + (lr_{t-1} - eta) (1 + cos(pi t / T)) / (1 + cos(pi (t - 1) / T)),
+    from whatever lr the group holds (the closed form would ignore a change made between steps)."""
+    opt = optim.SGD(params((1,)), lr=1.0)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0.1)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    opt.param_groups[0]["lr"] = 0.5
+    opt.step()
+    sched.step()
+    expected = 0.1 + (0.5 - 0.1) * (1 + math.cos(math.pi * 4 / 10)) / (1 + math.cos(math.pi * 3 / 10))
+    assert opt.param_groups[0]["lr"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_step_to_an_epoch_without_a_closed_form_uses_get_lr():
+    # LambdaLR has no separate closed form: step(epoch) is lr_0 * lambda(epoch) through get_lr
+    opt = optim.SGD(params((1,)), lr=2.0)
+    sched = optim.lr_scheduler.LambdaLR(opt, lambda e: 1 / (1 + e))
+    sched.step(epoch=4)
+    assert opt.param_groups[0]["lr"] == 2.0 / 5 and sched.last_epoch == 4
+
+
+# ---------------------------------------------------------------- ReduceLROnPlateau (PyTorch's rule)
+def plateau(lr=1.0, groups=1, **kw):
+    opt = optim.SGD([{"params": params((1,))} for _ in range(groups)], lr=lr)
+    return opt, optim.lr_scheduler.ReduceLROnPlateau(opt, **kw)
+
+
+def test_plateau_defaults_patience_10_factor_0_1_and_bookkeeping():
+    opt, s = plateau(2.0)
+    assert s.get_last_lr() == [2.0] and s.last_epoch == 0
+    s.step(1.0)                                # improves on +inf: best = 1
+    assert s.last_epoch == 1 and s.num_bad_epochs == 0
+    for epoch in range(2, 12):                 # 10 bad epochs: not more than patience yet
+        s.step(1.0)
+        assert opt.param_groups[0]["lr"] == 2.0, epoch
+    s.step(1.0)                                # the 11th: lr x 0.1
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.2) and s.get_last_lr() == [opt.param_groups[0]["lr"]]
+    s.step(1.0, epoch=40)
+    assert s.last_epoch == 40
+
+
+def test_plateau_a_first_metric_no_better_than_the_start_is_a_bad_epoch():
+    opt, s = plateau(1.0, patience=0)
+    s.step(float("inf"))                       # inf < inf (1 - threshold) is false: bad at once, and patience 0
+    assert s.num_bad_epochs == 0 and opt.param_groups[0]["lr"] == pytest.approx(0.1)
+    _, s = plateau(1.0, patience=5)
+    s.step(float("inf"))
+    assert s.num_bad_epochs == 1
+
+
+@pytest.mark.parametrize("mode, threshold_mode, best, better, not_better", [
+    ("min", "rel", 2.0, 0.99, 1.0),            # a < best (1 - 0.5) = 1
+    ("min", "abs", 10.0, 9.0, 9.5),            # a < best - 0.5 = 9.5 (rel would need a < 5)
+    ("max", "rel", 2.0, 3.5, 3.0),             # a > best (1 + 0.5) = 3 (abs: 2.5; 2 + 0.5: 5)
+    ("max", "abs", 2.0, 2.75, 2.5),            # a > best + 0.5 = 2.5 (rel would need a > 3)
+])
+def test_plateau_improvement_thresholds(mode, threshold_mode, best, better, not_better):
+    _, s = plateau(mode=mode, threshold=0.5, threshold_mode=threshold_mode)
+    assert s.is_better(better, best) and not s.is_better(not_better, best)
+    if threshold_mode == "abs" and mode == "min":
+        assert not s.is_better(10.2, best)
+    if threshold_mode == "rel" and mode == "max":
+        assert not s.is_better(2.75, best)
+
+
+def test_plateau_cooldown_min_lrs_and_eps():
+    opt, s = plateau(1.0, patience=0, cooldown=2)
+    lrs = []
+    for _ in range(5):
+        s.step(5.0)                            # 1: best; 2: bad -> reduce; 3, 4: cooldown; 5: bad -> reduce
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == [1.0, pytest.approx(0.1), pytest.approx(0.1), pytest.approx(0.1), pytest.approx(0.01)]
+    opt, s = plateau(1.0, groups=2, patience=0, min_lr=[0.5, 0.0])
+    s.step(1.0)
+    s.step(1.0)
+    assert [g["lr"] for g in opt.param_groups] == [0.5, pytest.approx(0.1)]
+    for lr, factor in ((1e-9, 0.1), (2e-8, 0.5)):   # a change of eps (1e-8) or less is not made
+        opt, s = plateau(lr, patience=0, factor=factor)
+        s.step(1.0)
+        s.step(1.0)
+        assert opt.param_groups[0]["lr"] == lr
+
+
+def test_plateau_errors():
+    with raises(TypeError, "ReduceLROnPlateau: str is not an Optimizer"):
+        optim.lr_scheduler.ReduceLROnPlateau("sgd")
+    with raises(ValueError, "ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got 'log'"):
+        plateau(threshold_mode="log")
+    with raises(ValueError, "ReduceLROnPlateau: expected 2 min_lrs (one per group), got 1"):
+        plateau(groups=2, min_lr=[0.1])
+
+
+# ---------------------------------------------------------------- LambdaLR's state, SequentialLR, MultiStepLR
+class Warmup:
+    def __init__(self):
+        self.scale = 2.0
+
+    def __call__(self, epoch):
+        return self.scale * (epoch + 1)
+
+
+def test_lambda_state_dict_keeps_callable_objects_state_only():
+    def halve(epoch):
+        return 0.5 ** epoch
+    opt = optim.SGD([{"params": params((1,))} for _ in range(3)], lr=1.0)
+    w = Warmup()
+    s = optim.lr_scheduler.LambdaLR(opt, [halve, w, abs])
+    state = s.state_dict()
+    assert state["lr_lambdas"] == [None, {"scale": 2.0}, {}] and "optimizer" not in state
+    w.scale = 7.0
+    s.load_state_dict(state)                       # the object's attributes come back; functions stay
+    assert w.scale == 2.0 and s.lr_lambdas == [halve, w, abs]
+    bare = {k: v for k, v in state.items() if k != "lr_lambdas"}
+    s.load_state_dict(bare)                        # (a state without lr_lambdas loads the rest)
+    assert s.last_epoch == state["last_epoch"]
+
+
+def test_sequential_lr_errors_and_first_rates():
+    opt = sgd(1.0)
+    with raises(ValueError, "SequentialLR: expects at least one scheduler"):
+        optim.lr_scheduler.SequentialLR(opt, [], [])
+    with raises(ValueError, "SequentialLR: scheduler 0 (ReduceLROnPlateau) cannot be sequenced"):
+        optim.lr_scheduler.SequentialLR(opt, [optim.lr_scheduler.ReduceLROnPlateau(opt)], [])
+    with raises(ValueError, "SequentialLR: scheduler 1 (object) cannot be sequenced"):
+        optim.lr_scheduler.SequentialLR(opt, [optim.lr_scheduler.ExponentialLR(opt, 0.5), object()], [1])
+    with raises(ValueError, "SequentialLR: scheduler 0 (StepLR) is bound to another optimizer"):
+        optim.lr_scheduler.SequentialLR(opt, [optim.lr_scheduler.StepLR(sgd(), 1)], [])
+    exp = optim.lr_scheduler.ExponentialLR(opt, 0.5)
+    with raises(ValueError, "SequentialLR: expects 1 milestones for 2 schedulers, got 0"):
+        optim.lr_scheduler.SequentialLR(opt, [exp, exp], [])
+    opt = sgd(1.0)
+    first = optim.lr_scheduler.ExponentialLR(opt, 0.5)
+    warm = optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2)   # (built last: its epoch 0 is 0.5)
+    s = optim.lr_scheduler.SequentialLR(opt, [first, warm], [2])
+    assert s.get_last_lr() == [1.0]                # the first scheduler's epoch 0
+
+
+def test_sequential_lr_restarts_each_scheduler_at_its_milestone():
+    opt = sgd(1.0)
+    a = optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    b = optim.lr_scheduler.ExponentialLR(opt, gamma=0.1)
+    c = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    s = optim.lr_scheduler.SequentialLR(opt, [a, b, c], milestones=[2, 4])
+    got = [s.get_last_lr()[0]]
+    for _ in range(6):
+        s.step()
+        got.append(s.get_last_lr()[0])
+    # epochs 0, 1: a (1, 0.5); 2, 3: b from its epoch 0 (1, 0.1); 4, 5, 6: c from its epoch 0 (1, 0.9, 0.81)
+    assert got == pytest.approx([1.0, 0.5, 1.0, 0.1, 1.0, 0.9, 0.81])
+
+
+def test_multistep_default_gamma_and_resume():
+    s = optim.lr_scheduler.MultiStepLR(sgd(1.0), milestones=[1])
+    s.step()
+    assert s.get_last_lr() == [pytest.approx(0.1)]
+    opt = sgd(0.1)
+    opt.param_groups[0]["initial_lr"] = 1.0
+    r = optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 3], last_epoch=2)
+    assert r.last_epoch == 3 and r.base_lrs == [1.0]
+
+
+# ---------------------------------------------------------------- OneCycleLR
+def one_cycle(*args, **kw):
+    return optim.lr_scheduler.OneCycleLR(*args, **kw)
+
+
+def test_one_cycle_argument_checks():
+    opt = sgd()
+    with raises(TypeError, "OneCycleLR: str is not an Optimizer"):
+        one_cycle("sgd", 1.0, total_steps=10)
+    message = "OneCycleLR: give total_steps, or epochs and steps_per_epoch (positive ints)"
+    for epochs, steps in ((0, 5), (5, 0), (2.0, 5), (None, 5)):
+        with raises(ValueError, message):
+            one_cycle(opt, 1.0, epochs=epochs, steps_per_epoch=steps)
+    assert one_cycle(sgd(), 1.0, epochs=1, steps_per_epoch=1).total_steps == 1
+    for bad in (0, -3, 2.0):
+        with raises(ValueError, f"OneCycleLR: total_steps must be a positive int, got {bad!r}"):
+            one_cycle(opt, 1.0, total_steps=bad)
+    assert one_cycle(sgd(), 1.0, total_steps=1).get_last_lr() == [pytest.approx(1.0 / 25 / 1e4)]  # one step: the end
+    for bad in (-0.1, 1.5, True):
+        with raises(ValueError, f"OneCycleLR: pct_start must be a float in [0, 1], got {bad!r}"):
+            one_cycle(opt, 1.0, total_steps=10, pct_start=bad)
+    for edge in (0, 1):
+        one_cycle(sgd(), 1.0, total_steps=10, pct_start=edge)
+    two = optim.SGD([{"params": params((1,))}, {"params": params((1,))}], lr=1.0, momentum=0.9)
+    with raises(ValueError, "OneCycleLR: expected 2 values of max_lr (one per group), got 1"):
+        one_cycle(two, [1.0], total_steps=10)
+    s = one_cycle(two, [1.0, 0.5], total_steps=10)
+    assert s.get_last_lr() == pytest.approx([1.0 / 25, 0.5 / 25])
+
+
+def test_one_cycle_linear_three_phase_at_a_phase_end_is_pytorchs_value():
+    # three phases over N = 10, pct 0.3: lr0 -> max (steps 0..2), max -> lr0 (..4), lr0 -> min (..9); at step 4
+    # PyTorch is still in phase 2 with pct = 1: (lr0 - max) * 1 + max, which is not lr0 itself in floats
+    s = one_cycle(sgd(), 1.0, total_steps=10, anneal_strategy="linear", three_phase=True)
+    for _ in range(4):
+        s.step()
+    assert s.get_last_lr() == [(1.0 / 25 - 1.0) * 1.0 + 1.0]
+    assert s.get_last_lr() != [1.0 / 25]
+
+
+def test_linear_lr_defaults_and_factor_ranges():
+    opt = sgd(3.0)
+    s = optim.lr_scheduler.LinearLR(opt)                     # start 1/3, end 1, over 5 epochs
+    got = [s.get_last_lr()[0]]
+    for _ in range(6):
+        s.step()
+        got.append(s.get_last_lr()[0])
+    assert got == pytest.approx([1.0, 1.4, 1.8, 2.2, 2.6, 3.0, 3.0])
+    for start, end in ((1.0, 0.0), (1.0, 1.0)):              # PyTorch: start in (0, 1], end in [0, 1]
+        optim.lr_scheduler.LinearLR(sgd(), start_factor=start, end_factor=end)
+    for start, end in ((1.5, 1.0), (0.0, 1.0), (0.5, 1.5), (0.5, -0.1)):
+        with raises(ValueError, f"LinearLR: start_factor must be in (0, 1] and end_factor in [0, 1], "
+                                f"got {start} and {end}"):
+            optim.lr_scheduler.LinearLR(sgd(), start_factor=start, end_factor=end)
+
+
+@pytest.mark.parametrize("make", [
+    lambda o, e: optim.lr_scheduler.StepLR(o, 2, last_epoch=e),
+    lambda o, e: optim.lr_scheduler.MultiStepLR(o, [2], last_epoch=e),
+    lambda o, e: optim.lr_scheduler.ExponentialLR(o, 0.5, last_epoch=e),
+    lambda o, e: optim.lr_scheduler.CosineAnnealingLR(o, 4, last_epoch=e),
+    lambda o, e: optim.lr_scheduler.LambdaLR(o, lambda t: 1.0, last_epoch=e),
+    lambda o, e: optim.lr_scheduler.LinearLR(o, last_epoch=e),
+])
+def test_every_scheduler_resumes_at_the_epoch_given(make):
+    opt = sgd(0.1)
+    opt.param_groups[0]["initial_lr"] = 1.0
+    s = make(opt, 2)
+    assert s.last_epoch == 3 and s.base_lrs == [1.0]
+
+
+# ---------------------------------------------------------------- Adagrad (PyTorch's rule), AdamW defaults
+def test_adagrad_two_steps_by_hand():
+    """lr~ = lr / (1 + (t - 1) lr_decay); g <- g + wd p; s <- s + g^2; p <- p - lr~ g / (sqrt(s) + eps)."""
+    b, a = params((1,), (1,))                                    # b first: skipped, and the loop goes on
+    opt = optim.Adagrad([b, a], lr=0.5, lr_decay=0.25, weight_decay=0.1, initial_accumulator_value=0.3, eps=0.5)
+    p, s = 1.0, 0.3
+    for t in (1, 2):
+        a.grad = tn.tensor(np.array([2.0], np.float32))          # b has no gradient: it stays, a still moves
+        assert opt.step(lambda: 7.0) == 7.0
+        g = 2.0 + 0.1 * p
+        s += g * g
+        p -= 0.5 / (1 + (t - 1) * 0.25) * g / (math.sqrt(s) + 0.5)
+        assert a.numpy()[0] == pytest.approx(p, rel=1e-6) and b.numpy()[0] == 1.0
+
+
+def test_adagrad_defaults_maximize_and_checks():
+    (p,) = params((1,))
+    opt = optim.Adagrad([p])
+    assert opt.defaults["lr"] == 1e-2 and opt.defaults["maximize"] is False
+    p.grad = tn.tensor(np.array([1.0], np.float32))
+    opt.step()
+    assert p.numpy()[0] == pytest.approx(1.0 - 1e-2 / (1 + 1e-10), rel=1e-7)
+    (q,) = params((1,))
+    up = optim.Adagrad([q], lr=0.5, maximize=True)
+    q.grad = tn.tensor(np.array([1.0], np.float32))
+    up.step()
+    assert q.numpy()[0] == pytest.approx(1.5, rel=1e-6)              # ascent: p + lr g / sqrt(g^2)
+
+
+def test_adamw_defaults_to_no_amsgrad():
+    assert optim.AdamW(params((1,))).defaults["amsgrad"] is False
+
+
+# ---------------------------------------------------------------- RMSprop (PyTorch's rule)
+@pytest.mark.parametrize("centered, momentum", [(False, 0.0), (True, 0.5)])
+def test_rmsprop_two_steps_by_hand(centered, momentum):
+    """v <- alpha v + (1 - alpha) g^2; centered: a <- alpha a + (1 - alpha) g, v~ = v - a^2;
+    mu > 0: b <- mu b + g / (sqrt(v~) + eps), p <- p - lr b; else p <- p - lr g / (sqrt(v~) + eps)."""
+    idle, a_param = params((1,), (1,))                           # idle first: skipped, and the loop goes on
+    opt = optim.RMSprop([idle, a_param], lr=0.1, alpha=0.5, eps=0.25, weight_decay=0.2, momentum=momentum,
+                        centered=centered)
+    p, v, a, b = 1.0, 0.0, 0.0, 0.0
+    for step in (1, 2):
+        a_param.grad = tn.tensor(np.array([3.0], np.float32))    # idle has no gradient: it stays, a_param moves
+        assert opt.step(lambda: 5.0) == 5.0
+        g = 3.0 + 0.2 * p
+        v = 0.5 * v + 0.5 * g * g
+        a = 0.5 * a + 0.5 * g
+        denom = math.sqrt(v - a * a if centered else v) + 0.25
+        if momentum:
+            b = momentum * b + g / denom
+            p -= 0.1 * b
+        else:
+            p -= 0.1 * g / denom
+        assert a_param.numpy()[0] == pytest.approx(p, rel=1e-6) and idle.numpy()[0] == 1.0
+    state = opt.state[a_param]
+    assert state["step"] == 2 and idle not in opt.state
+    if centered:
+        assert state["grad_avg"][0] == pytest.approx(a, rel=1e-6)   # a = alpha a + (1 - alpha) g, PyTorch's sign
+    for key in ("square_avg",) + (("grad_avg",) if centered else ()) + (("momentum_buffer",) if momentum else ()):
+        assert state[key].dtype == np.float32, key
+
+
+def test_rmsprop_defaults_and_checks():
+    (p,) = params((1,))
+    opt = optim.RMSprop([p])
+    assert opt.defaults["lr"] == 1e-2 and opt.defaults["weight_decay"] == 0
+
+
+def test_amsgrad_with_l2_weight_decay_two_steps_by_hand():
+    """g <- g + wd p; m, v as Adam; v_max = max(v_max, v); p <- p - lr / (1 - b1^t) m / (sqrt(v_max) / sqrt(1 - b2^t) + eps)."""
+    (w,) = params((1,))
+    opt = optim.Adam([w], lr=0.1, betas=(0.5, 0.75), eps=0.25, weight_decay=0.2, amsgrad=True)
+    p, m, v, v_max = 1.0, 0.0, 0.0, 0.0
+    for t, grad in ((1, 3.0), (2, 0.1), (3, 10.0)):  # the second v is smaller: v_max keeps the first
+        w.grad = tn.tensor(np.array([grad], np.float32))
+        opt.step()
+        g = grad + 0.2 * p
+        m = 0.5 * m + 0.5 * g
+        v = 0.75 * v + 0.25 * g * g
+        v_max = max(v_max, v)
+        p -= 0.1 / (1 - 0.5**t) * m / (math.sqrt(v_max) / math.sqrt(1 - 0.75**t) + 0.25)
+        assert w.numpy()[0] == pytest.approx(p, rel=1e-6), t
+        assert opt.state[w]["exp_avg_sq"][0] == pytest.approx(v, rel=1e-6)
+        assert opt.state[w]["max_exp_avg_sq"][0] == pytest.approx(v_max, rel=1e-6)
+
+
+def test_sgd_names_itself_for_unknown_keywords():
+    with raises(TypeError, "SGD.__init__() got unexpected keyword arguments ['turbo']"):
+        optim.SGD(params((1,)), lr=0.1, turbo=True)
+
+
+def test_adam_defaults_state_and_parameters_without_gradients():
+    assert optim.Adam(params((1,))).defaults["amsgrad"] is False
+    with raises(TypeError, "Adam.__init__() got unexpected keyword arguments ['turbo']"):
+        optim.Adam(params((1,)), turbo=True)
+    idle, w = params((1,), (1,))
+    opt = optim.Adam([idle, w], lr=0.1, amsgrad=True)
+    w.grad = tn.tensor(np.array([2.0], np.float32))             # the first has no gradient: skipped, not the end
+    opt.step()
+    assert w.numpy()[0] == pytest.approx(0.9, rel=1e-5) and idle.numpy()[0] == 1.0   # Adam's first step: lr sign(g)
+    for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
+        assert opt.state[w][key].dtype == np.float32, key
+    first, second = params((1,), (1,))                            # after one AMSGrad update the loop goes on
+    both = optim.Adam([first, second], lr=0.1, amsgrad=True)
+    first.grad = second.grad = tn.tensor(np.array([-2.0], np.float32))
+    both.step()
+    assert first.numpy()[0] == second.numpy()[0] == pytest.approx(1.1, rel=1e-5)
+
+
+def test_lambda_lr_refuses_a_non_optimizer_first():
+    for lr_lambda in (lambda e: 1.0, [lambda e: 1.0]):
+        with raises(TypeError, "LambdaLR: list is not an Optimizer"):
+            optim.lr_scheduler.LambdaLR([], lr_lambda)
+
+
+def test_one_cycle_per_group_momenta_and_optimizers_without_momentum():
+    two = optim.SGD([{"params": params((1,))}, {"params": params((1,))}], lr=1.0, momentum=0.9)
+    for key in ("max_momentum", "base_momentum"):
+        with raises(ValueError, f"OneCycleLR: expected 2 values of {key} (one per group), got 3"):
+            one_cycle(two, 1.0, total_steps=10, **{key: [0.9, 0.9, 0.9]})
+    one_cycle(two, 1.0, total_steps=10, max_momentum=[0.95, 0.9], base_momentum=[0.85, 0.8])
+    assert [g["momentum"] for g in two.param_groups] == [0.95, 0.9]          # step 0: the max momenta
+    with raises(ValueError, "OneCycleLR: Adagrad has neither momentum nor betas; pass cycle_momentum=False"):
+        one_cycle(optim.Adagrad(params((1,))), 1.0, total_steps=10)
+    opt = sgd()
+    one_cycle(opt, 1.0, total_steps=10, cycle_momentum=False)
+    resumed = one_cycle(opt, 1.0, total_steps=10, cycle_momentum=False, last_epoch=3)
+    assert resumed.last_epoch == 4
+
+
+@pytest.mark.parametrize("cls, keys", [(optim.Adagrad, ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")),
+                                       (optim.RMSprop, ("lr", "alpha", "eps", "weight_decay", "momentum"))])
+def test_unknown_keywords_and_negative_options_are_named(cls, keys):
+    with raises(TypeError, f"{cls.__name__}.__init__() got unexpected keyword arguments ['turbo']"):
+        cls(params((1,)), turbo=True)
+    for key in keys:
+        with raises(ValueError, f"{cls.__name__}: invalid {key} -1.0; it must be >= 0"):
+            cls(params((1,)), **{key: -1.0})

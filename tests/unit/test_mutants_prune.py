@@ -173,6 +173,8 @@ def test_shrink_errors_in_full_and_an_independent_result():
     assert small[1] is not model[1]                      # a new model: its modules are its own
     small.eval()
     assert model[1].training
+    small[1].register_forward_hook(lambda module, args, out: None)   # (a shallow copy would share the hook table)
+    assert small[1].has_hooks and not model[1].has_hooks
 
 
 def test_shrink_adds_no_bias_for_a_zero_constant():

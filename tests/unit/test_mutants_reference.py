@@ -5,6 +5,7 @@ optimizer steps (every argument reaches each tensor; mismatched lists are refuse
 -100 clamp of binary cross-entropy's target gradient, and each activation by name in
 linear_backward, all against closed forms written here."""
 import importlib
+import math
 
 import numpy as np
 import pytest
@@ -110,3 +111,69 @@ def test_linear_backward_by_activation_name_and_needs(act, derivative):
         np.testing.assert_allclose(ref.linear_backward(x, w, None, g)[0], g @ w, rtol=1e-13)   # the default
     else:   # activation_backward was folded into linear_backward; each activation's own backward remains
         np.testing.assert_allclose(getattr(ref, act + "_backward")(y, g), d, rtol=1e-13)
+
+
+# ---------------------------------------------------------------- int8 Linear, fake quantization, erf, cross-entropy
+def _exact_q(x, s, z, qmin, qmax):
+    """clamp(round(f32(f32(x) * f32(1 / f32(s)) + z)), qmin, qmax) in exact rationals."""
+    from fractions import Fraction
+    from helpers.exact import nearest_f32
+    inv = nearest_f32(1 / Fraction(float(np.float32(s))))
+    return np.array([min(max(round(nearest_f32(Fraction(float(np.float32(v))) * inv + z)), qmin), qmax)
+                     for v in np.ravel(x)], np.int64).reshape(np.shape(x))
+
+
+def test_quantized_linear_clamps_to_seven_bits_and_keeps_float32():
+    """y = float32(acc - z_a sum_k W_jk) (s_a s_w[j]) + b_j, a = clamp(q, 0, 127); no activation by default."""
+    w = np.array([[1, -2, 3], [-4, 5, 6]], np.int8)
+    x = np.array([[-5.0, 0.3, 20.0], [0.0, -0.1, 1.2]], np.float32)   # below and above the range [-1, 11.7]
+    s_a, z_a = 0.1, 10
+    a = _exact_q(x, s_a, z_a, 0, 127)
+    assert a.min() == 0 and a.max() == 127
+    acc = a @ w.T.astype(np.int64) - z_a * w.sum(axis=1).astype(np.int64)
+    w_scale, bias = np.array([0.5, 0.25]), np.array([1.0, -2.0])      # float64 in: float32 arithmetic out
+    want = acc.astype(np.float32) * (np.float32(s_a) * w_scale.astype(np.float32)) + bias.astype(np.float32)
+    y = ref.quantized_linear(x, w, s_a, z_a, w_scale, bias)
+    assert y.dtype == np.float32 and np.any(y < 0)
+    np.testing.assert_array_equal(y, want)
+    from tinynn import kernels as K
+    np.testing.assert_array_equal(ref.quantized_linear(x, K.PackedInt8Weight(w), s_a, z_a, w_scale, bias), want)
+
+
+def test_fake_quantize_and_quantize_rows_use_the_float32_scale():
+    # s = 0.6405920704482397: f32(1 / f32(s)) and f32(1 / s) differ by an ulp, which moves values at half steps
+    s = 0.6405920704482397
+    inv = np.float32(1) / np.float32(s)
+    x = ((np.arange(-60, 60) + 0.5) / np.float64(inv)).astype(np.float32)
+    x = np.concatenate([np.nextafter(x, np.float32(-np.inf)), x, np.nextafter(x, np.float32(np.inf))])
+    q = _exact_q(x, s, 0, -128, 127)
+    np.testing.assert_array_equal(ref.quantize_rows(x.reshape(1, -1), s), q.reshape(1, -1))
+    y, inside = ref.fake_quantize(x, s, 0, -128, 127)
+    np.testing.assert_array_equal(y, (q * np.float32(s)).astype(np.float32))
+    assert inside.all()
+
+
+def test_erf_keeps_float_dtypes_and_gives_float64_for_integers():
+    for dtype in (np.float32, np.float64):
+        x = np.array([-1.0, 0.0, 0.5], dtype)
+        assert ref.erf(x).dtype == dtype
+    y = ref.erf(np.array([0, 1, 2]))
+    assert y.dtype == np.float64 and y.tolist() == [0.0, math.erf(1), math.erf(2)]
+
+
+def test_cross_entropy_backward_in_float32_throughout():
+    """(softmax - q) grad with q = ls / C + (1 - ls) onehot, every step rounded in float32 as the inputs are."""
+    probs = np.array([[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]], np.float32)
+    target, grad = np.array([2, 0]), np.array([1.0, 0.5], np.float32)
+    q = np.full((2, 3), np.float32(0.1 / 3), np.float32)
+    q[[0, 1], target] += np.float32(1 - 0.1)
+    want = (probs - q) * grad[:, None]
+    got = ref.cross_entropy_backward(probs, target, 0.1, grad)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+
+
+def test_linear_defaults_to_no_activation():
+    x, w, b = np.array([[1.0, -2.0]]), np.array([[3.0, 1.0], [-1.0, 0.5]]), np.array([0.5, -4.0])
+    np.testing.assert_array_equal(ref.linear(x, w, b), [[1.5, -6.0]])          # x W^T + b, negatives kept
+    np.testing.assert_array_equal(ref.linear(x, w, None), [[1.0, -2.0]])

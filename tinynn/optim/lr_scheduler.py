@@ -8,7 +8,7 @@ import types
 
 from .one_cycle import OneCycleLR
 from .plateau import ReduceLROnPlateau
-from .scheduler import LRScheduler
+from .scheduler import LRScheduler, checked_optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR", "LinearLR",
            "OneCycleLR", "ReduceLROnPlateau", "SequentialLR"]
@@ -102,7 +102,7 @@ class LambdaLR(LRScheduler):
     state_dict() keeps the __dict__ of callable objects and None for plain functions, as PyTorch."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        groups = len(optimizer.param_groups) if hasattr(optimizer, "param_groups") else 0
+        groups = len(checked_optimizer(self, optimizer).param_groups)  # (not an optimizer: say so first)
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != groups:
                 raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per group), got {len(lr_lambda)}")
@@ -125,7 +125,7 @@ class LambdaLR(LRScheduler):
         saved = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
         self.__dict__.update(state)
         for fn, attrs in zip(self.lr_lambdas, saved):
-            if attrs is not None:
+            if attrs:  # (None: a plain function; {}: nothing to restore, or a builtin that has no __dict__)
                 fn.__dict__.update(attrs)
 
 
