@@ -166,7 +166,7 @@ def test_a_neuron_without_inputs_counts_as_pruned():
 
 def test_shrink_errors_in_full_and_an_independent_result():
     with raises(ValueError, "prune.shrink: module 1 (Softmax) is neither Linear nor an elementwise activation; "
-                            "shrink handles Sequential(Linear, activation, ..., Linear)"):
+                            "shrink handles Sequential(Linear, activation, ..., Linear) and convolutional networks"):
         prune.shrink(nn.Sequential(nn.Linear(2, 2), nn.Softmax(dim=1)))
     model = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1))
     small = prune.shrink(model)

@@ -301,9 +301,9 @@ def test_entry_points_name_themselves_in_their_errors():
     no_linear = nn.Sequential(nn.ReLU())
     for fn, op in ((Q.quantize_dynamic, "quantize_dynamic"), (Q.prepare_qat, "prepare_qat"),
                    (lambda m: Q.quantize_static(m, [np.zeros((1, 3))]), "quantize_static")):
-        with pytest.raises(ValueError, match=rf"^{op}: Sequential has no Linear layer to quantize$"):
+        with pytest.raises(ValueError, match=rf"^{op}: Sequential has no Linear or Conv2d layer to quantize$"):
             fn(no_linear)
-    with pytest.raises(ValueError, match=r"^convert: Sequential has no QATLinear layer to quantize$"):
+    with pytest.raises(ValueError, match=r"^convert: Sequential has no QATLinear or QATConv2d layer to quantize$"):
         Q.convert(nn.Sequential(nn.Linear(2, 2)))
     with pytest.raises(ValueError, match=r"^load_quantized: Sequential has no Linear layer to quantize$"):
         Q.load_quantized({"0.weight_scale": np.ones(1)}, model=no_linear)
@@ -315,7 +315,7 @@ def test_entry_points_name_themselves_in_their_errors():
         Q.load_quantized(nn.Sequential(nn.Linear(2, 2)).state_dict(), model=nn.Sequential(nn.Linear(2, 2)))
     with pytest.raises(ValueError, match=r"^quantize_static: the calibration set has zero batches; give at least"):
         Q.quantize_static(nn.Linear(2, 2), [])
-    with pytest.raises(ValueError, match=r"^quantize_static: Linear layer '' saw no \(non-empty\) input during"):
+    with pytest.raises(ValueError, match=r"^quantize_static: layer '' saw no \(non-empty\) input during"):
         Q.quantize_static(nn.Linear(2, 2), [np.zeros((0, 2))])
 
 
