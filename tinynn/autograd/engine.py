@@ -157,9 +157,13 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
     hooked = bool(hooks.hooked) or create  # some tensor has hooks (hooks.py); create_graph pends every leaf
     written = versions.written   # memory written in place (versions.py); usually empty
     pending = {}  # id(leaf) -> [leaf, entry, summed gradient] for hooked leaves
+    held = None   # the newest node ready to run, kept off the heap (a chain never touches the heap)
     try:
-        while waiting:
-            node = heappop(waiting)[1]
+        while held is not None or waiting:
+            if held is not None:
+                node, held = held, None
+            else:
+                node = heappop(waiting)[1]
             inputs, output_grad = node.inputs, node.output_grad
             node.output_grad = None
             if inputs is None:
@@ -205,11 +209,17 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
                     _add_to_grad(t, g)
                 elif parent.output_grad is None:
                     parent.output_grad = g
-                    heappush(waiting, (parent.order, parent))
+                    if held is None and (not waiting or parent.order < waiting[0][0]):
+                        held = parent  # newer than every waiting node: it runs next
+                    elif held is not None and parent.order < held.order:
+                        heappush(waiting, (held.order, held))
+                        held = parent
+                    else:
+                        heappush(waiting, (parent.order, parent))
                 else:
                     parent.output_grad = parent.output_grad + g
     except BaseException:
-        for _, node in waiting:
+        for node in [n for _, n in waiting] + ([held] if held is not None else []):
             node.output_grad = None
         raise
     for leaf, entry, g in pending.values():
