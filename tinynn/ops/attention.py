@@ -38,10 +38,13 @@ class ScaledDotProductAttention(Function):
     With dZ = P (dP - sum_j dP_j P_j), dP = D(G V^T):  dQ = scale dZ K,  dK = scale dZ^T Q,
     dV = D(P)^T G, dM = dZ."""
 
-    __slots__ = ('q', 'k', 'v', 'probs', 'scale', 'dropout_mask')
+    __slots__ = ('q', 'k', 'v', 'probs', 'scale', 'dropout_mask', 'mask', 'causal')
     promotes = "common"
+    differentiable = True  # create_graph: attention_backward is a composite of ops (ops/differentiable.py)
+    constants = ('dropout_mask', 'mask')
 
     def forward(self, q, k, v, *float_mask, mask=None, causal=False, scale=None, dropout_mask=None):
+        self.mask, self.causal = mask, causal  # a float-Tensor mask is an input, not saved
         if float_mask:
             mask = float_mask[0]
         if q.dtype.kind != "f":
@@ -53,6 +56,18 @@ class ScaledDotProductAttention(Function):
         self.q, self.k, self.v, self.dropout_mask = q, k, v, dropout_mask
         out, self.probs = backend.active.attention(q, k, v, mask, causal, self.scale, dropout_mask)
         return out
+
+    def recompute(self, name, inputs):
+        """P = softmax(scale Q K^T + M) as a Tensor of the inputs (create_graph)."""
+        if name != "probs":
+            return None
+        q, k = inputs[0], inputs[1]
+        z = (q @ k.transpose(-1, -2)) * self.scale
+        mask = inputs[3] if len(inputs) > 3 else self.mask
+        if self.causal:
+            length, keys = z.shape[-2:]
+            mask = np.where(np.arange(keys)[None, :] > np.arange(length)[:, None], -np.inf, 0.0).astype(self.probs.dtype)
+        return (z if mask is None else z + mask).softmax(-1)
 
     def backward(self, g):
         needs = self.needs_grad

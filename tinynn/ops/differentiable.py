@@ -3,12 +3,14 @@ autograd/higher.py). The backend's kernel names; called on arrays, the real back
 with a Tensor among the arguments, the op that records it (`multiply` is Mul, `tanh_backward` is
 TanhBackward, ...). Composite kernels (linear_backward, cross_entropy_backward) are written here
 from those ops, so their derivatives are the ops'. A kernel with no op here raises, naming it."""
+import math
+
 import numpy as np
 
 from ..autograd import higher
 from ..tensor import Tensor
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
-from .derivatives import TanhBackward, SigmoidBackward, ReluBackward, SoftmaxBackward, LogSoftmaxBackward
+from .derivatives import IndexAdd, TanhBackward, SigmoidBackward, ReluBackward, SoftmaxBackward, LogSoftmaxBackward
 from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh
 from .matmul import MatMul
 from .pairwise import Maximum, Minimum
@@ -58,6 +60,64 @@ def binary_cross_entropy_with_logits_backward(x, t, grad):
     return Mul.apply(grad, Sub.apply(Sigmoid.apply(x), t)), Neg.apply(Mul.apply(grad, x))
 
 
+# ---- the sequence kernels (reference_attention.py), composed of recorded ops: their derivatives are the ops'
+def _t(a):
+    return a if a is None or isinstance(a, Tensor) else Tensor._wrap(np.asarray(a), False)
+
+
+def gelu_backward(x, grad, approximate="none"):
+    """grad (Phi(x) + x phi(x)) (exact), or grad (0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 c x^2)),
+    t = tanh(sqrt(2/pi) (x + c x^3)), c = 0.044715 (the tanh form)."""
+    x, grad = _t(x), _t(grad)
+    if approximate == "tanh":
+        k, c = math.sqrt(2.0 / math.pi), 0.044715
+        t = ((x + x * x * x * c) * k).tanh()
+        d = (t + 1.0) * 0.5 + x * (1.0 - t * t) * ((x * x * (3.0 * c) + 1.0) * (0.5 * k))
+    else:
+        d = ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5 + x * (x * x * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi))
+    return grad * d
+
+
+def layer_norm_backward(x, weight, mean, rstd, grad, needs=(True, True, True)):
+    """dx = r (dxhat - mean_j dxhat_j - xhat mean_j (dxhat_j xhat_j)), dxhat = g w, xhat = (x - mu) r;
+    dw = sum_rows g xhat;  db = sum_rows g (per row of x (M, N))."""
+    x, weight, mean, rstd, grad = map(_t, (x, weight, mean, rstd, grad))
+    r = rstd.reshape(-1, 1)
+    xhat = (x - mean.reshape(-1, 1)) * r
+    dxhat = grad if weight is None else grad * weight
+    dx = r * (dxhat - dxhat.mean(1, keepdim=True) - xhat * (dxhat * xhat).mean(1, keepdim=True)) if needs[0] else None
+    return dx, ((grad * xhat).sum(0) if needs[1] else None), (grad.sum(0) if needs[2] else None)
+
+
+def embedding_backward(indices, grad, num_embeddings, padding_idx=None):
+    """dW[i] = sum of grad[n] over the positions n with indices[n] = i, row padding_idx zero."""
+    dim = grad.shape[-1]
+    dw = IndexAdd.apply(_t(grad).reshape(-1, dim), shape=(num_embeddings, dim), index=np.asarray(indices).reshape(-1))
+    if padding_idx is None:
+        return dw
+    keep = np.ones((num_embeddings, 1), dtype=dw.dtype)
+    keep[padding_idx] = 0
+    return dw * keep
+
+
+def attention_backward(query, key, value, probs, grad, scale=1.0, dropout_mask=None, needs=(True, True, True)):
+    """dV = D(P)^T G;  dP = D(G V^T);  dZ = P (dP - sum_j dP_j P_j);  dQ = scale dZ K;  dK = scale dZ^T Q."""
+    q, k, v, p, g = map(_t, (query, key, value, probs, grad))
+    weights = p if dropout_mask is None else p * dropout_mask
+    dv = weights.transpose(-1, -2) @ g if needs[2] else None
+    dp = g @ v.transpose(-1, -2)
+    if dropout_mask is not None:
+        dp = dp * dropout_mask
+    dz = p * (dp - (dp * p).sum(-1, keepdim=True))
+    dq = (dz @ k) * scale if needs[0] else None
+    dk = (dz.transpose(-1, -2) @ q) * scale if needs[1] else None
+    return dq, dk, dv, dz
+
+
+SEQUENCE = {"gelu_backward": gelu_backward, "layer_norm_backward": layer_norm_backward,
+            "embedding_backward": embedding_backward, "attention_backward": attention_backward}
+
+
 OPS = {
     "add": Add.apply, "subtract": Sub.apply, "multiply": Mul.apply, "divide": Div.apply, "negative": Neg.apply,
     "power": Pow.apply, "exp": Exp.apply, "log": Log.apply, "sqrt": Sqrt.apply, "absolute": Abs.apply,
@@ -76,7 +136,7 @@ OPS = {
     "matmul": MatMul.apply, "linear_backward": linear_backward, "cross_entropy_backward": cross_entropy_backward,
     "binary_cross_entropy_backward": binary_cross_entropy_backward,
     "binary_cross_entropy_with_logits_backward": binary_cross_entropy_with_logits_backward,
-    **{cls.kernel: cls.apply for cls in UNARY.values()},
+    **{cls.kernel: cls.apply for cls in UNARY.values()}, **SEQUENCE,
 }
 
 

@@ -12,6 +12,7 @@ class Embedding(Function):
 
     __slots__ = ('indices', 'num', 'padding_idx')
     exact_gradients = True
+    differentiable = True  # create_graph: embedding_backward on a Tensor is IndexAdd (ops/differentiable.py)
 
     def forward(self, weight, indices=None, padding_idx=None):
         indices = np.asarray(indices)

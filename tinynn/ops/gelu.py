@@ -13,6 +13,7 @@ class GELU(Function):
     __slots__ = ('x', 'approximate')
     promotes = "float"
     exact_gradients = True
+    differentiable = True  # create_graph: gelu_backward is a composite of ops (ops/differentiable.py)
 
     def forward(self, x, approximate="none"):
         if approximate not in APPROXIMATIONS:

@@ -12,9 +12,10 @@ class LayerNorm(Function):
     per group of N elements: dL/dx = r (g w - mean(g w) - xhat mean(g w xhat)),
     dL/dw = sum g xhat, dL/db = sum g."""
 
-    __slots__ = ('x', 'weight', 'mean', 'rstd', 'shape', 'normalized_shape', 'affine')
+    __slots__ = ('x', 'weight', 'mean', 'rstd', 'eps', 'shape', 'normalized_shape', 'affine')
     promotes = "common"
     exact_gradients = True
+    differentiable = True  # create_graph: layer_norm_backward is a composite of ops (ops/differentiable.py)
 
     def forward(self, x, *params, normalized_shape=(), eps=1e-5, affine=(False, False)):
         normalized_shape = tuple(normalized_shape)
@@ -30,9 +31,18 @@ class LayerNorm(Function):
         weight = next(it) if affine[0] else None
         bias = next(it) if affine[1] else None
         self.shape, self.normalized_shape, self.affine = x.shape, normalized_shape, affine
-        self.x, self.weight = x.reshape(-1, n), weight
+        self.x, self.weight, self.eps = x.reshape(-1, n), weight, eps
         y, self.mean, self.rstd = backend.active.layer_norm(self.x, weight, bias, eps)
         return y.reshape(x.shape)
+
+    def recompute(self, name, inputs):
+        """mu and r = 1 / sqrt(sigma^2 + eps) per row, as Tensors of the input (create_graph)."""
+        x = inputs[0].reshape(self.x.shape)
+        mean = x.mean(1)
+        if name == "mean":
+            return mean
+        centred = x - mean.reshape(-1, 1)
+        return 1.0 / ((centred * centred).mean(1) + self.eps).sqrt() if name == "rstd" else None
 
     def backward(self, g):
         needs = list(self.needs_grad[1:])
