@@ -52,7 +52,10 @@ def _as_tensor(node, name, value, inputs, output, used):
         return output()
     for t in inputs:  # a reshaped view of an input (Linear saves x flattened to 2-D)
         data = t._data
-        if value.base is data and value.size == data.size and value.flags.c_contiguous and data.flags.c_contiguous:
+        # NumPy points a view of a view at the first array's owner: compare owners and start addresses
+        owner = data if data.base is None else data.base
+        if (value.base is owner and value.ctypes.data == data.ctypes.data and value.size == data.size
+                and value.flags.c_contiguous and data.flags.c_contiguous):
             return t.reshape(value.shape)
     recomputed = node.recompute(name, inputs)
     if recomputed is None:

@@ -49,6 +49,10 @@ class Linear(Function):
         self.x, self.weight, self.activation, self.y = x, weight, activation, y
         return y if self.lead is None else y.reshape(*self.lead, weight.shape[0])
 
+    def recompute(self, name, inputs):
+        """x flattened to 2-D as a Tensor of the input (create_graph), when the flattening copied it."""
+        return inputs[0].reshape(self.x.shape) if name == "x" and self.lead is not None else None
+
     def backward(self, g):
         needs = self.needs_grad
         y = self.y
