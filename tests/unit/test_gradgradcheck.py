@@ -34,6 +34,12 @@ EXTRA = {  # ops outside those tables: name -> (function, inputs as arrays)
     "bce": (lambda p, t: tn.nn.functional.binary_cross_entropy(p.sigmoid(), t.sigmoid()), [(2, 3), (2, 3)]),
     "bce_with_logits": (lambda x, t: tn.nn.functional.binary_cross_entropy_with_logits(x, t.sigmoid()), [(2, 3), (2, 3)]),
     "clone_masked_fill": (lambda a: a.clone().masked_fill(tn.tensor([True, False, True]), 0.5) ** 2, [(2, 3)]),
+    "gelu": (lambda a: tn.nn.functional.gelu(a), [(2, 3)]),
+    "gelu_tanh": (lambda a: tn.nn.functional.gelu(a, approximate="tanh"), [(2, 3)]),
+    "layer_norm": (lambda x, w, b: tn.nn.functional.layer_norm(x, (3,), w, b), [(2, 3), (3,), (3,)]),
+    "embedding": (lambda w: tn.nn.functional.embedding(tn.tensor([2, 0, 2]), w) ** 2, [(3, 2)]),
+    "attention_causal": (lambda q, k, v: tn.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True),
+                         [(2, 3, 2), (2, 3, 2), (2, 3, 2)]),
 }
 UNSUPPORTED = {  # backward written on arrays only: create_graph must raise, naming the op
     "Prod": lambda a: a.prod(1), "Cumprod": lambda a: a.cumprod(1), "Norm": lambda a: a.norm(),
