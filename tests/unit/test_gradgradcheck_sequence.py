@@ -76,3 +76,17 @@ def test_multihead_attention(backend_name):
     mha = tn.nn.MultiheadAttention(4, 2, batch_first=True).double()
     q, kv = _x(2, 3, 4), _x(2, 2, 4, seed=1)
     assert _check(lambda a, b: mha(a, b, b)[0], q, kv)
+
+
+ACTIVATIONS = {  # name -> the function (kinks away from the sample points: 1.5 x standard normal)
+    "leaky_relu": lambda t: F.leaky_relu(t, 0.2),
+    "silu": F.silu,
+    "elu": lambda t: F.elu(t, alpha=0.7),
+    "softplus": lambda t: F.softplus(t, beta=2.0, threshold=2.0),
+    "hardtanh": lambda t: F.hardtanh(t, -1.0, 1.0) * t,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activations(name, backend_name):
+    assert _check(ACTIVATIONS[name], _x(3, 4, seed=5, scale=1.5))

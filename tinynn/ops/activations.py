@@ -12,6 +12,7 @@ class Activation(Function):
     __slots__ = ('x', 'params')
     promotes = "float"
     exact_gradients = True
+    differentiable = True  # create_graph: each `kernel`_backward is a composite of ops (ops/differentiable.py)
     kernel = None
 
     def forward(self, x, **params):

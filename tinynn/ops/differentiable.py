@@ -114,8 +114,49 @@ def attention_backward(query, key, value, probs, grad, scale=1.0, dropout_mask=N
     return dq, dk, dv, dz
 
 
+def _data(x):
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _mask(x, condition):
+    """condition(values of x) as a 0/1 constant of x's dtype: the kinks' piecewise-constant factors."""
+    return condition(_data(x)).astype(_data(x).dtype)
+
+
+def leaky_relu_backward(x, grad, negative_slope):
+    """grad (1 for x > 0, negative_slope for x <= 0)."""
+    positive = _mask(x, lambda a: a > 0)
+    return _t(grad) * (positive + (1.0 - positive) * negative_slope)
+
+
+def silu_backward(x, grad):
+    """grad s (1 + x (1 - s)), s = sigmoid(x)."""
+    x = _t(x)
+    s = x.sigmoid()
+    return _t(grad) * (s * (x * (1.0 - s) + 1.0))
+
+
+def elu_backward(x, grad, alpha):
+    """grad (1 for x > 0, alpha e^x for x <= 0)."""
+    x, positive = _t(x), _mask(x, lambda a: a > 0)
+    return _t(grad) * ((x.clamp(max=0.0).exp() * alpha) * (1.0 - positive) + positive)
+
+
+def softplus_backward(x, grad, beta, threshold):
+    """grad (sigmoid(beta x), and 1 where beta x > threshold)."""
+    x, linear = _t(x), _mask(x, lambda a: a * beta > threshold)
+    return _t(grad) * ((x * beta).sigmoid() * (1.0 - linear) + linear)
+
+
+def hardtanh_backward(x, grad, min_val, max_val):
+    """grad (1 for min_val < x < max_val, else 0)."""
+    return _t(grad) * _mask(x, lambda a: (a > min_val) & (a < max_val))
+
+
 SEQUENCE = {"gelu_backward": gelu_backward, "layer_norm_backward": layer_norm_backward,
-            "embedding_backward": embedding_backward, "attention_backward": attention_backward}
+            "embedding_backward": embedding_backward, "attention_backward": attention_backward,
+            "leaky_relu_backward": leaky_relu_backward, "silu_backward": silu_backward, "elu_backward": elu_backward,
+            "softplus_backward": softplus_backward, "hardtanh_backward": hardtanh_backward}
 
 
 OPS = {
