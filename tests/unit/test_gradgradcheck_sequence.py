@@ -62,20 +62,29 @@ def test_scaled_dot_product_attention(mask, backend_name):
     assert _check(attention, inputs)
 
 
-def test_transformer_encoder_layer(backend_name):
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_broadcast_batch_and_more_keys_than_queries(causal, backend_name):
+    q, k, v = _x(2, 3, 4), _x(5, 4, seed=1), _x(5, 2, seed=2)  # key and value shared by the batch
+    assert _check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=causal), q, k, v)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_encoder_layer(norm_first, backend_name):
     tn.manual_seed(0)
     layer = tn.nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, activation="gelu",
-                                          batch_first=True).double()
+                                          batch_first=True, norm_first=norm_first).double()
     params = list(layer.parameters())
     x = _x(2, 3, 4)
     assert _check(lambda t, w: layer(t) * w.sum(), x, params[0])
 
 
-def test_multihead_attention(backend_name):
+@pytest.mark.parametrize("output", [0, 1])  # the attended values, the averaged attention weights
+def test_multihead_attention(output, backend_name):
     tn.manual_seed(0)
     mha = tn.nn.MultiheadAttention(4, 2, batch_first=True).double()
     q, kv = _x(2, 3, 4), _x(2, 2, 4, seed=1)
-    assert _check(lambda a, b: mha(a, b, b)[0], q, kv)
+    padding = tn.tensor([[False, True], [False, False]])
+    assert _check(lambda a, b: mha(a, b, b, key_padding_mask=padding)[output], q, kv)
 
 
 ACTIVATIONS = {  # name -> the function (kinks away from the sample points: 1.5 x standard normal)
