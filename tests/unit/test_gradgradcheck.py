@@ -75,6 +75,23 @@ def test_more_ops(name, backend_name):
     assert tn.gradgradcheck(fn, *[_x(s, seed=k) for k, s in enumerate(shapes)])
 
 
+def assert_same_as_first_order(fn, inputs):
+    """The create_graph gradient (ops on Tensors, composites in ops/differentiable.py) equals the
+    first-order one (the backend's kernels on arrays): gradgradcheck alone differentiates the
+    create_graph gradient, so it cannot see a composite that is wrong but smooth."""
+    weights = tn.tensor(np.random.default_rng(9).standard_normal(fn(*inputs).shape), dtype=tn.float64)
+    first = tn.autograd.grad((fn(*inputs) * weights).sum(), inputs)
+    second = tn.autograd.grad((fn(*inputs) * weights).sum(), inputs, create_graph=True)
+    for a, b in zip(first, second):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(EXTRA))
+def test_create_graph_gradient_equals_first_order(name, backend_name):
+    fn, shapes = EXTRA[name]
+    assert_same_as_first_order(fn, [_x(s, seed=k) for k, s in enumerate(shapes)])
+
+
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
 def test_ops_without_create_graph_support_raise_naming_the_op(name):
     x = _x((2, 3), lambda a: np.abs(a) + 0.1)
