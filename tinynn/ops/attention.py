@@ -66,7 +66,8 @@ class ScaledDotProductAttention(Function):
         mask = inputs[3] if len(inputs) > 3 else self.mask
         if self.causal:
             length, keys = z.shape[-2:]
-            mask = np.where(np.arange(keys)[None, :] > np.arange(length)[:, None], -np.inf, 0.0).astype(self.probs.dtype)
+            future = np.arange(keys)[None, :] > np.arange(length)[:, None]
+            mask = np.where(future, -np.inf, 0.0).astype(self.probs.dtype)
         return (z if mask is None else z + mask).softmax(-1)
 
     def backward(self, g):

@@ -74,7 +74,8 @@ def gelu_backward(x, grad, approximate="none"):
         t = ((x + x * x * x * c) * k).tanh()
         d = (t + 1.0) * 0.5 + x * (1.0 - t * t) * ((x * x * (3.0 * c) + 1.0) * (0.5 * k))
     else:
-        d = ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5 + x * (x * x * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi))
+        density = (x * x * -0.5).exp() * (1.0 / math.sqrt(2.0 * math.pi))
+        d = ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5 + x * density
     return grad * d
 
 
