@@ -26,10 +26,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("tinynn.onnx needs the onnx package, which is not installed: pip install "
                       f"'tinynn-scratch[onnx]' (the [onnx] extra: onnx and onnxruntime) ({exc})") from exc
 
-__all__ = ["Graph", "CONVERTERS", "RUNNERS", "converter", "run", "onnx", "helper", "numpy_helper"]
+__all__ = ["Graph", "CONVERTERS", "RUNNERS", "KEEP_NONNEGATIVE", "converter", "run", "onnx", "helper", "numpy_helper"]
 
 CONVERTERS = {}  # layer class -> converter(g, layer, x_name, x_value) -> output name
 RUNNERS = {}  # layer class -> fn(layer, x): what the exported one-input graph computes, when not layer(x)
+KEEP_NONNEGATIVE = set()  # layer classes whose output is >= 0 where their input is (pooling, Flatten)
 
 
 def run(module, x):
@@ -94,6 +95,8 @@ class Graph:
         scope, self.scope = self.scope, path
         try:
             out = convert(self, module, x, value)
+            if x in self.nonnegative and isinstance(out, str) and type(module) in KEEP_NONNEGATIVE:
+                self.nonnegative.add(out)
         finally:
             self.scope = scope
         with no_grad():
