@@ -89,3 +89,13 @@ def test_multihead_attention_alone_is_self_attention(name, tmp_path):
         with tn.no_grad():
             ref = mha(tn.tensor(x), tn.tensor(x), tn.tensor(x), need_weights=False)[0].numpy()
         close_float(sess.run(None, {"input": x})[0], ref)
+
+
+def test_causal_attention_alone_and_its_opset(tmp_path):
+    attn = scrambled(models.GPT(vocab_size=12, block_size=7, n_layer=1, n_head=2, n_embd=8), scale=0.5).h[0].attn
+    with pytest.raises(ValueError, match=r"causal attention\) needs Trilu, opset >= 14 \(got opset_version=13\)"):
+        tonnx.export(attn, rows(2, (7, 8)), tmp_path / "a.onnx", opset_version=13)
+    sess = session(exported(attn, (7, 8), tmp_path, opset_version=14))
+    x = rows(3, (7, 8), seed=3)
+    with tn.no_grad():
+        close_float(sess.run(None, {"input": x})[0], attn(tn.tensor(x)).numpy())
