@@ -70,7 +70,8 @@ def transformer_classifier(g, layer, x, value):
     shape = g.node("Concat", [_axis(g, x, 0), g.initializer(np.array([1, d], np.int64), "cls_shape")], axis=0)
     cls = g.node("Expand", [g.initializer(layer.cls_token, "cls_token"), shape])
     z = g.node("Add", [g.node("Concat", [cls, tokens], axis=1), g.initializer(layer.pos_embed, "pos_embed")])
-    z_value = np.concatenate([np.broadcast_to(layer.cls_token._data, (n, 1, d)), tokens_value], 1) + layer.pos_embed._data
+    cls_value = np.broadcast_to(layer.cls_token._data, (n, 1, d))
+    z_value = np.concatenate([cls_value, tokens_value], 1) + layer.pos_embed._data
     z, z_value = g.child(layer.encoder, "encoder", z, z_value.astype(np.float32))
     first = g.node("Gather", [z, g.constant(0, np.int64, "zero_i64")], axis=1)
     return g.child(layer.head, "head", *g.child(layer.norm, "norm", first, z_value[:, 0]))[0]

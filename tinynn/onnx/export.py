@@ -5,10 +5,12 @@ The model runs on `example_input`, in eval mode, layer by layer (Graph.convert):
 written by its converter from the table in graph.CONVERTERS, found along its class's MRO (layers.py
 for the float layers and Sequential, vision.py for convolution, pooling and BatchNorm, sequence.py
 for Embedding and LayerNorm, recurrent.py for RNN/LSTM/GRU, models.py for the models of
-tinynn.models that are not a chain, decoder.py for GPT, TransformerClassifier and MultiheadAttention alone, quantized.py for the int8 Linear), and fed the example's value
+tinynn.models that are not a chain, decoder.py for GPT, TransformerClassifier and
+MultiheadAttention alone, quantized.py for the int8 Linear), and fed the example's value
 at that point, which gives the converters the shapes they need. A layer with no converter is an
 error naming it and its class. Axis 0 of the input is dynamic ("batch"), and so is each output
-axis that follows it (and likewise "sequence" for the input axes a converter leaves free: GPT's length), unless `dynamic_axes` says otherwise (PyTorch's form: {name: {axis: label}}
+axis that follows it (and likewise "sequence" for the input axes a converter leaves free: GPT's
+length), unless `dynamic_axes` says otherwise (PyTorch's form: {name: {axis: label}}
 or {name: [axes]})."""
 import numpy as np
 
