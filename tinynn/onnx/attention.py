@@ -21,7 +21,7 @@ from ..autograd import no_grad
 from ..nn import functional as F
 from ..nn.transformer import TransformerEncoder, TransformerEncoderLayer
 from ..tensor import Tensor
-from .graph import converter
+from .graph import converter, numpy_helper, onnx
 from .layers import gelu
 
 
@@ -30,24 +30,46 @@ def _run(fn, *arrays):
         return np.asarray(fn(*(Tensor(a) for a in arrays))._data)
 
 
-def self_attention(g, mha, x, value):
-    """The nodes of mha(x, x, x)[0] under "<scope>.self_attn"; returns the output's name."""
-    scope, g.scope = g.scope, f"{g.scope}.self_attn" if g.scope else "self_attn"
+def attend(g, qkv, e, h, causal=False):
+    """The heads' attention of qkv (N, L, 3E), q, k, v side by side: softmax(q k^T / sqrt(d)
+    [key j > query i set to -inf if causal]) v per head, heads merged back to (N, L, E)."""
+    d = e // h
+    q, k, v = g.node("Split", [qkv, g.initializer(np.array([e, e, e], np.int64), "split")], outputs=3, axis=2)
+    heads = g.initializer(np.array([0, 0, h, d], np.int64), "heads_shape")
+    q, k, v = (g.node("Transpose", [g.node("Reshape", [t, heads])], perm=perm)
+               for t, perm in ((q, [0, 2, 1, 3]), (k, [0, 2, 3, 1]), (v, [0, 2, 1, 3])))
+    scores = g.node("Mul", [g.node("MatMul", [q, k]), g.initializer(np.float32(1 / math.sqrt(d)), "scale")])
+    if causal:
+        scores = g.node("Where", [causal_mask(g, qkv), scores, g.constant(-np.inf, np.float32, "minus_inf")])
+    o = g.node("MatMul", [g.node("Softmax", [scores], axis=-1), v])
+    return g.node("Reshape", [g.node("Transpose", [o], perm=[0, 2, 1, 3]),
+                              g.initializer(np.array([0, 0, e], np.int64), "embed_shape")])
+
+
+def causal_mask(g, x):
+    """(L, L) bool, True on and below the diagonal, L = x's axis 1 (any length: Trilu of ones)."""
+    if g.opset_version < 14:
+        raise ValueError(f"onnx.export: layer {g.layer!r} (causal attention) needs Trilu, opset >= 14 "
+                         f"(got opset_version={g.opset_version})")
+    length = g.node("Slice", [g.node("Shape", [x]), g.constant([1], np.int64, "one_i64"),
+                              g.constant([2], np.int64, "two_i64")])
+    square = g.node("Concat", [length, length], axis=0)
+    ones = g.node("ConstantOfShape", [square], value=numpy_helper.from_array(np.ones(1, np.int64)))
+    return g.node("Cast", [g.node("Trilu", [ones], upper=0)], to=onnx.TensorProto.BOOL)
+
+
+def self_attention(g, mha, x, value, path="self_attn"):
+    """The nodes of mha(x, x, x)[0] under "<scope>.<path>" ("" for mha itself); returns the output's name."""
+    scope = g.scope
+    g.scope = ".".join(p for p in (scope, path) if p)
     try:
-        e, h, d = mha.embed_dim, mha.num_heads, mha.head_dim
+        e, h = mha.embed_dim, mha.num_heads
         if not mha.batch_first:
             x = g.node("Transpose", [x], perm=[1, 0, 2])
         qkv = g.node("MatMul", [x, g.initializer(mha.in_proj_weight._data.T, "in_proj_weight_t")])
         if mha.in_proj_bias is not None:
             qkv = g.node("Add", [qkv, g.initializer(mha.in_proj_bias, "in_proj_bias")])
-        q, k, v = g.node("Split", [qkv, g.initializer(np.array([e, e, e], np.int64), "split")], outputs=3, axis=2)
-        heads = g.initializer(np.array([0, 0, h, d], np.int64), "heads_shape")
-        q, k, v = (g.node("Transpose", [g.node("Reshape", [t, heads])], perm=perm)
-                   for t, perm in ((q, [0, 2, 1, 3]), (k, [0, 2, 3, 1]), (v, [0, 2, 1, 3])))
-        scores = g.node("Mul", [g.node("MatMul", [q, k]), g.initializer(np.float32(1 / math.sqrt(d)), "scale")])
-        o = g.node("MatMul", [g.node("Softmax", [scores], axis=-1), v])
-        o = g.node("Reshape", [g.node("Transpose", [o], perm=[0, 2, 1, 3]),
-                               g.initializer(np.array([0, 0, e], np.int64), "embed_shape")])
+        o = attend(g, qkv, e, h)
         batch_first = value if mha.batch_first else value.transpose(1, 0, 2)
         y = g.child(mha.out_proj, "out_proj", o, batch_first)[0]
         return y if mha.batch_first else g.node("Transpose", [y], perm=[1, 0, 2])

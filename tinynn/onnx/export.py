@@ -5,16 +5,18 @@ The model runs on `example_input`, in eval mode, layer by layer (Graph.convert):
 written by its converter from the table in graph.CONVERTERS, found along its class's MRO (layers.py
 for the float layers and Sequential, vision.py for convolution, pooling and BatchNorm, sequence.py
 for Embedding and LayerNorm, recurrent.py for RNN/LSTM/GRU, models.py for the models of
-tinynn.models that are not a chain, quantized.py for the int8 Linear), and fed the example's value
+tinynn.models that are not a chain, decoder.py for GPT, TransformerClassifier and
+MultiheadAttention alone, quantized.py for the int8 Linear), and fed the example's value
 at that point, which gives the converters the shapes they need. A layer with no converter is an
 error naming it and its class. Axis 0 of the input is dynamic ("batch"), and so is each output
-axis that follows it, unless `dynamic_axes` says otherwise (PyTorch's form: {name: {axis: label}}
+axis that follows it (and likewise "sequence" for the input axes a converter leaves free: GPT's
+length), unless `dynamic_axes` says otherwise (PyTorch's form: {name: {axis: label}}
 or {name: [axes]})."""
 import numpy as np
 
 from ..tensor import Tensor
 # these fill the converter table
-from . import attention, layers, models, quantized, recurrent, sequence, vision  # noqa: F401
+from . import attention, decoder, layers, models, quantized, recurrent, sequence, vision  # noqa: F401
 from .fold import fold_batchnorms
 from .graph import Graph, helper, onnx
 
@@ -38,21 +40,35 @@ def _axes(dynamic_axes, name):
     return dict(spec) if isinstance(spec, dict) else {int(a): f"{name}_dim{int(a)}" for a in spec}
 
 
-def _batch_axes(model, value, y_values, out_names):
-    """{output name: {axis: "batch"}}: the axes of each output that follow the input's axis 0 (an
-    LSTM's h_n has its batch on axis 1), found by running the model on one more row."""
+def _changed_axes(model, other, y_values, out_names, label):
+    """{output name: {axis: label}}: the axes of each output whose size differs when the model runs on
+    `other` (the example with one more row, or one token less) instead of the example."""
     from ..autograd import no_grad
-    from .graph import values
+    from .graph import run, values
 
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            grown = _flat(values(model(Tensor(np.concatenate([value, value[:1]])))))
+            changed = _flat(values(run(model, Tensor(other))))
     finally:
         model.train(was_training)
-    return {name: {a: "batch" for a, (m, n) in enumerate(zip(y.shape, z.shape)) if m != n}
-            for name, y, z in zip(out_names, y_values, grown)}
+    return {name: {a: label for a, (m, n) in enumerate(zip(y.shape, z.shape)) if m != n}
+            for name, y, z in zip(out_names, y_values, changed)}
+
+
+def _default_axes(model, g, value, in_name, y_values, out_names):
+    """Axis 0 ("batch") of the input and the output axes that follow it; likewise "sequence" for the
+    input axes a converter left free (g.sequence_axes: GPT's length), found on one token less."""
+    axes = {in_name: {0: "batch"}, **_changed_axes(model, np.concatenate([value, value[:1]]), y_values,
+                                                   out_names, "batch")}
+    for axis in sorted(g.sequence_axes):
+        if value.shape[axis] > 1:
+            axes[in_name][axis] = "sequence"
+            shorter = np.take(value, np.arange(value.shape[axis] - 1), axis=axis)
+            for name, found in _changed_axes(model, shorter, y_values, out_names, "sequence").items():
+                axes[name].update(found)
+    return axes
 
 
 def _flat(tree):
@@ -91,7 +107,7 @@ def export(model, example_input, path, opset_version=17, input_names=None, outpu
     if in_name in out_names[:len(ys)]:
         raise ValueError(f"onnx.export: input and output names must differ, both are {in_name!r}")
     if dynamic_axes is None:
-        dynamic_axes = {in_name: {0: "batch"}, **_batch_axes(model, value, y_values, out_names)}
+        dynamic_axes = _default_axes(model, g, value, in_name, y_values, out_names)
     outputs = []
     for y, y_value, out_name in zip(ys, y_values, out_names):
         if y == in_name or y in out_names or not g.rename_output(y, out_name):

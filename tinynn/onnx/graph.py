@@ -26,9 +26,17 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("tinynn.onnx needs the onnx package, which is not installed: pip install "
                       f"'tinynn-scratch[onnx]' (the [onnx] extra: onnx and onnxruntime) ({exc})") from exc
 
-__all__ = ["Graph", "CONVERTERS", "converter", "onnx", "helper", "numpy_helper"]
+__all__ = ["Graph", "CONVERTERS", "RUNNERS", "KEEP_NONNEGATIVE", "converter", "run", "onnx", "helper", "numpy_helper"]
 
 CONVERTERS = {}  # layer class -> converter(g, layer, x_name, x_value) -> output name
+RUNNERS = {}  # layer class -> fn(layer, x): what the exported one-input graph computes, when not layer(x)
+KEEP_NONNEGATIVE = set()  # layer classes whose output is >= 0 where their input is (pooling, Flatten)
+
+
+def run(module, x):
+    """module applied to the Tensor x as the graph computes it (RUNNERS[class], else module(x))."""
+    fn = next((RUNNERS[c] for c in type(module).__mro__ if c in RUNNERS), None)
+    return module(x) if fn is None else fn(module, x)
 
 
 def converter(*classes):
@@ -75,6 +83,7 @@ class Graph:
         self._names = set()
         self._constants = {}
         self.nonnegative = set()  # tensors known to be >= 0 (after ReLU, Sigmoid): converters may use it
+        self.sequence_axes = set()  # input axes besides the batch that the graph leaves free (GPT's length)
 
     def convert(self, module, x, value, path):
         """Write `module` applied to tensor `x` (example value `value`) under `path`; returns
@@ -86,10 +95,12 @@ class Graph:
         scope, self.scope = self.scope, path
         try:
             out = convert(self, module, x, value)
+            if x in self.nonnegative and isinstance(out, str) and type(module) in KEEP_NONNEGATIVE:
+                self.nonnegative.add(out)
         finally:
             self.scope = scope
         with no_grad():
-            result = module(Tensor(value))
+            result = run(module, Tensor(value))
         return out, values(result)
 
     @property
@@ -123,7 +134,7 @@ class Graph:
     def constant(self, value, dtype, what):
         """A scalar constant shared by the whole graph, named `what` (one initializer per value and dtype)."""
         array = np.asarray(value, dtype=dtype)
-        key = (array.dtype.str, array.tobytes())
+        key = (array.dtype.str, array.shape, array.tobytes())
         if key not in self._constants:
             scope, self.scope = self.scope, ""
             self._constants[key] = self.initializer(array, what)

@@ -21,7 +21,7 @@ import numpy as np
 from ..nn import activations as act
 from ..nn import layers as nn
 from ..nn.gelu import GELU
-from .graph import converter
+from .graph import KEEP_NONNEGATIVE, converter
 
 
 @converter(nn.Sequential)
@@ -138,3 +138,6 @@ def gelu(g, layer, x, value):
     else:
         phi = g.node("Erf", [g.node("Mul", [x, g.constant(1 / math.sqrt(2), np.float32, "rsqrt2")])])
     return g.node("Mul", [g.node("Mul", [x, half]), g.node("Add", [phi, one])])
+
+
+KEEP_NONNEGATIVE.add(nn.Flatten)  # the same values, reshaped

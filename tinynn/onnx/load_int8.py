@@ -2,7 +2,7 @@
 MatMulInteger (ConvInteger),
 
     [s_a, z_a from x: ReduceMin/ReduceMax/Min/Max/Sub/Div/Neg/QuantizeLinear, or constants]
-    QuantizeLinear(x, s_a, z_a) -> Clip(0, 127) -> MatMulInteger(., q_w^T, z_a) -> Cast
+    QuantizeLinear(x, s_a, z_a) -> [Clip(0, 127)] -> MatMulInteger(., q_w^T, z_a) -> Cast
     -> Mul(., Mul(s_a, s_w)) [-> Add(., b)]
 
 become one `QuantizedLinear` (`QuantizedConv2d`, its pads, strides, dilations and group) (static when s_a, z_a are constants, else dynamic). The qparam
@@ -60,8 +60,8 @@ def _ancestors(names, producer, stop):
 
 
 def _block(mm, producer, readers, consts):
-    clip = producer.get(mm.input[0])
-    quant = producer.get(clip.input[0]) if clip is not None and clip.op_type == "Clip" else None
+    clip = producer.get(mm.input[0])  # none after an input >= 0 with dynamic qparams (quantized.py)
+    quant = producer.get(clip.input[0]) if clip is not None and clip.op_type == "Clip" else clip
     if quant is None or quant.op_type != "QuantizeLinear" or mm.input[1] not in consts:
         return None
     x, s_name, z_name = quant.input[0], quant.input[1], quant.input[2]
@@ -74,7 +74,8 @@ def _block(mm, producer, readers, consts):
     qparams = _ancestors([s_name, z_name], producer, x)
     if w_scale not in consts or qparams is None:
         return None
-    nodes, out, bias = [*qparams, quant, clip, mm, cast, product, mul], mul.output[0], None
+    nodes = [*qparams, quant, *([clip] if clip is not quant else []), mm, cast, product, mul]
+    out, bias = mul.output[0], None
     add = _only(readers, out, "Add")
     if add is not None and any(i in consts for i in add.input):
         bias = consts[next(i for i in add.input if i in consts)].astype(np.float32).reshape(-1)

@@ -41,9 +41,10 @@ def _dynamic_qparams(g, x):
     known to be >= 0 (after ReLU or Sigmoid) lo = 0 exactly, so z_a = 0 and s_a = max(hi / 127, eps)."""
     zero, eps = g.constant(0, np.float32, "zero"), g.constant(EPS, np.float32, "eps")
     qrange = g.constant(QMAX, np.float32, "qmax")
-    hi = g.node("Max", [g.node("ReduceMax", [x], keepdims=0), zero])
-    if x in g.nonnegative:
+    if x in g.nonnegative:  # ReduceMax x >= 0 already: max(hi, 0) = hi
+        hi = g.node("ReduceMax", [x], keepdims=0)
         return g.node("Max", [g.node("Div", [hi, qrange]), eps]), g.constant(0, np.uint8, "zero_u8")
+    hi = g.node("Max", [g.node("ReduceMax", [x], keepdims=0), zero])
     lo = g.node("Min", [g.node("ReduceMin", [x], keepdims=0), zero])
     scale = g.node("Max", [g.node("Div", [g.node("Sub", [hi, lo]), qrange]), eps])
     # z_a = round(-lo / s_a) as uint8 is QuantizeLinear(-lo, s_a) by its definition (divide, round half
@@ -59,7 +60,10 @@ def _codes(g, layer, x):
     else:
         scale, zp = _dynamic_qparams(g, x)
     q = g.node("QuantizeLinear", [x, scale, zp])
-    q = g.node("Clip", [q, g.constant(0, np.uint8, "zero_u8"), g.constant(QMAX, np.uint8, "qmax_u8")])
+    if layer.static or x not in g.nonnegative:
+        q = g.node("Clip", [q, g.constant(0, np.uint8, "zero_u8"), g.constant(QMAX, np.uint8, "qmax_u8")])
+    # else no Clip: with z_a = 0 and s_a = max(hi / 127, eps) every code is round(x / s_a) <=
+    # round(hi / fl(hi / 127)) <= round(127 (1 + 2^-23)) = 127 (or x / eps < 127), as tinynn's clamp gives
     return q, scale, zp
 
 
@@ -91,7 +95,11 @@ def quantized_conv2d(g, layer, x, value):
     the zero padding (which quantizes to exactly z_a)."""
     q, scale, zp = _codes(g, layer, x)
     pt, pb, pl, pr = layer.padding
-    acc = g.node("ConvInteger", [q, g.initializer(layer.weight, "weight"), zp], kernel_shape=list(layer.kernel_size),
-                 strides=list(layer.stride), pads=[pt, pl, pb, pr], dilations=list(layer.dilation),
-                 group=int(layer.groups))
+    # only the attributes that differ from ONNX's defaults (kernel_shape: the weight's): in a file this
+    # small each one is a share of the int8 file's size
+    given = {"strides": list(layer.stride), "pads": [pt, pl, pb, pr], "dilations": list(layer.dilation),
+             "group": int(layer.groups)}
+    defaults = {"strides": [1, 1], "pads": [0, 0, 0, 0], "dilations": [1, 1], "group": 1}
+    acc = g.node("ConvInteger", [q, g.initializer(layer.weight, "weight"), zp],
+                 **{k: v for k, v in given.items() if v != defaults[k]})
     return _rescale(g, layer, acc, scale, (1, -1, 1, 1))

@@ -23,7 +23,7 @@ import numpy as np
 from ..backend.reference_conv import pool_output_size
 from ..nn import conv, normalization, pooling
 from ..ops.pool import adaptive_output_size
-from .graph import converter
+from .graph import KEEP_NONNEGATIVE, converter
 
 PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -123,3 +123,8 @@ def batch_norm(g, layer, x, value):
                                          g.initializer(layer.running_mean, "running_mean"),
                                          g.initializer(layer.running_var, "running_var")],
                   epsilon=float(layer.eps))
+
+
+# a max or mean of values >= 0 (padding included: -inf never wins a max over a real value, and an
+# average's padding is 0) is >= 0
+KEEP_NONNEGATIVE.update({pooling.MaxPool1d, pooling.MaxPool2d, pooling.AvgPool2d, pooling.AdaptiveAvgPool2d})
