@@ -1,4 +1,4 @@
-"""`tinynn export`: write a model file (an MLP, or `--model lenet | resnet | lstm`, reading flat
+"""`tinynn export`: write a model file (an MLP, or `--model lenet | resnet | lstm | transformer`, reading flat
 rows) as ONNX (opset 17 by default, dynamic batch axis; --fold-batchnorm folds each BatchNorm
 into its convolution; an int8 model through QuantizeLinear and MatMulInteger / ConvInteger with
 its exact quantization parameters) and print the exported graph's layer table. --verify runs the file in onnxruntime on the model's test set and

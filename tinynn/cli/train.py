@@ -39,6 +39,9 @@ MODELS = {
                                         in_channels=1, blocks=1),
     "lstm": lambda a, n, k: conv_spec("lstm", _image_shape(n), row_size=_image_shape(n)[2], rows=_image_shape(n)[1],
                                       hidden_size=a.hidden[0], num_classes=k),
+    "transformer": lambda a, n, k: conv_spec("transformer", _image_shape(n), input_dim=_image_shape(n)[2],
+                                             seq_len=_image_shape(n)[1], num_classes=k, d_model=64, nhead=4,
+                                             num_layers=2, dim_feedforward=128),
 }
 # the defaults of a model, where they differ from the options' defaults (given options win)
 RECIPES = {
@@ -50,6 +53,9 @@ RECIPES = {
                "batch_size": 64, "augment": "affine"},
     # an LSTM reading the image row by row (examples/train_lstm_digits.py): 97.49-98.89% over seeds 0..2
     "lstm": {"hidden": [64], "optimizer": "adam", "lr": 0.01, "schedule": "cosine", "epochs": 12},
+    # the encoder over the image's rows (examples/digits_transformer.py): 97.49%, 98.05%, 98.05% (seeds 0..2, 11 s)
+    "transformer": {"optimizer": "adamw", "lr": 2e-3, "weight_decay": 0.05, "schedule": "onecycle", "epochs": 40,
+                    "batch_size": 64},
 }
 AUGMENTATIONS = ("none", "shift", "affine")
 
@@ -72,8 +78,8 @@ def add_parser(sub):
     t = sub.add_parser("train", help="train a model and save it as one .npz", description=__doc__)
     add_common(t)
     add_training(t, epochs=15)
-    t.add_argument("--model", choices=tuple(MODELS), default="mlp", help="architecture (default mlp; lenet, resnet and "
-                   "lstm (reading the image row by row) default to their recipe)")
+    t.add_argument("--model", choices=tuple(MODELS), default="mlp", help="architecture (default mlp; lenet, resnet, "
+                   "lstm and transformer (both reading the image row by row) default to their recipe)")
     t.add_argument("--mnist", metavar="DIR", help="train on MNIST from the IDX files in DIR (= --data mnist --data-dir DIR)")
     t.add_argument("--hidden", type=int_list, default=[128, 64], help="mlp: hidden layer sizes (default 128,64)")
     t.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu", help="mlp: (default relu)")

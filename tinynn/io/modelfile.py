@@ -12,7 +12,8 @@ The file is written with `tn.save` (an .npz, never pickle) and holds two entries
                   "num_classes", "in_channels", "input_size", "width", or "arch": "resnet" with
                   "block_channels", "num_classes", "in_channels", "blocks", or "arch": "lstm" (an
                   LSTMClassifier reading the image's rows) with "row_size", "rows", "hidden_size",
-                  "num_classes" (their constructors' arguments, ARCHS); every image model also
+                  "num_classes", or "arch": "transformer" (a TransformerClassifier over the rows) with
+                  its sizes (their constructors' arguments, ARCHS); every image model also
                   records "input_shape": [C, H, W].
   "state"         the model's state_dict (name -> ndarray).
 Extra keys of the description (training settings, test accuracy, pruning amount) are kept as
@@ -48,6 +49,8 @@ ARCHS = {
     "lenet": {"num_classes": int, "in_channels": int, "input_size": int, "width": int},
     "resnet": {"block_channels": list, "num_classes": int, "in_channels": int, "blocks": int},
     "lstm": {"row_size": int, "rows": int, "hidden_size": int, "num_classes": int},
+    "transformer": {"input_dim": int, "seq_len": int, "num_classes": int, "d_model": int, "nhead": int,
+                    "num_layers": int, "dim_feedforward": int},
 }
 
 

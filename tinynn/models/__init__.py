@@ -21,4 +21,5 @@ BUILDERS = {
     "lenet": LeNet5,
     "resnet": ResNet,
     "lstm": LSTMClassifier,
+    "transformer": TransformerClassifier,
 }
