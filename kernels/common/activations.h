@@ -71,17 +71,12 @@ static inline double tn_tanh_series_f64(double z) {
     return p;
 }
 
-/* tanh for float through expm1 (see the header comment).  The Cody-Waite split of ln 2 and
- * the shifter trick are exp.h's. */
+/* tanh for float through expm1 (see the header comment), after exp.h's range reduction. */
 static inline float tn_tanh_f32(float x) {
-    const float log2e = 1.44269504088896341f;
-    const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
-    const float shifter = 12582912.0f;  /* 1.5 * 2^23: adding it rounds to an integer */
     float a = fabsf(x);
     a = a > 9.1f ? 9.1f : a;            /* keeps NaN */
-    float y = a + a;
-    float nf = (y * log2e + shifter) - shifter;
-    float r = (y - nf * ln2_hi) - nf * ln2_lo;
+    float r;
+    float nf = tn_exp_reduce_f32(a + a, &r);
     float p = 1.388251316e-03f;
     p = p * r + 8.366514929e-03f;
     p = p * r + 4.166720062e-02f;

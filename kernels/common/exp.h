@@ -38,14 +38,23 @@ static inline double tn_bits_to_f64(uint64_t b) { double f; memcpy(&f, &b, 8); r
     p = p * r + (T)1;                                                                   \
     p = p * r + (T)1;
 
-static inline float tn_exp_f32(float x) {
+/* The range reduction x = n ln2 + r, |r| <= ln(2)/2: returns n (as a float) and sets *r
+ * (Cody-Waite: ln 2 = hi + lo, n*hi exact; adding 1.5 * 2^23 rounds to an integer).  Shared by
+ * tn_exp_f32 and the float tanh (common/activations.h). */
+static inline float tn_exp_reduce_f32(float x, float *r) {
     const float log2e = 1.44269504088896341f;
     const float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
-    const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    const float shifter = 12582912.0f;
+    float nf = (x * log2e + shifter) - shifter;
+    *r = (x - nf * ln2_hi) - nf * ln2_lo;
+    return nf;
+}
+
+static inline float tn_exp_f32(float x) {
     x = x > 89.0f ? 89.0f : x;          /* e^89 > FLT_MAX: still +inf after scaling */
     x = x < -104.0f ? -104.0f : x;      /* e^-104 < half the smallest subnormal: 0 */
-    float nf = (x * log2e + shifter) - shifter;
-    float r = (x - nf * ln2_hi) - nf * ln2_lo;
+    float r;
+    float nf = tn_exp_reduce_f32(x, &r);
     float p = 1.0f / 5040.0f;
     TN_EXP_TAIL(float, p, r)
     int32_t n = (int32_t)nf;
