@@ -130,8 +130,7 @@ for _name, _method in [*vars(TensorMethods).items(), *vars(InplaceMethods).items
 # neither specializes `t._data` nor takes its generic lookup): a quarter of a small op's cost. So
 # Tensor keeps Python's own AttributeError, which names the missing attribute.
 for _name, _method in METHODS.items():  # PyTorch's other ops (torch_names.py)
-    if _name != "__getattr__":
-        setattr(Tensor, _name, _method)
+    setattr(Tensor, _name, _method)
 
 
 def concatenate(tensors, axis=0, dim=None):

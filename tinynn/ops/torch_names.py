@@ -1,19 +1,13 @@
 """PyTorch's names for the ops of issue 15: Tensor methods (`x.sin()`, `x.gather(1, i)`, `x % y`)
 and the `tn.` functions that call them (`tn.sin(x)`, `tn.maximum(a, b)`). methods.py sets
-METHODS on Tensor; tinynn/__init__.py exports FUNCTIONS. A name in neither raises an
-AttributeError that says tinynn does not have it."""
+METHODS on Tensor; tinynn/__init__.py exports FUNCTIONS. A name in neither raises Python's own
+AttributeError, which names it (methods.py says why Tensor has no __getattr__)."""
 from ..creation import tensor
 from ..tensor import Tensor
 from . import extremum, index, pairwise, statistics, views
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .matmul import MatMul
 from .unary import UNARY
-
-
-def _unknown_attribute(self, name):
-    """Only called when Tensor has no attribute `name`: say so, and that tinynn lacks it."""
-    raise AttributeError(f"'Tensor' object has no attribute {name!r}: tinynn does not have torch.Tensor.{name} "
-                         "(docs/10-pytorch-compatibility.md lists what it has)")
 
 
 def _method(cls):
@@ -50,7 +44,6 @@ METHODS.update({
     "masked_fill": index.masked_fill,
     "max": extremum.max, "min": extremum.min, "amax": extremum.amax, "amin": extremum.amin,
     "argmax": extremum.argmax, "argmin": extremum.argmin,
-    "__getattr__": _unknown_attribute,
 })
 
 # torch.<name>(input, ...) is input.<name>(...) for these
