@@ -206,3 +206,5 @@ class Differentiable:
 
 
 higher.namespace = Differentiable
+from .differentiable_recurrent import RECURRENT  # noqa: E402 - the recurrent cells, prod and cumprod
+OPS.update(RECURRENT)

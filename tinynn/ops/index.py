@@ -3,7 +3,9 @@ masked_fill. The index is data, not an input: it gets no gradient (as in PyTorch
 import numpy as np
 
 from ..autograd.function import Function
+from .. import backend
 from ..tensor import Tensor
+from .array_or_tensor import values
 from .derivatives import IndexAdd, index_add
 from .dims import one_dim
 from .shape import Where
@@ -52,9 +54,10 @@ class Gather(Function):
 
 class Scatter(Function):
     """y = x with y[i][index[i][j][k]][k] = src[i][j][k] (for dim = 1);  dL/dx = g with the written
-    places zeroed, dL/dsrc[i][j][k] = g[i][index[i][j][k]][k]."""
+    places zeroed, dL/dsrc[i][j][k] = g[i][index[i][j][k]][k] (summed for a scalar src)."""
 
     __slots__ = ('grid', 'src_shape')
+    differentiable = True
 
     def forward(self, x, src, dim, index):
         index = np.asarray(index)
@@ -68,14 +71,18 @@ class Scatter(Function):
         return y
 
     def backward(self, g):
-        gx = g.copy()
-        gx[self.grid] = 0
+        written = np.zeros(g.shape, dtype=bool)
+        written[self.grid] = True
+        gx = backend.active.where(written, np.zeros((), values(g).dtype), g)
         picked = g[self.grid]
         if not self.src_shape:
             return gx, picked.sum()
-        gsrc = np.zeros(self.src_shape, dtype=g.dtype)
-        gsrc[tuple(slice(0, n) for n in picked.shape)] = picked
-        return gx, gsrc
+        if picked.shape == self.src_shape:
+            return gx, picked
+        corner = tuple(slice(0, n) for n in picked.shape)  # index smaller than src: the rest gets 0
+        if isinstance(picked, Tensor):
+            return gx, IndexAdd.apply(picked, shape=self.src_shape, index=corner)
+        return gx, index_add(self.src_shape, corner, picked)
 
 
 def _index(index):

@@ -8,11 +8,18 @@ kernel (`lstm_cell`, `gru_cell`). Backward walks the steps in reverse with the k
 and one GEMM per step for the state's gradient, then gets dW_hh and db_hh for all steps at once
 from one GEMM over the stacked gate gradients. Tested equal to the step-by-step composition of
 nn.recurrent.run_direction.
+
+Under backward(create_graph=True) the same backward runs on Tensors (autograd/higher.py): the
+states and gates it saved are recomputed as Tensors by the forward steps again, recorded
+(`recompute`, ops/differentiable_recurrent.py), and the cell kernels' backward are compositions of
+recorded ops there, so the gradient is itself differentiable. The first-order path is unchanged.
 """
 import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
+from .array_or_tensor import contiguous, per_step, per_step_of, stacked, values
+from .differentiable_recurrent import recorded_gru_steps, recorded_lstm_steps
 
 
 class LSTMSequence(Function):
@@ -23,8 +30,9 @@ class LSTMSequence(Function):
     da_t, dc_{t-1} = lstm_cell_backward(gates_t, c_{t-1}, c_t, dY_h[t] + dh_t, dY_c[t] + dc_t),
     dh_{t-1} = da_t W_hh;  dgi[t] = da_t;  dW_hh = sum_t da_t^T h_{t-1};  db_hh = sum_t,n da_t."""
 
-    __slots__ = ("reverse", "w_hh", "states", "gates")
+    __slots__ = ("reverse", "w_hh", "states", "gates", "recorded")
     exact_gradients = True
+    differentiable = True
 
     def forward(self, gi, h0, c0, w_hh, b_hh=None, reverse=False):
         steps, n, hidden = gi.shape[0], h0.shape[0], h0.shape[1]
@@ -37,29 +45,38 @@ class LSTMSequence(Function):
         for k, t in enumerate(order):
             states[0, k + 1], states[1, k + 1], gates[k] = backend.active.lstm_cell(
                 gi[t], backend.active.linear(states[0, k], w_hh, b_hh), states[1, k])
-        self.reverse, self.w_hh, self.states, self.gates = reverse, w_hh, states, gates
+        self.reverse, self.w_hh, self.states, self.gates, self.recorded = reverse, w_hh, states, gates, None
         taken = slice(None, 0, -1) if reverse else slice(1, None)  # the states after each step, in time order
         return np.concatenate([states[0, taken], states[1, taken]], axis=2)
+
+    def recompute(self, name, inputs):
+        """states and gates as Tensors (create_graph): the forward steps again, recorded, once for both."""
+        if name == "states":
+            states, self.recorded = recorded_lstm_steps(inputs, self.reverse)
+            return states
+        gates, self.recorded = self.recorded, None
+        return gates
 
     def backward(self, g):
         steps, n, hidden = self.gates.shape[0], self.states.shape[2], self.states.shape[3]
         if self.reverse:
             g = g[::-1]  # into the order the steps were taken
         h_prev, c_prev, c_new = self.states[0, :-1], self.states[1, :-1], self.states[1, 1:]
-        da = np.empty_like(self.gates)
-        dh = dc = np.zeros((n, hidden), g.dtype)
-        g_h, g_c = np.ascontiguousarray(g[:, :, :hidden]), np.ascontiguousarray(g[:, :, hidden:])  # the adds' fast path
+        da = per_step(self.gates)
+        dh = dc = np.zeros((n, hidden), values(g).dtype)
+        g_h, g_c = contiguous(g[:, :, :hidden]), contiguous(g[:, :, hidden:])  # the adds' fast path
         for k in range(steps - 1, -1, -1):
             da[k], dc = backend.active.lstm_cell_backward(self.gates[k], c_prev[k], c_new[k],
                                                           backend.active.add(g_h[k], dh), backend.active.add(g_c[k], dc))
             dh = backend.active.matmul(da[k], self.w_hh)
+        da = stacked(da)
         dw, db = _recurrent_weight_grads(self.needs_grad, 3, da, h_prev, self.w_hh)
         return (_time_order(da, self.reverse), dh, dc, dw, db)[:len(self.needs_grad)]
 
 
 def _time_order(steps, reverse):
     """Per-step arrays (L, ...) in the order the steps were taken, put in time order (contiguous)."""
-    return np.ascontiguousarray(steps[::-1]) if reverse else steps
+    return contiguous(steps[::-1]) if reverse else steps
 
 
 def _recurrent_weight_grads(needs, first, d, h_prev, w_hh):
@@ -82,8 +99,9 @@ class GRUSequence(Function):
     (dgi_t, dgh_t, direct) = gru_cell_backward(saved_t, h_{t-1}, dY[t] + dh_t),
     dh_{t-1} = direct + dgh_t W_hh;  dW_hh = sum_t dgh_t^T h_{t-1};  db_hh = sum_t,n dgh_t."""
 
-    __slots__ = ("reverse", "w_hh", "states", "saved")
+    __slots__ = ("reverse", "w_hh", "states", "saved", "recorded")
     exact_gradients = True
+    differentiable = True
 
     def forward(self, gi, h0, w_hh, b_hh=None, reverse=False):
         steps, n, hidden = gi.shape[0], h0.shape[0], h0.shape[1]
@@ -93,18 +111,27 @@ class GRUSequence(Function):
         for k, t in enumerate(range(steps - 1, -1, -1) if reverse else range(steps)):
             states[k + 1], saved[k] = backend.active.gru_cell(gi[t], backend.active.linear(states[k], w_hh, b_hh),
                                                               states[k])
-        self.reverse, self.w_hh, self.states, self.saved = reverse, w_hh, states, saved
+        self.reverse, self.w_hh, self.states, self.saved, self.recorded = reverse, w_hh, states, saved, None
         return _time_order(states[1:], reverse)
+
+    def recompute(self, name, inputs):
+        """states and saved as Tensors (create_graph): the forward steps again, recorded, once for both."""
+        if name == "states":
+            states, self.recorded = recorded_gru_steps(inputs, self.reverse)
+            return states
+        saved, self.recorded = self.recorded, None
+        return saved
 
     def backward(self, g):
         steps = self.saved.shape[0]
         g = _time_order(g, self.reverse)  # (the same flip takes time order to step order)
-        dgi = np.empty((steps,) + self.states.shape[1:2] + (3 * self.states.shape[2],), g.dtype)
-        dgh = np.empty_like(dgi)
-        dh = np.zeros(self.states.shape[1:], g.dtype)
+        shape = (steps, self.states.shape[1], 3 * self.states.shape[2])
+        dgi, dgh = per_step_of(shape, g), per_step_of(shape, g)
+        dh = np.zeros(self.states.shape[1:], values(g).dtype)
         for k in range(steps - 1, -1, -1):
             dgi[k], dgh[k], direct = backend.active.gru_cell_backward(self.saved[k], self.states[k],
                                                                       backend.active.add(g[k], dh))
             dh = backend.active.add(direct, backend.active.matmul(dgh[k], self.w_hh))
+        dgi, dgh = stacked(dgi), stacked(dgh)
         dw, db = _recurrent_weight_grads(self.needs_grad, 2, dgh, self.states[:-1], self.w_hh)
         return (_time_order(dgi, self.reverse), dh, dw, db)[:len(self.needs_grad)]

@@ -5,33 +5,41 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .. import backend
+from .array_or_tensor import concatenate, values
 from .dims import no_out, one_dim, reduce_dims
 
 
 def _exclusive_products(x, axis):
-    """p_i = prod_{j != i} x_j along axis, without dividing (exact when some x_j are 0)."""
-    ones = np.ones_like(np.take(x, [0], axis=axis))
-    left = np.cumprod(np.concatenate([ones, np.delete(x, -1, axis=axis)], axis=axis), axis=axis)
-    flipped = np.flip(x, axis=axis)
-    right = np.flip(np.cumprod(np.concatenate([ones, np.delete(flipped, -1, axis=axis)], axis=axis), axis=axis), axis=axis)
-    return left * right
+    """p_i = prod_{j != i} x_j along axis, without dividing (exact when some x_j are 0): the running
+    products before i times those after i, each one cumprod (an array, or recorded on a Tensor)."""
+    n, lead = x.shape[axis], (slice(None),) * axis
+    if n == 0:
+        return x
+    ones = np.ones(x.shape[:axis] + (1,) + x.shape[axis + 1:], values(x).dtype)
+    flip = lead + (slice(None, None, -1),)
+    before = backend.active.cumprod(concatenate([ones, x[lead + (slice(0, n - 1),)]], axis), axis=axis)
+    after = backend.active.cumprod(concatenate([ones, x[flip][lead + (slice(0, n - 1),)]], axis), axis=axis)[flip]
+    return backend.active.multiply(before, after)
 
 
 class Prod(Function):
-    """y = prod_i x_i over one dim (or all);  dy/dx_i = prod_{j != i} x_j."""
+    """y = prod_i x_i over one dim (or all);  dy/dx_i = prod_{j != i} x_j (so with one zero only the
+    zero gets a gradient, with two none does, as in PyTorch); its derivative is Cumprod's."""
 
     __slots__ = ('x', 'axis', 'keepdims')
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, axis=None, keepdims=False):
         self.x, self.axis, self.keepdims = x, axis, keepdims
         return np.asarray(backend.active.prod(x, axis=axis, keepdims=keepdims))
 
     def backward(self, g):
-        x = self.x.reshape(-1) if self.axis is None else self.x
-        others = _exclusive_products(x, 0 if self.axis is None else self.axis).reshape(self.x.shape)
+        shape = self.x.shape
+        x = self.x.reshape((-1,)) if self.axis is None else self.x
+        others = _exclusive_products(x, 0 if self.axis is None else self.axis).reshape(shape)
         if self.axis is not None and not self.keepdims:
-            g = np.expand_dims(g, self.axis)
+            g = g.reshape(shape[:self.axis] + (1,) + shape[self.axis + 1:])
         return backend.active.multiply(others, g)
 
 
@@ -56,28 +64,34 @@ class Cumprod(Function):
 
     __slots__ = ('x', 'axis')
     exact_gradients = True
+    differentiable = True
 
     def forward(self, x, axis):
         self.x, self.axis = x, axis
         return backend.active.cumprod(x, axis=axis)
 
     def backward(self, g):
-        x, axis, cumprod = np.moveaxis(self.x, self.axis, -1), self.axis, backend.active.cumprod
-        g = np.moveaxis(g, axis, -1)
-        grad = np.empty_like(x)
-        for i in range(x.shape[-1]):  # O(n^2) along the dim, but exact with zeros (no division)
-            without_i = x.copy()
-            without_i[..., i] = 1
-            grad[..., i] = (cumprod(without_i, axis=-1)[..., i:] * g[..., i:]).sum(-1)
-        return np.moveaxis(grad, -1, axis)
+        B, x, axis = backend.active, self.x, self.axis
+        n, lead = x.shape[axis], (slice(None),) * axis
+        position = np.arange(n).reshape((n,) + (1,) * (len(x.shape) - axis - 1))
+        one = np.ones((), values(x).dtype)
+        parts = []
+        for i in range(n):  # O(n^2) along the dim, but exact with zeros (no division)
+            later = lead + (slice(i, None),)
+            running = B.cumprod(B.where(position == i, one, x), axis=axis)  # with x_i = 1
+            parts.append(B.sum(B.multiply(running[later], g[later]), axis=axis, keepdims=True))
+        return concatenate(parts, axis) if parts else B.multiply(x, 0.0)
 
 
 class Norm(Function):
-    """y = (sum_i |x_i|^p)^(1/p) over dims (p = inf: max |x_i|);  dy/dx_i = sign(x_i) |x_i|^(p-1) / y^(p-1),
-    and 0 where y = 0 (as PyTorch's norm)."""
+    """y = (sum_i |x_i|^p)^(1/p) over dims (p = inf: max |x_i|);  dy/dx_i = sign(x_i) |x_i|^(p-1) / y^(p-1)
+    (x_i / y for p = 2, sign(x_i) for p = 1, sign(x_i) shared by the maxima for p = inf), and 0 where
+    y = 0 (PyTorch's subgradient) or, for p < 1, where x_i = 0."""
 
     __slots__ = ('x', 'p', 'axis', 'keepdims', 'y')
     exact_gradients = True
+    differentiable = True
+    outputs = ('y',)
 
     def forward(self, x, p=2.0, axis=None, keepdims=False):
         self.x, self.p, self.axis, self.keepdims = x, p, axis, keepdims
@@ -87,16 +101,24 @@ class Norm(Function):
         return self.y if keepdims or axis is None and x.ndim == 0 else np.squeeze(self.y, axis=axis)
 
     def backward(self, g):
-        x, y, p = self.x, self.y, self.p
-        if not self.keepdims:
-            g = np.reshape(g, y.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if p == np.inf:
-                hit = np.abs(x) == y
-                d = np.sign(x) * hit / hit.sum(axis=self.axis, keepdims=True)
-            else:
-                d = np.sign(x) * np.abs(x) ** (p - 1) / y ** (p - 1)
-        return np.where(y == 0, 0, d * g).astype(x.dtype)
+        B, x, y, p = backend.active, self.x, self.y, self.p
+        xv, yv = values(x), values(y)
+        g = g.reshape(yv.shape)
+        sign = B.sign(x)  # recorded under create_graph (its derivative is 0), as PyTorch's sgn
+        if p == np.inf:  # the gradient goes to the maxima, shared
+            hit = np.abs(xv) == yv
+            d = B.multiply(sign, (hit / np.maximum(hit.sum(axis=self.axis, keepdims=True), 1)).astype(xv.dtype))
+        elif p == 1:
+            d = sign
+        else:  # a zero y (then every x_i = 0) divides by 1 instead, and the gradient there is 0
+            nonzero = (yv != 0).astype(xv.dtype)
+            y_or_1 = B.add(y, 1 - nonzero)
+            if p == 2:  # times the 0/1 constant: PyTorch's masked 1 / y, so the second derivative at 0 is 0 too
+                d = B.multiply(B.divide(x, y_or_1), nonzero)
+            else:  # |x_i| read as 1 where x_i = 0: sign(x_i) = 0 makes those 0, and no 0^(p-1) is inf
+                scaled = B.power(B.add(B.absolute(x), (xv == 0).astype(xv.dtype)), p - 1)
+                d = B.divide(B.multiply(sign, scaled), B.power(y_or_1, p - 1))
+        return B.multiply(d, g)
 
 
 def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
