@@ -22,7 +22,26 @@ from .array_or_tensor import contiguous, per_step, per_step_of, stacked, values
 from .differentiable_recurrent import recorded_gru_steps, recorded_lstm_steps
 
 
-class LSTMSequence(Function):
+class _Steps(Function):
+    """What the two sequence ops share: under create_graph (autograd/higher.py) their saved states
+    and per-step arrays are rebuilt as Tensors by the forward steps again, recorded, once for both."""
+
+    __slots__ = ()
+    exact_gradients = True
+    differentiable = True
+    step_slot = None       # the slot of the per-step arrays the cell kernel's backward reads
+    recorded_steps = None  # (inputs, reverse) -> (states, per-step arrays), recorded
+
+    def recompute(self, name, inputs):
+        """The Tensor that slot `name` ("states" or the per-step arrays) stands for."""
+        if self.recorded is None:
+            self.recorded = dict(zip(("states", self.step_slot), type(self).recorded_steps(inputs, self.reverse)))
+        value = self.recorded.pop(name)
+        self.recorded = self.recorded or None
+        return value
+
+
+class LSTMSequence(_Steps):
     """Y[t] = [h_t, c_t] (L, N, 2H) for t in time order (or reversed), with
     (h_t, c_t) = lstm_cell(gi[t], h_{t-1} W_hh^T + b_hh, c_{t-1}) and (h_{-1}, c_{-1}) = (h0, c0).
 
@@ -31,8 +50,7 @@ class LSTMSequence(Function):
     dh_{t-1} = da_t W_hh;  dgi[t] = da_t;  dW_hh = sum_t da_t^T h_{t-1};  db_hh = sum_t,n da_t."""
 
     __slots__ = ("reverse", "w_hh", "states", "gates", "recorded")
-    exact_gradients = True
-    differentiable = True
+    step_slot, recorded_steps = "gates", staticmethod(recorded_lstm_steps)
 
     def forward(self, gi, h0, c0, w_hh, b_hh=None, reverse=False):
         steps, n, hidden = gi.shape[0], h0.shape[0], h0.shape[1]
@@ -48,14 +66,6 @@ class LSTMSequence(Function):
         self.reverse, self.w_hh, self.states, self.gates, self.recorded = reverse, w_hh, states, gates, None
         taken = slice(None, 0, -1) if reverse else slice(1, None)  # the states after each step, in time order
         return np.concatenate([states[0, taken], states[1, taken]], axis=2)
-
-    def recompute(self, name, inputs):
-        """states and gates as Tensors (create_graph): the forward steps again, recorded, once for both."""
-        if name == "states":
-            states, self.recorded = recorded_lstm_steps(inputs, self.reverse)
-            return states
-        gates, self.recorded = self.recorded, None
-        return gates
 
     def backward(self, g):
         steps, n, hidden = self.gates.shape[0], self.states.shape[2], self.states.shape[3]
@@ -91,7 +101,7 @@ def _recurrent_weight_grads(needs, first, d, h_prev, w_hh):
     return dw, db
 
 
-class GRUSequence(Function):
+class GRUSequence(_Steps):
     """Y[t] = h_t (L, N, H) for t in time order (or reversed), with
     h_t = gru_cell(gi[t], h_{t-1} W_hh^T + b_hh, h_{t-1}) and h_{-1} = h0.
 
@@ -100,8 +110,7 @@ class GRUSequence(Function):
     dh_{t-1} = direct + dgh_t W_hh;  dW_hh = sum_t dgh_t^T h_{t-1};  db_hh = sum_t,n dgh_t."""
 
     __slots__ = ("reverse", "w_hh", "states", "saved", "recorded")
-    exact_gradients = True
-    differentiable = True
+    step_slot, recorded_steps = "saved", staticmethod(recorded_gru_steps)
 
     def forward(self, gi, h0, w_hh, b_hh=None, reverse=False):
         steps, n, hidden = gi.shape[0], h0.shape[0], h0.shape[1]
@@ -113,14 +122,6 @@ class GRUSequence(Function):
                                                               states[k])
         self.reverse, self.w_hh, self.states, self.saved, self.recorded = reverse, w_hh, states, saved, None
         return _time_order(states[1:], reverse)
-
-    def recompute(self, name, inputs):
-        """states and saved as Tensors (create_graph): the forward steps again, recorded, once for both."""
-        if name == "states":
-            states, self.recorded = recorded_gru_steps(inputs, self.reverse)
-            return states
-        saved, self.recorded = self.recorded, None
-        return saved
 
     def backward(self, g):
         steps = self.saved.shape[0]
