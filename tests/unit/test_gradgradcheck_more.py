@@ -220,7 +220,8 @@ def test_cells(backend, mode):
     cell = getattr(tn.nn, mode)(3, 2).double()
     rng = np.random.default_rng(4)
     x = tn.tensor(rng.standard_normal((2, 3)), requires_grad=True)
-    states = [tn.tensor(rng.standard_normal((2, 2)) * 0.5, requires_grad=True) for _ in range(2 if mode == "LSTMCell" else 1)]
+    states = [tn.tensor(rng.standard_normal((2, 2)) * 0.5, requires_grad=True)
+              for _ in range(2 if mode == "LSTMCell" else 1)]
     names = ["weight_ih", "bias_hh"]
     weights = [cell._parameters[n].detach().clone().requires_grad_(True) for n in names]
 
@@ -249,7 +250,8 @@ def _op_classes():
 def test_every_op_class_supports_create_graph():
     classes = {cls.__name__: cls for cls in _op_classes()}
     assert {"Prod", "Cumprod", "Norm", "Scatter", "LSTMSequence", "GRUSequence", "Tanh"} <= set(classes)
-    missing = sorted(name for name, cls in classes.items() if not cls.differentiable and name not in NOT_YET_DIFFERENTIABLE)
+    missing = sorted(name for name, cls in classes.items()
+                     if not cls.differentiable and name not in NOT_YET_DIFFERENTIABLE)
     assert not missing, f"op classes without differentiable = True (backward(create_graph=True) raises): {missing}"
     stale = sorted(n for n in NOT_YET_DIFFERENTIABLE if n not in classes or classes[n].differentiable)
     assert not stale, f"remove from NOT_YET_DIFFERENTIABLE (now differentiable, or gone): {stale}"

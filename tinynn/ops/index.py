@@ -77,8 +77,6 @@ class Scatter(Function):
         picked = g[self.grid]
         if not self.src_shape:
             return gx, picked.sum()
-        if picked.shape == self.src_shape:
-            return gx, picked
         corner = tuple(slice(0, n) for n in picked.shape)  # index smaller than src: the rest gets 0
         if isinstance(picked, Tensor):
             return gx, IndexAdd.apply(picked, shape=self.src_shape, index=corner)

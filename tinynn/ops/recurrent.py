@@ -9,31 +9,26 @@ and one GEMM per step for the state's gradient, then gets dW_hh and db_hh for al
 from one GEMM over the stacked gate gradients. Tested equal to the step-by-step composition of
 nn.recurrent.run_direction.
 
-Under backward(create_graph=True) the same backward runs on Tensors (autograd/higher.py): the
-states and gates it saved are recomputed as Tensors by the forward steps again, recorded
-(`recompute`, ops/differentiable_recurrent.py), and the cell kernels' backward are compositions of
-recorded ops there, so the gradient is itself differentiable. The first-order path is unchanged.
+Under create_graph the same backward runs on Tensors: the saved states are rebuilt by the steps
+again, recorded, and the cells' backward are compositions of ops (ops/differentiable_recurrent.py).
 """
 import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from .array_or_tensor import contiguous, per_step, per_step_of, stacked, values
+from .array_or_tensor import contiguous, per_step, stacked, values
 from .differentiable_recurrent import recorded_gru_steps, recorded_lstm_steps
 
 
 class _Steps(Function):
-    """What the two sequence ops share: under create_graph (autograd/higher.py) their saved states
-    and per-step arrays are rebuilt as Tensors by the forward steps again, recorded, once for both."""
+    """The two sequence ops' create_graph: `recorded_steps(inputs, reverse)` rebuilds their saved
+    "states" and per-step arrays (slot `step_slot`) as Tensors, recorded, once for both."""
 
     __slots__ = ()
     exact_gradients = True
     differentiable = True
-    step_slot = None       # the slot of the per-step arrays the cell kernel's backward reads
-    recorded_steps = None  # (inputs, reverse) -> (states, per-step arrays), recorded
 
     def recompute(self, name, inputs):
-        """The Tensor that slot `name` ("states" or the per-step arrays) stands for."""
         if self.recorded is None:
             self.recorded = dict(zip(("states", self.step_slot), type(self).recorded_steps(inputs, self.reverse)))
         value = self.recorded.pop(name)
@@ -72,7 +67,7 @@ class LSTMSequence(_Steps):
         if self.reverse:
             g = g[::-1]  # into the order the steps were taken
         h_prev, c_prev, c_new = self.states[0, :-1], self.states[1, :-1], self.states[1, 1:]
-        da = per_step(self.gates)
+        da = per_step(self.gates.shape, self.gates)
         dh = dc = np.zeros((n, hidden), values(g).dtype)
         g_h, g_c = contiguous(g[:, :, :hidden]), contiguous(g[:, :, hidden:])  # the adds' fast path
         for k in range(steps - 1, -1, -1):
@@ -127,7 +122,7 @@ class GRUSequence(_Steps):
         steps = self.saved.shape[0]
         g = _time_order(g, self.reverse)  # (the same flip takes time order to step order)
         shape = (steps, self.states.shape[1], 3 * self.states.shape[2])
-        dgi, dgh = per_step_of(shape, g), per_step_of(shape, g)
+        dgi, dgh = per_step(shape, g), per_step(shape, g)
         dh = np.zeros(self.states.shape[1:], values(g).dtype)
         for k in range(steps - 1, -1, -1):
             dgi[k], dgh[k], direct = backend.active.gru_cell_backward(self.saved[k], self.states[k],

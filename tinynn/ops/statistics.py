@@ -35,11 +35,10 @@ class Prod(Function):
         return np.asarray(backend.active.prod(x, axis=axis, keepdims=keepdims))
 
     def backward(self, g):
-        shape = self.x.shape
         x = self.x.reshape((-1,)) if self.axis is None else self.x
-        others = _exclusive_products(x, 0 if self.axis is None else self.axis).reshape(shape)
+        others = _exclusive_products(x, 0 if self.axis is None else self.axis).reshape(self.x.shape)
         if self.axis is not None and not self.keepdims:
-            g = g.reshape(shape[:self.axis] + (1,) + shape[self.axis + 1:])
+            g = g.reshape(self.x.shape[:self.axis] + (1,) + self.x.shape[self.axis + 1:])
         return backend.active.multiply(others, g)
 
 
@@ -74,19 +73,17 @@ class Cumprod(Function):
         B, x, axis = backend.active, self.x, self.axis
         n, lead = x.shape[axis], (slice(None),) * axis
         position = np.arange(n).reshape((n,) + (1,) * (len(x.shape) - axis - 1))
-        one = np.ones((), values(x).dtype)
         parts = []
         for i in range(n):  # O(n^2) along the dim, but exact with zeros (no division)
             later = lead + (slice(i, None),)
-            running = B.cumprod(B.where(position == i, one, x), axis=axis)  # with x_i = 1
+            running = B.cumprod(B.where(position == i, np.ones((), values(x).dtype), x), axis=axis)  # with x_i = 1
             parts.append(B.sum(B.multiply(running[later], g[later]), axis=axis, keepdims=True))
         return concatenate(parts, axis) if parts else B.multiply(x, 0.0)
 
 
 class Norm(Function):
     """y = (sum_i |x_i|^p)^(1/p) over dims (p = inf: max |x_i|);  dy/dx_i = sign(x_i) |x_i|^(p-1) / y^(p-1)
-    (x_i / y for p = 2, sign(x_i) for p = 1, sign(x_i) shared by the maxima for p = inf), and 0 where
-    y = 0 (PyTorch's subgradient) or, for p < 1, where x_i = 0."""
+    (p = inf: sign(x_i) shared by the maxima), 0 where y = 0 (PyTorch's subgradient) or x_i = 0 with p < 1."""
 
     __slots__ = ('x', 'p', 'axis', 'keepdims', 'y')
     exact_gradients = True
@@ -102,8 +99,7 @@ class Norm(Function):
 
     def backward(self, g):
         B, x, y, p = backend.active, self.x, self.y, self.p
-        xv, yv = values(x), values(y)
-        g = g.reshape(yv.shape)
+        xv, yv, g = values(x), values(y), g.reshape(values(y).shape)
         sign = B.sign(x)  # recorded under create_graph (its derivative is 0), as PyTorch's sgn
         if p == np.inf:  # the gradient goes to the maxima, shared
             hit = np.abs(xv) == yv
