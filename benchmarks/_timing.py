@@ -34,6 +34,25 @@ def _report_spread():
               "rerun when it is quiet")
 
 
+def numpy_dispatch(ufuncs, dtype="float32"):
+    """Which of NumPy's SIMD builds runs each ufunc on `dtype` here, e.g. {'tanh': 'X86_V4'}.
+
+    A forced tinynn path is compared with the NumPy a CPU of that kind would run: with
+    NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL" NumPy dispatches as on an AVX2-only CPU."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_targets_info__ as info
+    except ImportError:  # NumPy < 2.3 does not say
+        return {}
+    char = np.dtype(dtype).char
+    found = {}
+    for name in ufuncs:
+        for signature, target in info.get(name, {}).items():
+            if signature.startswith(char):
+                found[name] = target["current"]
+                break
+    return found
+
+
 def median_time(fn, repeat=15, min_time=0.02):
     """Median seconds per call of fn(): each repeat runs enough calls to last >= min_time."""
     fn()

@@ -3,7 +3,12 @@
     python benchmarks/bench_elementwise.py [--n 1000000] [--dtype float32] [--simd avx512 avx2 portable]
 
 Medians over repeats; NumPy's BLAS pool pinned to 1 thread (threadpoolctl, if installed);
-tinynn timed with 1 and 2 OpenMP threads on each SIMD path (default: every path this CPU has)."""
+tinynn timed with 1 and 2 OpenMP threads on each SIMD path (default: every path this CPU has).
+A forced path is fairly compared with the NumPy of a CPU that has only that path: on an AVX-512 CPU,
+
+    NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL" python benchmarks/bench_elementwise.py --simd avx2
+
+makes NumPy dispatch as on an AVX2-only CPU (the header prints which build each ufunc runs)."""
 import argparse
 import os
 import sys
@@ -11,7 +16,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import fmt_us, limits, median_time, parse_args, print_table  # noqa: E402
+from _timing import fmt_us, limits, median_time, numpy_dispatch, parse_args, print_table  # noqa: E402
 
 import tinynn as tn  # noqa: E402
 from tinynn import kernels  # noqa: E402
@@ -30,6 +35,7 @@ def main():
     x = (rng.standard_normal(args.n) * 3).astype(args.dtype)
     g = rng.standard_normal(args.n).astype(args.dtype)
     print(f"n={args.n:,} {args.dtype}, kernels.info()={kernels.info()}")
+    print(f"NumPy's SIMD build per ufunc: {numpy_dispatch(('maximum', 'exp', 'tanh', 'multiply'), args.dtype)}")
     rows = []
     with limits():
         for name in ("relu", "sigmoid", "tanh"):

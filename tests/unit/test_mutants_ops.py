@@ -30,17 +30,17 @@ def test_broadcast_errors_name_the_op_and_both_shapes(op, name, backend_name):
 
 
 def test_matmul_errors(backend_name):
-    with raises(ValueError, "MatMul: both operands need at least 1 dimension, got shapes () and (3,)"):
+    with raises(ValueError, "matmul: both operands need at least 1 dimension, got shapes () and (3,)"):
         t() @ t(3)
-    with raises(ValueError, "MatMul: both operands need at least 1 dimension, got shapes (3,) and ()"):
+    with raises(ValueError, "matmul: both operands need at least 1 dimension, got shapes (3,) and ()"):
         t(3) @ t()
-    with raises(ValueError, "MatMul: shapes (2, 3) and (4, 5) are not aligned: 3 (last axis of the first) "
+    with raises(ValueError, "matmul: shapes (2, 3) and (4, 5) are not aligned: 3 (last axis of the first) "
                             "!= 4 (axis -2 of the second)"):
         t(2, 3) @ t(4, 5)
-    with raises(ValueError, "MatMul: shapes (2, 3) and (4,) are not aligned: 3 (last axis of the first) "
+    with raises(ValueError, "matmul: shapes (2, 3) and (4,) are not aligned: 3 (last axis of the first) "
                             "!= 4 (axis 0 of the second)"):
         t(2, 3) @ t(4)
-    with raises(ValueError, "MatMul: batch shapes of (2, 2, 3) and (3, 3, 4) cannot be broadcast together"):
+    with raises(ValueError, "matmul: batch shapes of (2, 2, 3) and (3, 3, 4) cannot be broadcast together"):
         t(2, 2, 3) @ t(3, 3, 4)
 
 
@@ -66,14 +66,14 @@ def test_reduction_and_shape_errors(backend_name):
         t(2, 3).mean(axis=2)
     with raises(IndexError, "sum: dim -3 is out of range for a tensor with 2 dimensions (expected in [-2, 1])"):
         t(2, 3).sum(axis=-3)
-    with raises(TypeError, "Mean: needs a floating-point tensor, got int64"):
+    with raises(TypeError, "mean: needs a floating-point tensor, got int64"):
         tn.tensor(np.arange(3)).mean()
     with raises(ValueError, "Max: cannot reduce an empty tensor of shape (0, 2)"):
         tn.tensor(np.zeros((0, 2))).max()
     # a whole reordering is permute(*dims) (PyTorch); transpose(dim0, dim1) swaps two, so (0, 0) is the identity
-    with raises(ValueError, "Transpose: dims (0, 0) are not a permutation of the 2 dims of shape (2, 3)"):
+    with raises(ValueError, "permute: dims (0, 0) are not a permutation of the 2 dims of shape (2, 3)"):
         t(2, 3).permute(0, 0)
-    with raises(ValueError, "Transpose: dims (0, 1, 2) are not a permutation of the 2 dims of shape (2, 3)"):
+    with raises(ValueError, "permute: dims (0, 1, 2) are not a permutation of the 2 dims of shape (2, 3)"):
         t(2, 3).permute(0, 1, 2)
     with raises(TypeError, "transpose(dim0, dim1) swaps two dims, got (0, 1, 2); permute(*dims) reorders them all"):
         t(2, 3).transpose(0, 1, 2)
@@ -160,21 +160,21 @@ def test_messages_name_the_last_axis_for_three_dimensional_inputs(backend_name):
     with raises(ValueError, "Linear: input has 3 features but the layer expects 4 (input shape (2, 5, 3), "
                             "weight shape (6, 4))"):
         F.linear(t(2, 5, 3), t(6, 4))
-    with raises(ValueError, "MatMul: shapes (2, 5, 3) and (4, 6) are not aligned: 3 (last axis of the first) "
+    with raises(ValueError, "matmul: shapes (2, 5, 3) and (4, 6) are not aligned: 3 (last axis of the first) "
                             "!= 4 (axis -2 of the second)"):
         t(2, 5, 3) @ t(4, 6)
 
 
 def test_shape_op_errors(backend_name):
-    with raises(ValueError, "Concatenate: needs at least one tensor"):
+    with raises(ValueError, "cat: needs at least one tensor"):
         tn.concatenate([])
-    with raises(ValueError, "Stack: needs at least one tensor"):
+    with raises(ValueError, "stack: needs at least one tensor"):
         tn.stack([])
-    with pytest.raises(ValueError, match=r"^Concatenate: shapes \[\(2, 3\), \(2, 4\)\] along axis 0: "):
+    with pytest.raises(ValueError, match=r"^cat: shapes \[\(2, 3\), \(2, 4\)\] along axis 0: "):
         tn.concatenate([t(2, 3), t(2, 4)])
-    with pytest.raises(ValueError, match=r"^Stack: shapes \[\(2, 3\), \(2, 4\)\] along axis 0: "):
+    with pytest.raises(ValueError, match=r"^stack: shapes \[\(2, 3\), \(2, 4\)\] along axis 0: "):
         tn.stack([t(2, 3), t(2, 4)])
-    with raises(ValueError, "Where: shapes (2,), (3,) and (3,) cannot be broadcast together"):
+    with raises(ValueError, "where: shapes (2,), (3,) and (3,) cannot be broadcast together"):
         tn.where(tn.tensor(np.array([True, False])), t(3), t(3))
     with raises(ValueError, "binary_cross_entropy: target shape (3,) differs from input shape (2,); they must match"):
         F.binary_cross_entropy(tn.tensor(np.array([0.2, 0.7])), tn.tensor(np.zeros(3)))
@@ -281,5 +281,5 @@ def test_mixed_dtype_linear_without_bias_and_tuple_index_gradients(backend_name)
     m = t(2, 3)
     m[[0, 0, 1], [1, 1, 2]].sum().backward()            # a repeated element of a tuple index counts twice
     np.testing.assert_array_equal(m.grad, [[0, 2, 0], [0, 0, 1]])
-    with raises(ValueError, "Concatenate: shapes [(), ()] along axis 0: zero-dimensional arrays cannot be concatenated"):
+    with raises(ValueError, "cat: shapes [(), ()] along axis 0: zero-dimensional arrays cannot be concatenated"):
         tn.concatenate([t(), t()])

@@ -184,15 +184,15 @@ def test_max_shares_the_gradient_between_ties():
 
 # ---------------------------------------------------------------- errors name the op and shapes
 def test_shape_mismatch_errors_name_the_op_and_shapes():
-    with pytest.raises(ValueError, match=r"MatMul.*\(2, 3\).*\(4, 5\)"):
+    with pytest.raises(ValueError, match=r"matmul.*\(2, 3\).*\(4, 5\)"):
         tn.ones(2, 3) @ tn.ones(4, 5)
     with pytest.raises(ValueError, match=r"Add.*\(2, 3\).*\(4,\)"):
         tn.ones(2, 3) + tn.ones(4)
-    with pytest.raises(ValueError, match=r"Reshape.*\(2, 3\).*\(4,\)"):
+    with pytest.raises(ValueError, match=r"reshape.*\(2, 3\).*\(4,\)"):
         tn.ones(2, 3).reshape(4)
     with pytest.raises(ValueError, match=r"Mul.*\(2,\).*\(3,\)"):
         tn.ones(2) * tn.ones(3)
-    with pytest.raises(IndexError, match="GetItem"):
+    with pytest.raises(IndexError, match=r"tensor\[index\]"):
         tn.ones(2, 3)[5]
     with pytest.raises(IndexError, match="sum: dim 2"):
         tn.ones(2, 3).sum(axis=2)

@@ -82,7 +82,7 @@ class Clip(Function):
 
     def forward(self, x, lo=None, hi=None):
         if lo is None and hi is None:
-            raise ValueError("Clip: at least one of min and max must be given")
+            raise ValueError("clamp: at least one of min and max must be given")
         self.x, self.lo, self.hi = x, lo, hi
         return backend.active.clip(x, lo, hi)
 

@@ -16,18 +16,18 @@ class MatMul(Function):
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"MatMul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
         inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if a.shape[-1] != inner_b:
             raise ValueError(
-                f"MatMul: shapes {a.shape} and {b.shape} are not aligned: {a.shape[-1]} (last axis of the first) "
+                f"matmul: shapes {a.shape} and {b.shape} are not aligned: {a.shape[-1]} (last axis of the first) "
                 f"!= {inner_b} (axis {0 if b.ndim == 1 else -2} of the second)"
             )
         self.a, self.b = a, b
         try:
             return backend.active.matmul(a, b)
         except ValueError:
-            raise ValueError(f"MatMul: batch shapes of {a.shape} and {b.shape} cannot be broadcast together") from None
+            raise ValueError(f"matmul: batch shapes of {a.shape} and {b.shape} cannot be broadcast together") from None
 
     def backward(self, g):
         a, b = self.a, self.b

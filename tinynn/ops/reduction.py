@@ -40,7 +40,7 @@ class Mean(Function):
     def forward(self, x, axis=None, keepdims=False):
         check_axis("Mean", axis, x.ndim)
         if x.dtype.kind != "f":
-            raise TypeError(f"Mean: needs a floating-point tensor, got {x.dtype}")
+            raise TypeError(f"mean: needs a floating-point tensor, got {x.dtype}")
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         out = np.asarray(backend.active.mean(x, axis=axis, keepdims=keepdims))
         self.count = x.size // out.size if out.size else 1

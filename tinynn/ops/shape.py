@@ -19,7 +19,7 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(f"Reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}") from None
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}") from None
 
     def backward(self, g):
         return g.reshape(self.shape)
@@ -36,7 +36,7 @@ class Transpose(Function):
         if axes is not None:
             if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)) or \
                     any(not -x.ndim <= a < max(x.ndim, 1) for a in axes):
-                raise ValueError(f"Transpose: dims {axes} are not a permutation of the {x.ndim} dims of shape {x.shape}")
+                raise ValueError(f"permute: dims {axes} are not a permutation of the {x.ndim} dims of shape {x.shape}")
             axes = tuple(a % max(x.ndim, 1) for a in axes)  # backward inverts them: -1 must be ndim-1 there
         self.axes = axes
         return x.transpose(axes)
@@ -58,7 +58,7 @@ class GetItem(Function):
         try:
             return np.asarray(x[index])
         except IndexError as exc:
-            raise IndexError(f"GetItem: {exc} (tensor of shape {x.shape})") from None
+            raise IndexError(f"tensor[index]: {exc} (tensor of shape {x.shape})") from None
 
     def backward(self, g):
         if not isinstance(g, Tensor):
@@ -75,13 +75,13 @@ class Concatenate(Function):
 
     def forward(self, *xs, axis=0):
         if not xs:
-            raise ValueError("Concatenate: needs at least one tensor")
+            raise ValueError("cat: needs at least one tensor")
         self.axis = axis
         self.bounds = np.cumsum([x.shape[axis] if x.ndim else 0 for x in xs])[:-1]
         try:
             return np.concatenate(xs, axis=axis)
         except (ValueError, np.exceptions.AxisError) as exc:
-            raise ValueError(f"Concatenate: shapes {[x.shape for x in xs]} along axis {axis}: {exc}") from None
+            raise ValueError(f"cat: shapes {[x.shape for x in xs]} along axis {axis}: {exc}") from None
 
     def backward(self, g):
         edges, lead = [0, *self.bounds, g.shape[self.axis]], (slice(None),) * (self.axis % g.ndim)
@@ -97,12 +97,12 @@ class Stack(Function):
 
     def forward(self, *xs, axis=0):
         if not xs:
-            raise ValueError("Stack: needs at least one tensor")
+            raise ValueError("stack: needs at least one tensor")
         self.axis = axis
         try:
             return np.stack(xs, axis=axis)
         except (ValueError, np.exceptions.AxisError) as exc:
-            raise ValueError(f"Stack: shapes {[x.shape for x in xs]} along axis {axis}: {exc}") from None
+            raise ValueError(f"stack: shapes {[x.shape for x in xs]} along axis {axis}: {exc}") from None
 
     def backward(self, g):
         lead = (slice(None),) * (self.axis % g.ndim)
@@ -121,7 +121,7 @@ class Where(Function):
         try:
             return np.where(condition, a, b)
         except ValueError:
-            raise ValueError(f"Where: shapes {condition.shape}, {a.shape} and {b.shape} cannot be broadcast together") from None
+            raise ValueError(f"where: shapes {condition.shape}, {a.shape} and {b.shape} cannot be broadcast together") from None
 
     def backward(self, g):
         zero, where = np.zeros((), dtype=g.dtype), backend.active.where
