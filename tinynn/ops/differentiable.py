@@ -206,3 +206,6 @@ class Differentiable:
 
 
 higher.namespace = Differentiable
+
+from .differentiable_conv import CONV  # noqa: E402 - the convolution family's kernels, in their own file
+OPS.update(CONV)
