@@ -14,41 +14,44 @@ from ..autograd.function import Function
 from .. import backend
 
 
-class Conv2dBackwardInput(Function):
-    """z = conv2d_backward_input(g, W) (the transposed convolution);
-    dL/dg = conv2d(gz, W),  dL/dW = conv2d_backward_weight(g, gz)."""
+class _ConvKernel(Function):
+    """z = kernel(g, a, shape, *geometry) for a convolution backward kernel, bilinear in g and a."""
 
-    __slots__ = ("g", "weight", "geometry")
+    __slots__ = ("g", "a", "geometry")
     differentiable = True
     exact_gradients = True
+    kernel = None
 
-    def forward(self, g, weight, input_shape, geometry):
-        self.g, self.weight, self.geometry = g, weight, geometry
-        return backend.active.conv2d_backward_input(g, weight, tuple(input_shape), *geometry)
+    def forward(self, g, a, shape, geometry):
+        self.g, self.a, self.geometry = g, a, geometry
+        return getattr(backend.active, self.kernel)(g, a, tuple(shape), *geometry)
+
+
+class Conv2dBackwardInput(_ConvKernel):
+    """z = conv2d_backward_input(g, W) (the transposed convolution), a = W;
+    dL/dg = conv2d(gz, W),  dL/dW = conv2d_backward_weight(g, gz)."""
+
+    __slots__ = ()
+    kernel = "conv2d_backward_input"
 
     def backward(self, gz):
-        B, needs = backend.active, self.needs_grad
-        gg = B.conv2d(gz, self.weight, None, *self.geometry) if needs[0] else None
-        gw = B.conv2d_backward_weight(self.g, gz, self.weight.shape, *self.geometry) if needs[1] else None
+        B, needs, weight = backend.active, self.needs_grad, self.a
+        gg = B.conv2d(gz, weight, None, *self.geometry) if needs[0] else None
+        gw = B.conv2d_backward_weight(self.g, gz, weight.shape, *self.geometry) if needs[1] else None
         return gg, gw
 
 
-class Conv2dBackwardWeight(Function):
-    """z = conv2d_backward_weight(g, x) (x correlated with g);
+class Conv2dBackwardWeight(_ConvKernel):
+    """z = conv2d_backward_weight(g, x) (x correlated with g), a = x;
     dL/dg = conv2d(x, gz),  dL/dx = conv2d_backward_input(g, gz)."""
 
-    __slots__ = ("g", "x", "geometry")
-    differentiable = True
-    exact_gradients = True
-
-    def forward(self, g, x, weight_shape, geometry):
-        self.g, self.x, self.geometry = g, x, geometry
-        return backend.active.conv2d_backward_weight(g, x, tuple(weight_shape), *geometry)
+    __slots__ = ()
+    kernel = "conv2d_backward_weight"
 
     def backward(self, gz):
-        B, needs = backend.active, self.needs_grad
-        gg = B.conv2d(self.x, gz, None, *self.geometry) if needs[0] else None
-        gx = B.conv2d_backward_input(self.g, gz, self.x.shape, *self.geometry) if needs[1] else None
+        B, needs, x = backend.active, self.needs_grad, self.a
+        gg = B.conv2d(x, gz, None, *self.geometry) if needs[0] else None
+        gx = B.conv2d_backward_input(self.g, gz, x.shape, *self.geometry) if needs[1] else None
         return gg, gx
 
 

@@ -51,9 +51,9 @@ def batch_norm_backward(grad, x, mean, var, weight, eps, needs=(True, True, True
 CONV = {
     "conv2d": conv2d,
     "conv2d_backward_input": lambda g, weight, input_shape, *geometry: Conv2dBackwardInput.apply(
-        g, weight, input_shape=input_shape, geometry=geometry),
+        g, weight, shape=input_shape, geometry=geometry),
     "conv2d_backward_weight": lambda g, x, weight_shape, *geometry: Conv2dBackwardWeight.apply(
-        g, x, weight_shape=weight_shape, geometry=geometry),
+        g, x, shape=weight_shape, geometry=geometry),
     "max_pool2d_backward": lambda g, indices, shape: MaxPool2dBackward.apply(g, indices=indices, shape=shape),
     "avg_pool2d": lambda x, kernel, stride, padding, ceil_mode, count_include_pad: AvgPool2d.apply(
         x, kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad),
