@@ -233,9 +233,6 @@ def test_cells(backend, mode):
 
 
 # ---- every op takes part in create_graph
-# The conv family is being made differentiable on branch ggconv: when it is merged, empty this set
-# (the test below fails for each name here that has become differentiable, so it cannot go stale).
-NOT_YET_DIFFERENTIABLE = {"Conv2d", "BatchNorm", "Pad", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"}
 
 
 def _op_classes():
@@ -249,9 +246,6 @@ def _op_classes():
 
 def test_every_op_class_supports_create_graph():
     classes = {cls.__name__: cls for cls in _op_classes()}
-    assert {"Prod", "Cumprod", "Norm", "Scatter", "LSTMSequence", "GRUSequence", "Tanh"} <= set(classes)
-    missing = sorted(name for name, cls in classes.items()
-                     if not cls.differentiable and name not in NOT_YET_DIFFERENTIABLE)
+    assert {"Prod", "Cumprod", "Norm", "Scatter", "LSTMSequence", "GRUSequence", "Tanh", "Conv2d", "BatchNorm", "Pad"} <= set(classes)
+    missing = sorted(name for name, cls in classes.items() if not cls.differentiable)
     assert not missing, f"op classes without differentiable = True (backward(create_graph=True) raises): {missing}"
-    stale = sorted(n for n in NOT_YET_DIFFERENTIABLE if n not in classes or classes[n].differentiable)
-    assert not stale, f"remove from NOT_YET_DIFFERENTIABLE (now differentiable, or gone): {stale}"

@@ -84,9 +84,11 @@ class Conv2d(Function):
 
     __slots__ = ("x", "weight", "geometry")
     exact_gradients = True
+    differentiable = True  # create_graph: its backward kernels are ops (ops/derivatives_conv.py)
 
-    def forward(self, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="Conv2d"):
-        self.geometry = conv_geometry(name, x, weight, bias, stride, padding, dilation, groups)
+    def forward(self, x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="Conv2d", geometry=None):
+        # geometry: the checked (stride, pads, dilation, groups) of a convolution recorded by a backward
+        self.geometry = geometry or conv_geometry(name, x, weight, bias, stride, padding, dilation, groups)
         self.x, self.weight = x, weight
         return backend.active.conv2d(x, weight, bias, *self.geometry)
 

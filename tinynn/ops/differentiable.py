@@ -208,3 +208,5 @@ class Differentiable:
 higher.namespace = Differentiable
 from .differentiable_recurrent import RECURRENT  # noqa: E402 - the recurrent cells, prod and cumprod
 OPS.update(RECURRENT)
+from .differentiable_conv import CONV  # noqa: E402 - the convolution family's kernels, in their own file
+OPS.update(CONV)

@@ -13,6 +13,7 @@ class BatchNorm(Function):
 
     __slots__ = ("x", "weight", "mean", "var", "eps", "shape")
     exact_gradients = True
+    differentiable = True  # create_graph: batch_norm_backward is a composite of ops (ops/differentiable_conv.py)
 
     def forward(self, x, weight=None, bias=None, eps=1e-5, stats_out=None):
         if x.ndim < 2:
@@ -31,6 +32,17 @@ class BatchNorm(Function):
         if stats_out is not None:  # F.batch_norm updates the running statistics from these
             stats_out.append((self.mean, self.var))
         return y.reshape(self.shape)
+
+    def recompute(self, name, inputs):
+        """x as (N, C, L), its per-channel mean and biased variance, as Tensors of the input (create_graph)."""
+        x = inputs[0].reshape(self.x.shape)
+        if name == "x":
+            return x
+        mean = x.mean((0, 2))
+        if name == "mean":
+            return mean
+        centred = x - mean.reshape(1, -1, 1)
+        return (centred * centred).mean((0, 2)) if name == "var" else None
 
     def backward(self, g):
         needs = self.needs_grad

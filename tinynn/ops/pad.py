@@ -37,6 +37,7 @@ class Pad(Function):
 
     __slots__ = ("width", "mode", "shape")
     exact_gradients = True
+    differentiable = True  # create_graph: pad_backward is an op (ops/derivatives_conv.py)
 
     def forward(self, x, pad, mode="constant", value=0.0):
         self.width, self.mode, self.shape = pad_width("pad", x.shape, pad, mode), mode, x.shape

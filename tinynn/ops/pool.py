@@ -36,6 +36,7 @@ class MaxPool2d(Function):
 
     __slots__ = ("indices", "shape")
     exact_gradients = True
+    differentiable = True  # create_graph: max_pool2d_backward is an op (ops/derivatives_conv.py)
 
     def forward(self, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, indices_out=None):
         kernel, stride, padding, dilation = pool_geometry("MaxPool2d", x, kernel_size, stride, padding, dilation,
@@ -57,6 +58,7 @@ class AvgPool2d(Function):
 
     __slots__ = ("args", "shape")
     exact_gradients = True
+    differentiable = True  # create_graph: avg_pool2d_backward is an op (ops/derivatives_conv.py)
 
     def forward(self, x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         kernel, stride, padding, _ = pool_geometry("AvgPool2d", x, kernel_size, stride, padding, 1, ceil_mode)
@@ -87,6 +89,7 @@ class AdaptiveAvgPool2d(Function):
 
     __slots__ = ("shape",)
     exact_gradients = True
+    differentiable = True  # create_graph: adaptive_avg_pool2d_backward is an op (ops/derivatives_conv.py)
 
     def forward(self, x, output_size):
         size = adaptive_output_size("AdaptiveAvgPool2d", x, output_size)
