@@ -131,6 +131,19 @@ def _quantize(node, ctx):
     return quantize
 
 
+def _dynamic_quantize(node, ctx):
+    """(y, s, z) over the whole 8-bit range: lo = min(min x, 0), hi = max(max x, 0), s = (hi - lo) / 255,
+    z = saturate(round(-lo / s)), y = saturate(round(x / s) + z), uint8 (onnxruntime's dynamic int8)."""
+    def dynamic_quantize(x):
+        v = np.asarray(x._data, np.float32)
+        lo, hi = np.float32(min(v.min(), 0)), np.float32(max(v.max(), 0))
+        scale = np.float32((hi - lo) / np.float32(255)) if hi > lo else np.float32(1)
+        zero = np.uint8(np.clip(np.rint(-lo / scale), 0, 255))
+        q = np.clip(np.rint(v / scale) + zero, 0, 255).astype(np.uint8)
+        return Tensor(q), Tensor(np.asarray(scale)), Tensor(np.asarray(zero))
+    return dynamic_quantize
+
+
 def _dequantize(node, ctx):
     """y = (q - z) s, float32."""
     axis = attrs(node).get("axis", 1)
@@ -143,8 +156,8 @@ def _dequantize(node, ctx):
 
 def _centered(t, zero, axis):
     """t - z as float64 (exact for 8-bit codes); z per row of A (axis 0 of a 2-D A) or per column of B."""
-    z = 0.0 if zero is None else np.asarray(zero._data, np.float64)
-    if z.ndim and z.size > 1:
+    z = np.zeros(()) if zero is None else np.asarray(zero._data, np.float64)
+    if z.size > 1:
         z = z.reshape(-1, 1) if axis == 0 else z.reshape(1, -1)
     return Tensor(np.asarray(t._data, np.float64) - z)
 
@@ -176,5 +189,5 @@ def _conv_integer(node, ctx):
     return conv_integer
 
 
-INT8_OPS = {"QuantizeLinear": _quantize, "DequantizeLinear": _dequantize, "MatMulInteger": _matmul_integer,
+INT8_OPS = {"QuantizeLinear": _quantize, "DequantizeLinear": _dequantize, "DynamicQuantizeLinear": _dynamic_quantize, "MatMulInteger": _matmul_integer,
             "ConvInteger": _conv_integer}
