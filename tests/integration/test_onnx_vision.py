@@ -286,3 +286,15 @@ def test_an_int8_lenet_loads_back_with_the_same_integers(tmp_path):
         assert len(convs) == 2 and convs[0].padding == (2, 2, 2, 2)
         x = rows(9, (64,), seed=2)
         np.testing.assert_array_equal(ours(loaded, x), ours(qmodel, x))
+
+
+def test_an_int8_lenet_file_is_at_most_30_percent_of_the_float_one(tmp_path):
+    from tinynn import quantize
+
+    for width in (1, 2):  # 1: 6 and 16 channels, 62k parameters (graph overhead counts most); 2: the recipe's
+        tn.manual_seed(0)
+        lenet = models.LeNet5(input_size=8, width=width).eval()
+        size = exported(lenet, (64,), tmp_path, "float.onnx").stat().st_size
+        for kind, qmodel in (("dynamic", quantize.quantize_dynamic(lenet)),
+                             ("static", quantize.quantize_static(lenet, [tn.tensor(rows(64, (64,)))]))):
+            assert exported(qmodel, (64,), tmp_path, "int8.onnx").stat().st_size <= 0.30 * size, (width, kind)

@@ -4,8 +4,8 @@ and the int8 Linear and Conv2d that quantized.py writes read back as tinynn's ow
 nodes around each MatMulInteger (ConvInteger),
 
     [s_a, z_a from x: ReduceMin/ReduceMax/Min/Max/Sub/Div/Neg/QuantizeLinear, or constants]
-    QuantizeLinear(x, s_a, z_a) -> [Clip(0, 127)] -> MatMulInteger(., q_w^T, z_a) -> Cast
-    -> Mul(., Mul(s_a, s_w)) [-> Add(., b)]
+    QuantizeLinear(x, s_a[, z_a]) -> [Clip(0, 127)] -> MatMulInteger(., q_w^T[, z_a])
+    -> DequantizeLinear(., Mul(s_a, s_w), axis=1) [-> Add(., b)]       (z_a omitted: 0)
 
 become one `QuantizedLinear` (`QuantizedConv2d`, its pads, strides, dilations and group; static
 when s_a, z_a are constants, else dynamic), which computes what tinynn's int8 model computes bit for
@@ -77,25 +77,28 @@ def _block(mm, producer, readers, consts):
     quant = producer.get(clip.input[0]) if clip is not None and clip.op_type == "Clip" else clip
     if quant is None or quant.op_type != "QuantizeLinear" or mm.input[1] not in consts:
         return None
-    x, s_name, z_name = quant.input[0], quant.input[1], quant.input[2]
-    cast = _only(readers, mm.output[0], "Cast")
-    mul = cast and _only(readers, cast.output[0], "Mul")
-    product = mul and producer.get(next((i for i in mul.input if i != cast.output[0]), ""))
-    if mul is None or product is None or product.op_type != "Mul" or s_name not in product.input:
+    x, s_name, z_name = (list(quant.input) + [""])[:3]
+    if clip is not quant and [consts.get(i) for i in clip.input[1:]] != [0, 127] or \
+            (list(mm.input) + [""])[2] != z_name:
+        return None  # not tinynn's 7-bit codes, or another zero point for the product than for the codes
+    deq = _only(readers, mm.output[0], "DequantizeLinear")
+    product = deq and producer.get(deq.input[1])
+    if product is None or product.op_type != "Mul" or s_name not in product.input or len(deq.input) > 2 or \
+            attrs(deq).get("axis", 1) != 1:
         return None
     w_scale = next((i for i in product.input if i != s_name), None)
     qparams = _ancestors([s_name, z_name], producer, x)
     if w_scale not in consts or qparams is None:
         return None
-    nodes = [*qparams, quant, *([clip] if clip is not quant else []), mm, cast, product, mul]
-    out, bias = mul.output[0], None
+    nodes = [*qparams, quant, *([clip] if clip is not quant else []), mm, product, deq]
+    out, bias = deq.output[0], None
     add = _only(readers, out, "Add")
     if add is not None and any(i in consts for i in add.input):
         bias = consts[next(i for i in add.input if i in consts)].astype(np.float32).reshape(-1)
         nodes.append(add)
         out = add.output[0]
-    static = s_name in consts and z_name in consts
-    qparams = (float(consts[s_name]), int(consts[z_name])) if static else (None, None)
+    static = s_name in consts and (not z_name or z_name in consts)
+    qparams = (float(consts[s_name]), int(consts[z_name]) if z_name else 0) if static else (None, None)
     w_scale = consts[w_scale].reshape(-1)
     if mm.op_type == "MatMulInteger":
         layer = QuantizedLinear(np.ascontiguousarray(consts[mm.input[1]].T), w_scale, bias, *qparams)
