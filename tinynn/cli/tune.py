@@ -3,12 +3,12 @@ each epoch's validation accuracy on a held-out part of the training set), print 
 train the best configuration again on the whole training set, report its test accuracy and save it
 as a model file. --model mlp (widths, depth, dropout) | lenet (channel width) | resnet (stages and
 channels) | transformer (d_model, heads, layers, feed-forward width), as `tinynn train --model`,
-each with the optimizer, learning rate, batch size, weight decay and schedule. With --storage sqlite:///study.db the study is kept in a database: run the same
-command again (after Ctrl-C, or from a second process at the same time) and it continues the same
-study. Needs the [tune] extra (pip install 'tinynn-scratch[tune]')."""
+each with the optimizer, learning rate, batch size, weight decay and schedule. With --storage
+sqlite:///study.db the study is kept in a database: run the same command again (after Ctrl-C, or
+from a second process at the same time) and it continues the same study. Needs the [tune] extra
+(pip install 'tinynn-scratch[tune]')."""
 import sys
 import time
-
 from types import SimpleNamespace
 
 from ..train import count_params, format_table

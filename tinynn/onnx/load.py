@@ -113,9 +113,10 @@ class Context:
             graph = onnx.shape_inference.infer_shapes(proto).graph
         except Exception:  # noqa: BLE001 - a graph shape inference cannot follow still loads; shapes unknown
             graph = proto.graph
+        values = (*graph.input, *graph.value_info, *graph.output)
         self.shapes = {v.name: tuple(d.dim_param if d.HasField("dim_param") else d.dim_value
                                      for d in v.type.tensor_type.shape.dim)
-                       for v in (*graph.input, *graph.value_info, *graph.output) if v.type.tensor_type.HasField("shape")}
+                       for v in values if v.type.tensor_type.HasField("shape")}
 
     def shape(self, name):
         return self.shapes.get(name)

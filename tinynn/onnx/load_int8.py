@@ -192,5 +192,5 @@ def _conv_integer(node, ctx):
     return conv_integer
 
 
-INT8_OPS = {"QuantizeLinear": _quantize, "DequantizeLinear": _dequantize, "DynamicQuantizeLinear": _dynamic_quantize, "MatMulInteger": _matmul_integer,
-            "ConvInteger": _conv_integer}
+INT8_OPS = {"QuantizeLinear": _quantize, "DequantizeLinear": _dequantize, "DynamicQuantizeLinear": _dynamic_quantize,
+            "MatMulInteger": _matmul_integer, "ConvInteger": _conv_integer}

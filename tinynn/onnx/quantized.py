@@ -87,7 +87,8 @@ def _rescale(g, layer, acc, scale, shape):
 @converter(QuantizedLinear)
 def quantized_linear(g, layer, x, value):
     q, scale, zp = _codes(g, layer, x)
-    acc = g.node("MatMulInteger", [q, g.initializer(np.ascontiguousarray(layer.weight.T), "q_w_t")] + ([zp] if zp else []))
+    weight = g.initializer(np.ascontiguousarray(layer.weight.T), "q_w_t")
+    acc = g.node("MatMulInteger", [q, weight] + ([zp] if zp else []))
     return _rescale(g, layer, acc, scale, (-1,))
 
 
