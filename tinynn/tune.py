@@ -1,5 +1,7 @@
 """Hyperparameter search on Optuna (extra `tinynn[tune]`): `search` runs a study, and
-`digits_objective` is a ready objective that trains an MLP with tinynn's own loop (`train.fit`).
+`digits_objective` is a ready objective that trains an MLP with tinynn's own loop (`train.fit`), or
+any other model given its search space (`suggest_training`) and builder (`tinynn tune --model` does
+this for the convolutional and Transformer models).
 
 A study is a sequence of trials; each trial draws a configuration theta from the search space,
 trains, and reports the validation accuracy a_e(theta) after every epoch e. The sampler is Optuna's
@@ -33,8 +35,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from .train import SCHEDULES, evaluate, fit, make_optimizer, make_scheduler
 
 __all__ = ["search", "digits_objective", "build_mlp", "train_config", "validation_split", "make_pruner",
-           "retrain_best", "plot_study", "config_of", "suggest_config", "PRUNERS", "OPTIMIZERS",
-           "BATCH_SIZES"]
+           "retrain_best", "plot_study", "config_of", "suggest_config", "suggest_training", "PRUNERS", "OPTIMIZERS",
+           "BATCH_SIZES", "TRAINING_SPACE"]
 
 PRUNERS = ("median", "hyperband", "none")
 OPTIMIZERS = ("sgd", "adam", "adamw")
@@ -123,21 +125,39 @@ def validation_split(X, y, fraction=0.2, seed=0):
     return X[~mask], y[~mask], X[mask], y[mask]
 
 
+# the training hyperparameters after the optimizer and the model's sizes, in the order they are drawn
+# (the order fixes which random numbers a seeded study gives each one)
+TRAINING_SPACE = {
+    "lr": lambda trial, config: trial.suggest_float("lr", *LR_RANGE[config["optimizer"]], log=True),
+    "batch_size": lambda trial, config: trial.suggest_categorical("batch_size", list(BATCH_SIZES)),
+    "weight_decay": lambda trial, config: trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
+    "dropout": lambda trial, config: trial.suggest_float("dropout", 0.0, 0.5),
+    "schedule": lambda trial, config: trial.suggest_categorical("schedule", list(SCHEDULES)),
+}
+
+
 def suggest_config(trial):
     """The search space, drawn from `trial`: depth 1-3, a width per hidden layer (16-512, log),
     optimizer (SGD with momentum 0.9, Adam, AdamW) and its learning rate (log; the range depends on
     the optimizer), batch size, weight decay (log), dropout and learning-rate schedule."""
     depth = trial.suggest_int("depth", 1, 3)
-    optimizer = trial.suggest_categorical("optimizer", list(OPTIMIZERS))
-    return {
-        "hidden": [trial.suggest_int(f"width_{i}", 16, 512, log=True) for i in range(depth)],
-        "optimizer": optimizer,
-        "lr": trial.suggest_float("lr", *LR_RANGE[optimizer], log=True),
-        "batch_size": trial.suggest_categorical("batch_size", list(BATCH_SIZES)),
-        "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
-        "dropout": trial.suggest_float("dropout", 0.0, 0.5),
-        "schedule": trial.suggest_categorical("schedule", list(SCHEDULES)),
-    }
+    config = {"optimizer": trial.suggest_categorical("optimizer", list(OPTIMIZERS))}
+    config["hidden"] = [trial.suggest_int(f"width_{i}", 16, 512, log=True) for i in range(depth)]
+    for name, draw in TRAINING_SPACE.items():
+        config[name] = draw(trial, config)
+    return config
+
+
+def suggest_training(trial, sizes, dropout=True):
+    """The search space of another model: the optimizer, the model's sizes `sizes(trial)` (a dict,
+    kept as config["model"]), then TRAINING_SPACE's learning rate, batch size, weight decay, schedule
+    (and dropout when the model has one)."""
+    config = {"optimizer": trial.suggest_categorical("optimizer", list(OPTIMIZERS))}
+    config["model"] = sizes(trial)
+    for name, draw in TRAINING_SPACE.items():
+        if dropout or name != "dropout":
+            config[name] = draw(trial, config)
+    return config
 
 
 def config_of(params):
@@ -163,14 +183,16 @@ def build_mlp(sizes, dropout=0.0):
     return nn.Sequential(*layers)
 
 
-def train_config(config, X, y, epochs, eval_data=None, seed=0, after_epoch=None, quiet=True):
-    """Train a fresh MLP of `config` (suggest_config's dict) on (X, y) with `train.fit`; returns
-    (model, history). `after_epoch(epoch, history)` runs after each epoch (the objective reports there)."""
+def train_config(config, X, y, epochs, eval_data=None, seed=0, after_epoch=None, quiet=True, build=None):
+    """Train a fresh model of `config` on (X, y) with `train.fit`; returns (model, history): the MLP of
+    suggest_config's dict, or `build(config, n_features, n_classes)`. `after_epoch(epoch, history)`
+    runs after each epoch (the objective reports there)."""
     import tinynn as tn
 
     tn.manual_seed(seed)
     n_classes = int(y.max()) + 1
-    model = build_mlp([X.shape[1], *config["hidden"], n_classes], config["dropout"])
+    model = build_mlp([X.shape[1], *config["hidden"], n_classes], config["dropout"]) if build is None else \
+        build(config, X.shape[1], n_classes)
     opt = make_optimizer(config["optimizer"], model.parameters(), config["lr"], 0.9, config["weight_decay"])
     scheduler = make_scheduler(config["schedule"], opt, epochs)
     history = []
@@ -180,11 +202,12 @@ def train_config(config, X, y, epochs, eval_data=None, seed=0, after_epoch=None,
     return model, history
 
 
-def digits_objective(epochs=10, data=None, val_fraction=0.2, seed=0):
+def digits_objective(epochs=10, data=None, val_fraction=0.2, seed=0, space=None, build=None):
     """An objective for `search`: trains the MLP a trial draws (`suggest_config`) for `epochs` on
     the training set minus a stratified validation part, reports the validation accuracy after every
     epoch (trial.report; trial.should_prune() -> optuna.TrialPruned), and returns the last one.
-    `data` = (X_train, y_train, X_test, y_test) (default: the embedded digits); X_test is unused."""
+    `data` = (X_train, y_train, X_test, y_test) (default: the embedded digits); X_test is unused.
+    Another model: `space(trial) -> config` (suggest_training) and `build(config, n_features, n_classes)`."""
     if data is None:
         from .datasets import load_digits
 
@@ -192,7 +215,7 @@ def digits_objective(epochs=10, data=None, val_fraction=0.2, seed=0):
     X_fit, y_fit, X_val, y_val = validation_split(data[0], data[1], val_fraction, seed)
 
     def objective(trial):
-        config = suggest_config(trial)
+        config = (space or suggest_config)(trial)
 
         def report(epoch, history):
             accuracy = history[-1]["test_acc"]  # fit's eval_data here is the validation part
@@ -203,17 +226,20 @@ def digits_objective(epochs=10, data=None, val_fraction=0.2, seed=0):
                 raise optuna.TrialPruned(f"validation accuracy {accuracy:.4f} at epoch {epoch}")
 
         _, history = train_config(config, X_fit, y_fit, epochs, eval_data=(X_val, y_val), seed=seed,
-                                  after_epoch=report)
+                                  after_epoch=report, build=build)
         return history[-1]["test_acc"]
 
     return objective
 
 
-def retrain_best(study, data, epochs, seed=0):
+def retrain_best(study, data, epochs, seed=0, space=None, build=None):
     """The best trial's configuration trained again on the whole training set of `data`; returns
-    (model, config, evaluate(model, X_test, y_test)) -- the test set is used only here, once."""
-    config = config_of(study.best_params)
-    model, _ = train_config(config, data[0], data[1], epochs, seed=seed)
+    (model, config, evaluate(model, X_test, y_test)) -- the test set is used only here, once. With
+    `space` and `build` (another model's, as digits_objective's), the configuration is space's on the
+    best trial's parameters."""
+    params = study.best_params
+    config = config_of(params) if space is None else space(optuna.trial.FixedTrial(params))
+    model, _ = train_config(config, data[0], data[1], epochs, seed=seed, build=build)
     return model, config, evaluate(model, data[2], data[3])
 
 

@@ -2,16 +2,17 @@
 
     from tinynn import onnx as tonnx
     tonnx.export(model, example_input, "model.onnx")     # dynamic batch axis, checked by onnx.checker
-    same = tonnx.load("model.onnx")                      # a tinynn Sequential, for the ops tinynn has
+    same = tonnx.load("model.onnx")                      # a tinynn GraphModule, for the ops tinynn has
     print(tonnx.layer_table("model.onnx"))               # the graph, one row per node
 
 Export: export.py (the walk), graph.py (the graph builder and the per-layer converter table),
-layers.py (float layers), quantized.py (the int8 Linear). Load: load.py. Needs the `onnx` package;
-`import tinynn` does not import it.
+layers.py (float layers), quantized.py (the int8 Linear). Load: load.py (the GraphModule), load_ops.py
+(a converter per operator), load_layers.py and load_recurrent.py (nodes with weights), load_int8.py.
+Needs the `onnx` package; `import tinynn` does not import it.
 """
 from .export import export
 from .graph import CONVERTERS, converter
-from .load import load
+from .load import GraphModule, load
 from .table import layer_rows, layer_table
 
-__all__ = ["export", "load", "layer_table", "layer_rows", "converter", "CONVERTERS"]
+__all__ = ["export", "load", "GraphModule", "layer_table", "layer_rows", "converter", "CONVERTERS"]

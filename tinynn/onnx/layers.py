@@ -86,7 +86,7 @@ def flatten(g, layer, x, value):
     ndim = max(value.ndim, 1)
     start, end = layer.start_dim % ndim, layer.end_dim % ndim
     if start == 1 and end == ndim - 1:
-        return g.node("Flatten", [x], axis=1)
+        return g.node("Flatten", [x])  # axis=1, its default
     if start >= end:
         return g.node("Identity", [x])
     # 0 copies an input size (the dynamic batch), -1 takes what is left: the flattened block

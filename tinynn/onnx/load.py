@@ -1,159 +1,194 @@
-"""`load(path)`: an ONNX model as a tinynn `Sequential`, for the operators tinynn has, so tinynn can
-serve as a readable reference runtime to check another runtime's results.
+"""`load(path)`: an ONNX model as a tinynn Module, so tinynn can serve as a readable reference runtime
+to check another runtime's results.
 
-The graph must be a chain (each node reads the output of the one before, plus constants). Each
-node becomes a layer through the table LOADERS, op type -> function(node, constants, opset, shape
-of its input) -> Module; Gemm/MatMul(+Add) become Linear layers, the convolution, pooling,
-normalization, activation and Gather nodes their layers (load_layers.py), Dropout and Identity
-become Identity, and the int8 Linear tinynn writes (QuantizeLinear ... MatMulInteger ...,
-load_int8.py) a QuantizedLinear.
-Anything else is a ValueError naming the operator and the node.
+The graph may be any DAG (residual Adds, several inputs and outputs, operators with several
+outputs). Each node becomes one step of a `GraphModule`, which evaluates the steps in the graph's
+(topological) order on tinynn ops, so the loaded model is differentiable:
+
+- a node with constant weights in a layer's form becomes that layer, a child module holding them as
+  its parameters (load_layers.LAYERS: Gemm/MatMul -> Linear, with the Add of a bias after a MatMul,
+  Conv, pooling, BatchNormalization, LayerNormalization, Gather of a table -> Embedding, LSTM/GRU/RNN);
+- tinynn's int8 Linear and Conv2d blocks (QuantizeLinear ... MatMulInteger / ConvInteger ... Mul)
+  become QuantizedLinear / QuantizedConv2d (load_int8.py), bit for bit tinynn's int8 model;
+- every other node is a function on Tensors from the table load_ops.OPS (and load_int8.INT8_OPS),
+  one converter per op type; the constants it reads are the module's parameters (float tensors of
+  more than one value: a learned positional embedding) or buffers (scalars, shapes, indices).
+An operator in none of the tables is a ValueError naming it and the node.
 """
+import re
+
 import numpy as np
 
 from .. import nn
+from ..tensor import Tensor
 from .graph import numpy_helper, onnx
-from .load_int8 import find_blocks
-from .load_layers import LAYER_LOADERS
-from .load_layers import attrs as _attrs
-from .load_layers import const as _const
+from .load_int8 import INT8_OPS, find_blocks
+from .load_layers import LAYERS, linear
+from .load_ops import OPS, attrs
 
-__all__ = ["load", "LOADERS"]
+__all__ = ["load", "GraphModule", "OPS", "LAYERS"]
 
-
-class _Chain(ValueError):
-    pass
+OPS = {**OPS, **INT8_OPS}
 
 
-def _linear(weight, bias):
-    """A Linear holding W (out, in) and b (out,) or no bias."""
-    out_features, in_features = weight.shape
-    layer = nn.Linear(in_features, out_features, bias=bias is not None)
-    layer.weight._data[...] = weight
-    if bias is not None:
-        layer.bias._data[...] = np.broadcast_to(bias, (out_features,))
-    return layer
+class Step:
+    """One node (or fused block) of a loaded graph: outputs = fn(*inputs), tensors named as in the graph."""
+
+    def __init__(self, name, op_type, fn, inputs, outputs):
+        self.name, self.op_type, self.fn = name, op_type, fn
+        self.inputs, self.outputs = list(inputs), list(outputs)
+
+    def __repr__(self):
+        return f"{self.name}: {self.op_type}({', '.join(self.inputs)}) -> {', '.join(self.outputs)}"
 
 
-def _gemm(node, consts, opset, shape=None):
-    a = _attrs(node)
-    if a.get("transA", 0):
-        raise ValueError(f"onnx.load: Gemm node {node.name!r} has transA=1; tinynn reads y = x B (+ C) only")
-    b = _const(node, consts, 1, "B").astype(np.float32)
-    w = b if a.get("transB", 0) else b.T
-    c = _const(node, consts, 2, "C")
-    alpha, beta = a.get("alpha", 1.0), a.get("beta", 1.0)
-    return _linear(w * np.float32(alpha) if alpha != 1 else w,
-                   None if c is None else (c * np.float32(beta)).astype(np.float32).reshape(-1))
+class GraphModule(nn.Module):
+    """outputs = graph(inputs): the steps of an ONNX graph, in order, on tinynn Tensors. Layers are
+    its child modules (named after their nodes), constants are in `self.constants`; `steps` lists
+    what each node computes from which tensors."""
 
-
-def _matmul(node, consts, opset, shape=None):
-    return _linear(_const(node, consts, 1, "weight").astype(np.float32).T, None)
-
-
-def _axis_layer(cls):
-    def make(node, consts, opset, shape=None):
-        if opset < 13 and _attrs(node).get("axis", 1) != -1:
-            raise ValueError(f"onnx.load: {node.op_type} node {node.name!r} of opset {opset} < 13 flattens to 2-D "
-                             "before normalizing; tinynn reads opset >= 13 (or axis=-1)")
-        return cls(dim=_attrs(node).get("axis", -1 if opset >= 13 else 1))
-    return make
-
-
-def _flatten(node, consts, opset, shape=None):
-    if _attrs(node).get("axis", 1) != 1:
-        raise ValueError(f"onnx.load: Flatten node {node.name!r} with axis={_attrs(node)['axis']}; tinynn reads axis=1")
-    return nn.Flatten()
-
-
-def _reshape(node, consts, opset, shape=None):
-    shape = [int(s) for s in _const(node, consts, 1, "shape")]
-    if len(shape) > 1 and shape[0] == 0 and all(s > 0 for s in shape[1:]):  # flat rows to images: [0, C, H, W]
-        return _FlattenTo(1, shape[2:])
-    if -1 in shape:
-        start = shape.index(-1)
-        if all(s == 0 for s in shape[:start]) and all(s > 0 for s in shape[start + 1:]) and start > 0:
-            return _FlattenTo(start, shape[start + 1:])
-    raise ValueError(f"onnx.load: Reshape node {node.name!r} to {shape}: tinynn reads the flattening form "
-                     "[0, ..., 0, -1, n, ...] and [0, n, ...] only")
-
-
-class _FlattenTo(nn.Module):
-    """Reshape x to x.shape[:start] + (-1,) + tail (what tinynn.onnx writes for Flatten(start, end))."""
-
-    def __init__(self, start, tail):
+    def __init__(self, input_names, output_names):
         super().__init__()
-        self.start, self.tail = start, list(tail)
+        self.input_names, self.output_names = list(input_names), list(output_names)
+        self.constants = nn.Module()
+        self.steps, self._constant_names = [], {}
 
-    def forward(self, x):
-        return x.reshape(*x.shape[:self.start], -1, *self.tail)
+    def add_step(self, node, fn, inputs, outputs, op_type=None):
+        """Append a step; a Module fn becomes a child named after the node (its path, '.' and '/' as '_')."""
+        name = node.name or f"{node.op_type}_{len(self.steps)}"
+        if isinstance(fn, nn.Module):
+            self.add_module(self._free(self, name), fn)
+        self.steps.append(Step(name, op_type or node.op_type, fn, inputs, outputs))
+
+    def add_constant(self, name, array):
+        """Hold constant `name`: a Parameter if float with more than one value, else a buffer."""
+        attr = self._free(self.constants, name)
+        if array.dtype.kind == "f" and array.size > 1:
+            setattr(self.constants, attr, nn.Parameter(np.array(array, np.float32)))
+        else:
+            self.constants.register_buffer(attr, np.array(array))
+        self._constant_names[name] = attr
+
+    @staticmethod
+    def _free(module, name):
+        base = re.sub(r"\W+", "_", name).strip("_") or "node"
+        attr, k = base, 1
+        while hasattr(module, attr):
+            attr, k = f"{base}_{k}", k + 1
+        return attr
+
+    def forward(self, *inputs):
+        if len(inputs) != len(self.input_names):
+            raise TypeError(f"GraphModule: the graph takes {len(self.input_names)} input(s) {self.input_names}, "
+                            f"got {len(inputs)}")
+        env = {name: _tensor(getattr(self.constants, attr)) for name, attr in self._constant_names.items()}
+        env.update((name, _tensor(x)) for name, x in zip(self.input_names, inputs))
+        for step in self.steps:
+            try:
+                result = step.fn(*(env[i] if i else None for i in step.inputs))
+            except (ValueError, TypeError, IndexError) as exc:
+                raise type(exc)(f"onnx.load: node {step.name!r} ({step.op_type}): {exc}") from exc
+            for name, value in zip(step.outputs, result if isinstance(result, tuple) else (result,)):
+                if name:
+                    env[name] = value
+        outputs = tuple(env[name] for name in self.output_names)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def extra_repr(self):
+        return f"inputs={self.input_names}, outputs={self.output_names}, {len(self.steps)} steps"
 
 
-def _simple(cls):
-    return lambda node, consts, opset, shape=None: cls()
+def _tensor(x):
+    return x if isinstance(x, Tensor) else Tensor(np.asarray(x))
 
 
-LOADERS = {"Gemm": _gemm, "MatMul": _matmul, "Relu": _simple(nn.ReLU), "Sigmoid": _simple(nn.Sigmoid),
-           "Tanh": _simple(nn.Tanh), "Softmax": _axis_layer(nn.Softmax), "LogSoftmax": _axis_layer(nn.LogSoftmax),
-           "Flatten": _flatten, "Reshape": _reshape, "Identity": _simple(nn.Identity),
-           "Dropout": _simple(nn.Identity), **LAYER_LOADERS}
+class Context:
+    """What a converter may read besides its node: the opset, the constants ({name: array}) and the
+    shapes ONNX's shape inference gives (sizes, or the label of a dynamic axis)."""
+
+    def __init__(self, proto, consts):
+        self.opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
+        self.consts = consts
+        try:
+            graph = onnx.shape_inference.infer_shapes(proto).graph
+        except Exception:  # noqa: BLE001 - a graph shape inference cannot follow still loads; shapes unknown
+            graph = proto.graph
+        values = (*graph.input, *graph.value_info, *graph.output)
+        self.shapes = {v.name: tuple(d.dim_param if d.HasField("dim_param") else d.dim_value
+                                     for d in v.type.tensor_type.shape.dim)
+                       for v in values if v.type.tensor_type.HasField("shape")}
+
+    def shape(self, name):
+        return self.shapes.get(name)
 
 
-def _bias_of(node, consts, layers):
-    """An Add of a constant vector right after a bias-free Linear (MatMul + Add) is that Linear's bias."""
-    last = layers[-1] if layers else None
-    c = consts.get(node.input[1]) if len(node.input) > 1 else None
-    if isinstance(last, nn.Linear) and last.bias is None and c is not None and c.size == last.out_features:
-        return _linear(last.weight._data, c.astype(np.float32).reshape(-1))
-    return None
+def _bias_add(node, layer, readers, consts, outputs):
+    """The Add that reads only a bias-free Linear's output (a MatMul's) and a constant of out_features
+    values: the Linear's bias. None if there is none."""
+    after = readers.get(node.output[0], [])
+    if len(after) != 1 or after[0].op_type != "Add" or node.output[0] in outputs:
+        return None
+    add = after[0]
+    other = [i for i in add.input if i != node.output[0]]
+    bias = consts.get(other[0]) if len(other) == 1 else None
+    return add if bias is not None and bias.size == layer.out_features and bias.shape[-1:] == (bias.size,) else None
 
 
-def _shapes(proto):
-    """{tensor name: shape} from ONNX's shape inference (sizes, or the label of a dynamic axis): the
-    layer of a BatchNormalization depends on its input's rank, a pooling's ceil_mode on its size."""
-    graph = onnx.shape_inference.infer_shapes(proto).graph
-    return {v.name: tuple(d.dim_param if d.HasField("dim_param") else d.dim_value for d in v.type.tensor_type.shape.dim)
-            for v in (*graph.input, *graph.value_info, *graph.output) if v.type.tensor_type.HasField("shape")}
+def _step_of(node, ctx, module, readers, skip):
+    """Add `node`'s step to `module`: its layer, else its operator; ValueError if tinynn has neither."""
+    layer = LAYERS[node.op_type](node, ctx) if node.op_type in LAYERS else None
+    computed = [i for i in node.input if i and i not in ctx.consts]
+    if layer is not None and computed:
+        outputs = list(node.output)
+        if isinstance(layer, nn.Linear) and layer.bias is None and node.op_type == "MatMul":
+            add = _bias_add(node, layer, readers, ctx.consts, set(module.output_names))
+            if add is not None:
+                bias = ctx.consts[next(i for i in add.input if i in ctx.consts)]
+                layer, outputs = linear(layer.weight._data, bias.reshape(-1)), list(add.output)
+                skip.add(id(add))
+        module.add_step(node, layer, computed, outputs)
+    elif node.op_type in OPS:
+        module.add_step(node, OPS[node.op_type](node, ctx), node.input, node.output)
+    else:
+        known = sorted(set(OPS) | set(LAYERS))
+        raise ValueError(f"onnx.load: unsupported ONNX operator {node.op_type!r} (node {node.name!r}); tinynn "
+                         f"reads {', '.join(known)}")
 
 
 def load(path):
-    """The ONNX model at `path` as a tinynn nn.Sequential in eval mode (one layer per node)."""
-    proto = onnx.load(str(path))
+    """The ONNX model at `path` (or an onnx.ModelProto) as a tinynn GraphModule in eval mode:
+    model(*inputs) gives the graph's output (a tuple of them if it has several)."""
+    proto = path if isinstance(path, onnx.ModelProto) else onnx.load(str(path))
     onnx.checker.check_model(proto)
-    opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
     graph = proto.graph
     consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     for node in graph.node:  # Constant nodes are constants too
         if node.op_type == "Constant":
-            consts[node.output[0]] = numpy_helper.to_array(_attrs(node)["value"])
-    inputs = [v.name for v in graph.input if v.name not in consts]
-    if len(inputs) != 1 or len(graph.output) != 1:
-        raise ValueError(f"onnx.load: {path}: tinynn reads graphs with one input and one output, this has inputs "
-                         f"{inputs} and outputs {[v.name for v in graph.output]}")
-    shapes = _shapes(proto)
-    current, layers, done = inputs[0], [], set()
-    blocks = find_blocks(graph, consts)
+            value = attrs(node).get("value")
+            if value is None:
+                raise ValueError(f"onnx.load: Constant node {node.name!r}: tinynn reads the 'value' form only")
+            consts[node.output[0]] = numpy_helper.to_array(value)
+    ctx = Context(proto, consts)
+    module = GraphModule([v.name for v in graph.input if v.name not in consts], [v.name for v in graph.output])
+    readers = {}
     for node in graph.node:
-        if node.op_type == "Constant" or id(node) in done:
+        for i in node.input:
+            readers.setdefault(i, []).append(node)
+    blocks, skip = find_blocks(graph, consts), set()
+    for node in graph.node:
+        if node.op_type == "Constant" or id(node) in skip:
             continue
+        if node.domain not in ("", "ai.onnx"):
+            raise ValueError(f"onnx.load: unsupported ONNX operator {node.domain}.{node.op_type} (node {node.name!r})")
         block = blocks.get(id(node))
-        if block is not None and block.x == current:
-            layers.append(block.layer)
-            done.update(id(n) for n in block.nodes)
-            current = block.out
-            continue
-        data = [i for i in node.input if i and i not in consts]
-        if data != [current] or len(node.output) < 1:
-            raise ValueError(f"onnx.load: {path}: node {node.name!r} ({node.op_type}) reads {data}, not the output "
-                             f"{current!r} of the node before it; tinynn reads chains of layers only")
-        if node.op_type == "Add" and (fused := _bias_of(node, consts, layers)) is not None:
-            layers[-1] = fused
-        elif node.op_type in LOADERS:
-            layers.append(LOADERS[node.op_type](node, consts, opset, shapes.get(current)))
+        if block is not None:  # placed at its first node: every node of it reads only x and constants
+            module.add_step(node, block.layer, [block.x], [block.out], op_type=type(block.layer).__name__)
+            skip.update(id(n) for n in block.nodes)
         else:
-            raise ValueError(f"onnx.load: {path}: unsupported ONNX operator {node.op_type!r} (node {node.name!r}); "
-                             f"tinynn reads {', '.join(sorted(LOADERS))}")
-        current = node.output[0]
-    if current != graph.output[0].name:
-        raise ValueError(f"onnx.load: {path}: the chain ends in {current!r}, not the graph output {graph.output[0].name!r}")
-    return nn.Sequential(*layers).eval()
+            _step_of(node, ctx, module, readers, skip)
+    for name in dict.fromkeys(i for step in module.steps for i in step.inputs if i in consts):
+        module.add_constant(name, consts[name])
+    for name in module.output_names:
+        if name in consts and name not in module._constant_names:
+            module.add_constant(name, consts[name])
+    return module.eval()

@@ -1,6 +1,9 @@
-"""Loaders of the ONNX nodes that become one tinynn layer each (besides Gemm / MatMul): what
-vision.py, sequence.py and layers.py write, read back.
+"""The ONNX nodes that become one tinynn layer each, holding the node's constant inputs as its
+parameters (so a loaded graph's state_dict reads layer by layer): the table LAYERS, op type ->
+function(node, ctx) -> Module applied to the node's computed (non-constant) inputs, or None when the node is not in
+that form (a MatMul of two computed tensors) and the plain operator of load_ops.OPS computes it.
 
+    Gemm, MatMul      Linear, for a constant weight (a MatMul's bias: the Add after it, load.py)
     Conv              Conv1d / Conv2d by the weight's rank; pads begin = end, or PyTorch's "same"
     MaxPool           MaxPool1d / MaxPool2d; end pads longer than the begin ones by what PyTorch's
                       ceil_mode adds (tinynn's export of ceil_mode) read as ceil_mode=True
@@ -9,47 +12,64 @@ vision.py, sequence.py and layers.py write, read back.
     BatchNormalization BatchNorm1d (input rank 2 or 3) / BatchNorm2d (rank 4) with its running statistics
     LayerNormalization LayerNorm(scale's shape), over the last axes only
     Gather            Embedding, for a constant table gathered on axis 0
-    LeakyRelu, Elu, Clip (constant bounds), Gelu   LeakyReLU, ELU, Hardtanh, GELU
+    LSTM, GRU, RNN    load_recurrent.py
 """
 import numpy as np
 
 from .. import nn
 from ..backend.reference_conv import pool_output_size
-from .graph import helper
+from .load_ops import attrs, refuse
+from .load_recurrent import recurrent
 
-__all__ = ["LAYER_LOADERS", "attrs", "const"]
-
-
-def attrs(node):
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+__all__ = ["LAYERS", "set_param"]
 
 
-def const(node, consts, i, what):
-    if len(node.input) <= i or not node.input[i]:
-        return None
-    if node.input[i] not in consts:
-        raise ValueError(f"onnx.load: {node.op_type} node {node.name!r}: its {what} {node.input[i]!r} is not a "
-                         "constant; tinynn reads layers whose weights are initializers")
-    return consts[node.input[i]]
-
-
-def _text(value):
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _refuse(node, why):
-    raise ValueError(f"onnx.load: {node.op_type} node {node.name!r}: {why}")
-
-
-def _set(param, value):
+def set_param(param, value):
     param._data[...] = np.asarray(value, np.float32).reshape(param.shape)
 
 
-def _conv(node, consts, opset, shape=None):
-    a = attrs(node)
-    if _text(a.get("auto_pad", "NOTSET")) != "NOTSET":
-        _refuse(node, f"auto_pad={a['auto_pad']!r}; tinynn reads explicit pads")
-    w, b = const(node, consts, 1, "weight"), const(node, consts, 2, "bias")
+def _weights(node, ctx, first=1):
+    """The constant inputs from `first` on (None for an omitted one), or None if one is computed."""
+    names = list(node.input[first:])
+    if any(n and n not in ctx.consts for n in names):
+        return None
+    return [ctx.consts[n] if n else None for n in names]
+
+
+def linear(weight, bias):
+    """A Linear holding W (out, in) and b (out,) or no bias."""
+    out_features, in_features = weight.shape
+    layer = nn.Linear(in_features, out_features, bias=bias is not None)
+    set_param(layer.weight, weight)
+    if bias is not None:
+        set_param(layer.bias, np.broadcast_to(bias, (out_features,)))
+    return layer
+
+
+def _gemm(node, ctx):
+    a, found = attrs(node), _weights(node, ctx)
+    if found is None or a.get("transA", 0):
+        return None
+    b, c = found[0].astype(np.float32), (found[1:] or [None])[0]
+    w = b if a.get("transB", 0) else b.T
+    alpha, beta = np.float32(a.get("alpha", 1.0)), np.float32(a.get("beta", 1.0))
+    if c is not None and c.size not in (1, w.shape[0]):
+        return None  # a C of several rows is not a bias
+    return linear(w * alpha if alpha != 1 else w, None if c is None else (c * beta).astype(np.float32).reshape(-1))
+
+
+def _matmul(node, ctx):
+    found = _weights(node, ctx)
+    return None if found is None or found[0].ndim != 2 else linear(found[0].astype(np.float32).T, None)
+
+
+def _conv(node, ctx):
+    a, found = attrs(node), _weights(node, ctx)
+    if found is None:
+        return None
+    if a.get("auto_pad", "NOTSET") != "NOTSET":
+        refuse(node, f"auto_pad={a['auto_pad']!r}; tinynn reads explicit pads")
+    w, b = found[0], (found[1:] or [None])[0]
     dims = w.ndim - 2
     kernel = list(w.shape[2:])
     stride, dilation = a.get("strides", [1] * dims), a.get("dilations", [1] * dims)
@@ -61,15 +81,17 @@ def _conv(node, consts, opset, shape=None):
     elif all(s == 1 for s in stride) and begin == [t // 2 for t in totals] and end == [t - t // 2 for t in totals]:
         padding = "same"
     else:
-        _refuse(node, f"pads {pads} are neither symmetric nor PyTorch's 'same'")
+        refuse(node, f"pads {pads} are neither symmetric nor PyTorch's 'same'")
+    if dims not in (1, 2):
+        refuse(node, f"a {dims}-D convolution; tinynn has Conv1d and Conv2d")
     groups = int(a.get("group", 1))
     cls = nn.Conv1d if dims == 1 else nn.Conv2d
     one = (lambda v: v[0]) if dims == 1 else tuple
     layer = cls(w.shape[1] * groups, w.shape[0], one(kernel), stride=one(stride), padding=padding,
                 dilation=one(dilation), groups=groups, bias=b is not None)
-    _set(layer.weight, w)
+    set_param(layer.weight, w)
     if b is not None:
-        _set(layer.bias, b)
+        set_param(layer.bias, b)
     return layer
 
 
@@ -78,8 +100,8 @@ def _pooled(node, shape, make):
     pads longer than the begin ones are read as ceil_mode=True when PyTorch's ceil lengths on this
     input (its shape from shape inference) are the ones the floor formula gives with those pads."""
     a = attrs(node)
-    if a.get("ceil_mode", 0) or _text(a.get("auto_pad", "NOTSET")) != "NOTSET" or shape is None:
-        _refuse(node, "tinynn reads pooling with explicit pads, ceil_mode=0 and an input shape known")
+    if a.get("ceil_mode", 0) or a.get("auto_pad", "NOTSET") != "NOTSET" or shape is None:
+        refuse(node, "tinynn reads pooling with explicit pads, ceil_mode=0 and an input shape known")
     kernel = list(a["kernel_shape"])
     dims = len(kernel)
     stride, dilation = list(a.get("strides", [1] * dims)), list(a.get("dilations", [1] * dims))
@@ -93,73 +115,75 @@ def _pooled(node, shape, make):
         ours = [pool_output_size(n, k, s, p, d, True) if isinstance(n, int) else -1
                 for n, k, s, p, d in zip(sizes, kernel, stride, begin, dilation)]
         if onnx_out != ours or (a.get("count_include_pad", 0) and node.op_type == "AveragePool"):
-            _refuse(node, f"pads {pads} on input {shape} are not PyTorch's ceil_mode nor symmetric")
+            refuse(node, f"pads {pads} on input {shape} are not PyTorch's ceil_mode nor symmetric")
     one = (lambda v: v[0]) if dims == 1 else tuple
     return make(one(kernel), one(stride), one(begin), one(dilation), ceil)
 
 
-def _max_pool(node, consts, opset, shape=None):
-    return _pooled(node, shape, lambda k, s, p, d, ceil: (nn.MaxPool1d if isinstance(k, int) else nn.MaxPool2d)(
-        k, s, p, d, ceil_mode=ceil))
+def _max_pool(node, ctx):
+    if len(node.output) > 1 and node.output[1]:
+        refuse(node, "tinynn returns no argmax indices from an ONNX MaxPool")
+    return _pooled(node, ctx.shape(node.input[0]), lambda k, s, p, d, ceil: (
+        nn.MaxPool1d if isinstance(k, int) else nn.MaxPool2d)(k, s, p, d, ceil_mode=ceil))
 
 
-def _avg_pool(node, consts, opset, shape=None):
-    include = bool(attrs(node).get("count_include_pad", 0))
+def _avg_pool(node, ctx):
+    include, shape = bool(attrs(node).get("count_include_pad", 0)), ctx.shape(node.input[0])
     if shape is None or len(shape) != 4:
-        _refuse(node, f"tinynn has AvgPool2d only (input shape {shape})")
+        refuse(node, f"tinynn has AvgPool2d only (input shape {shape})")
     return _pooled(node, shape, lambda k, s, p, d, ceil: nn.AvgPool2d(k, s, p, ceil_mode=ceil,
                                                                        count_include_pad=include))
 
 
-def _batch_norm(node, consts, opset, shape=None):
+def _global_avg_pool(node, ctx):
+    shape = ctx.shape(node.input[0])
+    if shape is None or len(shape) != 4:
+        refuse(node, f"tinynn has AdaptiveAvgPool2d only (input shape {shape})")
+    return nn.AdaptiveAvgPool2d(1)
+
+
+def _batch_norm(node, ctx):
+    found, shape = _weights(node, ctx), ctx.shape(node.input[0])
     rank = None if shape is None else len(shape)
-    gamma, beta, mean, var = (const(node, consts, i, what) for i, what in
-                              enumerate(("scale", "B", "mean", "var"), start=1))
+    if found is None or len(found) != 4 or len(node.output) > 1:
+        refuse(node, "tinynn reads inference-mode BatchNormalization with constant scale, bias, mean and variance")
     if rank not in (2, 3, 4):
-        _refuse(node, f"tinynn has BatchNorm1d and BatchNorm2d (input rank 2, 3 or 4), the input has rank {rank}")
+        refuse(node, f"tinynn has BatchNorm1d and BatchNorm2d (input rank 2, 3 or 4), the input has rank {rank}")
+    gamma = found[0]
     layer = (nn.BatchNorm2d if rank == 4 else nn.BatchNorm1d)(gamma.size, eps=float(attrs(node).get("epsilon", 1e-5)))
-    for param, value in ((layer.weight, gamma), (layer.bias, beta), (layer.running_mean, mean),
-                         (layer.running_var, var)):
-        _set(param, value)
+    for param, value in zip((layer.weight, layer.bias, layer.running_mean, layer.running_var), found):
+        set_param(param, value)
     return layer.eval()
 
 
-def _layer_norm(node, consts, opset, shape=None):
-    rank = None if shape is None else len(shape)
-    scale, bias = const(node, consts, 1, "scale"), const(node, consts, 2, "B")
+def _layer_norm(node, ctx):
+    found, shape = _weights(node, ctx), ctx.shape(node.input[0])
+    if found is None or len(node.output) > 1:
+        refuse(node, "tinynn reads LayerNormalization with a constant scale (and bias) and one output")
+    scale, bias = found[0], (found[1:] or [None])[0]
     axis = int(attrs(node).get("axis", -1))
-    if rank is not None and axis >= 0:
-        axis -= rank
+    if shape is not None and axis >= 0:
+        axis -= len(shape)
     if axis != -scale.ndim:
-        _refuse(node, f"axis {axis} does not normalize the last {scale.ndim} axes the scale covers")
+        refuse(node, f"axis {axis} does not normalize the last {scale.ndim} axes the scale covers")
     layer = nn.LayerNorm(scale.shape, eps=float(attrs(node).get("epsilon", 1e-5)), bias=bias is not None)
-    _set(layer.weight, scale)
+    set_param(layer.weight, scale)
     if bias is not None:
-        _set(layer.bias, bias)
+        set_param(layer.bias, bias)
     return layer
 
 
-def _gather(node, consts, opset, shape=None):
-    table = consts.get(node.input[0])
-    if table is None or table.ndim != 2 or attrs(node).get("axis", 0) != 0:
-        _refuse(node, "tinynn reads Gather of a constant 2-D table on axis 0 (an Embedding)")
+def _gather(node, ctx):
+    table = ctx.consts.get(node.input[0])
+    if table is None or table.ndim != 2 or table.dtype.kind != "f" or attrs(node).get("axis", 0) != 0:
+        return None
     layer = nn.Embedding(*table.shape)
-    _set(layer.weight, table)
+    set_param(layer.weight, table)
     return layer
 
 
-def _clip(node, consts, opset, shape=None):
-    lo, hi = const(node, consts, 1, "min"), const(node, consts, 2, "max")
-    if lo is None or hi is None:
-        _refuse(node, "tinynn reads Clip with both bounds (a Hardtanh)")
-    return nn.Hardtanh(float(lo), float(hi))
-
-
-LAYER_LOADERS = {
-    "Conv": _conv, "MaxPool": _max_pool, "AveragePool": _avg_pool, "BatchNormalization": _batch_norm,
-    "GlobalAveragePool": lambda node, consts, opset, shape=None: nn.AdaptiveAvgPool2d(1),
-    "LayerNormalization": _layer_norm, "Gather": _gather, "Clip": _clip,
-    "LeakyRelu": lambda node, consts, opset, shape=None: nn.LeakyReLU(float(attrs(node).get("alpha", 0.01))),
-    "Elu": lambda node, consts, opset, shape=None: nn.ELU(float(attrs(node).get("alpha", 1.0))),
-    "Gelu": lambda node, consts, opset, shape=None: nn.GELU(_text(attrs(node).get("approximate", "none"))),
+LAYERS = {
+    "Gemm": _gemm, "MatMul": _matmul, "Conv": _conv, "MaxPool": _max_pool, "AveragePool": _avg_pool,
+    "GlobalAveragePool": _global_avg_pool, "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
+    "Gather": _gather, "LSTM": recurrent, "GRU": recurrent, "RNN": recurrent,
 }

@@ -62,8 +62,11 @@ def _pool_pads(layer, value, dims, dilation):
 
 
 def _pool_node(g, op_type, x, source, **attributes):
-    """The pooling node; a pooling of values known to be >= 0 (after a ReLU: the int8 layers use it) is >= 0."""
-    y = g.node(op_type, [x], **attributes)
+    """The pooling node, with the attributes that differ from ONNX's defaults (every byte counts in a small
+    int8 file); a pooling of values known to be >= 0 (after a ReLU: the int8 layers use it) is >= 0."""
+    defaults = {"strides": 1, "pads": 0, "dilations": 1, "count_include_pad": 0}
+    y = g.node(op_type, [x], **{k: v for k, v in attributes.items() if k not in defaults or
+                                v != ([defaults[k]] * len(v) if isinstance(v, list) else defaults[k])})
     if source in g.nonnegative:
         g.nonnegative.add(y)
     return y
