@@ -25,17 +25,18 @@ from . import fuzzing as fz
 F64 = np.dtype(np.float64)
 
 
-def leaves(arrays, dtype=None):
-    """Tensors on the arrays' own memory (float ones require grad); dtype: float inputs cast to it."""
+def leaves(arrays, dtype=None, grad=None):
+    """Tensors on the arrays' own memory (float ones require grad, unless grad[k] is False);
+    dtype: float inputs cast to it."""
     out = []
-    for a in arrays:
+    for k, a in enumerate(arrays):
         if not isinstance(a, np.ndarray):
             out.append(a)
             continue
         if dtype is not None and a.dtype.kind == "f":
             a = a.astype(dtype)
         t = tn.from_numpy(a)
-        out.append(t.requires_grad_() if a.dtype.kind == "f" else t)
+        out.append(t.requires_grad_() if a.dtype.kind == "f" and (grad is None or grad[k]) else t)
     return out
 
 
@@ -49,10 +50,10 @@ def upstream(outputs, seed):
     return [rng.standard_normal(o.shape).astype(o.dtype) for o in outputs]
 
 
-def run(backend, fn, arrays, grads, dtype=None):
+def run(backend, fn, arrays, grads, dtype=None, grad=None):
     """(outputs, input gradients) of fn on `backend`; `grads` are the upstream gradients (arrays)."""
     with tn.use_backend(backend):
-        ts = leaves(arrays, dtype)
+        ts = leaves(arrays, dtype, grad)
         outs = _as_tuple(fn(*ts))
         wanted = [o for o in outs if o.requires_grad]
         if wanted and grads is not None:
@@ -62,17 +63,18 @@ def run(backend, fn, arrays, grads, dtype=None):
                 [t.grad.numpy() if t.grad is not None else None for t in ts if isinstance(t, tn.Tensor) and t.requires_grad])
 
 
-def assert_agree(fn, arrays, bound, seed=0, ulps=16, what="op"):
+def assert_agree(fn, arrays, bound, seed=0, ulps=16, what="op", grad=None):
     """fn(*arrays) and its gradients agree on the two backends within `bound` (see the module's
     docstring). bound(arrays64, values64, grads64, upstream64) -> one magnitude M per output and per
     gradient (arrays broadcastable to them, float64, in units of the result's eps); the tolerance
-    also has `ulps` tiny (denormal results). Returns the float64 results (values, grads)."""
+    also has `ulps` tiny (denormal results). grad: which float arrays require a gradient (default
+    all). Returns the float64 results (values, grads)."""
     with fz.quiet():
-        ref_values, ref_grads = run("numpy", fn, arrays, None)
+        ref_values, ref_grads = run("numpy", fn, arrays, None, grad=grad)
         grads = upstream([np.asarray(v) for v in ref_values], seed)
-        ref_values, ref_grads = run("numpy", fn, arrays, grads)
-        values, got_grads = run("cython", fn, arrays, grads)
-        v64, g64 = run("numpy", fn, arrays, [g.astype(F64) for g in grads], F64)
+        ref_values, ref_grads = run("numpy", fn, arrays, grads, grad=grad)
+        values, got_grads = run("cython", fn, arrays, grads, grad=grad)
+        v64, g64 = run("numpy", fn, arrays, [g.astype(F64) for g in grads], F64, grad)
         mags = bound([a.astype(F64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in arrays],
                      v64, g64, [g.astype(F64) for g in grads])
         names = [f"value {k}" for k in range(len(v64))] + [f"grad {k}" for k in range(len(g64))]
