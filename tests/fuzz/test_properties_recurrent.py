@@ -19,15 +19,17 @@ KINDS = {"rnn": (nn.RNN, nn.RNNCell, {}), "rnn relu": (nn.RNN, nn.RNNCell, {"non
 
 def twin_layers(make, dtype, rng):
     """The same layer in float32 and float64 (float64 weights drawn anew half the time when the test
-    runs in float64, so they need not be float32 values)."""
+    runs in float64, so they need not be float32 values), and the weights' scales: the largest row
+    sum of |W_ih| and of |W_hh| over the layers and directions, the largest |b_ih| + |b_hh|."""
     low = make()
     high = make().double()
     state = {k: np.asarray(v, np.float64) for k, v in low.state_dict().items()}
     if dtype == np.float64 and rng.random() < 0.5:
         state = {k: rng.uniform(-0.6, 0.6, v.shape) for k, v in state.items()}
     high.load_state_dict({k: tn.tensor(v) for k, v in state.items()})
-    w = 1 + max(float(np.abs(v).max()) for v in state.values())
-    return {np.dtype(np.float32): low, np.dtype(np.float64): high}, w
+    rows = lambda kind: max(np.abs(v).sum(axis=1).max() for k, v in state.items() if k.startswith(kind))  # noqa: E731
+    bias = sum(max(np.abs(v).max() for k, v in state.items() if k.startswith(kind)) for kind in ("bias_ih", "bias_hh"))
+    return {np.dtype(np.float32): low, np.dtype(np.float64): high}, (rows("weight_ih"), rows("weight_hh"), bias)
 
 
 def per_sample(a, batch_axis):
@@ -45,17 +47,25 @@ def along(v, shape, batch_axis):
     return v.reshape((-1,) + (1,) * (len(shape) - 1 - batch_axis))
 
 
-def recurrence_bound(inputs, outputs, grads, ups, axes, grad_axes, size, steps, w):
-    """Each step's gates are sums of `size` products of weights and inputs or states (|state| <= 1
-    for tanh / sigmoid cells; relu's can grow by w per step): (size + K) eps (|x| + 1) w; the errors
-    of earlier steps carry through at most w per step, `steps` steps. Per sample, for every output
-    (batch axes `axes`) and every gradient (`grad_axes`; scaled by that sample's upstream)."""
-    growth = (size * w) ** min(steps, 3) * steps
+def recurrence_bound(inputs, outputs, grads, ups, axes, grad_axes, size, steps, scales):
+    """Each step's gates are sums of `size` products: within (size + K) eps of the sum of |terms|,
+    local = a_ih |x| + a_hh |h| + |b| (a: the weights' largest row sums of |W|; |h| <= 1 for tanh
+    and sigmoid cells, the output's own size for relu). An error in the state enters the next step
+    at most L = 1 + a_hh times over (|tanh'|, |sigmoid'|, f, z <= 1), so `steps` steps carry the
+    local errors by amp = sum_t L^t. The gradients run the same Jacobians backward: their errors
+    carry amp^2, on the scale of the sample's upstream through (1 + a_ih)(1 + a_hh). Per sample,
+    for every output (batch axes `axes`) and every gradient (`grad_axes`)."""
+    a_ih, a_hh, b = scales
+    amp = sum((1 + a_hh) ** t for t in range(steps))
     x = per_sample(inputs[0], grad_axes[0])
+    h = np.maximum(1.0, sum(per_sample(o, axis) for o, axis in zip(outputs, axes)))   # relu states may exceed 1
+    for extra, axis in zip(inputs[1:], grad_axes[1:]):                                 # initial states given
+        h = np.maximum(h, per_sample(extra, axis))
+    local = (size + K) * (a_ih * np.maximum(x, h) + a_hh * h + b + 1)
     g = sum(per_sample(u, axis) for u, axis in zip(ups, axes))
-    mags = [K * (np.abs(o) + along((size + K) * (x + 1) * w * growth, o.shape, axis)) for o, axis in zip(outputs, axes)]
+    mags = [2 * np.abs(o) + along(local * amp, o.shape, axis) for o, axis in zip(outputs, axes)]
     for gr, axis in zip(grads, grad_axes):
-        mags.append(K * (np.abs(gr) + along((size + K) * g * (x + 1) * w * growth * steps, gr.shape, axis)))
+        mags.append(2 * np.abs(gr) + along(g * local * (1 + a_ih) * (1 + a_hh) * amp ** 2, gr.shape, axis))
     return mags
 
 
@@ -65,7 +75,7 @@ def recurrence_bound(inputs, outputs, grads, ups, axes, grad_axes, size, steps, 
 def test_cells_agree(kind, dtype, n, inp, hidden, with_state, seed):
     rng = np.random.default_rng(seed)
     _, cell, options = KINDS[kind]
-    layers, w = twin_layers(lambda: cell(inp, hidden, **options), dtype, rng)
+    layers, scales = twin_layers(lambda: cell(inp, hidden, **options), dtype, rng)
     batch = () if n is None else (n,)
     x = (rng.standard_normal(batch + (inp,)) * 2).astype(dtype)
     states = [rng.uniform(-1, 1, batch + (hidden,)).astype(dtype) for _ in range(2 if kind == "lstm" else 1)]
@@ -79,7 +89,7 @@ def test_cells_agree(kind, dtype, n, inp, hidden, with_state, seed):
     axis = None if n is None else 0
     outs = 2 if kind == "lstm" else 1
     assert_agree(fn, arrays, lambda a, v, g, u: recurrence_bound(a, v, g, u, [axis] * outs, [axis] * len(arrays),
-                                                                 inp + hidden, 1, w),
+                                                                 inp + hidden, 1, scales),
                  seed=seed, what=f"{kind} cell")
 
 
@@ -90,7 +100,7 @@ def test_cells_agree(kind, dtype, n, inp, hidden, with_state, seed):
 def test_sequence_layers_agree(kind, dtype, n, length, inp, hidden, layers_, bidirectional, batch_first, strided, seed):
     rng = np.random.default_rng(seed)
     layer, _, options = KINDS[kind]
-    layers, w = twin_layers(lambda: layer(inp, hidden, num_layers=layers_, bidirectional=bidirectional,
+    layers, scales = twin_layers(lambda: layer(inp, hidden, num_layers=layers_, bidirectional=bidirectional,
                                           batch_first=batch_first, **options), dtype, rng)
     if n is None:
         shape, axis = (length, inp), None
@@ -110,7 +120,7 @@ def test_sequence_layers_agree(kind, dtype, n, length, inp, hidden, layers_, bid
     outs = 3 if kind == "lstm" else 2
     size = inp + hidden * (2 if bidirectional else 1) + hidden
     assert_agree(fn, [x], lambda a, v, g, u: recurrence_bound(a, v, g, u, [axis] + [state_axis] * (outs - 1), [axis], size,
-                                                             length * layers_, w),
+                                                             length * layers_, scales),
                  seed=seed, what=f"{kind} layers={layers_} bidirectional={bidirectional} batch_first={batch_first}")
 
 

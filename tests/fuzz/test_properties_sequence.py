@@ -45,11 +45,14 @@ def attention_case(draw):
     return q, k, v, mask, kind == "causal", scale
 
 
-def attention_bound(q, k, v, mask, causal, scale, ups):
+def attention_bound(q, k, v, mask, causal, scale, ups, mags=None, extra=0):
     """softmax(s Q K^T + M) V: the scores within (E + K) eps s |Q| |K|^T (P moves by that, relatively),
-    the output a sum of S terms P |V|; the gradients the same sums over G (dS = P (dP - sum dP P))."""
+    the output a sum of S terms P |V|; the gradients the same sums over G (dS = P (dP - sum dP P)).
+    mags: the magnitudes of Q, K, V's own terms when they are computed (else |Q|, |K|, |V|); extra:
+    roundings those carry (relative, in eps)."""
     s = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
-    aq, ak, av, g = finite_abs(q), finite_abs(k), finite_abs(v), np.abs(ups[0])
+    aq, ak, av = mags or (finite_abs(q), finite_abs(k), finite_abs(v))
+    g = np.abs(ups[0])
     with np.errstate(all="ignore"):
         scores = s * np.einsum("...le,...se->...ls", q, k) + (0 if mask is None or mask.dtype == bool
                                                                else np.where(np.isfinite(mask), mask, 0))
@@ -60,7 +63,7 @@ def attention_bound(q, k, v, mask, causal, scale, ups):
         scores = np.where(allowed, scores, -np.inf)
         p = np.exp(scores - np.max(scores, axis=-1, keepdims=True, initial=-np.inf))
         p = np.nan_to_num(p / np.sum(p, axis=-1, keepdims=True))
-        err = q.shape[-1] + k.shape[-2] + q.shape[-2] + v.shape[-1] + K \
+        err = q.shape[-1] + k.shape[-2] + q.shape[-2] + v.shape[-1] + K + extra \
             + s * np.einsum("...le,...se->...ls", aq, ak).max(axis=-1, keepdims=True, initial=0.0) \
             + (0 if mask is None or mask.dtype == bool else np.abs(np.where(np.isfinite(mask), mask, 0)).max(initial=0))
         out = err * (p @ av)
@@ -113,9 +116,10 @@ def test_causal_output_at_step_t_ignores_later_keys_and_values(length, e, t, see
 @given(dtype=dtypes, n=st.sampled_from([1, 2, 3]), length=small, keys=small, heads=st.sampled_from([1, 2]),
        batch_first=st.booleans(), bias=st.booleans(), seed=seeds)
 def test_multihead_attention_agrees(dtype, n, length, keys, heads, batch_first, bias, seed):
-    """Input projections (sums over E), attention (over S keys), the output projection (over E):
-    per sample, the magnitudes of its inputs times the weights' scale (a parameter), to the power
-    of the three products, times the sizes summed over."""
+    """Per element: the input projections are sums over E of |x| |W| + |b| (their own roundings,
+    relative), attention_bound over those magnitudes (with the projections' E roundings more), then
+    the output projection's sum over E of |W_out| times the attention output and its error; the
+    gradients the same chain backward (the upstream through |W_out|, the result through |W_in|)."""
     e = 2 * heads
     rng = np.random.default_rng(seed)
     layers = {np.dtype(np.float32): nn.MultiheadAttention(e, heads, bias=bias, batch_first=batch_first)}
@@ -130,15 +134,28 @@ def test_multihead_attention_agrees(dtype, n, length, keys, heads, batch_first, 
     shape = (lambda s: (n, s, e) if batch_first else (s, n, e))
     q = fz.as_layout(rng.standard_normal(shape(length)).astype(dtype), ("C", "transposed", "negative")[seed % 3])
     kv = rng.standard_normal(shape(keys)).astype(dtype)
-    w = 1 + max(float(np.abs(p.numpy()).max()) for p in layers[np.dtype(np.float64)].parameters())
-    batch = 0 if batch_first else 1
 
     def bound(a, values, grads, ups):
-        size = (e + keys + K) ** 3 * w ** 3
-        per_sample = lambda x: np.abs(x).max(axis=tuple(i for i in range(3) if i != batch), keepdims=True)  # noqa: E731
-        scale = (per_sample(a[0]) + per_sample(a[1]) + 1) ** 2 * size
-        g = per_sample(ups[0])
-        return [K * (np.abs(values[0]) + scale), K * g * scale * length, K * g * scale * length]
+        state = {k: np.asarray(v, np.float64) for k, v in layers[np.dtype(np.float64)].state_dict().items()}
+        w_in, w_out = state["in_proj_weight"], state["out_proj.weight"]
+        b_in = state.get("in_proj_bias", np.zeros(3 * e))
+        time_first = (lambda x: np.swapaxes(x, 0, 1)) if batch_first else (lambda x: x)   # (L, N, E)
+        x_q, x_kv, g = time_first(a[0]), time_first(a[1]), time_first(np.abs(ups[0]))
+        d = e // heads
+        heads_of = lambda x: x.reshape(x.shape[0], n, heads, d).transpose(1, 2, 0, 3)     # noqa: E731  (N, h, L, d)
+        merge = lambda x: x.transpose(2, 0, 1, 3).reshape(x.shape[2], n, e)              # noqa: E731
+        parts = [(x, w_in[i * e:(i + 1) * e], b_in[i * e:(i + 1) * e]) for i, x in enumerate((x_q, x_kv, x_kv))]
+        signed = [heads_of(x @ w.T + b) for x, w, b in parts]
+        mags = [heads_of(np.abs(x) @ np.abs(w).T + np.abs(b)) for x, w, b in parts]
+        up = heads_of(g @ np.abs(w_out))                       # the upstream through the output projection
+        att = attention_bound(*signed, None, False, None, [up], mags=mags, extra=2 * e + K)
+        attn_mag = merge(att[0] / K)                            # the attention output's error, in eps
+        p_v = merge(np.broadcast_to(mags[2].max(axis=-2, keepdims=True), signed[0].shape))  # >= P |V| (rows of P sum to 1)
+        out = attn_mag @ np.abs(w_out).T + (e + K) * (p_v @ np.abs(w_out).T + np.abs(state.get("out_proj.bias", 0)))
+        dq = merge(att[1] / K) @ np.abs(w_in[:e])
+        dkv = merge(att[2] / K) @ np.abs(w_in[e:2 * e]) + merge(att[3] / K) @ np.abs(w_in[2 * e:])
+        back = (lambda x: np.swapaxes(x, 0, 1)) if batch_first else (lambda x: x)
+        return [K * (np.abs(values[0]) + back(out)), K * (np.abs(grads[0]) + back(dq)), K * (np.abs(grads[1]) + back(dkv))]
     assert_agree(lambda q, kv: layers[q.dtype](q, kv, kv, need_weights=False)[0], [q, kv], bound, seed=seed,
                  what="MultiheadAttention")
 
