@@ -215,12 +215,15 @@ def class_weight(op, weight, classes):
 
 def weighted_reduce(loss, weights, reduction):
     """PyTorch's reduction of a class-index loss: none, sum, or the weighted mean sum(l) / sum(w)
-    (NaN when every target is ignored, 0 / 0)."""
+    (NaN when every target is ignored, 0 / 0, with a zero gradient as PyTorch's: its backward
+    skips ignored targets rather than multiplying them by 1 / 0)."""
     if reduction == "none":
         return loss
     total = loss.sum()
     if reduction == "sum":
         return total
+    if not weights.any():
+        return total * 0.0 + Tensor._wrap(np.asarray(np.nan, dtype=total.dtype), False)
     with np.errstate(invalid="ignore", divide="ignore"):
         return total / Tensor._wrap(np.asarray(weights.sum(), dtype=weights.dtype), False)
 
