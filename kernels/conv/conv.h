@@ -65,6 +65,13 @@ static inline tn_idx tn_conv_chunk(const tn_conv_geom *g, int threads) {
     return b < 1 ? 1 : b;
 }
 
+/* The row stride of an im2col buffer of n columns of `size`-byte values: n, or one cache line more
+ * when n values are a multiple of 2 KB, whose rows would share L1 sets (the GEMM then reads them
+ * in place instead of packing them: 2 KB-strided rows of a sliver would evict each other). */
+static inline tn_idx tn_conv_ld(tn_idx n, size_t size) {
+    return (n * (tn_idx)size) % 2048 == 0 ? n + 64 / (tn_idx)size : n;
+}
+
 /* The columns j whose tap j s - p + off lies in [0, size): j0 <= j < j1 (within [0, out)). */
 static inline void tn_conv_valid(tn_idx size, tn_idx out, int s, tn_idx off, tn_idx *j0, tn_idx *j1) {
     tn_idx lo = off >= 0 ? 0 : (-off + s - 1) / s;
