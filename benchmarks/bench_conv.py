@@ -15,12 +15,14 @@ the first step; it counts the kernels' C scratch) and tracemalloc's peak (NumPy'
 
     python benchmarks/bench_conv.py                  # every workload, 1 and 2 threads
     python benchmarks/bench_conv.py --quick          # about a minute
+    python benchmarks/bench_conv.py --quick --cpu-clock   # 1 thread by CPU time (a loaded machine)
 """
 import argparse
 import functools
 import os
 import subprocess
 import sys
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -206,6 +208,10 @@ def main(argv=None):
     parser.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     parser.add_argument("--min-time", type=float, default=2.0, help="seconds per contender per figure")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cpu-clock", action="store_true",
+                        help="time the 1-thread figures by the thread's CPU time (time.thread_time), not the wall "
+                             "clock: steadier on a loaded machine, where the wall clock counts time spent waiting "
+                             "for a core (the 2-thread figures stay on the wall clock)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory table")
     parser.add_argument("--memory-child", choices=["tinynn", "numpy"], help=argparse.SUPPRESS)
     args = parse_args(parser, QUICK, argv)
@@ -217,13 +223,16 @@ def main(argv=None):
     except ImportError:
         torch = None
     print(f"tinynn {tn.__version__} backend {tn.get_backend()} kernels {tn.kernels.info()['simd']}; "
-          f"pytorch {torch.__version__ if torch else 'not installed'}")
+          f"pytorch {torch.__version__ if torch else 'not installed'}; load average {os.getloadavg()[0]:.1f}; "
+          f"1-thread clock: {'thread CPU time' if args.cpu_clock else 'wall'}")
     rows = []
     for workload in args.workloads:
         fns = conv_contenders(tn, torch) if workload == "conv" else step_contenders(tn, torch, workload)
         for n in args.threads:
             set_threads(n, tn, torch)
-            times = dict(zip(fns, median_times_in_turns(list(fns.values()), args.min_time, args.rounds, settle=0.05)))
+            clock = time.thread_time if args.cpu_clock and n == 1 else time.perf_counter
+            times = dict(zip(fns, median_times_in_turns(list(fns.values()), args.min_time, args.rounds, settle=0.05,
+                                                        clock=clock)))
             for name, t in times.items():
                 ratio = "" if name == "tinynn" else f"{t / times['tinynn']:.2f}"
                 rows.append((workload, n, name, f"{t * 1e3:.2f}", ratio))

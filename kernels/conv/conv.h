@@ -65,6 +65,15 @@ static inline tn_idx tn_conv_chunk(const tn_conv_geom *g, int threads) {
     return b < 1 ? 1 : b;
 }
 
+/* For the copy loops of im2col / col2im: GCC would turn a loop that zeroes or copies a run into a
+ * memset / memcpy call, which costs more than the run on the short rows of small images (they
+ * made im2col a fifth of a digits ResNet step). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TN_CONV_INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define TN_CONV_INLINE_COPIES
+#endif
+
 /* The row stride of an im2col buffer of n columns of `size`-byte values: n, or one cache line more
  * when n values are a multiple of 2 KB, whose rows would share L1 sets (the GEMM then reads them
  * in place instead of packing them: 2 KB-strided rows of a sliver would evict each other). */

@@ -8,26 +8,26 @@
 #define CFN(name) TN_CONV_CAT(name, TS)
 #define GEMM TN_CONV_CAT(tn_gemm, TS)
 
-/* Rows of cols (C kh kw of them, ld apart) = the windows of one image x (C, H, W); padding reads 0. */
+/* Rows of cols (C kh kw of them, ld apart) = the windows of one image x (C, H, W); padding reads 0.
+ * The tap (u, v) decides which output rows i0 <= i < i1 and columns j0 <= j < j1 read inside the
+ * image, so the channels' loop runs inside it with no bounds to work out: on small images (8x8 and
+ * below) the bounds cost more than the copies, which are plain loops (TN_CONV_INLINE_COPIES). */
+TN_CONV_INLINE_COPIES
 static void CFN(tn_im2col)(const T *x, const tn_conv_geom *g, T *cols, tn_idx ld) {
-    tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo;
-    for (tn_idx c = 0; c < g->c; c++)
-        for (int u = 0; u < g->kh; u++)
-            for (int v = 0; v < g->kw; v++) {
-                T *row = cols + ((c * g->kh + u) * g->kw + v) * ld;
+    tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo, taps = (tn_idx)g->kh * g->kw;
+    for (int u = 0; u < g->kh; u++) {
+        tn_idx roff = (tn_idx)u * g->dh - g->pt, i0, i1;
+        tn_conv_valid(h, ho, g->sh, roff, &i0, &i1);
+        for (int v = 0; v < g->kw; v++) {
+            tn_idx off = (tn_idx)v * g->dw - g->pl, j0, j1;
+            tn_conv_valid(w, wo, g->sw, off, &j0, &j1);
+            for (tn_idx c = 0; c < g->c; c++) {
+                T *row = cols + (c * taps + u * g->kw + v) * ld;
                 const T *plane = x + c * h * w;
-                tn_idx off = (tn_idx)v * g->dw - g->pl, j0, j1;
-                tn_conv_valid(w, wo, g->sw, off, &j0, &j1);
-                for (tn_idx i = 0; i < ho; i++) {
+                for (tn_idx j = 0; j < i0 * wo; j++) row[j] = 0;
+                for (tn_idx i = i0; i < i1; i++) {
                     T *dst = row + i * wo;
-                    tn_idx r = i * g->sh - g->pt + (tn_idx)u * g->dh;
-                    if (r < 0 || r >= h) {
-                        for (tn_idx j = 0; j < wo; j++) dst[j] = 0;
-                        continue;
-                    }
-                    const T *src = plane + r * w + off;
-                    /* plain loops, not memcpy / memset: the rows of small images are a few values
-                     * long, and the calls cost more than the copies (a third of a digits ResNet step) */
+                    const T *src = plane + (i * g->sh + roff) * w + off;
                     for (tn_idx j = 0; j < j0; j++) dst[j] = 0;
                     if (g->sw == 1)
                         for (tn_idx j = j0; j < j1; j++) dst[j] = src[j];
@@ -35,25 +35,30 @@ static void CFN(tn_im2col)(const T *x, const tn_conv_geom *g, T *cols, tn_idx ld
                         for (tn_idx j = j0; j < j1; j++) dst[j] = src[j * g->sw];
                     for (tn_idx j = j1; j < wo; j++) dst[j] = 0;
                 }
+                for (tn_idx j = i1 * wo; j < ho * wo; j++) row[j] = 0;
             }
+        }
+    }
 }
 
 /* dx (C, H, W) = col2im(cols): the adjoint of im2col, each column's values added back to the
- * input positions they were copied from (taps on the padding are dropped). */
+ * input positions they were copied from (taps on the padding are dropped).  Loops as im2col's;
+ * each element of dx still gets its taps in (u, v) order. */
+TN_CONV_INLINE_COPIES
 static void CFN(tn_col2im)(const T *cols, tn_idx ld, const tn_conv_geom *g, T *dx) {
-    tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo;
+    tn_idx h = g->h, w = g->w, wo = g->wo, taps = (tn_idx)g->kh * g->kw;
     memset(dx, 0, (size_t)(g->c * h * w) * sizeof(T));
-    for (tn_idx c = 0; c < g->c; c++)
-        for (int u = 0; u < g->kh; u++)
-            for (int v = 0; v < g->kw; v++) {
-                const T *row = cols + ((c * g->kh + u) * g->kw + v) * ld;
+    for (int u = 0; u < g->kh; u++) {
+        tn_idx roff = (tn_idx)u * g->dh - g->pt, i0, i1;
+        tn_conv_valid(h, g->ho, g->sh, roff, &i0, &i1);
+        for (int v = 0; v < g->kw; v++) {
+            tn_idx off = (tn_idx)v * g->dw - g->pl, j0, j1;
+            tn_conv_valid(w, wo, g->sw, off, &j0, &j1);
+            for (tn_idx c = 0; c < g->c; c++) {
+                const T *row = cols + (c * taps + u * g->kw + v) * ld;
                 T *plane = dx + c * h * w;
-                tn_idx off = (tn_idx)v * g->dw - g->pl, j0, j1;
-                tn_conv_valid(w, wo, g->sw, off, &j0, &j1);
-                for (tn_idx i = 0; i < ho; i++) {
-                    tn_idx r = i * g->sh - g->pt + (tn_idx)u * g->dh;
-                    if (r < 0 || r >= h) continue;
-                    T *dst = plane + r * w + off;
+                for (tn_idx i = i0; i < i1; i++) {
+                    T *dst = plane + (i * g->sh + roff) * w + off;
                     const T *src = row + i * wo;
                     if (g->sw == 1)
                         for (tn_idx j = j0; j < j1; j++) dst[j] += src[j];
@@ -61,6 +66,8 @@ static void CFN(tn_col2im)(const T *cols, tn_idx ld, const tn_conv_geom *g, T *d
                         for (tn_idx j = j0; j < j1; j++) dst[j * g->sw] += src[j];
                 }
             }
+        }
+    }
 }
 
 /* The columns of images [n0, n0 + b): x itself for one image of a pointwise convolution (its
@@ -79,13 +86,14 @@ static const T *CFN(tn_conv_cols)(const T *x, tn_idx n0, tn_idx b, const tn_conv
 
 /* The output (gradient) rows of images [n0, n0 + b) of y (N, O, P) side by side, as one (O, b P)
  * matrix: y's own rows for one image (*ld = P), else copied into buf (*ld = b P). */
+TN_CONV_INLINE_COPIES
 static const T *CFN(tn_conv_rows)(const T *y, tn_idx n0, tn_idx b, const tn_conv_geom *g, T *buf, tn_idx *ld) {
     tn_idx p = g->ho * g->wo;
     *ld = b * p;
     if (b == 1) return y + n0 * g->o * p;
     for (tn_idx i = 0; i < b; i++)
         for (tn_idx o = 0; o < g->o; o++)
-            memcpy(buf + o * *ld + i * p, y + ((n0 + i) * g->o + o) * p, (size_t)p * sizeof(T));
+            for (tn_idx q = 0; q < p; q++) buf[o * *ld + i * p + q] = y[((n0 + i) * g->o + o) * p + q];
     return buf;
 }
 
