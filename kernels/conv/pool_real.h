@@ -22,7 +22,10 @@ static void PFN(tn_max_pool2d)(const T *x, T *y, int64_t *idx, const tn_pool_geo
         int64_t *where = idx + pl * out;
         if (two) {
             for (tn_idx i = 0; i < g->ho; i++)
-                for (tn_idx j = 0; j < g->wo; j++) {
+                for (tn_idx j = TN_POOL_CAT(tn_max_pool_2x2, TS)(src + 2 * i * g->w, src + (2 * i + 1) * g->w,
+                                                                  2 * i * g->w, g->w, g->wo, dst + i * g->wo,
+                                                                  where + i * g->wo);
+                     j < g->wo; j++) {
                     int64_t first = 2 * i * g->w + 2 * j, at = first;
                     T best = -INFINITY;
                     TN_POOL_PICK(first);

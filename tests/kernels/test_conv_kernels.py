@@ -197,15 +197,17 @@ def test_pool_kernels_match_the_reference(geometry, dtype, include_pad, seed):
                                rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 8, 6), (1, 2, 7, 9)])
+@pytest.mark.parametrize("shape", [(2, 3, 8, 6), (1, 2, 7, 9), (2, 3, 6, 22)])
 @pytest.mark.parametrize("ceil_mode", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_two_by_two_max_pooling_matches_the_reference_bit_for_bit(shape, ceil_mode, dtype):
-    """The 2x2 stride-2 windows (their own loop in the kernel) with ties and NaNs; odd sizes with
-    ceil_mode make windows that hang over the edge, which take the general loop."""
+    """The 2x2 stride-2 windows (their own loop in the kernel, four outputs at a time in float32,
+    then one at a time) with ties and NaNs; odd sizes with ceil_mode make windows that hang over the
+    edge, which take the general loop."""
     rng = np.random.default_rng(5)
     x = np.round(rng.standard_normal(shape)).astype(dtype)
     x[rng.random(shape) < 0.1] = np.nan
+    x[rng.random(shape) < 0.2] = -np.inf
     y, idx = kernels.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), ceil_mode)
     ry, ridx = ref.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), ceil_mode)
     np.testing.assert_array_equal(y, ry)
