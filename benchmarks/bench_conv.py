@@ -184,8 +184,9 @@ def peak_memory_rows():
     """Rows of the peak-memory table: each contender's LeNet step measured in its own process."""
     peaks = {}
     for name in ("tinynn", "numpy"):
-        out = subprocess.run([sys.executable, __file__, "--memory-child", name], capture_output=True, text=True,
-                             check=True, env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-child", name], capture_output=True,
+                             text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1",
+                                                         "OPENBLAS_NUM_THREADS": "1"})
         peaks[name] = [int(v) for v in out.stdout.split()[-2:]]
     return [(f"lenet ({name}{' im2col' if name == 'numpy' else ''})", f"{rss / 2**20:.1f}", f"{traced / 2**20:.1f}",
              f"{rss / peaks['numpy'][0]:.2f}") for name, (rss, traced) in peaks.items()]
