@@ -4,15 +4,17 @@
  * one matrix product per group (G groups, Cg = C / G, Og = O / G, K = kh kw, P = Ho Wo positions):
  *
  *     cols (C K, P):  cols[(c kh + u) kw + v, i Wo + j] = x_pad[c, s_h i + d_h u, s_w j + d_w v]
- *     forward         y_g^T (P, Og) = cols_g^T (P, Cg K) W_g^T (Cg K, Og)  + bias, relu: the GEMM's epilogue
+ *     forward         y_g (Og, P) = W_g (Og, Cg K) cols_g (Cg K, P)  + bias, relu
  *     input grad      dcols_g (Cg K, P) = W_g^T (Cg K, Og) dy_g (Og, P), then col2im (im2col's adjoint:
  *                     each column added back where it was copied from)
  *     weight grad     dW_g (Og, Cg K) = sum_n dy_g[n] (Og, P) cols_g[n]^T (P, Cg K)
  *
- * The forward product has the positions as its long side (P = 1024 rows fill the 12-row micro-kernel
- * tiles, O = 64 would leave a third of the last one empty) and writes position-major; a blocked
- * transposition puts it back in NCHW.  Small images go in chunks of B images whose columns sit side
- * by side (B P columns), so a LeNet-sized convolution still makes one GEMM with a long side per chunk.
+ * The forward product is already NCHW (an image's (O, P) block), and cols is the GEMM's row-major B:
+ * its slivers are read in place or packed by memcpy.  (The transposed product cols^T W^T fills the
+ * 12-row micro-kernel tiles better when O is small, but packing cols^T is a strided copy and its
+ * position-major result needs a transposition: together a third of the forward at 64 -> 64
+ * channels, 3x3, 32x32.)  Small images go in chunks of B images whose columns sit side by side
+ * (B P columns), so a LeNet-sized convolution still makes one GEMM with a long side per chunk.
  * A 1x1 kernel at stride 1 without padding needs no copy: one image's cols is the image itself.
  * Threads: across the chunks of the batch (each thread its own cols buffer and one-thread GEMMs)
  * when there are at least as many images as threads, else one chunk at a time with the GEMM's own
@@ -63,6 +65,22 @@ static inline tn_idx tn_conv_chunk(const tn_conv_geom *g, int threads) {
     tn_idx per_thread = (g->n + threads - 1) / threads;
     if (b > per_thread) b = per_thread;
     return b < 1 ? 1 : b;
+}
+
+/* For the copy loops of im2col / col2im: GCC would turn a loop that zeroes or copies a run into a
+ * memset / memcpy call, which costs more than the run on the short rows of small images (they
+ * made im2col a fifth of a digits ResNet step). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TN_CONV_INLINE_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define TN_CONV_INLINE_COPIES
+#endif
+
+/* The row stride of an im2col buffer of n columns of `size`-byte values: n, or one cache line more
+ * when n values are a multiple of 2 KB, whose rows would share L1 sets (the GEMM then reads them
+ * in place instead of packing them: 2 KB-strided rows of a sliver would evict each other). */
+static inline tn_idx tn_conv_ld(tn_idx n, size_t size) {
+    return (n * (tn_idx)size) % 2048 == 0 ? n + 64 / (tn_idx)size : n;
 }
 
 /* The columns j whose tap j s - p + off lies in [0, size): j0 <= j < j1 (within [0, out)). */

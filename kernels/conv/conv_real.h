@@ -3,55 +3,62 @@
  *
  * The work goes in chunks of B consecutive images (see tn_conv_chunk in conv.h): their columns sit
  * side by side in one cols buffer (C K rows of B P values, image b at column b P), so a small
- * convolution still makes GEMMs with a long side.  gt (B P, O) holds the chunk's outputs or output
- * gradients position-major: gt[b P + q, o] = y[b, o, q]. */
+ * convolution still makes GEMMs with a long side.  gt (O, B P) holds the chunk's outputs or output
+ * gradients the same way, image b at column b P: gt[o, b P + q] = y[b, o, q]. */
 #define CFN(name) TN_CONV_CAT(name, TS)
 #define GEMM TN_CONV_CAT(tn_gemm, TS)
 
-/* Rows of cols (C kh kw of them, ld apart) = the windows of one image x (C, H, W); padding reads 0. */
+/* Rows of cols (C kh kw of them, ld apart) = the windows of one image x (C, H, W); padding reads 0.
+ * The tap (u, v) decides which output rows i0 <= i < i1 and columns j0 <= j < j1 read inside the
+ * image, so the channels' loop runs inside it with no bounds to work out: on small images (8x8 and
+ * below) the bounds cost more than the copies, which are plain loops (TN_CONV_INLINE_COPIES). */
+TN_CONV_INLINE_COPIES
 static void CFN(tn_im2col)(const T *x, const tn_conv_geom *g, T *cols, tn_idx ld) {
-    tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo;
-    for (tn_idx c = 0; c < g->c; c++)
-        for (int u = 0; u < g->kh; u++)
-            for (int v = 0; v < g->kw; v++) {
-                T *row = cols + ((c * g->kh + u) * g->kw + v) * ld;
+    tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo, taps = (tn_idx)g->kh * g->kw;
+    for (int u = 0; u < g->kh; u++) {
+        tn_idx roff = (tn_idx)u * g->dh - g->pt, i0, i1;
+        tn_conv_valid(h, ho, g->sh, roff, &i0, &i1);
+        for (int v = 0; v < g->kw; v++) {
+            tn_idx off = (tn_idx)v * g->dw - g->pl, j0, j1;
+            tn_conv_valid(w, wo, g->sw, off, &j0, &j1);
+            for (tn_idx c = 0; c < g->c; c++) {
+                T *row = cols + (c * taps + u * g->kw + v) * ld;
                 const T *plane = x + c * h * w;
-                tn_idx off = (tn_idx)v * g->dw - g->pl, j0, j1;
-                tn_conv_valid(w, wo, g->sw, off, &j0, &j1);
-                for (tn_idx i = 0; i < ho; i++) {
+                for (tn_idx j = 0; j < i0 * wo; j++) row[j] = 0;
+                for (tn_idx i = i0; i < i1; i++) {
                     T *dst = row + i * wo;
-                    tn_idx r = i * g->sh - g->pt + (tn_idx)u * g->dh;
-                    if (r < 0 || r >= h) {
-                        memset(dst, 0, (size_t)wo * sizeof(T));
-                        continue;
-                    }
-                    const T *src = plane + r * w + off;
+                    const T *src = plane + (i * g->sh + roff) * w + off;
                     for (tn_idx j = 0; j < j0; j++) dst[j] = 0;
                     if (g->sw == 1)
-                        memcpy(dst + j0, src + j0, (size_t)(j1 - j0) * sizeof(T));
+                        for (tn_idx j = j0; j < j1; j++) dst[j] = src[j];
                     else
                         for (tn_idx j = j0; j < j1; j++) dst[j] = src[j * g->sw];
                     for (tn_idx j = j1; j < wo; j++) dst[j] = 0;
                 }
+                for (tn_idx j = i1 * wo; j < ho * wo; j++) row[j] = 0;
             }
+        }
+    }
 }
 
 /* dx (C, H, W) = col2im(cols): the adjoint of im2col, each column's values added back to the
- * input positions they were copied from (taps on the padding are dropped). */
+ * input positions they were copied from (taps on the padding are dropped).  Loops as im2col's;
+ * each element of dx still gets its taps in (u, v) order. */
+TN_CONV_INLINE_COPIES
 static void CFN(tn_col2im)(const T *cols, tn_idx ld, const tn_conv_geom *g, T *dx) {
-    tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo;
+    tn_idx h = g->h, w = g->w, wo = g->wo, taps = (tn_idx)g->kh * g->kw;
     memset(dx, 0, (size_t)(g->c * h * w) * sizeof(T));
-    for (tn_idx c = 0; c < g->c; c++)
-        for (int u = 0; u < g->kh; u++)
-            for (int v = 0; v < g->kw; v++) {
-                const T *row = cols + ((c * g->kh + u) * g->kw + v) * ld;
+    for (int u = 0; u < g->kh; u++) {
+        tn_idx roff = (tn_idx)u * g->dh - g->pt, i0, i1;
+        tn_conv_valid(h, g->ho, g->sh, roff, &i0, &i1);
+        for (int v = 0; v < g->kw; v++) {
+            tn_idx off = (tn_idx)v * g->dw - g->pl, j0, j1;
+            tn_conv_valid(w, wo, g->sw, off, &j0, &j1);
+            for (tn_idx c = 0; c < g->c; c++) {
+                const T *row = cols + (c * taps + u * g->kw + v) * ld;
                 T *plane = dx + c * h * w;
-                tn_idx off = (tn_idx)v * g->dw - g->pl, j0, j1;
-                tn_conv_valid(w, wo, g->sw, off, &j0, &j1);
-                for (tn_idx i = 0; i < ho; i++) {
-                    tn_idx r = i * g->sh - g->pt + (tn_idx)u * g->dh;
-                    if (r < 0 || r >= h) continue;
-                    T *dst = plane + r * w + off;
+                for (tn_idx i = i0; i < i1; i++) {
+                    T *dst = plane + (i * g->sh + roff) * w + off;
                     const T *src = row + i * wo;
                     if (g->sw == 1)
                         for (tn_idx j = j0; j < j1; j++) dst[j] += src[j];
@@ -59,72 +66,91 @@ static void CFN(tn_col2im)(const T *cols, tn_idx ld, const tn_conv_geom *g, T *d
                         for (tn_idx j = j0; j < j1; j++) dst[j * g->sw] += src[j];
                 }
             }
+        }
+    }
 }
 
 /* The columns of images [n0, n0 + b): x itself for one image of a pointwise convolution (its
- * (C, P) plane is already its cols), else im2col into cols.  *ld: the row stride of the result. */
+ * (C, P) plane is already its cols), else im2col into cols (rows tn_conv_ld(b P) apart).  *ld: the
+ * row stride of the result. */
 static const T *CFN(tn_conv_cols)(const T *x, tn_idx n0, tn_idx b, const tn_conv_geom *g, T *cols, tn_idx *ld) {
     tn_idx p = g->ho * g->wo, xs = g->c * g->h * g->w;
     if (b == 1 && tn_conv_is_pointwise(g)) {
         *ld = p;
         return x + n0 * xs;
     }
-    *ld = b * p;
-    for (tn_idx i = 0; i < b; i++) CFN(tn_im2col)(x + (n0 + i) * xs, g, cols + i * p, b * p);
+    *ld = tn_conv_ld(b * p, sizeof(T));
+    for (tn_idx i = 0; i < b; i++) CFN(tn_im2col)(x + (n0 + i) * xs, g, cols + i * p, *ld);
     return cols;
 }
 
-/* dst (cols, rows) = src (rows, cols)^T, both row-major, in blocks of 32 columns of src that stay in L1. */
-static void CFN(tn_conv_transpose)(const T *src, T *dst, tn_idx rows, tn_idx cols) {
-    for (tn_idx j0 = 0; j0 < cols; j0 += 32) {
-        tn_idx j1 = tn_min(cols, j0 + 32);
-        for (tn_idx r = 0; r < rows; r++)
-            for (tn_idx j = j0; j < j1; j++) dst[j * rows + r] = src[r * cols + j];
-    }
+/* The output (gradient) rows of images [n0, n0 + b) of y (N, O, P) side by side, as one (O, b P)
+ * matrix: y's own rows for one image (*ld = P), else copied into buf (*ld = b P). */
+TN_CONV_INLINE_COPIES
+static const T *CFN(tn_conv_rows)(const T *y, tn_idx n0, tn_idx b, const tn_conv_geom *g, T *buf, tn_idx *ld) {
+    tn_idx p = g->ho * g->wo;
+    *ld = b * p;
+    if (b == 1) return y + n0 * g->o * p;
+    for (tn_idx i = 0; i < b; i++)
+        for (tn_idx o = 0; o < g->o; o++)
+            for (tn_idx q = 0; q < p; q++) buf[o * *ld + i * p + q] = y[((n0 + i) * g->o + o) * p + q];
+    return buf;
 }
 
-/* Forward of images [n0, n0 + b).  Per group, gt_g (b P, Og) = cols_g^T (b P, Cg K) W_g^T (Cg K, Og)
- * + bias, relu when act == 1: with positions as the GEMM's long side the 12-row tiles are full, and
- * the bias and activation are the GEMM's own epilogue, applied to each tile as it is written. */
+/* Forward of images [n0, n0 + b).  Per group, y_g (Og, b P) = W_g (Og, Cg K) cols_g (Cg K, b P): the
+ * GEMM's B is im2col's row-major output (its packing one memcpy per row and sliver), and its
+ * result is already NCHW for one image.  Bias and activation then run on each output row (one
+ * image's chunk: straight into y; several: while copying image i's columns out to y[n0 + i]);
+ * without a bias the activation is the GEMM's own epilogue. */
 static int CFN(tn_conv2d_chunk)(const T *x, const T *wt, const T *bias, int act, T *y, tn_idx n0, tn_idx b,
                                  const tn_conv_geom *g, T *cols, T *gt, int nt) {
-    tn_idx p = g->ho * g->wo, og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw, ld;
+    tn_idx p = g->ho * g->wo, og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw, ld, n = b * p;
     const T *a = CFN(tn_conv_cols)(x, n0, b, g, cols, &ld);
-    int err = 0;
+    T *out = b == 1 ? y + n0 * g->o * p : gt;
+    int fused = b == 1 && bias == NULL, err = 0;
     for (int gi = 0; gi < g->groups; gi++)
-        err |= GEMM(b * p, og, kk, a + gi * kk * ld, 1, ld, wt + gi * og * kk, 1, kk, gt + gi * og, g->o, 1,
-                    bias ? bias + gi * og : NULL, act, nt);
-    for (tn_idx i = 0; i < b; i++) CFN(tn_conv_transpose)(gt + i * p * g->o, y + (n0 + i) * g->o * p, p, g->o);
+        err |= GEMM(og, n, kk, wt + gi * og * kk, kk, 1, a + gi * kk * ld, ld, 1, out + gi * og * n, n, 1, NULL,
+                    fused ? act : TN_ACT_NONE, nt);
+    if (fused) return err;
+    for (tn_idx i = 0; i < b; i++)
+        for (tn_idx o = 0; o < g->o; o++) {
+            T *dst = y + ((n0 + i) * g->o + o) * p;
+            const T *src = out + o * n + i * p;
+            T add = bias ? bias[o] : (T)0;
+            for (tn_idx q = 0; q < p; q++) dst[q] = src[q] + add;
+            TN_CONV_CAT(tn_activate, TS)(act, dst, dst, p);
+        }
     return err;
 }
 
-/* dx of images [n0, n0 + b): per group dcols_g (Cg K, b P) = W_g^T (Cg K, Og) gt_g^T (Og, b P), then
+/* dx of images [n0, n0 + b): per group dcols_g (Cg K, b P) = W_g^T (Cg K, Og) dy_g (Og, b P), then
  * col2im per image. */
 static int CFN(tn_conv2d_bwi_chunk)(const T *gy, const T *wt, T *dx, tn_idx n0, tn_idx b, const tn_conv_geom *g,
                                      T *dcols, T *gt, int nt) {
-    tn_idx p = g->ho * g->wo, og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw, ld = b * p;
+    tn_idx og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw, n, p = g->ho * g->wo;
     tn_idx xs = g->c * g->h * g->w;
     int pointwise = b == 1 && tn_conv_is_pointwise(g), err = 0;
     T *d = pointwise ? dx + n0 * xs : dcols;
-    for (tn_idx i = 0; i < b; i++) CFN(tn_conv_transpose)(gy + (n0 + i) * g->o * p, gt + i * p * g->o, g->o, p);
+    const T *dy = CFN(tn_conv_rows)(gy, n0, b, g, gt, &n);
+    tn_idx ld = pointwise ? n : tn_conv_ld(n, sizeof(T));
     for (int gi = 0; gi < g->groups; gi++)
-        err |= GEMM(kk, ld, og, wt + gi * og * kk, 1, kk, gt + gi * og, 1, g->o, d + gi * kk * ld, ld, 1, NULL, 0, nt);
+        err |= GEMM(kk, n, og, wt + gi * og * kk, 1, kk, dy + gi * og * n, n, 1, d + gi * kk * ld, ld, 1, NULL, 0, nt);
     if (!pointwise)
         for (tn_idx i = 0; i < b; i++) CFN(tn_col2im)(dcols + i * p, ld, g, dx + (n0 + i) * xs);
     return err;
 }
 
 /* acc (O, Cg K) (+)= sum over images [n0, n0 + b) of dy_g cols_g^T: per group the GEMM
- * gt_g^T (Og, b P) cols_g^T (b P, Cg K) into tmp (first: into acc itself). */
+ * dy_g (Og, b P) cols_g^T (b P, Cg K) into tmp (first: into acc itself). */
 static int CFN(tn_conv2d_bww_chunk)(const T *gy, const T *x, T *acc, T *tmp, int first, tn_idx n0, tn_idx b,
                                      const tn_conv_geom *g, T *cols, T *gt, int nt) {
-    tn_idx p = g->ho * g->wo, og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw, ld;
+    tn_idx og = g->o / g->groups, kk = g->c / g->groups * g->kh * g->kw, ld, n;
     const T *a = CFN(tn_conv_cols)(x, n0, b, g, cols, &ld);
+    const T *dy = CFN(tn_conv_rows)(gy, n0, b, g, gt, &n);
     T *dst = first ? acc : tmp;
     int err = 0;
-    for (tn_idx i = 0; i < b; i++) CFN(tn_conv_transpose)(gy + (n0 + i) * g->o * p, gt + i * p * g->o, g->o, p);
     for (int gi = 0; gi < g->groups; gi++)
-        err |= GEMM(og, kk, ld, gt + gi * og, 1, g->o, a + gi * kk * ld, 1, ld, dst + gi * og * kk, kk, 1, NULL, 0, nt);
+        err |= GEMM(og, kk, n, dy + gi * og * n, n, 1, a + gi * kk * ld, 1, ld, dst + gi * og * kk, kk, 1, NULL, 0, nt);
     if (!first)
         for (tn_idx i = 0; i < g->o * kk; i++) acc[i] += tmp[i];
     return err;
@@ -134,13 +160,13 @@ static int CFN(tn_conv2d_bww_chunk)(const T *gy, const T *x, T *acc, T *tmp, int
  * its gt, and `extra` more values.  *per: the values per thread. */
 static T *CFN(tn_conv_scratch)(const tn_conv_geom *g, tn_idx b, int threads, tn_idx extra, tn_idx *per) {
     tn_idx p = g->ho * g->wo;
-    tn_idx cols = b == 1 && tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * b * p;
+    tn_idx cols = b == 1 && tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * tn_conv_ld(b * p, sizeof(T));
     *per = cols + b * p * g->o + extra;
     return (T *)tn_alloc(sizeof(T) * (size_t)*per * (size_t)threads);
 }
 
 static inline tn_idx CFN(tn_conv_cols_size)(const tn_conv_geom *g, tn_idx b) {
-    return b == 1 && tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * b * g->ho * g->wo;
+    return b == 1 && tn_conv_is_pointwise(g) ? 0 : g->c * g->kh * g->kw * tn_conv_ld(b * g->ho * g->wo, sizeof(T));
 }
 
 /* The forward (backward_input 0: out = y from in = x) or the input gradient (1: out = dx from in = gy)

@@ -1,14 +1,42 @@
 /* conv/pool_real.h -- TEMPLATE for pooling, included by pool.h once per type (T, TS: f32 / f64). */
 #define PFN(name) TN_POOL_CAT(name, TS)
 
+/* One step of a window's scan: value src[at] replaces the best so far if larger or NaN. */
+#define TN_POOL_PICK(at_)                                                               \
+    do {                                                                                \
+        T val_ = src[at_];                                                              \
+        if (val_ > best || isnan(val_)) { best = val_; at = (at_); }                    \
+    } while (0)
+
 /* y and idx (planes, Ho, Wo) = max pooling of x (planes, H, W). */
 static void PFN(tn_max_pool2d)(const T *x, T *y, int64_t *idx, const tn_pool_geom *g, int nt) {
     tn_idx hw = g->h * g->w, out = g->ho * g->wo;
+    /* 2x2 windows at stride 2 without padding or dilation, all inside the plane (most pooling
+     * layers): the general scan below with its bounds known, the same four values in the same order */
+    int two = g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0 && g->pw == 0 && g->dh == 1
+              && g->dw == 1 && 2 * g->ho <= g->h && 2 * g->wo <= g->w;
     #pragma omp parallel for num_threads(tn_pool_threads(g, nt)) schedule(static)
     for (tn_idx pl = 0; pl < g->planes; pl++) {
         const T *src = x + pl * hw;
         T *dst = y + pl * out;
         int64_t *where = idx + pl * out;
+        if (two) {
+            for (tn_idx i = 0; i < g->ho; i++)
+                for (tn_idx j = TN_POOL_CAT(tn_max_pool_2x2, TS)(src + 2 * i * g->w, src + (2 * i + 1) * g->w,
+                                                                  2 * i * g->w, g->w, g->wo, dst + i * g->wo,
+                                                                  where + i * g->wo);
+                     j < g->wo; j++) {
+                    int64_t first = 2 * i * g->w + 2 * j, at = first;
+                    T best = -INFINITY;
+                    TN_POOL_PICK(first);
+                    TN_POOL_PICK(first + 1);
+                    TN_POOL_PICK(first + g->w);
+                    TN_POOL_PICK(first + g->w + 1);
+                    dst[i * g->wo + j] = best;
+                    where[i * g->wo + j] = at;
+                }
+            continue;
+        }
         for (tn_idx i = 0; i < g->ho; i++) {
             int u0 = tn_pool_first(i, g->sh, g->ph, g->dh);
             tn_idx r0 = i * g->sh - g->ph + (tn_idx)u0 * g->dh;
@@ -23,11 +51,7 @@ static void PFN(tn_max_pool2d)(const T *x, T *y, int64_t *idx, const tn_pool_geo
                     for (int v = v0; v < g->kw; v++) {
                         tn_idx q = j * g->sw - g->pw + (tn_idx)v * g->dw;
                         if (q >= g->w) break;
-                        T val = src[r * g->w + q];
-                        if (val > best || isnan(val)) {
-                            best = val;
-                            at = r * g->w + q;
-                        }
+                        TN_POOL_PICK(r * g->w + q);
                     }
                 }
                 dst[i * g->wo + j] = best;
@@ -100,4 +124,5 @@ static void PFN(tn_avg_pool2d_backward)(const T *gy, T *dx, const tn_pool_geom *
     }
 }
 
+#undef TN_POOL_PICK
 #undef PFN

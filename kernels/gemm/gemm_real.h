@@ -76,13 +76,16 @@ static void FN(tn_pack_b)(tn_idx kc, tn_idx nc, const T *b, tn_idx rsb, tn_idx c
         const T *src = b + jr * csb;
         if (nr == NR && csb == 1) {               /* row-major B: one wide copy per p */
             for (tn_idx p = 0; p < kc; p++) memcpy(bp + p * NR, src + p * rsb, NR * sizeof(T));
-        } else if (rsb == 1) {                    /* column-major B (e.g. W^T): walk columns */
-            for (int j = 0; j < nr; j++) {
-                const T *col = src + j * csb;
-                for (tn_idx p = 0; p < kc; p++) bp[p * NR + j] = col[p];
+        } else if (rsb == 1) {                    /* column-major B (e.g. W^T): walk columns ... */
+            for (tn_idx p0 = 0; p0 < kc; p0 += 16) {  /* ... over 16 rows of the sliver at a time, */
+                tn_idx p1 = tn_min(kc, p0 + 16);      /* which stay in L1 (a whole one may not) */
+                for (int j = 0; j < nr; j++) {
+                    const T *col = src + j * csb;
+                    for (tn_idx p = p0; p < p1; p++) bp[p * NR + j] = col[p];
+                }
+                for (int j = nr; j < NR; j++)
+                    for (tn_idx p = p0; p < p1; p++) bp[p * NR + j] = 0;
             }
-            for (int j = nr; j < NR; j++)
-                for (tn_idx p = 0; p < kc; p++) bp[p * NR + j] = 0;
         } else {                                  /* any strides */
             for (tn_idx p = 0; p < kc; p++)
                 for (int j = 0; j < NR; j++) bp[p * NR + j] = j < nr ? src[p * rsb + j * csb] : 0;

@@ -103,6 +103,15 @@ def test_large_convolutions_on_one_and_two_threads(chunking, dtype, ws, geometry
     check_all_three(xs, ws, geometry, dtype, np.random.default_rng(batch), num_threads=threads)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_columns_a_multiple_of_2kb_wide(simd, chunking, dtype, batch):
+    """16x32 outputs: 512 positions per image, 2 KB or 4 KB per row of columns, which the kernel pads
+    to another row stride so that the GEMM reads them in place."""
+    check_all_three((batch, 8, 16, 32), (12, 8, 3, 3), ((1, 1), (1, 1, 1, 1), (1, 1), 1), dtype,
+                    np.random.default_rng(batch), num_threads=1)
+
+
 def test_the_fused_relu_is_relu_of_the_convolution():
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
@@ -186,6 +195,23 @@ def test_pool_kernels_match_the_reference(geometry, dtype, include_pad, seed):
     g = rng.standard_normal(ref.avg_pool2d(x, *args).shape).astype(dtype)
     np.testing.assert_allclose(kernels.avg_pool2d_backward(g, shape, *args), ref.avg_pool2d_backward(g, shape, *args),
                                rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 6), (1, 2, 7, 9), (2, 3, 6, 22)])
+@pytest.mark.parametrize("ceil_mode", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_two_by_two_max_pooling_matches_the_reference_bit_for_bit(shape, ceil_mode, dtype):
+    """The 2x2 stride-2 windows (their own loop in the kernel, four outputs at a time in float32,
+    then one at a time) with ties and NaNs; odd sizes with ceil_mode make windows that hang over the
+    edge, which take the general loop."""
+    rng = np.random.default_rng(5)
+    x = np.round(rng.standard_normal(shape)).astype(dtype)
+    x[rng.random(shape) < 0.1] = np.nan
+    x[rng.random(shape) < 0.2] = -np.inf
+    y, idx = kernels.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), ceil_mode)
+    ry, ridx = ref.max_pool2d(x, (2, 2), (2, 2), (0, 0), (1, 1), ceil_mode)
+    np.testing.assert_array_equal(y, ry)
+    np.testing.assert_array_equal(idx, ridx)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
