@@ -55,9 +55,21 @@ def modules():
     """name -> (files to mutate, test files that exercise them)."""
     mutants = "tests/unit/test_mutants_{}.py".format
     return {
-        "ops": (["tinynn/ops/*.py"], tests_that_exist("tests/unit/test_ops.py", "tests/unit/test_tensor.py",
-                                                     "tests/unit/test_losses.py", "tests/unit/test_nn.py", "tests/unit/test_quantize.py",
-                                                     mutants("ops"))),
+        # every unit test file of an op family (the layers' ops, higher-order autograd) but the slow
+        # model-level ones (test_gpt, test_models, ...) and the fuzz/integration tests
+        "ops": (["tinynn/ops/*.py"], tests_that_exist("tests/unit/test_ops*.py", "tests/unit/test_tensor*.py",
+                                                     "tests/unit/test_losses*.py", "tests/unit/test_nn.py",
+                                                     "tests/unit/test_quantize.py", "tests/unit/test_activations.py",
+                                                     "tests/unit/test_gelu.py", "tests/unit/test_attention.py",
+                                                     "tests/unit/test_conv.py", "tests/unit/test_pooling.py",
+                                                     "tests/unit/test_batchnorm.py", "tests/unit/test_layernorm.py",
+                                                     "tests/unit/test_embedding.py", "tests/unit/test_recurrent.py",
+                                                     "tests/unit/test_sequences.py", "tests/unit/test_transformer.py",
+                                                     "tests/unit/test_gradgradcheck*.py",
+                                                     "tests/unit/test_higher_order.py",
+                                                     "tests/unit/test_autograd_functional.py",
+                                                     "tests/unit/test_custom_function.py", mutants("ops"),
+                                                     "tests/unit/test_mutants_ops_*.py")),
         "reference": ([reference_backend()], tests_that_exist("tests/unit/test_ops.py", "tests/unit/test_losses.py",
                                                               "tests/unit/test_nn.py", "tests/unit/test_quantize.py",
                                                               "tests/unit/test_ops_elementwise.py",
