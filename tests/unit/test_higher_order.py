@@ -162,3 +162,18 @@ def test_the_graph_is_kept_by_default_under_create_graph_and_freed_on_request():
     tn.autograd.grad(y, x, create_graph=True, retain_graph=False)
     with pytest.raises(RuntimeError, match="freed"):
         tn.autograd.grad(y, x)
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_log_softmax_second_derivatives_along_either_dim(dim, backend_name):
+    x = tn.tensor(np.random.default_rng(1).standard_normal((3, 4)), requires_grad=True)
+    assert tn.gradgradcheck(lambda x: tn.nn.functional.log_softmax(x, dim=dim), x, rtol=1e-6)
+
+
+def test_create_graph_gradients_at_the_kinks_are_pytorchs(backend_name):
+    import tinynn.nn.functional as F
+    x = tn.tensor([-1.0, 1.0, 0.5, 0.0, -2.0], dtype=tn.float64, requires_grad=True)
+    (g,) = tn.autograd.grad(F.hardtanh(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0, 1.0, 1.0, 0.0])     # 0 at the bounds -1 and 1
+    (g,) = tn.autograd.grad(F.leaky_relu(x, 0.1).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [0.1, 1.0, 1.0, 0.1, 0.1])     # the slope at 0

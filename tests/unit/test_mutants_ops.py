@@ -283,3 +283,84 @@ def test_mixed_dtype_linear_without_bias_and_tuple_index_gradients(backend_name)
     np.testing.assert_array_equal(m.grad, [[0, 2, 0], [0, 0, 1]])
     with raises(ValueError, "Concatenate: shapes [(), ()] along axis 0: zero-dimensional arrays cannot be concatenated"):
         tn.concatenate([t(), t()])
+
+
+# ---- the factories that build ops at import time (activations, unary, the reduction methods, the
+# torch.<name> functions, the create_graph kernels). mutmut switches a mutant on only in the test
+# process, after tinynn is imported, so what these built at import never runs mutated: these tests
+# call each factory again and check what it builds against the formulas and PyTorch's names.
+
+def test_activation_factory_builds_a_slotted_op_running_its_kernel():
+    from tinynn.ops.activations import Activation, _activation
+    cls = _activation("Leaky", "leaky_relu", "y = x for x > 0, s x otherwise.")
+    assert cls.__name__ == "Leaky" and issubclass(cls, Activation) and cls.kernel == "leaky_relu"
+    assert cls.__doc__ == "y = x for x > 0, s x otherwise." and cls.__dict__["__slots__"] == ()
+    x = tn.tensor([-2.0, 3.0], requires_grad=True)
+    y = cls.apply(x, negative_slope=0.25)
+    y.sum().backward()
+    np.testing.assert_array_equal(y.numpy(), [-0.5, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [0.25, 1.0])
+
+
+def test_unary_factory_passes_the_kernels_x_and_y_to_the_derivative(backend_name):
+    from tinynn.ops.unary import Unary, _unary
+    # f = exp, f' written as y x / x (= e^x for x != 0): each of B, x and y must arrive, in that order
+    cls = _unary("MyExp", "exp", "y = e^x;  dy/dx = y.", lambda B, x, y: B.multiply(y, B.divide(x, x)))
+    assert cls.__name__ == "MyExp" and issubclass(cls, Unary) and cls.kernel == "exp"
+    assert cls.__doc__ == "y = e^x;  dy/dx = y." and cls.__dict__["__slots__"] == ()
+    x = tn.tensor([-1.5, 0.5, 2.0], dtype=tn.float64, requires_grad=True)
+    y = cls.apply(x)
+    (y * tn.tensor([1.0, 2.0, 3.0], dtype=tn.float64)).sum().backward()
+    np.testing.assert_allclose(y.numpy(), np.exp([-1.5, 0.5, 2.0]), rtol=1e-15)
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([-1.5, 0.5, 2.0]) * [1, 2, 3], rtol=1e-15)
+
+
+def test_reduction_method_factory_takes_pytorchs_and_numpys_arguments(backend_name):
+    from tinynn.ops.dims import reduction_method
+    from tinynn.ops.reduction import Sum
+    total = reduction_method(Sum, "total", "y = sum_i x_i")
+    assert total.__name__ == total.__qualname__ == "total"
+    assert total.__doc__ == "y = sum_i x_i over dim (an int, a tuple, or every dim when None)."
+    x = tn.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    assert total(x).shape == () and total(x).item() == 21.0
+    np.testing.assert_array_equal(total(x, 1).numpy(), [6.0, 15.0])
+    np.testing.assert_array_equal(total(x, -2, True).numpy(), [[5.0, 7.0, 9.0]])
+    np.testing.assert_array_equal(total(x, axis=1, keepdims=True).numpy(), [[6.0], [15.0]])
+    np.testing.assert_array_equal(total(x, keepdims=True).numpy(), [[21.0]])
+    assert total(x, 0, dtype=tn.float64).dtype == np.float64 and total(x).dtype == np.float32
+    (total(x, 1) * tn.tensor([1.0, 10.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0] * 3, [10.0] * 3])
+    with raises(TypeError, "total: out= is not supported by tinynn; use the returned tensor"):
+        total(x, out=tn.zeros(3))
+    with raises(IndexError, "total: dim 2 is out of range for a tensor with 2 dimensions (expected in [-2, 1])"):
+        total(x, 2)
+
+
+def test_torch_function_factory_calls_the_method_on_a_tensor_or_a_list():
+    from tinynn.ops.torch_names import _function, _method
+    from tinynn.ops.unary import Sin
+    total = _function("sum")
+    assert total.__name__ == total.__qualname__ == "sum"
+    assert total.__doc__ == "tn.sum(input, ...) = input.sum(...)."
+    x = tn.tensor([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(total(x, 0, keepdim=True).numpy(), [[4.0, 6.0]])
+    np.testing.assert_array_equal(total([[1, 2], [3, 4]], dim=1).numpy(), [3, 7])
+    sin = _method(Sin)
+    assert sin.__doc__ == Sin.__doc__
+    np.testing.assert_allclose(sin(tn.tensor([0.5])).numpy(), np.sin([0.5]).astype(np.float32), rtol=1e-6)
+
+
+def test_create_graph_reduction_and_backward_kernel_factories(backend_name):
+    from tinynn.ops.derivatives import SoftmaxBackward
+    from tinynn.ops.differentiable import _backward_kernel, _reduction
+    from tinynn.ops.reduction import Sum
+    x = tn.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=tn.float64)
+    total = _reduction(Sum)
+    assert total(x).shape == () and total(x).item() == 21.0
+    np.testing.assert_array_equal(total(x, axis=1).numpy(), [6.0, 15.0])
+    np.testing.assert_array_equal(total(x, axis=0, keepdims=True).numpy(), [[5.0, 7.0, 9.0]])
+    y = np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]])
+    g = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
+    for axis in (0, 1):    # softmax_backward(y, g) = y (g - sum_j g_j y_j) along the axis
+        z = _backward_kernel(SoftmaxBackward)(tn.tensor(y), tn.tensor(g), axis=axis)
+        np.testing.assert_allclose(z.numpy(), y * (g - (g * y).sum(axis, keepdims=True)), rtol=1e-14)

@@ -1,5 +1,7 @@
 """Regression tests for the silent differences from PyTorch that issue 15 measured: each expected
 value is worked out by hand from PyTorch's documented semantics and written here."""
+import re
+
 import numpy as np
 import pytest
 
@@ -162,3 +164,156 @@ def test_transpose_of_a_0d_tensor_takes_only_dims_0_and_minus_1():
     assert x.transpose(0, -1).item() == 2.0
     with pytest.raises(IndexError, match="transpose: dim 5"):
         x.transpose(5, 0)
+
+
+def _dim_error(op, d, ndim):
+    lo, hi = -max(ndim, 1), max(ndim, 1) - 1
+    return pytest.raises(IndexError, match=re.escape(f"{op}: dim {d} is out of range for a tensor with {ndim} "
+                                                     f"dimensions (expected in [{lo}, {hi}])"))
+
+
+def test_dim_errors_name_the_op():
+    x = tn.ones((2, 3))
+    idx = tn.tensor([[0], [1]])
+    for op, call in [("index_select", lambda: x.index_select(2, tn.tensor([0]))),
+                     ("scatter", lambda: x.scatter(2, idx, value=1.0)),
+                     ("unflatten", lambda: x.unflatten(2, (1, 3))), ("prod", lambda: x.prod(2)),
+                     ("cumprod", lambda: x.cumprod(2)), ("norm", lambda: x.norm(dim=2)),
+                     ("any", lambda: x.any(2)), ("argmax", lambda: x.argmax(2)), ("argmin", lambda: x.argmin(2))]:
+        with _dim_error(op, 2, 2):
+            call()
+    with pytest.raises(TypeError, match=r"^argmin: takes one dim, got \(0, 1\)$"):
+        x.argmin(dim=(0, 1))
+    with pytest.raises(TypeError, match=r"^any: out= is not supported by tinynn; use the returned tensor$"):
+        x.any(out=tn.zeros(()))
+
+
+def test_index_errors_name_the_op():
+    x = tn.ones((2, 3))
+    with pytest.raises(TypeError, match=re.escape("index_select: index must be a 0-d or 1-d integer tensor, got "
+                                                  "shape (1, 1) dtype int64")):
+        x.index_select(0, tn.tensor([[0]]))
+    with pytest.raises(TypeError, match=re.escape("index_select: index must be a 0-d or 1-d integer tensor, got "
+                                                  "shape (1,) dtype float32")):
+        x.index_select(0, tn.tensor([0.0]))
+    with pytest.raises(TypeError, match=r"^scatter: give exactly one of src and value$"):
+        x.scatter(0, tn.tensor([[0]]))
+    with pytest.raises(TypeError, match=r"^scatter: give exactly one of src and value$"):
+        x.scatter(0, tn.tensor([[0]]), src=tn.ones((1, 1)), value=1.0)
+    with pytest.raises(TypeError, match=r"^scatter: index must be an integer tensor, got dtype float32$"):
+        x.scatter(0, tn.tensor([[0.0]]), value=1.0)
+    with pytest.raises(ValueError, match=re.escape("scatter: index of shape (2, 3) is larger than src of shape (2, 2)")):
+        x.scatter(0, tn.zeros((2, 3), dtype=tn.int64), src=tn.ones((2, 2)))
+
+
+def test_index_select_with_a_0d_index_keeps_the_dim():
+    x = tn.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    np.testing.assert_array_equal(x.index_select(1, tn.tensor(2)).numpy(), [[3.0], [6.0]])   # shape (2, 1)
+    np.testing.assert_array_equal(x.index_select(-1, tn.tensor([2, 0])).numpy(), [[3.0, 1.0], [6.0, 4.0]])
+
+
+def test_scatter_from_a_larger_src_uses_its_leading_block_and_routes_its_gradient(backend_name):
+    x = tn.zeros((2, 3), dtype=tn.float64, requires_grad=True)
+    src = tn.tensor(np.arange(1.0, 13.0).reshape(3, 4), requires_grad=True)
+    index = tn.tensor([[1, 2], [0, 1]])          # dim 1: row i writes src[i, j] at column index[i, j]
+    y = x.scatter(1, index, src=src)
+    np.testing.assert_array_equal(y.detach().numpy(), [[0.0, 1.0, 2.0], [5.0, 6.0, 0.0]])
+    (y * tn.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=tn.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0, 0.0], [0.0, 0.0, 6.0]])
+    np.testing.assert_array_equal(src.grad.numpy(), [[2.0, 3.0, 0.0, 0.0], [4.0, 5.0, 0.0, 0.0], [0.0] * 4])
+    assert src.grad.dtype == np.float64
+
+
+def test_unflatten_a_middle_dim():
+    x = tn.tensor(np.arange(24.0).reshape(2, 6, 2))
+    y = x.unflatten(1, (3, -1))
+    assert y.shape == (2, 3, 2, 2)
+    np.testing.assert_array_equal(y.numpy(), np.arange(24.0).reshape(2, 3, 2, 2))
+    assert x.unflatten(-1, (1, 2)).shape == (2, 6, 1, 2)
+
+
+def test_argmax_and_argmin_take_numpys_keepdims_too():
+    x = tn.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
+    assert x.argmax(1, keepdims=True).tolist() == [[1], [0]]
+    assert x.argmin(dim=1, keepdim=True).tolist() == [[0], [1]]
+    assert x.argmin(axis=0, keepdims=True).tolist() == [[0, 1, 0]]
+
+
+def test_any_takes_pytorchs_and_numpys_arguments():
+    x = tn.tensor([[0.0, 0.0], [0.0, 2.0]])
+    assert x.any().shape == () and x.any().item() is True
+    assert x.any(1).tolist() == [False, True] and x.any(dim=0, keepdim=True).tolist() == [[False, True]]
+    assert x.any(axis=1, keepdims=True).tolist() == [[False], [True]]
+    assert not x.any().requires_grad
+
+
+def test_norm_shapes_and_errors():
+    x = tn.tensor([[3.0, 4.0], [0.0, 0.5]])
+    assert x.norm().shape == () and x.norm().item() == pytest.approx(np.sqrt(25.25))
+    assert x.norm(p=float("inf")).item() == 4.0
+    assert x.norm(dim=1).shape == (2,) and x.norm(dim=(0, 1)).shape == ()
+    assert x.norm(dim=1, keepdim=True).shape == (2, 1) and x.norm(keepdim=True).shape == (1, 1)
+    np.testing.assert_allclose(x.norm(p=float("inf"), dim=1).numpy(), [4.0, 0.5])   # below 1: max |x|, not 1
+    np.testing.assert_allclose(tn.tensor([0.5, -0.25]).norm(p=float("inf")).numpy(), 0.5)
+    assert tn.tensor(-3.0).norm().shape == () and tn.tensor(-3.0).norm().item() == 3.0
+    with pytest.raises(ValueError, match=r"^norm: p must be positive \(or inf or 'fro'\), got 0.0$"):
+        x.norm(p=0)
+
+
+def test_norm_gradients_scale_with_the_incoming_gradient_and_split_inf_ties(backend_name):
+    x = tn.tensor([3.0, -4.0], dtype=tn.float64, requires_grad=True)
+    (x.norm() * 3.0).backward()                          # d ||x|| / dx = x / ||x||
+    np.testing.assert_allclose(x.grad.numpy(), [3 * 3 / 5, -3 * 4 / 5], rtol=1e-15)
+    t = tn.tensor([1.0, -3.0, 3.0, 2.0], dtype=tn.float64, requires_grad=True)
+    (t.norm(p=float("inf")) * 2.0).backward()            # PyTorch: sign(x_i) / (number of ties) at each max |x_i|
+    np.testing.assert_array_equal(t.grad.numpy(), [0.0, -1.0, 1.0, 0.0])
+
+
+def test_prod_over_every_element_and_cumprod_with_an_incoming_gradient(backend_name):
+    x = tn.tensor([[2.0, 3.0], [4.0, 0.5]], dtype=tn.float64, requires_grad=True)
+    (x.prod() * 2.0).backward()                          # d prod / dx_i = prod of the others
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.array([[6.0, 4.0], [3.0, 24.0]]), rtol=1e-15)
+    assert tn.tensor(5.0).prod(0).item() == 5.0
+    v = tn.tensor([2.0, 3.0, 4.0], dtype=tn.float64, requires_grad=True)
+    (v.cumprod(0) * tn.tensor([1.0, 10.0, 100.0], dtype=tn.float64)).sum().backward()
+    # y = (a, ab, abc): dy.w/da = 1 + 10 b + 100 bc, /db = 10 a + 100 ac, /dc = 100 ab
+    np.testing.assert_allclose(v.grad.numpy(), [1 + 30 + 1200, 20 + 800, 600], rtol=1e-15)
+    w = tn.tensor([[2.0, 3.0, 5.0]], dtype=tn.float64, requires_grad=True)
+    w.prod(1).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [[15.0, 10.0, 6.0]], rtol=1e-15)
+    for u, reduce in [(tn.tensor([[7.0]], requires_grad=True), lambda u: u.prod()),   # one factor: gradient 1
+                      (tn.tensor([[7.0], [2.0]], requires_grad=True), lambda u: u.prod(1).sum())]:
+        reduce(u).backward()
+        np.testing.assert_array_equal(u.grad.numpy(), np.ones(u.shape))
+
+
+def test_type_names_the_dtype_or_casts():
+    x = tn.tensor([1.5, 2.0])
+    assert isinstance(x.type(), str) and x.type().startswith("tinynn.")
+    assert x.type("double").dtype == np.float64 and x.type(tn.float16).dtype == np.float16
+    assert x.type("long").tolist() == [1, 2] and x.double().dtype == np.float64
+
+
+def test_scatter_keeps_the_inputs_dtype_as_pytorch_does():
+    i = tn.zeros(3, dtype=tn.int64).scatter(0, tn.tensor([1]), value=2.5)    # the number is cast: 2
+    assert i.dtype == np.int64 and i.tolist() == [0, 2, 0]
+    f = tn.zeros(3).scatter(0, tn.tensor([2]), value=-1)
+    assert f.dtype == np.float32 and f.tolist() == [0.0, 0.0, -1.0]
+    with pytest.raises(TypeError, match=r"^scatter: src has dtype float64 but the input has float32 \(they must match\)$"):
+        tn.zeros(3).scatter(0, tn.tensor([1]), src=tn.tensor([2.5], dtype=tn.float64))
+
+
+def test_inf_norm_over_an_empty_dim_raises_as_in_pytorch():
+    inf = float("inf")
+    for x, dim in [(tn.zeros(0), None), (tn.zeros((0, 3)), 0), (tn.zeros((2, 0)), (0, 1))]:
+        with pytest.raises(ValueError, match=re.escape(f"norm: the inf norm over an empty dim is undefined (max has "
+                                                       f"no identity), input shape {x.shape}, dim {dim}")):
+            x.norm(p=inf, dim=dim)
+    assert tn.zeros((0, 3)).norm(p=inf, dim=1).shape == (0,)    # empty output, every reduced dim non-empty
+    assert tn.zeros(0).norm().item() == 0.0                     # p = 2 has an identity: the empty sum
+
+
+def test_type_names_pytorchs_tensor_types():
+    assert tn.tensor([1.5]).type() == "tinynn.FloatTensor" and tn.tensor([1]).type() == "tinynn.LongTensor"
+    assert tn.tensor([1.0], dtype=tn.float64).type() == "tinynn.DoubleTensor"
+    assert tn.tensor([True]).type() == "tinynn.BoolTensor"
