@@ -179,7 +179,10 @@ def test_dim_errors_name_the_op():
                      ("scatter", lambda: x.scatter(2, idx, value=1.0)),
                      ("unflatten", lambda: x.unflatten(2, (1, 3))), ("prod", lambda: x.prod(2)),
                      ("cumprod", lambda: x.cumprod(2)), ("norm", lambda: x.norm(dim=2)),
-                     ("any", lambda: x.any(2)), ("argmax", lambda: x.argmax(2)), ("argmin", lambda: x.argmin(2))]:
+                     ("any", lambda: x.any(2)), ("argmax", lambda: x.argmax(2)), ("argmin", lambda: x.argmin(2)),
+                     ("min", lambda: x.min(2)), ("max", lambda: x.max(2)), ("cumsum", lambda: x.cumsum(2)),
+                     ("logsumexp", lambda: x.logsumexp(2)), ("squeeze", lambda: x.squeeze(2)),
+                     ("flatten", lambda: x.flatten(2)), ("flatten", lambda: x.flatten(0, 2))]:
         with _dim_error(op, 2, 2):
             call()
     with pytest.raises(TypeError, match=r"^argmin: takes one dim, got \(0, 1\)$"):
@@ -317,3 +320,65 @@ def test_type_names_pytorchs_tensor_types():
     assert tn.tensor([1.5]).type() == "tinynn.FloatTensor" and tn.tensor([1]).type() == "tinynn.LongTensor"
     assert tn.tensor([1.0], dtype=tn.float64).type() == "tinynn.DoubleTensor"
     assert tn.tensor([True]).type() == "tinynn.BoolTensor"
+
+
+def test_clamp_with_tensor_bounds_routes_the_gradient_as_pytorch_at_every_tie(backend_name):
+    # every (x, lo, hi) in {0, 1, 2}^3: x gets it where lo <= x <= hi, lo where x < lo < hi, hi where max(x, lo) > hi
+    grid = np.array(np.meshgrid([0.0, 1.0, 2.0], [0.0, 1.0, 2.0], [0.0, 1.0, 2.0], indexing="ij")).reshape(3, -1)
+    x, lo, hi = (tn.tensor(v, dtype=tn.float64, requires_grad=True) for v in grid)
+    tn.clamp(x, lo, hi).sum().backward()
+    a, b, c = grid
+    np.testing.assert_array_equal(x.grad.numpy(), ((b <= a) & (a <= c)).astype(float))
+    np.testing.assert_array_equal(lo.grad.numpy(), ((a < b) & (b < c)).astype(float))
+    np.testing.assert_array_equal(hi.grad.numpy(), (np.maximum(a, b) > c).astype(float))
+    assert (lo.grad.numpy()[(a < b) & (b == c)] == 0).all() and ((a < b) & (b == c)).sum() == 3
+
+
+def test_clamp_and_where_errors_name_the_op():
+    x = tn.ones((2, 3))
+    with pytest.raises(ValueError, match=re.escape("clamp: shapes (2, 3) and (4,) cannot be broadcast together")):
+        tn.clamp(x, tn.ones(4))
+    with pytest.raises(ValueError, match=re.escape("clamp: shapes (2, 3) and (5,) cannot be broadcast together")):
+        tn.clamp(x, tn.ones((2, 3)), tn.ones(5))
+    with pytest.raises(TypeError, match=r"^where: condition must be bool, got int64$"):
+        tn.where(tn.tensor([1, 0, 1]), x, x)
+    np.testing.assert_array_equal(tn.where([True, False, True], tn.ones(3), tn.zeros(3)).numpy(), [1.0, 0.0, 1.0])
+
+
+def test_view_ops_take_a_tuple_of_sizes_or_dims():
+    x = tn.tensor([[1.0, 2.0, 3.0]])
+    assert x.expand((2, 3)).shape == (2, 3) and x.expand([2, -1]).shape == (2, 3)
+    y = x.expand(4, 2, -1)                               # new leading dims, -1 keeps the last dim's 3
+    assert y.shape == (4, 2, 3) and (y.numpy() == [1.0, 2.0, 3.0]).all()
+    assert x.repeat((2, 1)).tolist() == [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]] and x.repeat([1, 2]).shape == (1, 6)
+    z = tn.ones((1, 3, 1))
+    assert z.squeeze((0, 2)).shape == (3,) and z.squeeze([0]).shape == (3, 1) and z.squeeze((0, 1)).shape == (3, 1)
+    assert tn.tensor(5.0).flatten().shape == (1,) and tn.tensor(5.0).flatten().tolist() == [5.0]
+    assert tn.ones(3).flatten().shape == (3,) and tn.ones((2, 3, 4)).flatten(1, 1).shape == (2, 3, 4)
+    with pytest.raises(ValueError, match=re.escape("flatten: start_dim 1 comes after end_dim 0 (shape (1, 3))")):
+        x.flatten(1, 0)
+    with pytest.raises(ValueError, match=re.escape("expand: 1 sizes for a tensor with 2 dims (shape (1, 3))")):
+        x.expand(3)
+
+
+def test_logsumexp_per_row_stays_finite_and_keeps_pytorchs_shapes():
+    x = tn.tensor([[1000.0, 1000.0], [-1000.0, -1000.0]])          # a shift by each row's own max
+    np.testing.assert_allclose(x.logsumexp(1).numpy(), [1000 + np.log(2), -1000 + np.log(2)], rtol=1e-6)
+    assert x.logsumexp(1).dtype == np.float32 and not x.logsumexp(1).requires_grad
+    assert x.logsumexp(1, keepdim=True).shape == (2, 1) and x.logsumexp(1, True).shape == (2, 1)
+    assert tn.ones((1, 3)).logsumexp(1).shape == (1,) and tn.ones((1, 3)).logsumexp(-1, keepdim=True).shape == (1, 1)
+    ninf = tn.tensor([[-np.inf, -np.inf], [0.0, 0.0]])               # all -inf: -inf, as PyTorch
+    np.testing.assert_allclose(ninf.logsumexp(1).numpy(), [-np.inf, np.log(2)], rtol=1e-6)
+
+
+def test_min_every_way_it_is_called(backend_name):
+    x = tn.tensor([[3.0, 1.0, 1.0], [0.5, 2.0, 4.0]], dtype=tn.float64, requires_grad=True)
+    m = x.min()
+    m.backward()                                         # every element: the ties share the gradient
+    assert m.item() == 0.5 and x.grad.numpy()[1, 0] == 1.0
+    y = tn.tensor([1.0, 1.0, 3.0], dtype=tn.float64, requires_grad=True)
+    y.min().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [0.5, 0.5, 0.0])
+    assert x.min(tn.tensor([[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]], dtype=tn.float64)).tolist() == [[2.0, 1.0, 1.0], [0.5, 2.0, 2.0]]
+    assert x.min(1, True).values.shape == (2, 1) and x.min(1, keepdim=True).indices.tolist() == [[1], [0]]
+    assert x.min(axis=1).values.tolist() == [1.0, 0.5] and x.min(axis=1, keepdims=True).values.shape == (2, 1)

@@ -77,7 +77,8 @@ def floor_divide(a, b):
 
 class ClampBounds(Function):
     """y = min(max(x, lo), hi) with tensor bounds;  dy/dx = 1 where lo <= x <= hi, dy/dlo = 1 where
-    x < lo <= hi, dy/dhi = 1 where max(x, lo) > hi (an absent bound is +-inf)."""
+    x < lo < hi, dy/dhi = 1 where max(x, lo) > hi (an absent bound is +-inf). At x < lo = hi neither
+    bound gets the gradient, as in PyTorch."""
 
     __slots__ = ('x', 'lo', 'hi')
     differentiable = True
@@ -90,7 +91,7 @@ class ClampBounds(Function):
 
     def backward(self, g):
         x, lo, hi, zero, where = self.x, self.lo, self.hi, np.zeros((), g.dtype), backend.active.where
-        return (where((x >= lo) & (x <= hi), g, zero), where((x < lo) & (lo <= hi), g, zero),
+        return (where((x >= lo) & (x <= hi), g, zero), where((x < lo) & (lo < hi), g, zero),
                 where(np.maximum(x, lo) > hi, g, zero))
 
 
