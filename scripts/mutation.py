@@ -249,6 +249,56 @@ REASONS = [
      "QATLinear, FakeQuantize's only caller, passes qmin=-128 < qmax=127: the check cannot fire"),
     ("ops.layers: CrossEntropy.backward", r"per_sample = np\.empty\(n, (None)?\)",
      "the per-sample buffer is written whole and cast with the gradient (fit_gradient) before anyone reads it"),
+    # ---- ops, from the run over every ops/ file (higher-order autograd and the layers' ops included) ----
+    ("ops.conv: conv_output_shape", r".",
+     "dead code: nothing in tinynn calls conv_output_shape (the kernels size their outputs; conv_geometry checks "
+     "the arguments): delete it, or a caller's test will reach it"),
+    ("ops.inplace: InplaceMethods.normal_", r"draw = mean - std \*",
+     "N(mean, std^2) is symmetric about mean: mean - std Z has the distribution of mean + std Z (only which "
+     "draw of the seeded stream lands where changes, which PyTorch does not specify either)"),
+    ("ops.inplace: InplaceMethods.(uniform_|normal_)", r"draw\.astype\(None\)",
+     "the float64 draw is written into the tensor's own float memory (np.copyto): rounded once to its dtype, "
+     "as astype(s.dtype) rounds it (integer tensors are refused before)"),
+    ("ops.inplace: InplaceMethods.__setitem__", r"np\.zeros\(s\.shape, (dtype=None)?\)",
+     "a 0/1 float mask: np.where (forward and backward) reads it as it reads the bool one"),
+    ("ops.inplace: InplaceMethods.__setitem__", r"isinstance\(value, Tensor\)\) and False",
+     "NumPy's item assignment reads a Tensor through Tensor.__array__, its own array: the same values"),
+    ("ops.inplace: InplaceMethods.copy_", r'src\.to\(self\.dtype\) if \(src\.dtype\.kind == "f" and self\.dtype\.kind == '
+     r'"f"\) or True|src\.to\(self\.dtype\) if src\.dtype\.kind == "f" or self',
+     "Tensor.to(a non-float dtype) is Tensor._wrap(astype, False), the else branch itself; and to(a float dtype) "
+     "of an integer src (which has no gradient) casts the same values as astype"),
+    ("ops.methods: TensorMethods.double", r"astype\(None\)", "NumPy reads dtype None as float64"),
+    ("ops.methods: where", r"isinstance\(condition, Tensor\)\) and False",
+     "np.asarray of a Tensor is the Tensor's own array (Tensor.__array__): the same condition"),
+    ("ops.*.backward", r"np\.zeros\(\(\), None\)",
+     "the gradient's dtype: the engine casts every gradient to its input's dtype (fit_gradient)"),
+    ("ops.statistics: logsumexp", r"np\.where\(np\.isfinite\(m\), m, 1\)",
+     "the shift m only keeps e^(x - m) in range: m + log sum e^(x - m) is the same for any finite m, and a row "
+     "whose max is +-inf gives +-inf with either shift"),
+    ("ops.statistics: Prod.backward", r"_exclusive_products\(x, 0 if \(self\.axis is None\) and False",
+     "with axis None, x was flattened to 1-D on the line before, and NumPy's axis=None works on the flattened "
+     "array, which is x itself"),
+    ("ops.layers: CrossEntropy.recompute", r'if \(name == "probs"\) or True',
+     "CrossEntropy saves one float array, probs (target is integer, which create_graph leaves alone): "
+     "recompute is only ever asked for 'probs'"),
+    ("ops.pairwise: floor_divide", r"errstate\(",
+     "only whether NumPy warns on x // 0: the values are the same"),
+    ("ops.differentiable: _data", r"isinstance\(x, Tensor\)\)( and False| or True)|np\.asarray\(None\)",
+     "_data is only given x, the activation's saved input, which create_graph has replaced by its Tensor "
+     "(autograd/higher.py view_saved): the array branch is never taken, and np.asarray of a Tensor is its array"),
+    ("ops.differentiable: embedding_backward", r"np\.ones\(\(num_embeddings, 1\), (dtype=None)?\)",
+     "a 0/1 mask in float64: the products are exact, and the engine casts the gradient to the weight's dtype"),
+    ("ops.elementwise: Clip.forward", r"raise ValueError\(",
+     "unreachable from the API: Clip's only caller, pairwise.clamp (x.clamp, x.clip, tn.clamp), refuses "
+     "two absent bounds first, with its own message"),
+    ("ops.inplace: _constant", r"Where\.apply\(None, values|condition=None\)|np\.zeros\(t\.shape, (dtype=None)?\)\)",
+     "np.where with a condition false everywhere (an all-False mask, a 0.0 mask or None) picks `values`, broadcast "
+     "to t's shape: t's own values (or None in their place) are never read, and every caller passes values "
+     "of t's dtype"),
+    ("ops.statistics: var", r"n = self\._data\.size / max|sum\(axis=dim, (keepdims=False)?\)\)\.size",
+     "the size of the reduced sum is the same with or without its size-1 dims, and size // count is exact, "
+     "so / gives the same divisor"),
+    # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",
      "only whether NumPy warns (overflow in exp, 1/0 and 0/0 in log): the values are the same"),

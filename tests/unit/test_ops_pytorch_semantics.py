@@ -182,13 +182,15 @@ def test_dim_errors_name_the_op():
                      ("any", lambda: x.any(2)), ("argmax", lambda: x.argmax(2)), ("argmin", lambda: x.argmin(2)),
                      ("min", lambda: x.min(2)), ("max", lambda: x.max(2)), ("cumsum", lambda: x.cumsum(2)),
                      ("logsumexp", lambda: x.logsumexp(2)), ("squeeze", lambda: x.squeeze(2)),
-                     ("flatten", lambda: x.flatten(2)), ("flatten", lambda: x.flatten(0, 2))]:
+                     ("flatten", lambda: x.flatten(2)), ("flatten", lambda: x.flatten(0, 2)),
+                     ("all", lambda: x.all(2)), ("var", lambda: x.var(2)), ("var", lambda: x.std(2))]:
         with _dim_error(op, 2, 2):
             call()
     with pytest.raises(TypeError, match=r"^argmin: takes one dim, got \(0, 1\)$"):
         x.argmin(dim=(0, 1))
-    with pytest.raises(TypeError, match=r"^any: out= is not supported by tinynn; use the returned tensor$"):
-        x.any(out=tn.zeros(()))
+    for op in ("any", "all"):
+        with pytest.raises(TypeError, match=f"^{op}: out= is not supported by tinynn; use the returned tensor$"):
+            getattr(x, op)(out=tn.zeros(()))
 
 
 def test_index_errors_name_the_op():
@@ -382,3 +384,64 @@ def test_min_every_way_it_is_called(backend_name):
     assert x.min(tn.tensor([[2.0, 2.0, 2.0], [2.0, 2.0, 2.0]], dtype=tn.float64)).tolist() == [[2.0, 1.0, 1.0], [0.5, 2.0, 2.0]]
     assert x.min(1, True).values.shape == (2, 1) and x.min(1, keepdim=True).indices.tolist() == [[1], [0]]
     assert x.min(axis=1).values.tolist() == [1.0, 0.5] and x.min(axis=1, keepdims=True).values.shape == (2, 1)
+
+
+def test_all_takes_pytorchs_and_numpys_arguments():
+    x = tn.tensor([[1.0, 0.0], [2.0, 3.0]])
+    assert x.all().shape == () and x.all().item() is False and x.all().requires_grad is False
+    assert x.all(1).tolist() == [False, True] and x.all(dim=0, keepdim=True).tolist() == [[True, False]]
+    assert x.all(axis=1, keepdims=True).tolist() == [[False], [True]] and x.all(1, True).shape == (2, 1)
+    assert x.any().requires_grad is False
+
+
+def test_var_and_std_pass_every_argument_on():
+    x = tn.tensor([[1.0, 2.0], [3.0, 5.0]], dtype=tn.float64)
+    # column variances: unbiased (n - 1 = 1): 2 and 4.5; biased (n = 2): 1 and 2.25
+    np.testing.assert_allclose(x.var(0).numpy(), [2.0, 4.5])
+    np.testing.assert_allclose(x.var(axis=0, keepdims=True).numpy(), [[2.0, 4.5]])
+    np.testing.assert_allclose(x.std(0, False).numpy(), [1.0, 1.5])
+    np.testing.assert_allclose(x.std(0, keepdim=True, correction=0).numpy(), [[1.0, 1.5]])
+    np.testing.assert_allclose(x.std(dim=1, unbiased=True, keepdim=True).numpy(), [[np.sqrt(0.5)], [np.sqrt(2.0)]])
+    np.testing.assert_allclose(x.std(axis=1, keepdims=True, correction=0).numpy(), [[0.5], [1.0]])
+    assert np.isnan(tn.tensor([3.0]).var().item())                  # n - 1 = 0 degrees of freedom: NaN, as PyTorch
+
+
+def test_clamp_with_one_tensor_bound_keeps_the_dtype_and_routes_the_gradient(backend_name):
+    i = tn.clamp(tn.tensor([1, 5]), min=tn.tensor([2, 2]))           # integers stay integers (PyTorch)
+    assert i.dtype == np.int64 and i.tolist() == [2, 5]
+    j = tn.clamp(tn.tensor([1, 5], dtype=tn.int32), max=tn.tensor([2, 2], dtype=tn.int32))
+    assert j.dtype == np.int32 and j.tolist() == [1, 2]
+    h = tn.clamp(tn.tensor([1.0, 5.0], dtype=tn.float16), min=tn.tensor([2.0, 2.0], dtype=tn.float16))
+    assert h.dtype == np.float16 and h.tolist() == [2.0, 5.0]
+    x = tn.tensor([1.0, 5.0], requires_grad=True)
+    lo = tn.tensor([2.0, 2.0], requires_grad=True)
+    y = tn.clamp(x, min=lo)
+    (y * tn.tensor([1.0, 10.0])).sum().backward()
+    assert y.dtype == np.float32 and x.grad.tolist() == [0.0, 10.0] and lo.grad.tolist() == [1.0, 0.0]
+
+
+def test_floor_divide_and_remainder_take_a_number_on_either_side():
+    f = tn.tensor([7.0, -7.0])
+    assert (f // 2).dtype == np.float32 and (f // 2).tolist() == [3.0, -4.0]
+    assert (7 // tn.tensor([2.0, -2.0])).dtype == np.float32 and (7 // tn.tensor([2.0, -2.0])).tolist() == [3.0, -4.0]
+    assert (tn.tensor([7, -7]) // 2).tolist() == [3, -4] and (f // 2).requires_grad is False
+    for op, call in [("floor_divide", lambda: tn.ones(3) // tn.ones(2)), ("remainder", lambda: tn.ones(3) % tn.ones(2))]:
+        with pytest.raises(ValueError, match=re.escape(f"{op}: shapes (3,) and (2,) cannot be broadcast together")):
+            call()
+
+
+def test_log_softmax_method_takes_dim():
+    x = tn.tensor([[0.0, 1.0], [2.0, 3.0]], dtype=tn.float64)
+    e = np.exp(2.0)
+    np.testing.assert_allclose(x.log_softmax(dim=0).numpy(), np.log([[1 / (1 + e)] * 2, [e / (1 + e)] * 2]), rtol=1e-14)
+
+
+def test_embedding_errors_name_the_op_and_the_range():
+    import tinynn.nn.functional as F
+    w = tn.ones((4, 2))
+    with pytest.raises(TypeError, match=r"^embedding: indices must be integers, got dtype float32$"):
+        F.embedding(tn.tensor([0.0]), w)
+    for bad in (4, -1):
+        with pytest.raises(IndexError, match=re.escape(f"embedding: index {bad} is out of range for an embedding of "
+                                                       "size 4 (valid indices are 0..3)")):
+            F.embedding(tn.tensor([bad]), w)

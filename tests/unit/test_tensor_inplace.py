@@ -151,7 +151,7 @@ def test_manual_sgd_under_no_grad_reaches_the_least_squares_loss():
 
 @pytest.mark.parametrize("op, call", [
     ("add_", lambda p: p.add_(1.0)), ("mul_", lambda p: p.mul_(2.0)), ("div_", lambda p: p.div_(2.0)),
-    ("clamp_", lambda p: p.clamp_(0.0, 1.0)), ("copy_", lambda p: p.copy_(tn.ones(2))),
+    ("clamp_", lambda p: p.clamp_(0.0, 1.0)), ("copy_", lambda p: p.copy_(tn.ones(2))), ("fill_", lambda p: p.fill_(1.0)),
     ("uniform_", lambda p: p.uniform_()), ("normal_", lambda p: p.normal_()),
     ("__setitem__", lambda p: p.__setitem__(0, 1.0))])
 def test_every_inplace_op_names_itself_when_refusing_a_leaf(op, call):
@@ -212,3 +212,15 @@ def test_random_fills_refuse_integer_tensors_as_pytorch_does():
     for op in ("uniform_", "normal_"):
         with pytest.raises(RuntimeError, match=f"^{op}: fills floating-point tensors only, got int64$"):
             getattr(tn.zeros(3, dtype=tn.int64), op)()
+
+
+def test_fill_casts_a_number_and_routes_a_tensors_gradient():
+    i = tn.zeros(3, dtype=tn.int64).fill_(2.5)                 # PyTorch casts the number: 2
+    assert i.dtype == np.int64 and i.tolist() == [2, 2, 2] and i.requires_grad is False
+    f = tn.zeros(2, dtype=tn.float64).fill_(0.1)
+    assert f.dtype == np.float64 and f.tolist() == [0.1, 0.1] and f.requires_grad is False
+    v = tn.tensor(2.0, requires_grad=True)
+    x = tn.zeros(3)
+    x.fill_(v)
+    (x * tn.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.tolist() == [2.0, 2.0, 2.0] and v.grad.item() == 6.0
