@@ -195,3 +195,12 @@ def test_embedding_gradient_under_create_graph_for_a_batch_of_sequences(backend_
     rows = np.arange(8.0).reshape(4, 2)                        # d/dW_i sum W_idx^2 = 2 W_i (times the count of i)
     np.testing.assert_array_equal(g.numpy(), 2 * rows * np.array([[2], [0], [2], [1]]))
     assert g.requires_grad
+
+
+def test_create_graph_leaky_relu_gradient_rounds_in_float32_as_pytorch(backend_name):
+    import tinynn.nn.functional as F
+    w = np.random.default_rng(0).uniform(0.1, 1.0, 500).astype(np.float32)
+    x = tn.tensor(-np.ones(500, np.float32), requires_grad=True)
+    (g,) = tn.autograd.grad((F.leaky_relu(x, 0.01) * tn.tensor(w)).sum(), x, create_graph=True)
+    assert g.dtype == np.float32   # g w rounded once in float32 (PyTorch's kernel), not the float64 product rounded
+    np.testing.assert_array_equal(g.numpy(), w * np.float32(0.01))

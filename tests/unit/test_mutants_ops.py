@@ -364,3 +364,16 @@ def test_create_graph_reduction_and_backward_kernel_factories(backend_name):
     for axis in (0, 1):    # softmax_backward(y, g) = y (g - sum_j g_j y_j) along the axis
         z = _backward_kernel(SoftmaxBackward)(tn.tensor(y), tn.tensor(g), axis=axis)
         np.testing.assert_allclose(z.numpy(), y * (g - (g * y).sum(axis, keepdims=True)), rtol=1e-14)
+
+
+def test_batch_norm_training_with_a_weight_and_no_bias_and_a_constant_input(backend_name):
+    rng = np.random.default_rng(0)
+    xv = rng.standard_normal((3, 2, 4))
+    mu, var = xv.mean(axis=(0, 2), keepdims=True), xv.var(axis=(0, 2), keepdims=True)
+    xhat = (xv - mu) / np.sqrt(var + 1e-5)
+    gv = rng.standard_normal((3, 2, 4))                  # L = sum G y:  dL/dgamma_c = sum_{n, l} G xhat
+    w = tn.tensor([1.5, -0.5], dtype=tn.float64, requires_grad=True)
+    y = F.batch_norm(tn.tensor(xv), None, None, weight=w, training=True)      # x is a constant here
+    (y * tn.tensor(gv)).sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), xhat * np.array([1.5, -0.5])[:, None], rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), (gv * xhat).sum(axis=(0, 2)), rtol=1e-12)
