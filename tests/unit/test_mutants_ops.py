@@ -377,3 +377,46 @@ def test_batch_norm_training_with_a_weight_and_no_bias_and_a_constant_input(back
     (y * tn.tensor(gv)).sum().backward()
     np.testing.assert_allclose(y.detach().numpy(), xhat * np.array([1.5, -0.5])[:, None], rtol=1e-12)
     np.testing.assert_allclose(w.grad.numpy(), (gv * xhat).sum(axis=(0, 2)), rtol=1e-12)
+
+
+def test_pad_crops_to_nothing_but_no_further_and_pads_every_axis(backend_name):
+    x = tn.tensor([1.0, 2.0, 3.0])
+    assert F.pad(x, (-2, -1)).shape == (0,) and F.pad(x, (-3, 0)).shape == (0,)     # PyTorch: an empty axis
+    assert F.pad(x, (1, 1)).tolist() == [0.0, 1.0, 2.0, 3.0, 0.0] and F.pad(tn.zeros(0), (0, 0)).shape == (0,)
+    for pad in ((-4, 1), (1, -4), (-2, -2)):
+        with raises(ValueError, f"pad: pad {pad} crops more than an axis of the input of shape (3,) holds"):
+            F.pad(x, pad)
+    with raises(ValueError, "pad: pad must be a tuple of an even number of ints, got (True, 1)"):
+        F.pad(x, (True, 1))
+    with raises(ValueError, "pad: mode 'reflect' takes no negative padding, got (-1, 1)"):
+        F.pad(tn.ones((1, 3)), (-1, 1), mode="reflect")
+    r = tn.tensor([[0.0, 1.0, 2.0]])       # circular may wrap the whole axis once, reflect one less
+    assert F.pad(r, (3, 0), mode="circular").tolist() == [[0.0, 1.0, 2.0, 0.0, 1.0, 2.0]]
+    assert F.pad(r, (0, 3), mode="circular").tolist() == [[0.0, 1.0, 2.0, 0.0, 1.0, 2.0]]
+    assert F.pad(r, (2, 2), mode="reflect").tolist() == [[2.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0]]
+    assert F.pad(r, (5, 5), mode="replicate").shape == (1, 13)
+    assert F.pad(tn.ones((1, 1)), (1, 1), mode="replicate").tolist() == [[1.0, 1.0, 1.0]]
+    for mode, pad in (("reflect", (3, 0)), ("circular", (4, 0)), ("reflect", (0, 3)), ("circular", (0, 4))):
+        with raises(ValueError, f"pad: {mode} padding {pad} must be smaller than the padded axis (input shape (1, 3))"):
+            F.pad(r, pad, mode=mode)
+    with raises(ValueError, "pad: reflect padding (1, 0) must be smaller than the padded axis (input shape (1, 1))"):
+        F.pad(tn.ones((1, 1)), (1, 0), mode="reflect")
+
+
+def test_batch_norm_errors_name_the_layer_and_the_shapes():
+    x = tn.ones((2, 3))
+    with raises(ValueError, "BatchNorm: weight of shape (2,) does not match the input's 3 channels (input shape (2, 3))"):
+        F.batch_norm(x, None, None, weight=tn.ones(2), training=True)
+    with raises(ValueError, "BatchNorm: bias of shape (2,) does not match the input's 3 channels (input shape (2, 3))"):
+        F.batch_norm(x, None, None, weight=tn.ones(3), bias=tn.ones(2), training=True)
+    with raises(TypeError, "BatchNorm: input, weight and bias must share one float dtype, got int64"):
+        F.batch_norm(tn.ones((2, 3), dtype=tn.int64), None, None, training=True)
+
+
+def test_argmax_of_a_0d_and_an_empty_tensor_and_index_tensors_have_no_gradient():
+    assert tn.tensor(3.0).argmax(0).item() == 0 and tn.tensor(3.0).argmin(0, keepdim=True).shape == ()
+    with raises(ValueError, "argmax: cannot reduce an empty tensor of shape (0,)"):
+        tn.zeros(0).argmax()
+    x = tn.tensor([[1.0, 5.0], [7.0, 0.0]], requires_grad=True)
+    assert x.argmax().requires_grad is False and x.argmax(1).dtype == np.int64
+    assert x.max(1).indices.requires_grad is False and x.min(1, keepdim=True).indices.requires_grad is False
