@@ -309,6 +309,12 @@ REASONS = [
      "np.argmax/argmin return NumPy's intp, which is int64 on every 64-bit platform"),
     ("ops.pad: pad_width", r"if len\(pad\) / 2 > len\(shape\)",
      "len(pad) is even here (odd lengths were refused on the line before): / 2 and // 2 are the same number"),
+    ("ops.reduction: _Extremum.backward", r"_expand\(g, self\.x\.shape, self\.axis, None\)",
+     "with keepdims g already has the reduced axes as size 1, so _expand's reshape (done when keepdims is None) "
+     "gives g's own shape; without keepdims both reshape"),
+    ("ops.reduction: _Extremum.forward", r"check_axis\((None, axis|self\.name, None), x\.ndim\)",
+     "unreachable from the API: amax/amin/max/min check the dims first (reduce_dims/one_dim, naming the op), and "
+     "the create_graph kernels amax/amin pass the axes of a forward that was checked"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

@@ -420,3 +420,23 @@ def test_argmax_of_a_0d_and_an_empty_tensor_and_index_tensors_have_no_gradient()
     x = tn.tensor([[1.0, 5.0], [7.0, 0.0]], requires_grad=True)
     assert x.argmax().requires_grad is False and x.argmax(1).dtype == np.int64
     assert x.max(1).indices.requires_grad is False and x.min(1, keepdim=True).indices.requires_grad is False
+
+
+def test_adaptive_avg_pool_output_size_checks_and_none_axes():
+    x = tn.ones((1, 2, 4, 6))
+    assert F.adaptive_avg_pool2d(x, (2, None)).shape == (1, 2, 2, 6)     # None keeps that axis' size
+    assert F.adaptive_avg_pool2d(x, (None, 3)).shape == (1, 2, 4, 3)
+    with raises(TypeError, "AdaptiveAvgPool2d: expected a float input, got dtype int64"):
+        F.adaptive_avg_pool2d(tn.ones((1, 2, 4, 6), dtype=tn.int64), 2)
+    with raises(ValueError, "AdaptiveAvgPool2d: output_size must be an int or a pair, got (1, 2, 3)"):
+        F.adaptive_avg_pool2d(x, (1, 2, 3))
+    with raises(ValueError, "AdaptiveAvgPool2d: output_size must hold ints >= 1 (or None), got True"):
+        F.adaptive_avg_pool2d(x, True)
+    for shape in ((1, 1, 0, 4), (1, 1, 4, 0)):
+        with raises(ValueError, f"AdaptiveAvgPool2d: input of shape {shape} has an empty spatial axis"):
+            F.adaptive_avg_pool2d(tn.ones(shape), 2)
+
+
+def test_amax_over_one_dim_keeps_the_other_size_one_dims(backend_name):
+    x = tn.tensor([[[1.0], [5.0], [3.0]]])                 # (1, 3, 1)
+    assert x.amax(1).shape == (1, 1) and x.amin(1).tolist() == [[1.0]] and x.amax((1,)).shape == (1, 1)
