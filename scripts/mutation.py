@@ -315,6 +315,13 @@ REASONS = [
     ("ops.reduction: _Extremum.forward", r"check_axis\((None, axis|self\.name, None), x\.ndim\)",
      "unreachable from the API: amax/amin/max/min check the dims first (reduce_dims/one_dim, naming the op), and "
      "the create_graph kernels amax/amin pass the axes of a forward that was checked"),
+    ("ops.*", r'not in "XXiuXX"',
+     "a dtype's kind is one letter and never X: 'not in \"XXiuXX\"' tests the same letters as 'not in \"iu\"'"),
+    ("ops.index: _index", r"isinstance\(index, Tensor\)\) and False",
+     "np.asarray of a Tensor is the Tensor's own array (Tensor.__array__): the same index"),
+    ("ops.recurrent: GRUSequence.backward", r"np\.zeros\(self\.states\.shape\[2:\], g\.dtype\)",
+     "the first step's add broadcasts the zero (hidden,) row over the batch, so dh is (n, hidden) from then on; "
+     "a sequence of no steps fails in the forward (nn.GRU indexes its last state) before any backward"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

@@ -183,7 +183,8 @@ def test_dim_errors_name_the_op():
                      ("min", lambda: x.min(2)), ("max", lambda: x.max(2)), ("cumsum", lambda: x.cumsum(2)),
                      ("logsumexp", lambda: x.logsumexp(2)), ("squeeze", lambda: x.squeeze(2)),
                      ("flatten", lambda: x.flatten(2)), ("flatten", lambda: x.flatten(0, 2)),
-                     ("all", lambda: x.all(2)), ("var", lambda: x.var(2)), ("var", lambda: x.std(2))]:
+                     ("all", lambda: x.all(2)), ("var", lambda: x.var(2)), ("var", lambda: x.std(2)),
+                     ("gather", lambda: x.gather(2, idx))]:
         with _dim_error(op, 2, 2):
             call()
     with pytest.raises(TypeError, match=r"^argmin: takes one dim, got \(0, 1\)$"):
@@ -445,3 +446,22 @@ def test_embedding_errors_name_the_op_and_the_range():
         with pytest.raises(IndexError, match=re.escape(f"embedding: index {bad} is out of range for an embedding of "
                                                        "size 4 (valid indices are 0..3)")):
             F.embedding(tn.tensor([bad]), w)
+
+
+def test_gather_errors_and_a_0d_gather(backend_name):
+    x = tn.ones((2, 3))
+    with pytest.raises(ValueError, match=re.escape("gather: index has 1 dims but the input has 2 (shapes (2,), (2, 3))")):
+        x.gather(1, tn.tensor([0, 1]))
+    with pytest.raises(ValueError, match=re.escape("gather: index of shape (1, 4) is larger than the input (2, 3) "
+                                                   "outside dim 0")):
+        x.gather(0, tn.tensor([[0, 0, 0, 0]]))
+    s = tn.tensor(3.0, dtype=tn.float64, requires_grad=True)
+    y = s.gather(0, tn.tensor(0))                        # a 0-d gather is the 1-element one, 0-d
+    (y * 2.0).backward()
+    assert y.shape == () and y.item() == 3.0 and s.grad.shape == () and s.grad.item() == 2.0
+
+
+def test_gru_keeps_float32(backend_name):
+    gru = tn.nn.GRU(3, 4)
+    out, h = gru(tn.ones((2, 1, 3)))
+    assert out.dtype == np.float32 and h.dtype == np.float32
