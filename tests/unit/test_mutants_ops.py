@@ -440,3 +440,9 @@ def test_adaptive_avg_pool_output_size_checks_and_none_axes():
 def test_amax_over_one_dim_keeps_the_other_size_one_dims(backend_name):
     x = tn.tensor([[[1.0], [5.0], [3.0]]])                 # (1, 3, 1)
     assert x.amax(1).shape == (1, 1) and x.amin(1).tolist() == [[1.0]] and x.amax((1,)).shape == (1, 1)
+
+
+def test_avg_pool_ceil_mode_keeps_a_window_that_starts_inside_a_tiny_input(backend_name):
+    # width 1, kernel 2, stride 2: floor mode has no window, ceil mode one over the single element (PyTorch: its mean)
+    y = F.avg_pool2d(tn.full((1, 1, 1, 1), 4.0), 2, 2, ceil_mode=True)
+    assert y.shape == (1, 1, 1, 1) and y.item() == 4.0
