@@ -322,6 +322,13 @@ REASONS = [
     ("ops.recurrent: GRUSequence.backward", r"np\.zeros\(self\.states\.shape\[2:\], g\.dtype\)",
      "the first step's add broadcasts the zero (hidden,) row over the batch, so dh is (n, hidden) from then on; "
      "a sequence of no steps fails in the forward (nn.GRU indexes its last state) before any backward"),
+    ("ops.derivatives: SoftmaxBackward.backward", r'gy = ""',
+     "the value of gy when y asks for no gradient: the engine drops a gradient the input did not ask for"),
+    ("ops.inplace: _scaled", r"\(alpha == 1\) and False",
+     "other * 1 is other exactly (and its gradient, times 1, too): the test only saves a multiplication"),
+    ("ops.inplace: _write", r"np\.copyto\(t\._data, values, \)",
+     "the can_cast check before lets only same-kind casts through, which copyto's default casting "
+     "('same_kind') allows as 'unsafe' does"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

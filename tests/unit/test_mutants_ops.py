@@ -446,3 +446,24 @@ def test_avg_pool_ceil_mode_keeps_a_window_that_starts_inside_a_tiny_input(backe
     # width 1, kernel 2, stride 2: floor mode has no window, ceil mode one over the single element (PyTorch: its mean)
     y = F.avg_pool2d(tn.full((1, 1, 1, 1), 4.0), 2, 2, ceil_mode=True)
     assert y.shape == (1, 1, 1, 1) and y.item() == 4.0
+
+
+def test_max_pool_ceil_mode_on_a_tiny_input_and_conv_gradient_to_the_input_alone(backend_name):
+    y = F.max_pool2d(tn.full((1, 1, 1, 1), 4.0), 2, 2, ceil_mode=True)
+    assert y.shape == (1, 1, 1, 1) and y.item() == 4.0
+    x = tn.tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True)
+    w = tn.tensor(np.ones((1, 1, 2, 2)))                  # a frozen kernel: only x asks for a gradient
+    F.conv2d(x, w).sum().backward()                       # each x[i, j] is in as many 2x2 windows as cover it
+    np.testing.assert_array_equal(x.grad.numpy()[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+
+
+def test_softmax_second_derivative_with_a_constant_incoming_gradient(backend_name):
+    xv, wv = np.array([0.3, -1.2, 0.8]), np.array([1.0, -2.0, 0.5])   # w a constant: only y's side of SoftmaxBackward
+    x = tn.tensor(xv, requires_grad=True)
+    (d1,) = tn.autograd.grad((tn.softmax(x, 0) * tn.tensor(wv)).sum(), x, create_graph=True)
+    (d2,) = tn.autograd.grad(d1.sum(), x)
+    s = np.exp(xv) / np.exp(xv).sum()
+    sw = s @ wv                                # d1_i = s_i (w_i - sw); J_ij = d d1_i / d x_j:
+    jac = s[:, None] * (np.eye(3) - s[None, :]) * (wv - sw)[:, None] - s[:, None] * s[None, :] * (wv - sw)[None, :]
+    np.testing.assert_allclose(d1.numpy(), s * (wv - sw), rtol=1e-14)
+    np.testing.assert_allclose(d2.numpy(), jac.sum(axis=0), rtol=1e-12, atol=1e-15)

@@ -150,7 +150,7 @@ def test_manual_sgd_under_no_grad_reaches_the_least_squares_loss():
 
 
 @pytest.mark.parametrize("op, call", [
-    ("add_", lambda p: p.add_(1.0)), ("mul_", lambda p: p.mul_(2.0)), ("div_", lambda p: p.div_(2.0)),
+    ("add_", lambda p: p.add_(1.0)), ("sub_", lambda p: p.sub_(1.0)), ("mul_", lambda p: p.mul_(2.0)), ("div_", lambda p: p.div_(2.0)),
     ("clamp_", lambda p: p.clamp_(0.0, 1.0)), ("copy_", lambda p: p.copy_(tn.ones(2))), ("fill_", lambda p: p.fill_(1.0)),
     ("uniform_", lambda p: p.uniform_()), ("normal_", lambda p: p.normal_()),
     ("__setitem__", lambda p: p.__setitem__(0, 1.0))])
@@ -224,3 +224,13 @@ def test_fill_casts_a_number_and_routes_a_tensors_gradient():
     x.fill_(v)
     (x * tn.tensor([1.0, 2.0, 3.0])).sum().backward()
     assert x.tolist() == [2.0, 2.0, 2.0] and v.grad.item() == 6.0
+
+
+def test_inplace_writes_cast_within_a_kind_and_name_the_op_on_a_shape_mismatch():
+    x = tn.ones(3)
+    x.add_(tn.tensor([0.5, 1.0, 1.5], dtype=tn.float64))        # float64 into float32: same kind, allowed
+    assert x.dtype == np.float32 and x.tolist() == [1.5, 2.0, 2.5]
+    for t in (tn.ones(3), tn.tensor([1.0, 2.0, 3.0], requires_grad=True) * 2.0):   # no graph, and recorded
+        with pytest.raises(RuntimeError, match=re.escape("add_: output with shape [3] doesn't match the broadcast "
+                                                         "shape [2, 3]")):
+            t.add_(tn.ones((2, 3)))
