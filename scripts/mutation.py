@@ -329,6 +329,33 @@ REASONS = [
     ("ops.inplace: _write", r"np\.copyto\(t\._data, values, \)",
      "the can_cast check before lets only same-kind casts through, which copyto's default casting "
      "('same_kind') allows as 'unsafe' does"),
+    ("ops.unary: _zero", r"dtype=None\)|np\.zeros\(np\.shape\(x\), \)|np\.shape\(None\)|np\.asarray\(None\)\.dtype",
+     "a zero derivative in another dtype or as a 0-d zero: Unary.backward casts it to g's dtype and g times a "
+     "zero broadcasts to g's shape, zeros either way"),
+    ("ops.pairwise: _Extreme.backward", r"wins = \(self\.a >= self\.b\)|\(self\.a <= self\.b\)",
+     "wins is read only where a != b (ties take 0.5 on the next line), and there > and >= agree"),
+    ("ops.pairwise: _Extreme.backward", r"astype\(None\)",
+     "shares of 0, 0.5 and 1 in float64: g times them is exact, and the engine casts the gradient to the "
+     "input's dtype"),
+    ("ops.inplace: InplaceMethods.(copy_|fill_|__setitem__)", r"Tensor\._wrap\(.*, None\)",
+     "the requires_grad flag of an internal constant (the source of a copy, the fill value, the assigned "
+     "array) is only tested for truth, and None is false as False is"),
+    ("ops.statistics: logsumexp", r"astype\(self\.dtype\), None\)",
+     "the requires_grad flag of the constant shift m is only tested for truth, and None is false as False is"),
+    ("ops.inplace: InplaceMethods.copy_", r"src = src\.to\(None\) if",
+     "Tensor.to(None) is src itself: the write rounds src's float values into self's float memory once, as "
+     "the cast would, and src's gradient comes back in its own dtype either way"),
+    ("ops.index: Scatter.(forward|backward)", r"slice\(None, n\)|slice\(n\)",
+     "slice(None, n) and slice(n) are slice(0, n)"),
+    ("ops.index: Scatter.backward", r"np\.zeros\(self\.src_shape, \)",
+     "the gradient's dtype: the engine casts every gradient to its input's dtype (fit_gradient)"),
+    ("ops.extremum: _arg", r"if \(x\.ndim\) or True else|x\._data\.reshape\(None\)",
+     "a 0-d input only gets here with dim None (reduce_dims turns its dim 0 or -1 into None), and np.argmax "
+     "of a 0-d array without an axis is 0, as of its 1-element reshape"),
+    ("ops.dims: reduction_method", r"\(dtype is None\) and False",
+     "Tensor.to(None) is the tensor itself"),
+    ("ops.differentiable: elu_backward", r"clamp\(max=1\.0\)",
+     "clamp(max=1) differs from clamp(max=0) only where x > 0, where the factor (1 - positive) is 0"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

@@ -345,6 +345,9 @@ def test_torch_function_factory_calls_the_method_on_a_tensor_or_a_list():
     x = tn.tensor([[1.0, 2.0], [3.0, 4.0]])
     np.testing.assert_array_equal(total(x, 0, keepdim=True).numpy(), [[4.0, 6.0]])
     np.testing.assert_array_equal(total([[1, 2], [3, 4]], dim=1).numpy(), [3, 7])
+    w = tn.tensor([1.0, 2.0], requires_grad=True)
+    total(w * w).backward()                               # a Tensor argument keeps its graph
+    assert w.grad.tolist() == [2.0, 4.0]
     sin = _method(Sin)
     assert sin.__doc__ == Sin.__doc__
     np.testing.assert_allclose(sin(tn.tensor([0.5])).numpy(), np.sin([0.5]).astype(np.float32), rtol=1e-6)
@@ -467,3 +470,72 @@ def test_softmax_second_derivative_with_a_constant_incoming_gradient(backend_nam
     jac = s[:, None] * (np.eye(3) - s[None, :]) * (wv - sw)[:, None] - s[:, None] * s[None, :] * (wv - sw)[None, :]
     np.testing.assert_allclose(d1.numpy(), s * (wv - sw), rtol=1e-14)
     np.testing.assert_allclose(d2.numpy(), jac.sum(axis=0), rtol=1e-12, atol=1e-15)
+
+
+def test_log_softmax_second_derivatives_against_the_closed_form(backend_name):
+    # d1 = d <w, log_softmax(x)> / dx = w - s sum(w); with c constant, d <c, d1> / dw = c - sum(c s) and
+    # d <c, d1> / dx = -sum(w) (diag(s) - s s^T) c (gradgradcheck's sum cannot see it: sum(d1) = 0 for all x)
+    xv, wv, cv = np.array([0.3, -1.2, 0.8]), np.array([1.0, -2.0, 2.5]), np.array([2.0, 0.5, -1.0])
+    x, w = tn.tensor(xv, requires_grad=True), tn.tensor(wv, requires_grad=True)
+    (d1,) = tn.autograd.grad((F.log_softmax(x, dim=0) * w).sum(), x, create_graph=True)
+    gx, gw = tn.autograd.grad((d1 * tn.tensor(cv)).sum(), [x, w])
+    s = np.exp(xv) / np.exp(xv).sum()
+    np.testing.assert_allclose(d1.numpy(), wv - s * wv.sum(), rtol=1e-14)
+    np.testing.assert_allclose(gw.numpy(), cv - (cv * s).sum(), rtol=1e-14)
+    np.testing.assert_allclose(gx.numpy(), -wv.sum() * (s * cv - s * (s @ cv)), rtol=1e-13)
+    x2 = tn.tensor(np.array([[0.3, -1.2], [0.8, 0.1]]), requires_grad=True)   # along dim 0 of a matrix
+    (d1,) = tn.autograd.grad((F.log_softmax(x2, dim=0) * tn.tensor(np.array([[1.0, 2.0], [3.0, -1.0]]))).sum(),
+                             x2, create_graph=True)
+    (g2,) = tn.autograd.grad((d1 * tn.tensor(np.array([[1.0, 0.0], [0.0, 0.0]]))).sum(), x2)
+    s2 = np.exp(x2.detach().numpy()) / np.exp(x2.detach().numpy()).sum(axis=0)
+    col = np.array([4.0, 1.0])                     # sum(w) per column; only column 0 has c != 0
+    expected = -col[None, :] * (s2 * np.array([[1.0, 0.0], [0.0, 0.0]]) - s2 * s2[0:1, :] * np.array([[1.0, 0.0]]))
+    np.testing.assert_allclose(g2.numpy(), expected, rtol=1e-13, atol=1e-16)
+
+
+def test_running_ops_of_a_0d_tensor_and_prod_over_its_dim(backend_name):
+    s = tn.tensor(3.0, dtype=tn.float64, requires_grad=True)
+    for op in ("cumsum", "cumprod"):
+        y = getattr(s, op)(0)
+        assert y.shape == () and y.item() == 3.0
+        with raises(IndexError, f"{op}: dim 1 is out of range for a tensor with 0 dimensions (expected in [-1, 0])"):
+            getattr(s, op)(1)
+    (s.cumsum(-1) * 2.0 + s.cumprod(0) + s.prod(0)).backward()
+    assert s.grad.item() == 4.0
+
+
+def test_create_graph_kinks_of_elu_and_softplus_and_binary_cross_entropys_target_gradient(backend_name):
+    x = tn.tensor([0.0, -1.0, 20.0, 21.0], dtype=tn.float64, requires_grad=True)
+    (g,) = tn.autograd.grad(F.elu(x, alpha=0.5).sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.numpy(), [0.5, 0.5 * np.exp(-1.0), 1.0, 1.0], rtol=1e-15)   # alpha e^0 at 0
+    (g,) = tn.autograd.grad(F.softplus(x).sum(), x, create_graph=True)      # linear only above the threshold 20
+    np.testing.assert_allclose(g.numpy(), [0.5, 1 / (1 + np.e), 1 / (1 + np.exp(-20.0)), 1.0], rtol=1e-15)
+    p = tn.tensor([0.0, 1.0, 0.3], dtype=tn.float64)
+    t = tn.tensor([0.5, 0.5, 0.5], dtype=tn.float64, requires_grad=True)
+    (gt,) = tn.autograd.grad(F.binary_cross_entropy(p, t, reduction="sum"), t, create_graph=True)
+    # d/dt of -(t log p + (1 - t) log(1 - p)) = log(1 - p) - log p, each log clamped at -100 (PyTorch)
+    np.testing.assert_allclose(gt.numpy(), [100.0, -100.0, np.log(0.7) - np.log(0.3)], rtol=1e-14)
+
+
+def test_more_errors_name_the_op():
+    with raises(ValueError, "embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape (4,)"):
+        F.embedding(tn.tensor([0]), tn.ones(4))
+    with raises(ValueError, "masked_fill: mask of shape (2,) does not broadcast to (3,)"):
+        tn.ones(3).masked_fill(tn.tensor([True, False]), 0.0)
+    x = tn.tensor([1.5, 2.0])
+    assert x.type("float").dtype == np.float32 and x.type("int").dtype == np.int32    # tinynn's names, not NumPy's
+    hi = tn.tensor([1.0, 1.0], requires_grad=True)
+    tn.clamp(x, max=hi).sum().backward()                  # a tensor max alone still gets its gradient
+    assert hi.grad.tolist() == [1.0, 1.0]
+
+
+def test_copy_from_a_list_and_cross_entropy_of_one_class_under_create_graph(backend_name):
+    x = tn.zeros(3)
+    x.copy_([1.0, 2.0, 3.0])
+    assert x.tolist() == [1.0, 2.0, 3.0]
+    z = tn.tensor([[0.7], [-0.2]], dtype=tn.float64, requires_grad=True)   # one class: softmax 1 = q, gradient 0
+    (g,) = tn.autograd.grad(F.cross_entropy(z, tn.tensor([0, 0]), label_smoothing=0.4), z, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [[0.0], [0.0]])
+    x = tn.tensor([[1.0, 2.0]], requires_grad=True)
+    tn.sum(x).backward()                                 # tn.<name> keeps the graph of a Tensor argument
+    assert x.grad.tolist() == [[1.0, 1.0]]
