@@ -162,3 +162,45 @@ def test_the_graph_is_kept_by_default_under_create_graph_and_freed_on_request():
     tn.autograd.grad(y, x, create_graph=True, retain_graph=False)
     with pytest.raises(RuntimeError, match="freed"):
         tn.autograd.grad(y, x)
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_log_softmax_second_derivatives_along_either_dim(dim, backend_name):
+    x = tn.tensor(np.random.default_rng(1).standard_normal((3, 4)), requires_grad=True)
+    assert tn.gradgradcheck(lambda x: tn.nn.functional.log_softmax(x, dim=dim), x, rtol=1e-6)
+
+
+def test_create_graph_gradients_at_the_kinks_are_pytorchs(backend_name):
+    import tinynn.nn.functional as F
+    x = tn.tensor([-1.0, 1.0, 0.5, 0.0, -2.0], dtype=tn.float64, requires_grad=True)
+    (g,) = tn.autograd.grad(F.hardtanh(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0, 1.0, 1.0, 0.0])     # 0 at the bounds -1 and 1
+    (g,) = tn.autograd.grad(F.leaky_relu(x, 0.1).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [0.1, 1.0, 1.0, 0.1, 0.1])     # the slope at 0
+
+
+def test_second_derivative_of_sigmoid_with_a_constant_incoming_gradient(backend_name):
+    x = tn.tensor(X, requires_grad=True)
+    (d1,) = tn.autograd.grad(x.sigmoid().sum(), x, create_graph=True)
+    (d2,) = tn.autograd.grad(d1.sum(), x)
+    s = 1 / (1 + np.exp(-X))   # s' = s (1 - s), s'' = s (1 - s)(1 - 2 s)
+    np.testing.assert_allclose(d2.numpy(), s * (1 - s) * (1 - 2 * s), rtol=1e-12)
+
+
+def test_embedding_gradient_under_create_graph_for_a_batch_of_sequences(backend_name):
+    import tinynn.nn.functional as F
+    w = tn.tensor(np.arange(8.0).reshape(4, 2), requires_grad=True)
+    idx = tn.tensor([[0, 2, 2], [3, 0, 1]])                   # (batch 2, sequence 3): a 3-D gradient
+    (g,) = tn.autograd.grad((F.embedding(idx, w, padding_idx=1) ** 2).sum(), w, create_graph=True)
+    rows = np.arange(8.0).reshape(4, 2)                        # d/dW_i sum W_idx^2 = 2 W_i (times the count of i)
+    np.testing.assert_array_equal(g.numpy(), 2 * rows * np.array([[2], [0], [2], [1]]))
+    assert g.requires_grad
+
+
+def test_create_graph_leaky_relu_gradient_rounds_in_float32_as_pytorch(backend_name):
+    import tinynn.nn.functional as F
+    w = np.random.default_rng(0).uniform(0.1, 1.0, 500).astype(np.float32)
+    x = tn.tensor(-np.ones(500, np.float32), requires_grad=True)
+    (g,) = tn.autograd.grad((F.leaky_relu(x, 0.01) * tn.tensor(w)).sum(), x, create_graph=True)
+    assert g.dtype == np.float32   # g w rounded once in float32 (PyTorch's kernel), not the float64 product rounded
+    np.testing.assert_array_equal(g.numpy(), w * np.float32(0.01))

@@ -1,5 +1,7 @@
 """`.grad`/`.data` as Tensors, in-place ops with PyTorch's rules, the version counter (issue 15,
 steps 3 and 4). Expected values from closed forms."""
+import re
+
 import numpy as np
 import pytest
 
@@ -145,3 +147,90 @@ def test_manual_sgd_under_no_grad_reaches_the_least_squares_loss():
                 p.grad.zero_()
     assert loss.item() == pytest.approx(best, rel=1e-6)
     np.testing.assert_allclose(w.numpy(), coef[:3], rtol=1e-5)
+
+
+@pytest.mark.parametrize("op, call", [
+    ("add_", lambda p: p.add_(1.0)), ("sub_", lambda p: p.sub_(1.0)), ("mul_", lambda p: p.mul_(2.0)), ("div_", lambda p: p.div_(2.0)),
+    ("clamp_", lambda p: p.clamp_(0.0, 1.0)), ("copy_", lambda p: p.copy_(tn.ones(2))), ("fill_", lambda p: p.fill_(1.0)),
+    ("uniform_", lambda p: p.uniform_()), ("normal_", lambda p: p.normal_()),
+    ("__setitem__", lambda p: p.__setitem__(0, 1.0))])
+def test_every_inplace_op_names_itself_when_refusing_a_leaf(op, call):
+    p = tn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=f"^{re.escape(op)}: a leaf Variable that requires grad is being used "
+                                           "in an in-place operation.$"):
+        call(p)
+
+
+def test_setitem_of_a_tensor_that_requires_grad_is_refused_by_name():
+    with pytest.raises(NotImplementedError, match=r"^Tensor.__setitem__: assigning a tensor that requires grad "
+                                                  r"is not implemented$"):
+        tn.zeros(2)[0] = tn.tensor(1.0, requires_grad=True)
+
+
+def test_setitem_and_copy_from_constants_leave_no_gradient_behind():
+    x = tn.zeros(3)
+    x[1] = tn.tensor(4.0)
+    x.copy_([1.0, 2.0, 3.0])
+    x.uniform_()
+    x.normal_()
+    assert not x.requires_grad and x._node is None
+    w = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = w * 2.0
+    y[0] = 5.0                                          # the written place gets no gradient, the rest 2
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 2.0, 2.0])
+    np.testing.assert_array_equal(y.detach().numpy(), [5.0, 4.0, 6.0])
+
+
+def test_copy_casts_and_routes_the_gradient_to_a_float_source():
+    x = tn.zeros(3)                                     # float32, filled from float64: the gradient goes back
+    src = tn.tensor([1.5, -2.0, 0.25], dtype=tn.float64, requires_grad=True)
+    x.copy_(src)
+    (x * tn.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.dtype == np.float32 and x.tolist() == [1.5, -2.0, 0.25]
+    np.testing.assert_array_equal(src.grad.numpy(), [1.0, 2.0, 3.0])
+    assert src.grad.dtype == np.float64
+    i = tn.zeros(3, dtype=tn.int64)                     # float into int truncates toward 0 (PyTorch's cast)
+    i.copy_(tn.tensor([1.7, -2.5, 3.0]))
+    assert i.dtype == np.int64 and i.tolist() == [1, -2, 3] and not i.requires_grad
+    f = tn.zeros(2, dtype=tn.float64)
+    f.copy_(tn.tensor([3, -4]))
+    assert f.dtype == np.float64 and f.tolist() == [3.0, -4.0]
+
+
+def test_random_fills_default_to_the_unit_interval_and_the_standard_normal():
+    tn.manual_seed(0)
+    u = tn.empty(20000).uniform_().numpy()
+    assert 0.0 <= u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.01
+    n = tn.empty(20000).normal_().numpy()
+    assert abs(n.mean()) < 0.03 and abs(n.std() - 1.0) < 0.03
+    d = tn.empty(4, dtype=tn.float64).uniform_()
+    assert d.dtype == np.float64 and not d.requires_grad
+
+
+def test_random_fills_refuse_integer_tensors_as_pytorch_does():
+    for op in ("uniform_", "normal_"):
+        with pytest.raises(RuntimeError, match=f"^{op}: fills floating-point tensors only, got int64$"):
+            getattr(tn.zeros(3, dtype=tn.int64), op)()
+
+
+def test_fill_casts_a_number_and_routes_a_tensors_gradient():
+    i = tn.zeros(3, dtype=tn.int64).fill_(2.5)                 # PyTorch casts the number: 2
+    assert i.dtype == np.int64 and i.tolist() == [2, 2, 2] and i.requires_grad is False
+    f = tn.zeros(2, dtype=tn.float64).fill_(0.1)
+    assert f.dtype == np.float64 and f.tolist() == [0.1, 0.1] and f.requires_grad is False
+    v = tn.tensor(2.0, requires_grad=True)
+    x = tn.zeros(3)
+    x.fill_(v)
+    (x * tn.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.tolist() == [2.0, 2.0, 2.0] and v.grad.item() == 6.0
+
+
+def test_inplace_writes_cast_within_a_kind_and_name_the_op_on_a_shape_mismatch():
+    x = tn.ones(3)
+    x.add_(tn.tensor([0.5, 1.0, 1.5], dtype=tn.float64))        # float64 into float32: same kind, allowed
+    assert x.dtype == np.float32 and x.tolist() == [1.5, 2.0, 2.5]
+    for t in (tn.ones(3), tn.tensor([1.0, 2.0, 3.0], requires_grad=True) * 2.0):   # no graph, and recorded
+        with pytest.raises(RuntimeError, match=re.escape("add_: output with shape [3] doesn't match the broadcast "
+                                                         "shape [2, 3]")):
+            t.add_(tn.ones((2, 3)))

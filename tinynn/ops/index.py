@@ -66,7 +66,7 @@ class Scatter(Function):
         if src.ndim and any(i > n for i, n in zip(index.shape, src.shape)):
             raise ValueError(f"scatter: index of shape {index.shape} is larger than src of shape {src.shape}")
         self.grid, self.src_shape = _grid(index, dim), src.shape
-        y = np.array(x, dtype=np.result_type(x, src))
+        y = x.copy()
         y[self.grid] = src if src.ndim == 0 else src[tuple(slice(0, n) for n in index.shape)]
         return y
 
@@ -93,10 +93,16 @@ def gather(self, dim, index):
 
 
 def scatter(self, dim, index, src=None, value=None):
-    """A copy of self with src[i][j][k] (or `value`) written at [i][index[i][j][k]][k] for dim = 1."""
+    """A copy of self with src[i][j][k] (or `value`) written at [i][index[i][j][k]][k] for dim = 1.
+    As in PyTorch, the result has self's dtype: a number `value` is cast to it, and src must have it."""
     if (src is None) == (value is None):
         raise TypeError("scatter: give exactly one of src and value")
-    return Scatter.apply(self, value if src is None else src, dim=dim, index=_index(index))
+    src = value if src is None else src
+    if not isinstance(src, Tensor):   # a number (value=) or an array: cast to self's dtype
+        src = Tensor._wrap(np.asarray(src, dtype=self.dtype), False)
+    elif src.dtype != self.dtype:
+        raise TypeError(f"scatter: src has dtype {src.dtype} but the input has {self.dtype} (they must match)")
+    return Scatter.apply(self, src, dim=dim, index=_index(index))
 
 
 def index_select(self, dim, index):

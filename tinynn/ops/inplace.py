@@ -68,6 +68,11 @@ def _constant(t, values):
     return Where.apply(t, values, condition=np.zeros(t.shape, dtype=bool))
 
 
+def _floating(t, op):
+    if t.dtype.kind != "f":   # PyTorch has no random fill of integer or bool tensors either
+        raise RuntimeError(f"{op}: fills floating-point tensors only, got {t.dtype}")
+
+
 def _scaled(other, alpha):
     return other if alpha == 1 else other * alpha
 
@@ -116,11 +121,13 @@ class InplaceMethods:
 
     def uniform_(self, a=0.0, b=1.0):
         """Every element <- a sample of U[a, b), from tinynn's seeded generator."""
+        _floating(self, "uniform_")
         draw = a + (b - a) * generator().random(self.shape)
         return inplace(self, "uniform_", lambda s: _constant(s, Tensor._wrap(draw.astype(s.dtype), False)))
 
     def normal_(self, mean=0.0, std=1.0):
         """Every element <- a sample of N(mean, std^2), from tinynn's seeded generator."""
+        _floating(self, "normal_")
         draw = mean + std * generator().standard_normal(self.shape)
         return inplace(self, "normal_", lambda s: _constant(s, Tensor._wrap(draw.astype(s.dtype), False)))
 

@@ -20,6 +20,12 @@ from .softmax import Softmax, LogSoftmax
 from .torch_names import METHODS
 
 
+# PyTorch's legacy type names, which t.type() returns ('torch.FloatTensor' there)
+TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+                "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+                "bool": "BoolTensor"}
+
+
 class TensorMethods:
     """The methods below become Tensor's (see the end of this file)."""
 
@@ -120,7 +126,7 @@ class TensorMethods:
 
     def type(self, dtype=None):
         """t.type(dtype) is t.to(dtype); t.type() names the dtype, as in 'tinynn.FloatTensor'."""
-        return f"tinynn.{self.dtype}" if dtype is None else self.astype(ALIASES.get(dtype, dtype))
+        return f"tinynn.{TENSOR_TYPES[self.dtype.name]}" if dtype is None else self.astype(ALIASES.get(dtype, dtype))
 
 
 for _name, _method in [*vars(TensorMethods).items(), *vars(InplaceMethods).items()]:

@@ -18,9 +18,8 @@ def pad_width(op, shape, pad, mode):
     for i in range(len(pad) // 2):
         width[len(shape) - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     for size, (before, after) in zip(shape, width):
-        if size + before + after < 0 or (mode == "constant" and size + before + after == 0 and size):
-            raise ValueError(f"{op}: pad {tuple(pad)} leaves an axis of the input of shape {shape} with a negative "
-                             "or zero size")
+        if size + min(before, 0) + min(after, 0) < 0:  # cropping to nothing is allowed, as in PyTorch
+            raise ValueError(f"{op}: pad {tuple(pad)} crops more than an axis of the input of shape {shape} holds")
         if mode != "constant" and (before or after):
             if min(before, after) < 0:
                 raise ValueError(f"{op}: mode {mode!r} takes no negative padding, got {tuple(pad)}")

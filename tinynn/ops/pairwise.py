@@ -77,7 +77,8 @@ def floor_divide(a, b):
 
 class ClampBounds(Function):
     """y = min(max(x, lo), hi) with tensor bounds;  dy/dx = 1 where lo <= x <= hi, dy/dlo = 1 where
-    x < lo <= hi, dy/dhi = 1 where max(x, lo) > hi (an absent bound is +-inf)."""
+    x < lo < hi, dy/dhi = 1 where max(x, lo) > hi (an absent bound is +-inf). At x < lo = hi neither
+    bound gets the gradient, as in PyTorch."""
 
     __slots__ = ('x', 'lo', 'hi')
     differentiable = True
@@ -90,7 +91,7 @@ class ClampBounds(Function):
 
     def backward(self, g):
         x, lo, hi, zero, where = self.x, self.lo, self.hi, np.zeros((), g.dtype), backend.active.where
-        return (where((x >= lo) & (x <= hi), g, zero), where((x < lo) & (lo <= hi), g, zero),
+        return (where((x >= lo) & (x <= hi), g, zero), where((x < lo) & (lo < hi), g, zero),
                 where(np.maximum(x, lo) > hi, g, zero))
 
 
@@ -100,5 +101,10 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
         raise ValueError("clamp: at least one of min and max must be given")
     if not isinstance(min, Tensor) and not isinstance(max, Tensor):
         return Clip.apply(x, lo=min, hi=max)
-    inf = np.asarray(np.inf, dtype=x.dtype if x.dtype.kind == "f" else np.float32)
-    return ClampBounds.apply(x, -inf if min is None else min, inf if max is None else max)
+    if x.dtype.kind in "iu":  # an open bound of x's own integer type: an integer clamp stays integer (PyTorch)
+        low, high = np.iinfo(x.dtype).min, np.iinfo(x.dtype).max
+        low, high = np.asarray(low, dtype=x.dtype), np.asarray(high, dtype=x.dtype)
+    else:
+        high = np.asarray(np.inf, dtype=x.dtype if x.dtype.kind == "f" else np.float32)
+        low = -high
+    return ClampBounds.apply(x, low if min is None else min, high if max is None else max)

@@ -93,7 +93,10 @@ class Norm(Function):
     def forward(self, x, p=2.0, axis=None, keepdims=False):
         self.x, self.p, self.axis, self.keepdims = x, p, axis, keepdims
         a = np.abs(x)
-        self.y = np.asarray(a.max(axis=axis, keepdims=True, initial=0) if p == np.inf
+        if p == np.inf and 0 in [x.shape[d] for d in (range(x.ndim) if axis is None else np.atleast_1d(axis))]:
+            raise ValueError(f"norm: the inf norm over an empty dim is undefined (max has no identity), "
+                             f"input shape {x.shape}, dim {axis}")
+        self.y = np.asarray(a.max(axis=axis, keepdims=True) if p == np.inf
                             else (a ** p).sum(axis=axis, keepdims=True) ** (1 / p))
         return self.y if keepdims or axis is None and x.ndim == 0 else np.squeeze(self.y, axis=axis)
 
