@@ -16,9 +16,18 @@ def _outputs(result):
     return tuple(o for o in (result if isinstance(result, (tuple, list)) else (result,)) if o is not None)
 
 
-def numerical_gradient(fn, inputs, index, eps):
-    """d sum(fn(*inputs)) / d inputs[index], by (f(x + eps) - f(x - eps)) / (2 eps) per element
-    (summed over every output when fn returns several).
+def output_weights(outputs, seed=0):
+    """Fixed pseudo-random weights w, one array per output: the checks test d <w, f(x)> / dx.
+    With w = 1 (d sum f / dx) an error in the Jacobian whose rows sum to zero would pass (softmax's
+    outputs always sum to 1, so the gradient of their sum is 0 whatever a backward computes); a
+    random w misses an error only on a set of measure zero, at the cost of one backward pass."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(o.shape) for o in outputs]
+
+
+def numerical_gradient(fn, inputs, index, eps, weights=None):
+    """d <w, fn(*inputs)> / d inputs[index], by (f(x + eps) - f(x - eps)) / (2 eps) per element
+    (summed over every output when fn returns several; w = 1 when `weights` is None).
 
     The two outputs are subtracted elementwise before summing, so a large output that does not
     depend on x_i cannot swamp the change of a small one that does."""
@@ -35,7 +44,8 @@ def numerical_gradient(fn, inputs, index, eps):
             x[i] = saved - eps
             minus = values()
             x[i] = saved
-            grad[i] = sum(np.sum(p - m) for p, m in zip(plus, minus)) / (2 * eps)
+            w = weights if weights is not None else [1.0] * len(plus)
+            grad[i] = sum(np.sum(wk * (p - m)) for wk, p, m in zip(w, plus, minus)) / (2 * eps)
     return grad
 
 
@@ -45,12 +55,13 @@ def _float64(inputs):
 
 
 def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, name="gradcheck"):
-    """Check d sum(fn(*inputs)) / d x for every input x that requires a gradient.
+    """Check d <w, fn(*inputs)> / d x for every input x that requires a gradient, w fixed
+    pseudo-random weights on the outputs (`output_weights`: every row of the Jacobian counts).
 
     Inputs are cast to float64 copies; the analytic gradient must satisfy
     |analytic - numeric| <= atol + rtol * |numeric| elementwise, where
     numeric = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps).  `inputs` may also be one tuple (PyTorch's
-    spelling); fn may return a tuple of Tensors (their sums are added).
+    spelling); fn may return a tuple of Tensors (their weighted sums are added).
     Returns True, or raises GradcheckError naming the input, the index and both values.
     """
     if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)):
@@ -59,14 +70,16 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, name="gradcheck"):
     targets = [i for i, t in enumerate(checked) if isinstance(t, Tensor) and t.requires_grad]
     if not targets:
         raise ValueError(f"{name}: no input requires a gradient")
-    live = [o for o in _outputs(fn(*checked)) if o.requires_grad]
+    outputs = _outputs(fn(*checked))
+    weights = output_weights(outputs)
+    live = [(o, w) for o, w in zip(outputs, weights) if o.requires_grad]
     if not live:
         raise GradcheckError(f"{name}: the output does not depend on any input that requires a gradient")
-    analytic = autograd_grad(live, [checked[i] for i in targets],
-                             [np.ones(o.shape, dtype=o.dtype) for o in live], allow_unused=True)
+    analytic = autograd_grad([o for o, _ in live], [checked[i] for i in targets],
+                             [w.astype(o.dtype) for o, w in live], allow_unused=True)
     for i, found in zip(targets, analytic):
         found = np.zeros(checked[i].shape) if found is None else found.numpy()
-        numeric = numerical_gradient(fn, checked, i, eps)
+        numeric = numerical_gradient(fn, checked, i, eps, weights)
         bad = ~(np.abs(found - numeric) <= atol + rtol * np.abs(numeric))
         if np.any(bad):
             where = tuple(int(k) for k in np.argwhere(bad)[0])

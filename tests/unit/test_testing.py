@@ -1,5 +1,6 @@
 """tinynn.testing: random computation graphs checked with both asserts, the asserts' failure
 messages, the array/layout strategies, and detect_anomaly inside drawn graphs."""
+import re
 import threading
 
 import numpy as np
@@ -108,8 +109,32 @@ def test_assert_gradients_match_names_input_index_and_values():
         assert_gradients_match(lambda a, b: (a * WrongSquare.apply(b)).sum(), good, x)
     message = str(info.value)
     assert "input 1" in message and "(2, 2)" in message and "index (0, 0)" in message
-    assert "(value 1.0)" in message and "analytic 1.5 vs numerical 1.0000" in message  # 0.5*3*1 vs 0.5*2*1
+    w = float(np.random.default_rng(0).standard_normal())  # the check's seeded weight on the one output
+    analytic, numeric = (float(v) for v in re.search(r"analytic (\S+) vs numerical (\S+)", message).groups())
+    assert "(value 1.0)" in message and np.isclose(analytic, 1.5 * w) and np.isclose(numeric, 1.0 * w)  # 0.5*3*1, 0.5*2*1
     assert assert_gradients_match(lambda a: (a * a).sum(), good) is True
+
+
+class SoftmaxAveragingG(Function):
+    """softmax whose backward averages g where it must weight it by y: y (g - mean g) instead of
+    y (g - <y, g>). For g = 1 both are 0, so the gradient of sum(softmax(x)) cannot tell them apart."""
+
+    def forward(self, x):
+        e = np.exp(x - x.max())
+        self.y = e / e.sum()
+        return self.y
+
+    def backward(self, g):
+        return self.y * (g - g.mean())
+
+
+def test_gradient_checks_weigh_the_outputs_so_an_error_hidden_from_their_sum_fails():
+    x = tn.tensor([0.3, -1.2, 2.0], dtype=np.float64, requires_grad=True)
+    wrong = SoftmaxAveragingG.apply(x)
+    assert np.allclose(tn.autograd.grad(wrong.sum(), x)[0].numpy(), 0.0)  # the sum's gradient is right: 0
+    with pytest.raises(GradcheckError, match="input 0"):
+        tn.gradcheck(lambda t: SoftmaxAveragingG.apply(t), x)
+    assert tn.gradcheck(lambda t: t.softmax(0), x)
 
 
 class ScaledSquare(Function):

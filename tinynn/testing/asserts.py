@@ -10,8 +10,9 @@ from ..tensor import Tensor
 
 
 def assert_gradients_match(fn, *inputs, eps=1e-6, atol=1e-8, rtol=1e-6):
-    """Assert that d sum(fn(*inputs)) / d x analytic == (f(x+eps) - f(x-eps)) / 2 eps for every
-    input x that requires a gradient (in float64). Raises GradcheckError naming the input, the
+    """Assert that d <w, fn(*inputs)> / d x analytic == <w, f(x+eps) - f(x-eps)> / 2 eps for every
+    input x that requires a gradient (in float64; w seeded random weights on the outputs, as in
+    `tn.gradcheck`). Raises GradcheckError naming the input, the
     index and both values. Tighter than `tn.gradcheck`'s PyTorch defaults: central differences
     in float64 are good to ~1e-9 relative at eps = 1e-6, so a backward 1e-5 relatively wrong fails."""
     return gradcheck(fn, *inputs, eps=eps, atol=atol, rtol=rtol)
