@@ -51,6 +51,19 @@ KERNEL_TESTS = ("tests/kernels/test_kernels_elementwise.py", "tests/kernels/test
                 "tests/kernels/test_kernels_gemm.py", "tests/kernels/test_kernels_optim.py")
 
 
+# tests that run the reference's conv/pool/batch-norm/pad and attention/recurrent kernels (most on
+# both backends, through the backend_name fixture), and the backend table's and gradgradcheck's
+# calls of every kernel
+REFERENCE_SHARED_TESTS = ("tests/unit/test_backend_table.py", "tests/unit/test_gradgradcheck.py")
+REFERENCE_CONV_TESTS = ("tests/unit/test_conv.py", "tests/unit/test_pooling.py", "tests/unit/test_batchnorm.py",
+                        "tests/kernels/test_conv_kernels.py", *REFERENCE_SHARED_TESTS)
+REFERENCE_SEQUENCE_TESTS = ("tests/unit/test_attention.py", "tests/unit/test_embedding.py", "tests/unit/test_gelu.py",
+                            "tests/unit/test_layernorm.py", "tests/unit/test_recurrent.py",
+                            "tests/unit/test_transformer.py", "tests/unit/test_gpt.py",
+                            "tests/unit/test_gradgradcheck_sequence.py", "tests/kernels/test_kernels_attention.py",
+                            *REFERENCE_SHARED_TESTS)
+
+
 def modules():
     """name -> (files to mutate, test files that exercise them)."""
     mutants = "tests/unit/test_mutants_{}.py".format
@@ -65,8 +78,14 @@ def modules():
                                                               "tests/unit/test_ops_reductions.py", "tests/unit/test_ops_shape.py",
                                                               "tests/kernels/test_fused_activation.py",
                                                               "tests/kernels/test_int8_paths.py",
+                                                              "tests/unit/test_activations.py", *REFERENCE_SHARED_TESTS,
                                                               *KERNEL_TESTS, mutants("ops"), mutants("quantize"),
                                                               mutants("reference"))),
+        # the reference backend's convolution and sequence families, each its own run (and row)
+        "reference-conv": (["tinynn/backend/reference_conv.py"],
+                           tests_that_exist(*REFERENCE_CONV_TESTS, mutants("reference_conv"))),
+        "reference-sequence": (["tinynn/backend/reference_attention.py", "tinynn/backend/reference_recurrent.py"],
+                               tests_that_exist(*REFERENCE_SEQUENCE_TESTS, mutants("reference_sequence"))),
         "prune": (["tinynn/compress/prune.py"], tests_that_exist("tests/unit/test_prune.py", mutants("prune"))),
         "quantize": (["tinynn/compress/quantize.py", "tinynn/compress/qparams.py", "tinynn/compress/qlinear.py"],
                      tests_that_exist("tests/unit/test_quantize.py", "tests/unit/test_quantize_ties.py",
@@ -263,6 +282,14 @@ REASONS = [
     ("backend.*", r"\.astype\([a-z_]+\.dtype, (copy=None|copy=True|)\)",
      "every astype(..., copy=False) of the reference backend casts an array it has just computed: copy= "
      "only decides whether that temporary is copied once more"),
+    # ---- reference backend: reference_attention.py, reference_recurrent.py, reference_conv.py (mutref)
+    ("backend.reference_*", r"\.reshape\(-2[,)]",
+     "NumPy's reshape takes any negative size as the one inferred dimension"),
+    ("backend.reference_attention: gelu*", r'approximate="(XXnoneXX|NONE)"\)',
+     "only approximate == 'tanh' selects the tanh form: any other default string means the exact form, as "
+     "'none' does (the ops accept only 'none' and 'tanh')"),
+    ("backend.reference_attention: _phi_cdf", r"\.astype\(None\)$", "astype(None) is astype(float64)"),
+    # ---- end of the reference backend's block
 ]
 
 
@@ -332,6 +359,8 @@ def run_module(name, mutate, tests, jobs, log, reread=False, retest=None):
     if not reread:
         if retest is not None:
             refresh(work, mutate)
+            # today's selection: a test file added since (a new test_mutants_*.py) joins the re-test
+            (work / "pyproject.toml").write_text(mutmut_config(mutate, tests, jobs))
         else:
             prepare(work, mutate, tests, jobs)
         start = time.perf_counter()
