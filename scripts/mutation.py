@@ -289,6 +289,14 @@ REASONS = [
      "only approximate == 'tanh' selects the tanh form: any other default string means the exact form, as "
      "'none' does (the ops accept only 'none' and 'tanh')"),
     ("backend.reference_attention: _phi_cdf", r"\.astype\(None\)$", "astype(None) is astype(float64)"),
+    ("backend.reference_conv: _pad_source", r"np\.where\(idx (>= n - 1|> n - 2), 2 \* \(n - 1\) - idx, idx\)",
+     "the reflection of idx = n - 1 is 2 (n - 1) - (n - 1) = n - 1 itself: reflecting it too changes no index"),
+    ("backend.reference_conv: _pad_source", r"idx < n\), idx, -2\)$",
+     "the fill marker: pad and pad_backward only test src < 0 and src >= 0, and np.maximum(src, 0) maps any "
+     "negative to 0"),
+    ("backend.reference_conv: pad", r"if \(src (<= 0|< 1)\)\.any\(\):$",
+     "the branch only replaces the positions with src < 0: entered when there are none, np.where of an all-false "
+     "mask returns y unchanged (value is cast to x's dtype, y's)"),
     # ---- end of the reference backend's block
 ]
 
