@@ -31,3 +31,28 @@ def test_batch_norm_backward_keeps_float32():
     xhat = (x64 - x64.mean(axis=(0, 2))[:, None]) * r[:, None]
     want = r[:, None] * (g64 - g64.mean(axis=(0, 2))[:, None] - xhat * (g64 * xhat).mean(axis=(0, 2))[:, None])
     np.testing.assert_allclose(gx, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("needs", [(True, False, True), (True, True, False), (False, True, False)])
+def test_batch_norm_backward_gives_none_where_not_needed(needs):
+    rng = np.random.default_rng(6)
+    x, g = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 3, 4))
+    mean, var = x.mean(axis=(0, 2)), x.var(axis=(0, 2))
+    gx, gw, gb = ref.batch_norm_backward(g, x, mean, var, None, 1e-5, needs)
+    assert (gx is None) != needs[0] and (gw is None) != needs[1] and (gb is None) != needs[2]
+    xhat = (x - mean[:, None]) / np.sqrt(var + 1e-5)[:, None]
+    if needs[1]:
+        np.testing.assert_allclose(gw, (g * xhat).sum(axis=(0, 2)), rtol=1e-12)     # dL/dgamma = sum g xhat
+    if needs[2]:
+        np.testing.assert_allclose(gb, g.sum(axis=(0, 2)), rtol=1e-12)              # dL/dbeta = sum g
+
+
+def test_adaptive_avg_pool2d_keeps_float32():
+    x = np.arange(2 * 5 * 3, dtype=np.float32).reshape(1, 2, 5, 3)
+    y = ref.adaptive_avg_pool2d(x, (2, 1))
+    assert y.dtype == np.float32
+    # windows along H for 5 -> 2: [0, 3) and [2, 5); along W for 3 -> 1: [0, 3)
+    np.testing.assert_array_equal(y[0, 0, :, 0], [x[0, 0, 0:3].mean(), x[0, 0, 2:5].mean()])
+    g = ref.adaptive_avg_pool2d_backward(np.ones((1, 2, 2, 1), np.float32), x.shape)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g[0, 0, :, 0], [1 / 9, 1 / 9, 2 / 9, 1 / 9, 1 / 9], rtol=1e-6)
