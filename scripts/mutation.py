@@ -372,8 +372,9 @@ def run_module(name, mutate, tests, jobs, log, reread=False, retest=None):
         else:
             prepare(work, mutate, tests, jobs)
         start = time.perf_counter()
-        # a re-test: first the mutants without a verdict (of functions changed since), then the survivors
-        for names in ([], sorted(retest)) if retest else ([],):
+        # a re-test: first the survivors (a run that stopped early may not reach them later), then the
+        # mutants without a verdict (of functions changed since, or not reached by a stopped run)
+        for names in (sorted(retest), []) if retest else ([],):
             with open(log, "a" if retest is not None else "w") as f:
                 proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *names],
                                       cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT)
@@ -430,12 +431,19 @@ def report(results, total_seconds, jobs):
     for r in results:
         n = len(r["status"])
         killed = sum(v == "killed" for v in r["status"].values())
-        body, equal = [], 0
+        body, equal, unchecked = [], 0, {}
         for key, (verdict, show) in sorted(r["survivors"].items(), key=lambda kv: _natural(kv[0])):
+            if verdict == "not checked":   # a run stopped early: counted as open, listed per function below
+                function = short(key).rsplit(" #", 1)[0]
+                unchecked[function] = unchecked.get(function, 0) + 1
+                continue
             reason = equivalent(short(key), diff_lines(show))
             equal += reason is not None
             body.append(f"- `{short(key)}` ({verdict}): " + ("equivalent: " + reason if reason else "**open**"))
             body += [f"  `{ln.strip()[:150]}`" for ln in diff_lines(show)[:4]]
+        if unchecked:
+            body.append(f"- **not checked** ({sum(unchecked.values())} mutants; the run stopped before them, so they "
+                        "count as open): " + ", ".join(f"`{f}` {c}" for f, c in unchecked.items()))
         sections += [f"### {r['name']}", ""] + (body or ["(none)"]) + [""]
         for k, v in (("all", n), ("killed", killed), ("equivalent", equal)):
             grand[k] += v
@@ -481,7 +489,7 @@ def main(argv=None):
         last = json.loads(saved.read_text()) if saved.exists() else None
         if args.retest and (last is None or not (logs / name / "mutants").exists()):
             p.error(f"--retest {name}: no earlier run to re-test; run it in full first")
-        retest = [k for k, v in last["status"].items() if v != "killed"] if args.retest else None
+        retest = [k for k, v in last["status"].items() if v not in ("killed", "not checked")] if args.retest else None
         r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread, retest=retest)
         if r["seconds"] is None:   # (re-read: keep the time of the run that made these results)
             r["seconds"] = last["seconds"] if last else float(args.reread_seconds)
