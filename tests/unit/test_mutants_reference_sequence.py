@@ -1,5 +1,5 @@
 """Tests that kill mutants mutmut left alive in the reference backend's sequence kernels
-(reference_attention.py, reference_recurrent.py; scripts/mutation.py, report in
+(reference_attention.py; reference_recurrent.py left none; scripts/mutation.py, report in
 docs/mutation-report.md), each backend's kernels called directly against closed forms written here:
 the defaults of their signatures (scale 1, the exact GELU), `needs` giving None for each gradient not
 asked for, a mask and causal together, and results in the inputs' float dtype."""
