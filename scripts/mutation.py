@@ -5,6 +5,8 @@
     python scripts/mutation.py --jobs 2 --report -   # report to stdout
     python scripts/mutation.py --keep ops       # re-run ops; report it with the others' last results
     python scripts/mutation.py --retest --keep optim   # after adding tests: re-test only optim's survivors
+    python scripts/mutation.py --reread --keep ops     # report again from the last results (the scratch copy's,
+                                                       # or build/mutation/ops.json's when there is no copy)
 
 For each module, a scratch copy of tinynn/ (with its built kernels) and tests/ is made under
 build/mutation/<module>/, mutmut mutates only that module's files and runs, for each mutant, the
@@ -490,7 +492,10 @@ def main(argv=None):
         if args.retest and (last is None or not (logs / name / "mutants").exists()):
             p.error(f"--retest {name}: no earlier run to re-test; run it in full first")
         retest = [k for k, v in last["status"].items() if v not in ("killed", "not checked")] if args.retest else None
-        r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread, retest=retest)
+        if args.reread and last is not None and not (logs / name / "mutants").exists():
+            r = last   # (no scratch copy here, e.g. results copied from another worktree: report the saved ones)
+        else:
+            r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread, retest=retest)
         if r["seconds"] is None:   # (re-read: keep the time of the run that made these results)
             r["seconds"] = last["seconds"] if last else float(args.reread_seconds)
         elif args.retest:          # the minutes of a re-tested module: the full run's and the re-test's
