@@ -56,3 +56,10 @@ def test_adaptive_avg_pool2d_keeps_float32():
     g = ref.adaptive_avg_pool2d_backward(np.ones((1, 2, 2, 1), np.float32), x.shape)
     assert g.dtype == np.float32
     np.testing.assert_allclose(g[0, 0, :, 0], [1 / 9, 1 / 9, 2 / 9, 1 / 9, 1 / 9], rtol=1e-6)
+
+
+def test_avg_pool2d_backward_keeps_float32():
+    # 2x2 windows, stride 2, no padding: each input element is in one window of divisor 4
+    g = ref.avg_pool2d_backward(np.ones((1, 1, 2, 2), np.float32), (1, 1, 4, 4), (2, 2), (2, 2), (0, 0), False, True)
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g, np.full((1, 1, 4, 4), 0.25, np.float32))
