@@ -5,6 +5,8 @@
     python scripts/mutation.py --jobs 2 --report -   # report to stdout
     python scripts/mutation.py --keep ops       # re-run ops; report it with the others' last results
     python scripts/mutation.py --retest --keep optim   # after adding tests: re-test only optim's survivors
+    python scripts/mutation.py --reread --keep ops     # report again from the last results (the scratch copy's,
+                                                       # or build/mutation/ops.json's when there is no copy)
 
 For each module, a scratch copy of tinynn/ (with its built kernels) and tests/ is made under
 build/mutation/<module>/, mutmut mutates only that module's files and runs, for each mutant, the
@@ -51,6 +53,19 @@ KERNEL_TESTS = ("tests/kernels/test_kernels_elementwise.py", "tests/kernels/test
                 "tests/kernels/test_kernels_gemm.py", "tests/kernels/test_kernels_optim.py")
 
 
+# tests that run the reference's conv/pool/batch-norm/pad and attention/recurrent kernels (most on
+# both backends, through the backend_name fixture), and the backend table's and gradgradcheck's
+# calls of every kernel
+REFERENCE_SHARED_TESTS = ("tests/unit/test_backend_table.py", "tests/unit/test_gradgradcheck.py")
+REFERENCE_CONV_TESTS = ("tests/unit/test_conv.py", "tests/unit/test_pooling.py", "tests/unit/test_batchnorm.py",
+                        "tests/kernels/test_conv_kernels.py", *REFERENCE_SHARED_TESTS)
+REFERENCE_SEQUENCE_TESTS = ("tests/unit/test_attention.py", "tests/unit/test_embedding.py", "tests/unit/test_gelu.py",
+                            "tests/unit/test_layernorm.py", "tests/unit/test_recurrent.py",
+                            "tests/unit/test_transformer.py", "tests/unit/test_gpt.py",
+                            "tests/unit/test_gradgradcheck_sequence.py", "tests/kernels/test_kernels_attention.py",
+                            *REFERENCE_SHARED_TESTS)
+
+
 def modules():
     """name -> (files to mutate, test files that exercise them)."""
     mutants = "tests/unit/test_mutants_{}.py".format
@@ -77,8 +92,14 @@ def modules():
                                                               "tests/unit/test_ops_reductions.py", "tests/unit/test_ops_shape.py",
                                                               "tests/kernels/test_fused_activation.py",
                                                               "tests/kernels/test_int8_paths.py",
+                                                              "tests/unit/test_activations.py", *REFERENCE_SHARED_TESTS,
                                                               *KERNEL_TESTS, mutants("ops"), mutants("quantize"),
                                                               mutants("reference"))),
+        # the reference backend's convolution and sequence families, each its own run (and row)
+        "reference-conv": (["tinynn/backend/reference_conv.py"],
+                           tests_that_exist(*REFERENCE_CONV_TESTS, mutants("reference_conv"))),
+        "reference-sequence": (["tinynn/backend/reference_attention.py", "tinynn/backend/reference_recurrent.py"],
+                               tests_that_exist(*REFERENCE_SEQUENCE_TESTS, mutants("reference_sequence"))),
         "prune": (["tinynn/compress/prune.py"], tests_that_exist("tests/unit/test_prune.py", mutants("prune"))),
         "quantize": (["tinynn/compress/quantize.py", "tinynn/compress/qparams.py", "tinynn/compress/qlinear.py"],
                      tests_that_exist("tests/unit/test_quantize.py", "tests/unit/test_quantize_ties.py",
@@ -383,6 +404,22 @@ REASONS = [
     ("backend.*", r"\.astype\([a-z_]+\.dtype, (copy=None|copy=True|)\)",
      "every astype(..., copy=False) of the reference backend casts an array it has just computed: copy= "
      "only decides whether that temporary is copied once more"),
+    # ---- reference backend: reference_attention.py, reference_recurrent.py, reference_conv.py (mutref)
+    ("backend.reference_*", r"\.reshape\(-2[,)]",
+     "NumPy's reshape takes any negative size as the one inferred dimension"),
+    ("backend.reference_attention: gelu*", r'approximate="(XXnoneXX|NONE)"\)',
+     "only approximate == 'tanh' selects the tanh form: any other default string means the exact form, as "
+     "'none' does (the ops accept only 'none' and 'tanh')"),
+    ("backend.reference_attention: _phi_cdf", r"\.astype\(None\)$", "astype(None) is astype(float64)"),
+    ("backend.reference_conv: _pad_source", r"np\.where\(idx (>= n - 1|> n - 2), 2 \* \(n - 1\) - idx, idx\)",
+     "the reflection of idx = n - 1 is 2 (n - 1) - (n - 1) = n - 1 itself: reflecting it too changes no index"),
+    ("backend.reference_conv: _pad_source", r"idx < n\), idx, -2\)$",
+     "the fill marker: pad and pad_backward only test src < 0 and src >= 0, and np.maximum(src, 0) maps any "
+     "negative to 0"),
+    ("backend.reference_conv: pad", r"if \(src (<= 0|< 1)\)\.any\(\):$",
+     "the branch only replaces the positions with src < 0: entered when there are none, np.where of an all-false "
+     "mask returns y unchanged (value is cast to x's dtype, y's)"),
+    # ---- end of the reference backend's block
 ]
 
 
@@ -452,11 +489,14 @@ def run_module(name, mutate, tests, jobs, log, reread=False, retest=None):
     if not reread:
         if retest is not None:
             refresh(work, mutate)
+            # today's selection: a test file added since (a new test_mutants_*.py) joins the re-test
+            (work / "pyproject.toml").write_text(mutmut_config(mutate, tests, jobs))
         else:
             prepare(work, mutate, tests, jobs)
         start = time.perf_counter()
-        # a re-test: first the mutants without a verdict (of functions changed since), then the survivors
-        for names in ([], sorted(retest)) if retest else ([],):
+        # a re-test: first the survivors (a run that stopped early may not reach them later), then the
+        # mutants without a verdict (of functions changed since, or not reached by a stopped run)
+        for names in (sorted(retest), []) if retest else ([],):
             with open(log, "a" if retest is not None else "w") as f:
                 proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs), *names],
                                       cwd=work, env=env, stdout=f, stderr=subprocess.STDOUT)
@@ -514,17 +554,20 @@ def report(results, total_seconds, jobs):
     for r in results:
         n = len(r["status"])
         killed = sum(v == "killed" for v in r["status"].values())
-        body, equal = [], 0
+        body, equal, unchecked = [], 0, {}
         unrun = sum(v == "not checked" for v in r["status"].values())
         for key, (verdict, show) in sorted(r["survivors"].items(), key=lambda kv: _natural(kv[0])):
-            if verdict == "not checked":
+            if verdict == "not checked":   # a run stopped early: its own column, listed per function below
+                function = short(key).rsplit(" #", 1)[0]
+                unchecked[function] = unchecked.get(function, 0) + 1
                 continue
             reason = equivalent(short(key), diff_lines(show))
             equal += reason is not None
             body.append(f"- `{short(key)}` ({verdict}): " + ("equivalent: " + reason if reason else "**open**"))
             body += [f"  `{ln.strip()[:150]}`" for ln in diff_lines(show)[:4]]
-        if unrun:
-            body.append(f"- {unrun} mutants not run: the run was stopped before mutmut reached them")
+        if unchecked:
+            body.append(f"- **not run** ({unrun} mutants; the run stopped before mutmut reached them): "
+                        + ", ".join(f"`{f}` {c}" for f, c in unchecked.items()))
         sections += [f"### {r['name']}", ""] + (body or ["(none)"]) + [""]
         for k, v in (("all", n), ("killed", killed), ("equivalent", equal), ("unrun", unrun)):
             grand[k] += v
@@ -536,6 +579,10 @@ def report(results, total_seconds, jobs):
     if scored > 0:
         lines.append(f"| **all** | | {grand['all']} | {grand['killed']} | {grand['equivalent']} | "
                      f"{scored - grand['killed']} | {grand['unrun']} | **{100 * grand['killed'] / scored:.1f}%** | | |")
+    if grand["unrun"]:
+        whole = grand["all"] - grand["equivalent"]
+        lines += ["", f"Not finished: {grand['unrun']} mutants were not run. Counted as open, the score over every "
+                  f"mutant is {100 * grand['killed'] / whole:.1f}%; the score above is over the mutants that ran."]
     lines += ["", "## Survivors", "",
               "Each: the mutant, what it changed, and why it is equivalent, or **open** (a test is owed).", ""]
     return "\n".join(lines + sections) + "\n"
@@ -571,8 +618,11 @@ def main(argv=None):
         last = json.loads(saved.read_text()) if saved.exists() else None
         if args.retest and (last is None or not (logs / name / "mutants").exists()):
             p.error(f"--retest {name}: no earlier run to re-test; run it in full first")
-        retest = [k for k, v in last["status"].items() if v != "killed"] if args.retest else None
-        r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread, retest=retest)
+        retest = [k for k, v in last["status"].items() if v not in ("killed", "not checked")] if args.retest else None
+        if args.reread and last is not None and not (logs / name / "mutants").exists():
+            r = last   # (no scratch copy here, e.g. results copied from another worktree: report the saved ones)
+        else:
+            r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread, retest=retest)
         if r["seconds"] is None:   # (re-read: keep the time of the run that made these results)
             r["seconds"] = last["seconds"] if last else float(args.reread_seconds)
         elif args.retest:          # the minutes of a re-tested module: the full run's and the re-test's

@@ -15,9 +15,10 @@ _GELU_CUBIC = 0.044715  # the tanh approximation's coefficient (Hendrycks and Gi
 
 # ---------------------------------------------------------------- GELU
 def _phi_cdf(x):
-    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF (math.erf per element)."""
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF (math.erf per element), in float64:
+    GELU and its derivative round once, to x's dtype, at the end."""
     # (np.asarray: frompyfunc returns a bare Python float for a 0-d input)
-    erf = np.asarray(np.frompyfunc(math.erf, 1, 1)(x * (1.0 / math.sqrt(2.0))), dtype=x.dtype)
+    erf = np.asarray(np.frompyfunc(math.erf, 1, 1)(x * (1.0 / math.sqrt(2.0))), dtype=np.float64)
     return 0.5 * (1.0 + erf)
 
 
