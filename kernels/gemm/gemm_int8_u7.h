@@ -113,6 +113,10 @@ TN_U7_UKR(tn_u7_ukr_avx_vnni, __attribute__((target("avx2,fma,avxvnni"))), __m25
 TN_U7_UKR(tn_u7_ukr_avx512_vnni, __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), __m512i, 16,
           TN_U7_MR_AVX512_VNNI, _mm512_setzero_si512(), TN_U7_LOAD512, _mm512_set1_epi32, _mm512_dpbusd_epi32,
           TN_U7_STORE512)
+TN_U7_UKR(tn_u7_ukr_avx512_vnni8, __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), __m512i, 16,
+          8, _mm512_setzero_si512(), TN_U7_LOAD512, _mm512_set1_epi32, _mm512_dpbusd_epi32, TN_U7_STORE512)
+TN_U7_UKR(tn_u7_ukr_avx512_vnni4, __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), __m512i, 16,
+          4, _mm512_setzero_si512(), TN_U7_LOAD512, _mm512_set1_epi32, _mm512_dpbusd_epi32, TN_U7_STORE512)
 
 /* AMX: 16 rows x 32 columns as two 16 x 16 int32 C tiles (3, 4); per 64 k, one A tile (0: 16 rows
  * of 64 bytes, stride lda) and two B tiles (1, 2: 16 quads x 64 bytes, stride 128: the left and
@@ -152,74 +156,202 @@ static void tn_u7_ukr_amx(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t 
 
 typedef void (*tn_u7_ukr_fn)(tn_idx, const uint8_t *, tn_idx, const int8_t *, int32_t *);
 
-/* The micro-kernel of the path chosen now (AMX only where kp fits its tiles), and its MR. */
-static tn_u7_ukr_fn tn_u7_select(tn_idx kp, int *mr) {
+/* The micro-kernels of the path chosen now, biggest MR first: a tile of r < mr[0] leftover rows
+ * takes the smallest one with mr >= r (the rows it reads beyond m are the scratch's zero rows). */
+typedef struct { tn_u7_ukr_fn f[3]; int mr[3]; int count; } tn_u7_kernels;
+
+static tn_u7_kernels tn_u7_select(tn_idx kp) {
+    tn_u7_kernels s = {{tn_u7_ukr_portable}, {TN_U7_MR_PORTABLE}, 1};
     int path = tn_int8_path();
 #if TN_HAVE_AVX2
     if (path == TN_I8_AMX && kp % 64 != 0) path = TN_I8_AVX512_VNNI;
     switch (path) {
-    case TN_I8_AMX: *mr = TN_U7_MR_AMX; return tn_u7_ukr_amx;
-    case TN_I8_AVX512_VNNI: *mr = TN_U7_MR_AVX512_VNNI; return tn_u7_ukr_avx512_vnni;
-    case TN_I8_AVX_VNNI: *mr = TN_U7_MR_AVX_VNNI; return tn_u7_ukr_avx_vnni;
-    case TN_I8_AVX2: *mr = TN_U7_MR_AVX2; return tn_u7_ukr_avx2;
+    case TN_I8_AMX: s.f[0] = tn_u7_ukr_amx; s.mr[0] = TN_U7_MR_AMX; break;
+    case TN_I8_AVX512_VNNI:
+        s = (tn_u7_kernels){{tn_u7_ukr_avx512_vnni, tn_u7_ukr_avx512_vnni8, tn_u7_ukr_avx512_vnni4},
+                            {TN_U7_MR_AVX512_VNNI, 8, 4}, 3};
+        break;
+    case TN_I8_AVX_VNNI: s.f[0] = tn_u7_ukr_avx_vnni; s.mr[0] = TN_U7_MR_AVX_VNNI; break;
+    case TN_I8_AVX2: s.f[0] = tn_u7_ukr_avx2; s.mr[0] = TN_U7_MR_AVX2; break;
     default: break;
     }
 #endif
     (void)path;
-    *mr = TN_U7_MR_PORTABLE;
-    return tn_u7_ukr_portable;
+    (void)kp;
+    return s;
 }
 
-/* The epilogue of one tile row: y[j] = act(float32(acc[j] - z_a rowsum[j]) * (s_a * s_w[j]) + b[j]).
- * One compiled copy for every path (the int32 subtraction wraps like the SIMD adds). */
-TN_NOINLINE static void tn_u7_epilogue(int nr, const int32_t *acc, int32_t za, const int32_t *rowsum,
-                                        float sa, const float *sw, const float *bias, int act, float *y) {
-    for (int j = 0; j < nr; j++) {
-        int32_t v = (int32_t)((uint32_t)acc[j] - (uint32_t)za * (uint32_t)rowsum[j]);
-        y[j] = (float)v * (sa * sw[j]);
-    }
-    if (bias)
-        for (int j = 0; j < nr; j++) y[j] = y[j] + bias[j];
-    if (act == TN_ACT_RELU)
+/* What the epilogue needs per output column j, computed once per call:
+ *   y[j] = act(float32(acc[j] - zrs[j]) * scale[j] + bias[j]),  zrs[j] = z_a rowsum[j] (wrapping
+ *   int32, like the SIMD adds), scale[j] = float32(s_a s_w[j]). */
+typedef struct {
+    tn_idx n, kp;
+    const int8_t *bp;
+    const int32_t *zrs;
+    const float *scale, *bias;
+    int act;
+} tn_u7_epi;
+
+/* The epilogue of one tile row, contiguous y; one compiled copy per SIMD level, the same IEEE
+ * operations in the same order (int32 -> float32 conversion, one multiplication, one addition,
+ * relu as (y < 0 ? 0 : y)), so every level gives the same bits.  The scalar copy is never
+ * inlined (baseline target: no FMA contraction); the vector ones keep the product apart from the
+ * addition with an empty asm, so that GCC cannot contract them into an FMA either. */
+TN_NOINLINE static void tn_u7_epi_row(int nr, const int32_t *acc, const tn_u7_epi *e, tn_idx j0, float *y) {
+    const int32_t *zrs = e->zrs + j0;
+    const float *scale = e->scale + j0;
+    for (int j = 0; j < nr; j++) y[j] = (float)(int32_t)((uint32_t)acc[j] - (uint32_t)zrs[j]) * scale[j];
+    if (e->bias)
+        for (int j = 0; j < nr; j++) y[j] = y[j] + e->bias[j0 + j];
+    if (e->act == TN_ACT_RELU)
         for (int j = 0; j < nr; j++) y[j] = y[j] < 0.0f ? 0.0f : y[j];
-    else if (act != TN_ACT_NONE)
-        tn_activate_f32(act, y, y, nr);
+}
+
+#if TN_HAVE_AVX2
+#define TN_U7_APART(v) __asm__("" : "+v"(v))
+TN_AVX512_FN static void tn_u7_epi_row_avx512(int nr, const int32_t *acc, const tn_u7_epi *e, tn_idx j0, float *y) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (int j = 0; j < nr; j += 16) {
+        __mmask16 k = nr - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nr - j)) - 1);
+        __m512i v = _mm512_sub_epi32(_mm512_maskz_loadu_epi32(k, acc + j), _mm512_maskz_loadu_epi32(k, e->zrs + j0 + j));
+        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), _mm512_maskz_loadu_ps(k, e->scale + j0 + j));
+        TN_U7_APART(f);
+        if (e->bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(k, e->bias + j0 + j));
+        if (e->act == TN_ACT_RELU) f = _mm512_max_ps(zero, f);   /* (0 > f ? 0 : f): NaN and -0 kept */
+        _mm512_mask_storeu_ps(y + j, k, f);
+    }
+}
+
+TN_AVX2_FN static void tn_u7_epi_row_avx2(int nr, const int32_t *acc, const tn_u7_epi *e, tn_idx j0, float *y) {
+    const __m256 zero = _mm256_setzero_ps();
+    int j = 0;
+    for (; j + 8 <= nr; j += 8) {
+        __m256i v = _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(acc + j)),
+                                     _mm256_loadu_si256((const __m256i *)(e->zrs + j0 + j)));
+        __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_loadu_ps(e->scale + j0 + j));
+        TN_U7_APART(f);
+        if (e->bias) f = _mm256_add_ps(f, _mm256_loadu_ps(e->bias + j0 + j));
+        if (e->act == TN_ACT_RELU) f = _mm256_max_ps(zero, f);
+        _mm256_storeu_ps(y + j, f);
+    }
+    if (j < nr) tn_u7_epi_row(nr - j, acc + j, e, j0 + j, y + j);
+}
+#endif
+
+/* One tile row into y (column stride csy), then the smooth activations. */
+static void tn_u7_epilogue(int nr, const int32_t *acc, const tn_u7_epi *e, tn_idx j0, float *y, tn_idx csy) {
+    float tmp[TN_U7_NR];
+    float *out = csy == 1 ? y : tmp;
+    TN_DISPATCH3(tn_u7_epi_row_avx512(nr, acc, e, j0, out), tn_u7_epi_row_avx2(nr, acc, e, j0, out),
+                 tn_u7_epi_row(nr, acc, e, j0, out))
+    if (e->act != TN_ACT_NONE && e->act != TN_ACT_RELU) tn_activate_f32(e->act, out, out, nr);
+    if (csy != 1)
+        for (int j = 0; j < nr; j++) y[j * csy] = tmp[j];
+}
+
+/* y[i rsy + j csy] (0 <= i < m, j in the panels [p0, p1) of 32 columns) = the epilogue of
+ * a Bp^T, a: m quantized rows of stride kp (rows up to the next tile readable). */
+static void tn_u7_gemm(tn_idx m, const uint8_t *a, const tn_u7_epi *e, const tn_u7_kernels *ks,
+                       float *y, tn_idx rsy, tn_idx csy, tn_idx p0, tn_idx p1) {
+    int32_t t[TN_U7_MR_AMX * TN_U7_NR] __attribute__((aligned(64)));
+    tn_idx kp = e->kp;
+    for (tn_idx p = p0; p < p1; p++) {
+        tn_idx j0 = p * TN_U7_NR;
+        int nr = (int)tn_min(TN_U7_NR, e->n - j0);
+        for (tn_idx i0 = 0; i0 < m;) {
+            int w = 0;
+            while (w + 1 < ks->count && ks->mr[w + 1] >= m - i0) w++;
+            ks->f[w](kp / 4, a + i0 * kp, kp, e->bp + j0 * kp, t);
+            tn_idx rows = tn_min(ks->mr[w], m - i0);
+            for (tn_idx i = 0; i < rows; i++)
+                tn_u7_epilogue(nr, t + i * TN_U7_NR, e, j0, y + (i0 + i) * rsy + j0 * csy, csy);
+            i0 += rows;
+        }
+    }
+}
+
+/* Per-thread scratch, kept between calls (a fresh allocation of this size cost page faults on every
+ * call of a small layer); grown when a call needs more.  64-byte aligned. */
+static __thread uint8_t *tn_u7_scratch_buf = NULL;
+static __thread size_t tn_u7_scratch_size = 0;
+static uint8_t *tn_u7_scratch(size_t bytes) {
+    if (bytes > tn_u7_scratch_size) {
+        free(tn_u7_scratch_buf);
+        tn_u7_scratch_size = 0;
+        tn_u7_scratch_buf = (uint8_t *)tn_alloc(bytes);
+        if (tn_u7_scratch_buf != NULL) tn_u7_scratch_size = bytes;
+    }
+    return tn_u7_scratch_buf;
+}
+
+/* (s_a, z_a) of a dynamically quantized input with range [lo, hi]: PyTorch's MinMaxObserver for
+ * affine 7-bit uint8 (compress/qparams.calc_qparams(lo, hi, "uint8", False, reduce_range=True)),
+ * the same float32 operations in the same order:
+ *   lo <- min(lo, 0), hi <- max(hi, 0), s = max((hi - lo) / 127, eps), z = clamp(-nearbyint(lo / s), 0, 127).
+ * Returns -1 (and sets nothing) unless lo and hi are finite. */
+static int tn_u7_qparams(float lo, float hi, float *s, int32_t *z) {
+    if (!(isfinite(lo) && isfinite(hi) && lo <= hi)) return -1;
+    lo = 0.0f < lo ? 0.0f : lo;
+    hi = 0.0f > hi ? 0.0f : hi;
+    float d = (hi - lo) / 127.0f, eps = 1.1920928955078125e-07f;
+    float scale = eps > d ? eps : d;
+    float r = nearbyintf(lo / scale);
+    int32_t zp = r > 0.0f ? 0 : r < -127.0f ? 127 : -(int32_t)r;
+    *s = scale;
+    *z = zp;
+    return 0;
 }
 
 /* y (m x n, row stride n) = the quantized Linear of float32 x (m x k, row stride rsx) with packed
  * weights bp (tn_u7_pack), per-channel scales sw, row sums of w, bias (or NULL) and activation act;
- * activations at (s_a, z_a) with 0 <= z_a <= 127.  Returns 0, or -1 if memory ran out. */
-static int tn_u7_linear(tn_idx m, tn_idx n, tn_idx k, const float *x, tn_idx rsx, float sa, int32_t za,
+ * activations at (*sa, *za) with 0 <= z_a <= 127, or, if *sa <= 0, at the tn_u7_qparams of x's
+ * range (dynamic quantization; written back to *sa, *za).  Returns 0, -1 if memory ran out, -2 if
+ * a dynamic range is not finite. */
+static int tn_u7_linear(tn_idx m, tn_idx n, tn_idx k, const float *x, tn_idx rsx, float *sa_io, int32_t *za_io,
                         const int8_t *bp, const int32_t *rowsum, const float *sw, const float *bias,
                         int act, float *y, int nt) {
     if (m <= 0 || n <= 0) return 0;
+    if (*sa_io <= 0.0f) {
+        float lo, hi;
+        tn_minmax_rows_f32(m, k, x, rsx, &lo, &hi);
+        if (tn_u7_qparams(lo, hi, sa_io, za_io) != 0) return -2;
+    }
+    float sa = *sa_io;
+    int32_t za = *za_io;
     tn_idx kp = tn_u7_kp(k);
-    uint8_t *a = (uint8_t *)tn_alloc((size_t)(m + TN_U7_ROWPAD) * (size_t)kp);
+    size_t abytes = (size_t)(m + TN_U7_ROWPAD) * (size_t)kp, nb = (size_t)n * 4;
+    uint8_t *a = tn_u7_scratch(abytes + 2 * nb + 64);
     if (a == NULL) return -1;
+    int32_t *zrs = (int32_t *)(a + (abytes + 63) / 64 * 64);
+    float *scale = (float *)(zrs + n);
+    for (tn_idx j = 0; j < n; j++) {
+        zrs[j] = (int32_t)((uint32_t)za * (uint32_t)rowsum[j]);
+        scale[j] = sa * sw[j];
+    }
     float inv = 1.0f / sa;
     for (tn_idx i = 0; i < m; i++) {
         tn_quantize_row(x + i * rsx, k, 1, inv, (float)za, 0.0f, 127.0f, (int8_t *)(a + i * kp));
         memset(a + i * kp + k, 0, (size_t)(kp - k));
     }
     memset(a + m * kp, 0, (size_t)(TN_U7_ROWPAD * kp));
-    int mr;
-    tn_u7_ukr_fn ukr = tn_u7_select(kp, &mr);
+    tn_u7_kernels ks = tn_u7_select(kp);
+    tn_u7_epi e = {n, kp, bp, zrs, scale, bias, act};
     tn_idx panels = tn_ceil_div(n, TN_U7_NR);
     if (nt > panels) nt = (int)panels;
     if ((long long)m * n * k < TN_GEMM_MIN_PARALLEL) nt = 1;
-    #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (tn_idx p = 0; p < panels; p++) {
-        int32_t t[TN_U7_MR_AMX * TN_U7_NR] __attribute__((aligned(64)));
-        tn_idx j0 = p * TN_U7_NR;
-        int nr = (int)tn_min(TN_U7_NR, n - j0);
-        for (tn_idx i0 = 0; i0 < m; i0 += mr) {
-            ukr(kp / 4, a + i0 * kp, kp, bp + j0 * kp, t);
-            for (tn_idx i = i0; i < tn_min(i0 + mr, m); i++)
-                tn_u7_epilogue(nr, t + (i - i0) * TN_U7_NR, za, rowsum + j0, sa, sw + j0,
-                                bias ? bias + j0 : NULL, act, y + i * n + j0);
-        }
+    if (nt <= 1) {
+        tn_u7_gemm(m, a, &e, &ks, y, n, 1, 0, panels);
+        return 0;
     }
-    free(a);
+    #pragma omp parallel num_threads(nt)
+    {
+#ifdef _OPENMP
+        int t = omp_get_thread_num(), nth = omp_get_num_threads();
+#else
+        int t = 0, nth = 1;
+#endif
+        tn_u7_gemm(m, a, &e, &ks, y, n, 1, panels * t / nth, panels * (t + 1) / nth);
+    }
     return 0;
 }
 

@@ -362,10 +362,26 @@ def pack_int8_weight(wq):
     return wq
 
 
+def _dynamic_u7_qparams(x):
+    """(s_a, z_a) of a dynamically quantized input x (non-empty): PyTorch's MinMaxObserver for affine
+    7-bit uint8 on [lo, hi] = [min x, max x], in float32: lo <- min(lo, 0), hi <- max(hi, 0),
+    s = max((hi - lo) / 127, eps), z = clamp(-nearbyint(lo / s), 0, 127) (= compress.qparams.calc_qparams
+    (lo, hi, "uint8", symmetric=False, reduce_range=True)).  A range that is not finite raises ValueError."""
+    lo, hi = np.float32(np.min(x)), np.float32(np.max(x))
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"quantized_linear: x's range [{lo}, {hi}] is not finite: no dynamic quantization parameters")
+    lo, hi = min(lo, np.float32(0)), max(hi, np.float32(0))
+    scale = max((hi - lo) / np.float32(127), np.float32(np.finfo(np.float32).eps))
+    return float(scale), min(max(-int(np.rint(lo / scale)), 0), 127)
+
+
 def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation_name="none"):
     """The int8 Linear on 7-bit activations (PyTorch's reduce_range):
     a = clamp(nearbyint(fma(x, float32(1 / s_a), z_a)), 0, 127),  acc = a W^T exactly (int32),
-    y = act(float32(acc_ij - z_a sum_k W_jk) * (s_a s_w[j]) + b_j)."""
+    y = act(float32(acc_ij - z_a sum_k W_jk) * (s_a s_w[j]) + b_j);
+    x_scale = x_zero_point = None: dynamic quantization at _dynamic_u7_qparams(x)."""
+    if x_scale is None:
+        x_scale, x_zero_point = _dynamic_u7_qparams(x)
     w = getattr(packed, "weight", packed).astype(np.int32)
     a = np.clip(np.rint(fma_f32(x, np.float32(1) / np.float32(x_scale), x_zero_point)), 0, 127).astype(np.int32)
     acc = a @ w.T - np.int32(x_zero_point) * np.add.reduce(w, axis=1, dtype=np.int32)
