@@ -13,7 +13,8 @@
  * accumulate 4 products straight into int32, exact for any u8, and get the same bits.
  *
  * Weight layout, packed once (tn_u7_pack): N in panels of TN_U7_NR = 32 columns (zero padded), K
- * padded to kp (a multiple of 4, and of 64 from k >= 64 so that the AMX tiles fit); in a panel, k
+ * padded to kp (a multiple of 4, and of 64 where that adds at most 1/16 to the work, so that the
+ * AMX tiles fit the Linear layers; a small convolution's k = 72 stays 72); in a panel, k
  * quad q holds 32 columns x 4 consecutive k: 128 bytes, the operand of two zmm / four ymm
  * vpdpbusd (or vpmaddubsw) per broadcast quad of a row of a, and, read with stride 128, the
  * 16 x 64-byte VNNI layout of an AMX B tile.  The activations are quantized into a scratch
@@ -38,7 +39,10 @@
 #define TN_U7_ROWPAD 16    /* scratch rows beyond m: the biggest MR (AMX) may read them */
 
 /* Padded K of the packed weights. */
-static inline tn_idx tn_u7_kp(tn_idx k) { return k >= 64 ? (k + 63) / 64 * 64 : (k + 3) / 4 * 4; }
+static inline tn_idx tn_u7_kp(tn_idx k) {
+    tn_idx k4 = (k + 3) / 4 * 4, k64 = (k + 63) / 64 * 64;
+    return k >= 64 && k64 * 16 <= k4 * 17 ? k64 : k4;
+}
 
 /* Bytes of the packed weights of an n x k matrix. */
 static inline tn_idx tn_u7_packed_size(tn_idx n, tn_idx k) {
@@ -192,6 +196,15 @@ typedef struct {
     int act;
 } tn_u7_epi;
 
+/* zrs and scale of n columns (tn_u7_epi). */
+static void tn_u7_epi_columns(tn_idx n, float sa, int32_t za, const int32_t *rowsum, const float *sw,
+                              int32_t *zrs, float *scale) {
+    for (tn_idx j = 0; j < n; j++) {
+        zrs[j] = (int32_t)((uint32_t)za * (uint32_t)rowsum[j]);
+        scale[j] = sa * sw[j];
+    }
+}
+
 /* The epilogue of one tile row, contiguous y; one compiled copy per SIMD level, the same IEEE
  * operations in the same order (int32 -> float32 conversion, one multiplication, one addition,
  * relu as (y < 0 ? 0 : y)), so every level gives the same bits.  The scalar copy is never
@@ -249,10 +262,14 @@ static void tn_u7_epilogue(int nr, const int32_t *acc, const tn_u7_epi *e, tn_id
         for (int j = 0; j < nr; j++) y[j * csy] = tmp[j];
 }
 
-/* y[i rsy + j csy] (0 <= i < m, j in the panels [p0, p1) of 32 columns) = the epilogue of
- * a Bp^T, a: m quantized rows of stride kp (rows up to the next tile readable). */
+/* The output of tile row i: rows in groups of `per` (a convolution's positions of one image),
+ * group g at y + g gs; in a group, row r at r rsy and column j at j csy. */
+typedef struct { float *y; tn_idx per, gs, rsy, csy, off; } tn_u7_out;   /* off: the first row's index */
+
+/* The epilogue of a Bp^T into out, a: m quantized rows of stride kp (rows up to the next tile
+ * readable), for the panels [p0, p1) of 32 columns. */
 static void tn_u7_gemm(tn_idx m, const uint8_t *a, const tn_u7_epi *e, const tn_u7_kernels *ks,
-                       float *y, tn_idx rsy, tn_idx csy, tn_idx p0, tn_idx p1) {
+                       const tn_u7_out *o, tn_idx p0, tn_idx p1) {
     int32_t t[TN_U7_MR_AMX * TN_U7_NR] __attribute__((aligned(64)));
     tn_idx kp = e->kp;
     for (tn_idx p = p0; p < p1; p++) {
@@ -263,25 +280,29 @@ static void tn_u7_gemm(tn_idx m, const uint8_t *a, const tn_u7_epi *e, const tn_
             while (w + 1 < ks->count && ks->mr[w + 1] >= m - i0) w++;
             ks->f[w](kp / 4, a + i0 * kp, kp, e->bp + j0 * kp, t);
             tn_idx rows = tn_min(ks->mr[w], m - i0);
-            for (tn_idx i = 0; i < rows; i++)
-                tn_u7_epilogue(nr, t + i * TN_U7_NR, e, j0, y + (i0 + i) * rsy + j0 * csy, csy);
+            for (tn_idx i = 0; i < rows; i++) {
+                tn_idx r = o->off + i0 + i;
+                float *y = o->y + r / o->per * o->gs + r % o->per * o->rsy + j0 * o->csy;
+                tn_u7_epilogue(nr, t + i * TN_U7_NR, e, j0, y, o->csy);
+            }
             i0 += rows;
         }
     }
 }
 
 /* Per-thread scratch, kept between calls (a fresh allocation of this size cost page faults on every
- * call of a small layer); grown when a call needs more.  64-byte aligned. */
-static __thread uint8_t *tn_u7_scratch_buf = NULL;
-static __thread size_t tn_u7_scratch_size = 0;
-static uint8_t *tn_u7_scratch(size_t bytes) {
-    if (bytes > tn_u7_scratch_size) {
-        free(tn_u7_scratch_buf);
-        tn_u7_scratch_size = 0;
-        tn_u7_scratch_buf = (uint8_t *)tn_alloc(bytes);
-        if (tn_u7_scratch_buf != NULL) tn_u7_scratch_size = bytes;
+ * call of a small layer); grown when a call needs more; two slots (the convolution's quantized
+ * image and each thread's columns).  64-byte aligned. */
+static __thread uint8_t *tn_u7_scratch_buf[2] = {NULL, NULL};
+static __thread size_t tn_u7_scratch_size[2] = {0, 0};
+static uint8_t *tn_u7_scratch(int slot, size_t bytes) {
+    if (bytes > tn_u7_scratch_size[slot]) {
+        free(tn_u7_scratch_buf[slot]);
+        tn_u7_scratch_size[slot] = 0;
+        tn_u7_scratch_buf[slot] = (uint8_t *)tn_alloc(bytes);
+        if (tn_u7_scratch_buf[slot] != NULL) tn_u7_scratch_size[slot] = bytes;
     }
-    return tn_u7_scratch_buf;
+    return tn_u7_scratch_buf[slot];
 }
 
 /* (s_a, z_a) of a dynamically quantized input with range [lo, hi]: PyTorch's MinMaxObserver for
@@ -320,14 +341,11 @@ static int tn_u7_linear(tn_idx m, tn_idx n, tn_idx k, const float *x, tn_idx rsx
     int32_t za = *za_io;
     tn_idx kp = tn_u7_kp(k);
     size_t abytes = (size_t)(m + TN_U7_ROWPAD) * (size_t)kp, nb = (size_t)n * 4;
-    uint8_t *a = tn_u7_scratch(abytes + 2 * nb + 64);
+    uint8_t *a = tn_u7_scratch(0, abytes + 2 * nb + 64);
     if (a == NULL) return -1;
     int32_t *zrs = (int32_t *)(a + (abytes + 63) / 64 * 64);
     float *scale = (float *)(zrs + n);
-    for (tn_idx j = 0; j < n; j++) {
-        zrs[j] = (int32_t)((uint32_t)za * (uint32_t)rowsum[j]);
-        scale[j] = sa * sw[j];
-    }
+    tn_u7_epi_columns(n, sa, za, rowsum, sw, zrs, scale);
     float inv = 1.0f / sa;
     for (tn_idx i = 0; i < m; i++) {
         tn_quantize_row(x + i * rsx, k, 1, inv, (float)za, 0.0f, 127.0f, (int8_t *)(a + i * kp));
@@ -339,8 +357,9 @@ static int tn_u7_linear(tn_idx m, tn_idx n, tn_idx k, const float *x, tn_idx rsx
     tn_idx panels = tn_ceil_div(n, TN_U7_NR);
     if (nt > panels) nt = (int)panels;
     if ((long long)m * n * k < TN_GEMM_MIN_PARALLEL) nt = 1;
+    tn_u7_out o = {y, m, 0, n, 1, 0};
     if (nt <= 1) {
-        tn_u7_gemm(m, a, &e, &ks, y, n, 1, 0, panels);
+        tn_u7_gemm(m, a, &e, &ks, &o, 0, panels);
         return 0;
     }
     #pragma omp parallel num_threads(nt)
@@ -350,7 +369,7 @@ static int tn_u7_linear(tn_idx m, tn_idx n, tn_idx k, const float *x, tn_idx rsx
 #else
         int t = 0, nth = 1;
 #endif
-        tn_u7_gemm(m, a, &e, &ks, y, n, 1, panels * t / nth, panels * (t + 1) / nth);
+        tn_u7_gemm(m, a, &e, &ks, &o, panels * t / nth, panels * (t + 1) / nth);
     }
     return 0;
 }

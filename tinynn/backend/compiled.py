@@ -173,6 +173,18 @@ def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activ
     return reference.quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias, activation_name)
 
 
+def quantized_conv2d(x, packed, kernel_size, stride, padding, dilation, x_scale, x_zero_point, w_scale, bias=None,
+                     activation_name="none"):
+    """reference.quantized_conv2d on the int8 kernels (quantize once, im2col in the micro-kernels'
+    layout, u7 x s8 GEMM, NCHW epilogue) for float32 (N, C, H, W) x."""
+    if (type(x) is np.ndarray and x.dtype == np.float32 and x.ndim == 4 and x.size
+            and all(isinstance(p, kernels.PackedInt8Weight) for p in packed)):
+        return kernels.quantized_conv2d(x, packed, kernel_size, stride, padding, dilation, x_scale, x_zero_point,
+                                        w_scale, bias, activation_name, num_threads=threads.get_num_threads())
+    return reference.quantized_conv2d(x, packed, kernel_size, stride, padding, dilation, x_scale, x_zero_point,
+                                      w_scale, bias, activation_name)
+
+
 # ---------------------------------------------------------------- softmax family (kernels/softmax.pxi)
 def _last(x, axis, grad=None):
     """The softmax kernels' case: float32/float64 (x and grad of one dtype and shape), along the last axis."""

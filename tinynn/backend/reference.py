@@ -472,3 +472,4 @@ from .reference_conv import (  # noqa: E402, F401 - convolution, pooling, batch 
     avg_pool2d_backward, adaptive_avg_pool2d, adaptive_avg_pool2d_backward, batch_norm, batch_norm_backward,
     pad, pad_backward,
 )
+from .reference_qconv import quantized_conv2d  # noqa: E402, F401 - the int8 convolution
