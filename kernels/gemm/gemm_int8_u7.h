@@ -61,12 +61,13 @@ static void tn_u7_pack(tn_idx n, tn_idx k, const int8_t *w, tn_idx rsw, int8_t *
                 }
 }
 
-/* Portable micro-kernel: t[i][j] (MR = 4 rows, 32 columns) over kq quads. */
+/* Portable micro-kernel: t[i][j] (MR = 4 rows, 32 columns) over kq quads, added to t if add. */
 #define TN_U7_MR_PORTABLE 4
-static void tn_u7_ukr_portable(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t *b, int32_t *t) {
+static void tn_u7_ukr_portable(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t *b, int32_t *t, int add) {
     for (int i = 0; i < TN_U7_MR_PORTABLE; i++) {
         int32_t acc[TN_U7_NR] = {0};
         const uint8_t *ar = a + i * lda;
+        if (add) memcpy(acc, t + i * TN_U7_NR, sizeof acc);
         for (tn_idx q = 0; q < kq; q++) {
             const int8_t *bq = b + q * 4 * TN_U7_NR;
             for (int j = 0; j < TN_U7_NR; j++)
@@ -78,13 +79,15 @@ static void tn_u7_ukr_portable(tn_idx kq, const uint8_t *a, tn_idx lda, const in
 }
 
 /* One SIMD micro-kernel: MR rows x 32 columns in MR * NV accumulators of type V (LANES int32 each),
- * per k quad: NV loads of b, then per row one broadcast quad of a and NV DOT steps. */
-#define TN_U7_UKR(NAME, ATTR, V, LANES, MR, ZERO, LOAD, SET1, DOT, STORE)                  \
-ATTR static void NAME(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t *b, int32_t *t) { \
+ * started at zero or (add) at t; per k quad: NV loads of b, then per row one broadcast quad of a
+ * and NV DOT steps. */
+#define TN_U7_UKR(NAME, ATTR, V, LANES, MR, ZERO, LOAD, SET1, DOT, STORE, LOADU)           \
+ATTR static void NAME(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t *b, int32_t *t, int add) { \
     enum { NV = TN_U7_NR / LANES };                                                         \
     V acc[MR][NV];                                                                          \
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)                                  \
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[i][v] = ZERO;                                      \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++)                                \
+            acc[i][v] = add ? LOADU(t + i * TN_U7_NR + v * LANES) : ZERO;                   \
     for (tn_idx q = 0; q < kq; q++) {                                                       \
         V bv[NV];                                                                           \
         _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] = LOAD(b + q * 4 * TN_U7_NR + v * 4 * LANES);    \
@@ -104,23 +107,25 @@ ATTR static void NAME(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t *b, 
 #define TN_U7_STORE256(p, v) _mm256_storeu_si256((__m256i *)(p), v)
 #define TN_U7_LOAD512(p) _mm512_load_si512((const void *)(p))
 #define TN_U7_STORE512(p, v) _mm512_storeu_si512((void *)(p), v)
+#define TN_U7_LOADU256(p) _mm256_loadu_si256((const __m256i *)(p))
+#define TN_U7_LOADU512(p) _mm512_loadu_si512((const void *)(p))
 /* AVX2: u7 x s8 pairs into int16 (exact, see above), pairs of int16 into int32 by madd with 1s. */
 #define TN_U7_DOT_AVX2(c, a, b) \
     _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1)))
 #define TN_U7_MR_AVX2 2
 TN_U7_UKR(tn_u7_ukr_avx2, TN_AVX2_FN, __m256i, 8, TN_U7_MR_AVX2, _mm256_setzero_si256(),
-          TN_U7_LOAD256, _mm256_set1_epi32, TN_U7_DOT_AVX2, TN_U7_STORE256)
+          TN_U7_LOAD256, _mm256_set1_epi32, TN_U7_DOT_AVX2, TN_U7_STORE256, TN_U7_LOADU256)
 #define TN_U7_MR_AVX_VNNI 3
 TN_U7_UKR(tn_u7_ukr_avx_vnni, __attribute__((target("avx2,fma,avxvnni"))), __m256i, 8, TN_U7_MR_AVX_VNNI,
-          _mm256_setzero_si256(), TN_U7_LOAD256, _mm256_set1_epi32, _mm256_dpbusd_avx_epi32, TN_U7_STORE256)
+          _mm256_setzero_si256(), TN_U7_LOAD256, _mm256_set1_epi32, _mm256_dpbusd_avx_epi32, TN_U7_STORE256, TN_U7_LOADU256)
 #define TN_U7_MR_AVX512_VNNI 12
 TN_U7_UKR(tn_u7_ukr_avx512_vnni, __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), __m512i, 16,
           TN_U7_MR_AVX512_VNNI, _mm512_setzero_si512(), TN_U7_LOAD512, _mm512_set1_epi32, _mm512_dpbusd_epi32,
-          TN_U7_STORE512)
+          TN_U7_STORE512, TN_U7_LOADU512)
 TN_U7_UKR(tn_u7_ukr_avx512_vnni8, __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), __m512i, 16,
-          8, _mm512_setzero_si512(), TN_U7_LOAD512, _mm512_set1_epi32, _mm512_dpbusd_epi32, TN_U7_STORE512)
+          8, _mm512_setzero_si512(), TN_U7_LOAD512, _mm512_set1_epi32, _mm512_dpbusd_epi32, TN_U7_STORE512, TN_U7_LOADU512)
 TN_U7_UKR(tn_u7_ukr_avx512_vnni4, __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), __m512i, 16,
-          4, _mm512_setzero_si512(), TN_U7_LOAD512, _mm512_set1_epi32, _mm512_dpbusd_epi32, TN_U7_STORE512)
+          4, _mm512_setzero_si512(), TN_U7_LOAD512, _mm512_set1_epi32, _mm512_dpbusd_epi32, TN_U7_STORE512, TN_U7_LOADU512)
 
 /* AMX: 16 rows x 32 columns as two 16 x 16 int32 C tiles (3, 4); per 64 k, one A tile (0: 16 rows
  * of 64 bytes, stride lda) and two B tiles (1, 2: 16 quads x 64 bytes, stride 128: the left and
@@ -134,7 +139,7 @@ typedef struct {
 } tn_tilecfg;
 
 __attribute__((target("amx-tile,amx-int8")))
-static void tn_u7_ukr_amx(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t *b, int32_t *t) {
+static void tn_u7_ukr_amx(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t *b, int32_t *t, int add) {
     tn_tilecfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette_id = 1;
@@ -143,8 +148,13 @@ static void tn_u7_ukr_amx(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t 
      * -O3 dropped the stores above and the tile instructions faulted (SIGILL). */
     __asm__ volatile("" ::: "memory");
     _tile_loadconfig(&cfg);
-    _tile_zero(3);
-    _tile_zero(4);
+    if (add) {
+        _tile_loadd(3, t, 4 * TN_U7_NR);
+        _tile_loadd(4, t + 16, 4 * TN_U7_NR);
+    } else {
+        _tile_zero(3);
+        _tile_zero(4);
+    }
     for (tn_idx q = 0; q < kq; q += 16) {
         _tile_loadd(0, a + 4 * q, lda);
         _tile_loadd(1, b + q * 4 * TN_U7_NR, 4 * TN_U7_NR);
@@ -158,7 +168,7 @@ static void tn_u7_ukr_amx(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t 
 }
 #endif
 
-typedef void (*tn_u7_ukr_fn)(tn_idx, const uint8_t *, tn_idx, const int8_t *, int32_t *);
+typedef void (*tn_u7_ukr_fn)(tn_idx, const uint8_t *, tn_idx, const int8_t *, int32_t *, int);
 
 /* The micro-kernels of the path chosen now, biggest MR first: a tile of r < mr[0] leftover rows
  * takes the smallest one with mr >= r (the rows it reads beyond m are the scratch's zero rows). */
@@ -266,26 +276,38 @@ static void tn_u7_epilogue(int nr, const int32_t *acc, const tn_u7_epi *e, tn_id
  * group g at y + g gs; in a group, row r at r rsy and column j at j csy. */
 typedef struct { float *y; tn_idx per, gs, rsy, csy, off; } tn_u7_out;   /* off: the first row's index */
 
+/* Cache blocks: TN_U7_MC rows of a (a multiple of every MR) against TN_U7_KQ quads (512 k) of one
+ * panel, whose 16 KB of weights stay in L1 while the rows stream past (fbgemm blocks K at 512 on
+ * VNNI too); the int32 sums of the block wait in tb between the K blocks. */
+#define TN_U7_MC 192
+#define TN_U7_KQ 128
+
 /* The epilogue of a Bp^T into out, a: m quantized rows of stride kp (rows up to the next tile
  * readable), for the panels [p0, p1) of 32 columns. */
 static void tn_u7_gemm(tn_idx m, const uint8_t *a, const tn_u7_epi *e, const tn_u7_kernels *ks,
                        const tn_u7_out *o, tn_idx p0, tn_idx p1) {
-    int32_t t[TN_U7_MR_AMX * TN_U7_NR] __attribute__((aligned(64)));
-    tn_idx kp = e->kp;
-    for (tn_idx p = p0; p < p1; p++) {
-        tn_idx j0 = p * TN_U7_NR;
-        int nr = (int)tn_min(TN_U7_NR, e->n - j0);
-        for (tn_idx i0 = 0; i0 < m;) {
-            int w = 0;
-            while (w + 1 < ks->count && ks->mr[w + 1] >= m - i0) w++;
-            ks->f[w](kp / 4, a + i0 * kp, kp, e->bp + j0 * kp, t);
-            tn_idx rows = tn_min(ks->mr[w], m - i0);
-            for (tn_idx i = 0; i < rows; i++) {
-                tn_idx r = o->off + i0 + i;
-                float *y = o->y + r / o->per * o->gs + r % o->per * o->rsy + j0 * o->csy;
-                tn_u7_epilogue(nr, t + i * TN_U7_NR, e, j0, y, o->csy);
+    int32_t tb[(TN_U7_MC + TN_U7_MR_AMX) * TN_U7_NR] __attribute__((aligned(64)));
+    tn_idx kp = e->kp, kq = kp / 4;
+    for (tn_idx ic = 0; ic < m; ic += TN_U7_MC) {
+        tn_idx mc = tn_min(TN_U7_MC, m - ic);
+        for (tn_idx p = p0; p < p1; p++) {
+            tn_idx j0 = p * TN_U7_NR;
+            int nr = (int)tn_min(TN_U7_NR, e->n - j0);
+            for (tn_idx q0 = 0; q0 < kq; q0 += TN_U7_KQ) {
+                tn_idx nq = tn_min(TN_U7_KQ, kq - q0);
+                for (tn_idx i0 = 0; i0 < mc;) {
+                    int w = 0;
+                    while (w + 1 < ks->count && ks->mr[w + 1] >= mc - i0) w++;
+                    ks->f[w](nq, a + (ic + i0) * kp + 4 * q0, kp, e->bp + j0 * kp + q0 * 4 * TN_U7_NR,
+                             tb + i0 * TN_U7_NR, q0 > 0);
+                    i0 += ks->mr[w];
+                }
             }
-            i0 += rows;
+            for (tn_idx i = 0; i < mc; i++) {
+                tn_idx r = o->off + ic + i;
+                float *y = o->y + r / o->per * o->gs + r % o->per * o->rsy + j0 * o->csy;
+                tn_u7_epilogue(nr, tb + i * TN_U7_NR, e, j0, y, o->csy);
+            }
         }
     }
 }

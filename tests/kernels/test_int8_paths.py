@@ -67,6 +67,24 @@ def test_every_path_equals_the_formula(each_path, m, k, n, act):
         np.testing.assert_array_equal(y, want, err_msg=p)
 
 
+@pytest.mark.parametrize("m, k, n", [(200, 700, 45), (389, 1030, 33)])
+def test_row_and_k_blocks_equal_the_reference(each_path, m, k, n):
+    # more rows than one cache block (192) and K over several blocks of 512: the int32 sums wait
+    # between the K blocks; against the reference backend (itself checked on exact rationals above
+    # and in test_quantize_ties.py)
+    from tinynn.backend import reference
+    rng = np.random.default_rng(m + k)
+    x = (rng.standard_normal((m, k)) + 0.2).astype(np.float32)
+    w = rng.integers(-128, 128, (n, k)).astype(np.int8)
+    s_w = (rng.random(n) * 0.02 + 1e-3).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    want = reference.quantized_linear(x, w, None, None, s_w, bias, "relu")
+    packed = kernels.PackedInt8Weight(w)
+    got = each_path(lambda: kernels.quantized_linear(x, packed, None, None, s_w, bias, "relu"))
+    for p, y in got.items():
+        np.testing.assert_array_equal(y, want, err_msg=p)
+
+
 def test_extreme_operands_cannot_saturate_the_avx2_pairs(each_path):
     # every a = 127 against w = -128 / 127: pair sums -32512 / 32258, the largest in magnitude a
     # u7 x s8 pair can make; vpmaddubsw saturates only beyond +-32767, so the sums stay exact
