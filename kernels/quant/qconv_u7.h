@@ -97,7 +97,7 @@ static int tn_u7_conv(const tn_conv_geom *g, const float *x, float *sa_io, int32
     float *scale = (float *)(zrs + O);
     tn_u7_epi_columns(O, sa, za, rowsum, sw, zrs, scale);
     tn_u7_conv_quantize(g, hp, wp, x, sa, za, xq, (int8_t *)(scale + O));
-    tn_u7_kernels ks = tn_u7_select(kp);
+    tn_u7_kernels ks = tn_u7_select(kp, og);
     /* rows per block: about 48 KB of columns, a multiple of 48 (every MR divides it) */
     tn_idx mb = (49152 / kp) / 48 * 48;
     if (mb < 48) mb = 48;
