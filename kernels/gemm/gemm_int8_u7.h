@@ -37,6 +37,8 @@
 
 #define TN_U7_NR 32
 #define TN_U7_ROWPAD 24    /* scratch rows beyond m: the biggest MR may read them */
+#define TN_U7_MC 192       /* cache blocks (tn_u7_gemm): rows of a, a multiple of every MR */
+#define TN_U7_KQ 128       /* k quads (512 k) */
 
 /* Padded K of the packed weights. */
 static inline tn_idx tn_u7_kp(tn_idx k) {
@@ -295,14 +297,26 @@ static void tn_u7_epilogue(int nr, const int32_t *acc, const tn_u7_epi *e, tn_id
  * group g at y + g gs; in a group, row r at r rsy and column j at j csy. */
 typedef struct { float *y; tn_idx per, gs, rsy, csy, off; } tn_u7_out;   /* off: the first row's index */
 
-/* Cache blocks: TN_U7_MC rows of a (a multiple of every MR) against TN_U7_KQ quads (512 k) of one
- * panel, whose 16 KB of weights stay in L1 while the rows stream past (fbgemm blocks K at 512 on
- * VNNI too); the int32 sums of the block wait in tb between the K blocks. */
-#define TN_U7_MC 192
-#define TN_U7_KQ 128
+/* The epilogue of mc rows of tb (first row r0) into a column-strided out (a convolution's NCHW
+ * output): each row into a contiguous float tile, then each column's run of one image's
+ * consecutive positions moved at once. */
+static void tn_u7_block_out(tn_idx mc, int nr, const int32_t *tb, const tn_u7_epi *e, tn_idx j0, const tn_u7_out *o,
+                            tn_idx r0) {
+    float ft[TN_U7_MC * TN_U7_NR];
+    for (tn_idx i = 0; i < mc; i++) tn_u7_epilogue(nr, tb + i * TN_U7_NR, e, j0, ft + i * TN_U7_NR, 1);
+    for (tn_idx i = 0; i < mc;) {
+        tn_idx r = r0 + i, pos = r % o->per, run = tn_min(mc - i, o->per - pos);
+        float *y = o->y + r / o->per * o->gs + pos * o->rsy + j0 * o->csy;
+        for (int j = 0; j < nr; j++)
+            for (tn_idx t = 0; t < run; t++) y[j * o->csy + t * o->rsy] = ft[(i + t) * TN_U7_NR + j];
+        i += run;
+    }
+}
 
 /* The epilogue of a Bp^T into out, a: m quantized rows of stride kp (rows up to the next tile
- * readable), for the panels [p0, p1) of 32 columns. */
+ * readable), for the panels [p0, p1) of 32 columns.  Cache blocks: TN_U7_MC rows of a against
+ * TN_U7_KQ quads (512 k) of one panel, whose 16 KB of weights stay in L1 while the rows stream
+ * past (fbgemm blocks K at 512 on VNNI too); the block's int32 sums wait in tb between K blocks. */
 static void tn_u7_gemm(tn_idx m, const uint8_t *a, const tn_u7_epi *e, const tn_u7_kernels *ks,
                        const tn_u7_out *o, tn_idx p0, tn_idx p1) {
     int32_t tb[(TN_U7_MC + TN_U7_ROWPAD) * TN_U7_NR] __attribute__((aligned(64)));
@@ -322,10 +336,13 @@ static void tn_u7_gemm(tn_idx m, const uint8_t *a, const tn_u7_epi *e, const tn_
                     i0 += ks->mr[w];
                 }
             }
-            for (tn_idx i = 0; i < mc; i++) {
-                tn_idx r = o->off + ic + i;
-                float *y = o->y + r / o->per * o->gs + r % o->per * o->rsy + j0 * o->csy;
-                tn_u7_epilogue(nr, tb + i * TN_U7_NR, e, j0, y, o->csy);
+            if (o->csy == 1) {
+                for (tn_idx i = 0; i < mc; i++) {
+                    tn_idx r = o->off + ic + i;
+                    tn_u7_epilogue(nr, tb + i * TN_U7_NR, e, j0, o->y + r / o->per * o->gs + r % o->per * o->rsy + j0, 1);
+                }
+            } else {
+                tn_u7_block_out(mc, nr, tb, e, j0, o, o->off + ic);
             }
         }
     }

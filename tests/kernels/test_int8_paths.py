@@ -48,7 +48,8 @@ def each_path():
     return run
 
 
-SHAPES = [(1, 1, 1), (2, 3, 5), (5, 7, 31), (13, 64, 33), (17, 65, 32), (4, 130, 97), (29, 256, 64), (3, 5, 1)]
+SHAPES = [(1, 1, 1), (2, 3, 5), (5, 7, 31), (13, 64, 33), (17, 65, 32), (4, 130, 97), (29, 256, 64), (3, 5, 1),
+          (30, 40, 12), (50, 9, 8)]   # (the last two: the narrow 16- and 8-column micro-kernels, 24-row tiles)
 
 
 @pytest.mark.parametrize("m, k, n", SHAPES)
