@@ -222,4 +222,22 @@ static void tn_minmax_rows_f32(tn_idx m, tn_idx k, const float *x, tn_idx rs, fl
 }
 
 
+/* (s_a, z_a) of a dynamically quantized input with range [lo, hi]: PyTorch's MinMaxObserver for
+ * affine 7-bit uint8 (compress/qparams.calc_qparams(lo, hi, "uint8", False, reduce_range=True)),
+ * the same float32 operations in the same order:
+ *   lo <- min(lo, 0), hi <- max(hi, 0), s = max((hi - lo) / 127, eps), z = clamp(-nearbyint(lo / s), 0, 127).
+ * Returns -1 (and sets nothing) unless lo and hi are finite. */
+static int tn_u7_qparams(float lo, float hi, float *s, int32_t *z) {
+    if (!(isfinite(lo) && isfinite(hi) && lo <= hi)) return -1;
+    lo = 0.0f < lo ? 0.0f : lo;
+    hi = 0.0f > hi ? 0.0f : hi;
+    float d = (hi - lo) / 127.0f, eps = 1.1920928955078125e-07f;
+    float scale = eps > d ? eps : d;
+    float r = nearbyintf(lo / scale);
+    int32_t zp = r > 0.0f ? 0 : r < -127.0f ? 127 : -(int32_t)r;
+    *s = scale;
+    *z = zp;
+    return 0;
+}
+
 #endif /* TN_QUANT_H */
