@@ -472,4 +472,20 @@ from .reference_conv import (  # noqa: E402, F401 - convolution, pooling, batch 
     avg_pool2d_backward, adaptive_avg_pool2d, adaptive_avg_pool2d_backward, batch_norm, batch_norm_backward,
     pad, pad_backward,
 )
-from .reference_qconv import quantized_conv2d  # noqa: E402, F401 - the int8 convolution
+from .reference_qconv import im2col_groups as _im2col_groups  # noqa: E402 - the int8 convolution's windows
+
+
+def quantized_conv2d(x, packed, kernel_size, stride, padding, dilation, x_scale, x_zero_point, w_scale, bias=None,
+                     activation_name="none"):
+    """y[n, g Og + o, i, j] = quantized_linear(cols_g, W_g, s_a, z_a, s_w, b, act)[(n, i, j), o], cols_g
+    the im2col rows of the zero-padded x (reference_qconv.im2col_groups: columns in (u, v, c) order,
+    padding = (top, bottom, left, right)), `packed` the G int8 weights (Og, kh kw Cg); x_scale = None:
+    dynamic quantization over all of x (one (s_a, z_a) for every group)."""
+    if x_scale is None:
+        x_scale, x_zero_point = _dynamic_u7_qparams(x)
+    cols, (ho, wo) = _im2col_groups(x, len(packed), kernel_size, stride, padding, dilation)
+    og = np.asarray(getattr(packed[0], "weight", packed[0])).shape[0]
+    part = lambda v, k: None if v is None else np.asarray(v)[k * og:(k + 1) * og]  # noqa: E731
+    y = np.concatenate([quantized_linear(c, p, x_scale, x_zero_point, part(w_scale, k), part(bias, k), activation_name)
+                        for k, (c, p) in enumerate(zip(cols, packed))], axis=1)
+    return np.ascontiguousarray(y.reshape(x.shape[0], ho, wo, -1).transpose(0, 3, 1, 2))
