@@ -231,7 +231,7 @@ static void tn_u7_gemm(tn_idx m, const uint8_t *a, const tn_u7_epi *e, const tn_
         for (tn_idx p = p0; p < p1; p++) {
             tn_idx j0 = p * TN_U7_NR;
             int nr = (int)tn_min(TN_U7_NR, e->n - j0);
-            for (tn_idx q0 = 0; q0 < kq; q0 += TN_U7_KQ) {
+            for (tn_idx q0 = 0; q0 == 0 || q0 < kq; q0 += TN_U7_KQ) {   /* (k = 0: one pass of zeros) */
                 tn_idx nq = tn_min(TN_U7_KQ, kq - q0);
                 for (tn_idx i0 = 0; i0 < mc;) {
                     int w = 0;
