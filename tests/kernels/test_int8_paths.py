@@ -230,3 +230,13 @@ def test_a_range_that_is_not_finite_raises(where, bad):
     for fn in (kernels.quantized_linear, reference.quantized_linear):
         with pytest.raises(ValueError, match="quantized_linear.*not finite"):
             fn(x, packed if fn is kernels.quantized_linear else packed.weight, None, None, np.ones(3, np.float32))
+
+
+def test_no_input_features_gives_the_bias(each_path):
+    # k = 0: every sum is empty (0), so y = act(0 * s + b) on every path
+    packed = kernels.PackedInt8Weight(np.zeros((40, 0), np.int8))
+    bias = np.linspace(-2, 2, 40).astype(np.float32)
+    got = each_path(lambda: kernels.quantized_linear(np.zeros((30, 0), np.float32), packed, np.float32(0.1), 3,
+                                                     np.ones(40, np.float32), bias, "relu"))
+    for p, y in got.items():
+        np.testing.assert_array_equal(y, np.tile(np.maximum(bias, 0), (30, 1)), err_msg=p)
