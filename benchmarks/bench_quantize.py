@@ -10,6 +10,11 @@ Reports medians over --repeats timed forwards (after warm-up) of
 the ratio float32 / int8 (> 1 means int8 is faster), the stored sizes, and the forward time of a
 784-1024-1024-10 model before and after structured pruning of 50% of its hidden neurons + shrink.
 
+Then the digits ResNet (models.ResNet 8-16-32 on 8x8 images, BatchNorm statistics from the data) at
+batch 256, 1 thread, timed in turns: its float32 eval forward against quantize_static and
+quantize_dynamic (BatchNorm folded, convolutions on the int8 kernels), and PyTorch's float32 forward
+of the same network when PyTorch is installed.
+
 First, one table (1 thread, every contender timed in turns, ratios of medians of one run): a
 dynamically quantized Linear 1024 -> 1024 at batch 256 (activation range + 7-bit quantization +
 int8 GEMM + fused epilogue) on each int8 path this CPU has, forced with kernels.set_int8_path,
@@ -121,6 +126,77 @@ def layer_vs_numpy(batch=256, features=1024, min_time=2.0):
     return ratios
 
 
+def torch_resnet(model, x):
+    """PyTorch's float32 forward of the same ResNet (the stem, the blocks with their shortcuts, the
+    head) with tinynn's weights, when PyTorch is installed; None otherwise."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    F = torch.nn.functional
+    t = {k: torch.from_numpy(np.asarray(v, np.float32)) for k, v in model.state_dict().items()}
+
+    def bn(v, p):
+        return F.batch_norm(v, t[p + ".running_mean"], t[p + ".running_var"], t[p + ".weight"], t[p + ".bias"])
+
+    def conv(v, p, stride, pad):
+        return F.conv2d(v, t[p + ".weight"], None, stride, pad)
+    blocks = [(f"{name}.0", module[0].conv1.stride[0], module[0].downsample is not None)
+              for name, module in model.named_children() if name.startswith("layer")]
+    tx = torch.from_numpy(x.reshape(-1, 1, 8, 8))
+
+    def forward():
+        with torch.no_grad():
+            v = F.relu(bn(conv(tx, "conv1", 1, 1), "bn1"))
+            for p, stride, down in blocks:
+                out = F.relu(bn(conv(v, p + ".conv1", stride, 1), p + ".bn1"))
+                out = bn(conv(out, p + ".conv2", 1, 1), p + ".bn2")
+                short = bn(conv(v, p + ".downsample.0", stride, 0), p + ".downsample.1") if down else v
+                v = F.relu(out + short)
+            return F.linear(v.mean(dim=(2, 3)), t["fc.weight"], t["fc.bias"])
+    torch.set_num_threads(1)
+    return forward
+
+
+def resnet_int8(batch=256, min_time=2.0):
+    """The ResNet table described in the module docstring; returns {variant: float32 time / its time}."""
+    from tinynn.models import ResNet
+    tn.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, 64), dtype=np.float32)
+    model = ResNet([8, 16, 32])
+    with tn.no_grad():
+        model(tn.tensor(x))                      # BatchNorm running statistics of these images
+    model.eval()
+    xt = tn.tensor(x)
+    static = quantize.quantize_static(model, [xt[i:i + 32] for i in range(0, batch, 32)])
+    dynamic = quantize.quantize_dynamic(model)
+    contenders = {"float32 forward": lambda: model(xt), "int8 static": lambda: static(xt),
+                  "int8 dynamic": lambda: dynamic(xt)}
+    forward = torch_resnet(model, x)
+    if forward is not None:
+        with tn.no_grad():
+            gap = np.abs(forward().numpy() - model(xt).numpy()).max()
+        assert gap < 1e-3, f"PyTorch's forward of the ResNet differs from tinynn's by {gap}"
+        contenders["torch float32 forward"] = forward
+    threads = tn.get_num_threads()
+    tn.set_num_threads(1)
+    try:
+        with limits(), tn.no_grad():
+            times = median_times_in_turns(list(contenders.values()), min_time=min_time)
+            err = float(np.abs(static(xt).numpy() - model(xt).numpy()).max() / np.abs(model(xt).numpy()).max())
+    finally:
+        tn.set_num_threads(threads)
+    print(f"ResNet 8-16-32 on 8x8 digits, batch {batch}, 1 thread, {cpu_name()}, int8 path "
+          f"{tn.backend.active.kernels.int8_path()}")
+    ratios = {}
+    for name, t in zip(contenders, times):
+        ratios[name] = times[0] / t
+        print(f"  {name:24s} {t * 1e3:8.3f} ms   float32/this: {ratios[name]:.2f}x")
+    print(f"  max |int8 static - float| / max |float| = {err:.2e}")
+    return ratios
+
+
 def run(sizes=(784, 1024, 1024, 10), batch=256, repeats=20):
     tn.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -169,6 +245,7 @@ def main():
         tn.set_backend(args.backend)
     if tn.get_backend() == "cython":
         layer_vs_numpy(batch=args.batch)
+        resnet_int8(batch=args.batch)
     run(batch=args.batch, repeats=args.repeats)
 
 

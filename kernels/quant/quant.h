@@ -167,5 +167,77 @@ TN_MINMAX(f64, double)
 #undef TN_MINMAX
 #undef TN_MINMAX_TAIL
 
+/* The bulk of tn_minmax_f32 on AVX-512 (64 values per step): returns how many leading values it
+ * covered (0 if fewer than 64), their min/max in *lo, *hi and whether any was NaN in *nan. */
+#if TN_HAVE_AVX2
+TN_AVX512_FN static tn_idx tn_minmax_f32_avx512(const float *x, tn_idx n, float *lo, float *hi, int *nan) {
+    if (n < 64) return 0;
+    __m512 mn[4], mx[4];
+    __mmask16 bad = 0;
+    for (int u = 0; u < 4; u++) {
+        mn[u] = mx[u] = _mm512_loadu_ps(x + 16 * u);
+        bad |= _mm512_cmp_ps_mask(mn[u], mn[u], _CMP_UNORD_Q);
+    }
+    tn_idx i = 64;
+    for (; i + 64 <= n; i += 64)
+        for (int u = 0; u < 4; u++) {
+            __m512 v = _mm512_loadu_ps(x + i + 16 * u);
+            bad |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+            mn[u] = _mm512_min_ps(mn[u], v);
+            mx[u] = _mm512_max_ps(mx[u], v);
+        }
+    __m512 a = _mm512_min_ps(_mm512_min_ps(mn[0], mn[1]), _mm512_min_ps(mn[2], mn[3]));
+    __m512 b = _mm512_max_ps(_mm512_max_ps(mx[0], mx[1]), _mm512_max_ps(mx[2], mx[3]));
+    *lo = _mm512_reduce_min_ps(a);
+    *hi = _mm512_reduce_max_ps(b);
+    *nan = bad != 0;
+    return i;
+}
+#endif
+
+/* (min, max) over the m rows of k contiguous values (row stride rs) of x, m, k >= 1; NaN if any
+ * value is NaN.  AVX-512 bulk where the level allows it, tn_minmax_f32 for the rest. */
+static void tn_minmax_rows_f32(tn_idx m, tn_idx k, const float *x, tn_idx rs, float *lo, float *hi) {
+    int nan = 0;
+    float mn = INFINITY, mx = -INFINITY;
+    tn_idx rows = rs == k ? 1 : m, len = rs == k ? m * k : k;
+    for (tn_idx r = 0; r < rows; r++) {
+        const float *p = x + r * rs;
+        tn_idx done = 0;
+        float a, b;
+        int bad = 0;
+#if TN_HAVE_AVX2
+        if (tn_simd_level >= TN_SIMD_AVX512) done = tn_minmax_f32_avx512(p, len, &a, &b, &bad);
+        if (done) { nan |= bad; mn = a < mn ? a : mn; mx = b > mx ? b : mx; }
+#endif
+        if (done < len) {
+            tn_minmax_f32(p + done, len - done, &a, &b);
+            nan |= a != a;
+            mn = a < mn ? a : mn;
+            mx = b > mx ? b : mx;
+        }
+    }
+    *lo = nan ? NAN : mn;
+    *hi = nan ? NAN : mx;
+}
+
+
+/* (s_a, z_a) of a dynamically quantized input with range [lo, hi]: PyTorch's MinMaxObserver for
+ * affine 7-bit uint8 (compress/qparams.calc_qparams(lo, hi, "uint8", False, reduce_range=True)),
+ * the same float32 operations in the same order:
+ *   lo <- min(lo, 0), hi <- max(hi, 0), s = max((hi - lo) / 127, eps), z = clamp(-nearbyint(lo / s), 0, 127).
+ * Returns -1 (and sets nothing) unless lo and hi are finite. */
+static int tn_u7_qparams(float lo, float hi, float *s, int32_t *z) {
+    if (!(isfinite(lo) && isfinite(hi) && lo <= hi)) return -1;
+    lo = 0.0f < lo ? 0.0f : lo;
+    hi = 0.0f > hi ? 0.0f : hi;
+    float d = (hi - lo) / 127.0f, eps = 1.1920928955078125e-07f;
+    float scale = eps > d ? eps : d;
+    float r = nearbyintf(lo / scale);
+    int32_t zp = r > 0.0f ? 0 : r < -127.0f ? 127 : -(int32_t)r;
+    *s = scale;
+    *z = zp;
+    return 0;
+}
 
 #endif /* TN_QUANT_H */

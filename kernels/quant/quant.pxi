@@ -105,7 +105,7 @@ cdef extern from "gemm/gemm_int8_u7.h" nogil:
     const char *tn_int8_names[]
     tn_idx tn_u7_packed_size(tn_idx n, tn_idx k)
     void tn_u7_pack(tn_idx n, tn_idx k, const int8_t *w, tn_idx rsw, int8_t *bp)
-    int tn_u7_linear(tn_idx m, tn_idx n, tn_idx k, const float *x, tn_idx rsx, float sa, int32_t za,
+    int tn_u7_linear(tn_idx m, tn_idx n, tn_idx k, const float *x, tn_idx rsx, float *sa, int32_t *za,
                      const int8_t *bp, const int32_t *rowsum, const float *sw, const float *bias,
                      int act, float *y, int nt)
 
@@ -162,16 +162,28 @@ class PackedInt8Weight:
 def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation="none", num_threads=None):
     """y = act(float32(acc_ij - z_a rowsum_j) * (s_a s_w[j]) + b_j) as float32 (N, out), with
     acc = a W^T exact in int32 and a = clamp(nearbyint(fma(x, float32(1 / s_a), z_a)), 0, 127) the
-    7-bit activations (PyTorch's reduce_range); x float32 (N, in), `packed` a PackedInt8Weight."""
+    7-bit activations (PyTorch's reduce_range); x float32 (N, in) with N in >= 1, `packed` a
+    PackedInt8Weight.  x_scale = x_zero_point = None: dynamic quantization, (s_a, z_a) from x's
+    range in the same pass (PyTorch's MinMaxObserver: calc_qparams(min x, max x, "uint8", affine,
+    reduce_range=True)); a range that is not finite raises ValueError."""
     if not isinstance(packed, PackedInt8Weight):
         raise TypeError(f"quantized_linear: packed must be a PackedInt8Weight, got {type(packed).__name__}")
     if not isinstance(x, np.ndarray) or x.dtype != _FLOAT32 or x.ndim != 2 or x.shape[1] != packed.in_features:
         raise ValueError(f"quantized_linear: x must be float32 (N, {packed.in_features}), got "
                          f"{getattr(x, 'dtype', type(x))} of shape {getattr(x, 'shape', None)}")
-    if not isinstance(x_zero_point, (int, np.integer)) or not 0 <= x_zero_point <= 127:
-        raise ValueError(f"quantized_linear: x_zero_point must be an int in [0, 127], got {x_zero_point!r}")
-    if not x_scale > 0:
-        raise ValueError(f"quantized_linear: x_scale must be > 0, got {x_scale!r}")
+    cdef float sa = 0
+    cdef int32_t za = 0
+    if x_scale is None:
+        if x_zero_point is not None:
+            raise ValueError("quantized_linear: x_zero_point must be None when x_scale is (dynamic quantization)")
+        if x.size == 0:
+            raise ValueError(f"quantized_linear: dynamic quantization of an empty x {x.shape}: no range")
+    else:
+        if not isinstance(x_zero_point, (int, np.integer)) or not 0 <= x_zero_point <= 127:
+            raise ValueError(f"quantized_linear: x_zero_point must be an int in [0, 127], got {x_zero_point!r}")
+        if not x_scale > 0:
+            raise ValueError(f"quantized_linear: x_scale must be > 0, got {x_scale!r}")
+        sa, za = x_scale, x_zero_point
     act = _GEMM_ACTIVATIONS.get(activation, -1)
     if act < 0:
         raise ValueError(f"quantized_linear: unknown activation {activation!r}")
@@ -179,7 +191,8 @@ def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activ
     n = packed.out_features
     sw = _gemm_vector("quantized_linear", "w_scale", w_scale, n, np.float32)
     bs = None if bias is None else _gemm_vector("quantized_linear", "bias", bias, n, np.float32)
-    x = np.ascontiguousarray(x)
+    if not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>x) or not cnp.PyArray_ISALIGNED(<cnp.ndarray>x):
+        x = np.ascontiguousarray(x)
     y = np.empty((x.shape[0], n), np.float32)
     cdef tn_idx m = x.shape[0], cn = n, k = packed.in_features
     cdef const float *px = <const float *>cnp.PyArray_DATA(x)
@@ -188,11 +201,11 @@ def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activ
     cdef const float *ps = <const float *>cnp.PyArray_DATA(sw)
     cdef const float *pbias = NULL if bs is None else <const float *>cnp.PyArray_DATA(bs)
     cdef float *py = <float *>cnp.PyArray_DATA(y)
-    cdef float sa = x_scale
-    cdef int32_t za = x_zero_point
     cdef int cact = act, cnt = nt, err
     with nogil:
-        err = tn_u7_linear(m, cn, k, px, k, sa, za, pb, pr, ps, pbias, cact, py, cnt)
+        err = tn_u7_linear(m, cn, k, px, k, &sa, &za, pb, pr, ps, pbias, cact, py, cnt)
+    if err == -2:
+        raise ValueError(f"quantized_linear: x's range [{x.min()}, {x.max()}] is not finite: no dynamic quantization parameters")
     if err:
         raise MemoryError("quantized_linear: could not allocate the activation buffer")
     return y

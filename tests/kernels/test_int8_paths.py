@@ -29,20 +29,27 @@ def expected(x, w, s_a, z_a, s_w, bias, act):
 
 @pytest.fixture
 def each_path():
+    """Run fn on every int8 path at the best SIMD level, and on the lower SIMD levels (whose float
+    epilogue and range pass are other code) with the int8 paths they allow."""
     def run(fn):
         results = {}
         try:
-            for p in PATHS:
-                kernels.set_int8_path(p)
-                assert kernels.int8_path() == p
-                results[p] = fn()
+            for level in kernels.simd_paths():
+                kernels.set_simd(level)
+                for p in PATHS:
+                    kernels.set_int8_path(p)
+                    if kernels.int8_path() == p:        # (a lower SIMD level caps the int8 path)
+                        results[p if level == kernels.simd_paths()[-1] else f"{p} at simd {level}"] = fn()
         finally:
             kernels.set_int8_path("auto")
+            kernels.set_simd("auto")
+        assert set(PATHS) <= set(results)
         return results
     return run
 
 
-SHAPES = [(1, 1, 1), (2, 3, 5), (5, 7, 31), (13, 64, 33), (17, 65, 32), (4, 130, 97), (29, 256, 64), (3, 5, 1)]
+SHAPES = [(1, 1, 1), (2, 3, 5), (5, 7, 31), (13, 64, 33), (17, 65, 32), (4, 130, 97), (29, 256, 64), (3, 5, 1),
+          (30, 40, 12), (50, 9, 8)]   # (the last two: the narrow 16- and 8-column micro-kernels, 24-row tiles)
 
 
 @pytest.mark.parametrize("m, k, n", SHAPES)
@@ -57,6 +64,24 @@ def test_every_path_equals_the_formula(each_path, m, k, n, act):
     want = expected(x, w, s_a, z_a, s_w, bias, act)
     packed = kernels.PackedInt8Weight(w)
     got = each_path(lambda: kernels.quantized_linear(x, packed, s_a, z_a, s_w, bias, act))
+    for p, y in got.items():
+        np.testing.assert_array_equal(y, want, err_msg=p)
+
+
+@pytest.mark.parametrize("m, k, n", [(200, 700, 45), (389, 1030, 33)])
+def test_row_and_k_blocks_equal_the_reference(each_path, m, k, n):
+    # more rows than one cache block (192) and K over several blocks of 512: the int32 sums wait
+    # between the K blocks; against the reference backend (itself checked on exact rationals above
+    # and in test_quantize_ties.py)
+    from tinynn.backend import reference
+    rng = np.random.default_rng(m + k)
+    x = (rng.standard_normal((m, k)) + 0.2).astype(np.float32)
+    w = rng.integers(-128, 128, (n, k)).astype(np.int8)
+    s_w = (rng.random(n) * 0.02 + 1e-3).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    want = reference.quantized_linear(x, w, None, None, s_w, bias, "relu")
+    packed = kernels.PackedInt8Weight(w)
+    got = each_path(lambda: kernels.quantized_linear(x, packed, None, None, s_w, bias, "relu"))
     for p, y in got.items():
         np.testing.assert_array_equal(y, want, err_msg=p)
 
@@ -84,11 +109,12 @@ def test_paths_agree_bit_for_bit_with_smooth_activations(each_path, act):
     packed = kernels.PackedInt8Weight(w)
     got = each_path(lambda: kernels.quantized_linear(x, packed, np.float32(0.03), 64, s_w, None, act))
     first = got[PATHS[0]]
-    for p, y in got.items():
-        np.testing.assert_array_equal(y, first, err_msg=p)
     linear = expected(x, w, np.float32(0.03), 64, s_w, None, "none").astype(np.float64)
     want = 1 / (1 + np.exp(-linear)) if act == "sigmoid" else np.tanh(linear)
-    np.testing.assert_allclose(first, want, rtol=1e-6, atol=1e-7)
+    for p, y in got.items():
+        if " at simd " not in p:        # the same activation code: the same bits
+            np.testing.assert_array_equal(y, first, err_msg=p)
+        np.testing.assert_allclose(y, want, rtol=1e-6, atol=1e-7, err_msg=p)  # (each SIMD level's own bounds)
 
 
 def test_set_simd_caps_the_int8_path():
@@ -150,3 +176,67 @@ def test_quantized_model_is_the_same_bits_on_both_backends_and_every_path(each_p
             got = each_path(lambda: q(x).numpy())
         for p, y in got.items():
             np.testing.assert_array_equal(y, ref_out, err_msg=p)
+
+
+def calc_u7(lo, hi):
+    from tinynn.compress.qparams import calc_qparams
+    return calc_qparams(np.float32(lo), np.float32(hi), "uint8", symmetric=False, reduce_range=True)
+
+
+@pytest.mark.parametrize("m, k", [(1, 3), (7, 64), (5, 100), (64, 33), (3, 1000)])
+def test_dynamic_quantization_in_the_kernel_equals_the_observer(each_path, m, k):
+    # x_scale None: the kernel finds the range (AVX-512 bulk + tail) and PyTorch's MinMaxObserver
+    # parameters itself; the result is the static call at calc_qparams(min x, max x) bit for bit
+    from tinynn.backend import reference
+    rng = np.random.default_rng(m + k)
+    w = rng.integers(-128, 128, (40, k)).astype(np.int8)
+    s_w = (rng.random(40) * 0.02 + 1e-3).astype(np.float32)
+    packed = kernels.PackedInt8Weight(w)
+    for shift in (-3.0, 0.0, 0.4, 5.0):
+        x = (rng.standard_normal((m, k)) + shift).astype(np.float32)
+        x.flat[rng.integers(x.size)] = np.float32(7.25)         # the extremes anywhere in the array
+        x.flat[rng.integers(x.size)] = np.float32(-6.5 + shift)
+        s_a, z_a = calc_u7(x.min(), x.max())
+        assert reference._dynamic_u7_qparams(x) == (s_a, z_a)
+        want = expected(x, w, np.float32(s_a), z_a, s_w, None, "relu")
+        got = each_path(lambda: kernels.quantized_linear(x, packed, None, None, s_w, None, "relu"))
+        for p, y in got.items():
+            np.testing.assert_array_equal(y, want, err_msg=p)
+        np.testing.assert_array_equal(reference.quantized_linear(x, w, None, None, s_w, None, "relu"), want)
+
+
+@pytest.mark.parametrize("lo, hi", [(0.0, 0.0), (-0.0, 0.0), (1e-45, 2e-45), (-1e-30, 1e-30), (2.0, 3.0),
+                                    (-3.0, -2.0), (-127.0, 0.5), (-1e30, 1e30), (-2.5e-8, 1e-8), (-0.5, 63.0)])
+def test_kernel_qparams_match_the_observer_on_edge_ranges(lo, hi):
+    from tinynn.backend import reference
+    x = np.array([[lo, hi] * 40], np.float32)
+    s_a, z_a = calc_u7(x.min(), x.max())
+    assert reference._dynamic_u7_qparams(x) == (s_a, z_a)
+    w = np.eye(80, dtype=np.int8)[:17]
+    packed = kernels.PackedInt8Weight(w)
+    s_w = np.ones(17, np.float32)
+    with np.errstate(over="ignore"):
+        want = kernels.quantized_linear(x, packed, np.float32(s_a), z_a, s_w)
+    np.testing.assert_array_equal(kernels.quantized_linear(x, packed, None, None, s_w), want)
+
+
+@pytest.mark.parametrize("where", [0, 63, 64, 200, 1023])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_range_that_is_not_finite_raises(where, bad):
+    from tinynn.backend import reference
+    x = np.ones((4, 256), np.float32)
+    x.flat[where] = bad
+    packed = kernels.PackedInt8Weight(np.ones((3, 256), np.int8))
+    for fn in (kernels.quantized_linear, reference.quantized_linear):
+        with pytest.raises(ValueError, match="quantized_linear.*not finite"):
+            fn(x, packed if fn is kernels.quantized_linear else packed.weight, None, None, np.ones(3, np.float32))
+
+
+def test_no_input_features_gives_the_bias(each_path):
+    # k = 0: every sum is empty (0), so y = act(0 * s + b) on every path
+    packed = kernels.PackedInt8Weight(np.zeros((40, 0), np.int8))
+    bias = np.linspace(-2, 2, 40).astype(np.float32)
+    got = each_path(lambda: kernels.quantized_linear(np.zeros((30, 0), np.float32), packed, np.float32(0.1), 3,
+                                                     np.ones(40, np.float32), bias, "relu"))
+    for p, y in got.items():
+        np.testing.assert_array_equal(y, np.tile(np.maximum(bias, 0), (30, 1)), err_msg=p)

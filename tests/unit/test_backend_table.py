@@ -38,6 +38,7 @@ TABLE = {
     "int8_matmul": True, "minmax": True, "quantize_rows": True, "requantize": True, "int8_linear": True,
     "fake_quantize": "test_quantize.py (fake quantization, QAT)",
     "pack_int8_weight": True, "quantized_linear": True,
+    "quantized_conv2d": True,
     "fma_f32": "test_quantize_ties.py (exact rationals, ties)",
     "lstm_cell": True, "lstm_cell_backward": True, "gru_cell": True, "gru_cell_backward": True,
     **{name: "test_ops_elementwise.py (closed forms, gradient checks)" for name in (

@@ -38,6 +38,7 @@ KERNELS += (  # sequence models (reference_attention.py): GELU, LayerNorm, embed
     "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",
     "batch_norm", "batch_norm_backward", "pad", "pad_backward",
 )
+KERNELS += ("quantized_conv2d",)  # the int8 convolution (reference_qconv.py)
 
 NAMES = ("cython", "numpy")
 _modules = {}

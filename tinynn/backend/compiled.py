@@ -164,12 +164,25 @@ def pack_int8_weight(wq):
 
 
 def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation_name="none"):
-    """reference.quantized_linear on the int8 kernels (u7 x s8, fused epilogue) for 2-D float32 x."""
+    """reference.quantized_linear on the int8 kernels (u7 x s8, fused epilogue) for 2-D float32 x;
+    dynamic quantization (x_scale None) with its range pass in the same kernel."""
     if (isinstance(packed, kernels.PackedInt8Weight) and type(x) is np.ndarray and x.dtype == np.float32
-            and x.ndim == 2 and 0 <= x_zero_point <= 127):
+            and x.ndim == 2 and (0 <= x_zero_point <= 127 if x_scale is not None else x.size > 0)):
         return kernels.quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias, activation_name,
                                         num_threads=threads.get_num_threads())
     return reference.quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias, activation_name)
+
+
+def quantized_conv2d(x, packed, kernel_size, stride, padding, dilation, x_scale, x_zero_point, w_scale, bias=None,
+                     activation_name="none"):
+    """reference.quantized_conv2d on the int8 kernels (quantize once, im2col in the micro-kernels'
+    layout, u7 x s8 GEMM, NCHW epilogue) for float32 (N, C, H, W) x."""
+    if (type(x) is np.ndarray and x.dtype == np.float32 and x.ndim == 4 and x.size
+            and all(isinstance(p, kernels.PackedInt8Weight) for p in packed)):
+        return kernels.quantized_conv2d(x, packed, kernel_size, stride, padding, dilation, x_scale, x_zero_point,
+                                        w_scale, bias, activation_name, num_threads=threads.get_num_threads())
+    return reference.quantized_conv2d(x, packed, kernel_size, stride, padding, dilation, x_scale, x_zero_point,
+                                      w_scale, bias, activation_name)
 
 
 # ---------------------------------------------------------------- softmax family (kernels/softmax.pxi)

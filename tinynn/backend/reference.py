@@ -362,10 +362,26 @@ def pack_int8_weight(wq):
     return wq
 
 
+def _dynamic_u7_qparams(x):
+    """(s_a, z_a) of a dynamically quantized input x (non-empty): PyTorch's MinMaxObserver for affine
+    7-bit uint8 on [lo, hi] = [min x, max x], in float32: lo <- min(lo, 0), hi <- max(hi, 0),
+    s = max((hi - lo) / 127, eps), z = clamp(-nearbyint(lo / s), 0, 127) (= compress.qparams.calc_qparams
+    (lo, hi, "uint8", symmetric=False, reduce_range=True)).  A range that is not finite raises ValueError."""
+    lo, hi = np.float32(np.min(x)), np.float32(np.max(x))
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"quantized_linear: x's range [{lo}, {hi}] is not finite: no dynamic quantization parameters")
+    lo, hi = min(lo, np.float32(0)), max(hi, np.float32(0))
+    scale = max((hi - lo) / np.float32(127), np.float32(np.finfo(np.float32).eps))
+    return float(scale), min(max(-int(np.rint(lo / scale)), 0), 127)
+
+
 def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation_name="none"):
     """The int8 Linear on 7-bit activations (PyTorch's reduce_range):
     a = clamp(nearbyint(fma(x, float32(1 / s_a), z_a)), 0, 127),  acc = a W^T exactly (int32),
-    y = act(float32(acc_ij - z_a sum_k W_jk) * (s_a s_w[j]) + b_j)."""
+    y = act(float32(acc_ij - z_a sum_k W_jk) * (s_a s_w[j]) + b_j);
+    x_scale = x_zero_point = None: dynamic quantization at _dynamic_u7_qparams(x)."""
+    if x_scale is None:
+        x_scale, x_zero_point = _dynamic_u7_qparams(x)
     w = getattr(packed, "weight", packed).astype(np.int32)
     a = np.clip(np.rint(fma_f32(x, np.float32(1) / np.float32(x_scale), x_zero_point)), 0, 127).astype(np.int32)
     acc = a @ w.T - np.int32(x_zero_point) * np.add.reduce(w, axis=1, dtype=np.int32)
@@ -456,3 +472,20 @@ from .reference_conv import (  # noqa: E402, F401 - convolution, pooling, batch 
     avg_pool2d_backward, adaptive_avg_pool2d, adaptive_avg_pool2d_backward, batch_norm, batch_norm_backward,
     pad, pad_backward,
 )
+from .reference_qconv import im2col_groups as _im2col_groups  # noqa: E402 - the int8 convolution's windows
+
+
+def quantized_conv2d(x, packed, kernel_size, stride, padding, dilation, x_scale, x_zero_point, w_scale, bias=None,
+                     activation_name="none"):
+    """y[n, g Og + o, i, j] = quantized_linear(cols_g, W_g, s_a, z_a, s_w, b, act)[(n, i, j), o], cols_g
+    the im2col rows of the zero-padded x (reference_qconv.im2col_groups: columns in (u, v, c) order,
+    padding = (top, bottom, left, right)), `packed` the G int8 weights (Og, kh kw Cg); x_scale = None:
+    dynamic quantization over all of x (one (s_a, z_a) for every group)."""
+    if x_scale is None:
+        x_scale, x_zero_point = _dynamic_u7_qparams(x)
+    cols, (ho, wo) = _im2col_groups(x, len(packed), kernel_size, stride, padding, dilation)
+    og = np.asarray(getattr(packed[0], "weight", packed[0])).shape[0]
+    part = lambda v, k: None if v is None else np.asarray(v)[k * og:(k + 1) * og]  # noqa: E731
+    y = np.concatenate([quantized_linear(c, p, x_scale, x_zero_point, part(w_scale, k), part(bias, k), activation_name)
+                        for k, (c, p) in enumerate(zip(cols, packed))], axis=1)
+    return np.ascontiguousarray(y.reshape(x.shape[0], ho, wo, -1).transpose(0, 3, 1, 2))

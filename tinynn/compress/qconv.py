@@ -8,16 +8,16 @@ row (im2col): with x_pad the zero-padded input and the columns ordered (u, v, c)
     y[n, o, i, j] = (cols W_o^T)[(n, i, j)] + b_o    (W permuted to (O, kh, kw, C) and flattened)
 
 (the (u, v, c) order makes each of the kh kw copies that build cols move whole channel vectors of
-the input laid out as (N, H, W, C)).
-so the int8 convolution quantizes x once (7-bit: q_a = clamp(nearbyint(x / s_a + z_a), 0, 127),
-the int8 Linear's rounding), lays the one-byte q_a out as cols, padding with z_a (what a zero input
-quantizes to, as PyTorch's quantized convolution pads with the zero point), and runs the backend's
-int8 GEMM with the dequantization, bias and ReLU fused into its write (`int8_linear`):
+the input laid out as (N, H, W, C)). So the int8 convolution is the quantized Linear's formula on
+those rows, group by group, in the backend's `quantized_conv2d`:
 
-    y[(n, i, j), o] = s_a s_w[o] acc[(n, i, j), o] + (b_o - s_a s_w[o] z_a sum_k q_w[o, k]),
-    acc = cols q_w^T exact in int32
+    y[n, o, i, j] = act(float32(acc - z_a sum_k q_w[o, k]) * (s_a s_w[o]) + b_o),
+    acc = (q_a cols) q_w^T exact in int32,  q_a = clamp(nearbyint(fma(x, float32(1 / s_a), z_a)), 0, 127)
 
-group by group. Quantizing before im2col moves a quarter of the bytes the float32 cols would.
+with the padding at z_a (what a zero input quantizes to, as PyTorch's quantized convolution pads
+with the zero point). The kernels quantize x once, into a channel-last byte image, build the rows of
+cols straight from it in the micro-kernels' layout (a quarter of the bytes float32 cols would move),
+and write the fused epilogue to NCHW.
 """
 import numpy as np
 
@@ -30,7 +30,7 @@ from ..tensor import Tensor
 from .qlinear import InputObserver, Int8Layer
 from .qparams import calc_qparams, quantize_tensor, weight_qparams
 
-__all__ = ["QuantizedConv2d", "QATConv2d", "conv_geometry", "im2col"]
+__all__ = ["QuantizedConv2d", "QATConv2d", "conv_geometry"]
 
 
 def conv_geometry(layer):
@@ -40,22 +40,6 @@ def conv_geometry(layer):
         ph, pw = layer.padding
         pads = (ph, ph, pw, pw)
     return tuple(layer.stride), tuple(int(p) for p in pads), tuple(layer.dilation), int(layer.groups)
-
-
-def im2col(x, kernel, stride, pads, dilation, fill=0):
-    """cols (N Ho Wo, kh kw C) of x (N, C, H, W) as above (padded with `fill`), and (Ho, Wo)."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    pt, pb, pl, pr = pads
-    n, c, h, w = x.shape
-    xp = np.full((n, h + pt + pb, w + pl + pr, c), fill, x.dtype)
-    xp[:, pt:pt + h, pl:pl + w] = x.transpose(0, 2, 3, 1)
-    ho = (xp.shape[1] - dh * (kh - 1) - 1) // sh + 1
-    wo = (xp.shape[2] - dw * (kw - 1) - 1) // sw + 1
-    cols = np.empty((n, ho, wo, kh, kw, c), x.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            cols[:, :, :, u, v] = xp[:, u * dh:u * dh + sh * (ho - 1) + 1:sh, v * dw:v * dw + sw * (wo - 1) + 1:sw]
-    return cols.reshape(n * ho * wo, kh * kw * c), (ho, wo)
 
 
 class QuantizedConv2d(Int8Layer, Module):
@@ -109,36 +93,23 @@ class QuantizedConv2d(Int8Layer, Module):
         return cls(q_w, s_w, b, stride, pads, dilation, groups, s_a, z_a, activation)
 
     def _pack(self, b):
-        """Per group: the (O/G, kh kw C/G) weight (columns in im2col's (u, v, c) order) and its row sums."""
+        """Per group: the (O/G, kh kw C/G) weight, columns in im2col's (u, v, c) order, packed by the backend."""
         rows = self.weight.transpose(0, 2, 3, 1).reshape(self.groups, self.out_channels // self.groups, -1)
-        return [(np.ascontiguousarray(r), r.sum(axis=1, dtype=np.int64).astype(np.float32)) for r in rows]
+        return [b.pack_int8_weight(np.ascontiguousarray(r)) for r in rows]
 
     def forward(self, x):
         x = x._data if isinstance(x, Tensor) else np.asarray(x)
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"QuantizedConv2d: expected input (N, {self.in_channels}, H, W), got shape {x.shape}")
-        x = np.asarray(x, np.float32)
+        x = np.ascontiguousarray(x, np.float32)
         b = backend.active
-        s_a, z_a = self._input_params(x, b)
-        n, g, o = x.shape[0], self.groups, self.out_channels // self.groups
-        cg = self.in_channels // g
-        # 7-bit activations held in int8 (0..127 fit), so the signed int8 GEMM takes them as they are
-        xq = np.maximum(b.quantize_rows(x.reshape(n, -1), np.float32(s_a), z_a), 0).reshape(x.shape)
-        relu = self.activation_name == "relu"
-        outs = []
-        for k, (w, w_sum) in enumerate(self._packed_for(b)):
-            cols, (ho, wo) = im2col(xq[:, k * cg:(k + 1) * cg], self.kernel_size, self.stride, self.padding,
-                                    self.dilation, fill=z_a)
-            sl = slice(k * o, (k + 1) * o)
-            scale = np.float32(s_a) * self.weight_scale[sl]
-            bias = -scale * (np.float32(z_a) * w_sum)
-            if self.bias is not None:
-                bias = bias + self.bias[sl]
-            outs.append(b.int8_linear(cols, w, np.float32(s_a), self.weight_scale[sl], bias.astype(np.float32), relu))
-        y = outs[0] if g == 1 else np.concatenate(outs, axis=1)
-        if self.activation_name not in ("none", "relu"):
-            y = b.activation(y, self.activation_name)
-        y = np.ascontiguousarray(y.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2))
+        if self.static or not x.size:
+            s_a, z_a = self._input_params(x, b)
+            s_a = np.float32(s_a)
+        else:                       # dynamic: the kernel measures the range in the same call
+            s_a = z_a = None
+        y = b.quantized_conv2d(x, self._packed_for(b), self.kernel_size, self.stride, self.padding, self.dilation,
+                               s_a, z_a, self.weight_scale, self.bias, self.activation_name)
         return Tensor._wrap(y, False)
 
     def extra_repr(self):

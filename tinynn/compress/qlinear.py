@@ -135,9 +135,12 @@ class QuantizedLinear(Int8Layer, Module):
         lead = x.shape[:-1]
         x2 = np.ascontiguousarray(x.reshape(math.prod(lead), self.in_features), dtype=np.float32)  # (-1 fails for 0 features)
         b = backend.active
-        s_a, z_a = self._input_params(x2, b)
-        y = b.quantized_linear(x2, self._packed_for(b), np.float32(s_a), z_a, self.weight_scale, self.bias,
-                               self.activation_name)
+        if self.static or not x2.size:
+            s_a, z_a = self._input_params(x2, b)
+            s_a = np.float32(s_a)
+        else:                       # dynamic: the kernel measures the range in the same call
+            s_a = z_a = None
+        y = b.quantized_linear(x2, self._packed_for(b), s_a, z_a, self.weight_scale, self.bias, self.activation_name)
         return Tensor._wrap(y.reshape(*lead, self.out_features), False)
 
     def extra_repr(self):
