@@ -55,7 +55,12 @@ class Int8Layer:
         return ACTIVATIONS[int(self.activation[0])]
 
     def _input_params(self, x, b):
-        return quantized_input_params(self, x, b)
+        """(s_a as float32, z_a) for the kernel; (None, None) when the layer is dynamic, as the kernel
+        then measures the range of x in the same call (an empty x has none: its defaults are given)."""
+        if self.static or not x.size:
+            s_a, z_a = quantized_input_params(self, x, b)
+            return np.float32(s_a), z_a
+        return None, None
 
     def _describe(self):
         act = "" if self.activation_name == "none" else f", activation={self.activation_name}"
@@ -135,11 +140,7 @@ class QuantizedLinear(Int8Layer, Module):
         lead = x.shape[:-1]
         x2 = np.ascontiguousarray(x.reshape(math.prod(lead), self.in_features), dtype=np.float32)  # (-1 fails for 0 features)
         b = backend.active
-        if self.static or not x2.size:
-            s_a, z_a = self._input_params(x2, b)
-            s_a = np.float32(s_a)
-        else:                       # dynamic: the kernel measures the range in the same call
-            s_a = z_a = None
+        s_a, z_a = self._input_params(x2, b)
         y = b.quantized_linear(x2, self._packed_for(b), s_a, z_a, self.weight_scale, self.bias, self.activation_name)
         return Tensor._wrap(y.reshape(*lead, self.out_features), False)
 
