@@ -11,6 +11,12 @@ def values(a):
     return a._data if isinstance(a, Tensor) else np.asarray(a)
 
 
+def constant(a):
+    """a as a Tensor of the recorded graph: an array becomes a Tensor that needs no gradient (a
+    constant there); a Tensor, or None (no such input), stays as it is."""
+    return a if a is None or isinstance(a, Tensor) else Tensor._wrap(np.asarray(a), False)
+
+
 def concatenate(parts, axis):
     """parts joined along axis: np.concatenate, or the recorded Concatenate op."""
     return Concatenate.apply(*parts, axis=axis) if any(isinstance(p, Tensor) for p in parts) \

@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd import higher
 from ..tensor import Tensor
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
+from .array_or_tensor import constant, values
 from .derivatives import IndexAdd, TanhBackward, SigmoidBackward, ReluBackward, SoftmaxBackward, LogSoftmaxBackward
 from .elementwise import Exp, Log, Sqrt, Abs, Clip, ReLU, Sigmoid, Tanh
 from .matmul import MatMul
@@ -61,14 +62,10 @@ def binary_cross_entropy_with_logits_backward(x, t, grad):
 
 
 # ---- the sequence kernels (reference_attention.py), composed of recorded ops: their derivatives are the ops'
-def _t(a):
-    return a if a is None or isinstance(a, Tensor) else Tensor._wrap(np.asarray(a), False)
-
-
 def gelu_backward(x, grad, approximate="none"):
     """grad (Phi(x) + x phi(x)) (exact), or grad (0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 c x^2)),
     t = tanh(sqrt(2/pi) (x + c x^3)), c = 0.044715 (the tanh form)."""
-    x, grad = _t(x), _t(grad)
+    x, grad = constant(x), constant(grad)
     if approximate == "tanh":
         k, c = math.sqrt(2.0 / math.pi), 0.044715
         t = ((x + x * x * x * c) * k).tanh()
@@ -82,7 +79,7 @@ def gelu_backward(x, grad, approximate="none"):
 def layer_norm_backward(x, weight, mean, rstd, grad, needs=(True, True, True)):
     """dx = r (dxhat - mean_j dxhat_j - xhat mean_j (dxhat_j xhat_j)), dxhat = g w, xhat = (x - mu) r;
     dw = sum_rows g xhat;  db = sum_rows g (per row of x (M, N))."""
-    x, weight, mean, rstd, grad = map(_t, (x, weight, mean, rstd, grad))
+    x, weight, mean, rstd, grad = map(constant, (x, weight, mean, rstd, grad))
     r = rstd.reshape(-1, 1)
     xhat = (x - mean.reshape(-1, 1)) * r
     dxhat = grad if weight is None else grad * weight
@@ -93,7 +90,7 @@ def layer_norm_backward(x, weight, mean, rstd, grad, needs=(True, True, True)):
 def embedding_backward(indices, grad, num_embeddings, padding_idx=None):
     """dW[i] = sum of grad[n] over the positions n with indices[n] = i, row padding_idx zero."""
     dim = grad.shape[-1]
-    dw = IndexAdd.apply(_t(grad).reshape(-1, dim), shape=(num_embeddings, dim), index=np.asarray(indices).reshape(-1))
+    dw = IndexAdd.apply(constant(grad).reshape(-1, dim), shape=(num_embeddings, dim), index=np.asarray(indices).reshape(-1))
     if padding_idx is None:
         return dw
     keep = np.ones((num_embeddings, 1), dtype=dw.dtype)
@@ -103,7 +100,7 @@ def embedding_backward(indices, grad, num_embeddings, padding_idx=None):
 
 def attention_backward(query, key, value, probs, grad, scale=1.0, dropout_mask=None, needs=(True, True, True)):
     """dV = D(P)^T G;  dP = D(G V^T);  dZ = P (dP - sum_j dP_j P_j);  dQ = scale dZ K;  dK = scale dZ^T Q."""
-    q, k, v, p, g = map(_t, (query, key, value, probs, grad))
+    q, k, v, p, g = map(constant, (query, key, value, probs, grad))
     weights = p if dropout_mask is None else p * dropout_mask
     dv = weights.transpose(-1, -2) @ g if needs[2] else None
     dp = g @ v.transpose(-1, -2)
@@ -115,43 +112,39 @@ def attention_backward(query, key, value, probs, grad, scale=1.0, dropout_mask=N
     return dq, dk, dv, dz
 
 
-def _data(x):
-    return x._data if isinstance(x, Tensor) else np.asarray(x)
-
-
 def _mask(x, condition):
     """condition(values of x) as a 0/1 constant of x's dtype: the kinks' piecewise-constant factors."""
-    return condition(_data(x)).astype(_data(x).dtype)
+    return condition(values(x)).astype(values(x).dtype)
 
 
 def leaky_relu_backward(x, grad, negative_slope):
     """grad (1 for x > 0, negative_slope for x <= 0)."""
     positive = _mask(x, lambda a: a > 0)
-    return _t(grad) * (positive + (1.0 - positive) * negative_slope)
+    return constant(grad) * (positive + (1.0 - positive) * negative_slope)
 
 
 def silu_backward(x, grad):
     """grad s (1 + x (1 - s)), s = sigmoid(x)."""
-    x = _t(x)
+    x = constant(x)
     s = x.sigmoid()
-    return _t(grad) * (s * (x * (1.0 - s) + 1.0))
+    return constant(grad) * (s * (x * (1.0 - s) + 1.0))
 
 
 def elu_backward(x, grad, alpha):
     """grad (1 for x > 0, alpha e^x for x <= 0)."""
-    x, positive = _t(x), _mask(x, lambda a: a > 0)
-    return _t(grad) * ((x.clamp(max=0.0).exp() * alpha) * (1.0 - positive) + positive)
+    x, positive = constant(x), _mask(x, lambda a: a > 0)
+    return constant(grad) * ((x.clamp(max=0.0).exp() * alpha) * (1.0 - positive) + positive)
 
 
 def softplus_backward(x, grad, beta, threshold):
     """grad (sigmoid(beta x), and 1 where beta x > threshold)."""
-    x, linear = _t(x), _mask(x, lambda a: a * beta > threshold)
-    return _t(grad) * ((x * beta).sigmoid() * (1.0 - linear) + linear)
+    x, linear = constant(x), _mask(x, lambda a: a * beta > threshold)
+    return constant(grad) * ((x * beta).sigmoid() * (1.0 - linear) + linear)
 
 
 def hardtanh_backward(x, grad, min_val, max_val):
     """grad (1 for min_val < x < max_val, else 0)."""
-    return _t(grad) * _mask(x, lambda a: (a > min_val) & (a < max_val))
+    return constant(grad) * _mask(x, lambda a: (a > min_val) & (a < max_val))
 
 
 SEQUENCE = {"gelu_backward": gelu_backward, "layer_norm_backward": layer_norm_backward,

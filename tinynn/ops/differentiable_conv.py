@@ -3,18 +3,12 @@ Tensor among the arguments, each kernel name is the op that records it. The forw
 the family's own ops (Conv2d, AvgPool2d, AdaptiveAvgPool2d, Pad), taking the checked arguments the
 backward kernels receive; the backward kernels are the ops of derivatives_conv.py; batch norm's
 backward is a composite of recorded ops, so its derivatives are theirs."""
-import numpy as np
-
-from ..tensor import Tensor
+from .array_or_tensor import constant
 from .conv import Conv2d
 from .derivatives_conv import (Conv2dBackwardInput, Conv2dBackwardWeight, MaxPool2dBackward, AvgPool2dBackward,
                                AdaptiveAvgPool2dBackward, PadBackward)
 from .pad import Pad
 from .pool import AvgPool2d, AdaptiveAvgPool2d
-
-
-def _t(a):
-    return a if a is None or isinstance(a, Tensor) else Tensor._wrap(np.asarray(a), False)
 
 
 def conv2d(x, weight, bias, stride, padding, dilation, groups):
@@ -36,7 +30,7 @@ def _channel(v):
 def batch_norm_backward(grad, x, mean, var, weight, eps, needs=(True, True, True)):
     """With r = 1 / sqrt(var + eps), xhat = (x - mu) r and M = N L values per channel of x (N, C, L):
     dL/dx = gamma r (g - (sum g) / M - xhat (sum g xhat) / M),  dL/dgamma = sum g xhat,  dL/dbeta = sum g."""
-    grad, x, mean, var, weight = map(_t, (grad, x, mean, var, weight))
+    grad, x, mean, var, weight = map(constant, (grad, x, mean, var, weight))
     m = x.shape[0] * x.shape[2]
     invstd = 1.0 / (var + eps).sqrt()
     xhat = (x - _channel(mean)) * _channel(invstd)

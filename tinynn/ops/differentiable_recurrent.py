@@ -1,22 +1,16 @@
 """The recurrent cell kernels (backend/reference_recurrent.py) as compositions of recorded ops for
 `Differentiable`, so their derivatives are the ops', to any order; the sequence ops' recorded steps
 (their create_graph recompute); prod and cumprod as their ops."""
-import numpy as np
-
-from ..tensor import Tensor
+from .array_or_tensor import constant
 from .layers import Linear
 from .shape import Concatenate, Stack
 from .statistics import Cumprod, Prod
 
 
-def _t(*arrays):
-    return [a if isinstance(a, Tensor) else Tensor._wrap(np.asarray(a), False) for a in arrays]
-
-
 def lstm_cell(gi, gh, c):
     """(i, f, g, o) = sigmoid, sigmoid, tanh, sigmoid of the blocks of gi + gh;  c' = f c + i g,
     h' = o tanh(c'). Returns (h', c', the activated gates)."""
-    gi, gh, c = _t(gi, gh, c)
+    gi, gh, c = map(constant, (gi, gh, c))
     i, f, g, o = (gi + gh).chunk(4, 1)
     i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
     c_new = f * c + i * g
@@ -26,7 +20,7 @@ def lstm_cell(gi, gh, c):
 def lstm_cell_backward(gates, c, c_new, grad_h, grad_c):
     """With t = tanh(c'), dc' = grad_c + grad_h o (1 - t^2): returns
     (da = (dc' g i (1-i), dc' c f (1-f), dc' i (1-g^2), grad_h t o (1-o)), dc' f)."""
-    gates, c, c_new, grad_h, grad_c = _t(gates, c, c_new, grad_h, grad_c)
+    gates, c, c_new, grad_h, grad_c = map(constant, (gates, c, c_new, grad_h, grad_c))
     i, f, g, o = gates.chunk(4, 1)
     t = c_new.tanh()
     dc = grad_c + grad_h * o * (1.0 - t * t)
@@ -37,7 +31,7 @@ def lstm_cell_backward(gates, c, c_new, grad_h, grad_c):
 def gru_cell(gi, gh, h):
     """r, z = sigmoid(gi + gh) (blocks r, z), n = tanh(gi_n + r gh_n);  h' = (1 - z) n + z h.
     Returns (h', saved = (r, z, n, gh_n))."""
-    k, (gi, gh, h) = h.shape[1], _t(gi, gh, h)
+    k, (gi, gh, h) = h.shape[1], map(constant, (gi, gh, h))
     rz = (gi[:, :2 * k] + gh[:, :2 * k]).sigmoid()
     r, z = rz[:, :k], rz[:, k:]
     n = (gi[:, 2 * k:] + r * gh[:, 2 * k:]).tanh()
@@ -47,7 +41,7 @@ def gru_cell(gi, gh, h):
 def gru_cell_backward(saved, h, grad_h):
     """dn = grad_h (1 - z)(1 - n^2), dz = grad_h (h - n) z (1 - z), dr = dn gh_n r (1 - r):
     returns (dgi = (dr, dz, dn), dgh = (dr, dz, dn r), the direct dh = grad_h z)."""
-    saved, h, grad_h = _t(saved, h, grad_h)
+    saved, h, grad_h = map(constant, (saved, h, grad_h))
     r, z, n, gh_n = saved.chunk(4, 1)
     dn = grad_h * (1.0 - z) * (1.0 - n * n)
     dz = grad_h * (h - n) * z * (1.0 - z)
