@@ -271,9 +271,6 @@ REASONS = [
     ("ops.layers: CrossEntropy.backward", r"per_sample = np\.empty\(n, (None)?\)",
      "the per-sample buffer is written whole and cast with the gradient (fit_gradient) before anyone reads it"),
     # ---- ops, from the run over every ops/ file (higher-order autograd and the layers' ops included) ----
-    ("ops.conv: conv_output_shape", r".",
-     "dead code: nothing in tinynn calls conv_output_shape (the kernels size their outputs; conv_geometry checks "
-     "the arguments): delete it, or a caller's test will reach it"),
     ("ops.inplace: InplaceMethods.normal_", r"draw = mean - std \*",
      "N(mean, std^2) is symmetric about mean: mean - std Z has the distribution of mean + std Z (only which "
      "draw of the seeded stream lands where changes, which PyTorch does not specify either)"),

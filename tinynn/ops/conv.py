@@ -8,7 +8,6 @@ import numbers
 
 from ..autograd.function import Function
 from .. import backend
-from ..backend.reference_conv import conv_output_size
 
 PADDING_MODES = ("same", "valid")
 
@@ -66,13 +65,6 @@ def conv_geometry(op, x, weight, bias, stride, padding, dilation, groups):
         raise ValueError(f"{op}: kernel size {reach} (dilated) is larger than the padded input {padded} "
                          f"(input shape {x.shape}, weight shape {weight.shape}, padding {pads})")
     return stride, pads, dilation, groups
-
-
-def conv_output_shape(x_shape, w_shape, stride, pads, dilation):
-    """(N, out, Ho, Wo) of a convolution with the checked geometry."""
-    return (x_shape[0], w_shape[0],
-            conv_output_size(x_shape[2], w_shape[2], stride[0], pads[0], pads[1], dilation[0]),
-            conv_output_size(x_shape[3], w_shape[3], stride[1], pads[2], pads[3], dilation[1]))
 
 
 class Conv2d(Function):
