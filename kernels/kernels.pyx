@@ -25,6 +25,7 @@ cdef extern from "common/simd.h":
     ctypedef Py_ssize_t tn_idx
     int tn_simd_level
     int tn_num_threads
+    int tn_forked
     int TN_SIMD_PORTABLE
     int TN_SIMD_AVX2
     int TN_SIMD_AVX512
@@ -203,11 +204,13 @@ def _set_nogil_min(long long work):
 
 
 def set_num_threads(int n):
-    """Use n >= 1 threads in the kernels' OpenMP loops (tinynn.set_num_threads calls this)."""
+    """Use n >= 1 threads in the kernels' OpenMP loops (tinynn.set_num_threads calls this).
+    In a process forked from the one that loaded the kernels they use one thread whatever n
+    is: the OpenMP thread pool does not survive fork (see common/simd.h)."""
     global tn_num_threads
     if n < 1:
         raise ValueError(f"set_num_threads: need n >= 1, got {n}")
-    tn_num_threads = n
+    tn_num_threads = 1 if tn_forked else n
 
 
 def get_num_threads():

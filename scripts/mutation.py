@@ -85,13 +85,16 @@ def modules():
                                                      "tests/unit/test_autograd_functional.py",
                                                      "tests/unit/test_custom_function.py", mutants("ops"),
                                                      "tests/unit/test_mutants_ops_*.py")),
-        "reference": ([reference_backend()], tests_that_exist("tests/unit/test_ops.py", "tests/unit/test_losses.py",
+        "reference": ([reference_backend(), "tinynn/backend/reference_qconv.py"],
+                      tests_that_exist("tests/unit/test_ops.py", "tests/unit/test_losses.py",
                                                               "tests/unit/test_nn.py", "tests/unit/test_quantize.py",
                                                               "tests/unit/test_ops_elementwise.py",
                                                               "tests/unit/test_ops_pytorch_semantics.py",
                                                               "tests/unit/test_ops_reductions.py", "tests/unit/test_ops_shape.py",
                                                               "tests/kernels/test_fused_activation.py",
                                                               "tests/kernels/test_int8_paths.py",
+                                                              "tests/kernels/test_int8_conv.py",
+                                                              "tests/unit/test_quantize_conv.py",
                                                               "tests/unit/test_activations.py", *REFERENCE_SHARED_TESTS,
                                                               *KERNEL_TESTS, mutants("ops"), mutants("quantize"),
                                                               mutants("reference"))),
@@ -480,7 +483,11 @@ def refresh(work, mutate):
 def run_module(name, mutate, tests, jobs, log, reread=False, retest=None):
     """Run mutmut on one module in its scratch copy (reread: only read the results of the last run)."""
     work = ROOT / "build" / "mutation" / name
-    env = dict(os.environ, PYTHONPATH=str(work), CI="true", PYTHONDONTWRITEBYTECODE="1")
+    # one thread everywhere: mutmut forks each mutant's run from a warmed-up process, and a child
+    # that enters an OpenMP region the parent already started (libgomp, OpenBLAS) waits forever on
+    # the parent's thread pool, which was not copied into it
+    env = dict(os.environ, PYTHONPATH=str(work), CI="true", PYTHONDONTWRITEBYTECODE="1", TINYNN_NUM_THREADS="1",
+               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     env.pop("HYPOTHESIS_SEED", None)
     seconds = None
     if not reread:

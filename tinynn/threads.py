@@ -32,7 +32,9 @@ def get_num_threads():
 
 
 def set_num_threads(n):
-    """Use n >= 1 threads in the compiled kernels' OpenMP loops."""
+    """Use n >= 1 threads in the compiled kernels' OpenMP loops.  In a process forked after the
+    kernels were loaded (a DataLoader worker, a multiprocessing child) they use one thread
+    whatever n is: OpenMP's thread pool does not survive fork."""
     global _threads
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: need an int >= 1, got {n!r}")
@@ -43,6 +45,16 @@ def set_num_threads(n):
 def sync():
     """Push the current thread count into tinynn.kernels if it is loaded (the compiled backend
     calls this when it loads the extension)."""
+    global _threads
     kernels = sys.modules.get("tinynn.kernels")
     if kernels is not None and hasattr(kernels, "set_num_threads"):
         kernels.set_num_threads(get_num_threads())
+        _threads = kernels.get_num_threads()   # (1 in a forked child, whatever was asked)
+
+
+def _after_fork_in_child():
+    if "tinynn.kernels" in sys.modules:
+        sync()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -75,6 +75,7 @@
 
 #ifdef _OPENMP
 #include <omp.h>
+#include <pthread.h>
 #endif
 
 #include <stddef.h>
@@ -85,6 +86,17 @@ typedef ptrdiff_t tn_idx;
 static int tn_simd_level = TN_SIMD_PORTABLE;
 /* Threads the kernels' OpenMP regions use (>= 1). */
 static int tn_num_threads = 1;
+/* 1 in a process forked from the one that loaded the kernels.  GNU OpenMP's thread pool does
+ * not survive fork(): the child sees the parent's pool but not its threads, and its next
+ * region of more than one thread waits for them forever.  So a forked child runs every
+ * region on one thread, as PyTorch's DataLoader workers do (they set one thread). */
+static int tn_forked = 0;
+#ifdef _OPENMP
+static void tn_after_fork_in_child(void) {
+    tn_forked = 1;
+    tn_num_threads = 1;
+}
+#endif
 
 /* Run call_avx512 on the AVX-512 path, call_avx2 on the AVX2 path, call_portable otherwise
  * (each a statement); TN_DISPATCH: the AVX2 call on both vector paths. */
@@ -129,6 +141,7 @@ static void tn_simd_init(void) {
     tn_simd_level = tn_simd_detect();
 #ifdef _OPENMP
     tn_num_threads = omp_get_max_threads();
+    pthread_atfork(NULL, NULL, tn_after_fork_in_child);
 #endif
 }
 

@@ -44,7 +44,7 @@ def _gemm_threads(op, num_threads):
         return tn_num_threads
     if not isinstance(num_threads, (int, np.integer)) or isinstance(num_threads, bool) or num_threads < 1:
         raise ValueError(f"{op}: num_threads must be an int >= 1 or None, got {num_threads!r}")
-    return int(num_threads)
+    return 1 if tn_forked else int(num_threads)
 
 
 def _gemm_matrix(op, name, x, dtypes):
