@@ -473,9 +473,9 @@ def refresh(work, mutate):
     shutil.copytree(ROOT / "tinynn", work / "tinynn", ignore=ignore, dirs_exist_ok=True)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore, dirs_exist_ok=True)
     mutated = {str(p.relative_to(ROOT)) for pattern in mutate for p in ROOT.glob(pattern)}
-    for src in (ROOT / "tinynn").rglob("*.py"):
+    for src in (ROOT / "tinynn").rglob("*"):   # (the built kernels too: mutmut copies only .py files)
         rel = str(src.relative_to(ROOT))
-        if rel not in mutated and "__pycache__" not in rel:
+        if src.is_file() and rel not in mutated and "__pycache__" not in rel and not rel.endswith(".pyc"):
             (work / "mutants" / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, work / "mutants" / rel)
 
