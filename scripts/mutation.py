@@ -419,6 +419,16 @@ REASONS = [
     ("backend.reference_conv: pad", r"if \(src (<= 0|< 1)\)\.any\(\):$",
      "the branch only replaces the positions with src < 0: entered when there are none, np.where of an all-false "
      "mask returns y unchanged (value is cast to x's dtype, y's)"),
+    ("backend.reference_conv: _pool_geometry", r"after = .*(1 - s \+ p\)|1 \+ s - p\)|\(o \+ 1\)|\(k \+ 1\)|2 - s - p\))",
+     "more padding after the input than the last window needs: _windows keeps the first `out` windows "
+     "([:, :, :ho, :wo]), so no window reads it"),
+    ("backend.reference_conv: conv2d*", r"einsum\(.*(optimize=(None|False)|, )\)",
+     "optimize= only chooses how einsum pairs and orders the contraction (its speed, and so the order in "
+     "which float64 products are summed): the same sum, equal to rounding"),
+    ("backend.reference_conv: conv2d*", r'einsum\("[A-Z,>-]+"',
+     "einsum's subscripts are letters in either case: the same labels in capitals are the same contraction"),
+    ("backend.reference_conv: max_pool2d", r"reshape\(\*win\.shape\[:4\], -2\)",
+     "NumPy's reshape takes any negative size as the one inferred dimension"),
     # ---- end of the reference backend's block
 ]
 

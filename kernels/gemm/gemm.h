@@ -186,6 +186,14 @@ static void tn_gemm_units(tn_idx m, tn_idx nc, tn_idx k, int mr, int nr, tn_idx 
     *cb = (int)c;
 }
 
+/* 1 if rows this many bytes apart, read in place by the micro-kernel, would evict each other:
+ * at a multiple of 2 KB the rows of a sliver fall in one or two L1 sets (an L1 way is 4 KB), more
+ * rows than the set has ways.  Measured: a 128 x 1024 A read in place at its own 4 KB stride, 1.11x
+ * the time of the same A at a 4.06 KB stride (docs/04-gemm.md). */
+static inline int tn_rows_alias(tn_idx stride_bytes) {
+    return stride_bytes % 2048 == 0;
+}
+
 #include "gemm_avx2.h"
 
 /* ---------------------------------------------------------------- float instances

@@ -161,9 +161,11 @@ static FN(tn_ukr_fn) FN(tn_ukr_pick)(void) {
 
 /* Get the mc x kc block of A at ablk ready for the micro-kernel, whose B is nc wide; returns
  * how many leading rows (whole MR-row slivers) are read in place: slivers of a row-major A
- * are, when B is narrow (packing them would not pay off).  The other rows are packed into ap. */
+ * are, when B is narrow (packing them would not pay off) and its rows do not alias in L1
+ * (tn_rows_alias).  The other rows are packed into ap. */
 static tn_idx FN(tn_prepare_a)(tn_idx mc, tn_idx kc, tn_idx nc, const T *ablk, tn_idx rsa, tn_idx csa, T *ap) {
-    tn_idx direct = (csa == 1 && nc <= DIRECT_A_MAX_N) ? mc / MR * MR : 0;
+    int in_place = csa == 1 && nc <= DIRECT_A_MAX_N && !tn_rows_alias(rsa * (tn_idx)sizeof(T));
+    tn_idx direct = in_place ? mc / MR * MR : 0;
     if (direct < mc) FN(tn_pack_a)(mc - direct, kc, ablk + direct * rsa, rsa, csa, ap);
     return direct;
 }
@@ -206,10 +208,9 @@ static int FN(tn_gemm_serial)(tn_idx m, tn_idx n, tn_idx k,
 
     /* With one block of rows, B is used once: whole slivers of a row-major B are read in place
      * (packing them would cost more than it saves: 64x784x128 0.86x -> 0.95x OpenBLAS), only the
-     * last partial one is packed.  Not when B's rows are a multiple of 2 KB apart: the rows of a
-     * sliver would then share one or two L1 sets and evict each other (measured 0.44x when a
-     * 4 KB-stride B is read twice). */
-    int b_direct = csb == 1 && m <= mc_blk && (rsb * (tn_idx)sizeof(T)) % 2048 != 0;
+     * last partial one is packed; not when its rows alias in L1 (measured 0.44x when a 4 KB-stride
+     * B is read twice). */
+    int b_direct = csb == 1 && m <= mc_blk && !tn_rows_alias(rsb * (tn_idx)sizeof(T));
     for (tn_idx jc = 0; jc < n; jc += nc_blk) {
         tn_idx nc = tn_min(nc_blk, n - jc), nd = b_direct ? nc / NR * NR : 0;
         for (tn_idx pc = 0; pc < k; pc += kc_blk) {

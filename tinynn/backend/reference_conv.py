@@ -113,7 +113,7 @@ def max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode):
     nan = np.isnan(flat)
     last_nan = taps - 1 - np.argmax(nan[..., ::-1], axis=-1)
     tap = np.where(nan.any(axis=-1), last_nan, first_max)
-    y = np.take_along_axis(flat, tap[..., None], axis=-1)[..., 0]
+    y = flat.max(axis=-1)   # (the value at tap: NaN where the window holds one)
     u, v = np.divmod(tap, kernel_size[1])
     # a window of nothing but -inf keeps PyTorch's start: its first taps at or after row 0 and column 0
     first_u = np.maximum(0, -((np.arange(out[0]) * stride[0] - ph) // dilation[0]))  # ceil((p - s i) / d)
