@@ -24,12 +24,12 @@ ctypedef fused floating:
 cdef extern from "common/simd.h":
     ctypedef Py_ssize_t tn_idx
     int tn_simd_level
+    int tn_simd_best
     int tn_num_threads
     int tn_forked
     int TN_SIMD_PORTABLE
     int TN_SIMD_AVX2
     int TN_SIMD_AVX512
-    int tn_simd_detect() nogil
     void tn_simd_init() nogil
     int tn_openmp_enabled() nogil
 
@@ -146,7 +146,7 @@ def _family_paths():
 def simd_paths():
     """Every SIMD path this CPU (and OS, and build) can run, slowest first, e.g.
     ["portable", "avx2", "avx512"]: what set_simd accepts here."""
-    return [_SIMD_NAMES[level] for level in sorted(_SIMD_NAMES) if level <= tn_simd_detect()]
+    return [_SIMD_NAMES[level] for level in sorted(_SIMD_NAMES) if level <= tn_simd_best]
 
 
 def info():
@@ -157,7 +157,7 @@ def info():
     TINYNN_DEBUG_KERNELS=1 build}."""
     return {
         "simd": _SIMD_NAMES[tn_simd_level],
-        "simd_available": _SIMD_NAMES[tn_simd_detect()],
+        "simd_available": _SIMD_NAMES[tn_simd_best],
         "paths": _family_paths(),
         "openmp": bool(tn_openmp_enabled()),
         "threads": tn_num_threads,
@@ -173,9 +173,9 @@ def set_simd(level="auto"):
     global tn_simd_level
     previous = _SIMD_NAMES[tn_simd_level]
     if level == "auto":
-        tn_simd_level = tn_simd_detect()
+        tn_simd_level = tn_simd_best
     elif level in _SIMD_LEVELS:
-        if tn_simd_detect() < _SIMD_LEVELS[level]:
+        if tn_simd_best < _SIMD_LEVELS[level]:
             raise ValueError(f"set_simd: this CPU (or OS, or build) cannot run {level!r}; it can run {simd_paths()}")
         tn_simd_level = _SIMD_LEVELS[level]
     else:

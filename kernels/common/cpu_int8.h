@@ -33,7 +33,6 @@ static const char *const tn_int8_names[TN_I8_NPATHS] = {"portable", "avx2", "avx
 
 static int tn_int8_usable = 1 << TN_I8_PORTABLE;   /* bit p: path p usable here */
 static int tn_int8_forced = -1;                      /* -1: auto */
-static int tn_simd_best = 0;                         /* tn_simd_detect() at init */
 
 #if TN_HAVE_AVX2
 #include <cpuid.h>
@@ -61,7 +60,7 @@ static int tn_amx_permission(void) {
 static int tn_int8_detect(void) {
     unsigned a, b, c, d;
     int usable = 1 << TN_I8_PORTABLE;
-    if (tn_simd_detect() < TN_SIMD_AVX2) return usable;
+    if (tn_simd_best < TN_SIMD_AVX2) return usable;
     usable |= 1 << TN_I8_AVX2;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return usable;   /* OSXSAVE */
     uint64_t xcr0 = tn_xgetbv0();
@@ -83,7 +82,6 @@ static int tn_int8_detect(void) { return 1 << TN_I8_PORTABLE; }
 
 static void tn_int8_init(void) {
     tn_int8_usable = tn_int8_detect();
-    tn_simd_best = tn_simd_detect();
 }
 
 /* The path the quantized Linear takes now. */

@@ -84,6 +84,9 @@ typedef ptrdiff_t tn_idx;
 
 /* The SIMD path kernels take now (a TN_SIMD_* level). */
 static int tn_simd_level = TN_SIMD_PORTABLE;
+/* The best level this CPU and OS support, detected once by tn_simd_init(): CPUID traps to the
+ * hypervisor in a VM (several microseconds), too slow to ask again on every set_simd. */
+static int tn_simd_best = TN_SIMD_PORTABLE;
 /* Threads the kernels' OpenMP regions use (>= 1). */
 static int tn_num_threads = 1;
 /* 1 in a process forked from the one that loaded the kernels.  GNU OpenMP's thread pool does
@@ -138,7 +141,7 @@ static int tn_simd_detect(void) {
 }
 
 static void tn_simd_init(void) {
-    tn_simd_level = tn_simd_detect();
+    tn_simd_level = tn_simd_best = tn_simd_detect();
 #ifdef _OPENMP
     tn_num_threads = omp_get_max_threads();
     pthread_atfork(NULL, NULL, tn_after_fork_in_child);
