@@ -4,7 +4,8 @@
     python scripts/mutation.py optim prune      # only these modules
     python scripts/mutation.py --jobs 2 --report -   # report to stdout
     python scripts/mutation.py --keep ops       # re-run ops; report it with the others' last results
-    python scripts/mutation.py --retest --keep optim   # after adding tests: re-test only optim's survivors
+    python scripts/mutation.py --retest --keep optim   # after adding tests: re-test only optim's open survivors
+    python scripts/mutation.py --resume --keep ops     # go on with a run that was stopped
     python scripts/mutation.py --reread --keep ops     # report again from the last results (the scratch copy's,
                                                        # or build/mutation/ops.json's when there is no copy)
 
@@ -617,6 +618,9 @@ def main(argv=None):
     p.add_argument("--retest", action="store_true",
                    help="re-test only the last run's survivors (and mutants of changed functions) against "
                         "today's code and tests, in the last run's scratch copy")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with a stopped run: test only the mutants without a verdict, in its scratch copy "
+                        "(with today's code and tests)")
     p.add_argument("--report", default=str(ROOT / "docs" / "mutation-report.md"), help="where to write it (- = stdout)")
     args = p.parse_args(argv)
     names = args.modules or list(table)
@@ -630,16 +634,21 @@ def main(argv=None):
         mutate, tests = table[name]
         saved = logs / f"{name}.json"
         last = json.loads(saved.read_text()) if saved.exists() else None
-        if args.retest and (last is None or not (logs / name / "mutants").exists()):
-            p.error(f"--retest {name}: no earlier run to re-test; run it in full first")
-        retest = [k for k, v in last["status"].items() if v not in ("killed", "not checked")] if args.retest else None
+        if (args.retest or args.resume) and (last is None or not (logs / name / "mutants").exists()):
+            p.error(f"--retest/--resume {name}: no earlier run to go on with; run it in full first")
+        retest = None
+        if args.resume:
+            retest = []
+        elif args.retest:   # the open survivors: an equivalent one (a REASON) stays alive whatever the tests
+            retest = [k for k, (v, show) in last["survivors"].items()
+                      if v != "not checked" and equivalent(short(k), diff_lines(show)) is None]
         if args.reread and last is not None and not (logs / name / "mutants").exists():
             r = last   # (no scratch copy here, e.g. results copied from another worktree: report the saved ones)
         else:
             r = run_module(name, mutate, tests, args.jobs, logs / f"{name}.log", reread=args.reread, retest=retest)
         if r["seconds"] is None:   # (re-read: keep the time of the run that made these results)
             r["seconds"] = last["seconds"] if last else float(args.reread_seconds)
-        elif args.retest:          # the minutes of a re-tested module: the full run's and the re-test's
+        elif args.retest or args.resume:   # the minutes of a re-tested module: the full run's and the re-test's
             r["seconds"] += last["seconds"]
         saved.write_text(json.dumps(r))
         n = len(r["status"])
