@@ -88,6 +88,13 @@ def test_max_pool2d_of_windows_of_minus_inf_take_pytorchs_start_index(max_pool2d
     want = [[pytorch_start_index(i, j, stride, padding, dilation, 10) for j in range(3)] for i in range(2)]
     assert want == [[12, 11, 13], [22, 21, 23]]
     np.testing.assert_array_equal(idx, np.broadcast_to(want, idx.shape))
+    # padding 2 over a stride of 1: the first two rows of windows start above the input
+    x = np.full((1, 1, 6, 8), -np.inf)
+    stride, padding, dilation = (1, 3), (2, 1), (1, 3)
+    y, idx = max_pool2d(x, (5, 3), stride, padding, dilation, False)
+    assert idx.shape == (1, 1, 6, 2)
+    want = [[pytorch_start_index(i, j, stride, padding, dilation, 8) for j in range(2)] for i in range(6)]
+    np.testing.assert_array_equal(idx[0, 0], want)
 
 
 @pytest.mark.parametrize("max_pool2d", [ref.max_pool2d, kernels.max_pool2d], ids=["reference", "compiled"])
