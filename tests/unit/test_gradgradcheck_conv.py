@@ -164,6 +164,23 @@ def test_batch_norm(backend_name, shape, training, affine, transposed, seed):
     assert check(bn, x, *params)
 
 
+@pytest.mark.parametrize("affine", ["none", "weight", "weight and a constant bias", "weight alone asks"])
+def test_batch_norm_in_training_without_gamma_or_with_gamma_alone(backend_name, affine):
+    """Every example, not a draw: no gamma (the scale is r alone); gamma asking for a gradient while
+    beta is absent or a constant (the kernel must still return dL/dgamma); gamma the only input that
+    asks (x a constant: the kernel returns no dL/dx)."""
+    rng = np.random.default_rng(8)
+    x, gamma, beta = t64((3, 2, 2), rng), t64((2,), rng), tn.tensor(rng.standard_normal(2))
+    bias = beta if affine.endswith("bias") else None
+    if affine == "none":
+        assert check(lambda x: F.batch_norm(x, None, None, training=True).tanh(), x)
+    elif affine == "weight alone asks":
+        x = x.detach()
+        assert check(lambda gamma: F.batch_norm(x, None, None, gamma, training=True).tanh(), gamma)
+    else:
+        assert check(lambda x, gamma: F.batch_norm(x, None, None, gamma, bias, training=True).tanh(), x, gamma)
+
+
 @st.composite
 def pads(draw):
     """A mode, an input of 3 or 4 axes and PyTorch's flat pad over its last one or two (a negative
