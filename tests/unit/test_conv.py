@@ -185,7 +185,8 @@ def test_conv_argument_errors_say_which_argument_and_its_value():
     """Each argument is checked before any arithmetic with it, and the message names the op, the
     argument and the value or the dtypes (PyTorch refuses the same calls)."""
     x, w = tn.randn(1, 3, 5, 5), tn.randn(4, 3, 3, 3)
-    with pytest.raises(TypeError, match=r"Conv2d: input, weight and bias must share one float dtype, got int64, int64$"):
+    with pytest.raises(TypeError, match=r"Conv2d: input, weight and bias must share one float dtype, "
+                                        r"got int64, int64$"):
         F.conv2d(tn.tensor(np.ones((1, 3, 5, 5), np.int64)), tn.tensor(np.ones((4, 3, 3, 3), np.int64)))
     with pytest.raises(TypeError, match=r"Conv2d: input, weight and bias must share one float dtype, got float64, "
                                         r"float64, float32$"):
