@@ -378,6 +378,19 @@ REASONS = [
      "Tensor.to(None) is the tensor itself"),
     ("ops.differentiable: elu_backward", r"clamp\(max=1\.0\)",
      "clamp(max=1) differs from clamp(max=0) only where x > 0, where the factor (1 - positive) is 0"),
+    # ---- ops: conv, pooling, batch norm (mutconv)
+    ("ops.differentiable_conv: _channel", r"v\.reshape\((-1, 1|1, -2, 1)\)$",
+     "a (C,) vector reshaped to (C, 1) broadcasts against x's (N, C, L) as (1, C, 1) does (NumPy aligns trailing "
+     "axes), and reshape reads any negative size as the one inferred dimension"),
+    ("ops.normalization: BatchNorm.recompute", r"mean\.reshape\((-1, 1|1, -2, 1)\)$",
+     "a (C,) vector reshaped to (C, 1) broadcasts against x's (N, C, L) as (1, C, 1) does (NumPy aligns trailing "
+     "axes), and reshape reads any negative size as the one inferred dimension"),
+    ("ops.differentiable_conv: batch_norm_backward", r"if \(needs\[[12]\]\) or True else None",
+     "a dL/dgamma or dL/dbeta no input asked for: BatchNorm.backward cuts the tuple to its inputs and the "
+     "engine skips a gradient whose input does not need one (needs_grad)"),
+    ("ops.differentiable_conv: pad", r"Pad\.apply\(x, pad=flat, mode=mode, \)$",
+     "value falls back to Pad's default 0.0, the value its only caller passes (PadBackward.backward: "
+     "B.pad(gz, width, mode, 0.0))"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

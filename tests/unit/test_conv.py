@@ -2,6 +2,7 @@
 backend, closed forms (a one-hot kernel copies a shifted input, groups are independent convolutions,
 "same" keeps the size), PyTorch's initialisation and state-dict keys, and the errors."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -178,6 +179,48 @@ def test_conv_errors_name_the_layer_and_the_shapes():
         F.conv1d(x, w)
     with pytest.raises(ValueError, match=r"Conv2d: padding_mode must be one of"):
         nn.Conv2d(3, 4, 3, padding_mode="mirror")
+
+
+def test_conv_argument_errors_say_which_argument_and_its_value():
+    """Each argument is checked before any arithmetic with it, and the message names the op, the
+    argument and the value or the dtypes (PyTorch refuses the same calls)."""
+    x, w = tn.randn(1, 3, 5, 5), tn.randn(4, 3, 3, 3)
+    with pytest.raises(TypeError, match=r"Conv2d: input, weight and bias must share one float dtype, "
+                                        r"got int64, int64$"):
+        F.conv2d(tn.tensor(np.ones((1, 3, 5, 5), np.int64)), tn.tensor(np.ones((4, 3, 3, 3), np.int64)))
+    with pytest.raises(TypeError, match=r"Conv2d: input, weight and bias must share one float dtype, got float64, "
+                                        r"float64, float32$"):
+        F.conv2d(x.double(), w.double(), tn.zeros(4))
+    for groups in (0, 2.0, True):
+        with pytest.raises(ValueError, match=rf"Conv2d: groups must be an int >= 1, got {groups!r}$"):
+            F.conv2d(x, w, groups=groups)
+    with pytest.raises(ValueError, match=r"Conv2d: bias of shape \(3,\) does not match weight of shape \(4, 3, 3, 3\)"):
+        F.conv2d(x, w, tn.zeros(3))
+    for what, minimum in (("stride", 1), ("padding", 0), ("dilation", 1)):
+        with pytest.raises(ValueError, match=rf"Conv2d: {what} must be an int >= {minimum} or a pair of them, "
+                                             rf"got {minimum - 1}$"):
+            F.conv2d(x, w, **{what: minimum - 1})
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding, padded", [
+    ((1, 3, 2, 5), (4, 3, 3, 1), 0, (2, 5)),          # too short, wide enough
+    ((1, 3, 2, 5), (4, 3, 3, 1), (0, 1), (2, 7)),     # padding along W does not lengthen H
+    ((1, 3, 0, 5), (4, 3, 2, 1), "same", (1, 5)),     # "same" pads an even kernel 0 before, 1 after
+    ((1, 3, 5, 0), (4, 3, 1, 2), "same", (5, 1)),
+])
+def test_a_kernel_longer_than_the_padded_input_along_one_axis_is_refused(x_shape, w_shape, padding, padded):
+    reach = tuple(w_shape[2:])
+    with pytest.raises(ValueError, match=rf"Conv2d: kernel size {re.escape(str(reach))} \(dilated\) is larger than "
+                                         rf"the padded input {re.escape(str(padded))}"):
+        F.conv2d(tn.zeros(*x_shape), tn.zeros(*w_shape), padding=padding)
+
+
+def test_valid_padding_is_no_padding(backend_name):
+    rng = np.random.default_rng(7)
+    x, w = t64((1, 2, 4, 6), rng, False), t64((3, 2, 2, 3), rng, False)
+    y = F.conv2d(x, w, padding="valid")
+    assert y.shape == (1, 3, 3, 4)
+    np.testing.assert_array_equal(y.numpy(), F.conv2d(x, w, padding=0).numpy())
 
 
 # ---------------------------------------------------------------- F.pad

@@ -110,6 +110,18 @@ def test_max_pool_windows_of_padding_only_at_second_order(backend_name):
     assert gx.numpy().tolist() == [[[[0.0], [3.0]]]] and gv.numpy().tolist() == [[[[6.0], [0.0]]]]
 
 
+def test_max_pool_of_a_single_element_whose_window_holds_padding_only(backend_name):
+    """A 1x1 input with taps at columns -1 and 1: the one window's index, 1, lies outside x (which has
+    only index 0), so nothing reaches x at first order and d<u, gx>/dv is 0, without reading gz there."""
+    x = tn.tensor([[[[2.0]]]], requires_grad=True)
+    v = tn.tensor([[[[3.0]]]], requires_grad=True)
+    y, indices = F.max_pool2d(x, (1, 2), padding=(0, 1), dilation=(1, 2), return_indices=True)
+    assert y.numpy().tolist() == [[[[-np.inf]]]] and indices.numpy().tolist() == [[[[1]]]]
+    (gx,) = tn.autograd.grad(y, x, v, create_graph=True)
+    (gv,) = tn.autograd.grad((gx * 5.0).sum(), v)
+    assert gx.numpy().tolist() == [[[[0.0]]]] and gv.numpy().tolist() == [[[[0.0]]]]
+
+
 @few
 @given(st.integers(1, 3), st.sampled_from([None, 1, 2]), st.integers(0, 1), st.integers(0, 2**32 - 1))
 def test_max_pool1d(backend_name, k, stride, padding, seed):
@@ -150,6 +162,23 @@ def test_batch_norm(backend_name, shape, training, affine, transposed, seed):
         weight, bias = (p + (None, None))[:2] if affine != "bias" else (None, p[0])
         return F.batch_norm(x, tn.tensor(mean), tn.tensor(var), weight, bias, training=training).tanh()
     assert check(bn, x, *params)
+
+
+@pytest.mark.parametrize("affine", ["none", "weight", "weight and a constant bias", "weight alone asks"])
+def test_batch_norm_in_training_without_gamma_or_with_gamma_alone(backend_name, affine):
+    """Every example, not a draw: no gamma (the scale is r alone); gamma asking for a gradient while
+    beta is absent or a constant (the kernel must still return dL/dgamma); gamma the only input that
+    asks (x a constant: the kernel returns no dL/dx)."""
+    rng = np.random.default_rng(8)
+    x, gamma, beta = t64((3, 2, 2), rng), t64((2,), rng), tn.tensor(rng.standard_normal(2))
+    bias = beta if affine.endswith("bias") else None
+    if affine == "none":
+        assert check(lambda x: F.batch_norm(x, None, None, training=True).tanh(), x)
+    elif affine == "weight alone asks":
+        x = x.detach()
+        assert check(lambda gamma: F.batch_norm(x, None, None, gamma, training=True).tanh(), gamma)
+    else:
+        assert check(lambda x, gamma: F.batch_norm(x, None, None, gamma, bias, training=True).tanh(), x, gamma)
 
 
 @st.composite
@@ -270,3 +299,57 @@ def test_every_backward_kernel_of_the_family_has_an_op():
                "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "pad", "pad_backward",
                "batch_norm_backward"]
     assert [k for k in kernels if k not in OPS] == []
+
+
+# ---------------------------------------------------------------- one input constant, and third order
+def test_hessian_in_one_input_when_the_other_is_a_constant(backend_name):
+    """With W a constant (no gradient) the Hessian of ||conv(x, W)||^2 / 2 in x is still A^T A, and with x
+    a constant the one in W is B^T B: the backward kernel's own backward must give dL/dg whether or not
+    its other argument asks for a gradient."""
+    rng = np.random.default_rng(3)
+    x0, w0 = rng.standard_normal((1, 2, 4, 5)), rng.standard_normal((3, 2, 2, 2))
+    v, u = rng.standard_normal(x0.shape), rng.standard_normal(w0.shape)
+    a = matrix_of(lambda e: loop_conv(e, w0, stride=1, pad=1, dilation=1, groups=1), x0.shape)
+    b = matrix_of(lambda e: loop_conv(x0, e, stride=1, pad=1, dilation=1, groups=1), w0.shape)
+
+    def half_square(y):
+        return (y * y).sum() * 0.5
+    _, hx = hvp(lambda x: half_square(F.conv2d(x, tn.tensor(w0), padding=1)), tn.tensor(x0), tn.tensor(v))
+    np.testing.assert_allclose(hx.numpy().ravel(), a.T @ a @ v.ravel(), rtol=1e-10, atol=1e-10)
+    _, hw = hvp(lambda w: half_square(F.conv2d(tn.tensor(x0), w, padding=1)), tn.tensor(w0), tn.tensor(u))
+    np.testing.assert_allclose(hw.numpy().ravel(), b.T @ b @ u.ravel(), rtol=1e-10, atol=1e-10)
+
+
+def third_order(f, *inputs):
+    """The backward of a backward kernel records the forward op (conv2d, pad) only at third order: for
+    h(x) = d f(x) / dx (create_graph), the create_graph gradient of h equals the first-order one, and
+    gradgradcheck of h checks the third derivatives of f against central differences."""
+    def gradient(*xs):
+        return tn.autograd.grad(f(*xs), xs, create_graph=True)
+    for i in range(len(inputs)):
+        assert_same_as_first_order(lambda *xs: gradient(*xs)[i], inputs)
+    return tn.gradgradcheck(gradient, *inputs)
+
+
+def test_third_derivatives_of_a_convolution(backend_name):
+    rng = np.random.default_rng(4)
+    x, w = t64((1, 1, 3, 4), rng), t64((1, 1, 2, 2), rng)
+    assert third_order(lambda x, w: F.conv2d(x, w, stride=(1, 2), padding=(1, 0), dilation=(2, 1)).tanh().sum(), x, w)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect"])
+def test_third_derivatives_of_a_pad(backend_name, mode):
+    x = t64((1, 1, 3, 4), np.random.default_rng(5))
+    assert third_order(lambda x: F.pad(x, (2, 1, 0, 1), mode=mode).tanh().sum(), x)
+
+
+def test_the_pad_recorded_at_third_order_fills_zeros(backend_name):
+    """y = pad(x) (constant), gx = d sum(tanh y) / dx = pad_backward(tanh'(y)): d <gx, v> / dy, taken with
+    create_graph (the adjoint pad recorded as an op), is tanh''(y) pad(v) with zeros where no x is copied."""
+    rng = np.random.default_rng(6)
+    x, v = t64((1, 2, 3), rng), rng.standard_normal((1, 2, 3))
+    y = F.pad(x, (1, 2, 1, 0))
+    (gx,) = tn.autograd.grad(y.tanh().sum(), x, create_graph=True)
+    (gy,) = tn.autograd.grad((gx * tn.tensor(v)).sum(), y, create_graph=True)
+    t = np.tanh(y.numpy())
+    np.testing.assert_allclose(gy.numpy(), -2 * t * (1 - t * t) * np.pad(v, ((0, 0), (1, 0), (1, 2))), rtol=1e-12)

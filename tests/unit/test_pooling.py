@@ -173,3 +173,23 @@ def test_pooling_errors_name_the_layer_and_the_shapes():
         F.adaptive_avg_pool2d(tn.randn(1, 1, 3, 3), (0, 2))
     with pytest.raises(ValueError, match=r"MaxPool2d: kernel_size must be an int >= 1"):
         F.max_pool2d(tn.randn(1, 1, 3, 3), 0)
+
+
+@pytest.mark.parametrize("pool", [F.max_pool2d, F.avg_pool2d])
+def test_an_empty_stride_means_the_kernel_size(backend_name, pool):
+    """PyTorch's stride=None, () and [] all default to kernel_size."""
+    x = tn.tensor(np.arange(36.0).reshape(1, 1, 6, 6))
+    expected = pool(x, (2, 3), (2, 3)).numpy()
+    assert expected.shape == (1, 1, 3, 2)
+    for stride in (None, (), []):
+        np.testing.assert_array_equal(pool(x, (2, 3), stride).numpy(), expected)
+
+
+@pytest.mark.parametrize("pool, name", [(F.max_pool2d, "MaxPool2d"), (F.avg_pool2d, "AvgPool2d")])
+def test_pooling_argument_errors_say_which_argument_and_its_value(pool, name):
+    x = tn.randn(1, 1, 5, 5)
+    checks = [("stride", 1), ("padding", 0)] + ([("dilation", 1)] if pool is F.max_pool2d else [])
+    for what, minimum in checks:
+        with pytest.raises(ValueError, match=rf"{name}: {what} must be an int >= {minimum} or a pair of them, "
+                                             rf"got {minimum - 1}$"):
+            pool(x, 2, **{what: minimum - 1})

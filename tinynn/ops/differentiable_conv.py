@@ -12,8 +12,9 @@ from .pool import AvgPool2d, AdaptiveAvgPool2d
 
 
 def conv2d(x, weight, bias, stride, padding, dilation, groups):
-    """The Conv2d op on an already checked geometry (padding as (top, bottom, left, right))."""
-    params = (x, weight) if bias is None else (x, weight, bias)
+    """The Conv2d op on an already checked geometry (padding as (top, bottom, left, right)). Only the
+    backward kernels' own backwards call it, always without a bias: a None bias is left out of the inputs."""
+    params = (p for p in (x, weight, bias) if p is not None)
     return Conv2d.apply(*params, geometry=(stride, padding, dilation, groups))
 
 

@@ -34,7 +34,9 @@ class BatchNorm(Function):
         return y.reshape(self.shape)
 
     def recompute(self, name, inputs):
-        """x as (N, C, L), its per-channel mean and biased variance, as Tensors of the input (create_graph)."""
+        """x as (N, C, L), its per-channel mean and biased variance, as Tensors of the input (create_graph).
+        The derived arrays BatchNorm saves are x's (N, C, L) view, mean and var (weight is an input's own
+        array), so a name that is neither "x" nor "mean" is "var"."""
         x = inputs[0].reshape(self.x.shape)
         if name == "x":
             return x
@@ -42,7 +44,7 @@ class BatchNorm(Function):
         if name == "mean":
             return mean
         centred = x - mean.reshape(1, -1, 1)
-        return (centred * centred).mean((0, 2)) if name == "var" else None
+        return (centred * centred).mean((0, 2))
 
     def backward(self, g):
         needs = self.needs_grad
