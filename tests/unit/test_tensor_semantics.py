@@ -185,3 +185,42 @@ def test_autograd_grad_returns_gradients_without_touching_dot_grad():
     assert tn.autograd.grad((x * 2.0).sum(), [x, z], allow_unused=True)[1] is None
     (g,) = tn.autograd.grad((x * x).sum(), x, create_graph=True)   # 2x, differentiable again: 2
     np.testing.assert_array_equal(tn.autograd.grad(g.sum(), x)[0].numpy(), [2.0, 2.0])
+
+
+# ---- chunk, split, narrow: PyTorch's argument rules, sizes and errors
+def test_split_and_chunk_sizes_follow_pytorch():
+    x = tn.arange(14.0).reshape(2, 7)
+    assert [p.shape for p in x.split(3, dim=1)] == [(2, 3), (2, 3), (2, 1)]
+    pieces = x.split([2, 0, 5], dim=-1)  # a list of sizes; an empty piece is kept
+    assert [p.shape for p in pieces] == [(2, 2), (2, 0), (2, 5)]
+    np.testing.assert_array_equal(pieces[2].numpy(), np.arange(14.0).reshape(2, 7)[:, 2:])
+    assert [p.shape for p in x.chunk(3, dim=-1)] == [(2, 3), (2, 3), (2, 1)]
+    assert [p.shape for p in x.chunk(4, dim=1)] == [(2, 2)] * 3 + [(2, 1)]
+    empty = tn.zeros(0, 2)  # torch.split gives one empty piece, torch.chunk `chunks` of them
+    assert [p.shape for p in empty.split(2)] == [(0, 2)]
+    assert [p.shape for p in empty.chunk(3)] == [(0, 2)] * 3
+
+
+def test_narrow_takes_a_length_of_zero_and_a_negative_start():
+    x = tn.arange(6.0).reshape(2, 3)
+    assert x.narrow(1, 1, 0).shape == (2, 0) and x.narrow(1, 3, 0).shape == (2, 0)
+    np.testing.assert_array_equal(x.narrow(-1, -2, 2).numpy(), [[1.0, 2.0], [4.0, 5.0]])
+    with pytest.raises(IndexError, match=r"^narrow: start 2 and length 2"):
+        x.narrow(1, 2, 2)
+
+
+@pytest.mark.parametrize("op, call", [("chunk", lambda x: x.chunk(2, dim=2)), ("chunk", lambda x: x.chunk(2, dim=-3)),
+                                      ("split", lambda x: x.split(1, dim=2)), ("narrow", lambda x: x.narrow(-3, 0, 1))])
+def test_views_name_themselves_for_a_dim_out_of_range(op, call):
+    with pytest.raises(IndexError, match=rf"^{op}: dim -?\d is out of range"):
+        call(tn.zeros(2, 3))
+
+
+@pytest.mark.parametrize("call, message", [(lambda x: x.chunk(0), "^chunk: chunks must be positive, got 0"),
+                                           (lambda x: x.chunk(-1), "^chunk: chunks must be positive, got -1"),
+                                           (lambda x: x.split(0), "^split: split_size must be positive, got 0"),
+                                           (lambda x: x.split(-2), "^split: split_size must be positive, got -2"),
+                                           (lambda x: x.split([1, 1]), r"^split: sections \[1, 1\] do not add up")])
+def test_chunk_and_split_refuse_sizes_that_are_not_positive(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(tn.zeros(3))

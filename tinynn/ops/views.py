@@ -1,6 +1,7 @@
 """PyTorch's shape ops on top of reshape and indexing: unsqueeze, squeeze, expand, flatten,
 unflatten, repeat, chunk, split, narrow. Only expand and repeat are ops of their own; the rest
 are reshapes or slices, whose gradients are those ops'."""
+import itertools
 import math
 
 import numpy as np
@@ -119,13 +120,16 @@ def split(self, split_size_or_sections, dim=0):
         if step <= 0:
             raise ValueError(f"split: split_size must be positive, got {step}")
         sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
-    return tuple(narrow(self, d, int(s), int(k)) for s, k in zip(starts, sizes))
+    starts = itertools.accumulate(sizes[:-1], initial=0)
+    return tuple(narrow(self, d, s, k) for s, k in zip(starts, sizes))
 
 
 def chunk(self, chunks, dim=0):
-    """At most `chunks` pieces along dim, each of ceil(size / chunks) elements (the last may be smaller)."""
+    """At most `chunks` pieces along dim, each of ceil(size / chunks) elements (the last may be smaller);
+    `chunks` empty pieces of an empty dim."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     d = one_dim("chunk", dim, self.ndim)
-    return split(self, max(-(-self.shape[d] // chunks), 1), d)
+    if self.shape[d] == 0:
+        return split(self, [0] * chunks, d)  # as PyTorch: `chunks` empty pieces
+    return split(self, -(-self.shape[d] // chunks), d)
