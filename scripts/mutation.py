@@ -391,6 +391,12 @@ REASONS = [
     ("ops.differentiable_conv: pad", r"Pad\.apply\(x, pad=flat, mode=mode, \)$",
      "value falls back to Pad's default 0.0, the value its only caller passes (PadBackward.backward: "
      "B.pad(gz, width, mode, 0.0))"),
+    # ---- ops: views, array_or_tensor, linear_backward (mutviews)
+    ("ops.differentiable: linear_backward", r'activation_name="(XXnoneXX|NONE)"',
+     "any name outside the table (relu, sigmoid, tanh) means no activation (the .get gives None), as 'none' does"),
+    ("ops.differentiable: linear_backward", r"if \(needs\[[01]\]\) or True else None",
+     "a dL/dx or dL/dW no input asked for: Linear.backward hands it to the engine, which skips a gradient whose "
+     "input does not need one (needs_grad), and _recurrent_weight_grads drops dx (`_, dw, db = ...`)"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

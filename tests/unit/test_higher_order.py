@@ -204,3 +204,20 @@ def test_create_graph_leaky_relu_gradient_rounds_in_float32_as_pytorch(backend_n
     (g,) = tn.autograd.grad((F.leaky_relu(x, 0.01) * tn.tensor(w)).sum(), x, create_graph=True)
     assert g.dtype == np.float32   # g w rounded once in float32 (PyTorch's kernel), not the float64 product rounded
     np.testing.assert_array_equal(g.numpy(), w * np.float32(0.01))
+
+
+@pytest.mark.parametrize("activation", ["none", "relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("constant", ["weight", "x"])
+def test_linear_create_graph_with_one_input_constant(backend_name, activation, bias, constant):
+    # a frozen layer under a gradient penalty (x needs a gradient, W and b do not), or a constant
+    # batch (W and b do, x not): the create_graph kernel returns the gradients asked for, each
+    # checked in float64 against central differences, of the gradient and of the gradient's gradient
+    rng = np.random.default_rng(3)
+    x = tn.tensor(rng.standard_normal((3, 4)), requires_grad=constant != "x")
+    w = tn.tensor(rng.standard_normal((2, 4)), requires_grad=constant != "weight")
+    b = tn.tensor(rng.standard_normal(2), requires_grad=constant != "weight") if bias else None
+    f = (lambda x, w, b: tn.ops.Linear.apply(x, w, b, activation=activation)) if bias else \
+        (lambda x, w: tn.ops.Linear.apply(x, w, activation=activation))
+    inputs = (x, w, b) if bias else (x, w)
+    assert tn.gradcheck(f, *inputs) and tn.gradgradcheck(f, *inputs)

@@ -378,3 +378,26 @@ def test_the_fast_path_hands_a_non_tensor_operand_to_function_apply():
     y = x * 2.0                      # 2.0 becomes a float32 constant, as Function.apply makes it
     assert y.dtype == np.float32 and type(y._node).__name__ == "Mul" and not y._node.inputs[1].requires_grad
     np.testing.assert_array_equal(y.numpy(), [2.0, 4.0])
+
+
+def test_the_helpers_of_backwards_written_once_for_arrays_and_tensors():
+    # ops/array_or_tensor.py: what a backward that runs on arrays (first order) and on Tensors
+    # (create_graph) needs spelled two ways; the array side keeps the forward's dtype and layout
+    from tinynn.ops.array_or_tensor import constant, contiguous, per_step, stacked, values
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    c = constant(a)  # an array becomes a constant of the recorded graph, with its values
+    assert type(c) is tn.Tensor and c.requires_grad is False and c.dtype == tn.float32
+    np.testing.assert_array_equal(c.numpy(), a)
+    t = tn.ones(2, requires_grad=True)
+    assert constant(t) is t and constant(None) is None and contiguous(t) is t and values(t) is t._data
+    reversed_rows = contiguous(a[::-1, ::2])  # a strided view copied into C order for the kernels
+    assert reversed_rows.flags.c_contiguous
+    np.testing.assert_array_equal(reversed_rows, [[3.0, 5.0], [0.0, 2.0]])
+    room = per_step((4, 2), a)  # float32 steps stay float32 (the backward works in the forward's precision)
+    assert room.shape == (4, 2) and room.dtype == np.float32 and stacked(room) is room
+    steps = per_step((2, 3), t)
+    assert steps == [None, None]
+    steps[:] = [t * 2.0, t * 3.0]
+    joined = stacked(steps)
+    assert joined.shape == (2, 2) and joined.requires_grad
+    np.testing.assert_array_equal(joined.numpy(), [[2.0, 2.0], [3.0, 3.0]])

@@ -7,8 +7,9 @@ from .shape import Concatenate, Stack
 
 
 def values(a):
-    """The array behind a (itself, or a Tensor's data): for masks, shapes and dtypes."""
-    return a._data if isinstance(a, Tensor) else np.asarray(a)
+    """The array behind a (itself, or a Tensor's data, which np.asarray reads through Tensor.__array__
+    without a copy): for masks, shapes and dtypes."""
+    return np.asarray(a)
 
 
 def constant(a):
@@ -34,5 +35,5 @@ def per_step(shape, like):
 
 
 def stacked(steps):
-    """What per_step filled, as one array or Tensor (a Stack op over the list)."""
-    return Stack.apply(*steps, axis=0) if isinstance(steps, list) else steps
+    """What per_step filled, as one array or Tensor (a Stack op over the list, along its default axis 0)."""
+    return Stack.apply(*steps) if isinstance(steps, list) else steps
