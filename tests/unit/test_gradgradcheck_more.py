@@ -173,6 +173,17 @@ def test_fused_sequence_op(backend, op, steps, batch, hidden, bias, reverse, see
         _check(lambda *ts: op.apply(*ts, reverse=reverse), *inputs)
 
 
+@pytest.mark.parametrize("op", [LSTMSequence, GRUSequence])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_fused_sequence_op_create_graph_every_direction_and_bias(op, bias, reverse, backend_name):
+    """Every case the hypothesis test above may not draw, each run: with and without b_hh, both
+    directions, 3 steps != 2 rows (so steps and rows cannot be swapped unseen), and LSTM's h != c.
+    The create_graph gradient (the forward recorded again from the inputs) equals the first-order one."""
+    inputs = _lstm_inputs(np.random.default_rng(5), 3, 2, 2, bias, 4 if op is LSTMSequence else 3)
+    assert_same_as_first_order(lambda *ts: op.apply(*ts, reverse=reverse), inputs)
+
+
 def _with_weights(module, names, run):
     """fn(x, *states, *weights): `run(module, x, *states)` with module's parameters `names` being
     the given Tensors, so the checks differentiate through the weights too."""
