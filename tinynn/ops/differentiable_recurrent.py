@@ -49,7 +49,7 @@ def gru_cell_backward(saved, h, grad_h):
     return Concatenate.apply(dr, dz, dn, axis=1), Concatenate.apply(dr, dz, dn * r, axis=1), grad_h * z
 
 
-def linear(x, weight, bias=None, activation_name="none"):
+def linear(x, weight, bias, activation_name="none"):
     """act(x W^T + b), the Linear op."""
     return Linear.apply(x, weight, *([] if bias is None else [bias]), activation=activation_name)
 
