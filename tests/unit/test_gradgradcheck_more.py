@@ -308,3 +308,14 @@ def test_linear_composite_is_the_kernel_with_every_activation(activation, bias, 
     expected = {"none": z, "relu": np.maximum(z, 0.0), "sigmoid": 1.0 / (1.0 + np.exp(-z)), "tanh": np.tanh(z)}
     y = OPS["linear"](tn.tensor(x), tn.tensor(w), None if b is None else tn.tensor(b), activation)
     np.testing.assert_allclose(y.numpy(), expected[activation], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+def test_cross_entropy_over_one_class_has_zero_gradient(label_smoothing, backend_name):
+    """One class: its softmax is 1 and the smoothed target q = ls / 1 + (1 - ls) is 1, so the loss
+    and its gradient (p - q) g are 0 (create_graph too)."""
+    x = tn.tensor(np.random.default_rng(1).standard_normal((3, 1)), requires_grad=True)
+    loss = F.cross_entropy(x, tn.tensor([0, 0, 0]), label_smoothing=label_smoothing)
+    (g,) = tn.autograd.grad(loss, x, create_graph=True)
+    assert float(loss.item()) == 0.0
+    np.testing.assert_array_equal(g.numpy(), np.zeros((3, 1)))
