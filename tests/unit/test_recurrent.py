@@ -100,7 +100,8 @@ def test_fused_op_equals_the_step_by_step_composition(mode, backend_name):
 @pytest.mark.parametrize("steps", [0, 3])
 def test_fused_op_in_float32_and_with_no_steps(mode, steps, backend_name):
     """float32 in: float32 out and float32 gradients (PyTorch's), equal to the float64 ones to float32
-    accuracy; with no step the output is empty and every input's gradient is zero, in its shape."""
+    accuracy; with no step the output is empty and every input's gradient is zero, in its shape.
+    Without `reverse` the steps run in time order."""
     from tinynn.ops.recurrent import GRUSequence, LSTMSequence
     op, gates = (LSTMSequence, 4) if mode == "LSTM" else (GRUSequence, 3)
     rng = np.random.default_rng(8)
@@ -110,6 +111,7 @@ def test_fused_op_in_float32_and_with_no_steps(mode, steps, backend_name):
     for dtype in (np.float32, F64):
         tensors = [tn.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
         y = op.apply(*tensors)
+        np.testing.assert_array_equal(y.numpy(), op.apply(*tensors, reverse=False).numpy())  # time order by default
         (y * y).sum().backward()
         assert y.dtype == dtype and all(t.grad.dtype == dtype and t.grad.shape == t.shape for t in tensors)
         results[dtype] = [y.numpy()] + [t.grad.numpy() for t in tensors]
