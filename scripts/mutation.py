@@ -397,6 +397,26 @@ REASONS = [
     ("ops.differentiable: linear_backward", r"if \(needs\[[01]\]\) or True else None",
      "a dL/dx or dL/dW no input asked for: Linear.backward hands it to the engine, which skips a gradient whose "
      "input does not need one (needs_grad), and _recurrent_weight_grads drops dx (`_, dw, db = ...`)"),
+    # ---- ops: recurrent, attention, layer norm (mutrec)
+    ("ops.attention: ScaledDotProductAttention.backward", r"self\.dropout_mask, (needs\[:4\])?\)$",
+     "attention_backward reads only needs[0], [1], [2] (dZ, the mask's gradient, it always returns), so needs[:4] "
+     "passes the same flags, and without needs it also computes dQ, dK, dV of inputs needing none, which the "
+     "engine drops (_walk skips every input whose needs_grad is False): only time is lost"),
+    ("ops.differentiable: attention_backward", r"if \(needs\[[012]\]\) or True else",
+     "computes the gradient of an input that needs none, which the engine drops (_walk skips every input whose "
+     "needs_grad is False): only time is lost"),
+    ("ops.differentiable: layer_norm_backward", r"if \(needs\[[012]\]\) or True else",
+     "computes the gradient of an input that needs none (or of an absent weight or bias), which LayerNorm.backward "
+     "or the engine drops (_walk skips every input whose needs_grad is False): only time is lost"),
+    ("ops.normalization_layer: LayerNorm.backward", r"if present else True for present|"
+                                                    r"g\.reshape\(self\.x\.shape\), \)$",
+     "asks the kernel for gradients nobody needs (of an absent weight or bias; without needs, all three): the "
+     "loop below keeps only the present ones', and the engine drops those of inputs whose needs_grad is False"),
+    ("ops.recurrent: _Steps.recompute", r"^self\.recorded = (None|self\.recorded and None)$",
+     "the cache is dropped after the first name, so the second name runs recorded_steps again on the same "
+     "inputs: the same values, recorded twice (only time is lost)"),
+    ("ops.normalization_layer: LayerNorm.forward", r"x\.reshape\(-2, n\)",
+     "NumPy's reshape reads any negative size as the one to infer (NumPy 2.4: reshape(-2, n) is reshape(-1, n))"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

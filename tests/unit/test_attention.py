@@ -2,6 +2,7 @@
 independence by perturbation, masks, identity projections against NumPy), float64 gradient
 checks on both backends, PyTorch's keys and shapes, errors."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -105,6 +106,22 @@ def test_attention_errors():
         F.scaled_dot_product_attention(q, v, v)
     with pytest.raises(ValueError, match="batch dims of query"):
         F.scaled_dot_product_attention(q, T((3, 5, 3)), T((3, 5, 2)))
+
+
+def test_attention_errors_in_full_for_each_input():
+    """The whole message, and each of query, key, value alone being the one at fault."""
+    op = "scaled_dot_product_attention: "
+    with pytest.raises(TypeError, match=rf"^{op}query, key and value must be floating point, got int64$"):
+        F.scaled_dot_product_attention(*[tn.ones(2, 3, dtype=tn.int64)] * 3)
+    with pytest.raises(ValueError, match=rf"^{op}give either attn_mask or is_causal=True, not both$"):
+        F.scaled_dot_product_attention(T((4, 3)), T((5, 3)), T((5, 2)), attn_mask=T((4, 5)), is_causal=True)
+    for shapes in [((3,), (2, 3), (2, 3)), ((2, 3), (3,), (2, 3)), ((2, 3), (2, 3), (3,))]:
+        with pytest.raises(ValueError, match=rf"^{op}query, key and value need at least 2 dims \(\.\.\., L, E\), "
+                                             rf"got shapes {re.escape(', '.join(map(str, shapes)))}$"):
+            F.scaled_dot_product_attention(*map(T, shapes))
+    for shapes in [((2, 4, 3), (3, 5, 3), (2, 5, 2)), ((2, 4, 3), (2, 5, 3), (3, 5, 2))]:  # key's, value's batch
+        with pytest.raises(ValueError, match=rf"^{op}batch dims of query .* cannot be broadcast together$"):
+            F.scaled_dot_product_attention(*map(T, shapes))
 
 
 # ---------------------------------------------------------------- MultiheadAttention

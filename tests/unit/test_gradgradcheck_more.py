@@ -5,8 +5,10 @@ on both backends, under hypothesis (shapes, dims, keepdim, p, zeros, layers, dir
 `tn.gradgradcheck` (central differences of the create_graph gradient, in the inputs and in the
 incoming gradient). PyTorch's values where the function has a kink or a zero: closed forms for the
 gradient and Hessian of prod with one and two zeros, and the zero subgradient of the norm at 0.
-Last, no op class of tinynn.ops is left out of create_graph (but the conv family, named)."""
+Last, no op class of tinynn.ops is left out of create_graph (but the conv family, named), each composite
+has its kernel's signature, and a float32 create_graph gradient stays float32."""
 import importlib
+import inspect
 import pkgutil
 
 import numpy as np
@@ -14,6 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import tinynn as tn
+import tinynn.nn.functional as F
 import tinynn.ops
 from tinynn.autograd.function import Function
 from tinynn.autograd.functional import hessian
@@ -173,6 +176,17 @@ def test_fused_sequence_op(backend, op, steps, batch, hidden, bias, reverse, see
         _check(lambda *ts: op.apply(*ts, reverse=reverse), *inputs)
 
 
+@pytest.mark.parametrize("op", [LSTMSequence, GRUSequence])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_fused_sequence_op_create_graph_every_direction_and_bias(op, bias, reverse, backend_name):
+    """Every case the hypothesis test above may not draw, each run: with and without b_hh, both
+    directions, 3 steps != 2 rows (so steps and rows cannot be swapped unseen), and LSTM's h != c.
+    The create_graph gradient (the forward recorded again from the inputs) equals the first-order one."""
+    inputs = _lstm_inputs(np.random.default_rng(5), 3, 2, 2, bias, 4 if op is LSTMSequence else 3)
+    assert_same_as_first_order(lambda *ts: op.apply(*ts, reverse=reverse), inputs)
+
+
 def _with_weights(module, names, run):
     """fn(x, *states, *weights): `run(module, x, *states)` with module's parameters `names` being
     the given Tensors, so the checks differentiate through the weights too."""
@@ -249,3 +263,59 @@ def test_every_op_class_supports_create_graph():
     assert {"Prod", "Cumprod", "Norm", "Scatter", "LSTMSequence", "GRUSequence", "Tanh", "Conv2d", "BatchNorm", "Pad"} <= set(classes)
     missing = sorted(name for name, cls in classes.items() if not cls.differentiable)
     assert not missing, f"op classes without differentiable = True (backward(create_graph=True) raises): {missing}"
+
+
+def test_each_composite_has_its_kernels_signature():
+    """Under create_graph a kernel's name is its composite (ops/differentiable*.py): the same
+    arguments and defaults, so a backward that leans on a default computes the same on both paths."""
+    from tinynn.backend import reference
+    from tinynn.ops.differentiable import OPS
+    composites = {name: f for name, f in OPS.items() if inspect.isfunction(f) and f.__name__ == name}
+    assert {"attention_backward", "gelu_backward", "layer_norm_backward", "linear", "lstm_cell"} <= set(composites)
+    for name, composite in composites.items():
+        assert inspect.signature(composite) == inspect.signature(getattr(reference, name)), name
+
+
+FLOAT32 = {  # name -> (function, input shape)
+    "cross_entropy": (lambda x: F.cross_entropy(x, tn.tensor([0, 2, 3]), label_smoothing=0.1), (3, 4)),
+    "layer_norm": (lambda x: F.layer_norm(x, (4,)) ** 2, (3, 4)),
+    "gelu": (lambda x: F.gelu(x, approximate="tanh") * x, (3, 4)),
+    "causal_attention": (lambda x: F.scaled_dot_product_attention(x, x, x, is_causal=True) ** 2, (3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32))
+def test_create_graph_gradient_of_float32_stays_float32(name, backend_name):
+    """PyTorch: a float32 input's gradient is float32, with create_graph too (and equals the
+    first-order one to float32 accuracy)."""
+    fn, shape = FLOAT32[name]
+    x = tn.tensor(np.random.default_rng(2).standard_normal(shape).astype(np.float32), requires_grad=True)
+    (first,) = tn.autograd.grad(fn(x).sum(), x)
+    (second,) = tn.autograd.grad(fn(x).sum(), x, create_graph=True)
+    assert first.dtype == second.dtype == tn.float32 and second.requires_grad
+    np.testing.assert_allclose(second.numpy(), first.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("activation", ["none", "relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_linear_composite_is_the_kernel_with_every_activation(activation, bias, backend_name):
+    """OPS["linear"] (what backend.active.linear records under create_graph) computes the kernel's
+    act(x W^T + b), the activation included."""
+    from tinynn.ops.differentiable import OPS
+    rng = np.random.default_rng(6)
+    x, w, b = rng.standard_normal((3, 4)), rng.standard_normal((2, 4)), rng.standard_normal(2) if bias else None
+    z = x @ w.T + (0.0 if b is None else b)
+    expected = {"none": z, "relu": np.maximum(z, 0.0), "sigmoid": 1.0 / (1.0 + np.exp(-z)), "tanh": np.tanh(z)}
+    y = OPS["linear"](tn.tensor(x), tn.tensor(w), None if b is None else tn.tensor(b), activation)
+    np.testing.assert_allclose(y.numpy(), expected[activation], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+def test_cross_entropy_over_one_class_has_zero_gradient(label_smoothing, backend_name):
+    """One class: its softmax is 1 and the smoothed target q = ls / 1 + (1 - ls) is 1, so the loss
+    and its gradient (p - q) g are 0 (create_graph too)."""
+    x = tn.tensor(np.random.default_rng(1).standard_normal((3, 1)), requires_grad=True)
+    loss = F.cross_entropy(x, tn.tensor([0, 0, 0]), label_smoothing=label_smoothing)
+    (g,) = tn.autograd.grad(loss, x, create_graph=True)
+    assert float(loss.item()) == 0.0
+    np.testing.assert_array_equal(g.numpy(), np.zeros((3, 1)))

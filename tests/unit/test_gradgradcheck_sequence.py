@@ -40,6 +40,25 @@ def test_layer_norm(affine, backend_name):
         assert _check(lambda t: F.layer_norm(t, (4,)), x)
 
 
+@pytest.mark.parametrize("wanted", ["input", "weight", "bias"])
+def test_layer_norm_one_input_at_a_time(wanted, backend_name):
+    """Only one of x, w, b requires grad (the others are constants): it gets its gradient."""
+    x, w, b = _x(2, 3, 4), _x(3, 4, seed=1), _x(3, 4, seed=2)
+    fixed = {"input": x, "weight": w, "bias": b}
+    fixed = {name: (t if name == wanted else t.detach()) for name, t in fixed.items()}
+
+    def fn(t):
+        return F.layer_norm(**{**fixed, wanted: t}, normalized_shape=(3, 4))
+    assert _check(fn, fixed[wanted])
+
+
+def test_layer_norm_of_non_contiguous_input_and_weight(backend_name):
+    """A transposed x and w are flattened as copies (not views of the inputs): create_graph
+    recomputes them from the inputs."""
+    x, w = _x(2, 4, 3), _x(4, 3, seed=1)
+    assert _check(lambda t, u: F.layer_norm(t.transpose(-1, -2), (3, 4), u.t()), x, w)
+
+
 @pytest.mark.parametrize("padding_idx", [None, 1])
 def test_embedding_weight(padding_idx, backend_name):
     indices = tn.tensor([[0, 2, 1], [2, 2, 3]])
@@ -63,6 +82,27 @@ def test_scaled_dot_product_attention(mask, backend_name):
 def test_attention_broadcast_batch_and_more_keys_than_queries(causal, backend_name):
     q, k, v = _x(2, 3, 4), _x(5, 4, seed=1), _x(5, 2, seed=2)  # key and value shared by the batch
     assert _check(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=causal), q, k, v)
+
+
+def test_attention_with_dropout(backend_name):
+    """The same dropout mask in every call (re-seeded): the mask scales P in dV and dP."""
+    q, k, v = _x(2, 3, 4), _x(2, 5, 4, seed=1), _x(2, 5, 2, seed=2)
+
+    def fn(q, k, v):
+        tn.manual_seed(3)
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=0.4)
+    assert _check(fn, q, k, v)
+
+
+@pytest.mark.parametrize("wanted", [0, 1, 2])
+def test_attention_one_input_at_a_time(wanted, backend_name):
+    """Only one of query, key, value requires grad (the others are constants): it gets its gradient."""
+    inputs = [_x(2, 3, 4), _x(2, 5, 4, seed=1), _x(2, 5, 2, seed=2)]
+    inputs = [t if i == wanted else t.detach() for i, t in enumerate(inputs)]
+
+    def fn(t):
+        return F.scaled_dot_product_attention(*inputs[:wanted], t, *inputs[wanted + 1:])
+    assert _check(fn, inputs[wanted])
 
 
 @pytest.mark.parametrize("norm_first", [False, True])

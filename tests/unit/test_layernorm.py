@@ -47,6 +47,26 @@ def test_layer_norm_gradcheck(affine, backend_name):
     assert assert_gradients_match(fn, *inputs)
 
 
+def test_an_input_of_exactly_normalized_shape_is_one_group(backend_name):
+    """PyTorch: x.shape == normalized_shape (no leading dims) normalizes all of x at once."""
+    x = rng.normal(size=(3, 4))
+    y = F.layer_norm(tn.tensor(x), (3, 4), eps=0.0).numpy()
+    assert y.shape == (3, 4)
+    np.testing.assert_allclose(y, (x - x.mean()) / x.std(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("wanted", ["input", "weight", "bias"])
+def test_gradient_of_one_input_while_the_others_are_constants(wanted, backend_name):
+    """x, w and b all given, one of them requiring grad: it gets the gradient, the others none."""
+    given = {"input": rng.normal(size=(3, 2, 5)), "weight": rng.normal(size=(2, 5)), "bias": rng.normal(size=(2, 5))}
+    given = {name: tn.tensor(a, requires_grad=name == wanted) for name, a in given.items()}
+    weights = tn.tensor(np.arange(30.0).reshape(3, 2, 5))
+    assert assert_gradients_match(lambda t: F.layer_norm(**{**given, wanted: t}, normalized_shape=(2, 5)) * weights,
+                                  given[wanted])
+    F.layer_norm(**given, normalized_shape=(2, 5)).sum().backward()
+    assert [name for name, t in given.items() if t.grad is not None] == [wanted]
+
+
 def test_parameters_keys_and_defaults():
     ln = nn.LayerNorm(6)
     assert list(ln.state_dict()) == ["weight", "bias"] and ln.eps == 1e-5

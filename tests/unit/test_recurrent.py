@@ -96,6 +96,31 @@ def test_fused_op_equals_the_step_by_step_composition(mode, backend_name):
             np.testing.assert_allclose(fused, plain, rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("steps", [0, 3])
+def test_fused_op_in_float32_and_with_no_steps(mode, steps, backend_name):
+    """float32 in: float32 out and float32 gradients (PyTorch's), equal to the float64 ones to float32
+    accuracy; with no step the output is empty and every input's gradient is zero, in its shape.
+    Without `reverse` the steps run in time order."""
+    from tinynn.ops.recurrent import GRUSequence, LSTMSequence
+    op, gates = (LSTMSequence, 4) if mode == "LSTM" else (GRUSequence, 3)
+    rng = np.random.default_rng(8)
+    shapes = [(steps, 2, gates * 3), (2, 3)] + [(2, 3)] * (gates == 4) + [(gates * 3, 3), (gates * 3,)]
+    arrays = [rng.normal(size=s) for s in shapes]
+    results = {}
+    for dtype in (np.float32, F64):
+        tensors = [tn.tensor(a.astype(dtype), requires_grad=True) for a in arrays]
+        y = op.apply(*tensors)
+        np.testing.assert_array_equal(y.numpy(), op.apply(*tensors, reverse=False).numpy())  # time order by default
+        (y * y).sum().backward()
+        assert y.dtype == dtype and all(t.grad.dtype == dtype and t.grad.shape == t.shape for t in tensors)
+        results[dtype] = [y.numpy()] + [t.grad.numpy() for t in tensors]
+    for single, double in zip(results[np.float32], results[F64]):
+        np.testing.assert_allclose(single, double, rtol=1e-4, atol=1e-5)
+    if steps == 0:
+        assert all(not g.any() for g in results[np.float32][2:])
+
+
 @pytest.fixture(params=tn.kernels.simd_paths() if COMPILED else ["auto"])
 def simd_path(request):
     """Run the test on each SIMD path the CPU has (portable, avx2, avx512)."""

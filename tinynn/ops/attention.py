@@ -63,11 +63,10 @@ class ScaledDotProductAttention(Function):
             return None
         q, k = inputs[0], inputs[1]
         z = (q @ k.transpose(-1, -2)) * self.scale
-        mask = inputs[3] if len(inputs) > 3 else self.mask
-        if self.causal:
+        if self.causal:  # (never with a mask: forward refuses both)
             length, keys = z.shape[-2:]
-            future = np.arange(keys)[None, :] > np.arange(length)[:, None]
-            mask = np.where(future, -np.inf, 0.0).astype(self.probs.dtype)
+            return z.masked_fill(np.arange(keys)[None, :] > np.arange(length)[:, None], -np.inf).softmax(-1)
+        mask = inputs[3] if len(inputs) > 3 else self.mask
         return (z if mask is None else z + mask).softmax(-1)
 
     def backward(self, g):

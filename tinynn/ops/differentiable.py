@@ -80,8 +80,8 @@ def layer_norm_backward(x, weight, mean, rstd, grad, needs=(True, True, True)):
     """dx = r (dxhat - mean_j dxhat_j - xhat mean_j (dxhat_j xhat_j)), dxhat = g w, xhat = (x - mu) r;
     dw = sum_rows g xhat;  db = sum_rows g (per row of x (M, N))."""
     x, weight, mean, rstd, grad = map(constant, (x, weight, mean, rstd, grad))
-    r = rstd.reshape(-1, 1)
-    xhat = (x - mean.reshape(-1, 1)) * r
+    r = rstd.unsqueeze(1)
+    xhat = (x - mean.unsqueeze(1)) * r
     dxhat = grad if weight is None else grad * weight
     dx = r * (dxhat - dxhat.mean(1, keepdim=True) - xhat * (dxhat * xhat).mean(1, keepdim=True)) if needs[0] else None
     return dx, ((grad * xhat).sum(0) if needs[1] else None), (grad.sum(0) if needs[2] else None)

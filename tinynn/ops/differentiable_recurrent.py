@@ -49,28 +49,25 @@ def gru_cell_backward(saved, h, grad_h):
     return Concatenate.apply(dr, dz, dn, axis=1), Concatenate.apply(dr, dz, dn * r, axis=1), grad_h * z
 
 
-def linear(x, weight, bias=None, activation_name="none"):
+def linear(x, weight, bias, activation_name="none"):
     """act(x W^T + b), the Linear op."""
     return Linear.apply(x, weight, *([] if bias is None else [bias]), activation=activation_name)
 
 
-def _recorded_steps(cell, count):
-    """(inputs (gi, `count` initial states, w_hh[, b_hh]), reverse) -> the op's forward again,
-    recorded: (its states, stacked as it saved them, and the cell's per-step arrays)."""
-    def steps(inputs, reverse):
-        gi, states, w_hh = inputs[0], list(inputs[1:1 + count]), inputs[1 + count]
-        b_hh = inputs[2 + count] if len(inputs) > 2 + count else None
-        history = [[s] for s in states] + [[]]  # each state's values, then the cell's per-step arrays
-        for t in range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0]):
-            *states, step = cell(gi[t], linear(states[0], w_hh, b_hh), states[-1])
-            for past, value in zip(history, (*states, step)):
-                past.append(value)
-        *joined, saved = [Stack.apply(*past) for past in history]
-        return joined[0] if count == 1 else Stack.apply(*joined), saved
-    return steps
+def recorded_steps(cell, count, inputs, reverse):
+    """A sequence op's forward again, recorded, from its inputs (gi, `count` initial states, w_hh[, b_hh])
+    and direction: (its states, stacked as it saved them, and `cell`'s per-step arrays, stacked).
+    Called at recompute time (not closed over at import), so each call runs this code as it is now."""
+    gi, states, w_hh = inputs[0], list(inputs[1:1 + count]), inputs[1 + count]
+    b_hh = inputs[2 + count] if len(inputs) > 2 + count else None
+    history = [[s] for s in states] + [[]]  # each state's values, then the cell's per-step arrays
+    for t in range(gi.shape[0] - 1, -1, -1) if reverse else range(gi.shape[0]):
+        *states, step = cell(gi[t], linear(states[0], w_hh, b_hh), states[-1])
+        for past, value in zip(history, (*states, step)):
+            past.append(value)
+    *joined, saved = [Stack.apply(*past) for past in history]
+    return joined[0] if count == 1 else Stack.apply(*joined), saved
 
-
-recorded_lstm_steps, recorded_gru_steps = _recorded_steps(lstm_cell, 2), _recorded_steps(gru_cell, 1)
 
 RECURRENT = {"linear": linear, "lstm_cell": lstm_cell, "lstm_cell_backward": lstm_cell_backward,
              "gru_cell": gru_cell, "gru_cell_backward": gru_cell_backward,

@@ -36,13 +36,17 @@ class LayerNorm(Function):
         return y.reshape(x.shape)
 
     def recompute(self, name, inputs):
-        """mu and r = 1 / sqrt(sigma^2 + eps) per row, as Tensors of the input (create_graph)."""
+        """x as rows (M, N) and w flat (saved as copies when the input was not contiguous), mu and
+        r = 1 / sqrt(sigma^2 + eps) per row, as Tensors of the inputs (create_graph)."""
         x = inputs[0].reshape(self.x.shape)
-        mean = x.mean(1)
+        if name == "x":
+            return x
+        if name == "weight":
+            return inputs[1].flatten()
         if name == "mean":
-            return mean
-        centred = x - mean.reshape(-1, 1)
-        return 1.0 / ((centred * centred).mean(1) + self.eps).sqrt() if name == "rstd" else None
+            return x.mean(1)
+        centred = x - x.mean(1, keepdim=True)
+        return 1.0 / ((centred * centred).mean(1) + self.eps).sqrt()  # "rstd"
 
     def backward(self, g):
         needs = list(self.needs_grad[1:])

@@ -17,12 +17,13 @@ import numpy as np
 from .. import backend
 from ..autograd.function import Function
 from .array_or_tensor import contiguous, per_step, stacked, values
-from .differentiable_recurrent import recorded_gru_steps, recorded_lstm_steps
+from .differentiable_recurrent import gru_cell, lstm_cell, recorded_steps
 
 
 class _Steps(Function):
-    """The two sequence ops' create_graph: `recorded_steps(inputs, reverse)` rebuilds their saved
-    "states" and per-step arrays (slot `step_slot`) as Tensors, recorded, once for both."""
+    """The two sequence ops' create_graph: `recorded_steps` with the op's `cell` (and its `count` of
+    states) rebuilds their saved "states" and per-step arrays (slot `step_slot`) as Tensors, recorded,
+    once for both."""
 
     __slots__ = ()
     exact_gradients = True
@@ -30,7 +31,8 @@ class _Steps(Function):
 
     def recompute(self, name, inputs):
         if self.recorded is None:
-            self.recorded = dict(zip(("states", self.step_slot), type(self).recorded_steps(inputs, self.reverse)))
+            steps = recorded_steps(self.cell, self.count, inputs, self.reverse)
+            self.recorded = dict(zip(("states", self.step_slot), steps))
         value = self.recorded.pop(name)
         self.recorded = self.recorded or None
         return value
@@ -45,7 +47,7 @@ class LSTMSequence(_Steps):
     dh_{t-1} = da_t W_hh;  dgi[t] = da_t;  dW_hh = sum_t da_t^T h_{t-1};  db_hh = sum_t,n da_t."""
 
     __slots__ = ("reverse", "w_hh", "states", "gates", "recorded")
-    step_slot, recorded_steps = "gates", staticmethod(recorded_lstm_steps)
+    step_slot, cell, count = "gates", staticmethod(lstm_cell), 2
 
     def forward(self, gi, h0, c0, w_hh, b_hh=None, reverse=False):
         steps, n, hidden = gi.shape[0], h0.shape[0], h0.shape[1]
@@ -105,7 +107,7 @@ class GRUSequence(_Steps):
     dh_{t-1} = direct + dgh_t W_hh;  dW_hh = sum_t dgh_t^T h_{t-1};  db_hh = sum_t,n dgh_t."""
 
     __slots__ = ("reverse", "w_hh", "states", "saved", "recorded")
-    step_slot, recorded_steps = "saved", staticmethod(recorded_gru_steps)
+    step_slot, cell, count = "saved", staticmethod(gru_cell), 1
 
     def forward(self, gi, h0, w_hh, b_hh=None, reverse=False):
         steps, n, hidden = gi.shape[0], h0.shape[0], h0.shape[1]
