@@ -313,3 +313,15 @@ def test_compiled_recurrent_kernels_check_their_arguments():
         tn.kernels.lstm_cell_backward(np.zeros((2, 12)), [1.0], c, c, c)
     with pytest.raises(ValueError, match=r"gru_cell_backward: saved has shape \(2, 9\), expected \(2, 12\)"):
         tn.kernels.gru_cell_backward(np.zeros((2, 9), np.float32), c, c)
+
+
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+def test_a_sequence_of_no_step_is_refused_naming_the_layer(mode):
+    # PyTorch: "Expected sequence length to be larger than 0 in RNN"
+    layer = getattr(nn, mode)(3, 5)
+    with pytest.raises(ValueError, match=f"{mode}: the input sequence has no step .input shape \\(0, 2, 3\\)"):
+        layer(tn.zeros(0, 2, 3))
+    batch_first = getattr(nn, mode)(3, 5, batch_first=True)
+    with pytest.raises(ValueError, match=f"{mode}: the input sequence has no step"):
+        batch_first(tn.zeros(2, 0, 3))
+    assert batch_first(tn.zeros(0, 1, 3))[0].shape == (0, 1, 5)   # an empty batch is fine

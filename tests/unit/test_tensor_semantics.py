@@ -224,3 +224,14 @@ def test_views_name_themselves_for_a_dim_out_of_range(op, call):
 def test_chunk_and_split_refuse_sizes_that_are_not_positive(call, message):
     with pytest.raises(ValueError, match=message):
         call(tn.zeros(3))
+
+
+def test_reshape_refuses_negative_sizes_other_than_minus_one():
+    # PyTorch: "invalid shape dimension -2"; NumPy would read -2 as the size to infer
+    x = tn.zeros(2, 3)
+    assert x.reshape(-1, 3).shape == (2, 3) and x.view(3, -1).shape == (3, 2)
+    for shape in ((-2, 3), (3, -3), (-2,)):
+        with pytest.raises(ValueError, match=r"reshape: invalid shape dimension -[23]"):
+            x.reshape(*shape)
+    with pytest.raises(ValueError, match="reshape: invalid shape dimension -2"):
+        x.view(-2, 3)

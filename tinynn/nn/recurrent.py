@@ -275,6 +275,9 @@ class RNNBase(Module):
         _check_input(name, input, self.input_size, (2, 3), self.weight_ih_l0.dtype)
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
+        if x.shape[0] == 0:   # (PyTorch: "Expected sequence length to be larger than 0 in RNN")
+            raise ValueError(f"{name}: the input sequence has no step (input shape {tuple(input.shape)}); "
+                             "a sequence needs at least one")
         initial = self._initial(x, hx, unbatched)
         finals = [[] for _ in initial]
         for layer in range(self.num_layers):

@@ -16,6 +16,9 @@ class Reshape(Function):
 
     def forward(self, x, shape):
         self.shape = x.shape
+        if any(size < -1 for size in shape):   # (NumPy reads any negative size as -1; PyTorch refuses)
+            raise ValueError(f"reshape: invalid shape dimension {min(shape)} in {shape}: sizes are >= 0, or -1 "
+                             "for the one to infer")
         try:
             return x.reshape(shape)
         except ValueError:
