@@ -417,6 +417,13 @@ REASONS = [
      "inputs: the same values, recorded twice (only time is lost)"),
     ("ops.normalization_layer: LayerNorm.forward", r"x\.reshape\(-2, n\)",
      "NumPy's reshape reads any negative size as the one to infer (NumPy 2.4: reshape(-2, n) is reshape(-1, n))"),
+    ("ops.recurrent: LSTMSequence.forward", r"states = np\.empty\(\(3, steps \+ 1, n, hidden\), gi\.dtype\)",
+     "a third slot of states that nothing writes or reads: forward, backward and recompute index states[0] "
+     "and states[1] only"),
+    ("ops.recurrent: _recurrent_weight_grads", r"w_hh, None, flat, \"none\",",
+     "y is read only by the activation's derivative, and activation 'none' has none"),
+    ("ops.recurrent: _recurrent_weight_grads", r"^\)$|^\(True, need_w, need_b\)\)$",
+     "also computes dL/dh_prev, which the caller discards (`_, dw, db = ...`): only time is lost"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

@@ -181,10 +181,21 @@ def test_fused_sequence_op(backend, op, steps, batch, hidden, bias, reverse, see
 @pytest.mark.parametrize("reverse", [False, True])
 def test_fused_sequence_op_create_graph_every_direction_and_bias(op, bias, reverse, backend_name):
     """Every case the hypothesis test above may not draw, each run: with and without b_hh, both
-    directions, 3 steps != 2 rows (so steps and rows cannot be swapped unseen), and LSTM's h != c.
+    directions, 3 steps != 2 rows != 5 hidden units (so no two can be swapped unseen; 5, as chunking
+    4 H gates into 5 pieces gives 4 for H <= 4), and LSTM's h != c.
     The create_graph gradient (the forward recorded again from the inputs) equals the first-order one."""
-    inputs = _lstm_inputs(np.random.default_rng(5), 3, 2, 2, bias, 4 if op is LSTMSequence else 3)
+    inputs = _lstm_inputs(np.random.default_rng(5), 3, 2, 5, bias, 4 if op is LSTMSequence else 3)
     assert_same_as_first_order(lambda *ts: op.apply(*ts, reverse=reverse), inputs)
+
+
+@pytest.mark.parametrize("op", [LSTMSequence, GRUSequence])
+def test_fused_sequence_op_bias_gradient_when_the_states_need_none(op, backend_name):
+    """b_hh needs a gradient while the initial states (the inputs before W_hh) and W_hh need none: the
+    op must still compute db_hh = sum_t,n d_t (checked against central differences)."""
+    gates = 4 if op is LSTMSequence else 3
+    inputs = _lstm_inputs(np.random.default_rng(7), 3, 2, 2, True, gates)
+    constants, b_hh = [t.detach() for t in inputs[:-1]], inputs[-1]
+    assert tn.gradcheck(lambda b: op.apply(*constants, b), (b_hh,))
 
 
 def _with_weights(module, names, run):
