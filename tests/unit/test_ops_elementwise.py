@@ -119,3 +119,50 @@ def test_sign_bmm_and_the_where_method(backend_name):
     np.testing.assert_array_equal(tn.bmm(tn.tensor(a), tn.tensor(b)).data, a @ b)
     assert x.where(x > 0, tn.zeros(3, dtype=np.float64)).tolist() == [0.0, 0.0, 3.0]
     assert tn.numel(x) == 3 and not tn.detach(x).requires_grad
+
+
+# ---- what mutation testing showed unchecked (scripts/mutation.py): dtypes of clamp with a tensor
+# bound and an open one, and of the unary functions on integer and float32 tensors.
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.float32])
+def test_clamp_with_one_tensor_bound_keeps_the_inputs_dtype(dtype, backend_name):
+    # PyTorch: the open bound is the end of x's own type (+-inf for floats), so the result type is
+    # that of x and the bound given
+    x = tn.tensor(np.array([1, 5, 9], dtype=dtype))
+    bound = tn.tensor(np.array([2, 2, 7], dtype=dtype))
+    low, high = tn.clamp(x, min=bound), tn.clamp(x, max=bound)
+    assert low.dtype == dtype and high.dtype == dtype
+    np.testing.assert_array_equal(low.numpy(), [2, 5, 9])
+    np.testing.assert_array_equal(high.numpy(), [1, 2, 7])
+
+
+def test_clamp_of_a_bool_tensor_with_bool_bounds_stays_bool(backend_name):
+    x = tn.tensor([True, False, True, False])
+    lo, hi = tn.tensor([False, True, False, True]), tn.tensor([False, False, True, True])
+    low, high = x.clamp(min=lo), x.clamp(max=hi)  # PyTorch: max(x, lo) and min(x, hi), as bools
+    assert low.dtype == np.bool_ and high.dtype == np.bool_
+    assert low.tolist() == [True, True, True, True] and high.tolist() == [False, False, True, False]
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int16, np.uint8])
+def test_unary_of_an_integer_tensor_computes_in_float32(dtype, backend_name):
+    # PyTorch: an integer input of sin, exp2, ... gives the default float dtype, float32
+    x = tn.tensor(np.array([0, 1, 2], dtype=dtype))
+    for name, closed in (("sin", np.sin), ("exp2", np.exp2), ("floor", np.floor)):
+        y = getattr(x, name)()
+        assert y.dtype == np.float32, name
+        np.testing.assert_allclose(y.numpy(), closed(np.array([0.0, 1.0, 2.0])), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, derivative, second", [
+    ("sin", np.cos, lambda a: -np.sin(a)), ("exp2", lambda a: np.exp2(a) * np.log(2), lambda a: np.exp2(a) * np.log(2) ** 2),
+    ("floor", np.zeros_like, np.zeros_like)])
+def test_unary_gradients_of_float32_are_float32_to_second_order(name, derivative, second, backend_name):
+    a = np.array([-0.7, 0.2, 1.1])
+    x = tn.tensor(a.astype(np.float32), requires_grad=True)
+    (g,) = tn.autograd.grad(getattr(x, name)().sum(), x, create_graph=True)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g.numpy(), derivative(a), rtol=1e-6)
+    if name != "floor":  # floor's derivative is a constant 0: its gradient needs no graph
+        g.sum().backward()
+        assert x.grad.dtype == np.float32
+        np.testing.assert_allclose(x.grad.numpy(), second(a), rtol=1e-6, atol=1e-7)

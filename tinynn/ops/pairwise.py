@@ -101,10 +101,9 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
         raise ValueError("clamp: at least one of min and max must be given")
     if not isinstance(min, Tensor) and not isinstance(max, Tensor):
         return Clip.apply(x, lo=min, hi=max)
-    if x.dtype.kind in "iu":  # an open bound of x's own integer type: an integer clamp stays integer (PyTorch)
-        low, high = np.iinfo(x.dtype).min, np.iinfo(x.dtype).max
-        low, high = np.asarray(low, dtype=x.dtype), np.asarray(high, dtype=x.dtype)
-    else:
-        high = np.asarray(np.inf, dtype=x.dtype if x.dtype.kind == "f" else np.float32)
-        low = -high
+    if x.dtype.kind == "f":  # an open bound is -inf or inf
+        low, high = np.asarray((-np.inf, np.inf), dtype=x.dtype)
+    else:  # the ends of x's own integer (or bool) type: an integer or bool clamp keeps x's dtype (PyTorch)
+        ends = (False, True) if x.dtype == np.bool_ else (np.iinfo(x.dtype).min, np.iinfo(x.dtype).max)
+        low, high = np.asarray(ends, dtype=x.dtype)
     return ClampBounds.apply(x, low if min is None else min, high if max is None else max)
