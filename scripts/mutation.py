@@ -378,6 +378,13 @@ REASONS = [
      "Tensor.to(None) is the tensor itself"),
     ("ops.differentiable: elu_backward", r"clamp\(max=1\.0\)",
      "clamp(max=1) differs from clamp(max=0) only where x > 0, where the factor (1 - positive) is 0"),
+    # ---- ops: statistics, pairwise, index, unary (mutstat)
+    ("ops.index: Scatter.backward", r"written = np\.zeros\(g\.shape, (dtype=None)?\)",
+     "a 0/1 float mask in place of the bool one: np.where (the compiled backend's where is the reference's) "
+     "reads nonzero as True, so it picks the same sides"),
+    ("ops.derivatives: astype", r"astype\(dtype, (copy=(None|True))?\)",
+     "only whether NumPy copies an array already of dtype: the callers (Unary, Cast and Linear backward) "
+     "read the result or hand it on as a new gradient, never write into it"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

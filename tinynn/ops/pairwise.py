@@ -101,9 +101,10 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
         raise ValueError("clamp: at least one of min and max must be given")
     if not isinstance(min, Tensor) and not isinstance(max, Tensor):
         return Clip.apply(x, lo=min, hi=max)
-    if x.dtype.kind == "f":  # an open bound is -inf or inf
-        low, high = np.asarray((-np.inf, np.inf), dtype=x.dtype)
-    else:  # the ends of x's own integer (or bool) type: an integer or bool clamp keeps x's dtype (PyTorch)
-        ends = (False, True) if x.dtype == np.bool_ else (np.iinfo(x.dtype).min, np.iinfo(x.dtype).max)
-        low, high = np.asarray(ends, dtype=x.dtype)
+    # an open bound is a Python number that ClampBounds.apply gives x's dtype (as `x * 2.0` does):
+    # -inf or inf, or the ends of x's own integer (or bool) type, so the clamp keeps x's dtype (PyTorch)
+    if x.dtype.kind == "f":
+        low, high = -np.inf, np.inf
+    else:
+        low, high = (False, True) if x.dtype == np.bool_ else (np.iinfo(x.dtype).min, np.iinfo(x.dtype).max)
     return ClampBounds.apply(x, low if min is None else min, high if max is None else max)
