@@ -3,6 +3,7 @@ on both backends, and PyTorch's conventions (ties, floor semantics, zero gradien
 None of these has a compiled kernel of its own (test_backend_table.py), so both backends run the
 reference's function: the checks here, on both, are its test."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -166,3 +167,15 @@ def test_unary_gradients_of_float32_are_float32_to_second_order(name, derivative
         g.sum().backward()
         assert x.grad.dtype == np.float32
         np.testing.assert_allclose(x.grad.numpy(), second(a), rtol=1e-6, atol=1e-7)
+
+
+def test_pow_gradients_at_a_zero_base_are_pytorchs_and_silent(backend_name):
+    # d/da a^b = b a^(b-1) and d/db a^b = a^b ln a, with PyTorch's 0 for the 0 * inf (and 0 * nan) the
+    # formulas give at a = 0 (b = 0 for the first, b >= 0 for the second): masked, so NumPy must not warn
+    a = tn.tensor(np.array([0.0, 0.0, 2.0]), requires_grad=True)
+    b = tn.tensor(np.array([0.0, 1.0, 3.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (a ** b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [0.0, 1.0, 12.0], rtol=1e-15)
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, 0.0, 8.0 * np.log(2.0)], rtol=1e-15)

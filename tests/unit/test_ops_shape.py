@@ -121,3 +121,12 @@ def test_scatter_value_takes_the_inputs_dtype_and_an_overflow_is_refused(backend
     out.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [1.0, 0.0, 1.0])
     assert not tn.tensor(np.zeros(3)).scatter(0, index, src=np.array([4.0])).requires_grad
+
+
+def test_stack_along_the_dim_given_as_dim(backend_name):
+    a, b = tn.tensor(A[0]), tn.tensor(A[1])           # (3, 4) each
+    for kw in ({"dim": 1}, {"axis": 1}):
+        out = tn.stack([a, b], **kw)
+        assert out.shape == (3, 2, 4), kw
+        np.testing.assert_array_equal(out.numpy(), np.stack([A[0], A[1]], axis=1))
+    assert tn.stack([a, b]).shape == (2, 3, 4) and tn.stack([a, b], dim=-1).shape == (3, 4, 2)
