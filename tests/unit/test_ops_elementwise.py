@@ -148,10 +148,20 @@ def test_clamp_of_a_bool_tensor_with_bool_bounds_stays_bool(backend_name):
 def test_unary_of_an_integer_tensor_computes_in_float32(dtype, backend_name):
     # PyTorch: an integer input of sin, exp2, ... gives the default float dtype, float32
     x = tn.tensor(np.array([0, 1, 2], dtype=dtype))
-    for name, closed in (("sin", np.sin), ("exp2", np.exp2), ("floor", np.floor)):
+    for name, closed in (("sin", np.sin), ("exp2", np.exp2), ("log1p", np.log1p)):
         y = getattr(x, name)()
         assert y.dtype == np.float32, name
         np.testing.assert_allclose(y.numpy(), closed(np.array([0.0, 1.0, 2.0])), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int16])
+def test_roundings_and_sign_of_an_integer_tensor_keep_its_dtype(dtype, backend_name):
+    # PyTorch: floor, ceil, round, trunc and sign of an integer tensor are integers of its dtype
+    x = tn.tensor(np.array([0, -3, 2], dtype=dtype))
+    for name in ("floor", "ceil", "round", "trunc"):
+        y = getattr(x, name)()
+        assert y.dtype == dtype and y.tolist() == [0, -3, 2], name
+    assert x.sign().dtype == dtype and x.sign().tolist() == [0, -1, 1]
 
 
 @pytest.mark.parametrize("name, derivative, second", [
