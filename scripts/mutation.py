@@ -424,6 +424,13 @@ REASONS = [
      "y is read only by the activation's derivative, and activation 'none' has none"),
     ("ops.recurrent: _recurrent_weight_grads", r"^\)$|^\(True, need_w, need_b\)\)$",
      "also computes dL/dh_prev, which the caller discards (`_, dw, db = ...`): only time is lost"),
+    # ---- ops: statistics, pairwise, index, unary (mutstat)
+    ("ops.index: Scatter.backward", r"written = np\.zeros\(g\.shape, (dtype=None)?\)",
+     "a 0/1 float mask in place of the bool one: np.where (the compiled backend's where is the reference's) "
+     "reads nonzero as True, so it picks the same sides"),
+    ("ops.derivatives: astype", r"astype\(dtype, (copy=(None|True))?\)",
+     "only whether NumPy copies an array already of dtype: the callers (Unary, Cast and Linear backward) "
+     "read the result or hand it on as a new gradient, never write into it"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

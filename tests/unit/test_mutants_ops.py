@@ -539,3 +539,21 @@ def test_copy_from_a_list_and_cross_entropy_of_one_class_under_create_graph(back
     x = tn.tensor([[1.0, 2.0]], requires_grad=True)
     tn.sum(x).backward()                                 # tn.<name> keeps the graph of a Tensor argument
     assert x.grad.tolist() == [[1.0, 1.0]]
+
+
+# ---- late part of the run (mutstat): size and element checks of conv's int pairs, the older
+# spelling backward(grad=)
+@pytest.mark.parametrize("option, value, minimum", [("stride", (1, 1, 1), 1), ("stride", 1.5, 1), ("stride", (1, 2.0), 1),
+                                                     ("dilation", True, 1), ("padding", (1,), 0)])
+def test_conv_pairs_refuse_other_sizes_and_non_integers(option, value, minimum):
+    x, w = tn.tensor(np.ones((1, 1, 4, 4))), tn.tensor(np.ones((1, 1, 2, 2)))
+    with raises(ValueError, f"Conv2d: {option} must be an int >= {minimum} or a pair of them, got {value!r}"):
+        F.conv2d(x, w, **{option: value})
+    with raises(ValueError, "MaxPool2d: kernel_size must be an int >= 1 or a pair of them, got (2, 2, 2)"):
+        F.max_pool2d(x, (2, 2, 2))
+
+
+def test_backward_takes_the_incoming_gradient_as_grad_too(backend_name):
+    x = t(3)
+    (x * x).backward(grad=tn.tensor([1.0, 0.0, -1.0]))   # d/dx sum_i v_i x_i^2 = 2 v x
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * np.array([1.0, 0.0, -1.0]) * x.numpy())

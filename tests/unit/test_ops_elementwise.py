@@ -3,6 +3,7 @@ on both backends, and PyTorch's conventions (ties, floor semantics, zero gradien
 None of these has a compiled kernel of its own (test_backend_table.py), so both backends run the
 reference's function: the checks here, on both, are its test."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -119,3 +120,72 @@ def test_sign_bmm_and_the_where_method(backend_name):
     np.testing.assert_array_equal(tn.bmm(tn.tensor(a), tn.tensor(b)).data, a @ b)
     assert x.where(x > 0, tn.zeros(3, dtype=np.float64)).tolist() == [0.0, 0.0, 3.0]
     assert tn.numel(x) == 3 and not tn.detach(x).requires_grad
+
+
+# ---- what mutation testing showed unchecked (scripts/mutation.py): dtypes of clamp with a tensor
+# bound and an open one, and of the unary functions on integer and float32 tensors.
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.float32])
+def test_clamp_with_one_tensor_bound_keeps_the_inputs_dtype(dtype, backend_name):
+    # PyTorch: the open bound is the end of x's own type (+-inf for floats), so the result type is
+    # that of x and the bound given
+    x = tn.tensor(np.array([1, 5, 9], dtype=dtype))
+    bound = tn.tensor(np.array([2, 2, 7], dtype=dtype))
+    low, high = tn.clamp(x, min=bound), tn.clamp(x, max=bound)
+    assert low.dtype == dtype and high.dtype == dtype
+    np.testing.assert_array_equal(low.numpy(), [2, 5, 9])
+    np.testing.assert_array_equal(high.numpy(), [1, 2, 7])
+
+
+def test_clamp_of_a_bool_tensor_with_bool_bounds_stays_bool(backend_name):
+    x = tn.tensor([True, False, True, False])
+    lo, hi = tn.tensor([False, True, False, True]), tn.tensor([False, False, True, True])
+    low, high = x.clamp(min=lo), x.clamp(max=hi)  # PyTorch: max(x, lo) and min(x, hi), as bools
+    assert low.dtype == np.bool_ and high.dtype == np.bool_
+    assert low.tolist() == [True, True, True, True] and high.tolist() == [False, False, True, False]
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int16, np.uint8])
+def test_unary_of_an_integer_tensor_computes_in_float32(dtype, backend_name):
+    # PyTorch: an integer input of sin, exp2, ... gives the default float dtype, float32
+    x = tn.tensor(np.array([0, 1, 2], dtype=dtype))
+    for name, closed in (("sin", np.sin), ("exp2", np.exp2), ("log1p", np.log1p)):
+        y = getattr(x, name)()
+        assert y.dtype == np.float32, name
+        np.testing.assert_allclose(y.numpy(), closed(np.array([0.0, 1.0, 2.0])), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int16])
+def test_roundings_and_sign_of_an_integer_tensor_keep_its_dtype(dtype, backend_name):
+    # PyTorch: floor, ceil, round, trunc and sign of an integer tensor are integers of its dtype
+    x = tn.tensor(np.array([0, -3, 2], dtype=dtype))
+    for name in ("floor", "ceil", "round", "trunc"):
+        y = getattr(x, name)()
+        assert y.dtype == dtype and y.tolist() == [0, -3, 2], name
+    assert x.sign().dtype == dtype and x.sign().tolist() == [0, -1, 1]
+
+
+@pytest.mark.parametrize("name, derivative, second", [
+    ("sin", np.cos, lambda a: -np.sin(a)), ("exp2", lambda a: np.exp2(a) * np.log(2), lambda a: np.exp2(a) * np.log(2) ** 2),
+    ("floor", np.zeros_like, np.zeros_like)])
+def test_unary_gradients_of_float32_are_float32_to_second_order(name, derivative, second, backend_name):
+    a = np.array([-0.7, 0.2, 1.1])
+    x = tn.tensor(a.astype(np.float32), requires_grad=True)
+    (g,) = tn.autograd.grad(getattr(x, name)().sum(), x, create_graph=True)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g.numpy(), derivative(a), rtol=1e-6)
+    if name != "floor":  # floor's derivative is a constant 0: its gradient needs no graph
+        g.sum().backward()
+        assert x.grad.dtype == np.float32
+        np.testing.assert_allclose(x.grad.numpy(), second(a), rtol=1e-6, atol=1e-7)
+
+
+def test_pow_gradients_at_a_zero_base_are_pytorchs_and_silent(backend_name):
+    # d/da a^b = b a^(b-1) and d/db a^b = a^b ln a, with PyTorch's 0 for the 0 * inf (and 0 * nan) the
+    # formulas give at a = 0 (b = 0 for the first, b >= 0 for the second): masked, so NumPy must not warn
+    a = tn.tensor(np.array([0.0, 0.0, 2.0]), requires_grad=True)
+    b = tn.tensor(np.array([0.0, 1.0, 3.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (a ** b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [0.0, 1.0, 12.0], rtol=1e-15)
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, 0.0, 8.0 * np.log(2.0)], rtol=1e-15)

@@ -80,3 +80,72 @@ def test_function_spellings():
     np.testing.assert_array_equal(tn.cumsum(x, dim=0).data, x.cumsum(0).numpy())
     np.testing.assert_array_equal(tn.logsumexp(x, 1).data, x.logsumexp(1).numpy())
     np.testing.assert_array_equal(tn.norm(x).data, x.norm().numpy())
+
+
+# ---- what mutation testing showed unchecked (scripts/mutation.py): float32 gradients, the p-norm
+# at x_i = 0 and 1, size-1 dims next to the reduced one, and empty dims.
+F32 = np.array([[0.5, -2.0, 1.5], [-1.0, 0.25, 3.0]])
+
+
+@pytest.mark.parametrize("call, closed_grad", [
+    (lambda t: t.prod(1), lambda a: np.prod(a, axis=1, keepdims=True) / a),
+    (lambda t: t.prod(), lambda a: np.prod(a) / a),
+    (lambda t: t.cumprod(1).sum(), lambda a: np.stack([  # d/dx_i sum_j prod_{k<=j} x_k
+        [sum(np.prod(r[:j + 1]) / r[i] for j in range(i, 3)) for i in range(3)] for r in a])),
+    (lambda t: t.norm(float("inf"), dim=1), lambda a: np.sign(a) * (np.abs(a) == np.abs(a).max(1, keepdims=True))),
+    (lambda t: t.norm(3, dim=1), lambda a: np.sign(a) * a ** 2 / ((np.abs(a) ** 3).sum(1, keepdims=True)) ** (2 / 3)),
+])
+def test_float32_inputs_get_float32_gradients(call, closed_grad, backend_name):
+    # PyTorch: a gradient has its tensor's dtype; these ops build constants (the ones of the exclusive
+    # products, the share of the maxima, the 0/1 of x_i = 0) that must not promote it to float64
+    x = tn.tensor(F32.astype(np.float32), requires_grad=True)
+    call(x).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), closed_grad(F32), rtol=1e-6)
+
+
+@pytest.mark.parametrize("p", [3.0, 0.5])
+def test_norm_gradient_at_elements_equal_to_zero_and_one(p, backend_name):
+    # dy/dx_i = sign(x_i) |x_i|^(p-1) / y^(p-1), and 0 at x_i = 0 (PyTorch's value, also for p < 1)
+    a = np.array([1.0, -2.0, 0.0, 0.5])
+    x = tn.tensor(a, requires_grad=True)
+    x.norm(p).backward()
+    y = (np.abs(a) ** p).sum() ** (1 / p)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0^(p-1) at x_i = 0, replaced by 0
+        expected = np.where(a == 0, 0.0, np.sign(a) * np.abs(a) ** (p - 1) / y ** (p - 1))
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, float("inf")])
+def test_norm_over_one_dim_keeps_the_other_size_one_dims(p, backend_name):
+    x = tn.tensor(np.arange(1.0, 7.0).reshape(2, 1, 3), requires_grad=True)
+    y = x.norm(p, dim=2)
+    assert y.shape == (2, 1) and x.norm(p, dim=0).shape == (1, 3) and x.norm(p).shape == ()
+    expected = np.abs(x.numpy()).max(2) if p == float("inf") else (np.abs(x.numpy()) ** p).sum(2) ** (1 / p)
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-14)
+    assert assert_gradients_match(lambda t: t.norm(p, dim=2), x)
+
+
+def test_cumprod_and_prod_over_an_empty_dim(backend_name):
+    x = tn.tensor(np.zeros((2, 0)), requires_grad=True)
+    y = x.cumprod(1)
+    assert y.shape == (2, 0)
+    y.sum().backward()
+    assert x.grad.shape == (2, 0)
+    p = x.prod(1)  # the empty product is 1
+    np.testing.assert_array_equal(p.numpy(), [1.0, 1.0])
+    x.grad = None
+    p.sum().backward()
+    assert x.grad.shape == (2, 0)
+
+
+def test_prod_of_a_0d_tensor_over_its_dim(backend_name):
+    x = tn.tensor(3.0, dtype=tn.float64, requires_grad=True)
+    for dim in (0, -1, None):
+        y = x.prod() if dim is None else x.prod(dim, keepdim=True)
+        assert y.shape == () and y.item() == 3.0
+    for dim in (1, -2):
+        with pytest.raises(IndexError, match=r"^prod: dim .* is out of range for a tensor with 0 dimensions"):
+            x.prod(dim)
+    x.prod(0).backward()
+    assert x.grad.item() == 1.0

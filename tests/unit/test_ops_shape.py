@@ -106,3 +106,27 @@ def test_function_spellings():
     assert tn.flatten(x, 1).shape == (2, 12) and tn.transpose(x, 0, 2).shape == (4, 3, 2)
     assert tn.permute(x, (2, 0, 1)).shape == (4, 2, 3) and tn.narrow(x, 0, 1, 1).shape == (1, 3, 4)
     assert tn.gather(x, 0, tn.tensor(np.zeros((1, 3, 4), dtype=np.int64))).shape == (1, 3, 4)
+
+
+def test_scatter_value_takes_the_inputs_dtype_and_an_overflow_is_refused(backend_name):
+    # PyTorch: value= is converted to the input's dtype (2.7 -> 2 in uint8); a value out of its
+    # range is an error, not a wrapped integer
+    x = tn.tensor(np.zeros(3, dtype=np.uint8))
+    index = tn.tensor([1])
+    assert x.scatter(0, index, value=2.7).tolist() == [0, 2, 0] and x.scatter(0, index, value=7).dtype == np.uint8
+    with pytest.raises(OverflowError, match=r"^scatter: value 300 cannot be converted to uint8 without overflow$"):
+        x.scatter(0, index, value=300)
+    w = tn.tensor(np.zeros(3), requires_grad=True)
+    out = w.scatter(0, index, value=0.5)   # the value is a constant: only w's gradient, zero where written
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 0.0, 1.0])
+    assert not tn.tensor(np.zeros(3)).scatter(0, index, src=np.array([4.0])).requires_grad
+
+
+def test_stack_along_the_dim_given_as_dim(backend_name):
+    a, b = tn.tensor(A[0]), tn.tensor(A[1])           # (3, 4) each
+    for kw in ({"dim": 1}, {"axis": 1}):
+        out = tn.stack([a, b], **kw)
+        assert out.shape == (3, 2, 4), kw
+        np.testing.assert_array_equal(out.numpy(), np.stack([A[0], A[1]], axis=1))
+    assert tn.stack([a, b]).shape == (2, 3, 4) and tn.stack([a, b], dim=-1).shape == (3, 4, 2)

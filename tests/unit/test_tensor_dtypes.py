@@ -135,6 +135,17 @@ def test_float_conversion_keeps_the_gradient():
     np.testing.assert_array_equal(np.asarray(x.grad), [3.0, 3.0])
 
 
+def test_a_cast_gradient_is_cast_back_under_create_graph_too():
+    # y = sum((x as float64)^3): dy/dx = 3 x^2 and d2y/dx2 = 6 x, each in x's own float32
+    x = tn.tensor([1.0, -2.0], requires_grad=True)
+    (g,) = tn.autograd.grad((x.double() ** 3).sum(), x, create_graph=True)
+    assert g.dtype == F32 and g.requires_grad
+    np.testing.assert_array_equal(np.asarray(g), [3.0, 12.0])
+    g.sum().backward()
+    assert x.grad.dtype == F32
+    np.testing.assert_array_equal(np.asarray(x.grad), [6.0, -12.0])
+
+
 def test_creation_functions_take_dtype_device_requires_grad():
     for make in (lambda **k: tn.zeros(2, 3, **k), lambda **k: tn.ones((2, 3), **k),
                  lambda **k: tn.empty(2, 3, **k), lambda **k: tn.full((2, 3), 7.0, **k),

@@ -115,9 +115,9 @@ class IndexAdd(Function):
 
 
 def astype(g, dtype):
-    """g cast to dtype, an array or (under create_graph) a Tensor, recorded."""
+    """g cast to dtype (g itself when it has it), an array or (under create_graph) a Tensor, recorded."""
     if isinstance(g, Tensor):
-        return g if g.dtype == dtype else g.to(dtype)
+        return g.astype(dtype)
     return g.astype(dtype, copy=False)  # an array or a NumPy scalar
 
 

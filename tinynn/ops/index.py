@@ -98,8 +98,11 @@ def scatter(self, dim, index, src=None, value=None):
     if (src is None) == (value is None):
         raise TypeError("scatter: give exactly one of src and value")
     src = value if src is None else src
-    if not isinstance(src, Tensor):   # a number (value=) or an array: cast to self's dtype
-        src = Tensor._wrap(np.asarray(src, dtype=self.dtype), False)
+    if not isinstance(src, Tensor):   # a number (value=) or an array: cast to self's dtype (a constant)
+        try:
+            src = np.asarray(src, dtype=self.dtype)
+        except OverflowError:  # an integer out of the dtype's range: PyTorch refuses it too
+            raise OverflowError(f"scatter: value {src} cannot be converted to {self.dtype} without overflow") from None
     elif src.dtype != self.dtype:
         raise TypeError(f"scatter: src has dtype {src.dtype} but the input has {self.dtype} (they must match)")
     return Scatter.apply(self, src, dim=dim, index=_index(index))

@@ -50,8 +50,9 @@ class Linear(Function):
         return y if self.lead is None else y.reshape(*self.lead, weight.shape[0])
 
     def recompute(self, name, inputs):
-        """x flattened to 2-D as a Tensor of the input (create_graph), when the flattening copied it."""
-        return inputs[0].reshape(self.x.shape) if name == "x" and self.lead is not None else None
+        """x flattened to 2-D as a Tensor of the input (create_graph). Only x is ever asked for, and only
+        when the flattening copied it: weight is an input, y the output, an uncopied x a view of its input."""
+        return inputs[0].reshape(self.x.shape)
 
     def backward(self, g):
         needs = self.needs_grad

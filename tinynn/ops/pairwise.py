@@ -101,10 +101,10 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
         raise ValueError("clamp: at least one of min and max must be given")
     if not isinstance(min, Tensor) and not isinstance(max, Tensor):
         return Clip.apply(x, lo=min, hi=max)
-    if x.dtype.kind in "iu":  # an open bound of x's own integer type: an integer clamp stays integer (PyTorch)
-        low, high = np.iinfo(x.dtype).min, np.iinfo(x.dtype).max
-        low, high = np.asarray(low, dtype=x.dtype), np.asarray(high, dtype=x.dtype)
+    # an open bound is a Python number that ClampBounds.apply gives x's dtype (as `x * 2.0` does):
+    # -inf or inf, or the ends of x's own integer (or bool) type, so the clamp keeps x's dtype (PyTorch)
+    if x.dtype.kind == "f":
+        low, high = -np.inf, np.inf
     else:
-        high = np.asarray(np.inf, dtype=x.dtype if x.dtype.kind == "f" else np.float32)
-        low = -high
+        low, high = (False, True) if x.dtype == np.bool_ else (np.iinfo(x.dtype).min, np.iinfo(x.dtype).max)
     return ClampBounds.apply(x, low if min is None else min, high if max is None else max)

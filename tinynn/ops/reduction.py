@@ -6,9 +6,10 @@ from .. import backend
 from .arguments import check_axis
 
 
-def _expand(g, shape, axis, keepdims):
-    """Put back the reduced axes of g (size 1) so it broadcasts against the input."""
-    if axis is not None and not keepdims and shape:  # a 0-d input (sum(0) of a scalar) lost no axis
+def _expand(g, shape, axis):
+    """Put back the reduced axes of g (size 1) so it broadcasts against the input (with keepdims g
+    has them already, and the reshape keeps its shape)."""
+    if axis is not None and shape:  # a 0-d input (sum(0) of a scalar) lost no axis
         axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
         g = g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))  # works on a Tensor too
     return g
@@ -17,44 +18,43 @@ def _expand(g, shape, axis, keepdims):
 class Sum(Function):
     """y = sum_i x_i;  dy/dx_i = 1."""
 
-    __slots__ = ('shape', 'axis', 'keepdims')
+    __slots__ = ('shape', 'axis')
     exact_gradients = True
     differentiable = True
 
     def forward(self, x, axis=None, keepdims=False):
         check_axis("Sum", axis, x.ndim)
-        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        self.shape, self.axis = x.shape, axis
         return np.asarray(backend.active.sum(x, axis=axis, keepdims=keepdims))
 
     def backward(self, g):
-        return backend.active.broadcast_to(_expand(g, self.shape, self.axis, self.keepdims), self.shape)
+        return backend.active.broadcast_to(_expand(g, self.shape, self.axis), self.shape)
 
 
 class Mean(Function):
     """y = (1/n) sum_i x_i;  dy/dx_i = 1/n."""
 
-    __slots__ = ('shape', 'axis', 'keepdims', 'count')
+    __slots__ = ('shape', 'axis', 'count')
     exact_gradients = True
     differentiable = True
 
-    def forward(self, x, axis=None, keepdims=False):
-        check_axis("Mean", axis, x.ndim)
+    def forward(self, x, axis=None, keepdims=False):  # Tensor.mean checked the dims (reduce_dims)
         if x.dtype.kind != "f":
             raise TypeError(f"mean: needs a floating-point tensor, got {x.dtype}")
-        self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        self.shape, self.axis = x.shape, axis
         out = np.asarray(backend.active.mean(x, axis=axis, keepdims=keepdims))
         self.count = x.size // out.size if out.size else 1
         return out
 
     def backward(self, g):
         scaled = backend.active.divide(g, self.count)
-        return backend.active.broadcast_to(_expand(scaled, self.shape, self.axis, self.keepdims), self.shape)
+        return backend.active.broadcast_to(_expand(scaled, self.shape, self.axis), self.shape)
 
 
 class _Extremum(Function):
     """y = max (or min) of x;  the gradient is shared equally among the elements that attain it."""
 
-    __slots__ = ('x', 'axis', 'keepdims', 'y')
+    __slots__ = ('x', 'axis', 'y')
     exact_gradients = True
     differentiable = True
     constants = ('x', 'y')  # only the mask of where the extremum is
@@ -65,14 +65,14 @@ class _Extremum(Function):
         check_axis(self.name, axis, x.ndim)
         if x.size == 0:
             raise ValueError(f"{self.name}: cannot reduce an empty tensor of shape {x.shape}")
-        self.x, self.axis, self.keepdims = x, axis, keepdims
+        self.x, self.axis = x, axis
         self.y = np.asarray(getattr(backend.active, self.reduce)(x, axis=axis, keepdims=True))
         return self.y if keepdims else np.asarray(np.squeeze(self.y, axis=axis))
 
     def backward(self, g):
         hit = self.x == self.y
         share = hit / hit.sum(axis=self.axis, keepdims=True)
-        return backend.active.multiply(share.astype(self.x.dtype), _expand(g, self.x.shape, self.axis, self.keepdims))
+        return backend.active.multiply(share.astype(self.x.dtype), _expand(g, self.x.shape, self.axis))
 
 
 class Max(_Extremum):

@@ -16,30 +16,29 @@ def _exclusive_products(x, axis):
     if n == 0:
         return x
     ones = np.ones(x.shape[:axis] + (1,) + x.shape[axis + 1:], values(x).dtype)
-    flip = lead + (slice(None, None, -1),)
-    before = backend.active.cumprod(concatenate([ones, x[lead + (slice(0, n - 1),)]], axis), axis=axis)
-    after = backend.active.cumprod(concatenate([ones, x[flip][lead + (slice(0, n - 1),)]], axis), axis=axis)[flip]
+    flip, but_last = lead + (slice(None, None, -1),), lead + (slice(-1),)
+    before = backend.active.cumprod(concatenate([ones, x[but_last]], axis), axis=axis)
+    after = backend.active.cumprod(concatenate([ones, x[flip][but_last]], axis), axis=axis)[flip]
     return backend.active.multiply(before, after)
 
 
 class Prod(Function):
-    """y = prod_i x_i over one dim (or all);  dy/dx_i = prod_{j != i} x_j (so with one zero only the
-    zero gets a gradient, with two none does, as in PyTorch); its derivative is Cumprod's."""
+    """y = prod_i x_i over one dim (prod() runs on the flattened tensor);  dy/dx_i = prod_{j != i} x_j
+    (so with one zero only the zero gets a gradient, with two none does, as in PyTorch); its
+    derivative is Cumprod's."""
 
     __slots__ = ('x', 'axis', 'keepdims')
     exact_gradients = True
     differentiable = True
 
-    def forward(self, x, axis=None, keepdims=False):
+    def forward(self, x, axis, keepdims=False):
         self.x, self.axis, self.keepdims = x, axis, keepdims
         return np.asarray(backend.active.prod(x, axis=axis, keepdims=keepdims))
 
     def backward(self, g):
-        x = self.x.reshape((-1,)) if self.axis is None else self.x
-        others = _exclusive_products(x, 0 if self.axis is None else self.axis).reshape(self.x.shape)
-        if self.axis is not None and not self.keepdims:
+        if not self.keepdims:
             g = g.reshape(self.x.shape[:self.axis] + (1,) + self.x.shape[self.axis + 1:])
-        return backend.active.multiply(others, g)
+        return backend.active.multiply(_exclusive_products(self.x, self.axis), g)
 
 
 class Cumsum(Function):
@@ -78,7 +77,7 @@ class Cumprod(Function):
             later = lead + (slice(i, None),)
             running = B.cumprod(B.where(position == i, np.ones((), values(x).dtype), x), axis=axis)  # with x_i = 1
             parts.append(B.sum(B.multiply(running[later], g[later]), axis=axis, keepdims=True))
-        return concatenate(parts, axis) if parts else B.multiply(x, 0.0)
+        return concatenate(parts, axis) if parts else g  # an empty dim: g is the (empty) gradient
 
 
 class Norm(Function):
@@ -98,7 +97,7 @@ class Norm(Function):
                              f"input shape {x.shape}, dim {axis}")
         self.y = np.asarray(a.max(axis=axis, keepdims=True) if p == np.inf
                             else (a ** p).sum(axis=axis, keepdims=True) ** (1 / p))
-        return self.y if keepdims or axis is None and x.ndim == 0 else np.squeeze(self.y, axis=axis)
+        return self.y if keepdims else np.squeeze(self.y, axis=axis)
 
     def backward(self, g):
         B, x, y, p = backend.active, self.x, self.y, self.p
@@ -156,10 +155,13 @@ def norm(self, p="fro", dim=None, keepdim=False):
 
 
 def prod(self, dim=None, keepdim=False):
-    """prod_i x_i over one dim (every element when None)."""
-    if dim is not None:
-        dim = one_dim("prod", dim, self.ndim) if self.ndim else None
-    return Prod.apply(self, axis=dim, keepdims=keepdim and dim is not None)
+    """prod_i x_i over one dim (every element when None: the flattened tensor's dim 0; a 0-d
+    tensor's dim 0 or -1 is itself)."""
+    if dim is None or not self.ndim:
+        if dim is not None:
+            one_dim("prod", dim, 0)
+        return Prod.apply(self.flatten(), axis=0)
+    return Prod.apply(self, axis=one_dim("prod", dim, self.ndim), keepdims=keepdim)
 
 
 def _running(cls, op, self, dim):

@@ -13,16 +13,18 @@ _LN2 = float(np.log(2.0))
 
 class Unary(Function):
     """y = f(x) for f the backend kernel `kernel`;  dL/dx = g f'(x), with f' from `derivative(x, y)`.
-    An integer tensor is computed in float32, PyTorch's default dtype."""
+    An integer tensor is computed in float32, PyTorch's default dtype, but by the functions whose
+    values are integers (`integer_valued`: the roundings and sign), which keep its dtype (PyTorch)."""
 
     __slots__ = ('x', 'y')
     exact_gradients = True
     differentiable = True
     outputs = ('y',)
     kernel = None
+    integer_valued = False
 
     def forward(self, x):
-        if x.dtype.kind != "f":
+        if x.dtype.kind != "f" and not (self.integer_valued and np.issubdtype(x.dtype, np.integer)):
             x = x.astype(np.float32)
         self.x, self.y = x, getattr(backend.active, self.kernel)(x)
         return self.y
@@ -66,6 +68,8 @@ Round = _unary("Round", "round", "y = x rounded to the nearest integer, halves t
                _zero)
 Trunc = _unary("Trunc", "trunc", "y = x rounded toward 0;  dy/dx = 0.", _zero)
 Sign = _unary("Sign", "sign", "y = sign x (-1, 0 or 1);  dy/dx = 0.", _zero)
+for _integer_valued in (Floor, Ceil, Round, Trunc, Sign):
+    _integer_valued.integer_valued = True
 UNARY = {"sin": Sin, "cos": Cos, "tan": Tan, "sinh": Sinh, "cosh": Cosh, "asin": Asin, "acos": Acos, "atan": Atan,
          "exp2": Exp2, "log2": Log2, "log1p": Log1p, "expm1": Expm1, "erf": Erf,
          "floor": Floor, "ceil": Ceil, "round": Round, "trunc": Trunc, "sign": Sign}
