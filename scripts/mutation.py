@@ -431,6 +431,21 @@ REASONS = [
     ("ops.derivatives: astype", r"astype\(dtype, (copy=(None|True))?\)",
      "only whether NumPy copies an array already of dtype: the callers (Unary, Cast and Linear backward) "
      "read the result or hand it on as a new gradient, never write into it"),
+    # ---- ops: dims, reductions, views, methods (lead)
+    ("ops.dims: reduce_dims", r"^def reduce_dims\(op, ndim, dim=None, keepdim=True,",
+     "every caller passes keepdim (dims.reduction_method, statistics, extremum): the default is never used"),
+    ("ops.dims: reduce_dims", r"if type\((None\) is int and -ndim|dim\) is int and (\+ndim <= dim|-ndim < dim))",
+     "the fast path for one int dim in range returns what the general path below returns for it "
+     "(one_dim's dim % ndim): fewer ints take it, none gets another answer"),
+    ("ops.dims: reduce_dims", r"dims\[0\] if \(len\(dims\) == 1\) and False else dims",
+     "a 1-tuple axis reduces as its int does: NumPy, the kernels and _expand read an axis tuple"),
+    ("ops.layers: Linear.backward", r"g if \(self\.lead is None\) and False else g\.reshape\(y\.shape\)",
+     "without leading dims g already has y's shape: reshaping it to that shape gives g's own values"),
+    ("ops.shape: Transpose.backward", r"np\.argsort\(\[a / g\.ndim for a in self\.axes\]\)",
+     "forward stored the axes modulo ndim (non-negative, below ndim): divided by ndim they keep their order, "
+     "so argsort gives the same inverse permutation"),
+    ("ops.methods: TensorMethods.to", r"non_blocking=True\)",
+     "non_blocking is PyTorch's flag for asynchronous device copies: accepted and unused on the CPU"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

@@ -221,3 +221,14 @@ def test_linear_create_graph_with_one_input_constant(backend_name, activation, b
         (lambda x, w: tn.ops.Linear.apply(x, w, activation=activation))
     inputs = (x, w, b) if bias else (x, w)
     assert tn.gradcheck(f, *inputs) and tn.gradgradcheck(f, *inputs)
+
+
+def test_create_graph_through_a_kernel_without_a_differentiable_version_says_so():
+    # a custom backward may call any kernel; under create_graph one with no recorded version is an error
+    from tinynn.backend import reference
+    from tinynn.ops.differentiable import Differentiable
+    active = Differentiable(reference)
+    np.testing.assert_array_equal(active.quantize_rows(np.array([[0.5, -1.0]]), 1.0, 0), [[0, -1]])  # arrays: the kernel
+    with pytest.raises(NotImplementedError, match=r"^backward\(create_graph=True\): the kernel quantize_rows has no "
+                                                  r"differentiable version \(tinynn/ops/differentiable\.py\)$"):
+        active.quantize_rows(tn.tensor([[0.5, -1.0]]), 1.0, 0)

@@ -421,3 +421,10 @@ def test_linear_with_mixed_dtypes_returns_each_gradient_in_its_inputs_dtype():
     np.testing.assert_allclose(layer.weight.grad, np.tile(x.numpy().sum(axis=0), (2, 1)), rtol=1e-6)
     np.testing.assert_array_equal(layer.bias.grad, [4.0, 4.0])
     np.testing.assert_allclose(x.grad, np.tile(layer.weight.numpy().sum(axis=0), (4, 1)), rtol=1e-6)
+
+
+def test_a_linear_with_an_unknown_activation_is_refused():
+    layer, x = nn.Linear(3, 2), tn.zeros(4, 3)
+    for bad in ("bogus", 3, None):
+        with pytest.raises(ValueError, match=r"^Linear: unknown activation .*; choose one of"):
+            layer(x, activation=bad)

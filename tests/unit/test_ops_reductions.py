@@ -149,3 +149,24 @@ def test_prod_of_a_0d_tensor_over_its_dim(backend_name):
             x.prod(dim)
     x.prod(0).backward()
     assert x.grad.item() == 1.0
+
+
+def test_reduction_dims_named_twice_or_not_ints_are_refused_naming_the_op():
+    x = tn.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.raises(ValueError, match=r"^sum: dim \(0, -2\) names a dimension twice$"):
+        x.sum(dim=(0, -2))
+    with pytest.raises(TypeError, match=r"^sum: dim must be an int, got float$"):
+        x.sum(dim=1.0)
+    with pytest.raises(TypeError, match=r"^mean: dim must be an int, got str$"):
+        x.mean(dim=("a",))
+
+
+def test_softmax_takes_dims_in_minus_ndim_to_ndim_and_refuses_the_rest():
+    v = tn.tensor([1.0, 2.0, 3.0])
+    m = tn.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(v.softmax(dim=-1).numpy(), v.softmax(dim=0).numpy())
+    np.testing.assert_array_equal(m.softmax(dim=-2).numpy(), m.softmax(dim=0).numpy())   # -ndim is dim 0
+    np.testing.assert_allclose(m.softmax(dim=0).numpy().sum(axis=0), [1, 1, 1], rtol=1e-12)
+    for bad in (1, -2):
+        with pytest.raises(IndexError, match=f"^Softmax: axis {bad} is out of range for a tensor with 1 dimensions$"):
+            v.softmax(dim=bad)

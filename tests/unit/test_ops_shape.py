@@ -130,3 +130,12 @@ def test_stack_along_the_dim_given_as_dim(backend_name):
         assert out.shape == (3, 2, 4), kw
         np.testing.assert_array_equal(out.numpy(), np.stack([A[0], A[1]], axis=1))
     assert tn.stack([a, b]).shape == (2, 3, 4) and tn.stack([a, b], dim=-1).shape == (3, 4, 2)
+
+
+def test_permute_refuses_dims_past_the_last_even_when_they_wrap_to_a_permutation():
+    # dim 2 of a 2-D tensor (and dim 1 of a 1-D one) is out of range in PyTorch, though it is 0 modulo ndim
+    m, v = tn.zeros(2, 3), tn.zeros(4)
+    for t, dims in ((m, (1, 2)), (m, (2, 1)), (v, (1,))):
+        with pytest.raises(ValueError, match=r"^permute: dims .* are not a permutation"):
+            t.permute(*dims)
+    assert m.permute(-1, -2).shape == (3, 2) and v.permute(-1).shape == (4,)

@@ -235,3 +235,21 @@ def test_reshape_refuses_negative_sizes_other_than_minus_one():
             x.reshape(*shape)
     with pytest.raises(ValueError, match="reshape: invalid shape dimension -2"):
         x.view(-2, 3)
+
+
+def test_to_copy_gives_a_new_tensor_and_a_device_error_names_to():
+    x = tn.tensor([1.0, 2.0])
+    same = x.to(tn.float32 if x.dtype == np.float32 else tn.float64, copy=True)
+    assert same is not x and same.dtype == x.dtype
+    same.add_(1.0)
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])     # a copy, not a view
+    assert x.to(x.dtype) is x                                 # without copy=True: the tensor itself
+    with pytest.raises(RuntimeError, match=r"^to: device 'cuda' is not available"):
+        x.to("cuda")
+    with pytest.raises(RuntimeError, match=r"^to: device 'cuda' is not available"):
+        x.to(device="cuda")
+
+
+def test_an_integer_cast_requires_no_gradient():
+    x = tn.tensor([1.5, 2.5], requires_grad=True)
+    assert x.to(tn.int64).requires_grad is False and x.long().requires_grad is False
