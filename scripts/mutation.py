@@ -446,6 +446,10 @@ REASONS = [
      "so argsort gives the same inverse permutation"),
     ("ops.methods: TensorMethods.to", r"non_blocking=True\)",
      "non_blocking is PyTorch's flag for asynchronous device copies: accepted and unused on the CPU"),
+    ("ops.differentiable: gelu_backward", r'^def gelu_backward\(x, grad, approximate="(XXnoneXX|NONE)"\)',
+     "only approximate == 'tanh' selects the tanh form: any other default means the exact form, as 'none' does"),
+    ("ops.differentiable: attention_backward", r"^def attention_backward\(.*scale=2\.0",
+     "its one caller, ScaledDotProductAttention.backward (directly or through create_graph), passes the scale"),
     # ---- end of the ops block ----
     ("backend.*: argmax", r".", "dead code: no op or backend calls numpy_ref.argmax (issue 14 lists it)"),
     ("backend.*", r"errstate\(",

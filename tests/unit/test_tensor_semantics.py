@@ -231,7 +231,8 @@ def test_reshape_refuses_negative_sizes_other_than_minus_one():
     x = tn.zeros(2, 3)
     assert x.reshape(-1, 3).shape == (2, 3) and x.view(3, -1).shape == (3, 2)
     for shape in ((-2, 3), (3, -3), (-2,)):
-        with pytest.raises(ValueError, match=r"reshape: invalid shape dimension -[23]"):
+        with pytest.raises(ValueError, match=r"^reshape: invalid shape dimension -[23] in .*: sizes are >= 0, or -1 "
+                                             r"for the one to infer$"):
             x.reshape(*shape)
     with pytest.raises(ValueError, match="reshape: invalid shape dimension -2"):
         x.view(-2, 3)
@@ -253,3 +254,8 @@ def test_to_copy_gives_a_new_tensor_and_a_device_error_names_to():
 def test_an_integer_cast_requires_no_gradient():
     x = tn.tensor([1.5, 2.5], requires_grad=True)
     assert x.to(tn.int64).requires_grad is False and x.long().requires_grad is False
+
+
+def test_chunk_of_an_empty_dim_other_than_the_first():
+    pieces = tn.zeros(2, 0, 3).chunk(3, dim=1)   # as PyTorch: `chunks` empty pieces along that dim
+    assert [tuple(p.shape) for p in pieces] == [(2, 0, 3)] * 3
