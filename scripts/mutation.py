@@ -470,6 +470,16 @@ REASONS = [
      "a name without a derivative (any but relu, sigmoid, tanh) passes grad through, as 'none' does"),
     ("backend.*: fake_quantize", r"\* s\.astype\(None\)$",
      "s is float32: (q - z) s is exact in float64 and rounds to the float32 product"),
+    ("backend.reference: fma_f32", r"\.astype\(None\) \* np\.asarray\(inv, np\.float32\)$",
+     "astype(None) is astype(float64)"),
+    ("backend.reference: fma_f32", r"^z = np\.asarray\(z, (None)?\)$",
+     "z is an integer (its contract; every caller passes a zero point): as int64 it enters p + z, s - z and "
+     "z - (s - bp) converted to float64 exactly (|z| < 2^53), as np.asarray(z, float64) gives it"),
+    ("backend.reference: fma_f32", r"s\.view\(np\.int64\) & 2\) == 0",
+     "moving s by one float64 step changes its float32 rounding only where s is a float32 midpoint, whose "
+     "low 29 bits (52 - 23) are zero: there bit 1 is zero exactly when bit 0 is"),
+    ("backend.reference: fma_f32", r"np\.where\(e >= 0, np\.inf",
+     "fix is false where e == 0, so the direction chosen there is never used"),
     ("backend.*: sigmoid", r"np\.where\(x > 0, ",
      "at x = 0 both branches give 1 / (1 + e^0) = e^0 / (1 + e^0) = 1/2"),
     ("backend.*: requantize", r"np\.asarray\(col_scale, np\.float32\)\.reshape\(-1\)\)",

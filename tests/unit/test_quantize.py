@@ -6,6 +6,7 @@ from hypothesis import assume, given, strategies as st
 
 import tinynn as tn
 from tinynn import nn, optim, quantize as Q
+from tinynn.backend import reference as reference_backend
 
 F32 = np.float32
 EPS = float(np.finfo(np.float32).eps)
@@ -357,3 +358,34 @@ def test_a_static_layer_with_an_8_bit_input_zero_point_is_refused():
         QuantizedLinear(w, np.ones(2, np.float32), input_scale=0.1, input_zero_point=-20)
     layer = QuantizedLinear(w, np.ones(2, np.float32), input_scale=0.1, input_zero_point=127)
     assert int(layer.input_zero_point[0]) == 127
+
+
+def _float32_of(exact):
+    """The float32 nearest the rational `exact` (ties to the even significand), found among the three
+    float32 around float(exact) by exact comparison: one rounding, as C's fmaf gives."""
+    from fractions import Fraction
+    f = np.float32(float(exact))
+    around = [np.nextafter(f, np.float32(-np.inf)), f, np.nextafter(f, np.float32(np.inf))]
+    return min(around, key=lambda c: (abs(Fraction(float(c)) - exact), int(np.float32(c).view(np.int32)) & 1))
+
+
+@pytest.mark.parametrize("x, inv, z", [
+    (2.0 ** -15, 2.0 ** -15, 2 ** 24 + 1),       # p + z just above a float32 midpoint, p lost in float64's sum
+    (-(2.0 ** -15), 2.0 ** -15, 2 ** 24 + 1),    # just below it
+    (2.0 ** -15, -(2.0 ** -15), 2 ** 24 + 3),
+    (0.5, 0.5, 2 ** 52 + 2 ** 28),               # float64's sum is the midpoint itself
+    (-0.5, 0.5, 2 ** 52 + 2 ** 28 + 2 ** 29),
+    (1 + 2.0 ** -24 + 2.0 ** -40, 3.0, 0),       # x is rounded to float32 before the product
+    (3.0, 1 + 2.0 ** -24 + 2.0 ** -40, 0),       # and so is inv
+    (1.0, 1.0, 2 ** 24),                           # an exact tie: to the even float32, nothing to move
+    (1 + 2.0 ** -23, (1 - 2.0 ** -24) * 2.0 ** 54, 129),   # z's low bits are the ones float64's sum loses
+    (7.25, 0.1, 5), (-1e30, 3e8, 0), (0.0, 1.0, -3),
+])
+def test_fma_f32_rounds_once_as_fmaf(x, inv, z):
+    """float32(x inv + z) with x and inv first rounded to float32 and the sum rounded once, where a
+    float64 sum rounded again to float32 is off by one float32 step (double rounding)."""
+    from fractions import Fraction
+    exact = Fraction(float(np.float32(x))) * Fraction(float(np.float32(inv))) + z
+    got = reference_backend.fma_f32(np.array([x]), inv, z)
+    assert got.dtype == np.float32
+    assert got[0] == _float32_of(exact) or (np.isinf(got[0]) and abs(exact) > 3.4e38)
