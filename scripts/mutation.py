@@ -512,6 +512,26 @@ REASONS = [
      "einsum's subscripts are letters in either case: the same labels in capitals are the same contraction"),
     ("backend.reference_conv: max_pool2d", r"reshape\(\*win\.shape\[:4\], -2\)",
      "NumPy's reshape takes any negative size as the one inferred dimension"),
+    # ---- reference backend (mutref2)
+    ("backend.reference: _dynamic_u7_qparams", r"0\), 128\)$",
+     "z = -rint(lo / s) with lo <= 0 and s >= (hi - lo) / 127 >= -lo / 127 is at most 127 (the float32 quotient "
+     "rounds near 127, never to 127.5): the upper clamp never acts, whether at 127 or 128"),
+    ("backend.reference: cross_entropy", r"log_softmax\(logits, \)$",
+     "logits is (N, C) (n, c = logits.shape): log_softmax's default axis -1 is axis 1"),
+    ("backend.reference: elu", r"np\.where\(x >= 0, x, alpha",
+     "only x = +0 changes branch: alpha (e^0 - 1) is a zero too (its sign alpha's, nan for an infinite alpha), "
+     "and PyTorch's elu returns x itself there, as the mutant does"),
+    ("backend.reference: elu*", r"np\.(expm1|exp)\(np\.minimum\(x, 1\)\)",
+     "where x > 0 the other branch is taken, and for x <= 0 min(x, 1) = x = min(x, 0) in value (elu(-0.0) then "
+     "gives -0.0, PyTorch's sign, where the original's np.minimum(-0.0, 0) gives +0.0)"),
+    ("backend.reference: power", r"p in \(3, 3\):$",
+     "np.power(x, 2) of a float is the correctly rounded square, as x * x is (checked over float16/32/64, "
+     "longdouble, nan, inf, -0, subnormals and 10^6 random float32): only the speed differs"),
+    ("backend.reference: quantized_conv2d", r"reshape\(x\.shape\[0\], ho, wo, -2\)",
+     "NumPy's reshape takes any negative size as the one inferred dimension"),
+    ("backend.reference_qconv: im2col_groups", r"\(pl, pr\), \(0, 1\)\)\)$",
+     "the extra zero channel is appended after channel C - 1, and group k reads only channels "
+     "[k Cg, (k + 1) Cg), within [0, C)"),
     # ---- end of the reference backend's block
 ]
 

@@ -177,3 +177,80 @@ def test_linear_defaults_to_no_activation():
     x, w, b = np.array([[1.0, -2.0]]), np.array([[3.0, 1.0], [-1.0, 0.5]]), np.array([0.5, -4.0])
     np.testing.assert_array_equal(ref.linear(x, w, b), [[1.5, -6.0]])          # x W^T + b, negatives kept
     np.testing.assert_array_equal(ref.linear(x, w, None), [[1.0, -2.0]])
+
+
+# ---------------------------------------------------------------- power, softplus, leaky_relu, sgd, cross-entropy, int8 conv
+def test_power_cubes_floats_as_x_x_x_and_takes_python_scalars():
+    """PyTorch computes a float x ** 3 as (x x) x, two roundings, which is not the correctly rounded pow."""
+    for x in (np.array([1.2573022, -1.3210486, 1.0490011], np.float32), np.array([2.02387557, -16.15675735, 6.12786122])):
+        y = ref.power(x, 3)
+        assert y.dtype == x.dtype
+        np.testing.assert_array_equal(y, (x * x) * x)
+        assert np.any(y != np.power(x, 3))          # these x were picked where the two differ
+        np.testing.assert_array_equal(ref.power(x, 2), x * x)
+    np.testing.assert_array_equal(ref.power(np.array([3.0, -2.0], np.float32), 4), [81.0, 16.0])
+    assert ref.power(np.array([3.0]), 4).dtype == np.float64
+    assert ref.power(1.5, 2) == 2.25 and ref.power(2, 3) == 8 and ref.power(-2.0, 3) == -8.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = ref.power(np.array([0.0, -8.0, 4.0]), np.array([-1.0, 1 / 3, 0.5]))
+    assert y[0] == np.inf and np.isnan(y[1]) and y[2] == 2.0     # 0 ** -1 = inf, negative ** fraction = nan
+
+
+def test_softplus_is_smooth_at_the_threshold_itself():
+    """PyTorch: x where beta x > threshold, else ln(1 + e^(beta x)) / beta, so beta x = threshold is smooth."""
+    x = np.array([20.0, 10.0, 21.0])
+    y = ref.softplus(x, 1.0, 20.0)
+    np.testing.assert_allclose(y[:2], np.log1p(np.exp(x[:2])), rtol=1e-15)
+    assert y[0] > 20.0 and y[2] == 21.0                         # ln(1 + e^20) = 20 + 2.06e-9
+    np.testing.assert_allclose(ref.softplus(np.array([10.0]), 2.0, 20.0), [np.log1p(np.exp(20.0)) / 2], rtol=1e-15)
+    g = ref.softplus_backward(x, np.full(3, 2.0), 1.0, 20.0)
+    np.testing.assert_allclose(g, [2 / (1 + np.exp(-20.0)), 2 / (1 + np.exp(-10.0)), 2.0], rtol=1e-15)
+    assert g[0] < 2.0
+
+
+def test_leaky_relu_at_zero_is_slope_times_zero():
+    """PyTorch's x > 0 ? x : slope x: at +0 with a negative slope that is -0 (and +0 at -0)."""
+    y = ref.leaky_relu(np.array([0.0, -0.0, -2.0, 3.0]), -0.5)
+    np.testing.assert_array_equal(y, [0.0, 0.0, 1.0, 3.0])
+    assert np.signbit(y).tolist() == [True, False, False, False]
+
+
+def test_sgd_step_without_weight_decay_adds_no_decay_term():
+    """weight_decay = 0 adds nothing, not 0 p (which is nan for p = inf): an infinite weight stays infinite."""
+    p, b = np.array([np.inf, 1.0]), np.zeros(2)
+    ref.sgd_step(p, np.array([1.0, 2.0]), b, 0.1, 0.9, 0.0, 0.0, False, True)
+    np.testing.assert_array_equal(b, [1.0, 2.0])
+    np.testing.assert_array_equal(p, [np.inf, 0.8])
+    ref.sgd_step(p, np.array([1.0, 2.0]), b, 0.1, 0.9, 0.0, 0.0, True, False)   # b = 0.9 b + g; g + 0.9 b
+    np.testing.assert_allclose(b, [1.9, 3.8], rtol=1e-15)
+    np.testing.assert_allclose(p[1], 0.8 - 0.1 * (2.0 + 0.9 * 3.8), rtol=1e-15)
+    assert p[0] == np.inf
+
+
+def test_cross_entropy_without_smoothing_ignores_impossible_classes():
+    """A -inf logit has log-probability -inf; without smoothing it is never summed (0 (-inf) would be nan)."""
+    loss, probs = ref.cross_entropy(np.array([[0.0, -np.inf], [np.log(3.0), 0.0]]), np.array([0, 1]))
+    np.testing.assert_allclose(loss, [0.0, np.log(4.0)], rtol=1e-15)
+    np.testing.assert_allclose(probs, [[1.0, 0.0], [0.75, 0.25]], rtol=1e-15)
+    loss, probs = ref.cross_entropy(np.zeros((0, 0)), np.zeros(0, np.int64))   # no classes: no 0 / C
+    assert loss.shape == (0,) and probs.shape == (0, 0)
+
+
+def test_quantized_conv2d_takes_packed_weights_by_group():
+    """Exact: x = s_a (a - z_a) on the grid (a in [0, 127]: x >= -1.5), so y = sum x w s_w + b (zero padding quantizes to z_a)."""
+    from tinynn import kernels as K
+    x = np.array([[[[0.5, -1.0, 2.0], [1.5, 0.0, -0.5], [3.0, 1.0, -1.5]],
+                   [[-1.5, 0.5, 1.0], [0.0, 2.5, -1.0], [1.0, -0.5, 0.5]]]], np.float32)   # (1, 2, 3, 3)
+    w = np.array([[[[1, -2], [3, 0]]], [[[-1, 1], [2, 2]]], [[[0, 1], [-3, 1]]], [[[2, 0], [1, -1]]]], np.int8)
+    w_scale, bias = np.array([0.5, 1.0, 2.0, 0.25]), np.array([1.0, -1.0, 0.0, 2.0])
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (1, 0), (0, 1)))      # top 1, right 1
+    want = np.zeros((1, 4, 3, 3))
+    for o in range(4):
+        for i in range(3):
+            for j in range(3):
+                want[0, o, i, j] = np.sum(xp[0, o // 2, i:i + 2, j:j + 2] * w[o, 0]) * w_scale[o] + bias[o]
+    groups = [w[:2].reshape(2, 4), w[2:].reshape(2, 4)]
+    for packed in (groups, [K.PackedInt8Weight(g) for g in groups]):
+        y = ref.quantized_conv2d(x, packed, (2, 2), (1, 1), (1, 0, 0, 1), (1, 1), 0.5, 3, w_scale, bias)
+        assert y.dtype == np.float32 and y.shape == (1, 4, 3, 3)
+        np.testing.assert_array_equal(y, want)
