@@ -104,10 +104,11 @@ def modules():
                            tests_that_exist(*REFERENCE_CONV_TESTS, mutants("reference_conv"))),
         "reference-sequence": (["tinynn/backend/reference_attention.py", "tinynn/backend/reference_recurrent.py"],
                                tests_that_exist(*REFERENCE_SEQUENCE_TESTS, mutants("reference_sequence"))),
-        "prune": (["tinynn/compress/prune.py"], tests_that_exist("tests/unit/test_prune.py", mutants("prune"))),
+        "prune": (["tinynn/compress/prune.py"], tests_that_exist("tests/unit/test_prune.py", "tests/unit/test_prune_conv.py",
+                                                                 mutants("prune"))),
         "quantize": (["tinynn/compress/quantize.py", "tinynn/compress/qparams.py", "tinynn/compress/qlinear.py"],
                      tests_that_exist("tests/unit/test_quantize.py", "tests/unit/test_quantize_ties.py",
-                                      mutants("quantize"))),
+                                      "tests/unit/test_quantize_conv.py", mutants("quantize"))),
         "optim": (["tinynn/optim/*.py"], tests_that_exist("tests/unit/test_optim*.py", "tests/unit/test_schedulers.py",
                                                          "tests/kernels/test_kernels_optim.py", mutants("optim"))),
     }
@@ -171,6 +172,15 @@ REASONS = [
     ("compress.qlinear: QATLinear.forward", r"qmin=-129, qmax=127\)$",
      "weights are symmetric with s_j = max_k |W_jk| / 127.5, so round(W_jk / s_j) >= round(-127.5) = -128: "
      "no weight reaches -129"),
+    ("compress.qlinear: InputObserver.fake_quantize_input", r"zero_point=z_a, qmin=0, \)$",
+     "the argument removed equals FakeQuantize.forward's default (qmax=127)"),
+    ("compress.qlinear: quantized_input_params", r"return (2\.0, 0|1\.0, 1)$",
+     "the parameters of an empty batch (a dynamic layer's only use of them): no value is quantized with them"),
+    ("compress.qparams: calc_qparams", r"qmin, qmax = qmin / 2, qmax // 2",
+     "reduce_range is asked for only for uint8 activations, whose qmin is 0: 0 / 2 is 0.0, and the zero "
+     "point is clipped to [0.0, 127] and returned as an int either way"),
+    ("compress.quantize: _replace", r"with_relu=None\)",
+     "fuse_known_modules only tests `if with_relu`: None is false, as False is"),
     ("compress.qlinear: QuantizedLinear.from_float", r"_data, (None)?\)$",
      "a float64 layer: weight_qparams/calc_qparams and quantize_tensor round W to float32 before using it, "
      "and the constructor casts the bias to float32"),
@@ -229,13 +239,13 @@ REASONS = [
      "the argument removed equals Module.load_state_dict's default (strict=True)"),
     ("compress.prune: report", r"if \(w\.shape\[1\]\) or True else",
      "a row of no weights has no nonzero weight either: the first branch counts it as the else does"),
-    ("compress.prune: shrink", r"b \+ extra\.astype\(None\)$",
+    ("compress.prune: *shrink*", r"b \+ extra\.astype\(None\)$",
      "b and extra are float32: their float64 sum rounded to float32 is their float32 sum (53 >= 2 * 24 + 2 "
      "bits: double rounding of a sum is innocuous)"),
-    ("compress.prune: shrink", r"np\.zeros\(w\.shape\[0\], (None)?\) if b is None",
+    ("compress.prune: *shrink*", r"np\.zeros\(w\.shape\[0\], (None)?\) if b is None",
      "a bias-less layer's zero bias in float64: act(0) is exact in either dtype and the folded W'[:, dropped] c "
      "differs only in the rounding of its sum, which the float model's own GEMM rounds in its own order"),
-    ("compress.prune: shrink", r"copy\.copy\(m\)\.eval\(\)",
+    ("compress.prune: *shrink*", r"copy\.copy\(m\)\.eval\(\)",
      "the modules between are elementwise leaves: eval() on a shallow copy sets only the copy's own flag"),
     ("ops.*.forward", r"^def forward\(",
      "a default of Function.forward: every caller (the Tensor methods, nn.functional) passes the argument"),

@@ -186,3 +186,14 @@ def test_shrink_adds_no_bias_for_a_zero_constant():
     assert small[0].out_features == 2 and small[2].bias is None
     x = tn.tensor([[0.5, -1.0]])
     np.testing.assert_allclose(small(x).numpy(), model(x).numpy(), rtol=1e-6)
+
+
+def test_shrink_of_a_conv_net_leaves_the_model_it_was_given_untouched():
+    tn.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+    prune.magnitude(model, amount=0.5, structured=True)
+    shapes = [tuple(p.shape) for p in model.parameters()]
+    small = prune.shrink(model)
+    assert small is not model and small[0] is not model[0]
+    assert [tuple(p.shape) for p in model.parameters()] == shapes     # the original keeps its channels
+    assert small[0].weight.shape[0] < 4

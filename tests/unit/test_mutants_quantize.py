@@ -402,3 +402,10 @@ def test_model_size_counts_tensor_values():
             super().__init__()
             self.register_buffer("t", tn.tensor(np.zeros(5, np.float64)))
     assert Q.model_size(Holder()) == 40
+
+
+def test_a_qat_input_range_that_is_not_finite_quantizes_with_scale_1_and_zero_point_0():
+    # a batch whose minimum is -inf leaves no finite range: PyTorch's observer then gives (1.0, 0)
+    layer = Q.prepare_qat(nn.Linear(3, 1))
+    out = layer.fake_quantize_input(tn.tensor([[-np.inf, 3.2, 200.0]]))
+    np.testing.assert_array_equal(out.numpy(), [[0.0, 3.0, 127.0]])   # clamp(round(x), 0, 127)

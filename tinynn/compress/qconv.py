@@ -103,7 +103,7 @@ class QuantizedConv2d(Int8Layer, Module):
             raise ValueError(f"QuantizedConv2d: expected input (N, {self.in_channels}, H, W), got shape {x.shape}")
         x = np.ascontiguousarray(x, np.float32)
         b = backend.active
-        s_a, z_a = self._input_params(x, b)
+        s_a, z_a = self._input_params(x)
         y = b.quantized_conv2d(x, self._packed_for(b), self.kernel_size, self.stride, self.padding, self.dilation,
                                s_a, z_a, self.weight_scale, self.bias, self.activation_name)
         return Tensor._wrap(y, False)

@@ -54,11 +54,11 @@ class Int8Layer:
     def activation_name(self):
         return ACTIVATIONS[int(self.activation[0])]
 
-    def _input_params(self, x, b):
+    def _input_params(self, x):
         """(s_a as float32, z_a) for the kernel; (None, None) when the layer is dynamic, as the kernel
         then measures the range of x in the same call (an empty x has none: its defaults are given)."""
         if self.static or not x.size:
-            s_a, z_a = quantized_input_params(self, x, b)
+            s_a, z_a = quantized_input_params(self)
             return np.float32(s_a), z_a
         return None, None
 
@@ -140,7 +140,7 @@ class QuantizedLinear(Int8Layer, Module):
         lead = x.shape[:-1]
         x2 = np.ascontiguousarray(x.reshape(math.prod(lead), self.in_features), dtype=np.float32)  # (-1 fails for 0 features)
         b = backend.active
-        s_a, z_a = self._input_params(x2, b)
+        s_a, z_a = self._input_params(x2)
         y = b.quantized_linear(x2, self._packed_for(b), s_a, z_a, self.weight_scale, self.bias, self.activation_name)
         return Tensor._wrap(y.reshape(*lead, self.out_features), False)
 
@@ -148,13 +148,11 @@ class QuantizedLinear(Int8Layer, Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, {self._describe()}"
 
 
-def quantized_input_params(layer, x, b):
-    """(s_a, z_a) of a quantized layer's input x: the calibrated ones of a static layer, else
-    calc_qparams(min x, max x, "uint8", affine, reduce_range) of this batch (1, 0 if x is empty)."""
+def quantized_input_params(layer):
+    """(s_a, z_a) of a quantized layer's input: the calibrated ones of a static layer, else (1, 0),
+    those of an empty batch (a dynamic layer's kernel measures a non-empty x itself)."""
     if "input_scale" in layer._buffers:
         return float(layer.input_scale[0]), int(layer.input_zero_point[0])
-    if x.size:
-        return calc_qparams(*b.minmax(x), "uint8", symmetric=False, reduce_range=True)
     return 1.0, 0
 
 
