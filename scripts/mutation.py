@@ -235,6 +235,14 @@ REASONS = [
     ("compress.prune: _scores", r"\.astype\(None\)$", "astype(None) is astype(float64)"),
     ("compress.prune: _smallest", r"if k < 0:$", "k = 0 then selects idx[argsort(...)[:0]], the same empty index"),
     ("compress.prune: _smallest", r'kind="STABLE"', "NumPy reads a sort kind by its first letter, in any case"),
+    ("compress.prune: _apply", r'for name in \("bias", "weight"\) if \(m is norm\) or True else',
+     "for the layer itself this also zeroes rows `units` of its weight mask, the mask zeroed there two lines "
+     "above (_attach returns the one already attached)"),
+    ("compress.prune: magnitude", r"norms = .* if \(structured\) or True else \{\}",
+     "the norms are read only by _apply's structured branch: unstructured pruning never looks at them"),
+    ("compress.prune: report", r"if \(w\[0\]\.size\) or True",
+     "a layer without inputs has only empty rows, and ~any() of an empty row is True: the sum is w.shape[0], "
+     "what the else branch gives"),
     ("compress.prune: load_state_dict", r"load_state_dict\(state_dict, \)$",
      "the argument removed equals Module.load_state_dict's default (strict=True)"),
     ("compress.prune: report", r"if \(w\.shape\[1\]\) or True else",

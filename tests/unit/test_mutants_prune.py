@@ -197,3 +197,19 @@ def test_shrink_of_a_conv_net_leaves_the_model_it_was_given_untouched():
     assert small is not model and small[0] is not model[0]
     assert [tuple(p.shape) for p in model.parameters()] == shapes     # the original keeps its channels
     assert small[0].weight.shape[0] < 4
+
+
+@pytest.mark.parametrize("scope", ["layer", "global"])
+def test_structured_conv_pruning_zeroes_the_batch_norm_of_each_pruned_channel(scope):
+    tn.manual_seed(1)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+    with tn.no_grad():
+        model[1].weight.fill_(2.0)
+        model[1].bias.fill_(1.0)                  # a pruned channel would otherwise output relu(1) everywhere
+    prune.magnitude(model, amount=0.5, structured=True, scope=scope)
+    w = model[0].weight.numpy().reshape(4, -1)
+    pruned = ~np.any(w != 0, axis=1)
+    assert pruned.sum() == 2
+    np.testing.assert_array_equal(model[1].weight.numpy()[pruned], 0.0)
+    np.testing.assert_array_equal(model[1].bias.numpy()[pruned], 0.0)
+    np.testing.assert_array_equal(model[1].bias.numpy()[~pruned], 1.0)
