@@ -213,3 +213,15 @@ def test_structured_conv_pruning_zeroes_the_batch_norm_of_each_pruned_channel(sc
     np.testing.assert_array_equal(model[1].weight.numpy()[pruned], 0.0)
     np.testing.assert_array_equal(model[1].bias.numpy()[pruned], 0.0)
     np.testing.assert_array_equal(model[1].bias.numpy()[~pruned], 1.0)
+
+
+def test_shrink_of_a_conv_net_whose_linear_run_ends_before_the_last_module():
+    # the run Linear, ReLU, Linear ends at Softmax: it is shrunk, and the modules after it are kept
+    tn.manual_seed(2)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 3),
+                          nn.Softmax(dim=1))
+    prune.magnitude(model, amount=0.5, structured=True)
+    small = prune.shrink(model)
+    x = tn.randn(2, 1, 6, 6)
+    np.testing.assert_allclose(small(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
+    assert isinstance(small[-1], nn.Softmax) and small[3].weight.shape[0] < 8
