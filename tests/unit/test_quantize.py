@@ -1,5 +1,7 @@
 """int8 quantization: MinMaxObserver formulas, round trips, the int8 layer's error bound, STE, QAT,
 saving and loading, sizes, errors."""
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, strategies as st
@@ -7,6 +9,7 @@ from hypothesis import assume, given, strategies as st
 import tinynn as tn
 from tinynn import nn, optim, quantize as Q
 from tinynn.backend import reference as reference_backend
+from helpers.exact import nearest_f32
 
 F32 = np.float32
 EPS = float(np.finfo(np.float32).eps)
@@ -360,15 +363,6 @@ def test_a_static_layer_with_an_8_bit_input_zero_point_is_refused():
     assert int(layer.input_zero_point[0]) == 127
 
 
-def _float32_of(exact):
-    """The float32 nearest the rational `exact` (ties to the even significand), found among the three
-    float32 around float(exact) by exact comparison: one rounding, as C's fmaf gives."""
-    from fractions import Fraction
-    f = np.float32(float(exact))
-    around = [np.nextafter(f, np.float32(-np.inf)), f, np.nextafter(f, np.float32(np.inf))]
-    return min(around, key=lambda c: (abs(Fraction(float(c)) - exact), int(np.float32(c).view(np.int32)) & 1))
-
-
 @pytest.mark.parametrize("x, inv, z", [
     (2.0 ** -15, 2.0 ** -15, 2 ** 24 + 1),       # p + z just above a float32 midpoint, p lost in float64's sum
     (-(2.0 ** -15), 2.0 ** -15, 2 ** 24 + 1),    # just below it
@@ -384,8 +378,8 @@ def _float32_of(exact):
 def test_fma_f32_rounds_once_as_fmaf(x, inv, z):
     """float32(x inv + z) with x and inv first rounded to float32 and the sum rounded once, where a
     float64 sum rounded again to float32 is off by one float32 step (double rounding)."""
-    from fractions import Fraction
     exact = Fraction(float(np.float32(x))) * Fraction(float(np.float32(inv))) + z
     got = reference_backend.fma_f32(np.array([x]), inv, z)
     assert got.dtype == np.float32
-    assert got[0] == _float32_of(exact) or (np.isinf(got[0]) and abs(exact) > 3.4e38)
+    assert ((np.isfinite(got[0]) and Fraction(float(got[0])) == nearest_f32(exact))
+            or (np.isinf(got[0]) and abs(exact) > 3.4e38))

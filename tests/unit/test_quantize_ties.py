@@ -2,7 +2,7 @@
 q = clamp(nearbyint(fma(x, float32(1 / s), z)), qmin, qmax), the fma rounded once to float32.
 
 The expected values come from exact rational arithmetic (fractions.Fraction) and an
-independent round-to-nearest-even into float32 written here, not from the code under test."""
+independent round-to-nearest-even into float32 (tests/helpers/exact.py), not from the code under test."""
 from fractions import Fraction
 
 import numpy as np
@@ -10,26 +10,12 @@ import pytest
 
 from tinynn.backend import reference as ref
 from tinynn.compress.qparams import quantize_tensor
-
-
-def round_f32(v):
-    """The float32 nearest to the rational v (ties to even), as a Fraction (normal range only)."""
-    if v == 0:
-        return Fraction(0)
-    a = abs(v)
-    e = a.numerator.bit_length() - a.denominator.bit_length()
-    while Fraction(2) ** e > a:
-        e -= 1
-    while Fraction(2) ** (e + 1) <= a:
-        e += 1
-    ulp = Fraction(2) ** (e - 23)
-    r = round(a / ulp) * ulp          # Fraction.__round__ rounds half to even
-    return r if v > 0 else -r
+from helpers.exact import nearest_f32
 
 
 def expected_q(x, scale, zp, qmin, qmax):
-    inv = round_f32(1 / Fraction(float(np.float32(scale))))
-    return [min(max(round(round_f32(Fraction(float(v)) * inv + zp)), qmin), qmax) for v in x]
+    inv = nearest_f32(1 / Fraction(float(np.float32(scale))))
+    return [min(max(round(nearest_f32(Fraction(float(v)) * inv + zp)), qmin), qmax) for v in x]
 
 
 def backends():
@@ -42,11 +28,11 @@ def backends():
     return out
 
 
-def test_round_f32_helper_agrees_with_numpy_on_plain_values():
+def test_nearest_f32_helper_agrees_with_numpy_on_plain_values():
     # the independent rounding must itself be right: NumPy's float64 -> float32 cast is one rounding
     rng = np.random.default_rng(0)
     for v in rng.standard_normal(200) * 1e3:
-        assert round_f32(Fraction(float(v))) == Fraction(float(np.float32(v)))
+        assert nearest_f32(Fraction(float(v))) == Fraction(float(np.float32(v)))
 
 
 def test_1001_evenly_spaced_values_at_scale_002():
