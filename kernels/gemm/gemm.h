@@ -210,6 +210,7 @@ static inline int tn_rows_alias(tn_idx stride_bytes) {
 #define MC TN_PASTE(TN_MC_, S, )
 #define KC TN_PASTE(TN_KC_, S, )
 #define NC 3072
+#define PACK_B_ROWS 4                           /* see tn_pack_b */
 #define DIRECT_A_MAX_N (1024 / (int)sizeof(T))   /* read A in place when B is at most this wide */
 #define UKR_ATTR TN_PASTE(TN_ATTR_, VBITS, )
 #define UKR_ROWS TN_PASTE(TN_ROWS_, VBITS, )
@@ -229,6 +230,7 @@ static inline int tn_rows_alias(tn_idx stride_bytes) {
 #define NT_P (16 / (int)sizeof(T))
 #define NT_PACK TN_PASTE(tn_nt_pack_, TS, )
 #define NT_W (64 / (int)sizeof(T))                /* columns per NT_PACK */
+#define ROWS_PACK TN_PASTE(tn_rows_pack_, TS, )
 
 /* Register tiles.  AVX2: 6 x 2 ymm (12 accumulators + 2 B vectors + 1 broadcast of the 16
  * registers).  AVX-512: 12 x 2 zmm (24 accumulators + 2 + 1 of 32): twice the rows, so each
@@ -314,6 +316,7 @@ TN_GEMM_ENTRY(double, f64)
 #undef MC
 #undef KC
 #undef NC
+#undef PACK_B_ROWS
 #undef DIRECT_A_MAX_N
 #undef UKR_ATTR
 #undef UKR_ROWS
@@ -332,6 +335,7 @@ TN_GEMM_ENTRY(double, f64)
 #undef NT_P
 #undef NT_PACK
 #undef NT_W
+#undef ROWS_PACK
 
 #include "gemm_int8.h"
 

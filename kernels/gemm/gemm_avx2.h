@@ -1,6 +1,6 @@
 /* gemm/gemm_avx2.h -- AVX2 helpers of the direct (unpacked) small-GEMM tiles in
- * gemm_direct.h, one per type where the intrinsics differ (masks, column gathers, the
- * in-register transposition); included once by gemm.h.  Compiled for AVX2+FMA with a target
+ * gemm_direct.h and of the packing, one per type where the intrinsics differ (masks, column
+ * gathers, the in-register transpositions); included once by gemm.h.  Compiled for AVX2+FMA with a target
  * attribute; called only when the CPU has both.
  */
 #if TN_HAVE_AVX2
@@ -44,6 +44,38 @@ TN_AVX2_INLINE void tn_nt_pack_f64(const double *const *w, tn_idx p, double *bp,
         __m128d r0 = _mm_loadu_pd(w[j] + p), r1 = _mm_loadu_pd(w[j + 1] + p);
         _mm_store_pd(bp + j, _mm_unpacklo_pd(r0, r1));
         _mm_store_pd(bp + ld + j, _mm_unpackhi_pd(r0, r1));
+    }
+}
+/* Columns p..p+3 of `rows` rows (an even number): ap[q * ld + i] = w[i][p + q] (q < 4), as
+ * 4 x 4 transpositions of 128-bit vectors and, for a last pair of rows, 2 x 4 (the packing of
+ * a row-major A into MR-row slivers: a value at a time was 5% of a 2-thread 256x1024x1024). */
+TN_AVX2_INLINE void tn_rows_pack_f32(const float *const *w, int rows, tn_idx p, float *ap, tn_idx ld) {
+    int i = 0;
+    for (; i + 4 <= rows; i += 4) {
+        __m128 r0 = _mm_loadu_ps(w[i] + p), r1 = _mm_loadu_ps(w[i + 1] + p);
+        __m128 r2 = _mm_loadu_ps(w[i + 2] + p), r3 = _mm_loadu_ps(w[i + 3] + p);
+        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+        _mm_storeu_ps(ap + i, r0);
+        _mm_storeu_ps(ap + ld + i, r1);
+        _mm_storeu_ps(ap + 2 * ld + i, r2);
+        _mm_storeu_ps(ap + 3 * ld + i, r3);
+    }
+    if (i < rows) {
+        __m128 r0 = _mm_loadu_ps(w[i] + p), r1 = _mm_loadu_ps(w[i + 1] + p);
+        __m128 lo = _mm_unpacklo_ps(r0, r1), hi = _mm_unpackhi_ps(r0, r1);
+        _mm_storel_pi((__m64 *)(ap + i), lo);
+        _mm_storeh_pi((__m64 *)(ap + ld + i), lo);
+        _mm_storel_pi((__m64 *)(ap + 2 * ld + i), hi);
+        _mm_storeh_pi((__m64 *)(ap + 3 * ld + i), hi);
+    }
+}
+
+/* Columns p, p+1 of `rows` rows (an even number): ap[q * ld + i] = w[i][p + q] (q < 2). */
+TN_AVX2_INLINE void tn_rows_pack_f64(const double *const *w, int rows, tn_idx p, double *ap, tn_idx ld) {
+    for (int i = 0; i < rows; i += 2) {
+        __m128d r0 = _mm_loadu_pd(w[i] + p), r1 = _mm_loadu_pd(w[i + 1] + p);
+        _mm_storeu_pd(ap + i, _mm_unpacklo_pd(r0, r1));
+        _mm_storeu_pd(ap + ld + i, _mm_unpackhi_pd(r0, r1));
     }
 }
 #undef TN_AVX2_INLINE

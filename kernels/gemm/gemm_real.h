@@ -16,6 +16,19 @@
 #define TN_CAT(a, b) TN_CAT_(a, b)
 #define FN(name) TN_CAT(name, S)
 
+#if TN_HAVE_AVX2
+/* One whole MR-row sliver of a row-major A (A(i, p) = a[i rsa + p]), NT_P columns at a time
+ * through the in-register transpositions of gemm_avx2.h. */
+TN_AVX2_FN static void FN(tn_pack_a_rows)(tn_idx kc, const T *a, tn_idx rsa, T *ap) {
+    const T *w[MR];
+    for (int i = 0; i < MR; i++) w[i] = a + i * rsa;
+    tn_idx p = 0;
+    for (; p + NT_P <= kc; p += NT_P) ROWS_PACK(w, MR, p, ap + p * MR, MR);
+    for (; p < kc; p++)
+        for (int i = 0; i < MR; i++) ap[p * MR + i] = w[i][p];
+}
+#endif
+
 /* Pack the mc x kc block A[0:mc, 0:kc] into MR-row slivers: sliver s holds, for each
  * p in 0..kc, the MR values A[s MR + i, p] (i = 0..MR-1) one after the other; rows past
  * mc are zero. */
@@ -23,6 +36,13 @@ static void FN(tn_pack_a)(tn_idx mc, tn_idx kc, const T *a, tn_idx rsa, tn_idx c
     for (tn_idx ir = 0; ir < mc; ir += MR) {
         int mr = (int)tn_min(MR, mc - ir);
         const T *src = a + ir * rsa;
+#if TN_HAVE_AVX2
+        if (mr == MR && csa == 1 && tn_simd_level >= TN_SIMD_AVX2) {
+            FN(tn_pack_a_rows)(kc, src, rsa, ap);
+            ap += (tn_idx)MR * kc;
+            continue;
+        }
+#endif
         if (mr == MR && rsa == 1) {               /* column-major A: MR contiguous values per p */
             for (tn_idx p = 0; p < kc; p++)
                 for (int i = 0; i < MR; i++) ap[p * MR + i] = src[p * csa + i];
@@ -60,8 +80,22 @@ TN_AVX2_FN static void FN(tn_pack_b_nt)(tn_idx kc, tn_idx nc, const T *b, tn_idx
 #endif
 
 /* Pack the kc x nc panel B[0:kc, 0:nc] into NR-column slivers: sliver s holds, for each
- * p in 0..kc, the NR values B[p, s NR + j] (j = 0..NR-1); columns past nc are zero. */
+ * p in 0..kc, the NR values B[p, s NR + j] (j = 0..NR-1); columns past nc are zero.
+ * A row-major B is copied a few rows at a time across all the slivers, each row's piece of
+ * every sliver in turn: a whole sliver at a time read each piece from another page, which
+ * the prefetcher does not follow (3x slower at 1024 columns, docs/04-gemm.md). */
 static void FN(tn_pack_b)(tn_idx kc, tn_idx nc, const T *b, tn_idx rsb, tn_idx csb, T *bp) {
+    if (csb == 1) {                               /* row-major B: the whole slivers, across */
+        tn_idx whole = nc / NR * NR;              /* PACK_B_ROWS rows of B at a time */
+        for (tn_idx p0 = 0; p0 < kc; p0 += PACK_B_ROWS) {
+            tn_idx p1 = tn_min(kc, p0 + PACK_B_ROWS);
+            for (tn_idx jr = 0; jr < whole; jr += NR)
+                for (tn_idx p = p0; p < p1; p++) memcpy(bp + jr * kc + p * NR, b + p * rsb + jr, NR * sizeof(T));
+        }
+        b += whole;
+        bp += whole * kc;
+        nc -= whole;
+    }
 #if TN_HAVE_AVX2
     if (rsb == 1 && csb != 1 && tn_simd_level >= TN_SIMD_AVX2) {
         tn_idx whole = nc / NR * NR;
@@ -74,9 +108,7 @@ static void FN(tn_pack_b)(tn_idx kc, tn_idx nc, const T *b, tn_idx rsb, tn_idx c
     for (tn_idx jr = 0; jr < nc; jr += NR) {
         int nr = (int)tn_min(NR, nc - jr);
         const T *src = b + jr * csb;
-        if (nr == NR && csb == 1) {               /* row-major B: one wide copy per p */
-            for (tn_idx p = 0; p < kc; p++) memcpy(bp + p * NR, src + p * rsb, NR * sizeof(T));
-        } else if (rsb == 1) {                    /* column-major B (e.g. W^T): walk columns ... */
+        if (rsb == 1) {                    /* column-major B (e.g. W^T): walk columns ... */
             for (tn_idx p0 = 0; p0 < kc; p0 += 16) {  /* ... over 16 rows of the sliver at a time, */
                 tn_idx p1 = tn_min(kc, p0 + 16);      /* which stay in L1 (a whole one may not) */
                 for (int j = 0; j < nr; j++) {
