@@ -97,8 +97,8 @@ def modules():
                                                               "tests/kernels/test_int8_conv.py",
                                                               "tests/unit/test_quantize_conv.py",
                                                               "tests/unit/test_activations.py", *REFERENCE_SHARED_TESTS,
-                                                              *KERNEL_TESTS, mutants("ops"), mutants("quantize"),
-                                                              mutants("reference"))),
+                                                              *KERNEL_TESTS, mutants("ops"), mutants("ops_factories"),
+                                                              mutants("quantize"), mutants("reference"))),
         # the reference backend's convolution and sequence families, each its own run (and row)
         "reference-conv": (["tinynn/backend/reference_conv.py"],
                            tests_that_exist(*REFERENCE_CONV_TESTS, mutants("reference_conv"))),
@@ -110,7 +110,8 @@ def modules():
                      tests_that_exist("tests/unit/test_quantize.py", "tests/unit/test_quantize_ties.py",
                                       "tests/unit/test_quantize_conv.py", mutants("quantize"))),
         "optim": (["tinynn/optim/*.py"], tests_that_exist("tests/unit/test_optim*.py", "tests/unit/test_schedulers.py",
-                                                         "tests/kernels/test_kernels_optim.py", mutants("optim"))),
+                                                         "tests/kernels/test_kernels_optim.py", mutants("optim"),
+                                                         mutants("optim_schedulers"))),
     }
 
 

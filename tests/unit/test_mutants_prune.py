@@ -4,18 +4,15 @@ and the cause; `layers=` picks layers by module or by name; structured pruning z
 neurons (weight row and bias entry) and leaves a single-layer model's only layer in; report()'s
 fields against counts made here; ties broken by position; shrink() folds constant neurons into
 the next bias and keeps the dtype."""
-import re
 
 import numpy as np
 import pytest
 
 import tinynn as tn
+from helpers.messages import raises
 from tinynn import nn
 from tinynn.compress import prune
 
-
-def raises(exc, message):
-    return pytest.raises(exc, match="^" + re.escape(message) + "$")
 
 
 def mlp(*sizes, dtype=np.float64, seed=0):
