@@ -67,6 +67,19 @@ static inline tn_idx tn_conv_chunk(const tn_conv_geom *g, int threads) {
     return b < 1 ? 1 : b;
 }
 
+/* Small images' im2col / col2im work in a bordered copy of the image of at most this many values
+ * (on the stack; see tn_im2col_small in conv_real.h). */
+#define TN_CONV_BORDERED_MAX 8192
+
+/* The rows hp and columns wp of the image with its border that the windows read (rows -pt ..
+ * (ho - 1) sh + (kh - 1) dh - pt, columns likewise); 0 if that copy would exceed TN_CONV_BORDERED_MAX
+ * values, or the output is empty. */
+static inline int tn_conv_bordered(const tn_conv_geom *g, tn_idx *hp, tn_idx *wp) {
+    *hp = (g->ho - 1) * g->sh + (tn_idx)(g->kh - 1) * g->dh + 1;
+    *wp = (g->wo - 1) * g->sw + (tn_idx)(g->kw - 1) * g->dw + 1;
+    return g->ho > 0 && g->wo > 0 && g->c * *hp * *wp <= TN_CONV_BORDERED_MAX;
+}
+
 /* For the copy loops of im2col / col2im: GCC would turn a loop that zeroes or copies a run into a
  * memset / memcpy call, which costs more than the run on the short rows of small images (they
  * made im2col a fifth of a digits ResNet step). */

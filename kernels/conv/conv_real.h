@@ -8,6 +8,70 @@
 #define CFN(name) TN_CONV_CAT(name, TS)
 #define GEMM TN_CONV_CAT(tn_gemm, TS)
 
+/* Small images (8x8 digits: the bounds and short zero runs of the general loops below cost ~2.5
+ * cycles a value, more than the GEMM after them) go through xp, a copy of the image with zeros
+ * around it holding exactly the rows and columns the windows read (tn_conv_bordered): im2col copies x
+ * into it once, then each row of cols is ho runs of wo values of xp with no bounds to work out;
+ * col2im adds the columns into it the same way, then copies its inside out to dx.  Each returns 0
+ * (and does nothing) when xp would exceed TN_CONV_BORDERED_MAX values. */
+TN_CONV_INLINE_COPIES
+static int CFN(tn_im2col_small)(const T *x, const tn_conv_geom *g, T *cols, tn_idx ld) {
+    tn_idx hp, wp, taps = (tn_idx)g->kh * g->kw;
+    T xp[TN_CONV_BORDERED_MAX];
+    if (!tn_conv_bordered(g, &hp, &wp)) return 0;
+    memset(xp, 0, sizeof(T) * (size_t)(g->c * hp * wp));
+    tn_idx rows = tn_min(g->h, hp - g->pt), width = tn_min(g->w, wp - g->pl);   /* of x, inside xp */
+    for (tn_idx c = 0; c < g->c; c++)
+        for (tn_idx i = 0; i < rows; i++)
+            for (tn_idx j = 0; j < width; j++)
+                xp[(c * hp + i + g->pt) * wp + j + g->pl] = x[(c * g->h + i) * g->w + j];
+    for (tn_idx c = 0; c < g->c; c++)
+        for (int u = 0; u < g->kh; u++)
+            for (int v = 0; v < g->kw; v++) {
+                T *row = cols + (c * taps + u * g->kw + v) * ld;
+                const T *window = xp + (c * hp + (tn_idx)u * g->dh) * wp + (tn_idx)v * g->dw;
+                for (tn_idx i = 0; i < g->ho; i++) {
+                    const T *src = window + i * g->sh * wp;
+                    T *dst = row + i * g->wo;
+                    if (g->sw == 1)
+                        for (tn_idx j = 0; j < g->wo; j++) dst[j] = src[j];
+                    else
+                        for (tn_idx j = 0; j < g->wo; j++) dst[j] = src[j * g->sw];
+                }
+            }
+    return 1;
+}
+
+/* (Each element of dx gets its taps in (u, v) order, starting from 0, as in tn_col2im: same bits.) */
+TN_CONV_INLINE_COPIES
+static int CFN(tn_col2im_small)(const T *cols, tn_idx ld, const tn_conv_geom *g, T *dx) {
+    tn_idx hp, wp, taps = (tn_idx)g->kh * g->kw;
+    T xp[TN_CONV_BORDERED_MAX];
+    if (!tn_conv_bordered(g, &hp, &wp)) return 0;
+    memset(xp, 0, sizeof(T) * (size_t)(g->c * hp * wp));
+    for (tn_idx c = 0; c < g->c; c++)
+        for (int u = 0; u < g->kh; u++)
+            for (int v = 0; v < g->kw; v++) {
+                const T *row = cols + (c * taps + u * g->kw + v) * ld;
+                T *window = xp + (c * hp + (tn_idx)u * g->dh) * wp + (tn_idx)v * g->dw;
+                for (tn_idx i = 0; i < g->ho; i++) {
+                    T *dst = window + i * g->sh * wp;
+                    const T *src = row + i * g->wo;
+                    if (g->sw == 1)
+                        for (tn_idx j = 0; j < g->wo; j++) dst[j] += src[j];
+                    else
+                        for (tn_idx j = 0; j < g->wo; j++) dst[j * g->sw] += src[j];
+                }
+            }
+    memset(dx, 0, (size_t)(g->c * g->h * g->w) * sizeof(T));
+    tn_idx rows = tn_min(g->h, hp - g->pt), width = tn_min(g->w, wp - g->pl);
+    for (tn_idx c = 0; c < g->c; c++)
+        for (tn_idx i = 0; i < rows; i++)
+            for (tn_idx j = 0; j < width; j++)
+                dx[(c * g->h + i) * g->w + j] = xp[(c * hp + i + g->pt) * wp + j + g->pl];
+    return 1;
+}
+
 /* Rows of cols (C kh kw of them, ld apart) = the windows of one image x (C, H, W); padding reads 0.
  * The tap (u, v) decides which output rows i0 <= i < i1 and columns j0 <= j < j1 read inside the
  * image, so the channels' loop runs inside it with no bounds to work out: on small images (8x8 and
@@ -15,6 +79,7 @@
 TN_CONV_INLINE_COPIES
 static void CFN(tn_im2col)(const T *x, const tn_conv_geom *g, T *cols, tn_idx ld) {
     tn_idx h = g->h, w = g->w, ho = g->ho, wo = g->wo, taps = (tn_idx)g->kh * g->kw;
+    if (CFN(tn_im2col_small)(x, g, cols, ld)) return;
     for (int u = 0; u < g->kh; u++) {
         tn_idx roff = (tn_idx)u * g->dh - g->pt, i0, i1;
         tn_conv_valid(h, ho, g->sh, roff, &i0, &i1);
@@ -47,6 +112,7 @@ static void CFN(tn_im2col)(const T *x, const tn_conv_geom *g, T *cols, tn_idx ld
 TN_CONV_INLINE_COPIES
 static void CFN(tn_col2im)(const T *cols, tn_idx ld, const tn_conv_geom *g, T *dx) {
     tn_idx h = g->h, w = g->w, wo = g->wo, taps = (tn_idx)g->kh * g->kw;
+    if (CFN(tn_col2im_small)(cols, ld, g, dx)) return;
     memset(dx, 0, (size_t)(g->c * h * w) * sizeof(T));
     for (int u = 0; u < g->kh; u++) {
         tn_idx roff = (tn_idx)u * g->dh - g->pt, i0, i1;
