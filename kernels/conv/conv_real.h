@@ -14,30 +14,46 @@
  * into it once, then each row of cols is ho runs of wo values of xp with no bounds to work out;
  * col2im adds the columns into it the same way, then copies its inside out to dx.  Each returns 0
  * (and does nothing) when xp would exceed TN_CONV_BORDERED_MAX values. */
+/* dst[i len + j] = src[i stride + j step] for i < runs, j < len: runs of len values one after the
+ * other.  TN_CONV_RUNS(step) calls it with the usual widths of small maps as constants, so that
+ * each run is a few straight moves rather than a loop paying its set-up for 2 to 8 values. */
+TN_CONV_INLINE_COPIES static inline __attribute__((always_inline))
+void CFN(tn_copy_runs)(T *dst, const T *src, tn_idx runs, tn_idx len, tn_idx stride, tn_idx step) {
+    for (tn_idx i = 0; i < runs; i++)
+        for (tn_idx j = 0; j < len; j++) dst[i * len + j] = src[i * stride + j * step];
+}
+#define TN_CONV_RUNS(step)                                                              \
+    switch (wo) {                                                                       \
+    case 2: CFN(tn_copy_runs)(row, window, ho, 2, sh * wp, step); break;                \
+    case 4: CFN(tn_copy_runs)(row, window, ho, 4, sh * wp, step); break;                \
+    case 8: CFN(tn_copy_runs)(row, window, ho, 8, sh * wp, step); break;                \
+    default: CFN(tn_copy_runs)(row, window, ho, wo, sh * wp, step);                     \
+    }
+
 TN_CONV_INLINE_COPIES
 static int CFN(tn_im2col_small)(const T *x, const tn_conv_geom *g, T *cols, tn_idx ld) {
-    tn_idx hp, wp, taps = (tn_idx)g->kh * g->kw;
+    /* the geometry in locals: every store below could alias *g as far as the compiler knows */
+    tn_idx c_n = g->c, h = g->h, w = g->w, ho = g->ho, wo = g->wo, sh = g->sh, sw = g->sw, hp, wp;
+    int kh = g->kh, kw = g->kw, dh = g->dh, dw = g->dw;
     T xp[TN_CONV_BORDERED_MAX];
     if (!tn_conv_bordered(g, &hp, &wp)) return 0;
-    memset(xp, 0, sizeof(T) * (size_t)(g->c * hp * wp));
-    tn_idx rows = tn_min(g->h, hp - g->pt), width = tn_min(g->w, wp - g->pl);   /* of x, inside xp */
-    for (tn_idx c = 0; c < g->c; c++)
+    memset(xp, 0, sizeof(T) * (size_t)(c_n * hp * wp));
+    tn_idx rows = tn_min(h, hp - g->pt), width = tn_min(w, wp - g->pl);   /* of x, inside xp */
+    T *inside = xp + g->pt * wp + g->pl;
+    for (tn_idx c = 0; c < c_n; c++)
         for (tn_idx i = 0; i < rows; i++)
-            for (tn_idx j = 0; j < width; j++)
-                xp[(c * hp + i + g->pt) * wp + j + g->pl] = x[(c * g->h + i) * g->w + j];
-    for (tn_idx c = 0; c < g->c; c++)
-        for (int u = 0; u < g->kh; u++)
-            for (int v = 0; v < g->kw; v++) {
-                T *row = cols + (c * taps + u * g->kw + v) * ld;
-                const T *window = xp + (c * hp + (tn_idx)u * g->dh) * wp + (tn_idx)v * g->dw;
-                for (tn_idx i = 0; i < g->ho; i++) {
-                    const T *src = window + i * g->sh * wp;
-                    T *dst = row + i * g->wo;
-                    if (g->sw == 1)
-                        for (tn_idx j = 0; j < g->wo; j++) dst[j] = src[j];
-                    else
-                        for (tn_idx j = 0; j < g->wo; j++) dst[j] = src[j * g->sw];
-                }
+            for (tn_idx j = 0; j < width; j++) inside[(c * hp + i) * wp + j] = x[(c * h + i) * w + j];
+    for (tn_idx c = 0; c < c_n; c++)
+        for (int u = 0; u < kh; u++)
+            for (int v = 0; v < kw; v++) {
+                T *row = cols + ((c * kh + u) * kw + v) * ld;
+                const T *window = xp + (c * hp + (tn_idx)u * dh) * wp + (tn_idx)v * dw;
+                if (sw == 1)
+                    TN_CONV_RUNS(1)
+                else if (sw == 2)
+                    TN_CONV_RUNS(2)
+                else
+                    CFN(tn_copy_runs)(row, window, ho, wo, sh * wp, sw);
             }
     return 1;
 }
@@ -45,30 +61,31 @@ static int CFN(tn_im2col_small)(const T *x, const tn_conv_geom *g, T *cols, tn_i
 /* (Each element of dx gets its taps in (u, v) order, starting from 0, as in tn_col2im: same bits.) */
 TN_CONV_INLINE_COPIES
 static int CFN(tn_col2im_small)(const T *cols, tn_idx ld, const tn_conv_geom *g, T *dx) {
-    tn_idx hp, wp, taps = (tn_idx)g->kh * g->kw;
+    tn_idx c_n = g->c, h = g->h, w = g->w, ho = g->ho, wo = g->wo, sh = g->sh, sw = g->sw, hp, wp;
+    int kh = g->kh, kw = g->kw, dh = g->dh, dw = g->dw;
     T xp[TN_CONV_BORDERED_MAX];
     if (!tn_conv_bordered(g, &hp, &wp)) return 0;
-    memset(xp, 0, sizeof(T) * (size_t)(g->c * hp * wp));
-    for (tn_idx c = 0; c < g->c; c++)
-        for (int u = 0; u < g->kh; u++)
-            for (int v = 0; v < g->kw; v++) {
-                const T *row = cols + (c * taps + u * g->kw + v) * ld;
-                T *window = xp + (c * hp + (tn_idx)u * g->dh) * wp + (tn_idx)v * g->dw;
-                for (tn_idx i = 0; i < g->ho; i++) {
-                    T *dst = window + i * g->sh * wp;
-                    const T *src = row + i * g->wo;
-                    if (g->sw == 1)
-                        for (tn_idx j = 0; j < g->wo; j++) dst[j] += src[j];
+    memset(xp, 0, sizeof(T) * (size_t)(c_n * hp * wp));
+    for (tn_idx c = 0; c < c_n; c++)
+        for (int u = 0; u < kh; u++)
+            for (int v = 0; v < kw; v++) {
+                const T *row = cols + ((c * kh + u) * kw + v) * ld;
+                T *window = xp + (c * hp + (tn_idx)u * dh) * wp + (tn_idx)v * dw;
+                for (tn_idx i = 0; i < ho; i++) {
+                    T *dst = window + i * sh * wp;
+                    const T *src = row + i * wo;
+                    if (sw == 1)
+                        for (tn_idx j = 0; j < wo; j++) dst[j] += src[j];
                     else
-                        for (tn_idx j = 0; j < g->wo; j++) dst[j * g->sw] += src[j];
+                        for (tn_idx j = 0; j < wo; j++) dst[j * sw] += src[j];
                 }
             }
-    memset(dx, 0, (size_t)(g->c * g->h * g->w) * sizeof(T));
-    tn_idx rows = tn_min(g->h, hp - g->pt), width = tn_min(g->w, wp - g->pl);
-    for (tn_idx c = 0; c < g->c; c++)
+    memset(dx, 0, (size_t)(c_n * h * w) * sizeof(T));
+    tn_idx rows = tn_min(h, hp - g->pt), width = tn_min(w, wp - g->pl);
+    const T *inside = xp + g->pt * wp + g->pl;
+    for (tn_idx c = 0; c < c_n; c++)
         for (tn_idx i = 0; i < rows; i++)
-            for (tn_idx j = 0; j < width; j++)
-                dx[(c * g->h + i) * g->w + j] = xp[(c * hp + i + g->pt) * wp + j + g->pl];
+            for (tn_idx j = 0; j < width; j++) dx[(c * h + i) * w + j] = inside[(c * hp + i) * wp + j];
     return 1;
 }
 
@@ -302,3 +319,4 @@ static int CFN(tn_conv2d_backward_weight)(const T *gy, const T *x, T *dw, const 
 
 #undef CFN
 #undef GEMM
+#undef TN_CONV_RUNS
