@@ -55,8 +55,12 @@ static void tn_u7_conv_cols(const tn_conv_geom *g, tn_idx hp, tn_idx wp, const u
                             tn_idx r0, tn_idx m, tn_idx kp, uint8_t *cols) {
     tn_idx C = g->c, cg = C / g->groups, P = g->ho * g->wo, k = g->kh * g->kw * cg;
     int whole = g->dw == 1 && g->groups == 1;     /* kw taps x C channels: one run of bytes */
-    for (tn_idx r = 0; r < m; r++) {
-        tn_idx img = (r0 + r) / P, pos = (r0 + r) % P, i = pos / g->wo, j = pos % g->wo;
+    tn_idx img = r0 / P, i = r0 % P / g->wo, j = r0 % g->wo;   /* row r's position, advanced below */
+    for (tn_idx r = 0; r < m; r++, j = j + 1 < g->wo ? j + 1 : 0) {   /* (no divisions per row) */
+        if (r > 0 && j == 0 && ++i == g->ho) {
+            i = 0;
+            img++;
+        }
         uint8_t *dst = cols + r * kp;
         for (int u = 0; u < g->kh; u++) {
             const uint8_t *src = xq + ((img * hp + i * g->sh + u * g->dh) * wp + j * g->sw) * C + gi * cg;
