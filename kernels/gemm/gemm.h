@@ -228,8 +228,6 @@ static inline int tn_rows_alias(tn_idx stride_bytes) {
 #define VMASKLOAD TN_V(maskload)
 #define VSET_COLS TN_PASTE(tn_set_cols_, TS, )
 #define NT_P (16 / (int)sizeof(T))
-#define NT_PACK TN_PASTE(tn_nt_pack_, TS, )
-#define NT_W (64 / (int)sizeof(T))                /* columns per NT_PACK */
 #define ROWS_PACK TN_PASTE(tn_rows_pack_, TS, )
 
 /* Register tiles.  AVX2: 6 x 2 ymm (12 accumulators + 2 B vectors + 1 broadcast of the 16
@@ -333,8 +331,6 @@ TN_GEMM_ENTRY(double, f64)
 #undef VMASKLOAD
 #undef VSET_COLS
 #undef NT_P
-#undef NT_PACK
-#undef NT_W
 #undef ROWS_PACK
 
 #include "gemm_int8.h"

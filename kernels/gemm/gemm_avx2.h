@@ -23,32 +23,11 @@ TN_AVX2_INLINE __m256d tn_set_cols_f64(const double *const *w, tn_idx p) {
     return _mm256_setr_pd(w[0][p], w[1][p], w[2][p], w[3][p]);
 }
 
-/* Rows p..p+3 of 16 columns: bp[q * ld + j] = w[j][p + q] (q < 4, j < 16), as four
- * 4 x 4 transpositions of 128-bit vectors (256-bit shuffles cost twice as much on CPUs that
- * split them in two, and this is bound by the stores anyway); ld a multiple of 4. */
-TN_AVX2_INLINE void tn_nt_pack_f32(const float *const *w, tn_idx p, float *bp, tn_idx ld) {
-    for (int j = 0; j < 16; j += 4) {
-        __m128 r0 = _mm_loadu_ps(w[j] + p), r1 = _mm_loadu_ps(w[j + 1] + p);
-        __m128 r2 = _mm_loadu_ps(w[j + 2] + p), r3 = _mm_loadu_ps(w[j + 3] + p);
-        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-        _mm_store_ps(bp + j, r0);
-        _mm_store_ps(bp + ld + j, r1);
-        _mm_store_ps(bp + 2 * ld + j, r2);
-        _mm_store_ps(bp + 3 * ld + j, r3);
-    }
-}
-
-/* Rows p, p+1 of 8 columns: bp[q * ld + j] = w[j][p + q] (q < 2, j < 8; ld even). */
-TN_AVX2_INLINE void tn_nt_pack_f64(const double *const *w, tn_idx p, double *bp, tn_idx ld) {
-    for (int j = 0; j < 8; j += 2) {
-        __m128d r0 = _mm_loadu_pd(w[j] + p), r1 = _mm_loadu_pd(w[j + 1] + p);
-        _mm_store_pd(bp + j, _mm_unpacklo_pd(r0, r1));
-        _mm_store_pd(bp + ld + j, _mm_unpackhi_pd(r0, r1));
-    }
-}
-/* Columns p..p+3 of `rows` rows (an even number): ap[q * ld + i] = w[i][p + q] (q < 4), as
- * 4 x 4 transpositions of 128-bit vectors and, for a last pair of rows, 2 x 4 (the packing of
- * a row-major A into MR-row slivers: a value at a time was 5% of a 2-thread 256x1024x1024). */
+/* The packings' in-register transposition: values p..p+3 of each of `rows` runs w[i] (an even
+ * number of them), ap[q * ld + i] = w[i][p + q] (q < 4), as 4 x 4 transpositions of 128-bit
+ * vectors (256-bit shuffles cost twice as much on CPUs that split them in two, and this is bound
+ * by the stores anyway) and, for a last pair of runs, 2 x 4.  The runs are the rows of a row-major
+ * A (its MR-row slivers) or the columns of a column-major B (its NR-column slivers). */
 TN_AVX2_INLINE void tn_rows_pack_f32(const float *const *w, int rows, tn_idx p, float *ap, tn_idx ld) {
     int i = 0;
     for (; i + 4 <= rows; i += 4) {
@@ -70,7 +49,7 @@ TN_AVX2_INLINE void tn_rows_pack_f32(const float *const *w, int rows, tn_idx p, 
     }
 }
 
-/* Columns p, p+1 of `rows` rows (an even number): ap[q * ld + i] = w[i][p + q] (q < 2). */
+/* The same for double: values p, p+1 of `rows` runs (an even number), ap[q * ld + i] = w[i][p + q]. */
 TN_AVX2_INLINE void tn_rows_pack_f64(const double *const *w, int rows, tn_idx p, double *ap, tn_idx ld) {
     for (int i = 0; i < rows; i += 2) {
         __m128d r0 = _mm_loadu_pd(w[i] + p), r1 = _mm_loadu_pd(w[i + 1] + p);

@@ -3,7 +3,7 @@
  * defined there and the vector macros of the AVX2 path defined in gemm.h:
  *   VEC (the ymm type), VW (lanes), VLOADU / VSTOREU / VSTORE / VZERO / VBCAST / VFMA,
  *   VMASK(cnt) (lanes < cnt on), VMASKLOAD(p, mask), VSET_COLS(w, p) (lanes j = w[j][p]),
- *   NT_P and NT_PACK(w, p, bp, ld) (rows p..p+NT_P-1 of NT_W transposed columns).
+ *   NT_P and ROWS_PACK(w, runs, p, bp, ld) (values p..p+NT_P-1 of each run w[j], transposed).
  *
  * Why: for a small product (the batch-4 layers of a small MLP) the blocked path costs far
  * more than the arithmetic: two malloc/free pairs, packing all of B (a transposition for
@@ -117,7 +117,7 @@ TN_AVX2_FN static void FN(tn_dpack_nt)(int nr, tn_idx k, const T *b, tn_idx csb,
     const T *w[DNR];
     for (int j = 0; j < DNR; j++) w[j] = b + (j < nr ? j : nr - 1) * csb;
     tn_idx p = 0;
-    for (; p + NT_P <= k; p += NT_P) NT_PACK(w, p, bp + p * DNR, DNR);
+    for (; p + NT_P <= k; p += NT_P) ROWS_PACK(w, DNR, p, bp + p * DNR, DNR);
     for (; p < k; p++)
         for (int h = 0; h < DNR; h += VW) VSTORE(bp + p * DNR + h, VSET_COLS(w + h, p));
 }

@@ -63,16 +63,14 @@ static void FN(tn_pack_a)(tn_idx mc, tn_idx kc, const T *a, tn_idx rsa, tn_idx c
 
 #if TN_HAVE_AVX2
 /* The whole NR-column slivers (nc a multiple of NR) of a column-major B (B(p, j) = b[j csb + p],
- * e.g. W^T), NT_P rows x NT_W columns at a time through the in-register transpositions of
- * gemm_avx2.h: the column walk below writes one value per cache line at a time (it made the
+ * e.g. W^T), NT_P rows at a time through the in-register transpositions of gemm_avx2.h: the column walk below writes one value per cache line at a time (it made the
  * forward x W^T of a 1024 -> 1024 layer ~10% slower than x W). */
 TN_AVX2_FN static void FN(tn_pack_b_nt)(tn_idx kc, tn_idx nc, const T *b, tn_idx csb, T *bp) {
     for (tn_idx jr = 0; jr < nc; jr += NR, bp += (tn_idx)NR * kc) {
         const T *w[NR];
         for (int j = 0; j < NR; j++) w[j] = b + (jr + j) * csb;
         tn_idx p = 0;
-        for (; p + NT_P <= kc; p += NT_P)
-            for (int h = 0; h < NR; h += NT_W) NT_PACK(w + h, p, bp + p * NR + h, NR);
+        for (; p + NT_P <= kc; p += NT_P) ROWS_PACK(w, NR, p, bp + p * NR, NR);
         for (; p < kc; p++)
             for (int j = 0; j < NR; j++) bp[p * NR + j] = w[j][p];
     }
