@@ -50,28 +50,30 @@ static void tn_u7_conv_quantize(const tn_conv_geom *g, tn_idx hp, tn_idx wp, con
         }
 }
 
-/* Rows [r0, r0 + m) of group gi's columns into cols (stride kp, zero padded to kp). */
+/* Rows [r0, r0 + m) of group gi's columns into cols (stride kp, zero padded to kp).  The geometry
+ * is read into locals first: a byte store may alias anything, so the compiler would otherwise load
+ * every field of *g again after each copy. */
 static void tn_u7_conv_cols(const tn_conv_geom *g, tn_idx hp, tn_idx wp, const uint8_t *xq, int gi,
                             tn_idx r0, tn_idx m, tn_idx kp, uint8_t *cols) {
-    tn_idx C = g->c, cg = C / g->groups, P = g->ho * g->wo, k = g->kh * g->kw * cg;
-    int whole = g->dw == 1 && g->groups == 1;     /* kw taps x C channels: one run of bytes */
-    tn_idx img = r0 / P, i = r0 % P / g->wo, j = r0 % g->wo;   /* row r's position, advanced below */
-    for (tn_idx r = 0; r < m; r++, j = j + 1 < g->wo ? j + 1 : 0) {   /* (no divisions per row) */
-        if (r > 0 && j == 0 && ++i == g->ho) {
+    const tn_idx C = g->c, cg = C / g->groups, ho = g->ho, wo = g->wo, P = ho * wo;
+    const tn_idx kh = g->kh, kw = g->kw, sh = g->sh, sw = g->sw, dh = g->dh, dw = g->dw, k = kh * kw * cg;
+    const int whole = dw == 1 && g->groups == 1;  /* kw taps x C channels: one run of bytes */
+    tn_idx img = r0 / P, i = r0 % P / wo, j = r0 % wo;   /* row r's position, advanced below */
+    for (tn_idx r = 0; r < m; r++, j = j + 1 < wo ? j + 1 : 0) {   /* (no divisions per row) */
+        if (r > 0 && j == 0 && ++i == ho) {
             i = 0;
             img++;
         }
         uint8_t *dst = cols + r * kp;
-        for (int u = 0; u < g->kh; u++) {
-            const uint8_t *src = xq + ((img * hp + i * g->sh + u * g->dh) * wp + j * g->sw) * C + gi * cg;
+        const uint8_t *src = xq + ((img * hp + i * sh) * wp + j * sw) * C + gi * cg;
+        for (tn_idx u = 0; u < kh; u++, src += dh * wp * C) {
             if (whole) {
-                tn_u7_copy(dst + u * g->kw * C, src, g->kw * C);
+                tn_u7_copy(dst + u * kw * C, src, kw * C);
             } else {
-                for (int v = 0; v < g->kw; v++)
-                    tn_u7_copy(dst + (u * g->kw + v) * cg, src + v * g->dw * C, cg);
+                for (tn_idx v = 0; v < kw; v++) tn_u7_copy(dst + (u * kw + v) * cg, src + v * dw * C, cg);
             }
         }
-        memset(dst + k, 0, (size_t)(kp - k));
+        if (kp > k) memset(dst + k, 0, (size_t)(kp - k));
     }
 }
 
