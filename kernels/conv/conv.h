@@ -67,17 +67,24 @@ static inline tn_idx tn_conv_chunk(const tn_conv_geom *g, int threads) {
     return b < 1 ? 1 : b;
 }
 
-/* Small images' im2col / col2im work in a bordered copy of the image of at most this many values
- * (on the stack; see tn_im2col_small in conv_real.h). */
-#define TN_CONV_BORDERED_MAX 8192
+/* What a convolution of geometry g reads of one channel of x, with its border: hp rows and wp
+ * columns (rows -pt .. (ho - 1) sh + (kh - 1) dh - pt, columns likewise), of which x's first `rows`
+ * rows and `cols` columns land at (pt, pl) (the rest of x is never read).  The int8 convolution
+ * quantizes x into such a copy; small images' im2col / col2im work in one (conv_real.h). */
+typedef struct { tn_idx hp, wp, rows, cols; } tn_conv_border;
+static inline tn_conv_border tn_conv_bordered(const tn_conv_geom *g) {
+    tn_conv_border b;
+    b.hp = (g->ho - 1) * g->sh + (tn_idx)(g->kh - 1) * g->dh + 1;
+    b.wp = (g->wo - 1) * g->sw + (tn_idx)(g->kw - 1) * g->dw + 1;
+    b.rows = tn_min(g->h, b.hp - g->pt);
+    b.cols = tn_min(g->w, b.wp - g->pl);
+    return b;
+}
 
-/* The rows hp and columns wp of the image with its border that the windows read (rows -pt ..
- * (ho - 1) sh + (kh - 1) dh - pt, columns likewise); 0 if that copy would exceed TN_CONV_BORDERED_MAX
- * values, or the output is empty. */
-static inline int tn_conv_bordered(const tn_conv_geom *g, tn_idx *hp, tn_idx *wp) {
-    *hp = (g->ho - 1) * g->sh + (tn_idx)(g->kh - 1) * g->dh + 1;
-    *wp = (g->wo - 1) * g->sw + (tn_idx)(g->kw - 1) * g->dw + 1;
-    return g->ho > 0 && g->wo > 0 && g->c * *hp * *wp <= TN_CONV_BORDERED_MAX;
+/* Small images' bordered copy (all channels) lives on the stack: at most this many values. */
+#define TN_CONV_BORDERED_MAX 8192
+static inline int tn_conv_small(const tn_conv_geom *g, const tn_conv_border *b) {
+    return g->ho > 0 && g->wo > 0 && g->c * b->hp * b->wp <= TN_CONV_BORDERED_MAX;
 }
 
 /* For the copy loops of im2col / col2im: GCC would turn a loop that zeroes or copies a run into a

@@ -33,16 +33,16 @@ void CFN(tn_copy_runs)(T *dst, const T *src, tn_idx runs, tn_idx len, tn_idx str
 TN_CONV_INLINE_COPIES
 static int CFN(tn_im2col_small)(const T *x, const tn_conv_geom *g, T *cols, tn_idx ld) {
     /* the geometry in locals: every store below could alias *g as far as the compiler knows */
-    tn_idx c_n = g->c, h = g->h, w = g->w, ho = g->ho, wo = g->wo, sh = g->sh, sw = g->sw, hp, wp;
+    tn_conv_border b = tn_conv_bordered(g);
+    tn_idx c_n = g->c, h = g->h, w = g->w, ho = g->ho, wo = g->wo, sh = g->sh, sw = g->sw, hp = b.hp, wp = b.wp;
     int kh = g->kh, kw = g->kw, dh = g->dh, dw = g->dw;
     T xp[TN_CONV_BORDERED_MAX];
-    if (!tn_conv_bordered(g, &hp, &wp)) return 0;
+    if (!tn_conv_small(g, &b)) return 0;
     memset(xp, 0, sizeof(T) * (size_t)(c_n * hp * wp));
-    tn_idx rows = tn_min(h, hp - g->pt), width = tn_min(w, wp - g->pl);   /* of x, inside xp */
     T *inside = xp + g->pt * wp + g->pl;
     for (tn_idx c = 0; c < c_n; c++)
-        for (tn_idx i = 0; i < rows; i++)
-            for (tn_idx j = 0; j < width; j++) inside[(c * hp + i) * wp + j] = x[(c * h + i) * w + j];
+        for (tn_idx i = 0; i < b.rows; i++)
+            for (tn_idx j = 0; j < b.cols; j++) inside[(c * hp + i) * wp + j] = x[(c * h + i) * w + j];
     for (tn_idx c = 0; c < c_n; c++)
         for (int u = 0; u < kh; u++)
             for (int v = 0; v < kw; v++) {
@@ -61,10 +61,11 @@ static int CFN(tn_im2col_small)(const T *x, const tn_conv_geom *g, T *cols, tn_i
 /* (Each element of dx gets its taps in (u, v) order, starting from 0, as in tn_col2im: same bits.) */
 TN_CONV_INLINE_COPIES
 static int CFN(tn_col2im_small)(const T *cols, tn_idx ld, const tn_conv_geom *g, T *dx) {
-    tn_idx c_n = g->c, h = g->h, w = g->w, ho = g->ho, wo = g->wo, sh = g->sh, sw = g->sw, hp, wp;
+    tn_conv_border b = tn_conv_bordered(g);
+    tn_idx c_n = g->c, h = g->h, w = g->w, ho = g->ho, wo = g->wo, sh = g->sh, sw = g->sw, hp = b.hp, wp = b.wp;
     int kh = g->kh, kw = g->kw, dh = g->dh, dw = g->dw;
     T xp[TN_CONV_BORDERED_MAX];
-    if (!tn_conv_bordered(g, &hp, &wp)) return 0;
+    if (!tn_conv_small(g, &b)) return 0;
     memset(xp, 0, sizeof(T) * (size_t)(c_n * hp * wp));
     for (tn_idx c = 0; c < c_n; c++)
         for (int u = 0; u < kh; u++)
@@ -81,11 +82,10 @@ static int CFN(tn_col2im_small)(const T *cols, tn_idx ld, const tn_conv_geom *g,
                 }
             }
     memset(dx, 0, (size_t)(c_n * h * w) * sizeof(T));
-    tn_idx rows = tn_min(h, hp - g->pt), width = tn_min(w, wp - g->pl);
     const T *inside = xp + g->pt * wp + g->pl;
     for (tn_idx c = 0; c < c_n; c++)
-        for (tn_idx i = 0; i < rows; i++)
-            for (tn_idx j = 0; j < width; j++) dx[(c * h + i) * w + j] = inside[(c * hp + i) * wp + j];
+        for (tn_idx i = 0; i < b.rows; i++)
+            for (tn_idx j = 0; j < b.cols; j++) dx[(c * h + i) * w + j] = inside[(c * hp + i) * wp + j];
     return 1;
 }
 

@@ -32,14 +32,14 @@ static inline void tn_u7_copy(uint8_t *d, const uint8_t *s, tn_idx len) {
     if (i < len) { memcpy(&v, s + len - 8, 8); memcpy(d + len - 8, &v, 8); }
 }
 
-/* Quantize x (N, C, H, W) into xq (N, hp, wp, C), the padding at z_a: all of x in one vector pass
- * into q (N C H W bytes; a row of a small image is shorter than one vector step), then moved. */
-static void tn_u7_conv_quantize(const tn_conv_geom *g, tn_idx hp, tn_idx wp, const float *x, float sa, int32_t za,
+/* Quantize x (N, C, H, W) into xq (N, hp, wp, C) (b: tn_conv_bordered), the padding at z_a: all of
+ * x in one vector pass into q (N C H W bytes; a row of a small image is shorter than one vector
+ * step), then moved. */
+static void tn_u7_conv_quantize(const tn_conv_geom *g, const tn_conv_border *b, const float *x, float sa, int32_t za,
                                 uint8_t *xq, int8_t *q) {
-    tn_idx C = g->c, H = g->h, W = g->w;
+    tn_idx C = g->c, H = g->h, W = g->w, hp = b->hp, wp = b->wp, h1 = b->rows, w1 = b->cols;
     memset(xq, (int)za, (size_t)(g->n * hp * wp * C));
     tn_quantize_row(x, g->n * C * H * W, 1, 1.0f / sa, (float)za, 0.0f, 127.0f, q);
-    tn_idx h1 = tn_min(H, hp - g->pt), w1 = tn_min(W, wp - g->pl);
     for (tn_idx n = 0; n < g->n; n++)
         for (tn_idx h = 0; h < h1; h++) {
             uint8_t *dst = xq + ((n * hp + h + g->pt) * wp + g->pl) * C;
@@ -95,14 +95,15 @@ static int tn_u7_conv(const tn_conv_geom *g, const float *x, float *sa_io, int32
     }
     float sa = *sa_io;
     int32_t za = *za_io;
-    tn_idx hp = (g->ho - 1) * g->sh + (g->kh - 1) * g->dh + 1, wp = (g->wo - 1) * g->sw + (g->kw - 1) * g->dw + 1;
+    tn_conv_border b = tn_conv_bordered(g);
+    tn_idx hp = b.hp, wp = b.wp;
     size_t xbytes = (size_t)(g->n * hp * wp * g->c + 63) / 64 * 64;
     uint8_t *xq = tn_u7_scratch(0, xbytes + 8 * (size_t)O + (size_t)(g->n * g->c * g->h * g->w) + 64);
     if (xq == NULL) return -1;
     int32_t *zrs = (int32_t *)(xq + xbytes);
     float *scale = (float *)(zrs + O);
     tn_u7_epi_columns(O, sa, za, rowsum, sw, zrs, scale);
-    tn_u7_conv_quantize(g, hp, wp, x, sa, za, xq, (int8_t *)(scale + O));
+    tn_u7_conv_quantize(g, &b, x, sa, za, xq, (int8_t *)(scale + O));
     tn_u7_kernels ks = tn_u7_select(kp, og);
     /* rows per block: about 48 KB of columns, a multiple of 48 (every MR divides it) */
     tn_idx mb = (49152 / kp) / 48 * 48;
