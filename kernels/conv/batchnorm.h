@@ -1,5 +1,6 @@
-/* conv/batchnorm.h -- training-mode batch normalization of x (N, C, L) over its M = N L values per
- * channel, forward and backward, for tinynn.kernels.  Channels are independent: threads take them.
+/* conv/batchnorm.h -- batch normalization of x (N, C, L) for tinynn.kernels: training mode over its
+ * M = N L values per channel, forward and backward, and eval mode.  Channels are independent: threads
+ * take them.
  * Sums are accumulated in double for both float types (two passes: the mean, then the squared
  * deviations from it, so a large mean does not cancel the variance away).
  *
@@ -7,11 +8,15 @@
  *   backward: xhat = (x - mu) r,  dgamma = sum g xhat,  dbeta = sum g,
  *             dx = gamma r (g - dbeta / M - xhat dgamma / M)
  * gamma / beta NULL: 1 / 0.  dx, dgamma, dbeta NULL: not computed.
+ *
+ *   eval:     s = gamma / sqrt(var + eps),  t = beta - mu s,  y = x s + t, every step rounded to T
+ * as NumPy rounds it (the reference's order; baseline target, so no FMA contracts x s + t).
  */
 #ifndef TN_BATCHNORM_H
 #define TN_BATCHNORM_H
 
 #include <math.h>
+#include <stdlib.h>
 #include "../common/simd.h"
 
 #define TN_BN_MIN_PARALLEL (1 << 16)   /* elements below which one thread does all channels */
@@ -67,6 +72,28 @@ static void TN_BN_CAT(tn_batch_norm_backward, TS)(const T *g, const T *x, const 
             for (tn_idx j = 0; j < l; j++) out[j] = (T)(scale * (gr[j] - a - (row[j] - mu) * r * b)); \
         }                                                                                          \
     }                                                                                              \
+}                                                                                                  \
+static int TN_BN_CAT(tn_batch_norm_eval, TS)(const T *x, const T *mean, const T *var, const T *gamma,       \
+                                             const T *beta, double eps, T *y, tn_idx n, tn_idx c, tn_idx l,  \
+                                             int nt) {                                             \
+    T *st = (T *)malloc(2 * (size_t)(c ? c : 1) * sizeof(T));                                     \
+    if (!st) return -1;                                                                            \
+    for (tn_idx ch = 0; ch < c; ch++) {                                                            \
+        T s = (T)1 / (T)sqrt(var[ch] + (T)eps);                                                    \
+        if (gamma) s = s * gamma[ch];                                                              \
+        T t = -mean[ch] * s;                                                                       \
+        st[2 * ch] = s;                                                                            \
+        st[2 * ch + 1] = beta ? t + beta[ch] : t;                                                  \
+    }                                                                                              \
+    _Pragma("omp parallel for num_threads(n * c * l < TN_BN_MIN_PARALLEL ? 1 : nt) schedule(static)")   \
+    for (tn_idx row = 0; row < n * c; row++) {                                                     \
+        T s = st[2 * (row % c)], t = st[2 * (row % c) + 1];                                        \
+        const T *in = x + row * l;                                                                 \
+        T *out = y + row * l;                                                                      \
+        for (tn_idx j = 0; j < l; j++) out[j] = in[j] * s + t;                                     \
+    }                                                                                              \
+    free(st);                                                                                      \
+    return 0;                                                                                      \
 }
 
 TN_BN_DEFINE(float, f32)

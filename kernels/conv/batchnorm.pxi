@@ -1,5 +1,6 @@
 # conv/batchnorm.pxi -- Python-facing batch-norm kernels (included by kernels.pyx): training-mode
-# statistics, normalization and its backward over x (N, C, L) (batchnorm.h), channels across threads.
+# statistics, normalization and its backward over x (N, C, L), and the eval-mode affine map with the
+# running statistics (batchnorm.h), channels across threads.
 
 cdef extern from "conv/batchnorm.h" nogil:
     void tn_batch_norm_f32(const float *x, const float *gamma, const float *beta, double eps, float *y,
@@ -9,6 +10,10 @@ cdef extern from "conv/batchnorm.h" nogil:
     void tn_batch_norm_backward_f32(const float *g, const float *x, const float *mean, const float *var,
                                     const float *gamma, double eps, float *dx, float *dgamma, float *dbeta,
                                     tn_idx n, tn_idx c, tn_idx l, int nt)
+    int tn_batch_norm_eval_f32(const float *x, const float *mean, const float *var, const float *gamma,
+                               const float *beta, double eps, float *y, tn_idx n, tn_idx c, tn_idx l, int nt)
+    int tn_batch_norm_eval_f64(const double *x, const double *mean, const double *var, const double *gamma,
+                               const double *beta, double eps, double *y, tn_idx n, tn_idx c, tn_idx l, int nt)
     void tn_batch_norm_backward_f64(const double *g, const double *x, const double *mean, const double *var,
                                     const double *gamma, double eps, double *dx, double *dgamma, double *dbeta,
                                     tn_idx n, tn_idx c, tn_idx l, int nt)
@@ -93,3 +98,35 @@ def batch_norm_backward(grad, x, mean, var, weight, eps, needs=(True, True, True
                                        <const double *>P[3], <const double *>P[4], e, <double *>P[5],
                                        <double *>P[6], <double *>P[7], n, c, l, nt)
     return dx, dg, db
+
+
+def batch_norm_eval(x, mean, var, weight, bias, eps, num_threads=None):
+    """y = x s_c + t_c, s = weight / sqrt(var + eps), t = bias - mean s, of x (N, C, L): see batchnorm.h."""
+    x = _bn_input("batch_norm_eval", x)
+    cdef Py_ssize_t n = x.shape[0], c = x.shape[1], l = x.shape[2]
+    mean = _bn_channel("batch_norm_eval", "mean", mean, c, x.dtype)
+    var = _bn_channel("batch_norm_eval", "var", var, c, x.dtype)
+    if mean is None or var is None:
+        raise ValueError("batch_norm_eval: mean and var are needed")
+    weight = _bn_channel("batch_norm_eval", "weight", weight, c, x.dtype)
+    bias = _bn_channel("batch_norm_eval", "bias", bias, c, x.dtype)
+    cdef int nt = _gemm_threads("batch_norm_eval", num_threads)
+    cdef double e = eps
+    y = np.empty_like(x)
+    cdef void *P[6]
+    P[0], P[1], P[2] = cnp.PyArray_DATA(<cnp.ndarray>x), cnp.PyArray_DATA(<cnp.ndarray>mean), \
+        cnp.PyArray_DATA(<cnp.ndarray>var)
+    P[3], P[4], P[5] = _data_or_null(weight), _data_or_null(bias), cnp.PyArray_DATA(<cnp.ndarray>y)
+    cdef int status
+    if x.dtype == _FLOAT32:
+        with nogil:
+            status = tn_batch_norm_eval_f32(<const float *>P[0], <const float *>P[1], <const float *>P[2],
+                                            <const float *>P[3], <const float *>P[4], e, <float *>P[5], n, c, l, nt)
+    else:
+        with nogil:
+            status = tn_batch_norm_eval_f64(<const double *>P[0], <const double *>P[1], <const double *>P[2],
+                                            <const double *>P[3], <const double *>P[4], e, <double *>P[5], n, c, l,
+                                            nt)
+    if status:
+        raise MemoryError(f"batch_norm_eval: no memory for the scales of {c} channels")
+    return y

@@ -260,6 +260,30 @@ def test_batch_norm_kernels_match_the_reference(shape, dtype, affine, seed):
                 np.testing.assert_allclose(a, r, rtol=tol, atol=tol * np.abs(r).max(initial=1))
 
 
+@given(st.tuples(st.integers(1, 5), st.integers(1, 6), st.integers(0, 40)), st.sampled_from([np.float32, np.float64]),
+       st.booleans(), st.booleans(), st.sampled_from([1e-5, 0.5]), st.integers(0, 2**32 - 1))
+def test_batch_norm_eval_kernel_equals_the_reference_bit_for_bit(shape, dtype, has_weight, has_bias, eps, seed):
+    """The same roundings in the same order: s = gamma / sqrt(var + eps), t = beta - mu s, x s + t."""
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(shape) * 3 + 5).astype(dtype)
+    mean, var = rng.standard_normal(shape[1]).astype(dtype), rng.uniform(0, 4, shape[1]).astype(dtype)
+    w = rng.standard_normal(shape[1]).astype(dtype) if has_weight else None
+    b = rng.standard_normal(shape[1]).astype(dtype) if has_bias else None
+    got = kernels.batch_norm_eval(x, mean, var, w, b, eps)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, ref.batch_norm_eval(x, mean, var, w, b, eps))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batch_norm_eval_kernel_across_threads_is_the_closed_form(threads):
+    """var 3 and eps 1: s = 1 / 2 exactly, so y = (x - mu) / 2 * gamma + beta holds to the last bit."""
+    x = np.random.default_rng(6).integers(-50, 50, (64, 5, 300)).astype(np.float32)
+    mean, var = np.arange(5, dtype=np.float32), np.full(5, 3, np.float32)
+    w, b = np.array([2, 4, -2, 1, 0.5], np.float32), np.array([1, 0, -1, 2, 3], np.float32)
+    y = kernels.batch_norm_eval(x, mean, var, w, b, 1.0, num_threads=threads)
+    np.testing.assert_array_equal(y, (x - mean[:, None]) / 2 * w[:, None] + b[:, None])
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_batch_norm_kernels_across_threads_normalize_each_channel(threads):
     x = (np.random.default_rng(5).standard_normal((32, 8, 300)) * 4 - 7).astype(np.float32)
@@ -274,5 +298,9 @@ def test_batch_norm_kernels_reject_bad_arguments():
         kernels.batch_norm(np.zeros((2, 3)), None, None, 1e-5)
     with pytest.raises(ValueError, match=r"batch_norm: weight has shape \(2,\), expected \(3,\)"):
         kernels.batch_norm(np.zeros((2, 3, 4)), np.ones(2), None, 1e-5)
+    with pytest.raises(ValueError, match=r"batch_norm_eval: var has shape \(2,\), expected \(3,\)"):
+        kernels.batch_norm_eval(np.zeros((2, 3, 4)), np.zeros(3), np.ones(2), None, None, 1e-5)
+    with pytest.raises(ValueError, match=r"batch_norm_eval: mean and var are needed"):
+        kernels.batch_norm_eval(np.zeros((2, 3, 4)), None, np.ones(3), None, None, 1e-5)
     with pytest.raises(ValueError, match=r"batch_norm_backward: grad has shape \(2, 3, 5\), x has shape \(2, 3, 4\)"):
         kernels.batch_norm_backward(np.zeros((2, 3, 5)), np.zeros((2, 3, 4)), np.zeros(3), np.ones(3), None, 1e-5)

@@ -53,7 +53,7 @@ TABLE = {
     "max_pool2d": True, "max_pool2d_backward": True, "avg_pool2d": True, "avg_pool2d_backward": True,
     **{name: "test_pooling.py (PyTorch's loops, gradient checks)" for name in (
         "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward")},
-    "batch_norm": True, "batch_norm_backward": True,
+    "batch_norm": True, "batch_norm_backward": True, "batch_norm_eval": True,
 }
 TABLE.update({  # sequence models
     "gelu": True, "gelu_backward": True, "layer_norm": True, "layer_norm_backward": True,

@@ -87,6 +87,31 @@ def test_eval_gradients_match_central_differences(backend_name):
     assert assert_gradients_match(lambda x, w, b: F.batch_norm(x, mean, var, w, b, training=False) ** 2, x, w, b)
 
 
+@pytest.mark.parametrize("params", [0, 1, 2])
+def test_eval_gradients_reach_the_statistics_too(backend_name, params):
+    """One node (BatchNormEval) for the whole affine map: its gradients for x, running_mean,
+    running_var, gamma and beta against central differences, with or without gamma and beta."""
+    rng = np.random.default_rng(4)
+    x = tn.tensor(rng.standard_normal((3, 2, 5)), requires_grad=True)
+    mean = tn.tensor(rng.standard_normal(2), requires_grad=True)
+    var = tn.tensor(rng.uniform(0.5, 2, 2), requires_grad=True)
+    affine = [tn.tensor(rng.standard_normal(2), requires_grad=True) for _ in range(params)]
+    probe = tn.tensor(rng.standard_normal((3, 2, 5)))
+    y = F.batch_norm(x, mean, var, *affine, training=False)
+    assert type(y.grad_fn).__name__ == "BatchNormEval"
+    assert assert_gradients_match(lambda *a: F.batch_norm(*a, training=False) * probe, x, mean, var, *affine)
+
+
+def test_eval_output_keeps_shape_and_dtype_of_a_non_contiguous_input(backend_name):
+    layer = nn.BatchNorm2d(3).eval()
+    layer.running_mean.numpy()[...] = [1, 2, 3]
+    x = tn.tensor(np.arange(2 * 4 * 5 * 3, dtype=np.float32).reshape(2, 4, 5, 3)).permute(0, 3, 1, 2)
+    y = layer(x)
+    assert y.shape == (2, 3, 4, 5) and y.dtype == tn.float32
+    np.testing.assert_allclose(y.numpy(), (x.numpy() - np.array([1, 2, 3])[:, None, None]) / np.sqrt(1 + 1e-5),
+                               rtol=1e-6)
+
+
 def test_buffers_parameters_and_state_dict_are_pytorchs():
     layer = nn.BatchNorm2d(4)
     assert list(layer.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]

@@ -36,7 +36,7 @@ KERNELS += (  # sequence models (reference_attention.py): GELU, LayerNorm, embed
     "scaled_softmax", "scaled_softmax_backward", "attention", "attention_backward",
     "conv2d", "conv2d_backward_input", "conv2d_backward_weight", "max_pool2d", "max_pool2d_backward",
     "avg_pool2d", "avg_pool2d_backward", "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",
-    "batch_norm", "batch_norm_backward", "pad", "pad_backward",
+    "batch_norm", "batch_norm_backward", "batch_norm_eval", "pad", "pad_backward",
 )
 KERNELS += ("quantized_conv2d",)  # the int8 convolution (reference_qconv.py)
 

@@ -415,4 +415,11 @@ def batch_norm_backward(grad, x, mean, var, weight, eps, needs=(True, True, True
     return reference.batch_norm_backward(grad, x, mean, var, weight, eps, needs)
 
 
+def batch_norm_eval(x, mean, var, weight, bias, eps):
+    """reference.batch_norm_eval in one pass over x, with the same roundings (no FMA)."""
+    if _channels_ok(x, mean, var, weight, bias):
+        return kernels.batch_norm_eval(x, mean, var, weight, bias, eps, num_threads=threads.get_num_threads())
+    return reference.batch_norm_eval(x, mean, var, weight, bias, eps)
+
+
 pad, pad_backward = reference.pad, reference.pad_backward

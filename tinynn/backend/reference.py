@@ -470,7 +470,7 @@ from .reference_attention import (  # noqa: E402, F401 - sequence models
 from .reference_conv import (  # noqa: E402, F401 - convolution, pooling, batch norm, pad (NCHW)
     conv2d, conv2d_backward_input, conv2d_backward_weight, max_pool2d, max_pool2d_backward, avg_pool2d,
     avg_pool2d_backward, adaptive_avg_pool2d, adaptive_avg_pool2d_backward, batch_norm, batch_norm_backward,
-    pad, pad_backward,
+    batch_norm_eval, pad, pad_backward,
 )
 from .reference_qconv import im2col_groups as _im2col_groups  # noqa: E402 - the int8 convolution's windows
 

@@ -231,6 +231,19 @@ def batch_norm_backward(grad, x, mean, var, weight, eps, needs=(True, True, True
     return gx, (sum_gx if needs[1] else None), (sum_g if needs[2] else None)
 
 
+def batch_norm_eval(x, mean, var, weight, bias, eps):
+    """Eval-mode batch norm of x (N, C, L) with fixed statistics: the affine map per channel
+    y = x s_c + t_c with s = gamma / sqrt(var + eps) and t = beta - mu s (gamma, beta None: 1, 0),
+    every step in x's dtype."""
+    scale = 1.0 / np.sqrt(var + eps)
+    if weight is not None:
+        scale = scale * weight
+    shift = -mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return x * scale[:, None] + shift[:, None]
+
+
 # ---------------------------------------------------------------- padding
 def _pad_source(n, before, after, mode):
     """For each position of a padded axis, the input index it copies (-1: the fill value)."""

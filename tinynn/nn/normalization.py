@@ -13,11 +13,6 @@ def _tensor(x):
     return x if isinstance(x, Tensor) else as_tensor(x)
 
 
-def _per_channel(t, ndim):
-    """A (C,) Tensor shaped (1, C, 1, ...) to broadcast against an input of ndim axes."""
-    return t.reshape(1, -1, *([1] * (ndim - 2)))
-
-
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """y = (x - mu_c) / sqrt(var_c + eps) gamma_c + beta_c for input (N, C, ...).
 
@@ -33,7 +28,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("BatchNorm: running_mean and running_var are needed when not training")
-        return _batch_norm_eval(input, _tensor(running_mean), _tensor(running_var), params, eps)
+        return ops.BatchNormEval.apply(input, _tensor(running_mean), _tensor(running_var), *params, eps=eps)
     values = input.numel() // input.shape[1] if input.shape[1] else 0
     if values <= 1:
         raise ValueError(f"BatchNorm: expected more than 1 value per channel when training, got input of shape "
@@ -47,18 +42,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             data = running._data if isinstance(running, Tensor) else running
             data[...] = (1 - m) * data + m * batch  # in place: the module's buffers
     return y
-
-
-def _batch_norm_eval(input, running_mean, running_var, params, eps):
-    """y = x s_c + t_c with s = gamma / sqrt(running_var + eps), t = beta - running_mean s: plain
-    differentiable ops (gradients reach x, gamma and beta)."""
-    scale = 1.0 / (running_var + eps).sqrt()
-    if params:
-        scale = scale * params[0]
-    shift = -running_mean * scale
-    if len(params) > 1:
-        shift = shift + params[1]
-    return input * _per_channel(scale, input.ndim) + _per_channel(shift, input.ndim)
 
 
 class _BatchNorm(Module):

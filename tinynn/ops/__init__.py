@@ -17,5 +17,5 @@ from .attention import ScaledDotProductAttention
 from . import differentiable  # noqa: F401 - backend.active under create_graph (autograd/higher.py)
 from .conv import Conv2d
 from .pool import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
-from .normalization import BatchNorm
+from .normalization import BatchNorm, BatchNormEval
 from .pad import Pad

@@ -1,7 +1,5 @@
-"""Batch normalization with batch statistics (training mode), one node over (N, C, *) inputs.
-
-Eval mode (running statistics) is an affine map per channel, which nn.functional.batch_norm
-builds from ordinary differentiable ops."""
+"""Batch normalization over (N, C, *) inputs, one node per call: with the batch's statistics
+(training mode, BatchNorm) or with fixed ones (eval mode, BatchNormEval: an affine map per channel)."""
 from ..autograd.function import Function
 from .. import backend
 
@@ -52,3 +50,55 @@ class BatchNorm(Function):
             g.reshape(self.x.shape), self.x, self.mean, self.var, self.weight, self.eps,
             (needs[0], len(needs) > 1 and needs[1], len(needs) > 2 and needs[2]))
         return (None if gx is None else gx.reshape(self.shape), gw, gb)[:len(needs)]
+
+
+def _channels(x, name, vectors):
+    """Check that each (C,) vector matches x's channels and dtype."""
+    c = x.shape[1]
+    for what, v in zip(name, vectors):
+        if v.shape != (c,):
+            raise ValueError(f"BatchNorm: {what} of shape {v.shape} does not match the input's {c} channels "
+                             f"(input shape {x.shape})")
+    if x.dtype.kind != "f":
+        raise TypeError(f"BatchNorm: expected a float input, got {x.dtype}")
+
+
+class BatchNormEval(Function):
+    """y = x s_c + t_c with s = gamma / sqrt(var + eps) and t = beta - mu s: batch norm with fixed
+    statistics mu (running_mean) and var (running_var) over x (N, C, L...).  Inputs x, mu, var and,
+    when given, gamma then beta.  With r = 1 / sqrt(var + eps) and D = sum g (x - mu) over the N L
+    values of a channel: dL/dx = g s,  dL/dgamma = r D,  dL/dbeta = sum g,  dL/dmu = -s sum g,
+    dL/dvar = -s r^2 D / 2."""
+
+    __slots__ = ("x", "mean", "var", "weight", "eps", "shape")
+    exact_gradients = True
+    promotes = "common"
+    differentiable = True  # backward is Tensor-compatible arithmetic on the inputs
+
+    def forward(self, x, mean, var, weight=None, bias=None, eps=1e-5):
+        if x.ndim < 2:
+            raise ValueError(f"BatchNorm: expected an input (N, C, ...), got shape {x.shape}")
+        given = (mean, var, weight, bias)
+        _channels(x, ("running_mean", "running_var", "weight", "bias"), [v for v in given if v is not None])
+        self.shape = x.shape
+        x3 = x.reshape(x.shape[0], x.shape[1], -1)
+        self.x, self.mean, self.var, self.weight, self.eps = x3, mean, var, weight, eps
+        return backend.active.batch_norm_eval(x3, mean, var, weight, bias, eps).reshape(self.shape)
+
+    def recompute(self, name, inputs):
+        """x as (N, C, L) (the only array BatchNormEval derives), for create_graph."""
+        return inputs[0].reshape(self.x.shape)
+
+    def backward(self, g):
+        x_, mean_, var_, weight_, bias_ = self.needs_grad + (False,) * (5 - len(self.needs_grad))
+        g = g.reshape(self.x.shape)
+        r = (self.var + self.eps) ** -0.5
+        s = r if self.weight is None else r * self.weight
+        sum_g = g.sum((0, 2)) if mean_ or bias_ else None
+        d = (g * (self.x - self.mean.reshape(1, -1, 1))).sum((0, 2)) if var_ or weight_ else None
+        grads = ((g * s.reshape(1, -1, 1)).reshape(self.shape) if x_ else None,
+                 -s * sum_g if mean_ else None,
+                 -0.5 * s * r * r * d if var_ else None,
+                 r * d if weight_ else None,
+                 sum_g if bias_ else None)
+        return grads[:len(self.needs_grad)]
