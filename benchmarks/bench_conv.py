@@ -8,6 +8,8 @@ Workloads (float32, the same data and initial weights for every contender, timed
            (tinynn.models.LeNet5, 28x28) at batch 64; NumPy: the same step by hand (conv_numpy_lenet.py)
   digits   the same step of the digits network, tinynn.models.ResNet((8, 16, 32)) on 8x8 images at
            batch 64 (what `tinynn train --model resnet` trains)
+  digits-eval  that network's eval forward (model.eval(), no_grad) at batch 256: what `tinynn demo`
+           times as its latency (8x8, 4x4 and 2x2 maps; BatchNorm with the running statistics)
 at 1 and 2 threads (tn.set_num_threads, torch.set_num_threads, NumPy's BLAS through threadpoolctl).
 Ratios are other / tinynn: above 1, tinynn is faster.  Then the peak memory of the LeNet step,
 tinynn against the NumPy one, each in a fresh process: resident memory (VmHWM over the RSS before
@@ -31,7 +33,7 @@ from conv_numpy_lenet import NumpyLeNet
 
 BATCH = 64
 DIGITS_CHANNELS = (8, 16, 32)   # `tinynn train --model resnet`'s default --channels
-WORKLOADS = ("conv", "lenet", "digits")
+WORKLOADS = ("conv", "lenet", "digits", "digits-eval")
 
 QUICK = ["--min-time", "0.6", "--rounds", "3"]  # --quick: about a minute
 
@@ -146,6 +148,38 @@ def step_contenders(tn, torch, workload):
     return fns
 
 
+def eval_contenders(tn, torch):
+    """{name: one eval forward} of the digits ResNet at batch 256, from tinynn's weights with the
+    BatchNorm statistics of one training-mode pass over the batch; the outputs are checked equal first."""
+    x = np.random.default_rng(2).random((4 * BATCH, 1, 8, 8), dtype=np.float32)
+    tn.manual_seed(0)
+    ours = tn.models.ResNet(DIGITS_CHANNELS)
+    tx = tn.tensor(x)
+    with tn.no_grad():
+        ours(tx)
+    ours.eval()
+    state = {k: np.array(v) for k, v in ours.state_dict().items()}
+
+    def mine():
+        with tn.no_grad():
+            return ours(tx)
+
+    fns = {"tinynn": mine}
+    if torch is not None:
+        theirs = torch_resnet(torch.nn)
+        theirs.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+        theirs.eval()
+        px = torch.from_numpy(x)
+
+        def yours():
+            with torch.no_grad():
+                return theirs(px)
+
+        np.testing.assert_allclose(mine().numpy(), yours().numpy(), rtol=1e-4, atol=1e-4)
+        fns["pytorch"] = yours
+    return fns
+
+
 def peak_memory_child(contender):
     """Run in a fresh process: build the LeNet step of `contender` (tinynn or numpy), then print the
     peak resident memory above the resident memory before the first step (VmHWM - VmRSS, over 3
@@ -228,7 +262,8 @@ def main(argv=None):
           f"1-thread clock: {'thread CPU time' if args.cpu_clock else 'wall'}")
     rows = []
     for workload in args.workloads:
-        fns = conv_contenders(tn, torch) if workload == "conv" else step_contenders(tn, torch, workload)
+        fns = (conv_contenders(tn, torch) if workload == "conv" else eval_contenders(tn, torch)
+               if workload == "digits-eval" else step_contenders(tn, torch, workload))
         for n in args.threads:
             set_threads(n, tn, torch)
             clock = time.thread_time if args.cpu_clock and n == 1 else time.perf_counter

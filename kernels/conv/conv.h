@@ -113,12 +113,46 @@ static inline void tn_conv_valid(tn_idx size, tn_idx out, int s, tn_idx off, tn_
     *j1 = hi;
 }
 
+/* Runs body for every tap (u, v) of output position q that reads an input position i (a flat index
+ * into the H x W map) rather than padding: q ascending, then u, then v (conv_dense_real.h). */
+#define TN_CONV_DENSE_TAPS(g, body)                                                               \
+    for (tn_idx q = 0; q < (g)->ho * (g)->wo; q++) {                                              \
+        tn_idx oh = q / (g)->wo, ow = q % (g)->wo;                                                \
+        for (int u = 0; u < (g)->kh; u++) {                                                       \
+            tn_idx ih = oh * (g)->sh - (g)->pt + (tn_idx)u * (g)->dh;                             \
+            if (ih < 0 || ih >= (g)->h) continue;                                                 \
+            for (int v = 0; v < (g)->kw; v++) {                                                   \
+                tn_idx iw = ow * (g)->sw - (g)->pl + (tn_idx)v * (g)->dw;                         \
+                if (iw < 0 || iw >= (g)->w) continue;                                             \
+                tn_idx i = ih * (g)->w + iw;                                                      \
+                body                                                                              \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+/* Maps of at most twice as many positions as the kernel has taps (H W <= 2 kh kw: a 3x3 kernel on
+ * maps up to 4x4) go through the dense matrix of conv_dense_real.h instead of im2col, as long as
+ * that matrix is no bigger than the columns im2col would write for the batch, nor than
+ * TN_CONV_DENSE_MAX values (wide layers on 4x4 maps would make it larger than the activations). */
+#define TN_CONV_DENSE_MAX (1 << 22)
+static inline int tn_conv_is_dense(const tn_conv_geom *g) {
+    tn_idx taps = (tn_idx)g->kh * g->kw, hw = g->h * g->w, p = g->ho * g->wo;
+    tn_idx dense = g->o * p * (g->c / g->groups) * hw;
+    return hw <= 2 * taps && !tn_conv_is_pointwise(g) && dense <= TN_CONV_DENSE_MAX
+           && dense <= g->n * g->c * taps * p;
+}
+
+#include <stdint.h>
+typedef uint32_t tn_bits_f32;   /* the bits of a float / double (tn_all_finite) */
+typedef uint64_t tn_bits_f64;
+
 #define TN_CONV_CAT_(a, b) a##_##b
 #define TN_CONV_CAT(a, b) TN_CONV_CAT_(a, b)
 
 /* Both families' float32 and float64 bodies (conv_real.h, pool_real.h) */
 #define T float
 #define TS f32
+#include "conv_dense_real.h"
 #include "conv_real.h"
 #include "pool_real.h"
 #undef T
@@ -126,6 +160,7 @@ static inline void tn_conv_valid(tn_idx size, tn_idx out, int s, tn_idx off, tn_
 
 #define T double
 #define TS f64
+#include "conv_dense_real.h"
 #include "conv_real.h"
 #include "pool_real.h"
 #undef T

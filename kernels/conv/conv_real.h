@@ -275,17 +275,24 @@ static int CFN(tn_conv2d_chunks)(const T *in, const T *wt, const T *bias, int ac
 
 /* y (N, O, Ho, Wo) = conv2d(x (N, C, H, W), W (O, C/G, kh, kw)) + bias, then relu if act == 1. */
 static int CFN(tn_conv2d)(const T *x, const T *wt, const T *bias, int act, T *y, const tn_conv_geom *g, int nt) {
+    if (tn_conv_is_dense(g) && CFN(tn_all_finite)(x, g->n * g->c * g->h * g->w))
+        return CFN(tn_conv2d_dense)(x, wt, bias, act, y, g, nt);
     return CFN(tn_conv2d_chunks)(x, wt, bias, act, y, g, nt, 0);
 }
 
 /* dx (N, C, H, W) = the transposed convolution of gy (N, O, Ho, Wo) with W. */
 static int CFN(tn_conv2d_backward_input)(const T *gy, const T *wt, T *dx, const tn_conv_geom *g, int nt) {
+    if (tn_conv_is_dense(g) && CFN(tn_all_finite)(gy, g->n * g->o * g->ho * g->wo))
+        return CFN(tn_conv2d_dense_backward_input)(gy, wt, dx, g, nt);
     return CFN(tn_conv2d_chunks)(gy, wt, NULL, 0, dx, g, nt, 1);
 }
 
 /* dW (O, C/G, kh, kw) = sum_n dy[n] cols[n]^T: each thread sums a contiguous run of chunks into
  * its own partial sum, then the partial sums are added in thread order. */
 static int CFN(tn_conv2d_backward_weight)(const T *gy, const T *x, T *dw, const tn_conv_geom *g, int nt) {
+    if (tn_conv_is_dense(g) && CFN(tn_all_finite)(gy, g->n * g->o * g->ho * g->wo)
+        && CFN(tn_all_finite)(x, g->n * g->c * g->h * g->w))
+        return CFN(tn_conv2d_dense_backward_weight)(gy, x, dw, g, nt);
     int outer = tn_conv_outer_threads(g, nt), err = 0;
     tn_idx b = tn_conv_chunk(g, outer), chunks = tn_ceil_div(g->n, b), per;
     tn_idx cols = CFN(tn_conv_cols_size)(g, b), gts = b * g->ho * g->wo * g->o;

@@ -10,7 +10,7 @@ import functools
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 pytest.importorskip("tinynn.kernels")
 import tinynn as tn  # noqa: E402
@@ -88,6 +88,63 @@ def check_all_three(xs, ws, geometry, dtype, rng, num_threads=1):
 def test_conv_kernels_match_the_reference_within_the_dot_product_bound(simd, chunking, geometry, dtype, seed):
     xs, ws, *rest = geometry
     check_all_three(xs, ws, tuple(rest), dtype, np.random.default_rng(seed))
+
+
+@st.composite
+def dense_geometries(draw):
+    """Geometries that take the dense path (conv_dense_real.h): a map of at most twice as many
+    positions as the kernel has taps, and a batch large enough that the dense matrix is no bigger
+    than the columns im2col would write (tn_conv_is_dense)."""
+    groups, cg, og = draw(st.sampled_from([1, 1, 2, 3])), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    pads = tuple(draw(st.integers(0, 2)) for _ in range(4))
+    h = draw(st.integers(max(1, dilation[0] * (kernel[0] - 1) + 1 - pads[0] - pads[1]), 8))
+    w = draw(st.integers(max(1, dilation[1] * (kernel[1] - 1) + 1 - pads[2] - pads[3]), 8))
+    taps, pointwise = kernel[0] * kernel[1], kernel == (1, 1) and stride == (1, 1) and pads == (0, 0, 0, 0)
+    assume(h * w <= 2 * taps and not pointwise)
+    n = -(-(groups * og * cg * h * w) // (groups * cg * taps)) + draw(st.integers(0, 2))
+    return (n, groups * cg, h, w), (groups * og, cg, *kernel), stride, pads, dilation, groups
+
+
+@fixture_ok
+@given(dense_geometries(), st.sampled_from([np.float32, np.float64]), st.integers(0, 2**32 - 1))
+def test_convolutions_of_maps_no_bigger_than_twice_the_kernel_match_the_reference(simd, geometry, dtype, seed):
+    xs, ws, *rest = geometry
+    check_all_three(xs, ws, tuple(rest), dtype, np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_digits_resnets_last_convolutions_match_the_reference(dtype, threads):
+    """32 -> 32 channels on 2x2 maps and 16 -> 32 at stride 2 from 4x4, batch 64: the dense path
+    at the size it was written for, on one and two threads."""
+    for xs, ws, stride in (((64, 32, 2, 2), (32, 32, 3, 3), (1, 1)), ((64, 16, 4, 4), (32, 16, 3, 3), (2, 2))):
+        check_all_three(xs, ws, (stride, (1, 1, 1, 1), (1, 1), 1), dtype, np.random.default_rng(7), num_threads=threads)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_infinite_input_reaches_only_the_outputs_that_read_it(dtype):
+    """A 3x3 kernel on 4x4 maps (the dense path's size): inf in the corner of x is read by output
+    (0, 0) alone, so the other outputs stay the finite reference values, and likewise inf in one
+    output gradient reaches only the inputs under its window."""
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((4, 2, 4, 4)).astype(dtype), rng.standard_normal((1, 2, 3, 3)).astype(dtype)
+    geometry = ((1, 1), (0, 0, 0, 0), (1, 1), 1)
+    x[0, 0, 0, 0] = np.inf
+    y = kernels.conv2d(x, w, None, *geometry)
+    clean = x.copy()
+    clean[0, 0, 0, 0] = 0
+    want = ref.conv2d(clean.astype(np.float64), w.astype(np.float64), None, *geometry)
+    assert not np.isfinite(y[0, 0, 0, 0])
+    mask = np.ones(y.shape, bool)
+    mask[0, 0, 0, 0] = False
+    np.testing.assert_allclose(y[mask], want[mask], rtol=1e-5 if dtype == np.float32 else 1e-12)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    g[0, 0, 1, 1] = np.inf
+    dx = kernels.conv2d_backward_input(g, w, x.shape, *geometry)
+    assert np.isfinite(dx[0, :, 0, :]).all() and np.isfinite(dx[1:]).all()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
