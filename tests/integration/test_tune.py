@@ -156,7 +156,10 @@ def test_ctrl_c_then_the_same_command_continues_the_study(tmp_path):
     command = [sys.executable, "-m", "tinynn", "tune", "--epochs", "2", "--storage", url, "--study-name", "c", "-q",
                "--out", str(tmp_path / "best.npz"), "--trials"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen([*command, "1000"], env=env, stderr=subprocess.PIPE, text=True)
+    # a suite started in the background (`pytest &`) passes SIGINT on ignored, and Python then
+    # installs no handler: give the child the default disposition back so Ctrl-C reaches it
+    proc = subprocess.Popen([*command, "1000"], env=env, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     finished = lambda: [t for t in optuna.load_study(study_name="c", storage=url).trials  # noqa: E731
                         if t.state in (COMPLETE, PRUNED)]
     deadline = time.monotonic() + 120

@@ -36,7 +36,8 @@ def output_size(size, k, s, p, d, ceil_mode):
 
 def loop_max_pool(x, c):
     """max pooling by PyTorch's CPU loop: in-bounds taps in row-major order, a new maximum when
-    strictly greater or NaN; the index starts at the first in-bounds tap."""
+    strictly greater or NaN; the index starts at the first tap at or past row and column 0 (so a
+    window that lies all in the padding gives -inf there)."""
     (kh, kw), (dh, dw), (ph, pw) = c["kernel"], c["dilation"], c["padding"]
     sh, sw = c["stride"] or c["kernel"]
     h, w = x.shape[2:]
@@ -45,7 +46,10 @@ def loop_max_pool(x, c):
     for n, ch, i, j in np.ndindex(y.shape):
         taps = [(i * sh - ph + u * dh, j * sw - pw + v * dw) for u in range(kh) for v in range(kw)]
         taps = [(r, q) for r, q in taps if 0 <= r < h and 0 <= q < w]
-        best, where = -np.inf, taps[0][0] * w + taps[0][1]
+        first_r, first_q = i * sh - ph, j * sw - pw  # the first tap at or past row / column 0
+        first_r += -(-max(0, -first_r) // dh) * dh
+        first_q += -(-max(0, -first_q) // dw) * dw
+        best, where = -np.inf, first_r * w + first_q  # a window all in the padding keeps this
         for r, q in taps:
             if x[n, ch, r, q] > best or np.isnan(x[n, ch, r, q]):
                 best, where = x[n, ch, r, q], r * w + q
