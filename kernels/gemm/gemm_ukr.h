@@ -16,9 +16,10 @@
  * Per step: 2 loads of b, MR broadcasts of a, 2 MR FMAs.  Every element is the FMA chain
  * acc = fma(a_ip, b_pj, acc), p = 0..k-1, whatever the width: the same bits on AVX2 and AVX-512.
  *
- * The body is inlined four times with constants: rows = MR, or MR / 2 for a sliver of at
- * most that many rows (the last one of an m that is not a multiple of MR: 64 rows are 5 x 12 +
- * 4, and a 4-row sliver on the 6-row body wastes a third of the work instead of two thirds),
+ * The body is inlined six times with constants: rows = MR, 2 MR / 3 or MR / 2 for a sliver of
+ * at most that many rows (the last one of an m that is not a multiple of MR: 64 rows are 5 x 12
+ * + 4, and a 4-row sliver on the 6-row body wastes a third of the work instead of two thirds; the
+ * 8 rows of a convolution with 8 output channels fill the 8-row body, not two thirds of the 12),
  * and rsa = 1 (packed A: every broadcast at a constant offset, no address registers) or any.
  */
 UKR_ATTR static __attribute__((always_inline)) inline void FN(tn_ukr_body)(
@@ -71,9 +72,12 @@ UKR_ATTR static __attribute__((always_inline)) inline void FN(tn_ukr_body)(
 
 UKR_ATTR static void FN(tn_ukr_vec)(tn_idx k, const T *a, tn_idx rsa, tn_idx csa, const T *b, tn_idx rsb, T *c,
                                     tn_idx rsc, tn_idx csc, int accumulate, int mr, int nr) {
-    if (mr > MR / 2) {
+    if (mr > 2 * MR / 3) {
         if (rsa == 1) FN(tn_ukr_body)(MR, k, a, 1, csa, b, rsb, c, rsc, csc, accumulate, mr, nr);
         else FN(tn_ukr_body)(MR, k, a, rsa, csa, b, rsb, c, rsc, csc, accumulate, mr, nr);
+    } else if (mr > MR / 2) {
+        if (rsa == 1) FN(tn_ukr_body)(2 * MR / 3, k, a, 1, csa, b, rsb, c, rsc, csc, accumulate, mr, nr);
+        else FN(tn_ukr_body)(2 * MR / 3, k, a, rsa, csa, b, rsb, c, rsc, csc, accumulate, mr, nr);
     } else {
         if (rsa == 1) FN(tn_ukr_body)(MR / 2, k, a, 1, csa, b, rsb, c, rsc, csc, accumulate, mr, nr);
         else FN(tn_ukr_body)(MR / 2, k, a, rsa, csa, b, rsb, c, rsc, csc, accumulate, mr, nr);
