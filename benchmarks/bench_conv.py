@@ -8,6 +8,9 @@ Workloads (float32, the same data and initial weights for every contender, timed
            (tinynn.models.LeNet5, 28x28) at batch 64; NumPy: the same step by hand (conv_numpy_lenet.py)
   digits   the same step of the digits network, tinynn.models.ResNet((8, 16, 32)) on 8x8 images at
            batch 64 (what `tinynn train --model resnet` trains)
+  tiny     one Conv2d forward on the smallest maps of that network: 32 -> 32 channels, 3x3, padding 1,
+           2x2 maps, batch 256 (the dense-matrix path of kernels/conv/conv_dense_real.h; NumPy: the
+           same im2col by hand)
   digits-eval  that network's eval forward (model.eval(), no_grad) at batch 256: what `tinynn demo`
            times as its latency (8x8, 4x4 and 2x2 maps; BatchNorm with the running statistics)
 at 1 and 2 threads (tn.set_num_threads, torch.set_num_threads, NumPy's BLAS through threadpoolctl).
@@ -33,7 +36,7 @@ from conv_numpy_lenet import NumpyLeNet
 
 BATCH = 64
 DIGITS_CHANNELS = (8, 16, 32)   # `tinynn train --model resnet`'s default --channels
-WORKLOADS = ("conv", "lenet", "digits", "digits-eval")
+WORKLOADS = ("conv", "tiny", "lenet", "digits", "digits-eval")
 
 QUICK = ["--min-time", "0.6", "--rounds", "3"]  # --quick: about a minute
 
@@ -49,11 +52,12 @@ def numpy_conv2d(x, w, b):
     return y.reshape(n, h, wd, o).transpose(0, 3, 1, 2)
 
 
-def conv_contenders(tn, torch):
+def conv_contenders(tn, torch, shape=(32, 64, 32, 32), out_channels=64):
+    """{name: one Conv2d forward} of a 3x3 convolution with padding 1 on a batch of `shape`."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((32, 64, 32, 32)).astype(np.float32)
-    w = (rng.standard_normal((64, 64, 3, 3)) * 0.05).astype(np.float32)
-    b = rng.standard_normal(64).astype(np.float32)
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = (rng.standard_normal((out_channels, shape[1], 3, 3)) * 0.05).astype(np.float32)
+    b = rng.standard_normal(out_channels).astype(np.float32)
     F = tn.nn.functional
     tx, tw, tb = tn.tensor(x), tn.tensor(w), tn.tensor(b)
 
@@ -262,8 +266,9 @@ def main(argv=None):
           f"1-thread clock: {'thread CPU time' if args.cpu_clock else 'wall'}")
     rows = []
     for workload in args.workloads:
-        fns = (conv_contenders(tn, torch) if workload == "conv" else eval_contenders(tn, torch)
-               if workload == "digits-eval" else step_contenders(tn, torch, workload))
+        fns = (conv_contenders(tn, torch) if workload == "conv" else
+               conv_contenders(tn, torch, (4 * BATCH, 32, 2, 2), 32) if workload == "tiny" else
+               eval_contenders(tn, torch) if workload == "digits-eval" else step_contenders(tn, torch, workload))
         for n in args.threads:
             set_threads(n, tn, torch)
             clock = time.thread_time if args.cpu_clock and n == 1 else time.perf_counter
