@@ -32,6 +32,25 @@ static inline void tn_u7_copy(uint8_t *d, const uint8_t *s, tn_idx len) {
     if (i < len) { memcpy(&v, s + len - 8, 8); memcpy(d + len - 8, &v, 8); }
 }
 
+#if TN_HAVE_AVX2
+/* d[w dstride + k] = s[k sstride + w] for k, w < 8: an 8 x 8 byte transposition in SSE2 registers
+ * (8 channels' rows of 8 positions into 8 positions' runs of 8 channels). */
+static inline void tn_u7_transpose8(const int8_t *s, tn_idx sstride, uint8_t *d, tn_idx dstride) {
+    __m128i a[8];
+    for (int k = 0; k < 8; k++) a[k] = _mm_loadl_epi64((const __m128i *)(s + k * sstride));
+    __m128i t0 = _mm_unpacklo_epi8(a[0], a[1]), t1 = _mm_unpacklo_epi8(a[2], a[3]);
+    __m128i t2 = _mm_unpacklo_epi8(a[4], a[5]), t3 = _mm_unpacklo_epi8(a[6], a[7]);
+    __m128i u0 = _mm_unpacklo_epi16(t0, t1), u1 = _mm_unpackhi_epi16(t0, t1);
+    __m128i u2 = _mm_unpacklo_epi16(t2, t3), u3 = _mm_unpackhi_epi16(t2, t3);
+    __m128i v[4] = {_mm_unpacklo_epi32(u0, u2), _mm_unpackhi_epi32(u0, u2),
+                    _mm_unpacklo_epi32(u1, u3), _mm_unpackhi_epi32(u1, u3)};
+    for (int w = 0; w < 4; w++) {
+        _mm_storel_epi64((__m128i *)(d + 2 * w * dstride), v[w]);
+        _mm_storel_epi64((__m128i *)(d + (2 * w + 1) * dstride), _mm_srli_si128(v[w], 8));
+    }
+}
+#endif
+
 /* Quantize x (N, C, H, W) into xq (N, hp, wp, C) (b: tn_conv_bordered), the padding at z_a: all of
  * x in one vector pass into q (N C H W bytes; a row of a small image is shorter than one vector
  * step), then moved. */
@@ -43,10 +62,18 @@ static void tn_u7_conv_quantize(const tn_conv_geom *g, const tn_conv_border *b, 
     for (tn_idx n = 0; n < g->n; n++)
         for (tn_idx h = 0; h < h1; h++) {
             uint8_t *dst = xq + ((n * hp + h + g->pt) * wp + g->pl) * C;
-            for (tn_idx c = 0; c < C; c++) {
-                const int8_t *src = q + ((n * C + c) * H + h) * W;
-                for (tn_idx w = 0; w < w1; w++) dst[w * C + c] = (uint8_t)src[w];
+            const int8_t *src = q + (n * C * H + h) * W;
+            tn_idx c = 0;
+#if TN_HAVE_AVX2
+            for (; c + 8 <= C; c += 8) {
+                tn_idx w = 0;
+                for (; w + 8 <= w1; w += 8) tn_u7_transpose8(src + c * H * W + w, H * W, dst + w * C + c, C);
+                for (; w < w1; w++)
+                    for (tn_idx k = 0; k < 8; k++) dst[w * C + c + k] = (uint8_t)src[(c + k) * H * W + w];
             }
+#endif
+            for (; c < C; c++)
+                for (tn_idx w = 0; w < w1; w++) dst[w * C + c] = (uint8_t)src[c * H * W + w];
         }
 }
 

@@ -24,6 +24,10 @@ GEOMETRIES = [
     ((1, 2, 3, 3), 3, (3, 3), (1, 1), (0, 0, 0, 0), (1, 1), 1),
     # 750 rows of columns in blocks of 672: the second block starts inside an image, mid-row (4, 2)
     ((30, 8, 5, 5), 8, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    # the quantized copy moves 8 channels x 8 positions at a time: the digits ResNet's 8x8 maps, and
+    # 19 channels by 10 columns (two blocks of channels and 3 left over, one block of columns and 2)
+    ((2, 8, 8, 8), 8, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    ((2, 19, 11, 10), 7, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),
 ]
 
 
