@@ -141,5 +141,10 @@ def test_batchnorm_errors_name_the_layer_and_the_shapes():
     with pytest.raises(ValueError, match=r"BatchNorm: expected more than 1 value per channel when training, got "
                                          r"input of shape \(1, 3\)"):
         nn.BatchNorm1d(3)(tn.randn(1, 3))
+    with pytest.raises(ValueError, match=r"BatchNorm: running_var of shape \(3,\) does not match the input's 4 "
+                                         r"channels \(input shape \(2, 4, 5\)\)"):
+        F.batch_norm(tn.randn(2, 4, 5), tn.zeros(4), tn.ones(3), training=False)
+    with pytest.raises(TypeError, match=r"BatchNorm: expected a float input, got int64"):
+        F.batch_norm(tn.tensor(np.ones((2, 3), np.int64)), np.zeros(3, np.int64), np.ones(3, np.int64), training=False)
     with pytest.raises(ValueError, match=r"BatchNorm1d: num_features must be a positive int"):
         nn.BatchNorm1d(0)

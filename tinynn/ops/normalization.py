@@ -52,15 +52,14 @@ class BatchNorm(Function):
         return (None if gx is None else gx.reshape(self.shape), gw, gb)[:len(needs)]
 
 
-def _channels(x, name, vectors):
-    """Check that each (C,) vector matches x's channels and dtype."""
-    c = x.shape[1]
-    for what, v in zip(name, vectors):
-        if v.shape != (c,):
-            raise ValueError(f"BatchNorm: {what} of shape {v.shape} does not match the input's {c} channels "
-                             f"(input shape {x.shape})")
+def _check_channels(x, vectors):
+    """A float x (N, C, ...) and each given (C,) vector of {name: vector or None}."""
     if x.dtype.kind != "f":
         raise TypeError(f"BatchNorm: expected a float input, got {x.dtype}")
+    for name, v in vectors.items():
+        if v is not None and v.shape != (x.shape[1],):
+            raise ValueError(f"BatchNorm: {name} of shape {v.shape} does not match the input's {x.shape[1]} channels "
+                             f"(input shape {x.shape})")
 
 
 class BatchNormEval(Function):
@@ -78,8 +77,7 @@ class BatchNormEval(Function):
     def forward(self, x, mean, var, weight=None, bias=None, eps=1e-5):
         if x.ndim < 2:
             raise ValueError(f"BatchNorm: expected an input (N, C, ...), got shape {x.shape}")
-        given = (mean, var, weight, bias)
-        _channels(x, ("running_mean", "running_var", "weight", "bias"), [v for v in given if v is not None])
+        _check_channels(x, {"running_mean": mean, "running_var": var, "weight": weight, "bias": bias})
         self.shape = x.shape
         x3 = x.reshape(x.shape[0], x.shape[1], -1)
         self.x, self.mean, self.var, self.weight, self.eps = x3, mean, var, weight, eps
