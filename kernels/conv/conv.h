@@ -15,7 +15,9 @@
  * position-major result needs a transposition: together a third of the forward at 64 -> 64
  * channels, 3x3, 32x32.)  Small images go in chunks of B images whose columns sit side by side
  * (B P columns), so a LeNet-sized convolution still makes one GEMM with a long side per chunk.
- * A 1x1 kernel at stride 1 without padding needs no copy: one image's cols is the image itself.
+ * A 1x1 kernel at stride 1 without padding needs no copy: one image's cols is the image itself,
+ * and neither do maps of at most twice the kernel's taps (3x3 on 2x2 to 4x4): there the whole
+ * convolution is one dense matrix product on x and y as they are (conv_dense_real.h).
  * Threads: across the chunks of the batch (each thread its own cols buffer and one-thread GEMMs)
  * when there are at least as many images as threads, else one chunk at a time with the GEMM's own
  * threads.  The weight gradient adds per-thread partial sums in thread order.
@@ -24,6 +26,7 @@
 #ifndef TN_CONV_H
 #define TN_CONV_H
 
+#include <stdint.h>
 #include <string.h>
 #include "../gemm/gemm.h"
 #include "pool.h"
@@ -142,7 +145,6 @@ static inline int tn_conv_is_dense(const tn_conv_geom *g) {
            && dense <= g->n * g->c * taps * p;
 }
 
-#include <stdint.h>
 typedef uint32_t tn_bits_f32;   /* the bits of a float / double (tn_all_finite) */
 typedef uint64_t tn_bits_f64;
 
