@@ -28,6 +28,9 @@ GEOMETRIES = [
     # 19 channels by 10 columns (two blocks of channels and 3 left over, one block of columns and 2)
     ((2, 8, 8, 8), 8, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),
     ((2, 19, 11, 10), 7, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    # a row of the columns takes 3 runs of 3 C bytes: constant-size moves for C = 8 (above), 16, 32
+    ((2, 16, 6, 6), 8, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    ((2, 32, 4, 4), 8, (3, 3), (2, 1), (1, 1, 1, 1), (1, 1), 1),
 ]
 
 
