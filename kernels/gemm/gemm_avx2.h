@@ -23,6 +23,19 @@ TN_AVX2_INLINE __m256d tn_set_cols_f64(const double *const *w, tn_idx p) {
     return _mm256_setr_pd(w[0][p], w[1][p], w[2][p], w[3][p]);
 }
 
+/* d[q ld + i] = s_i[q] for i, q < 4: four runs of 4 floats transposed through 128-bit registers.
+ * Plain SSE, not an AVX2 function, so that baseline code (the int8 convolution's epilogue) calls it
+ * too; it inlines into the AVX2 packings below. */
+static inline __attribute__((always_inline)) void tn_transpose4_f32(const float *s0, const float *s1, const float *s2,
+                                                                    const float *s3, float *d, tn_idx ld) {
+    __m128 r0 = _mm_loadu_ps(s0), r1 = _mm_loadu_ps(s1), r2 = _mm_loadu_ps(s2), r3 = _mm_loadu_ps(s3);
+    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+    _mm_storeu_ps(d, r0);
+    _mm_storeu_ps(d + ld, r1);
+    _mm_storeu_ps(d + 2 * ld, r2);
+    _mm_storeu_ps(d + 3 * ld, r3);
+}
+
 /* The packings' in-register transposition: values p..p+3 of each of `rows` runs w[i] (an even
  * number of them), ap[q * ld + i] = w[i][p + q] (q < 4), as 4 x 4 transpositions of 128-bit
  * vectors (256-bit shuffles cost twice as much on CPUs that split them in two, and this is bound
@@ -30,15 +43,7 @@ TN_AVX2_INLINE __m256d tn_set_cols_f64(const double *const *w, tn_idx p) {
  * A (its MR-row slivers) or the columns of a column-major B (its NR-column slivers). */
 TN_AVX2_INLINE void tn_rows_pack_f32(const float *const *w, int rows, tn_idx p, float *ap, tn_idx ld) {
     int i = 0;
-    for (; i + 4 <= rows; i += 4) {
-        __m128 r0 = _mm_loadu_ps(w[i] + p), r1 = _mm_loadu_ps(w[i + 1] + p);
-        __m128 r2 = _mm_loadu_ps(w[i + 2] + p), r3 = _mm_loadu_ps(w[i + 3] + p);
-        _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-        _mm_storeu_ps(ap + i, r0);
-        _mm_storeu_ps(ap + ld + i, r1);
-        _mm_storeu_ps(ap + 2 * ld + i, r2);
-        _mm_storeu_ps(ap + 3 * ld + i, r3);
-    }
+    for (; i + 4 <= rows; i += 4) tn_transpose4_f32(w[i] + p, w[i + 1] + p, w[i + 2] + p, w[i + 3] + p, ap + i, ld);
     if (i < rows) {
         __m128 r0 = _mm_loadu_ps(w[i] + p), r1 = _mm_loadu_ps(w[i + 1] + p);
         __m128 lo = _mm_unpacklo_ps(r0, r1), hi = _mm_unpackhi_ps(r0, r1);

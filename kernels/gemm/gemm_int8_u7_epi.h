@@ -88,7 +88,8 @@ static void tn_u7_epilogue(int nr, const int32_t *acc, const tn_u7_epi *e, tn_id
 typedef struct { float *y; tn_idx per, gs, rsy, csy, off; } tn_u7_out;   /* off: the first row's index */
 
 /* y[j csy + t] = ft[t NR + j] for j < nr, t < run: a transposition, in 4 x 4 blocks through SSE
- * registers where x86 has them (one value at a time, it was a tenth of the int8 ResNet's time). */
+ * registers where x86 has them (tn_transpose4_f32, gemm_avx2.h; one value at a time, it was a
+ * tenth of the int8 ResNet's time). */
 static void tn_u7_transpose_out(int nr, tn_idx run, const float *ft, float *y, tn_idx csy) {
     int j = 0;
 #if TN_HAVE_AVX2
@@ -96,13 +97,7 @@ static void tn_u7_transpose_out(int nr, tn_idx run, const float *ft, float *y, t
         tn_idx t = 0;
         for (; t + 4 <= run; t += 4) {
             const float *f = ft + t * TN_U7_NR + j;
-            __m128 r0 = _mm_loadu_ps(f), r1 = _mm_loadu_ps(f + TN_U7_NR);
-            __m128 r2 = _mm_loadu_ps(f + 2 * TN_U7_NR), r3 = _mm_loadu_ps(f + 3 * TN_U7_NR);
-            _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
-            _mm_storeu_ps(y + j * csy + t, r0);
-            _mm_storeu_ps(y + (j + 1) * csy + t, r1);
-            _mm_storeu_ps(y + (j + 2) * csy + t, r2);
-            _mm_storeu_ps(y + (j + 3) * csy + t, r3);
+            tn_transpose4_f32(f, f + TN_U7_NR, f + 2 * TN_U7_NR, f + 3 * TN_U7_NR, y + j * csy + t, csy);
         }
         for (; t < run; t++)
             for (int q = 0; q < 4; q++) y[(j + q) * csy + t] = ft[t * TN_U7_NR + j + q];
