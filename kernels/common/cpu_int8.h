@@ -4,7 +4,10 @@
  * Paths, by rate on the CPUs they exist on:
  *   TN_I8_AMX          AMX-INT8 tiles (_tile_dpbusd), 16 x 64 bytes per tile load;
  *   TN_I8_AVX512_VNNI  vpdpbusd on zmm (16 int32 lanes, 4 u8 x s8 products each);
- *   TN_I8_AVX_VNNI     vpdpbusd on ymm (the VEX encoding: Alder Lake and later);
+ *   TN_I8_AVX_VNNI     vpdpbusd on ymm: the VEX encoding (AVX-VNNI: Alder Lake, Sapphire Rapids and
+ *                      later), else the same instruction's EVEX encoding (AVX512-VNNI + VL: Ice Lake,
+ *                      Zen 4), which computes the same bits -- so this path's code also runs, and is
+ *                      tested, on CPUs that have only the EVEX form;
  *   TN_I8_AVX2         vpmaddubsw (u8 x s8 pairs -> saturating int16) + vpmaddwd with ones;
  *   TN_I8_PORTABLE     plain C.
  * A path is usable when CPUID says the CPU has the instructions AND XCR0 says the OS saves the
@@ -12,7 +15,8 @@
  * for AMX when Linux granted this process the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM).
  * Every path is compiled on every build; a CPU that lacks one never selects it.
  *
- * The choice: kernels.set_int8_path(name) forces one (tests, benchmarks), "auto" takes the best
+ * kernels._emulate_amx(True) makes AMX usable on tiles emulated in C (gemm/amx_emulated.h), for
+ * the tests.  The choice: kernels.set_int8_path(name) forces one (tests, benchmarks), "auto" takes the best
  * usable one; and a lower SIMD level forced with kernels.set_simd (tn_simd_level below what the
  * CPU supports) caps it: "portable" -> the portable int8 path, "avx2+fma" -> at most AVX2.
  */
@@ -33,6 +37,8 @@ static const char *const tn_int8_names[TN_I8_NPATHS] = {"portable", "avx2", "avx
 
 static int tn_int8_usable = 1 << TN_I8_PORTABLE;   /* bit p: path p usable here */
 static int tn_int8_forced = -1;                      /* -1: auto */
+static int tn_int8_ymm_vex = 0;
+static int tn_int8_amx_emulated = 0;                 /* AMX on tiles emulated in C (tests) */                      /* TN_I8_AVX_VNNI has its VEX encoding here */
 
 #if TN_HAVE_AVX2
 #include <cpuid.h>
@@ -68,9 +74,10 @@ static int tn_int8_detect(void) {
     __cpuid_count(7, 0, a, b, c, d);
     unsigned b7 = b, c7 = c, d7 = d;
     __cpuid_count(7, 1, a, b, c, d);
-    if (a & (1u << 4)) usable |= 1 << TN_I8_AVX_VNNI;
+    tn_int8_ymm_vex = (a >> 4) & 1;
     int zmm = (xcr0 & 0xE0) == 0xE0 && (b7 & (1u << 16)) && (b7 & (1u << 30)) && (b7 & (1u << 31));
     if (zmm && (c7 & (1u << 11))) usable |= 1 << TN_I8_AVX512_VNNI;
+    if (tn_int8_ymm_vex || (usable & (1 << TN_I8_AVX512_VNNI))) usable |= 1 << TN_I8_AVX_VNNI;
     if ((usable & (1 << TN_I8_AVX512_VNNI)) && (d7 & (1u << 24)) && (d7 & (1u << 25))
             && (xcr0 & 0x60000) == 0x60000 && tn_amx_permission())
         usable |= 1 << TN_I8_AMX;
@@ -81,7 +88,7 @@ static int tn_int8_detect(void) { return 1 << TN_I8_PORTABLE; }
 #endif
 
 static void tn_int8_init(void) {
-    tn_int8_usable = tn_int8_detect();
+    tn_int8_usable = tn_int8_detect() | (tn_int8_amx_emulated ? 1 << TN_I8_AMX : 0);
 }
 
 /* The path the quantized Linear takes now. */

@@ -32,6 +32,7 @@
 #include <string.h>
 #include "gemm.h"
 #include "../common/cpu_int8.h"
+#include "amx_emulated.h"
 #include "../common/activations.h"
 #include "../quant/quant.h"
 
@@ -119,8 +120,14 @@ ATTR static void NAME(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t *b, 
 TN_U7_UKR(tn_u7_ukr_avx2, TN_AVX2_FN, __m256i, 8, TN_U7_MR_AVX2, _mm256_setzero_si256(),
           TN_U7_LOAD256, _mm256_set1_epi32, TN_U7_DOT_AVX2, TN_U7_STORE256, TN_U7_LOADU256)
 #define TN_U7_MR_AVX_VNNI 3
-TN_U7_UKR(tn_u7_ukr_avx_vnni, __attribute__((target("avx2,fma,avxvnni"))), __m256i, 8, TN_U7_MR_AVX_VNNI,
-          _mm256_setzero_si256(), TN_U7_LOAD256, _mm256_set1_epi32, _mm256_dpbusd_avx_epi32, TN_U7_STORE256, TN_U7_LOADU256)
+/* The ymm VNNI path in two encodings of one instruction (common/cpu_int8.h): VEX, and EVEX for
+ * CPUs that have AVX512-VNNI but not AVX-VNNI. */
+#define TN_U7_AVX_VNNI(NAME, ATTR, DOT) \
+    TN_U7_UKR(NAME, ATTR, __m256i, 8, TN_U7_MR_AVX_VNNI, _mm256_setzero_si256(), TN_U7_LOAD256, \
+              _mm256_set1_epi32, DOT, TN_U7_STORE256, TN_U7_LOADU256)
+TN_U7_AVX_VNNI(tn_u7_ukr_avx_vnni, __attribute__((target("avx2,fma,avxvnni"))), _mm256_dpbusd_avx_epi32)
+TN_U7_AVX_VNNI(tn_u7_ukr_avx_vnni_evex, __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))),
+               _mm256_dpbusd_epi32)
 #define TN_U7_MR_AVX512_VNNI 12
 TN_U7_UKR(tn_u7_ukr_avx512_vnni, __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))), __m512i, 16,
           TN_U7_MR_AVX512_VNNI, _mm512_setzero_si512(), TN_U7_LOAD512, _mm512_set1_epi32, _mm512_dpbusd_epi32,
@@ -141,11 +148,42 @@ TN_U7_NARROW(24)
 TN_U7_NARROW(12)
 TN_U7_NARROW(4)
 
+#endif
+
 /* AMX: 16 rows x 32 columns as two 16 x 16 int32 C tiles (3, 4); per 64 k, one A tile (0: 16 rows
  * of 64 bytes, stride lda) and two B tiles (1, 2: 16 quads x 64 bytes, stride 128: the left and
- * right 16 columns of the panel).  Needs kq % 16 == 0.  Compiled on every build; runs only where
- * CPUID, XCR0 and arch_prctl allow it (not measured on the machine this was written on). */
+ * right 16 columns of the panel).  Needs kq % 16 == 0.  One body, instantiated on the real tiles
+ * (compiled on every build, run only where CPUID, XCR0 and arch_prctl allow it) and on the tiles
+ * emulated in C (amx_emulated.h, for the tests). */
 #define TN_U7_MR_AMX 16
+#define TN_U7_AMX_BODY(LOADD, ZERO, DPBUSD, STORED)                        \
+    if (add) {                                                              \
+        LOADD(3, t, 4 * TN_U7_NR);                                          \
+        LOADD(4, t + 16, 4 * TN_U7_NR);                                     \
+    } else {                                                                \
+        ZERO(3);                                                            \
+        ZERO(4);                                                            \
+    }                                                                       \
+    for (tn_idx q = 0; q < kq; q += 16) {                                   \
+        LOADD(0, a + 4 * q, lda);                                           \
+        LOADD(1, b + q * 4 * TN_U7_NR, 4 * TN_U7_NR);                       \
+        LOADD(2, b + q * 4 * TN_U7_NR + 64, 4 * TN_U7_NR);                  \
+        DPBUSD(3, 0, 1);                                                    \
+        DPBUSD(4, 0, 2);                                                    \
+    }                                                                       \
+    STORED(3, t, 4 * TN_U7_NR);                                             \
+    STORED(4, t + 16, 4 * TN_U7_NR);
+
+#define TN_AMX_EMU_LOADD(i, p, stride) tn_amx_loadd(&tile[i], p, stride)
+#define TN_AMX_EMU_ZERO(i) tn_amx_zero(&tile[i])
+#define TN_AMX_EMU_DPBUSD(c, x, y) tn_amx_dpbusd(&tile[c], &tile[x], &tile[y])
+#define TN_AMX_EMU_STORED(i, p, stride) tn_amx_stored(&tile[i], p, stride)
+static void tn_u7_ukr_amx_emulated(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t *b, int32_t *t, int add) {
+    tn_amx_tile tile[5];
+    TN_U7_AMX_BODY(TN_AMX_EMU_LOADD, TN_AMX_EMU_ZERO, TN_AMX_EMU_DPBUSD, TN_AMX_EMU_STORED)
+}
+
+#if TN_HAVE_AVX2
 typedef struct {
     uint8_t palette_id, start_row, reserved[14];
     uint16_t colsb[16];
@@ -157,27 +195,12 @@ static void tn_u7_ukr_amx(tn_idx kq, const uint8_t *a, tn_idx lda, const int8_t 
     tn_tilecfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette_id = 1;
-    for (int r = 0; r < 5; r++) { cfg.rows[r] = 16; cfg.colsb[r] = 64; }
+    for (int r = 0; r < 5; r++) { cfg.rows[r] = TN_AMX_ROWS; cfg.colsb[r] = TN_AMX_COLSB; }
     /* _tile_loadconfig does not tell the compiler it reads cfg: without this barrier GCC 12 at
      * -O3 dropped the stores above and the tile instructions faulted (SIGILL). */
     __asm__ volatile("" ::: "memory");
     _tile_loadconfig(&cfg);
-    if (add) {
-        _tile_loadd(3, t, 4 * TN_U7_NR);
-        _tile_loadd(4, t + 16, 4 * TN_U7_NR);
-    } else {
-        _tile_zero(3);
-        _tile_zero(4);
-    }
-    for (tn_idx q = 0; q < kq; q += 16) {
-        _tile_loadd(0, a + 4 * q, lda);
-        _tile_loadd(1, b + q * 4 * TN_U7_NR, 4 * TN_U7_NR);
-        _tile_loadd(2, b + q * 4 * TN_U7_NR + 64, 4 * TN_U7_NR);
-        _tile_dpbusd(3, 0, 1);
-        _tile_dpbusd(4, 0, 2);
-    }
-    _tile_stored(3, t, 4 * TN_U7_NR);
-    _tile_stored(4, t + 16, 4 * TN_U7_NR);
+    TN_U7_AMX_BODY(_tile_loadd, _tile_zero, _tile_dpbusd, _tile_stored)
     _tile_release();
 }
 #endif
@@ -192,9 +215,13 @@ static tn_u7_kernels tn_u7_select(tn_idx kp, tn_idx n) {
     tn_u7_kernels s = {{tn_u7_ukr_portable}, {TN_U7_MR_PORTABLE}, 1};
     int path = tn_int8_path();
 #if TN_HAVE_AVX2
-    if (path == TN_I8_AMX && kp % 64 != 0) path = TN_I8_AVX512_VNNI;
+    if (path == TN_I8_AMX && kp % 64 != 0)   /* the tiles read whole 64-byte rows: the best path below */
+        do path--; while (!(tn_int8_usable >> path & 1));
     switch (path) {
-    case TN_I8_AMX: s.f[0] = tn_u7_ukr_amx; s.mr[0] = TN_U7_MR_AMX; break;
+    case TN_I8_AMX:
+        s.f[0] = tn_int8_amx_emulated ? tn_u7_ukr_amx_emulated : tn_u7_ukr_amx;
+        s.mr[0] = TN_U7_MR_AMX;
+        break;
     case TN_I8_AVX512_VNNI:
         if (n <= 8)
             s = (tn_u7_kernels){{tn_u7_ukr_avx512_vnni_n8_24, tn_u7_ukr_avx512_vnni_n8_12, tn_u7_ukr_avx512_vnni_n8_4},
@@ -206,7 +233,10 @@ static tn_u7_kernels tn_u7_select(tn_idx kp, tn_idx n) {
             s = (tn_u7_kernels){{tn_u7_ukr_avx512_vnni, tn_u7_ukr_avx512_vnni8, tn_u7_ukr_avx512_vnni4},
                                 {TN_U7_MR_AVX512_VNNI, 8, 4}, 3};
         break;
-    case TN_I8_AVX_VNNI: s.f[0] = tn_u7_ukr_avx_vnni; s.mr[0] = TN_U7_MR_AVX_VNNI; break;
+    case TN_I8_AVX_VNNI:
+        s.f[0] = tn_int8_ymm_vex ? tn_u7_ukr_avx_vnni : tn_u7_ukr_avx_vnni_evex;
+        s.mr[0] = TN_U7_MR_AVX_VNNI;
+        break;
     case TN_I8_AVX2: s.f[0] = tn_u7_ukr_avx2; s.mr[0] = TN_U7_MR_AVX2; break;
     default: break;
     }

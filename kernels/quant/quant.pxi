@@ -99,6 +99,7 @@ cdef extern from "gemm/gemm_int8_u7.h" nogil:
     int TN_I8_NPATHS
     int tn_int8_forced
     int tn_int8_usable
+    int tn_int8_amx_emulated
     void tn_int8_init()
     int tn_int8_path()
     const char *tn_int8_path_name()
@@ -121,6 +122,19 @@ def int8_paths():
 def int8_path():
     """The int8 path the quantized Linear takes now (see set_int8_path and set_simd)."""
     return tn_int8_path_name().decode()
+
+
+def _emulate_amx(on):
+    """Test hook: with on, "amx" is an int8 path everywhere and runs the AMX micro-kernel's own body
+    on tiles emulated in C (gemm/amx_emulated.h), several times slower than any real path;
+    with off, the CPU's own paths again.  Returns the previous setting."""
+    global tn_int8_amx_emulated, tn_int8_forced
+    previous = bool(tn_int8_amx_emulated)
+    tn_int8_amx_emulated = 1 if on else 0
+    tn_int8_init()
+    if tn_int8_forced >= 0 and not (tn_int8_usable >> tn_int8_forced & 1):
+        tn_int8_forced = -1
+    return previous
 
 
 def set_int8_path(name="auto"):

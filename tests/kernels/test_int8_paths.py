@@ -1,5 +1,5 @@
 """The quantized Linear's int8 paths (portable, AVX2 vpmaddubsw, AVX-VNNI, AVX512-VNNI, AMX): each
-one this machine can run, forced with kernels.set_int8_path, against the quantized-Linear formula
+one this machine can run, forced with kernels.set_int8_path, and AMX's micro-kernel on emulated tiles, against the quantized-Linear formula
 written in NumPy here and in helpers/exact.py (PyTorch's: (acc - z_a rowsum) * s_a * s_w[c] + bias,
 then the activation):
 bit-identical for none/relu (integer arithmetic is exact and the float epilogue is one function),
@@ -40,7 +40,13 @@ def each_path():
                     kernels.set_int8_path(p)
                     if kernels.int8_path() == p:        # (a lower SIMD level caps the int8 path)
                         results[p if level == kernels.simd_paths()[-1] else f"{p} at simd {level}"] = fn()
+            # the AMX micro-kernel's own body on tiles emulated in C (kernels/gemm/amx_emulated.h): its
+            # addressing and the weights' tile layout, checked on CPUs without tiles too
+            kernels._emulate_amx(True)
+            kernels.set_int8_path("amx")
+            results["amx (emulated tiles)"] = fn()
         finally:
+            kernels._emulate_amx(False)
             kernels.set_int8_path("auto")
             kernels.set_simd("auto")
         assert set(PATHS) <= set(results)
