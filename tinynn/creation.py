@@ -3,11 +3,13 @@
 Floating results default to `get_default_dtype()` (float32); integer ones to int64. Random ones
 draw from tinynn's seeded generator (`tn.manual_seed`).
 """
+import math
+
 import numpy as np
 
 from .dtypes import checked_dtype, get_default_dtype, int64
 from .random import generator
-from .tensor import Tensor, _checked_array, as_tensor, check_device, shape_argument
+from .tensor import Tensor, _checked_array, as_tensor, check_device, shape_argument  # noqa: F401
 
 
 def _leaf(array, dtype, device, requires_grad, op):
@@ -71,34 +73,71 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _leaf(np.eye(n, n if m is None else m, dtype=_float(dtype)), None, device, requires_grad, "eye")
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
-    """[start, start + step, ...) below end; int64 when every argument is an int, else the default dtype."""
+def arange(start=0, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """[start, start + step, ...) below end (above it for a negative step): ceil((end - start) / step)
+    values; int64 when every argument is an int, else the default dtype. With an integer `dtype`,
+    PyTorch truncates the arguments to integers first (int64: all three, and the count follows)."""
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if not ((step > 0 and end >= start) or (step < 0 and end <= start)):
+        raise RuntimeError(f"arange: upper bound {end} and lower bound {start} inconsistent with step sign {step}")
     integer = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    values = np.arange(start, end, step, dtype=np.int64 if integer else np.float64)
-    return _leaf(values, dtype or (int64 if integer else get_default_dtype()), device, requires_grad, "arange")
+    dtype = checked_dtype(dtype or (int64 if integer else get_default_dtype()), "arange")
+    if dtype == np.bool_:
+        raise TypeError("arange: not implemented for dtype bool")
+    if dtype.kind == "f":
+        values = np.arange(start, end, step, dtype=np.int64 if integer else np.float64)
+    else:
+        count = math.ceil((end - start) / step)
+        if dtype == int64:
+            start, end, step = int(start), int(end), int(step)
+            if step == 0:
+                raise ValueError("arange: step must be nonzero (after truncation to an integer)")
+            count = -((start - end) // step)  # ceil((end - start) / step), exactly, on the truncated values
+        values = int(start) + int(step) * np.arange(max(count, 0), dtype=np.int64)
+    return _leaf(values, dtype, device, requires_grad, "arange")
+
+
+def _ends(start, end, dtype, op):
+    """linspace/logspace's ends: an integer `dtype` truncates them to integers first (PyTorch)."""
+    dtype = checked_dtype(_float(dtype), op)
+    if dtype.kind != "f":
+        start, end = int(start), int(end)
+    return start, end, dtype
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     """`steps` evenly spaced values from start to end, both included."""
-    return _leaf(np.linspace(start, end, int(steps)), _float(dtype), device, requires_grad, "linspace")
+    start, end, dtype = _ends(start, end, dtype, "linspace")
+    return _leaf(np.linspace(start, end, int(steps)), dtype, device, requires_grad, "linspace")
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
     """base ** linspace(start, end, steps)."""
-    return _leaf(np.power(base, np.linspace(start, end, int(steps))), _float(dtype), device, requires_grad, "logspace")
+    start, end, dtype = _ends(start, end, dtype, "logspace")
+    return _leaf(np.power(base, np.linspace(start, end, int(steps))), dtype, device, requires_grad, "logspace")
+
+
+def _random_float(dtype, op):
+    """The floating dtype a random fill gets: integer ones have no uniform/normal draw (PyTorch refuses)."""
+    dtype = checked_dtype(_float(dtype), op)
+    if dtype.kind != "f":
+        raise NotImplementedError(f"{op}: draws floating-point values only, got dtype {dtype}")
+    return dtype
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
     """Samples of U[0, 1), from tinynn's seeded generator."""
+    dtype = _random_float(dtype, "rand")
     return _leaf(generator().random(_shape(size, "rand")), _float(dtype), device, requires_grad, "rand")
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False):
     """Samples of the standard normal N(0, 1), from tinynn's seeded generator."""
+    dtype = _random_float(dtype, "randn")
     return _leaf(generator().standard_normal(_shape(size, "randn")), _float(dtype), device, requires_grad, "randn")
 
 
@@ -122,7 +161,8 @@ def _like(fn):
         """`{name}(input.shape, ...)` with input's dtype unless `dtype` is given."""
         dtype = input.dtype if dtype is None else dtype
         if fn is full:
-            return full(input.shape, *args, dtype=dtype, device=device, requires_grad=requires_grad)
+            fill = args[0] if args else kwargs.pop("fill_value")
+            return full(input.shape, fill, dtype=dtype, device=device, requires_grad=requires_grad)
         if fn is randint:
             low, high = (0, args[0]) if len(args) == 1 else args
             return randint(low, high, input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
@@ -133,6 +173,18 @@ def _like(fn):
     return like
 
 
+def _new(fn):
+    def new(self, *args, dtype=None, device=None, requires_grad=False, **kwargs):
+        """`{name}(...)` with this tensor's dtype unless `dtype` is given (PyTorch's Tensor.new_* methods)."""
+        return fn(*args, dtype=self.dtype if dtype is None else dtype, device=device, requires_grad=requires_grad,
+                  **kwargs)
+    new.__name__ = new.__qualname__ = f"new_{fn.__name__}"
+    new.__doc__ = new.__doc__.replace("{name}", fn.__name__)
+    return new
+
+
+NEW_METHODS = {"new_zeros": _new(zeros), "new_ones": _new(ones), "new_empty": _new(empty), "new_full": _new(full),
+               "new_tensor": _new(tensor)}
 zeros_like, ones_like, empty_like, full_like = _like(zeros), _like(ones), _like(empty), _like(full)
 rand_like, randn_like, randint_like = _like(rand), _like(randn), _like(randint)
 

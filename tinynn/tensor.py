@@ -182,6 +182,27 @@ class Tensor:
         """Number of elements."""
         return self._data.size
 
+    def element_size(self):
+        """Bytes per element."""
+        return self._data.itemsize
+
+    def is_floating_point(self):
+        """True for a float16/32/64 tensor."""
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self):
+        """True when the values are laid out in C order (what view() and contiguous() rely on)."""
+        return self._data.flags.c_contiguous
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self._data)))
+
+    def __contains__(self, element):
+        """`element in t`: whether some element of t equals it (PyTorch's rule)."""
+        return bool(np.any(self._data == (element._data if isinstance(element, Tensor) else element)))
+
     def item(self):
         """The single value of a one-element tensor, as a Python number."""
         if self._data.size != 1:
@@ -199,6 +220,11 @@ class Tensor:
         """A new leaf with the same data (shared memory) and no graph."""
         return Tensor._wrap(self._data, False)
 
+    def detach_(self):
+        """Make this tensor a leaf outside the graph, in place (its node dropped, no gradient asked)."""
+        self._node, self.requires_grad = None, False
+        return self
+
     def contiguous(self):
         """This tensor when its values are laid out in C order, else a copy that is (clone)."""
         return self if self._data.flags.c_contiguous else self.clone()
@@ -209,7 +235,7 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
-        if self.dtype != np.float32:
+        if self.dtype not in (get_default_dtype(), np.int64, np.bool_):  # the dtypes PyTorch's repr leaves implicit
             extra = f", dtype={self.dtype}" + extra
         return f"tensor({body}{extra})"
 
@@ -238,8 +264,8 @@ class Tensor:
         other = other._data if isinstance(other, Tensor) else other
         return Tensor._wrap(np.asarray(fn(self._data, other)), False)
 
-    def __eq__(self, other): return self._compare(other, np.equal)
-    def __ne__(self, other): return self._compare(other, np.not_equal)
+    def __eq__(self, other): return False if other is None else self._compare(other, np.equal)  # t == None: False (PyTorch)
+    def __ne__(self, other): return True if other is None else self._compare(other, np.not_equal)
     def __lt__(self, other): return self._compare(other, np.less)
     def __le__(self, other): return self._compare(other, np.less_equal)
     def __gt__(self, other): return self._compare(other, np.greater)

@@ -161,10 +161,13 @@ def test_every_inplace_op_names_itself_when_refusing_a_leaf(op, call):
         call(p)
 
 
-def test_setitem_of_a_tensor_that_requires_grad_is_refused_by_name():
-    with pytest.raises(NotImplementedError, match=r"^Tensor.__setitem__: assigning a tensor that requires grad "
-                                                  r"is not implemented$"):
-        tn.zeros(2)[0] = tn.tensor(1.0, requires_grad=True)
+def test_setitem_of_a_tensor_that_requires_grad_passes_it_the_gradient():
+    # PyTorch's index_put: the assigned value gets the gradient of the places it fills
+    v = tn.tensor(1.0, requires_grad=True)
+    x = tn.zeros(2)
+    x[0] = v
+    (x * tn.tensor([3.0, 5.0])).sum().backward()
+    assert x.requires_grad and v.grad.item() == 3.0
 
 
 def test_setitem_and_copy_from_constants_leave_no_gradient_behind():

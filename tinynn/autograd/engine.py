@@ -195,6 +195,8 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
                     g = _as_graph_gradient(g, t, node) if create else \
                         unbroadcast(g, t.shape, f"{node.name}.backward").astype(t.dtype, copy=False)
                 parent = t._node
+                if written and parent is not None and parent.order < node.order:  # t changed in place since node used it
+                    parent = _node_when_used(parent, node)
                 if parent is None:  # a leaf: it keeps g, so g must be an array no one else holds
                     if sink is not None:
                         if id(t) in sink:
@@ -225,6 +227,15 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
     for leaf, entry, g in pending.values():
         g = hooks.run(entry, g) if entry else g
         _add_graph_grad(leaf, g) if create else _add_to_grad(leaf, g.copy())
+
+
+def _node_when_used(parent, node):
+    """The node a tensor had when `node` recorded it as an input: an in-place op since then gave the
+    tensor a newer node (newer than `node` itself, which no true parent is), whose `previous` is
+    the one before. PyTorch's graph holds that node from the start; here it is found by its stamp."""
+    while parent is not None and parent.order < node.order:
+        parent = getattr(parent, "previous", None)
+    return parent
 
 
 def _as_graph_gradient(g, t, node):

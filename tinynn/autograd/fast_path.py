@@ -66,9 +66,9 @@ def unary_method(cls):
         if current() != GRAD or (to_float and self._data.dtype.kind != "f"):
             return cls.apply(self)
         node = cls()
+        node.needs_grad = (self.requires_grad,)  # before forward, as Function.apply: it may save less
         out = _new_tensor(Tensor)
         out._data, out._grad = node.forward(self._data), None
-        node.needs_grad = (self.requires_grad,)
         out.requires_grad = self.requires_grad
         if self.requires_grad:
             node.inputs, node.order, node.output_grad = (self,), next(creation_order), None

@@ -25,7 +25,9 @@ class Function:
     walk, `output_grad` sums the gradients the node's consumers have handed it so far.
     """
 
-    __slots__ = ("inputs", "needs_grad", "order", "output_grad")
+    # `previous`: set on the node an in-place op gave a tensor, the node that tensor had before,
+    # so the ops recorded earlier still send it their gradients there (engine.py, ops/inplace.py)
+    __slots__ = ("inputs", "needs_grad", "order", "output_grad", "previous")
     exact_gradients = False  # True: backward returns every gradient in its input's shape and dtype
     # PyTorch's type promotion of the inputs (dtypes.py): None (an op that takes inputs as they
     # are, such as a loss with integer targets), "common" (every input cast to their result type,

@@ -16,7 +16,7 @@ from .function import creation_order
 
 written = {}  # id(owning ndarray) -> [count, stamp of the last write, weak reference to it]
 _saved_slots = {}  # (Function subclass, everything) -> names of its slots that can hold saved arrays
-_NOT_SAVED = frozenset(("inputs", "needs_grad", "order", "output_grad", "exact_gradients"))
+_NOT_SAVED = frozenset(("inputs", "needs_grad", "order", "output_grad", "exact_gradients", "previous"))
 
 
 def _owner(array):

@@ -5,15 +5,23 @@ from ..tensor import Tensor
 
 
 def index_argument(index):
-    """Tensors inside an index become their arrays; lists become integer/bool arrays."""
+    """PyTorch's index as NumPy reads it: Tensors become their arrays, lists integer/bool arrays
+    (an empty list an empty int64 one), a uint8 tensor a bool mask (PyTorch's legacy byte masks),
+    and a short list holding a sequence, Tensor, slice, None or Ellipsis a tuple of indices
+    (`t[[[0, 1], [1, 0]]]` is `t[[0, 1], [1, 0]]`, as PyTorch reads it). (A negative slice step,
+    which PyTorch refuses, still reverses here: tinynn's own code flips Tensors that way.)"""
 
     def convert(item):
         if isinstance(item, Tensor):
-            return item._data
+            item = item._data
+            return item.astype(np.bool_) if item.dtype == np.uint8 else item
         if isinstance(item, list):
-            return np.asarray(item)
+            return np.asarray(item, dtype=None if item else np.int64)
         return item
 
+    if isinstance(index, list) and len(index) < 32 and any(
+            isinstance(i, (Tensor, list, tuple, slice)) or i is None or i is Ellipsis for i in index):
+        index = tuple(index)
     if isinstance(index, tuple):
         return tuple(convert(i) for i in index)
     return convert(index)

@@ -13,6 +13,14 @@ def _broadcast_error(op, a, b):
     return ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together")
 
 
+def _no_bool(op, operands):
+    """PyTorch refuses `-` with a bool operand (a tensor or a Python bool): a TypeError naming the op."""
+    for x in operands:
+        if isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_:
+            raise TypeError(f"{op}: subtraction, the `-` operator, with a bool tensor is not supported "
+                               "(as in PyTorch); use `~` or logical_not() to invert a mask")
+
+
 class Add(Function):
     """z = a + b;  dz/da = 1, dz/db = 1."""
 
@@ -39,7 +47,14 @@ class Sub(Function):
     differentiable = True
     promotes = "common"
 
+    @classmethod
+    def apply(cls, *inputs, **options):
+        _no_bool("Sub", inputs)  # before promotion turns a bool operand into a number
+        return super().apply(*inputs, **options)
+
     def forward(self, a, b):
+        if a.dtype.kind == "b" or b.dtype.kind == "b":  # (the fast path of `-` calls forward directly)
+            _no_bool("Sub", (a, b))
         B = backend.active
         self.exact_gradients = B.same_layout(a, b)
         try:
@@ -52,15 +67,16 @@ class Sub(Function):
 
 
 class Mul(Function):
-    """z = a b;  dz/da = b, dz/db = a."""
+    """z = a b;  dz/da = b, dz/db = a. Each factor is saved only when the other one's gradient is
+    needed (as PyTorch saves them), so changing the other in place afterwards is no error."""
 
     __slots__ = ('a', 'b', 'exact_gradients')
     differentiable = True
     promotes = "common"
 
     def forward(self, a, b):
-        B = backend.active
-        self.a, self.b, self.exact_gradients = a, b, B.same_layout(a, b)
+        B, needs = backend.active, self.needs_grad
+        self.a, self.b, self.exact_gradients = (a if needs[1] else None), (b if needs[0] else None), B.same_layout(a, b)
         try:
             return B.multiply(a, b)
         except ValueError:
@@ -105,10 +121,15 @@ class Pow(Function):
     def forward(self, a, b):
         B = backend.active
         self.a, self.b, self.exact_gradients = a, b, B.same_layout(a, b)
+        if a.dtype == np.bool_ and b.dtype == np.bool_:
+            raise TypeError("Pow: not implemented for bool tensors (as in PyTorch)")
         try:
-            self.z = B.power(a, b)
+            np.broadcast_shapes(a.shape, b.shape)
         except ValueError:
             raise _broadcast_error("Pow", a, b) from None
+        if b.dtype.kind in "iu" and a.dtype.kind in "iu" and np.any(b < 0):
+            raise ValueError(f"Pow: integers to negative integer powers are not allowed (dtype {a.dtype})")
+        self.z = B.power(a, b)
         return self.z
 
     def backward(self, g):

@@ -96,18 +96,20 @@ class Clip(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0);  dy/dx = 1 for x > 0 and 0 otherwise (relu'(0) = 0, as in PyTorch)."""
+    """y = max(x, 0);  dy/dx = 1 for x > 0 and 0 otherwise (relu'(0) = 0, as in PyTorch). The mask
+    x > 0 is read from y > 0, so, as in PyTorch, only the output is saved (x may change in place)."""
 
-    __slots__ = ('x',)
+    __slots__ = ('y',)
     exact_gradients = True
     differentiable = True
+    outputs = ('y',)
 
     def forward(self, x):
-        self.x = x
-        return backend.active.relu(x)
+        self.y = backend.active.relu(x)
+        return self.y
 
     def backward(self, g):
-        return backend.active.relu_backward(self.x, g)
+        return backend.active.relu_backward(self.y, g)
 
 
 class Sigmoid(Function):

@@ -26,8 +26,8 @@ def _check_index(op, x, dim, index):
         raise ValueError(f"{op}: index has {index.ndim} dims but the input has {x.ndim} (shapes {index.shape}, {x.shape})")
     if any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != dim):
         raise ValueError(f"{op}: index of shape {index.shape} is larger than the input {x.shape} outside dim {dim}")
-    if index.size and (index.min() < -x.shape[dim] or index.max() >= x.shape[dim]):
-        raise IndexError(f"{op}: index out of range [{-x.shape[dim]}, {x.shape[dim]}) along dim {dim} of shape {x.shape}")
+    if index.size and (index.min() < 0 or index.max() >= x.shape[dim]):  # no negative indices (PyTorch)
+        raise IndexError(f"{op}: index out of range [0, {x.shape[dim]}) along dim {dim} of shape {x.shape}")
 
 
 class Gather(Function):
@@ -114,17 +114,29 @@ def index_select(self, dim, index):
     if index.ndim > 1 or index.dtype.kind not in "iu":
         raise TypeError(f"index_select: index must be a 0-d or 1-d integer tensor, got shape {index.shape} dtype {index.dtype}")
     d = one_dim("index_select", dim, self.ndim)
+    n = self.shape[d] if self.ndim else 1
+    if index.size and (index.min() < 0 or index.max() >= n):  # no negative indices (PyTorch)
+        raise IndexError(f"index_select: index out of range [0, {n}) along dim {d} of shape {self.shape}")
     return self[(slice(None),) * d + (index.reshape(-1),)]
 
 
 def masked_fill(self, mask, value):
-    """self with `value` where mask (a bool tensor broadcasting to self) is True; value gets the
-    gradient of the places it fills when it is a tensor."""
+    """self with `value` (a number or a 0-d tensor) where mask (a bool tensor) is True, in self's
+    dtype (a float filled into an integer tensor is truncated, as PyTorch does); self and mask
+    broadcast together. value gets the gradient of the places it fills when it is a tensor."""
     mask = _index(mask)
     if mask.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be bool, got {mask.dtype}")
     try:
-        mask = np.broadcast_to(mask, self.shape)
+        shape = np.broadcast_shapes(mask.shape, self.shape)
     except ValueError:
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to {self.shape}") from None
-    return Where.apply(value, self, condition=mask)
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+        if value.dtype != self.dtype:
+            value = value.to(self.dtype) if value.dtype.kind == self.dtype.kind == "f" else \
+                Tensor._wrap(value._data.astype(self.dtype), False)
+    else:
+        value = Tensor._wrap(np.asarray(value).astype(self.dtype), False)
+    return Where.apply(value, self, condition=np.broadcast_to(mask, shape))

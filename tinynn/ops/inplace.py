@@ -13,7 +13,9 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..random import generator
 from ..tensor import Tensor
+from .. import backend
 from .arguments import index_argument
+from .array_or_tensor import values
 from .shape import Where
 
 
@@ -31,21 +33,47 @@ class Clone(Function):
         return g
 
 
+class IndexPut(Function):
+    """y = x with y[index] = v (v broadcast to x[index], cast to x's dtype);  dL/dx = g with the
+    written places zeroed, dL/dv = g[index] (summed back to v's shape), as PyTorch's index_put."""
+
+    __slots__ = ('index', 'written')
+    differentiable = True
+
+    def forward(self, x, v, index):
+        y = x.copy()
+        try:
+            y[index] = v
+        except (ValueError, IndexError) as exc:
+            kind = IndexError if isinstance(exc, IndexError) else RuntimeError
+            raise kind(f"tensor[index] = value: {exc} (tensor of shape {x.shape}, value of shape {v.shape})") from None
+        self.index, self.written = index, np.zeros(x.shape, dtype=bool)
+        self.written[index] = True
+        return y
+
+    def backward(self, g):
+        gx = backend.active.where(self.written, np.zeros((), values(g).dtype), g) if self.needs_grad[0] else None
+        return gx, (g[self.index] if self.needs_grad[1] else None)
+
+
 def inplace(t, op, compute):
     """Make `compute(t)` (a Tensor of t's shape) t's new value, in t's own memory.
 
     Recorded when grad mode is on and a gradient is involved: the old value becomes a copy that
     keeps t's node, `compute` runs on that copy, and t takes the new node. A leaf that requires
     grad may change only under no_grad (PyTorch's rule: its old value is what the graph used)."""
-    recording = is_grad_enabled()
+    recording = is_grad_enabled() and t.dtype.kind == "f"  # an integer tensor never requires grad
     if recording and t.requires_grad and t._node is None:
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
     if recording:
-        old = Tensor._wrap(t._data.copy(), t.requires_grad, t._node)
+        previous = t._node
+        old = Tensor._wrap(t._data.copy(), t.requires_grad, previous)
         result = compute(old)
         if result.requires_grad:
             _write(t, result._data, op)
             t._node, t.requires_grad = result._node, True
+            if previous is not None and result._node is not previous:
+                result._node.previous = previous  # the ops that used t before still reach its old node
             versions.bump(t._data)
             return t
     with no_grad():
@@ -119,8 +147,12 @@ class InplaceMethods:
                 Tensor._wrap(src._data.astype(self.dtype), False)
         return inplace(self, "copy_", lambda s: _constant(s, src))
 
-    def uniform_(self, a=0.0, b=1.0):
-        """Every element <- a sample of U[a, b), from tinynn's seeded generator."""
+    def uniform_(self, a=0.0, b=1.0, **bounds):
+        """Every element <- a sample of U[a, b), from tinynn's seeded generator (PyTorch's keywords
+        `from=` and `to=` name a and b)."""
+        a, b = bounds.pop("from", a), bounds.pop("to", b)
+        if bounds:
+            raise TypeError(f"uniform_: unexpected keyword arguments {sorted(bounds)}")
         _floating(self, "uniform_")
         draw = a + (b - a) * generator().random(self.shape)
         return inplace(self, "uniform_", lambda s: _constant(s, Tensor._wrap(draw.astype(s.dtype), False)))
@@ -132,19 +164,30 @@ class InplaceMethods:
         return inplace(self, "normal_", lambda s: _constant(s, Tensor._wrap(draw.astype(s.dtype), False)))
 
     def __setitem__(self, index, value):
-        """self[index] = value, in place (value broadcast to the selected part; a constant)."""
-        if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled():
-            raise NotImplementedError("Tensor.__setitem__: assigning a tensor that requires grad is not implemented")
-        value = value._data if isinstance(value, Tensor) else value
+        """self[index] = value, in place (value broadcast to the selected part, cast to self's dtype;
+        a value that requires grad gets the gradient of the places it fills)."""
         index = index_argument(index)
+        if not isinstance(value, Tensor):
+            value = Tensor._wrap(np.asarray(value), False)
+        inplace(self, "__setitem__", lambda s: IndexPut.apply(s, value, index=index))
 
-        def assign(s):
-            new = s._data.copy()
-            new[index] = value
-            mask = np.zeros(s.shape, dtype=bool)
-            mask[index] = True
-            return Where.apply(Tensor._wrap(new, False), s, condition=mask)
-        inplace(self, "__setitem__", assign)
+    def pow_(self, exponent):
+        """self <- self ** exponent."""
+        return inplace(self, "pow_", lambda s: s ** exponent)
 
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    def __imod__(self, other):
+        return inplace(self, "%=", lambda s: s % other)
+
+    def __ifloordiv__(self, other):
+        return inplace(self, "//=", lambda s: s // other)
+
+    for _name in ("neg", "abs", "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "floor", "ceil", "round", "trunc"):
+        def _method(self, _name=_name):
+            return inplace(self, _name + "_", lambda s: getattr(s, _name)())
+        _method.__name__ = _method.__qualname__ = _name + "_"
+        _method.__doc__ = f"self <- self.{_name}()."
+        locals()[_name + "_"] = _method
+    del _name, _method
+
+    __iadd__, __isub__, __imul__, __itruediv__, __ipow__ = add_, sub_, mul_, div_, pow_
     _version = property(lambda self: versions.version(self._data))

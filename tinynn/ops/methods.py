@@ -26,6 +26,14 @@ TENSOR_TYPES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": 
                 "bool": "BoolTensor"}
 
 
+def _floating(x, dtype, op):
+    """x cast to `dtype` when given; a TypeError naming op for an integer or bool x (PyTorch has no such kernel)."""
+    x = x if dtype is None else x.to(dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: needs a floating-point tensor, got {x.dtype} (pass dtype=, or call .float())")
+    return x
+
+
 class TensorMethods:
     """The methods below become Tensor's (see the end of this file)."""
 
@@ -57,7 +65,13 @@ class TensorMethods:
     def reshape(self, *shape):
         return Reshape.apply(self, shape=shape_argument(shape))
 
-    view = reshape
+    def view(self, *shape):
+        """The same memory with a new shape (-1: the one size to infer); a RuntimeError when the layout
+        cannot be (a transposed tensor, say: use reshape). view(dtype) reinterprets the bytes."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+            dtype = _checked_dtype(shape[0], "view")
+            return Tensor._wrap(self._data.view(dtype), False)  # (no gradient through a reinterpretation)
+        return Reshape.apply(self, shape=shape_argument(shape), view=True)
 
     def transpose(self, *dims):
         """PyTorch's transpose(dim0, dim1): the two dims swapped. (No argument: every dim reversed.)"""
@@ -87,11 +101,13 @@ class TensorMethods:
     def __getitem__(self, index):
         return GetItem.apply(self, index=index_argument(index))
 
-    def softmax(self, axis=-1, dim=None):
-        return Softmax.apply(self, axis=pick_axis(axis, dim))
+    def softmax(self, axis=-1, dim=None, *, dtype=None):
+        """e^x_i / sum_j e^x_j along dim (a floating tensor; `dtype` casts it first, as PyTorch)."""
+        return Softmax.apply(_floating(self, dtype, "softmax"), axis=pick_axis(axis, dim))
 
-    def log_softmax(self, axis=-1, dim=None):
-        return LogSoftmax.apply(self, axis=pick_axis(axis, dim))
+    def log_softmax(self, axis=-1, dim=None, *, dtype=None):
+        """x_i - log sum_j e^x_j along dim (a floating tensor; `dtype` casts it first, as PyTorch)."""
+        return LogSoftmax.apply(_floating(self, dtype, "log_softmax"), axis=pick_axis(axis, dim))
 
     def astype(self, dtype):
         """The tensor cast to `dtype` (itself when it has that dtype; a float-to-float cast keeps
@@ -152,8 +168,11 @@ def stack(tensors, axis=0, dim=None):
     return Stack.apply(*tensors, axis=pick_axis(axis, dim))
 
 
-def where(condition, a, b):
-    """Elementwise choice: a where condition is true, else b (gradient flows to the chosen side)."""
+def where(condition, a=None, b=None):
+    """Elementwise choice: a where condition is true, else b (gradient flows to the chosen side);
+    where(condition) alone is condition.nonzero(as_tuple=True), as in PyTorch."""
+    if a is None and b is None:
+        return (condition if isinstance(condition, Tensor) else Tensor(condition)).nonzero(as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be bool, got {cond.dtype}")

@@ -3,7 +3,8 @@
 remainder has the divisor's sign), and clamp with tensor bounds."""
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, promoted
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor, as_tensor
 from .. import backend
 from .elementwise import Clip
@@ -21,6 +22,7 @@ class _Extreme(Function):
 
     __slots__ = ('a', 'b')
     differentiable = True
+    promotes = "common"
     constants = ('a', 'b')  # only which one is larger
     kernel = None
 
@@ -54,10 +56,12 @@ class Remainder(Function):
 
     __slots__ = ('a', 'b')
     differentiable = True
+    promotes = "common"
     constants = ('a', 'b')  # floor(a / b) is piecewise constant
 
     def forward(self, a, b):
         _broadcast("remainder", a, b)
+        _no_integer_zero("remainder", a, b)
         self.a, self.b = a, b
         return backend.active.remainder(a, b)
 
@@ -66,11 +70,23 @@ class Remainder(Function):
             return g, backend.active.negative(backend.active.multiply(g, backend.active.floor_divide(self.a, self.b)))
 
 
+def _no_integer_zero(op, a, b):
+    """Integer division by zero has no value: PyTorch raises (ZeroDivisionError), NumPy would give 0.
+    Nor has a division of bools (PyTorch has no such kernel)."""
+    if a.dtype == np.bool_ and b.dtype == np.bool_:
+        raise TypeError(f"{op}: not implemented for bool tensors")
+    if b.dtype.kind in "iub" and not np.all(b):
+        raise ZeroDivisionError(f"{op}: integer division by zero (divisor of dtype {b.dtype}, shape {b.shape})")
+
+
 def floor_divide(a, b):
-    """floor(a / b), elementwise (PyTorch's `//`, rounding toward -inf); not differentiable: the
-    result never requires grad (its derivative is 0 wherever it exists)."""
+    """floor(a / b), elementwise (PyTorch's `//`, rounding toward -inf), in the operands' PyTorch
+    result type (`int // int` stays integer); not differentiable: the result never requires grad
+    (its derivative is 0 wherever it exists)."""
+    a, b = promoted((a, b), False)
     a, b = as_tensor(a, like=(b,)), as_tensor(b, like=(a,))
     _broadcast("floor_divide", a, b)
+    _no_integer_zero("floor_divide", a._data, b._data)
     with np.errstate(divide="ignore", invalid="ignore"):
         return Tensor._wrap(np.asarray(backend.active.floor_divide(a._data, b._data)), False)
 
@@ -82,6 +98,7 @@ class ClampBounds(Function):
 
     __slots__ = ('x', 'lo', 'hi')
     differentiable = True
+    promotes = "common"
     constants = ('x', 'lo', 'hi')  # only which bound is active
 
     def forward(self, x, lo, hi):
@@ -100,6 +117,8 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     if not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        if x.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+            x = x.to(get_default_dtype())  # an integer tensor clamped to a float bound is float (PyTorch)
         return Clip.apply(x, lo=min, hi=max)
     # an open bound is a Python number that ClampBounds.apply gives x's dtype (as `x * 2.0` does):
     # -inf or inf, or the ends of x's own integer (or bool) type, so the clamp keeps x's dtype (PyTorch)

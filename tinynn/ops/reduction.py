@@ -24,6 +24,8 @@ class Sum(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axis = x.shape, axis   # (the axes were checked by reduce_dims, naming the method)
+        if x.dtype.kind in "bu":  # PyTorch sums bools and unsigned integers in int64 (NumPy: uint64)
+            x = x.astype(np.int64)
         return np.asarray(backend.active.sum(x, axis=axis, keepdims=keepdims))
 
     def backward(self, g):

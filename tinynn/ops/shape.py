@@ -8,20 +8,24 @@ from .derivatives import IndexAdd, index_add, permute
 
 
 class Reshape(Function):
-    """y = x viewed with a new shape;  the gradient is reshaped back."""
+    """y = x viewed with a new shape (a copy when the memory layout needs one, but not for `view=True`,
+    which raises instead, as PyTorch's view does);  the gradient is reshaped back."""
 
     __slots__ = ('shape',)
     exact_gradients = True
     differentiable = True
 
-    def forward(self, x, shape):
+    def forward(self, x, shape, view=False):
         self.shape = x.shape
         if any(size < -1 for size in shape):   # (NumPy reads any negative size as -1; PyTorch refuses)
             raise ValueError(f"reshape: invalid shape dimension {min(shape)} in {shape}: sizes are >= 0, or -1 "
                              "for the one to infer")
         try:
-            return x.reshape(shape)
-        except ValueError:
+            return np.reshape(x, shape, copy=False if view else None)  # view never copies (PyTorch)
+        except ValueError as exc:
+            if view and "copy" in str(exc):
+                raise RuntimeError(f"view: view size {shape} is not compatible with the input's size {x.shape} and "
+                                   f"strides {x.strides} (its memory would need a copy); use .reshape(...) instead") from None
             raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}") from None
 
     def backward(self, g):

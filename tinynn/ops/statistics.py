@@ -3,10 +3,16 @@
 import numpy as np
 
 from ..autograd.function import Function
+from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .. import backend
 from .array_or_tensor import concatenate, values
 from .dims import no_out, one_dim, reduce_dims
+
+
+def _accumulated(x):
+    """x as the dtype PyTorch accumulates it in: integers and bools as int64 (a uint8 sum is int64)."""
+    return x.astype(np.int64) if x.dtype.kind in "biu" and x.dtype != np.int64 else x
 
 
 def _exclusive_products(x, axis):
@@ -32,6 +38,7 @@ class Prod(Function):
     differentiable = True
 
     def forward(self, x, axis, keepdims=False):
+        x = _accumulated(x)
         self.x, self.axis, self.keepdims = x, axis, keepdims
         return np.asarray(backend.active.prod(x, axis=axis, keepdims=keepdims))
 
@@ -50,7 +57,7 @@ class Cumsum(Function):
 
     def forward(self, x, axis):
         self.axis = axis
-        return backend.active.cumsum(x, axis=axis)
+        return backend.active.cumsum(_accumulated(x), axis=axis)
 
     def backward(self, g):
         flip = (slice(None),) * self.axis + (slice(None, None, -1),)  # a reversed view, of a Tensor too
@@ -65,6 +72,7 @@ class Cumprod(Function):
     differentiable = True
 
     def forward(self, x, axis):
+        x = _accumulated(x)
         self.x, self.axis = x, axis
         return backend.active.cumprod(x, axis=axis)
 
@@ -121,7 +129,9 @@ class Norm(Function):
 
 def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """sum_i (x_i - mean)^2 / (n - correction) over dim; correction = 1 (Bessel's) unless given
-    (unbiased=False means correction = 0, PyTorch's older spelling)."""
+    (unbiased=False means correction = 0, PyTorch's older spelling; `var(False)` is `var(unbiased=False)`)."""
+    if isinstance(dim, bool):  # PyTorch's overload var(unbiased): a bool is never a dim
+        dim, unbiased = None, dim
     if correction is None:
         correction = 0 if unbiased is False else 1
     dim, keepdim = reduce_dims("var", self.ndim, dim, keepdim, axis, keepdims)
@@ -131,14 +141,36 @@ def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=N
 
 
 def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-    """sqrt(var(...)) with the same arguments."""
-    return var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+    """sqrt(var(...)) with the same arguments (its gradient 0 where the std is 0, as PyTorch's)."""
+    return StdRoot.apply(var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+
+
+class StdRoot(Function):
+    """y = sqrt(v), v a variance;  dy/dv = 1 / (2 y), and 0 where y = 0 (PyTorch's std_backward: a
+    constant input has std 0 and gradient 0, not 0/0)."""
+
+    __slots__ = ('y',)
+    exact_gradients = True
+    differentiable = True
+    outputs = ('y',)
+
+    def forward(self, v):
+        self.y = backend.active.sqrt(v)
+        return self.y
+
+    def backward(self, g):
+        B, zero = backend.active, values(self.y) == 0
+        if not zero.any():
+            return B.divide(g, 2 * self.y)
+        return B.where(zero, np.zeros((), g.dtype), B.divide(g, 2 * self.y + zero.astype(values(self.y).dtype)))
 
 
 def logsumexp(self, dim, keepdim=False):
     """log sum_i e^(x_i) over dim, shifted by the maximum m (a constant) so large x stays finite:
     m + log sum_i e^(x_i - m);  its gradient is softmax(x) along dim."""
     dim, keepdim = reduce_dims("logsumexp", self.ndim, dim, keepdim)
+    if self.dtype.kind != "f":  # integers and bools: in the default float dtype (PyTorch)
+        self = self.to(get_default_dtype())  # noqa: PLW0642
     m = np.asarray(self._data.max(axis=dim, keepdims=True))
     m = Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(self.dtype), False)
     out = (self - m).exp().sum(dim, keepdim=True).log() + m
@@ -147,6 +179,8 @@ def logsumexp(self, dim, keepdim=False):
 
 def norm(self, p="fro", dim=None, keepdim=False):
     """The p-norm over dim (every element when None): p = 2 and "fro" the Euclidean, p = inf the max |x|."""
+    if self.dtype.kind != "f":
+        raise TypeError(f"norm: expected a floating-point tensor, got {self.dtype} (as in PyTorch)")
     p = 2.0 if p in ("fro", None) else float(p)
     if not p > 0:
         raise ValueError(f"norm: p must be positive (or inf or 'fro'), got {p}")
@@ -154,9 +188,10 @@ def norm(self, p="fro", dim=None, keepdim=False):
     return Norm.apply(self, p=p, axis=dim, keepdims=keepdim)
 
 
-def prod(self, dim=None, keepdim=False):
+def prod(self, dim=None, keepdim=False, *, dtype=None):
     """prod_i x_i over one dim (every element when None: the flattened tensor's dim 0; a 0-d
-    tensor's dim 0 or -1 is itself)."""
+    tensor's dim 0 or -1 is itself); `dtype` casts the input first, as PyTorch does."""
+    self = self if dtype is None else self.to(dtype)  # noqa: PLW0642
     if dim is None or not self.ndim:
         if dim is not None:
             one_dim("prod", dim, 0)
@@ -172,25 +207,30 @@ def _running(cls, op, self, dim):
     return cls.apply(self, axis=one_dim(op, dim, self.ndim))
 
 
-def cumsum(self, dim):
-    """Running sums along dim."""
-    return _running(Cumsum, "cumsum", self, dim)
+def cumsum(self, dim, *, dtype=None):
+    """Running sums along dim (integers and bools accumulate in int64; `dtype` casts the input first)."""
+    return _running(Cumsum, "cumsum", self if dtype is None else self.to(dtype), dim)
 
 
-def cumprod(self, dim):
-    """Running products along dim."""
-    return _running(Cumprod, "cumprod", self, dim)
+def cumprod(self, dim, *, dtype=None):
+    """Running products along dim (integers and bools accumulate in int64; `dtype` casts the input first)."""
+    return _running(Cumprod, "cumprod", self if dtype is None else self.to(dtype), dim)
+
+
+def _logical_result(found, dtype):
+    """all/any's result: bool, but uint8 for a uint8 input (PyTorch's legacy byte masks)."""
+    return np.asarray(found, dtype=np.uint8 if dtype == np.uint8 else np.bool_)
 
 
 def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):  # noqa: A001 - torch's name
     """True where every element (over dim) is nonzero; a bool tensor without gradient."""
     no_out("all", out)
     dim, keepdim = reduce_dims("all", self.ndim, dim, keepdim, axis, keepdims)
-    return Tensor._wrap(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)), False)
+    return Tensor._wrap(_logical_result(np.all(self._data, axis=dim, keepdims=keepdim), self.dtype), False)
 
 
 def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):  # noqa: A001 - torch's name
     """True where some element (over dim) is nonzero; a bool tensor without gradient."""
     no_out("any", out)
     dim, keepdim = reduce_dims("any", self.ndim, dim, keepdim, axis, keepdims)
-    return Tensor._wrap(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)), False)
+    return Tensor._wrap(_logical_result(np.any(self._data, axis=dim, keepdims=keepdim), self.dtype), False)

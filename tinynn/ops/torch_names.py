@@ -2,12 +2,47 @@
 and the `tn.` functions that call them (`tn.sin(x)`, `tn.maximum(a, b)`). methods.py sets
 METHODS on Tensor; tinynn/__init__.py exports FUNCTIONS. A name in neither raises Python's own
 AttributeError, which names it (methods.py says why Tensor has no __getattr__)."""
-from ..creation import tensor
+import numpy as np
+
+from ..creation import NEW_METHODS, tensor
 from ..tensor import Tensor
-from . import extremum, index, pairwise, statistics, views
+from . import extremum, index, logical, pairwise, statistics, views
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .matmul import MatMul
 from .unary import UNARY
+
+
+_INV_LN10 = float(1.0 / np.log(10.0))
+
+
+def _scaled(other, alpha):
+    """alpha * other, for add/sub's `alpha=` (other itself when alpha is 1)."""
+    return other if alpha == 1 else Mul.apply(other, alpha)
+
+
+def _div(self, other, *, rounding_mode=None):
+    """self / other; rounding_mode "floor" is floor_divide, "trunc" rounds toward 0 (PyTorch's div)."""
+    if rounding_mode is None:
+        return Div.apply(self, other)
+    if rounding_mode == "floor":
+        return pairwise.floor_divide(self, other)
+    if rounding_mode == "trunc":  # floor, moved up by 1 where a negative quotient was not exact
+        q = pairwise.floor_divide(self, other)
+        if q.dtype.kind == "f":
+            return Div.apply(self, other).detach().trunc()
+        a, b = (t._data if isinstance(t, Tensor) else np.asarray(t) for t in (self, other))
+        return Tensor._wrap(np.asarray(q._data + ((q._data < 0) & (q._data * b != a))).astype(q.dtype), False)
+    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+
+def _strict_matmul(op, ndim, a, b):
+    """mm (two matrices) and bmm (two batches of matrices, the same batch size): matmul without
+    its broadcasting, which PyTorch's mm and bmm refuse."""
+    shapes = [getattr(t, "shape", np.shape(t)) for t in (a, b)]
+    if any(len(s) != ndim for s in shapes) or (ndim == 3 and shapes[0][0] != shapes[1][0]):
+        raise RuntimeError(f"{op}: expects two {ndim}-d tensors{' with the same batch size' if ndim == 3 else ''}, "
+                           f"got shapes {tuple(shapes[0])} and {tuple(shapes[1])}")
+    return MatMul.apply(a, b)
 
 
 def _method(cls):
@@ -21,11 +56,13 @@ METHODS = {name: _method(cls) for name, cls in UNARY.items()}
 METHODS.update({
     "arcsin": METHODS["asin"], "arccos": METHODS["acos"], "arctan": METHODS["atan"],
     "rsqrt": lambda self: 1.0 / self.sqrt(), "reciprocal": lambda self: 1.0 / self,
-    "add": lambda self, other: Add.apply(self, other), "sub": lambda self, other: Sub.apply(self, other),
-    "mul": lambda self, other: Mul.apply(self, other), "div": lambda self, other: Div.apply(self, other),
+    "add": lambda self, other, *, alpha=1: Add.apply(self, _scaled(other, alpha)),
+    "sub": lambda self, other, *, alpha=1: Sub.apply(self, _scaled(other, alpha)),
+    "mul": lambda self, other: Mul.apply(self, other), "div": _div, "true_divide": lambda self, other: Div.apply(self, other),
+    "square": lambda self: Mul.apply(self, self), "log10": lambda self: self.log() * _INV_LN10, "__abs__": lambda self: self.abs(),
     "pow": lambda self, exponent: Pow.apply(self, exponent), "neg": lambda self: Neg.apply(self),
-    "matmul": lambda self, other: MatMul.apply(self, other), "mm": lambda self, other: MatMul.apply(self, other),
-    "bmm": lambda self, other: MatMul.apply(self, other),
+    "matmul": lambda self, other: MatMul.apply(self, other), "mm": lambda self, other: _strict_matmul("mm", 2, self, other),
+    "bmm": lambda self, other: _strict_matmul("bmm", 3, self, other),
     "maximum": lambda self, other: pairwise.Maximum.apply(self, other),
     "minimum": lambda self, other: pairwise.Minimum.apply(self, other),
     "remainder": lambda self, other: pairwise.Remainder.apply(self, other),
@@ -39,11 +76,12 @@ METHODS.update({
     "cumprod": statistics.cumprod,
     "unsqueeze": views.unsqueeze, "squeeze": views.squeeze, "expand": views.expand, "expand_as": views.expand_as,
     "flatten": views.flatten, "unflatten": views.unflatten, "repeat": views.repeat, "chunk": views.chunk,
-    "split": views.split, "narrow": views.narrow,
+    "split": views.split, "narrow": views.narrow, "flip": views.flip,
     "gather": index.gather, "scatter": index.scatter, "index_select": index.index_select,
     "masked_fill": index.masked_fill,
     "max": extremum.max, "min": extremum.min, "amax": extremum.amax, "amin": extremum.amin,
     "argmax": extremum.argmax, "argmin": extremum.argmin,
+    **logical.METHODS, **NEW_METHODS,
 })
 
 # torch.<name>(input, ...) is input.<name>(...) for these
@@ -53,7 +91,8 @@ FUNCTION_NAMES = (
     "floor_divide", "clamp", "clip", "sum", "mean", "prod", "var", "std", "logsumexp", "norm", "all", "any",
     "cumsum", "cumprod", "max", "min", "amax", "amin", "argmax", "argmin", "unsqueeze", "squeeze", "flatten",
     "unflatten", "reshape", "chunk", "split", "narrow", "gather", "scatter", "index_select", "masked_fill",
-    "transpose", "permute", "t", "softmax", "log_softmax",
+    "transpose", "permute", "t", "softmax", "log_softmax", "true_divide", "square", "log10", "flip",
+    *(name for name in logical.METHODS if not name.startswith("__")),
 )
 
 
@@ -66,3 +105,4 @@ def _function(name):
 
 
 FUNCTIONS = {name: _function(name) for name in FUNCTION_NAMES}
+FUNCTIONS.update(logical.FUNCTIONS)

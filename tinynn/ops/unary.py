@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from .. import backend
+from ..dtypes import get_default_dtype
 from .derivatives import astype
 
 _TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
@@ -13,7 +14,7 @@ _LN2 = float(np.log(2.0))
 
 class Unary(Function):
     """y = f(x) for f the backend kernel `kernel`;  dL/dx = g f'(x), with f' from `derivative(x, y)`.
-    An integer tensor is computed in float32, PyTorch's default dtype, but by the functions whose
+    An integer tensor is computed in PyTorch's default dtype (float32), but by the functions whose
     values are integers (`integer_valued`: the roundings and sign), which keep its dtype (PyTorch)."""
 
     __slots__ = ('x', 'y')
@@ -24,8 +25,10 @@ class Unary(Function):
     integer_valued = False
 
     def forward(self, x):
+        if x.dtype == np.bool_ and self.integer_valued:
+            raise TypeError(f"{self.kernel}: not implemented for bool tensors (as in PyTorch)")
         if x.dtype.kind != "f" and not (self.integer_valued and np.issubdtype(x.dtype, np.integer)):
-            x = x.astype(np.float32)
+            x = x.astype(get_default_dtype())
         self.x, self.y = x, getattr(backend.active, self.kernel)(x)
         return self.y
 
@@ -67,7 +70,25 @@ Ceil = _unary("Ceil", "ceil", "y = ceil x;  dy/dx = 0.", _zero)
 Round = _unary("Round", "round", "y = x rounded to the nearest integer, halves to even;  dy/dx = 0.",
                _zero)
 Trunc = _unary("Trunc", "trunc", "y = x rounded toward 0;  dy/dx = 0.", _zero)
-Sign = _unary("Sign", "sign", "y = sign x (-1, 0 or 1);  dy/dx = 0.", _zero)
+
+
+class Sign(_unary("_Sign", "sign", "", _zero)):
+    """y = sign x (-1, 0 or 1; 0 at NaN, as PyTorch; a bool tensor is its own sign);  dy/dx = 0."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        if x.dtype == np.bool_:
+            self.x = self.y = x.copy()
+            return self.y
+        y = super().forward(x)
+        if y.dtype.kind == "f":
+            nan = np.isnan(self.x)
+            if nan.any():
+                self.y = y = backend.active.where(nan, np.zeros((), y.dtype), y)
+        return y
+
+
 for _integer_valued in (Floor, Ceil, Round, Trunc, Sign):
     _integer_valued.integer_valued = True
 UNARY = {"sin": Sin, "cos": Cos, "tan": Tan, "sinh": Sinh, "cosh": Cosh, "asin": Asin, "acos": Acos, "atan": Atan,

@@ -98,6 +98,16 @@ def repeat(self, *sizes):
     return Repeat.apply(self, reps=tuple(int(n) for n in sizes))
 
 
+def flip(self, *dims):
+    """The elements in reverse order along each of `dims` (a copy in PyTorch; a reversed view here,
+    whose gradient is flipped back)."""
+    dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    axes = {one_dim("flip", d, self.ndim) for d in dims}
+    if len(axes) != len(dims):
+        raise ValueError(f"flip: dims {dims} name a dimension twice")
+    return self[tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(self.ndim))]
+
+
 def narrow(self, dim, start, length):
     """Elements start..start+length-1 along dim (a slice, sharing the gradient path of indexing)."""
     d = one_dim("narrow", dim, self.ndim)
@@ -107,8 +117,13 @@ def narrow(self, dim, start, length):
     return self[(slice(None),) * d + (slice(start, start + length),)]
 
 
-def split(self, split_size_or_sections, dim=0):
-    """Pieces along dim: each of `split_size` elements (the last may be smaller), or of the listed sizes."""
+def split(self, split_size_or_sections=None, dim=0, *, split_size=None):
+    """Pieces along dim: each of `split_size` elements (the last may be smaller), or of the listed sizes
+    (`split_size=` is the keyword PyTorch's Tensor.split takes)."""
+    if split_size_or_sections is None:
+        if split_size is None:
+            raise TypeError("split: missing split_size_or_sections")
+        split_size_or_sections = split_size
     d = one_dim("split", dim, self.ndim)
     n = self.shape[d]
     if isinstance(split_size_or_sections, (list, tuple)):
