@@ -111,7 +111,9 @@ def test_state_dict_round_trip():
     a, b = Net(), Net()
     sd = a.state_dict()
     assert list(sd) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
-    assert all(isinstance(v, np.ndarray) for v in sd.values())
+    # as PyTorch's: detached Tensors sharing memory with the parameters
+    assert all(isinstance(v, tn.Tensor) and not v.requires_grad for v in sd.values())
+    assert np.shares_memory(sd["fc1.weight"].numpy(), a.fc1.weight.numpy())
     result = b.load_state_dict(sd)
     assert result.missing_keys == [] and result.unexpected_keys == []
     x = tn.randn(3, 4)

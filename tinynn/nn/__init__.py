@@ -6,10 +6,8 @@
 """
 from .parameter import Parameter
 from .module import Module
-from .layers import (
-    Linear, ReLU, Sigmoid, Tanh, Identity, Softmax, LogSoftmax, Flatten, Dropout, Sequential, ModuleList,
-    ModuleDict,
-)
+from .layers import Linear, ReLU, Sigmoid, Tanh, Identity, Softmax, LogSoftmax, Flatten, Unflatten, Dropout
+from .containers import Sequential, ModuleList, ModuleDict
 from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
 from .activations import LeakyReLU, SiLU, ELU, Softplus, Hardtanh
 from .losses import L1Loss, SmoothL1Loss, HuberLoss
@@ -26,7 +24,7 @@ from .normalization import BatchNorm1d, BatchNorm2d
 
 __all__ = [
     "Parameter", "Module", "Linear", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "LogSoftmax",
-    "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+    "Flatten", "Unflatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss", "KLDivLoss", "functional", "init", "utils",
     "LeakyReLU", "SiLU", "ELU", "Softplus", "Hardtanh",
     "L1Loss", "SmoothL1Loss", "HuberLoss",

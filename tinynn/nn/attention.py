@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, check_device
 from . import functional as F
 from . import init
 from .layers import Linear
@@ -33,8 +33,19 @@ class MultiheadAttention(Module):
     (output, weights): weights (N, L, S) averaged over the heads (or (N, num_heads, L, S)) when
     need_weights, else None."""
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=False, dtype=None):
+    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False, kdim=None,
+                 vdim=None, batch_first=False, device=None, dtype=None):
         super().__init__()
+        check_device(device, "MultiheadAttention")
+        for name, value in (("add_bias_kv", add_bias_kv), ("add_zero_attn", add_zero_attn)):
+            if value:
+                raise NotImplementedError(f"MultiheadAttention: {name}=True is not implemented in tinynn")
+        for name, value in (("kdim", kdim), ("vdim", vdim)):
+            if value is not None and value != embed_dim:
+                raise NotImplementedError(f"MultiheadAttention: {name}={value} different from embed_dim={embed_dim} "
+                                          "(separate key/value projections) is not implemented in tinynn")
+        self.kdim = self.vdim = embed_dim
+        self._qkv_same_embed_dim = True
         if num_heads < 1 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import ops
 from ..ops.conv import conv_padding, pair
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, check_device
 from . import init
 from .module import Module
 from .parameter import Parameter
@@ -79,9 +79,10 @@ class _ConvNd(Module):
     layer = "Conv2d"
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", dtype=None):
+                 padding_mode="zeros", device=None, dtype=None):
         super().__init__()
         op, dims = self.layer, self.dims
+        check_device(device, op)
         for name, n in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < (1 if name == "groups" else 0):
                 raise ValueError(f"{op}: {name} must be a {'positive' if name == 'groups' else 'non-negative'} int, "

@@ -56,14 +56,29 @@ def tanh(input):
     return ops.Tanh.apply(input)
 
 
-def softmax(input, dim=-1, axis=None):
-    """softmax(x)_i = e^(x_i) / sum_j e^(x_j) along `dim`."""
-    return ops.Softmax.apply(input, axis=dim if axis is None else axis)
+def _softmax_dim(dim, axis, input):
+    """dim (or NumPy's axis); None is PyTorch's legacy implicit choice: 0 for a 0-, 1- or 3-D input, else 1."""
+    if axis is not None:
+        return axis
+    if dim is None:
+        return 0 if _tensor(input).ndim in (0, 1, 3) else 1
+    return dim
 
 
-def log_softmax(input, dim=-1, axis=None):
-    """log_softmax(x)_i = x_i - log sum_j e^(x_j) along `dim`."""
-    return ops.LogSoftmax.apply(input, axis=dim if axis is None else axis)
+def _cast(input, dtype):
+    """input cast to dtype first (F.softmax's dtype=, against overflow), or as it is."""
+    input = _tensor(input)
+    return input if dtype is None else input.to(dtype)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None, axis=None):
+    """softmax(x)_i = e^(x_i) / sum_j e^(x_j) along `dim` (x cast to dtype first when given)."""
+    return ops.Softmax.apply(_cast(input, dtype), axis=_softmax_dim(dim, axis, input))
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None, axis=None):
+    """log_softmax(x)_i = x_i - log sum_j e^(x_j) along `dim` (x cast to dtype first when given)."""
+    return ops.LogSoftmax.apply(_cast(input, dtype), axis=_softmax_dim(dim, axis, input))
 
 
 def _activation(op, name, input, inplace, **options):
@@ -109,19 +124,23 @@ def linear(input, weight, bias=None):
     return ops.Linear.apply(input, weight, bias)
 
 
-def dropout(input, p=0.5, training=True):
+def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout: y = x m / (1 - p), m_i ~ Bernoulli(1 - p) from tinynn's seeded generator;
-    the identity when not training or p = 0 (and all zeros for p = 1)."""
+    the identity when not training (and all zeros for p = 1); inplace=True writes y into x."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p}")
     input = _tensor(input)
-    if not training or p == 0.0:
+    if not training:
         return input
-    if p == 1.0:
-        return input * 0.0
-    keep = generator().random(input.shape) >= p
-    mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-    return ops.Mul.apply(input, Tensor._wrap(mask, False))
+    if input.dtype.kind != "f":
+        raise TypeError(f"dropout: expected a floating-point input in training, got dtype {input.dtype}")
+    if p == 0.0:
+        return input
+    keep = generator().random(input.shape) >= p if p < 1.0 else np.zeros(input.shape, bool)
+    mask = Tensor._wrap(keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p) if p < 1.0 else 0.0), False)
+    if inplace:
+        return _inplace(input, "dropout_", lambda s: ops.Mul.apply(s, mask))
+    return ops.Mul.apply(input, mask)
 
 
 # ---------------------------------------------------------------- losses
@@ -366,39 +385,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                                affine=(weight is not None, bias is not None))
 
 
-def embedding(input, weight, padding_idx=None):
-    """y[..., :] = weight[input[...], :] (rows picked by integer indices); row padding_idx gets no
-    gradient. An index outside [0, num_embeddings) raises IndexError naming it."""
-    indices = input._data if isinstance(input, Tensor) else np.asarray(input)
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += weight.shape[0]
-    return ops.Embedding.apply(weight, indices=indices, padding_idx=padding_idx)
-
-
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
-    """softmax(Q K^T scale + M) V with scale = 1/sqrt(E) by default, Q (..., L, E), K (..., S, E),
-    V (..., S, Ev). attn_mask: bool (True = takes part) or float (added to the scores), broadcasting
-    to (..., L, S); is_causal masks key j > query i; dropout_p drops attention weights (always: as
-    in PyTorch, pass 0.0 outside training)."""
-    if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {dropout_p}")
-    query, key, value = _tensor(query), _tensor(key), _tensor(value)
-    inputs, options = [query, key, value], {"causal": bool(is_causal), "scale": scale}
-    if attn_mask is not None:
-        attn_mask = _tensor(attn_mask)
-        if attn_mask.dtype == np.bool_:
-            dtype = np.result_type(query.dtype, key.dtype, value.dtype)
-            options["mask"] = np.where(attn_mask._data, dtype.type(0), dtype.type(-np.inf))
-        else:
-            inputs.append(attn_mask)
-    if dropout_p > 0.0:
-        batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
-        shape = batch + (query.shape[-2], key.shape[-2])
-        keep = generator().random(shape) >= dropout_p
-        options["dropout_mask"] = keep.astype(query.dtype) * query.dtype.type(1.0 / (1.0 - dropout_p)) \
-            if dropout_p < 1.0 else np.zeros(shape, query.dtype)
-    return ops.ScaledDotProductAttention.apply(*inputs, **options)
 # ---------------------------------------------------------------- convolution, pooling, batch norm, pad
 from .conv import conv1d, conv2d, pad  # noqa: E402 - defined beside their layers
 from .pooling import max_pool1d, max_pool2d, avg_pool2d, adaptive_avg_pool2d  # noqa: E402
 from .normalization import batch_norm  # noqa: E402
+from .functional_attention import scaled_dot_product_attention  # noqa: E402
+from .functional_misc import embedding, one_hot, normalize  # noqa: E402

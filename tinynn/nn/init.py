@@ -21,9 +21,10 @@ def _fill(tensor, values):
 
 
 def calculate_gain(nonlinearity, param=None):
-    """Recommended gain: linear/identity/sigmoid 1, tanh 5/3, relu sqrt(2),
+    """Recommended gain: linear/identity/sigmoid/conv*/conv_transpose* 1, tanh 5/3, relu sqrt(2),
     leaky_relu sqrt(2 / (1 + slope^2)) (slope default 0.01), selu 3/4."""
-    if nonlinearity in ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d"):
+    if nonlinearity in ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                        "conv_transpose2d", "conv_transpose3d"):
         return 1.0
     if nonlinearity == "tanh":
         return 5.0 / 3
@@ -107,3 +108,65 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     fan = _fan(tensor, mode, "kaiming_normal_")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
     return normal_(tensor, 0.0, std)
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """Fill with samples of N(mean, std^2) conditioned on [a, b] (values outside are drawn again)."""
+    shape = _array(tensor, "trunc_normal_").shape
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the interval [a, b] = [{a}, {b}] is empty")
+    rng, values = generator(), np.empty(shape, np.float64)
+    todo = np.ones(shape, bool)
+    for _ in range(1000):  # each round keeps P(a <= x <= b) of the draws left
+        values[todo] = rng.normal(mean, std, size=int(todo.sum()))
+        todo &= (values < a) | (values > b)
+        if not todo.any():
+            return _fill(tensor, values)
+    raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] lies too far in the tails of N({mean}, {std}^2)")
+
+
+def orthogonal_(tensor, gain=1.0):
+    """Fill with a (semi-)orthogonal matrix (Saxe et al., 2013, "Exact solutions to the nonlinear dynamics
+    of learning in deep linear neural networks"), times gain: the Q of the QR decomposition of a
+    standard normal (rows, prod(other dims)) matrix, each column's sign fixed by R's diagonal, so
+    W W^T = gain^2 I (rows <= cols) or W^T W = gain^2 I (rows > cols)."""
+    shape = _array(tensor, "orthogonal_").shape
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {shape}")
+    if 0 in shape:
+        return tensor
+    rows = shape[0]
+    cols = int(np.prod(shape)) // rows
+    flat = generator().normal(0.0, 1.0, size=(rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(shape))
+
+
+def eye_(tensor):
+    """Fill the 2-D tensor with the identity matrix (ones on the diagonal, zeros elsewhere)."""
+    shape = _array(tensor, "eye_").shape
+    if len(shape) != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {shape}")
+    return _fill(tensor, np.eye(*shape))
+
+
+def dirac_(tensor, groups=1):
+    """Fill the {3, 4, 5}-D convolution weight (out, in, *k) with the Dirac delta, so the convolution
+    copies its input channels (the first min(out/groups, in) of each group) unchanged."""
+    shape = _array(tensor, "dirac_").shape
+    if len(shape) not in (3, 4, 5):
+        raise ValueError(f"dirac_: only 3, 4 or 5-D tensors are supported, got shape {shape}")
+    if shape[0] % groups:
+        raise ValueError(f"dirac_: dim 0 ({shape[0]}) must be divisible by groups={groups}")
+    out_per_group = shape[0] // groups
+    values = np.zeros(shape)
+    centre = tuple(k // 2 for k in shape[2:])
+    for g in range(groups):
+        for d in range(min(out_per_group, shape[1])):
+            values[(g * out_per_group + d, d) + centre] = 1
+    return _fill(tensor, values)

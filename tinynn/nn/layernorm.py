@@ -4,6 +4,7 @@ import numpy as np
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
+from ..tensor import check_device
 
 
 class LayerNorm(Module):
@@ -11,8 +12,9 @@ class LayerNorm(Module):
     over the last len(normalized_shape) dims of each sample; gamma = 1 and beta = 0 at the start
     (keys `weight`, `bias`; none with elementwise_affine=False, no beta with bias=False)."""
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
+        check_device(device, "LayerNorm")
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in shape):
             raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got {normalized_shape!r}")

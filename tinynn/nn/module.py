@@ -4,9 +4,14 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..tensor import Tensor
+from .module_support import HookHandle as _HookHandle, to_dtype as _to_dtype
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class StateDictError(RuntimeError, ValueError):
+    """load_state_dict's error: a RuntimeError as PyTorch raises, and a ValueError (tinynn's earlier type)."""
 
 
 class Module:
@@ -73,20 +78,41 @@ class Module:
             self.__dict__.get(kind, {}).pop(name, None)
         object.__delattr__(self, name)
 
+    def _check_name(self, kind, name):
+        """PyTorch's rules for a registered name: a non-empty str without '.', not already another kind of member."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if name == "" or "." in name:
+            raise KeyError(f"{kind} name can't be empty or contain \".\", got {name!r}")
+        d = self.__dict__
+        for other in ("_parameters", "_buffers", "_modules"):
+            if other != kind and name in d.get(other, {}):
+                raise KeyError(f"attribute {name!r} already exists (as a {other[1:-1]}); cannot register it as a "
+                               f"{kind[1:-1]}")
+
     def register_parameter(self, name, param):
         """Register `param` (a Parameter or None) under `name`."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
-        self._registry("_parameters", param)[name] = param
+        self._registry("_parameters", param)
+        self._check_name("_parameters", name)
+        self._parameters[name] = param
         object.__setattr__(self, name, param)
 
-    def register_buffer(self, name, value, persistent=True):
-        """Register a non-learnable array (Tensor or ndarray) that state_dict() saves when persistent."""
-        self._registry("_buffers", value)[name] = value
-        self.__dict__.setdefault("_non_persistent", set())
-        if not persistent:
-            self._non_persistent.add(name)
-        object.__setattr__(self, name, value)
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register a non-learnable array (Tensor, ndarray or None) that state_dict() saves when persistent."""
+        self._registry("_buffers", tensor)
+        self._check_name("_buffers", name)
+        if tensor is not None and not isinstance(tensor, (Tensor, np.ndarray)):
+            raise TypeError(f"register_buffer: cannot assign {type(tensor).__name__} to buffer {name!r} "
+                            "(a Tensor or None is required)")
+        self._buffers[name] = tensor
+        non_persistent = self.__dict__.setdefault("_non_persistent", set())
+        if persistent:
+            non_persistent.discard(name)
+        else:
+            non_persistent.add(name)
+        object.__setattr__(self, name, tensor)
 
     def add_module(self, name, module):
         """Register a sub-module (or None) under `name`."""
@@ -132,9 +158,11 @@ class Module:
 
     # ------------------------------------------------------------ traversal
     def named_children(self):
-        """(name, module) for each direct sub-module."""
+        """(name, module) for each direct sub-module, a module registered under two names once (the first)."""
+        seen = set()
         for name, m in self._modules.items():
-            if m is not None:
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
                 yield name, m
 
     def children(self):
@@ -151,8 +179,9 @@ class Module:
         if remove_duplicate:
             memo.add(id(self))
         yield prefix, self
-        for name, m in self.named_children():
-            yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+        for name, m in self._modules.items():
+            if m is not None:
+                yield from m.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
         """self and every descendant, each once."""
@@ -256,29 +285,61 @@ class Module:
         """Cast parameters and buffers to float32; returns self."""
         return self.to(np.float32)
 
+    def half(self):
+        """Cast parameters and buffers to float16; returns self."""
+        return self.to(np.float16)
+
+    def get_submodule(self, target):
+        """The sub-module at the dotted path `target` ("" is self); AttributeError naming the missing part."""
+        module = self
+        for part in target.split(".") if target else ():
+            child = module._modules.get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no sub-module {part!r} (looking up {target!r})")
+            module = child
+        return module
+
+    def get_parameter(self, target):
+        """The Parameter at the dotted path `target` ("layer.weight")."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if module._parameters.get(name) is None:
+            raise AttributeError(f"{type(module).__name__} has no parameter {name!r} (looking up {target!r})")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path `target` ("bn.running_mean")."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if module._buffers.get(name) is None:
+            raise AttributeError(f"{type(module).__name__} has no buffer {name!r} (looking up {target!r})")
+        return module._buffers[name]
+
     # ------------------------------------------------------------ state
     def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """OrderedDict of qualified name -> ndarray for every parameter and persistent buffer.
+        """OrderedDict of qualified name -> Tensor for every parameter and persistent buffer.
 
-        The arrays are the live values (no copy, as PyTorch shares storage): copy them to
-        keep a snapshot. keep_vars=True returns the Parameter objects instead."""
+        As in PyTorch the Tensors are detached and share memory with the live values (no copy):
+        clone them to keep a snapshot. keep_vars=True returns the Parameter objects instead. As in PyTorch, a
+        sub-module registered under several names appears under each (its keys repeated)."""
         out = OrderedDict() if destination is None else destination
-        for mod_prefix, m in self.named_modules(prefix=prefix.rstrip(".")):
+        for mod_prefix, m in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             pre = f"{mod_prefix}." if mod_prefix else ""
             for name, p in m._parameters.items():
                 if p is not None:
-                    out[pre + name] = p if keep_vars else p._data
+                    out[pre + name] = p if keep_vars else p.detach()
             skip = m.__dict__.get("_non_persistent", ())
             for name, b in m._buffers.items():
                 if b is not None and name not in skip:
-                    out[pre + name] = b if keep_vars or not isinstance(b, Tensor) else b._data
+                    out[pre + name] = b if keep_vars or not isinstance(b, Tensor) else b.detach()
         return out
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values from `state_dict` (name -> ndarray or Tensor) into the parameters and
         buffers, in place and cast to their dtypes.
 
-        A shape mismatch raises ValueError; with strict=True so do missing or unexpected keys.
+        A shape mismatch raises StateDictError (a RuntimeError, as PyTorch's, and a ValueError); with
+        strict=True so do missing or unexpected keys.
         Returns (missing_keys, unexpected_keys)."""
         if not hasattr(state_dict, "items"):
             raise TypeError(f"load_state_dict: expected a dict of arrays, got {type(state_dict).__name__}")
@@ -291,7 +352,7 @@ class Module:
                 parts.append(f"missing keys {missing}")
             if unexpected:
                 parts.append(f"unexpected keys {unexpected}")
-            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+            raise StateDictError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
         mismatched = []
         for key, target in own.items():
             if key not in state_dict:
@@ -302,7 +363,7 @@ class Module:
             if value.shape != current.shape:
                 mismatched.append(f"{key}: checkpoint {value.shape} vs model {current.shape}")
         if mismatched:
-            raise ValueError(f"load_state_dict for {type(self).__name__}: shape mismatch: " + "; ".join(mismatched))
+            raise StateDictError(f"load_state_dict for {type(self).__name__}: shape mismatch: " + "; ".join(mismatched))
         for key, target in own.items():
             if key in state_dict:
                 value = state_dict[key]
@@ -318,50 +379,8 @@ class Module:
         return ""
 
     def __repr__(self):
-        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self.named_children()]
+        lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items() if m is not None]
         head = f"{type(self).__name__}({self.extra_repr()}"
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
-
-
-def _to_dtype(args, kwargs):
-    """The dtype Module.to's arguments ask for (None for a device alone), after checking the device."""
-    unknown = sorted(set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"})
-    if unknown or len(args) > 2:
-        raise TypeError(f"Module.to: unexpected arguments {unknown or args}; expected to(device), to(dtype), "
-                        "to(device, dtype) or to(tensor)")
-    device, dtype = kwargs.get("device"), kwargs.get("dtype")
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, str) or type(a).__name__ == "device":
-            device = a
-        else:
-            dtype = a
-    if device is not None and str(getattr(device, "type", device)).split(":")[0] != "cpu":
-        raise RuntimeError(f"Module.to: device {str(device)!r} is not available; tinynn runs on the CPU only ('cpu')")
-    if dtype is None:
-        return None
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"Module.to: expected a dtype, a device or a tensor, got {dtype!r}") from None
-    if dtype.kind != "f":
-        raise TypeError(f"Module.to only accepts floating-point dtypes, got {dtype}")
-    return dtype
-
-
-class _HookHandle:
-    """Returned by register_*_hook; `handle.remove()` unregisters the hook."""
-
-    _next = 0
-
-    def __init__(self, registry, hook):
-        _HookHandle._next += 1
-        self.id = _HookHandle._next
-        self.registry = registry
-        registry[self.id] = hook
-
-    def remove(self):
-        self.registry.pop(self.id, None)

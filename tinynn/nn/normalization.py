@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import ops
 from ..autograd import no_grad
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, as_tensor, check_device
 from .module import Module
 from .parameter import Parameter
 
@@ -51,8 +51,10 @@ class _BatchNorm(Module):
 
     layer, shapes = "BatchNorm2d", (4,)
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                 dtype=None):
         super().__init__()
+        check_device(device, self.layer)
         if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
             raise ValueError(f"{self.layer}: num_features must be a positive int, got {num_features!r}")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum

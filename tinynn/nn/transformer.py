@@ -4,8 +4,10 @@ import copy
 from . import functional as F
 from .attention import MultiheadAttention
 from .layernorm import LayerNorm
-from .layers import Dropout, Linear, ModuleList
+from .containers import ModuleList
+from .layers import Dropout, Linear
 from .module import Module
+from ..tensor import check_device
 
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
@@ -21,8 +23,9 @@ class TransformerEncoderLayer(Module):
     dropout2), so state dicts move between the two."""
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, dtype=None):
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
+        check_device(device, "TransformerEncoderLayer")
         if isinstance(activation, str):
             if activation not in _ACTIVATIONS:
                 raise ValueError(f"TransformerEncoderLayer: activation should be relu/gelu, not {activation!r}")

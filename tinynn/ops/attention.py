@@ -30,13 +30,30 @@ def _check(q, k, v, mask):
     return scores
 
 
+def _dead_rows(mask):
+    """(..., L, 1) True where a query's whole row of the additive mask is -inf (no key to attend), or None."""
+    dead = backend.active.amax(mask, axis=-1, keepdims=True) == -np.inf
+    return dead if dead.any() else None
+
+
+def _zero_dead_rows(mask, out, probs):
+    """out and probs with the rows of fully masked queries set to 0 (PyTorch's safe softmax)."""
+    dead = _dead_rows(mask)
+    if dead is None:
+        return out, probs
+    where = backend.active.where
+    return where(dead, out.dtype.type(0), out), where(dead, probs.dtype.type(0), probs)
+
+
 class ScaledDotProductAttention(Function):
     """O = D(P) V,  P = softmax(scale Q K^T + M) over the keys, Q (..., L, E), K (..., S, E),
     V (..., S, Ev), batch dims broadcasting; scale = 1/sqrt(E) by default; M an additive mask
     (an input when it is a float Tensor, else the `mask` option built from a bool mask); causal
     masks key j > query i without building a mask; D the dropout mask (kept / (1 - p)) or none.
     With dZ = P (dP - sum_j dP_j P_j), dP = D(G V^T):  dQ = scale dZ K,  dK = scale dZ^T Q,
-    dV = D(P)^T G, dM = dZ."""
+    dV = D(P)^T G, dM = dZ.
+    A query whose every key is masked (its row of M all -inf) gets P = 0 and O = 0, with zero
+    gradients, as PyTorch's scaled_dot_product_attention (its "safe softmax"), not 0/0 = NaN."""
 
     __slots__ = ('q', 'k', 'v', 'probs', 'scale', 'dropout_mask', 'mask', 'causal')
     promotes = "common"
@@ -55,6 +72,8 @@ class ScaledDotProductAttention(Function):
         self.scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
         self.q, self.k, self.v, self.dropout_mask = q, k, v, dropout_mask
         out, self.probs = backend.active.attention(q, k, v, mask, causal, self.scale, dropout_mask)
+        if mask is not None:
+            out, self.probs = _zero_dead_rows(mask, out, self.probs)
         return out
 
     def recompute(self, name, inputs):
@@ -67,7 +86,14 @@ class ScaledDotProductAttention(Function):
             length, keys = z.shape[-2:]
             return z.masked_fill(np.arange(keys)[None, :] > np.arange(length)[:, None], -np.inf).softmax(-1)
         mask = inputs[3] if len(inputs) > 3 else self.mask
-        return (z if mask is None else z + mask).softmax(-1)
+        if mask is None:
+            return z.softmax(-1)
+        dead = _dead_rows(mask._data if hasattr(mask, "_data") else mask)
+        if dead is None:
+            return (z + mask).softmax(-1)
+        # fully masked rows: a finite softmax, then zeros (a NaN row would poison the gradients)
+        mask = mask.masked_fill(dead, 0.0) if hasattr(mask, "masked_fill") else backend.active.where(dead, 0, mask)
+        return (z + mask).softmax(-1).masked_fill(dead, 0.0)
 
     def backward(self, g):
         needs = self.needs_grad

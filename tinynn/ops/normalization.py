@@ -1,5 +1,7 @@
 """Batch normalization over (N, C, *) inputs, one node per call: with the batch's statistics
 (training mode, BatchNorm) or with fixed ones (eval mode, BatchNormEval: an affine map per channel)."""
+import math
+
 from ..autograd.function import Function
 from .. import backend
 
@@ -79,7 +81,7 @@ class BatchNormEval(Function):
             raise ValueError(f"BatchNorm: expected an input (N, C, ...), got shape {x.shape}")
         _check_channels(x, {"running_mean": mean, "running_var": var, "weight": weight, "bias": bias})
         self.shape = x.shape
-        x3 = x.reshape(x.shape[0], x.shape[1], -1)
+        x3 = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))  # (-1 is ambiguous for an empty batch)
         self.x, self.mean, self.var, self.weight, self.eps = x3, mean, var, weight, eps
         return backend.active.batch_norm_eval(x3, mean, var, weight, bias, eps).reshape(self.shape)
 
