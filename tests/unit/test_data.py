@@ -25,14 +25,15 @@ def test_tensor_dataset_basics():
         data.TensorDataset(X, y[:9])
 
 
-def test_loader_sequential_batches_are_views():
+def test_loader_sequential_batches_are_new_tensors():
     ds, X, y = make()
     batches = list(data.DataLoader(ds, batch_size=4))
     assert [len(b[0]) for b in batches] == [4, 4, 2]
     xb, yb = batches[0]
     assert isinstance(xb, tn.Tensor) and yb.dtype == np.int64 and xb.dtype == np.float32
     np.testing.assert_array_equal(xb.numpy(), X[:4])
-    assert np.shares_memory(xb.numpy(), ds.arrays[0])  # slicing, no copy
+    xb.div_(255)                                  # as in PyTorch: the batch is its own tensor
+    np.testing.assert_array_equal(ds.arrays[0][:4], X[:4])
     assert len(data.DataLoader(ds, batch_size=4)) == 3
 
 

@@ -21,7 +21,7 @@ def test_model_state_round_trip(tmp_path):
     tn.save(a.state_dict(), path)
     loaded = tn.load(path)
     assert list(loaded) == list(a.state_dict())
-    assert all(isinstance(v, np.ndarray) and v.dtype == np.float32 for v in loaded.values())
+    assert all(isinstance(v, tn.Tensor) and v.dtype == tn.float32 for v in loaded.values())
     b.load_state_dict(loaded)
     x = tn.randn(2, 4)
     np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())

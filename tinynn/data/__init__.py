@@ -8,10 +8,11 @@ also importable as tinynn.utils.data).
 Shuffling draws from tinynn's generator, so `tn.manual_seed` makes the order reproducible.
 """
 from . import transforms
-from .dataset import Dataset, TensorDataset, Subset, random_split
+from .dataset import Dataset, TensorDataset, Subset, ConcatDataset, random_split
 from .sampler import Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, BatchSampler
-from .loader import DataLoader, default_collate, default_convert
+from .collate import default_collate, default_convert
+from .loader import DataLoader
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "Sampler", "SequentialSampler",
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "DataLoader", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "BatchSampler", "default_collate", "default_convert",
            "random_split", "transforms"]

@@ -1,4 +1,5 @@
-"""Map-style datasets: Dataset, TensorDataset (in-memory arrays), Subset, random_split."""
+"""Map-style datasets: Dataset, TensorDataset (in-memory arrays), Subset, ConcatDataset, random_split."""
+import bisect
 import math
 
 import numpy as np
@@ -16,13 +17,17 @@ class Dataset:
     def __len__(self):
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
 
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
 
 def _as_array(a, i):
     if isinstance(a, Tensor):
-        a = a._data
-    a = np.asarray(a)
-    if a.dtype.kind in "iu" and a.dtype != np.int64:
-        a = a.astype(np.int64)  # labels are int64, as PyTorch's cross-entropy expects
+        a = a._data  # a Tensor keeps its dtype, as in PyTorch
+    else:
+        a = np.asarray(a)
+        if a.dtype.kind in "iu" and a.dtype != np.int64:
+            a = a.astype(np.int64)  # NumPy labels become int64, as PyTorch's cross-entropy expects
     if a.ndim == 0:
         raise ValueError(f"TensorDataset: array {i} is 0-dimensional; each needs a first (sample) axis")
     return a
@@ -31,7 +36,7 @@ def _as_array(a, i):
 class TensorDataset(Dataset):
     """Samples are rows of equally long arrays: dataset[i] = (a_1[i], a_2[i], ...) as Tensors.
 
-    Integer arrays are stored as int64 (once, here). `transform`, if given, is applied to the
+    Tensors keep their dtype; NumPy arrays (and lists) of integers are stored as int64 (once, here). `transform`, if given, is applied to the
     first array's rows (a single sample or a whole batch) when they are fetched."""
 
     def __init__(self, *arrays, transform=None):
@@ -65,28 +70,71 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples of `dataset` at `indices`."""
+    """The samples of `dataset` at `indices` (kept as given, a list from random_split, as in PyTorch)."""
 
     def __init__(self, dataset, indices):
-        self.dataset, self.indices = dataset, np.asarray(indices, dtype=np.int64)
+        self.dataset, self.indices = dataset, indices
+
+    @property
+    def indices(self):
+        return self._indices
+
+    @indices.setter
+    def indices(self, value):
+        self._indices, self._array = value, np.asarray(value, dtype=np.int64)
 
     def __getitem__(self, i):
-        return self.dataset[int(self.indices[i])]
+        if isinstance(i, list):
+            return self.dataset[[int(self._array[j]) for j in i]]
+        return self.dataset[int(self._array[i])]
 
     def get_batch(self, index):
         if hasattr(self.dataset, "get_batch"):
-            return self.dataset.get_batch(self.indices[index])
+            return self.dataset.get_batch(self._array[index])
         raise AttributeError("get_batch")
 
     def __len__(self):
-        return len(self.indices)
+        return len(self._array)
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another: index i falls in the first dataset whose
+    cumulative size exceeds it (cumulative_sizes holds the running totals)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes, total = [], 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        n = len(self)
+        if idx < 0:
+            if -idx > n:
+                raise ValueError(f"ConcatDataset: index {idx} is out of range for {n} samples")
+            idx += n
+        if idx >= n:
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for {n} samples")
+        k = bisect.bisect_right(self.cumulative_sizes, idx)
+        return self.datasets[k][idx - (self.cumulative_sizes[k - 1] if k else 0)]
 
 
 def random_split(dataset, lengths, generator=None):
-    """Split into non-overlapping Subsets of the given lengths (or fractions summing to 1), randomly
-    (a permutation from `generator`, a numpy Generator, or else tinynn's seeded one)."""
+    """Split into non-overlapping Subsets of the given lengths, randomly (a permutation from `generator`,
+    a numpy Generator, or else tinynn's seeded one). Lengths summing to 1 (at most) are fractions, as in
+    PyTorch: split i gets floor(n f_i) samples, and the remaining ones go round-robin from split 0."""
     n = len(dataset)
-    if all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1.0):
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        for i, f in enumerate(lengths):
+            if not 0 <= f <= 1:
+                raise ValueError(f"random_split: fraction at index {i} is not between 0 and 1")
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1

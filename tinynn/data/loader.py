@@ -3,40 +3,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .background import in_order
-from .sampler import RandomSampler, SequentialSampler
-
-
-def default_collate(samples):
-    """Stack a list of samples (tuples of Tensors/arrays/numbers) field by field into batch Tensors.
-    Python ints become int64, Python floats float32."""
-    first = samples[0]
-    if isinstance(first, (tuple, list)):
-        return tuple(default_collate([s[k] for s in samples]) for k in range(len(first)))
-    if isinstance(first, dict):
-        return {k: default_collate([s[k] for s in samples]) for k in first}
-    arrays = [s._data if isinstance(s, Tensor) else s for s in samples]
-    if isinstance(first, bool):
-        stacked = np.array(arrays, dtype=np.bool_)
-    elif isinstance(first, int):
-        stacked = np.array(arrays, dtype=np.int64)
-    elif isinstance(first, float):
-        stacked = np.array(arrays, dtype=np.float32)
-    else:
-        stacked = np.stack([np.asarray(a) for a in arrays])
-        if stacked.dtype.kind in "iu" and stacked.dtype != np.int64:
-            stacked = stacked.astype(np.int64)
-    return Tensor._wrap(stacked, False)
-
-
-def default_convert(sample):
-    """A sample as batch_size=None passes it on: arrays become Tensors, inside tuples, lists and dicts too."""
-    if isinstance(sample, np.ndarray) and sample.dtype.kind in "biuf":
-        return Tensor._wrap(sample, False)
-    if isinstance(sample, (tuple, list)):
-        return type(sample)(default_convert(s) for s in sample)
-    if isinstance(sample, dict):
-        return {k: default_convert(v) for k, v in sample.items()}
-    return sample
+from .collate import default_collate, default_convert
+from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
 class DataLoader:
@@ -48,7 +16,9 @@ class DataLoader:
     gives whole batches of indices (exclusive with batch_size, shuffle, sampler and drop_last);
     batch_size=None turns batching off (each sample passes through collate_fn or default_convert).
     drop_last drops a final incomplete batch. Datasets with `get_batch` (TensorDataset) are read a
-    batch at a time with one indexing operation -- a view (no copy) when the order is sequential.
+    batch at a time with one indexing operation, giving the list default_collate would; as in PyTorch,
+    every batch is a new tensor (a sequential slice is copied), so changing one in place leaves the
+    dataset as it was.
 
     num_workers > 0 fetches up to num_workers * prefetch_factor (default 2) batches ahead in background
     threads and yields them in exactly the order of num_workers=0; an exception in a worker is raised
@@ -83,18 +53,22 @@ class DataLoader:
                 raise ValueError("DataLoader: batch_size=None disables batching and is mutually exclusive with drop_last")
         elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int or None, got {batch_size!r}")
-        if sampler is None and batch_sampler is None:
+        if sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         self.dataset, self.batch_size, self.shuffle = dataset, None if batch_size is None else int(batch_size), bool(shuffle)
-        self.sampler, self.batch_sampler, self.drop_last = sampler, batch_sampler, bool(drop_last)
+        self.sampler, self.drop_last = sampler, bool(drop_last)
+        self._given_batches = batch_sampler  # the caller's batch_sampler, or None: batches cut from `sampler`
+        # As in PyTorch, .batch_sampler is set whenever batching is on (the one given, or the one implied).
+        self.batch_sampler = batch_sampler if batch_sampler is not None or batch_size is None else \
+            BatchSampler(sampler, self.batch_size, self.drop_last)
         self.collate_fn, self.generator, self.num_workers = collate_fn, generator, int(num_workers)
         self.prefetch_factor = 2 if prefetch_factor is None else prefetch_factor
         self.timeout, self.worker_init_fn = timeout, worker_init_fn
         self.pin_memory, self.persistent_workers = pin_memory, persistent_workers
 
     def __len__(self):
-        if self.batch_sampler is not None:
-            return len(self.batch_sampler)
+        if self._given_batches is not None:
+            return len(self._given_batches)
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         if self.batch_size is None:
             return n
@@ -110,8 +84,8 @@ class DataLoader:
 
     def _jobs(self):
         """What each batch is made of, in order: a slice, an index array, or one index (batch_size=None)."""
-        if self.batch_sampler is not None:
-            yield from (np.asarray(b, dtype=np.int64) for b in self.batch_sampler)
+        if self._given_batches is not None:
+            yield from (np.asarray(b, dtype=np.int64) for b in self._given_batches)
             return
         order = self._order()
         n = len(self.dataset) if order is None else len(order)
@@ -126,11 +100,12 @@ class DataLoader:
 
     def _fetch(self, job):
         """The batch for one job of _jobs()."""
-        if self.batch_size is None and self.batch_sampler is None:
+        if self.batch_size is None and self._given_batches is None:
             sample = self.dataset[job]
             return self.collate_fn(sample) if self.collate_fn is not None else default_convert(sample)
         if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
-            return self.dataset.get_batch(job)
+            # (what default_collate makes of the samples' tuples: a list of stacked Tensors)
+            return [_fresh(t) for t in self.dataset.get_batch(job)]
         items = range(job.start, job.stop) if isinstance(job, slice) else job.tolist()
         return (self.collate_fn or default_collate)([self.dataset[i] for i in items])
 
@@ -139,3 +114,8 @@ class DataLoader:
             return map(self._fetch, self._jobs())
         return in_order(self._fetch, self._jobs(), self.num_workers, self.prefetch_factor, self.timeout,
                         self.worker_init_fn)
+
+
+def _fresh(t):
+    """t, or a copy of it if it is a view into the dataset's arrays (a sequential slice)."""
+    return t if t._data.flags.owndata else Tensor._wrap(t._data.copy(), False)

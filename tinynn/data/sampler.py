@@ -32,7 +32,9 @@ class RandomSampler(Sampler):
     replacement), from `generator` (a numpy Generator) or else tinynn's seeded generator."""
 
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
-        self.n, self.replacement, self.generator = len(data_source), bool(replacement), generator
+        if not isinstance(replacement, bool):
+            raise TypeError(f"RandomSampler: replacement should be a boolean value, got {replacement!r}")
+        self.n, self.replacement, self.generator = len(data_source), replacement, generator
         if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, int)
                                         or num_samples <= 0):
             raise ValueError(f"RandomSampler: num_samples must be a positive int, got {num_samples!r}")
@@ -76,7 +78,11 @@ class BatchSampler(Sampler):
     """Groups the indices of `sampler` into lists of batch_size (the last one shorter unless drop_last)."""
 
     def __init__(self, sampler, batch_size, drop_last):
-        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+            raise ValueError(f"BatchSampler: batch_size should be a positive integer value, got {batch_size!r}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"BatchSampler: drop_last should be a boolean value, got {drop_last!r}")
+        self.sampler, self.batch_size, self.drop_last = sampler, int(batch_size), drop_last
 
     def __iter__(self):
         batch = []

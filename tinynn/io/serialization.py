@@ -26,7 +26,12 @@ def _encode(obj, path, arrays, where):
     from ..tensor import Tensor
 
     if isinstance(obj, Tensor):
-        return {"tensor": _store(np.asarray(obj.detach().numpy()), path, arrays, where)}
+        from ..nn.parameter import Parameter
+
+        name = _store(np.asarray(obj.detach().numpy()), path, arrays, where)
+        if isinstance(obj, Parameter):  # as torch.save: a Parameter comes back a Parameter
+            return {"parameter": [name, bool(obj.requires_grad)]}
+        return {"tensor_requires_grad" if obj.requires_grad and obj.is_leaf else "tensor": name}
     if isinstance(obj, np.generic):
         return {"scalar": _store(np.asarray(obj), path, arrays, where)}
     if isinstance(obj, np.ndarray):
@@ -98,6 +103,14 @@ def _decode(node, arrays, where):
     if not isinstance(node, dict) or len(node) != 1:
         raise ValueError(f"load: {where}: malformed manifest node {node!r}")
     (kind, body), = node.items()
+    if kind == "parameter":
+        from ..nn.parameter import Parameter
+
+        if not (isinstance(body, list) and len(body) == 2):
+            raise ValueError(f"load: {where}: malformed manifest node {node!r}")
+        return Parameter(_decode({"tensor": body[0]}, arrays, where), requires_grad=bool(body[1]))
+    if kind == "tensor_requires_grad":
+        return _decode({"tensor": body}, arrays, where).requires_grad_()
     if kind in ("array", "scalar", "tensor"):
         if body not in arrays:
             raise ValueError(f"load: {where}: manifest refers to a missing array {body!r}")
@@ -124,7 +137,8 @@ def _decode(node, arrays, where):
 
 
 def load(path, map_location=None, weights_only=True):
-    """Read a file written by tn.save and return what was saved (Tensors as Tensors, arrays as ndarrays).
+    """Read a file written by tn.save and return what was saved (Tensors as Tensors, arrays as ndarrays;
+    as torch.load, a Parameter comes back a Parameter and a leaf that required grad requires it again).
     Pickled data is never loaded; a truncated, corrupt or non-tinynn file raises ValueError naming it.
 
     map_location: None or "cpu" (or a device whose type is "cpu"): tinynn has no other device.

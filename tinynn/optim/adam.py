@@ -15,6 +15,9 @@ class Adam(Optimizer):
         v_t <- max(v_max, v_t) = v_max   (amsgrad=True: the largest v so far, kept as "max_exp_avg_sq")
         p <- p - lr (m_t / (1 - b1^t)) / (sqrt(v_t / (1 - b2^t)) + eps)
 
+    decoupled_weight_decay=True makes it AdamW (Loshchilov and Hutter 2019): p <- p (1 - lr wd) first,
+    instead of adding wd p to g.
+
     amsgrad (Reddi et al. 2018, "On the Convergence of Adam and Beyond") takes the maximum of the
     raw second moments, before bias correction, as PyTorch's implementation does.
     """
@@ -22,10 +25,11 @@ class Adam(Optimizer):
     decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                 maximize=False, **implementation):
+                 maximize=False, decoupled_weight_decay=False, **implementation):
         check_implementation(self, implementation)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=bool(amsgrad), maximize=bool(maximize)))
+                                      amsgrad=bool(amsgrad), maximize=bool(maximize),
+                                      decoupled_weight_decay=bool(decoupled_weight_decay)))
 
     def _check_group(self, g):
         name = type(self).__name__
@@ -46,8 +50,8 @@ class Adam(Optimizer):
         loss = self._closure(closure)
         step_multi = backend.active.adam_step_multi
         state = self.state
-        decoupled = self.decoupled
         for group in self.param_groups:
+            decoupled = group.get("decoupled_weight_decay", self.decoupled)
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
             amsgrad, maximize = group.get("amsgrad", False), group.get("maximize", False)
             by_step = {}
@@ -100,4 +104,4 @@ class AdamW(Adam):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
                  maximize=False, **implementation):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize, **implementation)
+                         maximize=maximize, decoupled_weight_decay=True, **implementation)

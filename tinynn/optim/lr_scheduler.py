@@ -9,9 +9,11 @@ import types
 from .one_cycle import OneCycleLR
 from .plateau import ReduceLROnPlateau
 from .scheduler import LRScheduler, checked_optimizer
+from .warm_restarts import CosineAnnealingWarmRestarts
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR", "LinearLR",
-           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR"]
+           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ConstantLR", "PolynomialLR", "MultiplicativeLR",
+           "CosineAnnealingWarmRestarts", "ChainedScheduler"]
 
 _LRScheduler = LRScheduler
 
@@ -102,13 +104,17 @@ class LambdaLR(LRScheduler):
     state_dict() keeps the __dict__ of callable objects and None for plain functions, as PyTorch."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        name = type(self).__name__
         groups = len(checked_optimizer(self, optimizer).param_groups)  # (not an optimizer: say so first)
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != groups:
-                raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per group), got {len(lr_lambda)}")
+                raise ValueError(f"{name}: expected {groups} lr_lambdas (one per group), got {len(lr_lambda)}")
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * groups
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"{name}: lr_lambda should be a function, got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -200,3 +206,79 @@ class SequentialLR(LRScheduler):
         self.__dict__.update(state)
         for s, sd in zip(self._schedulers, saved):
             s.load_state_dict(sd)
+
+
+class MultiplicativeLR(LambdaLR):
+    """lr_t = lr_{t-1} lambda(t) for t >= 1 (lr_0 unchanged): each epoch multiplies the rate by the
+    factor the function gives, one function for every group or a list of one per group."""
+
+    def get_lr(self):
+        if self._step_count == 1:  # the construction step
+            return self._lrs()
+        return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._lrs())]
+
+
+class ConstantLR(LRScheduler):
+    """lr_t = lr_0 factor for t < total_iters, then lr_0."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 <= factor <= 1:
+            raise ValueError(f"ConstantLR: factor must be in [0, 1], got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._lrs()
+        return [lr * (1.0 / self.factor) for lr in self._lrs()]
+
+    def _get_closed_form_lr(self):
+        f = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [base * f for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """lr_t = lr_0 (1 - min(t, T) / T)^power over total_iters T epochs (recursively, as PyTorch:
+    lr_t = lr_{t-1} ((1 - t / T) / (1 - (t - 1) / T))^power for 0 < t <= T)."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        t, T = self.last_epoch, self.total_iters
+        if self._step_count == 1 or t > T:
+            return self._lrs()
+        factor = ((1.0 - t / T) / (1.0 - (t - 1) / T)) ** self.power
+        return [lr * factor for lr in self._lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for base in self.base_lrs]
+
+
+class ChainedScheduler(LRScheduler):
+    """Step every scheduler of the list, in order, at each step(): their (chainable) factors multiply."""
+
+    def __init__(self, schedulers, optimizer=None):
+        schedulers = list(schedulers)
+        if not schedulers:
+            raise ValueError("ChainedScheduler: expects at least one scheduler")
+        optimizer = optimizer or schedulers[0].optimizer
+        for i, s in enumerate(schedulers):
+            if isinstance(s, ReduceLROnPlateau):
+                raise ValueError(f"ChainedScheduler: scheduler {i} is a ReduceLROnPlateau, whose step() needs a metric")
+            if getattr(s, "optimizer", None) is not optimizer:
+                raise ValueError(f"ChainedScheduler: scheduler {i} ({type(s).__name__}) is bound to another optimizer")
+        self.optimizer, self._schedulers = optimizer, schedulers
+        self._last_lr = self._lrs()
+
+    def step(self):
+        for s in self._schedulers:
+            s.step()
+        self._last_lr = self._lrs()
+
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict

@@ -33,16 +33,32 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group):
-        """Add a group {"params": [...], option: value, ...}; a parameter may belong to only one group."""
+        """Add a group {"params": [...], option: value, ...}; a parameter may belong to only one group.
+        "params" may hold (name, parameter) pairs, as named_parameters() yields them; the names are kept
+        in the group's "param_names" (as PyTorch)."""
         if not isinstance(group, dict):
             raise TypeError(f"{type(self).__name__}: a parameter group must be a dict, got {type(group).__name__}")
+        name = type(self).__name__
         params = group["params"]
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: the parameters of a group must be an ordered collection (a list), not a set")
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = [q[0] for q in params if isinstance(q, tuple)]  # (name, parameter) pairs: named_parameters()
+        if names:
+            if len(names) != len(params):
+                raise ValueError(f"{name}: all parameters of a group must be given with names, or all without")
+            params = [q[1] for q in params]
+            group = {**group, "param_names": names}
+        if self.param_groups and ("param_names" in group) != ("param_names" in self.param_groups[0]):
+            raise ValueError(f"{name}: all parameter groups must be given with names, or all without")
         for p in params:
             if not isinstance(p, Tensor):
-                raise TypeError(f"{type(self).__name__}: can only optimize Tensors, got {type(p).__name__}")
+                raise TypeError(f"{name}: can only optimize Tensors, got {type(p).__name__}")
             if p.dtype.kind != "f":
-                raise TypeError(f"{type(self).__name__}: can only optimize floating-point tensors, got dtype {p.dtype}")
+                raise TypeError(f"{name}: can only optimize floating-point tensors, got dtype {p.dtype}")
+            if not p.is_leaf:
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor (one computed by an operation); "
+                                 "optimize the leaf it was computed from, or a detach()ed copy")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
@@ -93,7 +109,8 @@ class Optimizer:
     # ------------------------------------------------------------ state
     def state_dict(self):
         """{"state": {index: {name: value}}, "param_groups": [{option: value, "params": [indices]}]},
-        parameters numbered in group order, as in PyTorch. Arrays are the live state (no copy)."""
+        parameters numbered in group order, as in PyTorch. As PyTorch's, the values are Tensors: the
+        buffers share memory with the live state (no copy), "step" is a 0-d float32 Tensor."""
         index = {}
         groups = []
         for group in self.param_groups:
@@ -104,7 +121,7 @@ class Optimizer:
                 ids.append(index[id(p)])
             packed["params"] = ids
             groups.append(packed)
-        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        state = {index[id(p)]: {k: _exported(k, v) for k, v in s.items()} for p, s in self.state.items() if id(p) in index}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
@@ -138,7 +155,9 @@ class Optimizer:
             for key, value in s.items():
                 if isinstance(value, Tensor):
                     value = value._data
-                if isinstance(value, np.ndarray) and value.ndim > 0:
+                # A parameter-shaped buffer stays an array, also for a 0-d parameter (its buffers are
+                # 0-d too); "step" and other 0-d values become Python numbers.
+                if isinstance(value, np.ndarray) and key != "step" and (value.ndim > 0 or p.ndim == 0):
                     if value.shape != p.shape:
                         raise ValueError(
                             f"{type(self).__name__}.load_state_dict: state {key!r} of parameter {index} has shape "
@@ -147,11 +166,15 @@ class Optimizer:
                     value = value.astype(p.dtype, copy=True)
                 elif isinstance(value, np.ndarray):
                     value = value.item()
+                if key == "step" and isinstance(value, (float, np.floating)) and float(value).is_integer():
+                    value = int(value)  # PyTorch saves the step count as a float tensor
                 restored[key] = value
             self.state[p] = restored
         for mine, saved in zip(self.param_groups, saved_groups):
             for key, value in saved.items():
-                if key != "params":
+                if key == "param_names":
+                    mine[key] = [str(v) for v in value]
+                elif key != "params":
                     mine[key] = copy.deepcopy(_plain(value))
 
     def __repr__(self):
@@ -182,6 +205,16 @@ def _check_options(name, group, *keys):
     for key in keys:
         if not group[key] >= 0.0:
             raise ValueError(f"{name}: invalid {key} {group[key]!r}; it must be >= 0")
+
+
+def _exported(key, value):
+    """A state value as state_dict() hands it out: arrays as Tensors sharing memory, "step" as PyTorch's
+    0-d float32 Tensor, anything else unchanged."""
+    if isinstance(value, np.ndarray):
+        return Tensor._wrap(value, False)
+    if key == "step" and isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return Tensor._wrap(np.array(value, dtype=np.float32), False)
+    return value
 
 
 def _plain(value):
