@@ -7,7 +7,7 @@ import tempfile
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 onnx = pytest.importorskip("onnx", reason="onnx is not installed (the [onnx] extra)")
@@ -99,17 +99,55 @@ def int8_models():
                                 "static": quantize.quantize_static(float_model, calibration)}
 
 
-def last_step(qmodel, x):
-    """One quantization step of each output: moving one input code of the last layer by one moves
-    y_j by s_a s_w[j] |q_w,jk| <= s_a s_w[j] max_k |q_w,jk| (s_a measured on this batch if dynamic)."""
-    layer = [m for m in qmodel.modules() if isinstance(m, quantize.QuantizedLinear)][-1]
-    seen = []
-    handle = layer.register_forward_pre_hook(lambda module, args: seen.append(args[0].numpy()))
+# How far the float32 t = x / s_a + z_a of onnxruntime and of tinynn may differ, in codes, with the same
+# inputs: a division against a multiplication by fl(1 / s_a) and an fma, about 2 ulps of t <= 127.5
+# (2^-17 each), and a tanh or sigmoid's last bits, 4 ulps of |x| <= 127 s_a: 4 * 2^-23 * 127 in codes.
+LAST_BITS = 1e-4
+
+
+def int8_bound(qmodel, x):
+    """How far each output y[i, j] of an int8 MLP may move when onnxruntime's float arithmetic differs
+    from tinynn's in the last bits: QuantizeLinear divides by s_a where tinynn multiplies by fl(1 / s_a),
+    and onnxruntime's tanh and sigmoid are not tinynn's (found by hypothesis: a hidden unit whose tanh is
+    -1 + 2^-24 in tinynn and -1 in onnxruntime, at a code boundary). Layer by layer, with d_k a bound on
+    how far input k may have moved (0 at the model's input): t_k = x_k / s_a + z_a may move by
+    e_k = d_k / s_a (plus, for a dynamic layer, what the batch's range, moved by d, does to s_a) and by
+    LAST_BITS; its code round(t_k) moves by at most floor(e_k + LAST_BITS) + 1 if t_k is that close to a
+    rounding boundary, else not at all (a dynamic z_a likewise). Output j then moves by at most
+    s_a s_w[j] sum_k |q_w,jk| |dq_k|, and so does its activation (each is 1-Lipschitz)."""
+    layers = [m for m in qmodel.modules() if isinstance(m, quantize.QuantizedLinear)]
+    seen = {}
+    handles = [m.register_forward_pre_hook(lambda module, args: seen.setdefault(id(module), args[0].numpy()))
+               for m in layers]
     ours(qmodel, x)
-    handle.remove()
-    s_a = float(layer.input_scale[0]) if layer.static else calc_qparams(
-        seen[0].min(), seen[0].max(), "uint8", symmetric=False, reduce_range=True)[0]
-    return s_a * layer.weight_scale * np.abs(layer.weight.astype(np.int32)).max(axis=1)
+    for h in handles:
+        h.remove()
+
+    def boundary_distance(t):
+        return np.abs(t - np.floor(t) - 0.5)
+
+    moved = np.zeros(x.shape)
+    for layer in layers:
+        a = seen[id(layer)].astype(np.float64)
+        z_moves = False
+        if layer.static:
+            s_a, z_a = float(layer.input_scale[0]), float(layer.input_zero_point[0])
+            shift = moved / s_a
+        else:
+            lo, hi = min(a.min(), 0.0), max(a.max(), 0.0)
+            s_a, z_a = calc_qparams(a.min(), a.max(), "uint8", symmetric=False, reduce_range=True)
+            # the batch's range [lo, hi] may have moved with the inputs, and s_a = range / 127 with it
+            d_hi = max(max((a + moved).max(), 0.0) - hi, hi - max((a - moved).max(), 0.0))
+            d_lo = max(lo - min((a - moved).min(), 0.0), min((a + moved).min(), 0.0) - lo)
+            relative = (d_hi + d_lo) / (127 * s_a)
+            shift = moved / s_a + np.abs(a) / s_a * relative
+            z_moves = boundary_distance(-lo / s_a) < d_lo / s_a + -lo / s_a * relative + LAST_BITS
+        t = a / s_a + z_a
+        codes = np.where(boundary_distance(t) < shift + LAST_BITS, np.floor(shift + LAST_BITS) + 1, 0) + z_moves
+        codes[(t < -0.5 - shift) | (t > 127.5 + shift)] = 0   # clamped on both sides
+        w = np.abs(layer.weight.astype(np.float64))
+        moved = s_a * layer.weight_scale * (codes @ w.T)
+    return moved
 
 
 @pytest.mark.parametrize("kind", ["dynamic", "static"])
@@ -122,7 +160,7 @@ def test_int8_models_run_within_one_quantization_step(kind, tmp_path):
     for n, scale in ((1, 1.0), (3, 1.0), (17, 3.0)):  # scale 3: far outside the static calibration range
         x = rows(n, (64,), seed=10 + n, scale=scale)
         y, ref = run_ort(path, x), ours(qmodel, x)
-        assert np.all(np.abs(y - ref) <= last_step(qmodel, x) + 1e-5 * np.abs(ref).max())
+        assert np.all(np.abs(y - ref) <= int8_bound(qmodel, x) + 1e-5 * np.abs(ref).max())
 
 
 @pytest.mark.parametrize("kind", ["dynamic", "static"])
@@ -226,6 +264,15 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
        head=st.sampled_from(["none", "softmax", "logsoftmax"]), kind=st.sampled_from(["float", "dynamic", "static"]),
        batch=st.integers(1, 20), scale=st.floats(0.1, 10.0), seed=st.integers(0, 2**16))
 @settings(max_examples=30, deadline=None)
+@example(
+    sizes=[1, 27, 1],
+    acts=['tanh', 'relu', 'relu'],
+    head='none',
+    kind='dynamic',
+    batch=14,
+    scale=6.0592796219721246,
+    seed=207,
+).via('discovered failure')
 def test_random_mlps_run_the_same_in_onnxruntime(sizes, acts, head, kind, batch, scale, seed):
     tn.manual_seed(seed)
     layers = []
@@ -245,8 +292,8 @@ def test_random_mlps_run_the_same_in_onnxruntime(sizes, acts, head, kind, batch,
         y, ref = run_ort(path, x), ours(model, x)
     if kind == "float":
         close_float(y, ref)
-    else:  # int8: within one step of the last layer's outputs z; after a head, |d log softmax(z)_i| =
+    else:  # int8: within int8_bound of the last layer's outputs z; after a head, |d log softmax(z)_i| =
         # |dz_i - d logsumexp z| <= 2 max|dz|, and softmax's differences are at most as large
-        step = last_step(model, x)
-        bound = step if head == "none" else 2 * step.max()
+        step = int8_bound(model, x)
+        bound = step if head == "none" else 2 * step.max(axis=1, keepdims=True)
         assert np.all(np.abs(y - ref) <= bound + 1e-5 * max(1.0, np.abs(ref).max()))
