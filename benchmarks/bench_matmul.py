@@ -5,7 +5,9 @@
     python benchmarks/bench_matmul.py --no-int8 --simd avx512 avx2     (one tinynn row per SIMD path)
 
 OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set, force a slower OpenBLAS kernel; unset them
-for this command only (as above) so the comparison is against OpenBLAS at its best.  The
+for this command only (as above) so the comparison is against OpenBLAS at its best.  On an AVX-512
+machine, OPENBLAS_CORETYPE=Haswell with --simd avx2 compares tinynn's AVX2 path with the kernel
+OpenBLAS picks on an AVX2-only core (a stand-in for such a machine, not one).  The
 OpenBLAS kernel actually used is printed (threadpoolctl).  NumPy's thread pool is limited
 with threadpoolctl, tinynn's with num_threads=; both run on the same inputs, in alternating
 rounds (with a pause at each switch on several threads, so that neither library's idle workers
