@@ -14,7 +14,7 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 from . import higher, hooks, versions
-from .grad_mode import ANOMALY, check_finite, current
+from .grad_mode import ANOMALY, check_nan, current
 
 
 def unbroadcast(grad, shape, op="unbroadcast"):
@@ -185,7 +185,7 @@ def _walk(root, grad, retain_graph=False, sink=None, create=False):
             if type(input_grads) is not tuple:
                 input_grads = (input_grads,)
             if anomaly:
-                check_finite(node, "backward", input_grads)
+                check_nan(node, input_grads)
             needs = node.needs_grad
             for i, g in enumerate(input_grads):
                 if g is None or not needs[i]:

@@ -5,7 +5,7 @@ import itertools
 
 from ..dtypes import get_default_dtype, result_type
 from ..tensor import Tensor, as_tensor
-from .grad_mode import ANOMALY, GRAD, check_finite, current
+from .grad_mode import GRAD, current
 
 creation_order = itertools.count(0, -1)  # negative stamps: the engine's heap pops the newest node first
 ctx_style = None  # custom.py: turns a subclass with a static forward(ctx, ...) into a PyTorch-style Function
@@ -98,8 +98,6 @@ def record(node, inputs, output):
     """Wrap the op's output array in a Tensor and, when grad mode is on and some input needs a
     gradient, make `node` its node (stamped with its creation order for the backward walk)."""
     mode = current()
-    if mode & ANOMALY:
-        check_finite(node, "forward", (output,))
     if mode & GRAD and True in node.needs_grad:
         node.inputs, node.order, node.output_grad = inputs, next(creation_order), None
         return Tensor._wrap(output, True, node)

@@ -56,19 +56,25 @@ class enable_grad(no_grad):
 
 
 class detect_anomaly(no_grad):
-    """`with tn.detect_anomaly():` checks every op's forward output and every gradient its
-    backward returns, and raises FloatingPointError naming the first op that produced NaN or inf."""
+    """`with tn.detect_anomaly():` checks every gradient an op's backward returns, as PyTorch's
+    anomaly mode does, and raises RuntimeError naming the first op whose backward produced NaN
+    (the walk runs from the loss back, so that is the op nearest the loss). check_nan=False checks
+    nothing (PyTorch then only records tracebacks, which tinynn's errors carry anyway)."""
 
     bit, on = ANOMALY, True
 
+    def __init__(self, check_nan=True):
+        if not check_nan:
+            self.bit = 0
 
-def check_finite(node, stage, arrays):
-    """Raise FloatingPointError if a float array among `arrays` holds NaN or inf (detect_anomaly)."""
-    for i, a in enumerate(arrays):
-        if a is not None and a.dtype.kind == "f" and not np.all(np.isfinite(a)):
-            kind = "NaN" if np.any(np.isnan(a)) else "inf"
-            what = "output" if stage == "forward" else f"gradient for input {i}"
-            raise FloatingPointError(f"detect_anomaly: {node.name}.{stage} produced {kind} in its {what} (shape {a.shape})")
+
+def check_nan(node, gradients):
+    """Raise RuntimeError if a float gradient among `gradients` (what node's backward returned)
+    holds NaN: PyTorch's anomaly check (inf passes, as there: a -inf mask is legitimate)."""
+    for i, a in enumerate(gradients):
+        if a is not None and a.dtype.kind == "f" and np.isnan(a).any():
+            raise RuntimeError(f"detect_anomaly: Function '{node.name}' backward returned nan values in its "
+                               f"gradient for input {i} (shape {a.shape})")
 
 
 class inference_mode(no_grad):
