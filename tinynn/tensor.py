@@ -169,6 +169,15 @@ class Tensor:
             raise IndexError(f"size: dimension {dim} given, but a 0-d tensor has no dimensions")
         return self._data.shape[_checked_dim(dim, self._data.ndim, "size")]
 
+    def stride(self, dim=None):
+        """Elements to step over to the next index along each dim (NumPy's byte strides / itemsize), or along `dim`."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if dim is None:
+            return strides
+        if self._data.ndim == 0:
+            raise IndexError(f"stride: dimension {dim} given, but a 0-d tensor has no dimensions")
+        return strides[_checked_dim(dim, self._data.ndim, "stride")]
+
     def dim(self):
         """Number of dimensions (ndim)."""
         return self._data.ndim

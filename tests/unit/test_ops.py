@@ -51,7 +51,7 @@ UNARY = {
     "transpose": (lambda x: x.transpose(), identity, lambda a: a.transpose()),
     "T": (lambda x: x.T, identity, lambda a: a.T),
     "flatten": (lambda x: x.flatten(), identity, lambda a: a.reshape(-1)),
-    "getitem": (lambda x: x[..., ::-1][0], identity, lambda a: a[..., ::-1][0]),
+    "getitem": (lambda x: x.flip(-1)[0], identity, lambda a: a[..., ::-1][0]),
     "getitem_array": (lambda x: x[np.array([0, 0, -1])], identity, lambda a: a[np.array([0, 0, -1])]),
     "softmax": (lambda x: x.softmax(axis=-1), identity, lambda a: np.exp(a) / np.exp(a).sum(-1, keepdims=True)),
     "softmax_dim0": (lambda x: x.softmax(dim=0), identity, lambda a: np.exp(a) / np.exp(a).sum(0, keepdims=True)),

@@ -18,6 +18,7 @@ KERNELS = (  # by family: elementwise, activations, reductions, softmax and loss
     "where", "same_layout",
     "sin", "cos", "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "exp2", "log2", "log1p", "expm1", "erf",
     "floor", "ceil", "round", "trunc", "maximum", "minimum", "remainder", "floor_divide", "prod", "cumsum", "cumprod",
+    "fmod", "argsort",
     "relu", "relu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "activation",
     "sum", "mean", "amax", "amin", "broadcast_to",
     "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "cross_entropy", "cross_entropy_backward",

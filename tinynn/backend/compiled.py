@@ -328,6 +328,7 @@ exp2, log2, log1p, expm1 = reference.exp2, reference.log2, reference.log1p, refe
 floor, ceil, round, trunc = reference.floor, reference.ceil, reference.round, reference.trunc  # noqa: A001
 maximum, minimum, remainder, floor_divide = reference.maximum, reference.minimum, reference.remainder, reference.floor_divide
 prod, cumsum, cumprod = reference.prod, reference.cumsum, reference.cumprod
+fmod, argsort = reference.fmod, reference.argsort
 leaky_relu, leaky_relu_backward, silu, silu_backward = (reference.leaky_relu, reference.leaky_relu_backward,
                                                         reference.silu, reference.silu_backward)
 elu, elu_backward, softplus, softplus_backward = (reference.elu, reference.elu_backward, reference.softplus,

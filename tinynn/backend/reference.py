@@ -39,6 +39,17 @@ exp2, log2, log1p, expm1 = np.exp2, np.log2, np.log1p, np.expm1
 floor, ceil, round, trunc = np.floor, np.ceil, np.round, np.trunc  # noqa: A001 - round: half to even, as torch.round
 maximum, minimum, remainder, floor_divide = np.maximum, np.minimum, np.remainder, np.floor_divide  # floor semantics
 prod, cumsum, cumprod = np.prod, np.cumsum, np.cumprod
+fmod = np.fmod  # C's fmod: a - trunc(a / b) b, the sign of a (torch.fmod)
+
+
+def argsort(x, axis=-1, descending=False):
+    """Indices sorting x along axis, stably (equal elements keep their order), NaN after every
+    number (first when descending), as PyTorch's sort(stable=True). Descending: the stable
+    ascending order of x reversed along axis, read back to front, so ties still keep their order."""
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable")
+    reversed_order = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+    return (x.shape[axis] - 1) - np.flip(reversed_order, axis)
 
 
 def erf(x):

@@ -8,10 +8,12 @@ def index_argument(index):
     """PyTorch's index as NumPy reads it: Tensors become their arrays, lists integer/bool arrays
     (an empty list an empty int64 one), a uint8 tensor a bool mask (PyTorch's legacy byte masks),
     and a short list holding a sequence, Tensor, slice, None or Ellipsis a tuple of indices
-    (`t[[[0, 1], [1, 0]]]` is `t[[0, 1], [1, 0]]`, as PyTorch reads it). (A negative slice step,
-    which PyTorch refuses, still reverses here: tinynn's own code flips Tensors that way.)"""
+    (`t[[[0, 1], [1, 0]]]` is `t[[0, 1], [1, 0]]`, as PyTorch reads it). A negative slice step is a
+    ValueError, as in PyTorch (flip() reverses)."""
 
     def convert(item):
+        if type(item) is slice and item.step is not None and item.step < 0:
+            raise ValueError(f"step must be greater than zero (index {item}); use .flip(dim) to reverse")
         if isinstance(item, Tensor):
             item = item._data
             return item.astype(np.bool_) if item.dtype == np.uint8 else item

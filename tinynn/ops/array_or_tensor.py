@@ -4,6 +4,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .shape import Concatenate, Stack
+from .views import Flip
 
 
 def values(a):
@@ -22,6 +23,11 @@ def concatenate(parts, axis):
     """parts joined along axis: np.concatenate, or the recorded Concatenate op."""
     return Concatenate.apply(*parts, axis=axis) if any(isinstance(p, Tensor) for p in parts) \
         else np.concatenate(parts, axis=axis)
+
+
+def flipped(a, axis):
+    """a reversed along axis: NumPy's view, or the recorded Flip op."""
+    return Flip.apply(a, axes=(axis,)) if isinstance(a, Tensor) else np.flip(a, axis)
 
 
 def contiguous(a):

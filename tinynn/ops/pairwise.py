@@ -1,6 +1,7 @@
 """Elementwise functions of two tensors with PyTorch's rules, broadcasting: maximum, minimum
 (ties split the gradient in half), remainder `%` and floor division `//` (floor semantics: the
-remainder has the divisor's sign), and clamp with tensor bounds."""
+remainder has the divisor's sign), fmod (the dividend's sign), clamp with tensor bounds, and lerp;
+frac, the remainder of truncation."""
 import numpy as np
 
 from ..autograd.function import Function, promoted
@@ -8,6 +9,7 @@ from ..dtypes import get_default_dtype
 from ..tensor import Tensor, as_tensor
 from .. import backend
 from .elementwise import Clip
+from .shape import Where
 
 
 def _broadcast(op, a, b):
@@ -68,6 +70,51 @@ class Remainder(Function):
     def backward(self, g):
         with np.errstate(divide="ignore", invalid="ignore"):
             return g, backend.active.negative(backend.active.multiply(g, backend.active.floor_divide(self.a, self.b)))
+
+
+class Fmod(Function):
+    """z = a - trunc(a / b) b (the sign of a, C's fmod);  dz/da = 1, dz/db = -trunc(a / b)."""
+
+    __slots__ = ('a', 'b')
+    differentiable = True
+    promotes = "common"
+    constants = ('a', 'b')  # trunc(a / b) is piecewise constant
+
+    def forward(self, a, b):
+        _broadcast("fmod", a, b)
+        _no_integer_zero("fmod", a, b)
+        self.a, self.b = a, b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return backend.active.fmod(a, b)
+
+    def backward(self, g):
+        B = backend.active
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g, B.negative(B.multiply(g, B.trunc(B.divide(self.a, self.b)).astype(g.dtype)))
+
+
+def frac(self):
+    """x - trunc(x): the fractional part, with x's sign;  its gradient is 1."""
+    if self.dtype.kind != "f":
+        raise TypeError(f"frac: needs a floating-point tensor, got {self.dtype} (as in PyTorch)")
+    return self - self.trunc()
+
+
+def lerp(self, end, weight):
+    """self + weight (end - self), as PyTorch computes it: end - (end - self) (1 - weight) where
+    |weight| >= 1/2 (exact at weight = 1);  d/dself = 1 - weight, d/dend = weight, d/dweight = end - self."""
+    if not isinstance(end, Tensor):
+        raise TypeError(f"lerp: end must be a Tensor, got {type(end).__name__}")
+    for name, other in (("end", end), ("weight", weight)):
+        if isinstance(other, Tensor) and other.dtype != self.dtype and (name == "end" or other.ndim):
+            raise RuntimeError(f"lerp: expected dtype {self.dtype} for `{name}` but got dtype {other.dtype}")
+    if self.dtype.kind != "f":
+        raise TypeError(f"lerp: needs floating-point tensors, got {self.dtype} (as in PyTorch)")
+    diff = end - self
+    if not isinstance(weight, Tensor):
+        return self + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
+    small = np.abs(weight._data) < 0.5
+    return Where.apply(self + weight * diff, end - diff * (1 - weight), condition=small)
 
 
 def _no_integer_zero(op, a, b):

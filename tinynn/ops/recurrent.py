@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
-from .array_or_tensor import contiguous, per_step, stacked, values
+from .array_or_tensor import contiguous, flipped, per_step, stacked, values
 from .differentiable_recurrent import gru_cell, lstm_cell, recorded_steps
 
 
@@ -67,7 +67,7 @@ class LSTMSequence(_Steps):
     def backward(self, g):
         steps, n, hidden = self.gates.shape[0], self.states.shape[2], self.states.shape[3]
         if self.reverse:
-            g = g[::-1]  # into the order the steps were taken
+            g = flipped(g, 0)  # into the order the steps were taken
         h_prev, c_prev, c_new = self.states[0, :-1], self.states[1, :-1], self.states[1, 1:]
         da = per_step(self.gates.shape, self.gates)
         dh = dc = np.zeros((n, hidden), values(g).dtype)
@@ -83,7 +83,7 @@ class LSTMSequence(_Steps):
 
 def _time_order(steps, reverse):
     """Per-step arrays (L, ...) in the order the steps were taken, put in time order (contiguous)."""
-    return contiguous(steps[::-1]) if reverse else steps
+    return contiguous(flipped(steps, 0)) if reverse else steps
 
 
 def _recurrent_weight_grads(needs, first, d, h_prev, w_hh):

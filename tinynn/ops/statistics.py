@@ -1,13 +1,14 @@
-"""More reductions: prod, cumsum, cumprod and norm as ops; var, std, logsumexp composed of ops
-(so their gradients are the ops'); all and any (bool, no gradient). PyTorch's arguments."""
+"""More reductions: prod, cumsum, cumprod and norm as ops; var, std, logsumexp, nansum, nanmean
+composed of ops (so their gradients are the ops'); all and any (bool, no gradient). PyTorch's arguments."""
 import numpy as np
 
 from ..autograd.function import Function
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from .. import backend
-from .array_or_tensor import concatenate, values
+from .array_or_tensor import concatenate, flipped, values
 from .dims import no_out, one_dim, reduce_dims
+from .shape import Where
 
 
 def _accumulated(x):
@@ -22,9 +23,9 @@ def _exclusive_products(x, axis):
     if n == 0:
         return x
     ones = np.ones(x.shape[:axis] + (1,) + x.shape[axis + 1:], values(x).dtype)
-    flip, but_last = lead + (slice(None, None, -1),), lead + (slice(-1),)
+    but_last = lead + (slice(-1),)
     before = backend.active.cumprod(concatenate([ones, x[but_last]], axis), axis=axis)
-    after = backend.active.cumprod(concatenate([ones, x[flip][but_last]], axis), axis=axis)[flip]
+    after = flipped(backend.active.cumprod(concatenate([ones, flipped(x, axis)[but_last]], axis), axis=axis), axis)
     return backend.active.multiply(before, after)
 
 
@@ -60,8 +61,7 @@ class Cumsum(Function):
         return backend.active.cumsum(_accumulated(x), axis=axis)
 
     def backward(self, g):
-        flip = (slice(None),) * self.axis + (slice(None, None, -1),)  # a reversed view, of a Tensor too
-        return backend.active.cumsum(g[flip], axis=self.axis)[flip]
+        return flipped(backend.active.cumsum(flipped(g, self.axis), axis=self.axis), self.axis)
 
 
 class Cumprod(Function):
@@ -215,6 +215,25 @@ def cumsum(self, dim, *, dtype=None):
 def cumprod(self, dim, *, dtype=None):
     """Running products along dim (integers and bools accumulate in int64; `dtype` casts the input first)."""
     return _running(Cumprod, "cumprod", self if dtype is None else self.to(dtype), dim)
+
+
+def nansum(self, dim=None, keepdim=False, *, dtype=None):
+    """sum over dim with the NaNs counted as 0 (and given gradient 0)."""
+    x = self if dtype is None else self.to(dtype)
+    if x.dtype.kind == "f":
+        x = Where.apply(Tensor._wrap(np.zeros((), x.dtype), False), x, condition=np.isnan(x._data))
+    return x.sum(dim, keepdim)
+
+
+def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+    """nansum over dim divided by the number of its elements that are not NaN (NaN where all are)."""
+    x = self if dtype is None else self.to(dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"nanmean: needs a floating-point tensor, got {x.dtype} (pass dtype=, or call .float())")
+    axis, keep = reduce_dims("nanmean", x.ndim, dim, keepdim)
+    count = backend.active.sum(~np.isnan(x._data), axis=axis, keepdims=keep)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return nansum(x, dim, keepdim) / Tensor._wrap(np.asarray(count, x.dtype), False)
 
 
 def _logical_result(found, dtype):

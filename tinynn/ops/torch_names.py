@@ -6,7 +6,7 @@ import numpy as np
 
 from ..creation import NEW_METHODS, tensor
 from ..tensor import Tensor
-from . import extremum, index, logical, pairwise, statistics, views
+from . import diagonals, extremum, index, logical, pairwise, sorting, statistics, views
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .matmul import MatMul
 from .unary import UNARY
@@ -81,6 +81,11 @@ METHODS.update({
     "masked_fill": index.masked_fill,
     "max": extremum.max, "min": extremum.min, "amax": extremum.amax, "amin": extremum.amin,
     "argmax": extremum.argmax, "argmin": extremum.argmin,
+    "nansum": statistics.nansum, "nanmean": statistics.nanmean, "frac": pairwise.frac, "lerp": pairwise.lerp,
+    "fmod": lambda self, other: pairwise.Fmod.apply(self, other),
+    "roll": views.roll, "movedim": views.movedim, "moveaxis": views.movedim,
+    "sort": sorting.sort, "argsort": sorting.argsort, "topk": sorting.topk, "median": sorting.median,
+    "diagonal": diagonals.diagonal, "diag": diagonals.diag, "tril": diagonals.tril, "triu": diagonals.triu,
     **logical.METHODS, **NEW_METHODS,
 })
 
@@ -92,7 +97,8 @@ FUNCTION_NAMES = (
     "cumsum", "cumprod", "max", "min", "amax", "amin", "argmax", "argmin", "unsqueeze", "squeeze", "flatten",
     "unflatten", "reshape", "chunk", "split", "narrow", "gather", "scatter", "index_select", "masked_fill",
     "transpose", "permute", "t", "softmax", "log_softmax", "true_divide", "square", "log10", "flip",
-    *(name for name in logical.METHODS if not name.startswith("__")),
+    "nansum", "nanmean", "fmod", "frac", "lerp", "roll", "movedim", "moveaxis", "sort", "argsort", "topk", "median",
+    "diagonal", "diag", "tril", "triu", *(name for name in logical.METHODS if not name.startswith("__")),
 )
 
 
@@ -106,3 +112,4 @@ def _function(name):
 
 FUNCTIONS = {name: _function(name) for name in FUNCTION_NAMES}
 FUNCTIONS.update(logical.FUNCTIONS)
+FUNCTIONS.update(hstack=views.hstack, vstack=views.vstack, dstack=views.dstack)

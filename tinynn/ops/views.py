@@ -1,6 +1,7 @@
 """PyTorch's shape ops on top of reshape and indexing: unsqueeze, squeeze, expand, flatten,
-unflatten, repeat, chunk, split, narrow. Only expand and repeat are ops of their own; the rest
-are reshapes or slices, whose gradients are those ops'."""
+unflatten, repeat, flip, roll, movedim, chunk, split, narrow, hstack, vstack, dstack. Only expand,
+repeat and flip are ops of their own; the rest are reshapes, permutations, slices or joins, whose
+gradients are those ops'."""
 import itertools
 import math
 
@@ -8,7 +9,8 @@ import numpy as np
 
 from ..autograd.function import Function
 from .dims import one_dim
-from .shape import Reshape
+from ..tensor import Tensor
+from .shape import Concatenate, Reshape, Transpose
 
 
 class Expand(Function):
@@ -25,6 +27,21 @@ class Expand(Function):
 
     def backward(self, g):
         return g
+
+
+class Flip(Function):
+    """y = x with the order of its elements reversed along `axes` (a copy);  the gradient is flipped back."""
+
+    __slots__ = ('axes',)
+    exact_gradients = True
+    differentiable = True
+
+    def forward(self, x, axes):
+        self.axes = axes
+        return np.flip(x, axes).copy()
+
+    def backward(self, g):
+        return Flip.apply(g, axes=self.axes) if isinstance(g, Tensor) else np.flip(g, self.axes)
 
 
 class Repeat(Function):
@@ -99,13 +116,80 @@ def repeat(self, *sizes):
 
 
 def flip(self, *dims):
-    """The elements in reverse order along each of `dims` (a copy in PyTorch; a reversed view here,
-    whose gradient is flipped back)."""
+    """The elements in reverse order along each of `dims` (a copy, as in PyTorch)."""
     dims = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-    axes = {one_dim("flip", d, self.ndim) for d in dims}
+    axes = tuple(sorted({one_dim("flip", d, self.ndim) for d in dims}))
     if len(axes) != len(dims):
         raise ValueError(f"flip: dims {dims} name a dimension twice")
-    return self[tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(self.ndim))]
+    return Flip.apply(self, axes=axes if self.ndim else ())
+
+
+def roll(self, shifts, dims=None):
+    """y[..., (i + s) mod n, ...] = x[..., i, ...] along each dim with its shift s (the flattened
+    tensor, its shape kept, when dims is None): two slices joined, so the gradient is theirs."""
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: {len(shifts)} shifts without dims; give one dim per shift")
+        return roll(self.flatten(), shifts, 0).reshape(self.shape)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: shifts and dims must align, got {len(shifts)} shifts and {len(dims)} dims")
+    if not self.ndim:
+        raise IndexError(f"roll: dims {dims} given, but a 0-d tensor has no dimensions")
+    y = self
+    for shift, dim in zip(shifts, dims):
+        d = one_dim("roll", dim, self.ndim)
+        n = self.shape[d]
+        s = int(shift) % n if n else 0
+        if s:
+            y = Concatenate.apply(narrow(y, d, n - s, s), narrow(y, d, 0, n - s), axis=d)
+    return y.clone() if y is self else y  # a new tensor, as PyTorch's
+
+
+def movedim(self, source, destination):
+    """The dims `source` moved to the places `destination` (ints or sequences), the others keeping their order."""
+    if isinstance(source, int) != isinstance(destination, int):
+        raise TypeError(f"movedim: source {source} and destination {destination} must both be ints or both sequences")
+    source, destination = ([x] if isinstance(x, int) else list(x) for x in (source, destination))
+    if len(source) != len(destination):
+        raise RuntimeError(f"movedim: source {source} and destination {destination} must name as many dims")
+    src, dst = ([one_dim("movedim", d, self.ndim) for d in x] for x in (source, destination))
+    for name, dims, given in (("source", src, source), ("destination", dst, destination)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
+    if not self.ndim:
+        return Reshape.apply(self, shape=(), view=True)
+    rest = iter(d for d in range(self.ndim) if d not in src)
+    order = dict(zip(dst, src))
+    return Transpose.apply(self, axes=tuple(order[k] if k in order else next(rest) for k in range(self.ndim)))
+
+
+def _stacked(op, tensors, least, dim):
+    """cat of the tensors, each first given at least `least` dims (PyTorch's atleast_1d/2d/3d)."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: expects a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise RuntimeError(f"{op}: expects a non-empty list of tensors")
+    wider = {1: lambda s: s or (1,), 2: lambda s: ((1,) * (2 - len(s)) + s) if len(s) < 2 else s,
+             3: lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}.get(len(s), s)}[least]
+    shaped = [Reshape.apply(t, shape=wider(t.shape)) for t in tensors]
+    return Concatenate.apply(*shaped, axis=dim(shaped[0]))
+
+
+def hstack(tensors):
+    """The tensors joined along dim 1 (dim 0 when they are 1-d; 0-d ones count as 1-d)."""
+    return _stacked("hstack", tensors, 1, lambda t: 0 if t.ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """The tensors joined along dim 0, 0-d and 1-d ones first made rows (1, n)."""
+    return _stacked("vstack", tensors, 2, lambda t: 0)
+
+
+def dstack(tensors):
+    """The tensors joined along dim 2, made 3-d first: (n,) -> (1, n, 1), (m, n) -> (m, n, 1)."""
+    return _stacked("dstack", tensors, 3, lambda t: 2)
 
 
 def narrow(self, dim, start, length):

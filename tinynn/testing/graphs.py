@@ -56,7 +56,7 @@ def _ops_table():
         "min": reduce("amin"),
         "reshape": unary("{0}.reshape(-1)", lambda x: x.reshape(-1)),
         "transpose": unary("{0}.transpose()", lambda x: x.transpose()),
-        "flip": (1, lambda ts, p: ts[0][..., ::-1], lambda ns, p: f"{ns[0]}[..., ::-1]",
+        "flip": (1, lambda ts, p: ts[0].flip(-1), lambda ns, p: f"{ns[0]}.flip(-1)",
                  lambda shapes: [None] if shapes[0] else []),
         "take": (1, lambda ts, p: ts[0][np.array(p)], lambda ns, p: f"{ns[0]}[np.array({p})]",
                  lambda shapes: [sorted({0, shapes[0][0] - 1})] if shapes[0] else []),
