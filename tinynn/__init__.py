@@ -16,7 +16,9 @@ from .creation import (
 )
 from .ops import concatenate, cat, stack, where  # also gives Tensor its math methods (ops/methods.py)
 from .ops.torch_names import FUNCTIONS as _TORCH_FUNCTIONS
-from .random import manual_seed
+from .random import (
+    Generator, default_generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
+)
 from .gradcheck import gradcheck, gradgradcheck, GradcheckError
 from .backend import set_backend, get_backend, use_backend
 from .threads import set_num_threads, get_num_threads

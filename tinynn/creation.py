@@ -1,14 +1,14 @@
 """Creation functions, PyTorch's: each takes `dtype=`, `device=` ("cpu" only) and `requires_grad=`.
 
 Floating results default to `get_default_dtype()` (float32); integer ones to int64. Random ones
-draw from tinynn's seeded generator (`tn.manual_seed`).
+draw from `generator=` (a `tn.Generator`) when given, else from the default generator (`tn.manual_seed`).
 """
 import math
 
 import numpy as np
 
 from .dtypes import checked_dtype, get_default_dtype, int64
-from .random import generator
+from .random import numpy_generator
 from .tensor import Tensor, _checked_array, as_tensor, check_device, shape_argument  # noqa: F401
 
 
@@ -129,31 +129,50 @@ def _random_float(dtype, op):
     return dtype
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
-    """Samples of U[0, 1), from tinynn's seeded generator."""
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Samples of U[0, 1), from `generator` (default: tinynn's seeded one)."""
     dtype = _random_float(dtype, "rand")
-    return _leaf(generator().random(_shape(size, "rand")), _float(dtype), device, requires_grad, "rand")
+    values = numpy_generator(generator, "rand").random(_shape(size, "rand"))
+    return _leaf(values, _float(dtype), device, requires_grad, "rand")
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
-    """Samples of the standard normal N(0, 1), from tinynn's seeded generator."""
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Samples of the standard normal N(0, 1), from `generator` (default: tinynn's seeded one)."""
     dtype = _random_float(dtype, "randn")
-    return _leaf(generator().standard_normal(_shape(size, "randn")), _float(dtype), device, requires_grad, "randn")
+    values = numpy_generator(generator, "randn").standard_normal(_shape(size, "randn"))
+    return _leaf(values, _float(dtype), device, requires_grad, "randn")
 
 
-def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
-    """Integers drawn uniformly from [low, high) (`randint(high, size)` means low = 0); int64."""
+def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, *, generator=None):
+    """Integers drawn uniformly from [low, high) (`randint(high, size)` means low = 0); int64; from
+    `generator` (default: tinynn's seeded one)."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
     if size is None:
         raise TypeError("randint: missing the size argument, as in randint(low, high, size)")
-    values = generator().integers(low, high, size=_shape((size,), "randint"))
+    values = numpy_generator(generator, "randint").integers(low, high, size=_shape((size,), "randint"))
     return _leaf(values, dtype or int64, device, requires_grad, "randint")
 
 
-def randperm(n, dtype=None, device=None, requires_grad=False):
-    """A random permutation of 0 .. n-1; int64."""
-    return _leaf(generator().permutation(int(n)), dtype or int64, device, requires_grad, "randperm")
+def randperm(n, dtype=None, device=None, requires_grad=False, *, generator=None):
+    """A random permutation of 0 .. n-1; int64; from `generator` (default: tinynn's seeded one)."""
+    values = numpy_generator(generator, "randperm").permutation(int(n))
+    return _leaf(values, dtype or int64, device, requires_grad, "randperm")
+
+
+def _randint_bounds(args, kwargs):
+    """randint_like's (low, high): given as (high) or (low, high), positionally or by keyword; low = 0 by default."""
+    if len(args) == 1:
+        args = (kwargs.pop("low", 0),) + args
+    bound = dict(zip(("low", "high"), args))
+    for name in ("low", "high"):
+        if name in kwargs:
+            if name in bound:
+                raise TypeError(f"randint_like: got multiple values for argument {name!r}")
+            bound[name] = kwargs.pop(name)
+    if len(args) > 2 or "high" not in bound:
+        raise TypeError("randint_like: takes (input, high) or (input, low, high)")
+    return bound.get("low", 0), bound["high"]
 
 
 def _like(fn):
@@ -161,12 +180,17 @@ def _like(fn):
         """`{name}(input.shape, ...)` with input's dtype unless `dtype` is given."""
         dtype = input.dtype if dtype is None else dtype
         if fn is full:
+            if len(args) > 1 or (args and "fill_value" in kwargs):
+                raise TypeError("full_like: takes (input, fill_value)")
             fill = args[0] if args else kwargs.pop("fill_value")
-            return full(input.shape, fill, dtype=dtype, device=device, requires_grad=requires_grad)
+            return full(input.shape, fill, dtype=dtype, device=device, requires_grad=requires_grad, **kwargs)
         if fn is randint:
-            low, high = (0, args[0]) if len(args) == 1 else args
-            return randint(low, high, input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
-        return fn(*input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+            low, high = _randint_bounds(args, kwargs)
+            return randint(low, high, input.shape, dtype=dtype, device=device, requires_grad=requires_grad, **kwargs)
+        if args:
+            raise TypeError(f"{fn.__name__}_like: takes the input tensor only, got {len(args)} more positional "
+                            "arguments")
+        return fn(*input.shape, dtype=dtype, device=device, requires_grad=requires_grad, **kwargs)
 
     like.__name__ = like.__qualname__ = f"{fn.__name__}_like"
     like.__doc__ = like.__doc__.replace("{name}", fn.__name__)

@@ -5,14 +5,17 @@ also importable as tinynn.utils.data).
     for xb, yb in loader:        # Tensors; integer labels as int64
         ...
 
-Shuffling draws from tinynn's generator, so `tn.manual_seed` makes the order reproducible.
+Shuffling draws from tinynn's default generator, so `tn.manual_seed` makes the order reproducible, or from
+the `generator=` given (a `tn.Generator`) to random_split, DataLoader and the random samplers.
 """
 from . import transforms
 from .dataset import Dataset, TensorDataset, Subset, ConcatDataset, random_split
-from .sampler import Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, BatchSampler
+from .sampler import (
+    Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler,
+)
 from .collate import default_collate, default_convert
 from .loader import DataLoader
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "DataLoader", "Sampler", "SequentialSampler",
-           "RandomSampler", "SubsetRandomSampler", "BatchSampler", "default_collate", "default_convert",
-           "random_split", "transforms"]
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "default_collate",
+           "default_convert", "random_split", "transforms"]

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..random import generator as default_generator
+from ..random import numpy_generator
 from ..tensor import Tensor
 
 
@@ -127,8 +127,9 @@ class ConcatDataset(Dataset):
 
 def random_split(dataset, lengths, generator=None):
     """Split into non-overlapping Subsets of the given lengths, randomly (a permutation from `generator`,
-    a numpy Generator, or else tinynn's seeded one). Lengths summing to 1 (at most) are fractions, as in
-    PyTorch: split i gets floor(n f_i) samples, and the remaining ones go round-robin from split 0."""
+    a tn.Generator, or else tinynn's seeded default one). Lengths summing to 1 (at most) are fractions,
+    as in PyTorch: split i gets floor(n f_i) samples, and the remaining ones go round-robin from split 0."""
+    rng = numpy_generator(generator, "random_split")
     n = len(dataset)
     lengths = list(lengths)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
@@ -141,7 +142,7 @@ def random_split(dataset, lengths, generator=None):
         lengths = counts
     if sum(lengths) != n:
         raise ValueError(f"random_split: lengths {list(lengths)} do not sum to the dataset size {n}")
-    perm = (generator or default_generator()).permutation(n)
+    perm = rng.permutation(n)
     out, start = [], 0
     for k in lengths:
         out.append(Subset(dataset, perm[start:start + k]))

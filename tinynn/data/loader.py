@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..tensor import Tensor
+from ..random import check_generator
 from .background import in_order
 from .collate import default_collate, default_convert
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -11,8 +12,8 @@ class DataLoader:
     """Iterate over a dataset in batches of Tensors (torch.utils.data.DataLoader's arguments; an unknown
     keyword is a TypeError naming it).
 
-    The order: shuffle=True draws a new permutation each pass from `generator` (a numpy Generator) or
-    tinynn's seeded one; sampler= gives the indices instead (exclusive with shuffle); batch_sampler=
+    The order: shuffle=True draws a new permutation each pass from `generator` (a tn.Generator) or
+    tinynn's seeded default one; sampler= gives the indices instead (exclusive with shuffle); batch_sampler=
     gives whole batches of indices (exclusive with batch_size, shuffle, sampler and drop_last);
     batch_size=None turns batching off (each sample passes through collate_fn or default_convert).
     drop_last drops a final incomplete batch. Datasets with `get_batch` (TensorDataset) are read a
@@ -53,6 +54,7 @@ class DataLoader:
                 raise ValueError("DataLoader: batch_size=None disables batching and is mutually exclusive with drop_last")
         elif isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int or None, got {batch_size!r}")
+        check_generator(generator, "DataLoader")
         if sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         self.dataset, self.batch_size, self.shuffle = dataset, None if batch_size is None else int(batch_size), bool(shuffle)

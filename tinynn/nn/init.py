@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..random import generator
+from ..random import numpy_generator
 from ..tensor import Tensor
 
 
@@ -55,16 +55,16 @@ def _fan(tensor, mode, op):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0):
-    """Fill with samples of U(a, b)."""
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill with samples of U(a, b) (from `generator`, default tinynn's seeded one; so below)."""
     shape = _array(tensor, "uniform_").shape
-    return _fill(tensor, generator().uniform(a, b, size=shape))
+    return _fill(tensor, numpy_generator(generator, "uniform_").uniform(a, b, size=shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0):
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with samples of N(mean, std^2)."""
     shape = _array(tensor, "normal_").shape
-    return _fill(tensor, generator().normal(mean, std, size=shape))
+    return _fill(tensor, numpy_generator(generator, "normal_").normal(mean, std, size=shape))
 
 
 def constant_(tensor, val):
@@ -83,39 +83,39 @@ def ones_(tensor):
     return constant_(tensor, 1)
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot: U(-a, a) with a = gain sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_uniform_")
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(tensor, -a, a)
+    return uniform_(tensor, -a, a, generator)
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot: N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, "xavier_normal_")
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He: U(-bound, bound) with bound = gain sqrt(3 / fan), gain = calculate_gain(nonlinearity, a)."""
     fan = _fan(tensor, mode, "kaiming_uniform_")
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He: N(0, std^2) with std = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)."""
     fan = _fan(tensor, mode, "kaiming_normal_")
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with samples of N(mean, std^2) conditioned on [a, b] (values outside are drawn again)."""
     shape = _array(tensor, "trunc_normal_").shape
     if not a < b:
         raise ValueError(f"trunc_normal_: the interval [a, b] = [{a}, {b}] is empty")
-    rng, values = generator(), np.empty(shape, np.float64)
+    rng, values = numpy_generator(generator, "trunc_normal_"), np.empty(shape, np.float64)
     todo = np.ones(shape, bool)
     for _ in range(1000):  # each round keeps P(a <= x <= b) of the draws left
         values[todo] = rng.normal(mean, std, size=int(todo.sum()))
@@ -125,7 +125,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] lies too far in the tails of N({mean}, {std}^2)")
 
 
-def orthogonal_(tensor, gain=1.0):
+def orthogonal_(tensor, gain=1.0, generator=None):
     """Fill with a (semi-)orthogonal matrix (Saxe et al., 2013, "Exact solutions to the nonlinear dynamics
     of learning in deep linear neural networks"), times gain: the Q of the QR decomposition of a
     standard normal (rows, prod(other dims)) matrix, each column's sign fixed by R's diagonal, so
@@ -137,7 +137,7 @@ def orthogonal_(tensor, gain=1.0):
         return tensor
     rows = shape[0]
     cols = int(np.prod(shape)) // rows
-    flat = generator().normal(0.0, 1.0, size=(rows, cols))
+    flat = numpy_generator(generator, "orthogonal_").normal(0.0, 1.0, size=(rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd import versions
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled, no_grad
-from ..random import generator
+from ..random import numpy_generator
 from ..tensor import Tensor
 from .. import backend
 from .arguments import index_argument
@@ -147,20 +147,20 @@ class InplaceMethods:
                 Tensor._wrap(src._data.astype(self.dtype), False)
         return inplace(self, "copy_", lambda s: _constant(s, src))
 
-    def uniform_(self, a=0.0, b=1.0, **bounds):
-        """Every element <- a sample of U[a, b), from tinynn's seeded generator (PyTorch's keywords
-        `from=` and `to=` name a and b)."""
+    def uniform_(self, a=0.0, b=1.0, *, generator=None, **bounds):
+        """Every element <- a sample of U[a, b), from `generator` (default: tinynn's seeded one;
+        PyTorch's keywords `from=` and `to=` name a and b)."""
         a, b = bounds.pop("from", a), bounds.pop("to", b)
         if bounds:
             raise TypeError(f"uniform_: unexpected keyword arguments {sorted(bounds)}")
         _floating(self, "uniform_")
-        draw = a + (b - a) * generator().random(self.shape)
+        draw = a + (b - a) * numpy_generator(generator, "uniform_").random(self.shape)
         return inplace(self, "uniform_", lambda s: _constant(s, Tensor._wrap(draw.astype(s.dtype), False)))
 
-    def normal_(self, mean=0.0, std=1.0):
-        """Every element <- a sample of N(mean, std^2), from tinynn's seeded generator."""
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        """Every element <- a sample of N(mean, std^2), from `generator` (default: tinynn's seeded one)."""
         _floating(self, "normal_")
-        draw = mean + std * generator().standard_normal(self.shape)
+        draw = mean + std * numpy_generator(generator, "normal_").standard_normal(self.shape)
         return inplace(self, "normal_", lambda s: _constant(s, Tensor._wrap(draw.astype(s.dtype), False)))
 
     def __setitem__(self, index, value):
