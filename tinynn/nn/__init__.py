@@ -21,6 +21,9 @@ from .transformer import TransformerEncoderLayer, TransformerEncoder
 from .conv import Conv1d, Conv2d
 from .pooling import MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from .normalization import BatchNorm1d, BatchNorm2d
+from .conv_transpose import ConvTranspose2d
+from .group_norm import GroupNorm, InstanceNorm1d, InstanceNorm2d
+from .upsample import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d
 
 __all__ = [
     "Parameter", "Module", "Linear", "ReLU", "Sigmoid", "Tanh", "Identity", "Softmax", "LogSoftmax",
@@ -32,3 +35,5 @@ __all__ = [
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d",
 ]
 __all__ += ["GELU", "LayerNorm", "Embedding", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
+__all__ += ["ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "Upsample", "UpsamplingNearest2d",
+            "UpsamplingBilinear2d"]

@@ -391,3 +391,6 @@ from .pooling import max_pool1d, max_pool2d, avg_pool2d, adaptive_avg_pool2d  # 
 from .normalization import batch_norm  # noqa: E402
 from .functional_attention import scaled_dot_product_attention  # noqa: E402
 from .functional_misc import embedding, one_hot, normalize  # noqa: E402
+from .conv_transpose import conv_transpose2d  # noqa: E402
+from .group_norm import group_norm, instance_norm  # noqa: E402
+from .upsample import interpolate  # noqa: E402
