@@ -4,7 +4,8 @@ onnxruntime runs with the same outputs.
 The model runs on `example_input`, in eval mode, layer by layer (Graph.convert): each layer is
 written by its converter from the table in graph.CONVERTERS, found along its class's MRO (layers.py
 for the float layers and Sequential, vision.py for convolution, pooling and BatchNorm, sequence.py
-for Embedding and LayerNorm, recurrent.py for RNN/LSTM/GRU, models.py for the models of
+for Embedding and LayerNorm, norms.py for GroupNorm and InstanceNorm, upsampling.py for
+ConvTranspose2d and Upsample, recurrent.py for RNN/LSTM/GRU, models.py for the models of
 tinynn.models that are not a chain, decoder.py for GPT, TransformerClassifier and
 MultiheadAttention alone, quantized.py for the int8 Linear), and fed the example's value
 at that point, which gives the converters the shapes they need. A layer with no converter is an
@@ -16,7 +17,8 @@ import numpy as np
 
 from ..tensor import Tensor
 # these fill the converter table
-from . import attention, decoder, layers, models, quantized, recurrent, sequence, vision  # noqa: F401
+from . import (attention, decoder, layers, models, norms, quantized, recurrent, sequence,  # noqa: F401
+               upsampling, vision)
 from .fold import fold_batchnorms
 from .graph import Graph, helper, onnx
 

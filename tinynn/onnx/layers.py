@@ -5,6 +5,7 @@
     Softmax(dim), LogSoftmax(dim)     Softmax / LogSoftmax(axis=dim) (per axis, as PyTorch, since opset 13)
     Flatten(s, e)                     Flatten(axis=1) when it flattens all but the batch axis, else
                                       Reshape to [0]*s + [-1] + the kept trailing sizes
+    Unflatten(d, sizes)               Reshape to [0]*d + sizes + the trailing sizes (d > 0: the batch stays)
     Dropout, Identity                 no node (dropout is the identity at inference)
     Sequential                        its layers' nodes, in order (g.child each)
     LeakyReLU(a), ELU(a), Hardtanh    LeakyRelu(alpha=a), Elu(alpha=a), Clip(min_val, max_val)
@@ -94,6 +95,16 @@ def flatten(g, layer, x, value):
     return g.node("Reshape", [x, g.initializer(np.array(shape, np.int64), "shape")])
 
 
+@converter(nn.Unflatten)
+def unflatten(g, layer, x, value):
+    dim = layer.dim % max(value.ndim, 1)
+    if dim == 0:
+        raise ValueError(f"onnx.export: layer {g.layer!r} (Unflatten, dim={layer.dim}) unflattens axis 0, the "
+                         "graph's dynamic batch axis; tinynn exports Unflatten of the other axes")
+    shape = [0] * dim + [int(s) for s in layer.unflattened_size] + list(value.shape[dim + 1:])
+    return g.node("Reshape", [x, g.initializer(np.array(shape, np.int64), "shape")])
+
+
 @converter(act.LeakyReLU)
 def leaky_relu(g, layer, x, value):
     return g.node("LeakyRelu", [x], alpha=float(layer.negative_slope))
@@ -140,4 +151,4 @@ def gelu(g, layer, x, value):
     return g.node("Mul", [g.node("Mul", [x, half]), g.node("Add", [phi, one])])
 
 
-KEEP_NONNEGATIVE.add(nn.Flatten)  # the same values, reshaped
+KEEP_NONNEGATIVE.update({nn.Flatten, nn.Unflatten})  # the same values, reshaped

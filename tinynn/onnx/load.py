@@ -7,12 +7,15 @@ outputs). Each node becomes one step of a `GraphModule`, which evaluates the ste
 
 - a node with constant weights in a layer's form becomes that layer, a child module holding them as
   its parameters (load_layers.LAYERS: Gemm/MatMul -> Linear, with the Add of a bias after a MatMul,
-  Conv, pooling, BatchNormalization, LayerNormalization, Gather of a table -> Embedding, LSTM/GRU/RNN);
+  Conv, ConvTranspose, pooling, BatchNormalization, LayerNormalization, Gather of a table -> Embedding,
+  LSTM/GRU/RNN; load_norms.NORM_LAYERS: GroupNormalization, InstanceNormalization);
+- a GroupNorm written as Reshape -> InstanceNormalization -> Reshape [-> Mul -> Add] becomes one GroupNorm
+  (load_norms.py);
 - tinynn's int8 Linear and Conv2d blocks (QuantizeLinear ... MatMulInteger / ConvInteger ... Mul)
   become QuantizedLinear / QuantizedConv2d (load_int8.py), bit for bit tinynn's int8 model;
 - every other node is a function on Tensors from the table load_ops.OPS (and load_int8.INT8_OPS),
-  one converter per op type; the constants it reads are the module's parameters (float tensors of
-  more than one value: a learned positional embedding) or buffers (scalars, shapes, indices).
+  one converter per op type (Resize: load_resize.py); the constants it reads are the module's parameters
+  (float tensors of more than one value: a learned positional embedding) or buffers (scalars, shapes, indices).
 An operator in none of the tables is a ValueError naming it and the node.
 """
 import re
@@ -24,11 +27,14 @@ from ..tensor import Tensor
 from .graph import numpy_helper, onnx
 from .load_int8 import INT8_OPS, find_blocks
 from .load_layers import LAYERS, linear
+from .load_norms import NORM_LAYERS, find_group_norms
 from .load_ops import OPS, attrs
+from .load_resize import resize
 
 __all__ = ["load", "GraphModule", "OPS", "LAYERS"]
 
-OPS = {**OPS, **INT8_OPS}
+OPS = {**OPS, **INT8_OPS, "Resize": resize}
+LAYERS = {**LAYERS, **NORM_LAYERS}
 
 
 class Step:
@@ -174,7 +180,7 @@ def load(path):
     for node in graph.node:
         for i in node.input:
             readers.setdefault(i, []).append(node)
-    blocks, skip = find_blocks(graph, consts), set()
+    blocks, skip = {**find_blocks(graph, consts), **find_group_norms(graph, consts)}, set()
     for node in graph.node:
         if node.op_type == "Constant" or id(node) in skip:
             continue

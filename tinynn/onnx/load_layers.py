@@ -5,6 +5,7 @@ that form (a MatMul of two computed tensors) and the plain operator of load_ops.
 
     Gemm, MatMul      Linear, for a constant weight (a MatMul's bias: the Add after it, load.py)
     Conv              Conv1d / Conv2d by the weight's rank; pads begin = end, or PyTorch's "same"
+    ConvTranspose     ConvTranspose2d (strides, pads begin = end, output_padding, dilations, group)
     MaxPool           MaxPool1d / MaxPool2d; end pads longer than the begin ones by what PyTorch's
                       ceil_mode adds (tinynn's export of ceil_mode) read as ceil_mode=True
     AveragePool       AvgPool2d (count_include_pad as the node's), likewise
@@ -89,6 +90,30 @@ def _conv(node, ctx):
     one = (lambda v: v[0]) if dims == 1 else tuple
     layer = cls(w.shape[1] * groups, w.shape[0], one(kernel), stride=one(stride), padding=padding,
                 dilation=one(dilation), groups=groups, bias=b is not None)
+    set_param(layer.weight, w)
+    if b is not None:
+        set_param(layer.bias, b)
+    return layer
+
+
+def _conv_transpose(node, ctx):
+    a, found = attrs(node), _weights(node, ctx)
+    if found is None:
+        return None
+    w, b = found[0], (found[1:] or [None])[0]
+    if w.ndim != 4:
+        refuse(node, f"a {w.ndim - 2}-D transposed convolution; tinynn has ConvTranspose2d")
+    for name, default in (("auto_pad", "NOTSET"), ("output_shape", None)):
+        if a.get(name, default) != default:
+            refuse(node, f"{name}={a[name]!r}; tinynn reads explicit pads and output_padding")
+    pads = list(a.get("pads", [0] * 4))
+    if pads[:2] != pads[2:]:
+        refuse(node, f"pads {pads}: ConvTranspose2d pads both ends alike (an uneven end is its output_padding)")
+    groups = int(a.get("group", 1))
+    layer = nn.ConvTranspose2d(w.shape[0], w.shape[1] * groups, tuple(w.shape[2:]),
+                               stride=tuple(a.get("strides", (1, 1))), padding=tuple(pads[:2]),
+                               output_padding=tuple(a.get("output_padding", (0, 0))), groups=groups,
+                               bias=b is not None, dilation=tuple(a.get("dilations", (1, 1))))
     set_param(layer.weight, w)
     if b is not None:
         set_param(layer.bias, b)
@@ -183,7 +208,8 @@ def _gather(node, ctx):
 
 
 LAYERS = {
-    "Gemm": _gemm, "MatMul": _matmul, "Conv": _conv, "MaxPool": _max_pool, "AveragePool": _avg_pool,
+    "Gemm": _gemm, "MatMul": _matmul, "Conv": _conv, "ConvTranspose": _conv_transpose,
+    "MaxPool": _max_pool, "AveragePool": _avg_pool,
     "GlobalAveragePool": _global_avg_pool, "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
     "Gather": _gather, "LSTM": recurrent, "GRU": recurrent, "RNN": recurrent,
 }
