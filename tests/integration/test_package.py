@@ -9,7 +9,7 @@ import tinynn
 # (the installed one), not the source tree of the current directory.
 NEUTRAL = {"cwd": pathlib.Path(tinynn.__file__).parent.parent}
 ROOT = pathlib.Path(tinynn.__file__).parent
-CORE_LINE_BUDGET = 5600  # tensor.py + autograd/ + ops/: raise only on purpose (1500 -> 2750: issue 15, Tensor
+CORE_LINE_BUDGET = 6500  # tensor.py + autograd/ + ops/: raise only on purpose (1500 -> 2750: issue 15, Tensor
 # semantics and ops; -> 4400: issue 15's higher-order gradients, ctx Functions, autograd.functional and activations,
 # and the layer families' ops of issues 16 and 17: convolution, pooling, normalization, attention, recurrent;
 # -> 4750: create_graph through every op, the convolution and recurrent families included; -> 5200: an audit
@@ -17,7 +17,9 @@ CORE_LINE_BUDGET = 5600  # tensor.py + autograd/ + ops/: raise only on purpose (
 # from before an in-place change, PyTorch's promotion in // % maximum minimum clamp, and the new_* methods;
 # -> 5500: PyTorch's commonly used ops that were missing: sort argsort topk median, tril triu diag diagonal,
 # roll movedim hstack vstack dstack, nansum nanmean fmod frac lerp, stride, and flip as an op of its own;
-# -> 5600: ConvTranspose2d's and interpolate's ops)
+# -> 5600: ConvTranspose2d's and interpolate's ops; -> 6500: einsum (its gradient an einsum), tensordot outer
+# addmm trace cross kron, linalg's norms det inv solve and cdist, scatter_add index_add repeat_interleave tile
+# meshgrid, cummax cummin logcumsumexp kthvalue quantile unique bincount searchsorted)
 
 
 def test_import_is_quiet():

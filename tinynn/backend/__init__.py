@@ -40,6 +40,8 @@ KERNELS += (  # sequence models (reference_attention.py): GELU, LayerNorm, embed
     "batch_norm", "batch_norm_backward", "batch_norm_eval", "pad", "pad_backward",
 )
 KERNELS += ("quantized_conv2d",)  # the int8 convolution (reference_qconv.py)
+KERNELS += ("einsum", "det", "inv", "solve")  # einsum and dense linear algebra (reference_linalg.py)
+KERNELS += ("searchsorted", "unique", "bincount", "cummax_index", "logcumsumexp")  # reference_search.py
 
 NAMES = ("cython", "numpy")
 _modules = {}

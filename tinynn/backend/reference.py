@@ -483,6 +483,8 @@ from .reference_conv import (  # noqa: E402, F401 - convolution, pooling, batch 
     avg_pool2d_backward, adaptive_avg_pool2d, adaptive_avg_pool2d_backward, batch_norm, batch_norm_backward,
     batch_norm_eval, pad, pad_backward,
 )
+from .reference_linalg import einsum, det, inv, solve  # noqa: E402, F401 - einsum and dense linear algebra
+from .reference_search import searchsorted, unique, bincount, cummax_index, logcumsumexp  # noqa: E402, F401
 from .reference_qconv import im2col_groups as _im2col_groups  # noqa: E402 - the int8 convolution's windows
 
 

@@ -203,3 +203,6 @@ from .differentiable_recurrent import RECURRENT  # noqa: E402 - the recurrent ce
 OPS.update(RECURRENT)
 from .differentiable_conv import CONV  # noqa: E402 - the convolution family's kernels, in their own file
 OPS.update(CONV)
+from .einsum import differentiable_einsum  # noqa: E402 - einsum and the linear-algebra ops, in their own files
+from .linalg import Det, Inv, Solve  # noqa: E402
+OPS.update(einsum=differentiable_einsum, det=Det.apply, inv=Inv.apply, solve=Solve.apply)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..creation import NEW_METHODS, tensor
 from ..tensor import Tensor
-from . import diagonals, extremum, index, logical, pairwise, sorting, statistics, views
+from . import counting, diagonals, einsum, extremum, index, linalg, logical, pairwise, products, selection, sorting, statistics, views
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .matmul import MatMul
 from .unary import UNARY
@@ -88,6 +88,10 @@ METHODS.update({
     "diagonal": diagonals.diagonal, "diag": diagonals.diag, "tril": diagonals.tril, "triu": diagonals.triu,
     **logical.METHODS, **NEW_METHODS,
 })
+METHODS.update({name: getattr(products, name) for name in ("outer", "mv", "addmm", "addmv", "baddbmm", "trace", "cross",
+                                                           "kron")}, ger=products.outer, det=linalg.det, inverse=linalg.inv)
+METHODS.update(selection.METHODS)
+METHODS.update(counting.METHODS)
 
 # torch.<name>(input, ...) is input.<name>(...) for these
 FUNCTION_NAMES = (
@@ -98,7 +102,9 @@ FUNCTION_NAMES = (
     "unflatten", "reshape", "chunk", "split", "narrow", "gather", "scatter", "index_select", "masked_fill",
     "transpose", "permute", "t", "softmax", "log_softmax", "true_divide", "square", "log10", "flip",
     "nansum", "nanmean", "fmod", "frac", "lerp", "roll", "movedim", "moveaxis", "sort", "argsort", "topk", "median",
-    "diagonal", "diag", "tril", "triu", *(name for name in logical.METHODS if not name.startswith("__")),
+    "diagonal", "diag", "tril", "triu", "outer", "ger", "mv", "addmm", "addmv", "baddbmm", "trace", "cross", "kron",
+    "det", "inverse", *(name for name in selection.METHODS if not name.endswith("_")),
+    *counting.METHODS, *(name for name in logical.METHODS if not name.startswith("__")),
 )
 
 
@@ -113,3 +119,5 @@ def _function(name):
 FUNCTIONS = {name: _function(name) for name in FUNCTION_NAMES}
 FUNCTIONS.update(logical.FUNCTIONS)
 FUNCTIONS.update(hstack=views.hstack, vstack=views.vstack, dstack=views.dstack)
+FUNCTIONS.update(einsum=einsum.einsum, tensordot=products.tensordot, cdist=linalg.cdist, meshgrid=selection.meshgrid,
+                 var_mean=selection.var_mean, std_mean=selection.std_mean, **counting.FUNCTIONS)
