@@ -33,8 +33,16 @@ _SUBMODULES = {"nn": "nn", "optim": "optim", "data": "data", "datasets": "datase
                "distributed": "distributed", "kernels": "kernels", "testing": "testing",
                "prune": "compress.prune", "quantize": "compress.quantize", "distill": "compress.distill",
                "compress": "compress", "io": "io", "serialization": "io.serialization", "utils": "utils",
-               "explain": "explain"}
+               "explain": "explain", "linalg": "linalg"}
 _SUBMODULES.update(tune="tune", onnx="onnx", models="models")  # the [tune] and [onnx] extras and tn.models: imported only on use
+
+
+# torch.<name> that is torch.nn.functional.<name> with the same positional arguments (torch.embedding,
+# batch_norm, dropout, ... are not: their arguments differ, so they stay missing rather than wrong)
+_FUNCTIONAL = frozenset(("selu", "selu_", "celu", "celu_", "prelu", "threshold", "threshold_", "hardshrink", "relu_",
+                         "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "bilinear",
+                         "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
+                         "adaptive_avg_pool1d", "group_norm"))
 
 
 def __getattr__(name):
@@ -43,6 +51,8 @@ def __getattr__(name):
 
     if name in _SUBMODULES:
         return importlib.import_module(f"tinynn.{_SUBMODULES[name]}")
+    if name in _FUNCTIONAL:
+        return getattr(importlib.import_module("tinynn.nn.functional"), name)
     if name in ("save", "load"):
         return getattr(importlib.import_module("tinynn.io.serialization"), name)
     raise AttributeError(f"module 'tinynn' has no attribute {name!r}: tinynn does not have torch.{name} "

@@ -10,7 +10,17 @@ from .layers import Linear, ReLU, Sigmoid, Tanh, Identity, Softmax, LogSoftmax, 
 from .containers import Sequential, ModuleList, ModuleDict
 from .losses import MSELoss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, KLDivLoss
 from .activations import LeakyReLU, SiLU, ELU, Softplus, Hardtanh
+from .activations import (ReLU6, SELU, CELU, Mish, Hardsigmoid, Hardswish, Threshold, Softsign, Tanhshrink,
+                          LogSigmoid, Softshrink, Hardshrink, Softmin, Softmax2d, GLU, PReLU)
 from .losses import L1Loss, SmoothL1Loss, HuberLoss
+from .losses import (MarginRankingLoss, HingeEmbeddingLoss, CosineEmbeddingLoss, SoftMarginLoss,
+                     MultiLabelSoftMarginLoss, TripletMarginLoss, PoissonNLLLoss, GaussianNLLLoss)
+from .distance import CosineSimilarity, PairwiseDistance
+from .padding import (ZeroPad1d, ZeroPad2d, ConstantPad1d, ConstantPad2d, ReflectionPad1d, ReflectionPad2d,
+                      ReplicationPad1d, ReplicationPad2d)
+from .pixel_shuffle import PixelShuffle, PixelUnshuffle
+from .pooling_more import AvgPool1d, AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d
+from .bilinear import Bilinear
 from .recurrent import RNNCell, LSTMCell, GRUCell, RNN, LSTM, GRU
 from . import functional, init, utils
 from .gelu import GELU
@@ -37,3 +47,11 @@ __all__ = [
 __all__ += ["GELU", "LayerNorm", "Embedding", "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
 __all__ += ["ConvTranspose2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "Upsample", "UpsamplingNearest2d",
             "UpsamplingBilinear2d"]
+__all__ += ["ReLU6", "SELU", "CELU", "Mish", "Hardsigmoid", "Hardswish", "Threshold", "Softsign", "Tanhshrink",
+            "LogSigmoid", "Softshrink", "Hardshrink", "Softmin", "Softmax2d", "GLU", "PReLU"]
+__all__ += ["MarginRankingLoss", "HingeEmbeddingLoss", "CosineEmbeddingLoss", "SoftMarginLoss",
+            "MultiLabelSoftMarginLoss", "TripletMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss"]
+__all__ += ["CosineSimilarity", "PairwiseDistance"]
+__all__ += ["ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d",
+            "ReplicationPad1d", "ReplicationPad2d", "PixelShuffle", "PixelUnshuffle", "AvgPool1d", "AdaptiveAvgPool1d",
+            "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Bilinear"]

@@ -1,7 +1,12 @@
-"""Activation layers beyond ReLU/Sigmoid/Tanh, with PyTorch's arguments, defaults and reprs; each
-calls its function in tinynn.nn.functional."""
+"""Activation layers beyond ReLU/Sigmoid/Tanh, with PyTorch's arguments, defaults, reprs and state-dict
+keys; each calls its function in tinynn.nn.functional."""
+import numpy as np
+
 from . import functional as F
+from . import init as nn_init
 from .module import Module
+from .parameter import Parameter
+from ..tensor import check_device
 
 
 def _inplace_repr(inplace):
@@ -78,3 +83,193 @@ class Hardtanh(Module):
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_repr(self.inplace)}"
+
+
+class ReLU6(Hardtanh):
+    """y = min(max(x, 0), 6) (Hardtanh with min_val=0, max_val=6, as PyTorch's subclass)."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class _InplaceActivation(Module):
+    """An activation whose only option is inplace (PyTorch's repr shows it when True)."""
+
+    function = None
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self).function(input, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class SELU(_InplaceActivation):
+    """y = scale (max(0, x) + min(0, alpha (e^x - 1))), alpha = 1.6732632..., scale = 1.0507009...
+    (Klambauer et al., 2017, "Self-Normalizing Neural Networks")."""
+
+    function = staticmethod(F.selu)
+
+
+class Mish(_InplaceActivation):
+    """y = x tanh(softplus(x)) (Misra, 2019)."""
+
+    function = staticmethod(F.mish)
+
+
+class Hardsigmoid(_InplaceActivation):
+    """y = 0 for x <= -3, 1 for x >= 3, x / 6 + 1/2 between (Howard et al., 2019, MobileNetV3)."""
+
+    function = staticmethod(F.hardsigmoid)
+
+    def extra_repr(self):
+        return ""  # PyTorch's repr never shows inplace here
+
+
+class Hardswish(_InplaceActivation):
+    """y = x hardsigmoid(x) (Howard et al., 2019, MobileNetV3)."""
+
+    function = staticmethod(F.hardswish)
+
+    def extra_repr(self):
+        return ""  # PyTorch's repr never shows inplace here
+
+
+class CELU(Module):
+    """y = max(0, x) + min(0, alpha (e^(x / alpha) - 1)) (Barron, 2017)."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}{_inplace_repr(self.inplace)}"
+
+
+class Threshold(Module):
+    """y = x if x > threshold else value."""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}{_inplace_repr(self.inplace)}"
+
+
+class _Stateless(Module):
+    function = None
+
+    def forward(self, input):
+        return type(self).function(input)
+
+
+class Softsign(_Stateless):
+    """y = x / (1 + |x|)."""
+
+    function = staticmethod(F.softsign)
+
+
+class Tanhshrink(_Stateless):
+    """y = x - tanh(x)."""
+
+    function = staticmethod(F.tanhshrink)
+
+
+class LogSigmoid(_Stateless):
+    """y = log(1 / (1 + e^-x))."""
+
+    function = staticmethod(F.logsigmoid)
+
+
+class Softshrink(Module):
+    """y = x - lambd for x > lambd, x + lambd for x < -lambd, else 0."""
+
+    function = staticmethod(F.softshrink)
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return type(self).function(input, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Hardshrink(Softshrink):
+    """y = x for |x| > lambd, else 0."""
+
+    function = staticmethod(F.hardshrink)
+
+
+class Softmin(Module):
+    """y_i = e^(-x_i) / sum_j e^(-x_j) along dim."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.softmin(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W): softmax along dim -3."""
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected an input of 3 or 4 dimensions, got shape {tuple(input.shape)}")
+        return F.softmax(input, -3)
+
+
+class GLU(Module):
+    """y = a sigmoid(b), a and b the halves of the input along dim (Dauphin et al., 2017)."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """y = x for x > 0, a x otherwise, with a learnt slope a: one shared (num_parameters=1) or one per
+    channel (dim 1); weight (num_parameters,) starts at `init` (He et al., 2015)."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        check_device(device, "PReLU")
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(np.empty((num_parameters,), dtype=np.dtype(np.float32 if dtype is None else dtype)))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn_init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"

@@ -9,23 +9,12 @@ from ..ops import activations as act
 from ..ops.inplace import inplace as _inplace
 from ..random import generator
 from ..tensor import Tensor, as_tensor
+from .reductions import check_reduction as _check_reduction, legacy_reduction as _legacy_reduction
+from .reductions import reduce_loss as _reduce
 
 
 def _tensor(x):
     return x if isinstance(x, Tensor) else as_tensor(x)
-
-
-def _check_reduction(op, reduction, allowed=REDUCTIONS):
-    if reduction not in allowed:
-        raise ValueError(f"{op}: unknown reduction {reduction!r}; choose one of {allowed}")
-
-
-def _reduce(loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
 
 
 def _float_target(op, input, target):
@@ -144,15 +133,6 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 # ---------------------------------------------------------------- losses
-def _legacy_reduction(size_average, reduce, reduction):
-    """PyTorch's deprecated size_average/reduce flags mapped onto `reduction` (when either is given)."""
-    if size_average is None and reduce is None:
-        return reduction
-    if reduce is False:
-        return "none"
-    return "sum" if size_average is False else "mean"
-
-
 def _regression(op, input, target, reduction):
     """(input, target) of a regression-style loss: checked reduction, target cast and shape-checked."""
     _check_reduction(op, reduction)
@@ -394,3 +374,10 @@ from .functional_misc import embedding, one_hot, normalize  # noqa: E402
 from .conv_transpose import conv_transpose2d  # noqa: E402
 from .group_norm import group_norm, instance_norm  # noqa: E402
 from .upsample import interpolate  # noqa: E402
+from .functional_extra import (  # noqa: E402,F401 - functions of layers in files of their own
+    adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, bilinear, celu, celu_,
+    cosine_embedding_loss, cosine_similarity, elu_, gaussian_nll_loss, glu, hardshrink, hardsigmoid,
+    hardswish, hardtanh_, hinge_embedding_loss, leaky_relu_, logsigmoid, margin_ranking_loss, mish,
+    multilabel_soft_margin_loss, pairwise_distance, pixel_shuffle, pixel_unshuffle, poisson_nll_loss, prelu,
+    relu6, relu_, selu, selu_, soft_margin_loss, softmin, softshrink, softsign, tanhshrink, threshold,
+    threshold_, triplet_margin_loss)

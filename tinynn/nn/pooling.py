@@ -68,6 +68,8 @@ def adaptive_avg_pool2d(input, output_size):
 class _Pool(Module):
     """Keeps the constructor's arguments as attributes (PyTorch's names) and shows them in repr."""
 
+    shown = None  # the arguments PyTorch's repr shows (all when None)
+
     def __init__(self, **arguments):
         super().__init__()
         self._arguments = tuple(arguments)
@@ -75,11 +77,13 @@ class _Pool(Module):
             setattr(self, name, value)
 
     def extra_repr(self):
-        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._arguments)
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self.shown or self._arguments)
 
 
 class MaxPool2d(_Pool):
     """y = max_pool2d(x): the maximum over each kernel_size window, stride apart (default: kernel_size)."""
+
+    shown = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__(kernel_size=kernel_size, stride=stride if stride is not None else kernel_size,
@@ -100,6 +104,8 @@ class MaxPool1d(MaxPool2d):
 
 class AvgPool2d(_Pool):
     """y = avg_pool2d(x): the mean over each kernel_size window, stride apart (default: kernel_size)."""
+
+    shown = ("kernel_size", "stride", "padding")
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__(kernel_size=kernel_size, stride=stride if stride is not None else kernel_size,

@@ -27,6 +27,7 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .rnn_utils import PackedSequence, packed_layer
 
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}  # gate blocks per weight, by mode
 
@@ -270,7 +271,48 @@ class RNNBase(Module):
             _check_hidden(name, what, h, (shape[0], shape[2]) if unbatched else shape, x.dtype)
         return [h.unsqueeze(1) if unbatched else h for h in hx]
 
+    def _step(self, w_hh, b_hh):
+        """step(gi_t, *states) -> new states, for packed_layer."""
+        if self.mode == "LSTM":
+            return lambda gi, h, c: lstm_step(gi, h, c, w_hh, b_hh)
+        if self.mode == "GRU":
+            return lambda gi, h: (gru_step(gi, h, w_hh, b_hh),)
+        return lambda gi, h: (rnn_step(gi, h, w_hh, b_hh, "tanh" if self.mode == "RNN_TANH" else "relu"),)
+
+    def _forward_packed(self, packed, hx):
+        """forward on a PackedSequence: each sequence runs to its own length (rnn_utils.packed_layer);
+        hx and h_n are in the batch's original order, as in PyTorch."""
+        name, x = type(self).__name__, packed.data
+        _check_input(name, x, self.input_size, (2,), self.weight_ih_l0.dtype)
+        sizes = packed.batch_sizes
+        batch = int(sizes[0]) if len(sizes) else 0
+        order = packed.sorted_indices
+        if hx is not None and order is not None:
+            hx = tuple(h.index_select(1, order) for h in hx) if self.mode == "LSTM" else hx.index_select(1, order)
+        initial = self._initial(x[:batch].unsqueeze(0), hx, False)  # reads only (N, dtype)
+        finals = [[] for _ in initial]
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = F.dropout(x, self.dropout, True)
+            outs = []
+            for d, suffix in enumerate(self._suffixes(layer)):
+                w_ih, w_hh, b_ih, b_hh = self._weights(suffix)
+                k = layer * (2 if self.bidirectional else 1) + d
+                out, states = packed_layer(self._step(w_hh, b_hh), _linear(x, w_ih, b_ih), sizes,
+                                           tuple(s[k] for s in initial), d == 1)
+                outs.append(out)
+                for acc, s in zip(finals, states):
+                    acc.append(s)
+            x = outs[0] if len(outs) == 1 else ops.cat(outs, 1)
+        finals = [ops.stack(acc, 0) for acc in finals]
+        if packed.unsorted_indices is not None:
+            finals = [s.index_select(1, packed.unsorted_indices) for s in finals]
+        out = PackedSequence(x, sizes, packed.sorted_indices, packed.unsorted_indices)
+        return (out, tuple(finals)) if self.mode == "LSTM" else (out, finals[0])
+
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         name = type(self).__name__
         _check_input(name, input, self.input_size, (2, 3), self.weight_ih_l0.dtype)
         unbatched = input.ndim == 2

@@ -1,5 +1,6 @@
 """torch.nn.utils: gradient clipping and flattening parameters into one vector (and back)."""
 import math
+import sys
 
 import numpy as np
 
@@ -86,3 +87,9 @@ def vector_to_parameters(vec, parameters):
         n = p.numel()
         np.copyto(array_of(p), values[start:start + n].reshape(p.shape), casting="unsafe")
         start += n
+
+
+# torch.nn.utils.rnn lives in rnn_utils.py; registered as a submodule so that both
+# `tinynn.nn.utils.rnn.pad_sequence` and `from tinynn.nn.utils.rnn import pad_sequence` work.
+from . import rnn_utils as rnn  # noqa: E402
+sys.modules[__name__ + ".rnn"] = rnn
