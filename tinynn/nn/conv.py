@@ -70,6 +70,36 @@ def _tuple(op, what, value, dims, minimum):
     return pair(op, what, value, minimum)
 
 
+
+def check_channels(op, in_channels, out_channels, groups):
+    """A convolution layer's channel counts: non-negative ints, groups a positive int dividing both."""
+    for name, n in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < (1 if name == "groups" else 0):
+            raise ValueError(f"{op}: {name} must be a {'positive' if name == 'groups' else 'non-negative'} int, "
+                             f"got {n!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{op}: groups={groups} must divide in_channels={in_channels} and "
+                         f"out_channels={out_channels}")
+
+
+def make_conv_parameters(module, weight_shape, bias, dtype):
+    """module.weight (weight_shape) and module.bias (out_channels, or None), initialised as PyTorch's
+    _ConvNd does (reset_conv_parameters)."""
+    dtype = np.dtype(np.float32 if dtype is None else dtype)
+    module.weight = Parameter(np.empty(weight_shape, dtype=dtype))
+    module.register_parameter("bias", Parameter(np.empty(module.out_channels, dtype=dtype)) if bias else None)
+    module.reset_parameters()
+
+
+def reset_conv_parameters(module):
+    """PyTorch's _ConvNd.reset_parameters: W ~ kaiming_uniform_(a = sqrt 5), b ~ U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)), fan_in = W.shape[1] * kernel taps (in/groups, or out/groups when transposed)."""
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if module.bias is not None:
+        fan_in = module.weight.shape[1] * int(np.prod(module.weight.shape[2:]))
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(module.bias, -bound, bound)
+
 class _ConvNd(Module):
     """What Conv1d and Conv2d share: PyTorch's arguments, weight (out, in/groups, *kernel) and bias
     (out,), initialised as PyTorch does: W ~ kaiming_uniform_(a=sqrt(5)) = U(-1/sqrt(fan_in),
@@ -83,13 +113,7 @@ class _ConvNd(Module):
         super().__init__()
         op, dims = self.layer, self.dims
         check_device(device, op)
-        for name, n in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < (1 if name == "groups" else 0):
-                raise ValueError(f"{op}: {name} must be a {'positive' if name == 'groups' else 'non-negative'} int, "
-                                 f"got {n!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{op}: groups={groups} must divide in_channels={in_channels} and "
-                             f"out_channels={out_channels}")
+        check_channels(op, in_channels, out_channels, groups)
         if padding_mode not in PADDING_MODES:
             raise ValueError(f"{op}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
@@ -102,18 +126,10 @@ class _ConvNd(Module):
         self._pads = conv_padding(op, self.padding if isinstance(self.padding, str) else (0,) * (2 - dims) + self.padding,
                                   (1,) * (2 - dims) + self.kernel_size, (1,) * (2 - dims) + self.stride,
                                   (1,) * (2 - dims) + self.dilation)
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
-        self.weight = Parameter(np.empty((self.out_channels, self.in_channels // self.groups, *self.kernel_size),
-                                         dtype=dtype))
-        self.register_parameter("bias", Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None)
-        self.reset_parameters()
+        make_conv_parameters(self, (self.out_channels, self.in_channels // self.groups, *self.kernel_size), bias, dtype)
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_channels // self.groups * int(np.prod(self.kernel_size))
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_conv_parameters(self)
 
     def _conv(self, x, padding):
         fn = conv2d if self.dims == 2 else conv1d

@@ -1,16 +1,11 @@
 """Transposed convolution ConvTranspose2d (also called fractionally strided convolution or
 "deconvolution"; Zeiler et al., "Deconvolutional Networks", 2010) and its function conv_transpose2d."""
-import math
 
-import numpy as np
-
-from ..ops.conv import pair
+from ..ops.conv import check_operands, pair
 from ..ops.conv_transpose import ConvTranspose2d as _ConvTranspose2dOp
 from ..tensor import Tensor, as_tensor, check_device
-from . import init
-from .conv import _tuple
+from .conv import _tuple, check_channels, make_conv_parameters, reset_conv_parameters
 from .module import Module
-from .parameter import Parameter
 
 
 def _tensor(x):
@@ -21,14 +16,7 @@ def _geometry(x, weight, bias, stride, padding, output_padding, groups, dilation
     """The one check of a conv_transpose2d call; returns ((stride, (top, bottom, left, right), dilation,
     groups) of the adjoint conv2d, the conv2d input shape, the zero rows and columns that follow it)."""
     op = "conv_transpose2d"
-    if x.ndim != 4 or weight.ndim != 4:
-        raise ValueError(f"{op}: expected input (N, C_in, H, W) and weight (C_in, C_out/groups, kh, kw), "
-                         f"got shapes {x.shape} and {weight.shape}")
-    if x.dtype != weight.dtype or x.dtype.kind != "f" or (bias is not None and bias.dtype != x.dtype):
-        raise TypeError(f"{op}: input, weight and bias must share one float dtype, got {x.dtype}, {weight.dtype}"
-                        f"{'' if bias is None else ', ' + str(bias.dtype)}")
-    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{op}: groups must be an int >= 1, got {groups!r}")
+    check_operands(op, x, weight, bias, groups, "(C_in, C_out/groups, kh, kw)")
     if weight.shape[0] % groups:
         raise ValueError(f"{op}: groups={groups} does not divide the weight's {weight.shape[0]} input channels "
                          f"(weight shape {weight.shape})")
@@ -86,13 +74,7 @@ class ConvTranspose2d(Module):
         check_device(device, op)
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {op}, got padding_mode={padding_mode!r}')
-        for name, n in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < (1 if name == "groups" else 0):
-                raise ValueError(f"{op}: {name} must be a {'positive' if name == 'groups' else 'non-negative'} int, "
-                                 f"got {n!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{op}: groups={groups} must divide in_channels={in_channels} and "
-                             f"out_channels={out_channels}")
+        check_channels(op, in_channels, out_channels, groups)
         self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
         self.kernel_size = _tuple(op, "kernel_size", kernel_size, 2, 1)
         self.stride = _tuple(op, "stride", stride, 2, 1)
@@ -100,18 +82,10 @@ class ConvTranspose2d(Module):
         self.output_padding = _tuple(op, "output_padding", output_padding, 2, 0)
         self.dilation = _tuple(op, "dilation", dilation, 2, 1)
         self.transposed, self.padding_mode = True, padding_mode
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
-        self.weight = Parameter(np.empty((self.in_channels, self.out_channels // self.groups, *self.kernel_size),
-                                         dtype=dtype))
-        self.register_parameter("bias", Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None)
-        self.reset_parameters()
+        make_conv_parameters(self, (self.in_channels, self.out_channels // self.groups, *self.kernel_size), bias, dtype)
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.out_channels // self.groups * int(np.prod(self.kernel_size))
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_conv_parameters(self)
 
     def _output_padding(self, x, output_size):
         """PyTorch's: output_size - the smallest output, each in [min, min + stride - 1]."""

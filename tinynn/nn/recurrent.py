@@ -290,6 +290,18 @@ class RNNBase(Module):
         if hx is not None and order is not None:
             hx = tuple(h.index_select(1, order) for h in hx) if self.mode == "LSTM" else hx.index_select(1, order)
         initial = self._initial(x[:batch].unsqueeze(0), hx, False)  # reads only (N, dtype)
+        x, finals = self._stack(x, initial, 1, lambda xw, w_hh, b_hh, states, reverse: packed_layer(
+            self._step(w_hh, b_hh), xw, sizes, tuple(states), reverse))
+        if packed.unsorted_indices is not None:
+            finals = [s.index_select(1, packed.unsorted_indices) for s in finals]
+        out = PackedSequence(x, sizes, packed.sorted_indices, packed.unsorted_indices)
+        return (out, tuple(finals)) if self.mode == "LSTM" else (out, finals[0])
+
+    def _stack(self, x, initial, feature_dim, run):
+        """The layers (dropout between them in training) and directions of the network over x:
+        run(x W_ih^T + b_ih, W_hh, b_hh, initial states, reverse) -> (outputs, final states) runs one
+        direction of one layer; the directions' outputs are joined along feature_dim. Returns the last
+        layer's outputs and the final states stacked as (layers * directions, ...)."""
         finals = [[] for _ in initial]
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
@@ -298,17 +310,12 @@ class RNNBase(Module):
             for d, suffix in enumerate(self._suffixes(layer)):
                 w_ih, w_hh, b_ih, b_hh = self._weights(suffix)
                 k = layer * (2 if self.bidirectional else 1) + d
-                out, states = packed_layer(self._step(w_hh, b_hh), _linear(x, w_ih, b_ih), sizes,
-                                           tuple(s[k] for s in initial), d == 1)
+                out, states = run(_linear(x, w_ih, b_ih), w_hh, b_hh, [s[k] for s in initial], d == 1)
                 outs.append(out)
                 for acc, s in zip(finals, states):
                     acc.append(s)
-            x = outs[0] if len(outs) == 1 else ops.cat(outs, 1)
-        finals = [ops.stack(acc, 0) for acc in finals]
-        if packed.unsorted_indices is not None:
-            finals = [s.index_select(1, packed.unsorted_indices) for s in finals]
-        out = PackedSequence(x, sizes, packed.sorted_indices, packed.unsorted_indices)
-        return (out, tuple(finals)) if self.mode == "LSTM" else (out, finals[0])
+            x = outs[0] if len(outs) == 1 else ops.cat(outs, feature_dim)
+        return x, [ops.stack(acc, 0) for acc in finals]
 
     def forward(self, input, hx=None):
         if isinstance(input, PackedSequence):
@@ -321,20 +328,8 @@ class RNNBase(Module):
             raise ValueError(f"{name}: the input sequence has no step (input shape {tuple(input.shape)}); "
                              "a sequence needs at least one")
         initial = self._initial(x, hx, unbatched)
-        finals = [[] for _ in initial]
-        for layer in range(self.num_layers):
-            if layer > 0 and self.dropout > 0 and self.training:
-                x = F.dropout(x, self.dropout, True)
-            outs = []
-            for d, suffix in enumerate(self._suffixes(layer)):
-                w_ih, w_hh, b_ih, b_hh = self._weights(suffix)
-                k = layer * (2 if self.bidirectional else 1) + d
-                out, states = run_layer(self.mode, _linear(x, w_ih, b_ih), [s[k] for s in initial], w_hh, b_hh, d == 1)
-                outs.append(out)
-                for acc, s in zip(finals, states):
-                    acc.append(s)
-            x = outs[0] if len(outs) == 1 else ops.cat(outs, 2)
-        finals = [ops.stack(acc, 0) for acc in finals]
+        x, finals = self._stack(x, initial, 2, lambda xw, w_hh, b_hh, states, reverse: run_layer(
+            self.mode, xw, states, w_hh, b_hh, reverse))
         if unbatched:
             x, finals = x.squeeze(1), [s.squeeze(1) for s in finals]
         elif self.batch_first:

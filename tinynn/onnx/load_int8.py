@@ -38,14 +38,21 @@ class Int8Block:
                        for n in self.nodes for o in n.output)
 
 
-def find_blocks(graph, consts):
-    """{id of every node of a block: its Int8Block} for each tinynn int8 Linear of `graph`."""
+def wiring(graph):
+    """(producer, readers, outputs) of an ONNX graph: the node that writes each value, the nodes that
+    read it, and the names of the graph's outputs."""
     producer = {o: n for n in graph.node for o in n.output}
     readers = {}
     for n in graph.node:
         for i in n.input:
             readers.setdefault(i, []).append(n)
-    blocks, outputs = {}, {v.name for v in graph.output}
+    return producer, readers, {v.name for v in graph.output}
+
+
+def find_blocks(graph, consts):
+    """{id of every node of a block: its Int8Block} for each tinynn int8 Linear of `graph`."""
+    producer, readers, outputs = wiring(graph)
+    blocks = {}
     for mm in (n for n in graph.node if n.op_type in ("MatMulInteger", "ConvInteger")):
         block = _block(mm, producer, readers, consts)
         if block is not None and block.sealed(readers, outputs):

@@ -13,7 +13,7 @@ them "ones", "zeros") are no affine map (affine=False), so the layer's state dic
 import numpy as np
 
 from .. import nn
-from .load_int8 import Int8Block as Block
+from .load_int8 import Int8Block as Block, wiring
 from .load_layers import set_param
 from .load_ops import attrs, refuse
 
@@ -111,12 +111,8 @@ def _group_block(inorm, producer, readers, consts):
 def find_group_norms(graph, consts):
     """{id of every node of a block: its Block} for each GroupNorm written as Reshape -> InstanceNormalization
     -> Reshape [-> Mul -> Add] (norms.py below opset 21, PyTorch's exporter likewise)."""
-    producer = {o: n for n in graph.node for o in n.output}
-    readers = {}
-    for n in graph.node:
-        for i in n.input:
-            readers.setdefault(i, []).append(n)
-    blocks, outputs = {}, {v.name for v in graph.output}
+    producer, readers, outputs = wiring(graph)
+    blocks = {}
     for inorm in (n for n in graph.node if n.op_type == "InstanceNormalization"):
         block = _group_block(inorm, producer, readers, consts)
         if block is not None and block.sealed(readers, outputs):

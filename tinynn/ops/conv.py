@@ -37,17 +37,22 @@ def conv_padding(op, padding, kernel, stride, dilation):
     return (ph, ph, pw, pw)
 
 
-def conv_geometry(op, x, weight, bias, stride, padding, dilation, groups):
-    """The one check of a convolution call (the backends and kernels trust it); returns
-    (stride, (top, bottom, left, right), dilation, groups)."""
+def check_operands(op, x, weight, bias, groups, weight_layout="(out, in/groups, kh, kw)"):
+    """What every convolution call checks first: 4-D input and weight, one float dtype, groups >= 1."""
     if x.ndim != 4 or weight.ndim != 4:
-        raise ValueError(f"{op}: expected input (N, C, H, W) and weight (out, in/groups, kh, kw), "
+        raise ValueError(f"{op}: expected input (N, C, H, W) and weight {weight_layout}, "
                          f"got shapes {x.shape} and {weight.shape}")
     if x.dtype != weight.dtype or x.dtype.kind != "f" or (bias is not None and bias.dtype != x.dtype):
         raise TypeError(f"{op}: input, weight and bias must share one float dtype, got {x.dtype}, {weight.dtype}"
                         f"{'' if bias is None else ', ' + str(bias.dtype)}")
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise ValueError(f"{op}: groups must be an int >= 1, got {groups!r}")
+
+
+def conv_geometry(op, x, weight, bias, stride, padding, dilation, groups):
+    """The one check of a convolution call (the backends and kernels trust it); returns
+    (stride, (top, bottom, left, right), dilation, groups)."""
+    check_operands(op, x, weight, bias, groups)
     out_channels, per_group = weight.shape[:2]
     if out_channels % groups:
         raise ValueError(f"{op}: groups={groups} does not divide the {out_channels} output channels "
