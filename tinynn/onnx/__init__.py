@@ -6,8 +6,9 @@
     print(tonnx.layer_table("model.onnx"))               # the graph, one row per node
 
 Export: export.py (the walk), graph.py (the graph builder and the per-layer converter table),
-layers.py (float layers), quantized.py (the int8 Linear). Load: load.py (the GraphModule), load_ops.py
-(a converter per operator), load_layers.py and load_recurrent.py (nodes with weights), load_int8.py.
+layers.py (float layers), activations.py (the other activations), quantized.py (the int8 Linear).
+Load: load.py (the GraphModule), load_ops.py (a converter per operator), load_layers.py and
+load_recurrent.py (nodes with weights), load_activations.py, load_int8.py.
 Needs the `onnx` package; `import tinynn` does not import it.
 """
 from .export import export

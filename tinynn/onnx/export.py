@@ -17,7 +17,7 @@ import numpy as np
 
 from ..tensor import Tensor
 # these fill the converter table
-from . import (attention, decoder, layers, models, norms, quantized, recurrent, sequence,  # noqa: F401
+from . import (activations, attention, decoder, layers, models, norms, quantized, recurrent, sequence,  # noqa: F401
                upsampling, vision)
 from .fold import fold_batchnorms
 from .graph import Graph, helper, onnx

@@ -11,6 +11,8 @@ outputs). Each node becomes one step of a `GraphModule`, which evaluates the ste
   LSTM/GRU/RNN; load_norms.NORM_LAYERS: GroupNormalization, InstanceNormalization);
 - a GroupNorm written as Reshape -> InstanceNormalization -> Reshape [-> Mul -> Add] becomes one GroupNorm
   (load_norms.py);
+- the activations of activations.py become their layers (load_activations.py: Selu -> SELU, PRelu -> PReLU,
+  Clip of constant bounds -> Hardtanh / ReLU6, x * Tanh(Softplus(x)) -> Mish, Softmax(-x) -> Softmin, ...);
 - tinynn's int8 Linear and Conv2d blocks (QuantizeLinear ... MatMulInteger / ConvInteger ... Mul)
   become QuantizedLinear / QuantizedConv2d (load_int8.py), bit for bit tinynn's int8 model;
 - every other node is a function on Tensors from the table load_ops.OPS (and load_int8.INT8_OPS),
@@ -25,6 +27,7 @@ import numpy as np
 from .. import nn
 from ..tensor import Tensor
 from .graph import numpy_helper, onnx
+from .load_activations import ACTIVATION_LAYERS, ACTIVATION_OPS, find_activations
 from .load_int8 import INT8_OPS, find_blocks
 from .load_layers import LAYERS, linear
 from .load_norms import NORM_LAYERS, find_group_norms
@@ -33,8 +36,8 @@ from .load_resize import resize
 
 __all__ = ["load", "GraphModule", "OPS", "LAYERS"]
 
-OPS = {**OPS, **INT8_OPS, "Resize": resize}
-LAYERS = {**LAYERS, **NORM_LAYERS}
+OPS = {**OPS, **INT8_OPS, **ACTIVATION_OPS, "Resize": resize}
+LAYERS = {**LAYERS, **NORM_LAYERS, **ACTIVATION_LAYERS}
 
 
 class Step:
@@ -180,7 +183,9 @@ def load(path):
     for node in graph.node:
         for i in node.input:
             readers.setdefault(i, []).append(node)
-    blocks, skip = {**find_blocks(graph, consts), **find_group_norms(graph, consts)}, set()
+    blocks = {**find_activations(graph, consts, ctx.opset), **find_blocks(graph, consts),
+              **find_group_norms(graph, consts)}
+    skip = set()
     for node in graph.node:
         if node.op_type == "Constant" or id(node) in skip:
             continue
