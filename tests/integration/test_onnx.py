@@ -297,3 +297,34 @@ def test_random_mlps_run_the_same_in_onnxruntime(sizes, acts, head, kind, batch,
         step = int8_bound(model, x)
         bound = step if head == "none" else 2 * step.max(axis=1, keepdims=True)
         assert np.all(np.abs(y - ref) <= bound + 1e-5 * max(1.0, np.abs(ref).max()))
+
+
+def test_export_writes_to_a_binary_file_object_and_refuses_other_targets(tmp_path, monkeypatch):
+    # torch.onnx.export takes a file name or a binary file object; anything else must not become a file
+    # named after its repr (it did: onnx.save(proto, str(path)))
+    import io
+    monkeypatch.chdir(tmp_path)
+    model = nn.Sequential(nn.Linear(3, 2), nn.Tanh()).eval()
+    x = rows(4, (3,), seed=5)
+    buffer = io.BytesIO()
+    proto = tonnx.export(model, x, buffer)
+    assert buffer.getvalue() == proto.SerializeToString()
+    session = ort.InferenceSession(buffer.getvalue(), providers=["CPUExecutionProvider"])
+    close_float(session.run(None, {"input": x})[0], ours(model, x))
+    with pytest.raises(TypeError, match="onnx.export: path must be a file name or a binary file object, got int"):
+        tonnx.export(model, x, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []       # nothing written, no temporary file left
+    tonnx.export(model, x, "m.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
+def test_load_reads_a_binary_file_object_and_names_a_wrong_argument(tmp_path):
+    import io
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU()).eval()
+    x = rows(4, (3,), seed=6)
+    buffer = io.BytesIO()
+    tonnx.export(model, x, buffer)
+    buffer.seek(0)
+    close_float(ours(tonnx.load(buffer), x), ours(model, x))
+    with pytest.raises(TypeError, match="onnx.load: path must be a file name, a binary file object"):
+        tonnx.load(3.5)

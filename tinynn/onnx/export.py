@@ -13,6 +13,9 @@ error naming it and its class. Axis 0 of the input is dynamic ("batch"), and so 
 axis that follows it (and likewise "sequence" for the input axes a converter leaves free: GPT's
 length), unless `dynamic_axes` says otherwise (PyTorch's form: {name: {axis: label}}
 or {name: [axes]})."""
+import os
+import tempfile
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -128,5 +131,29 @@ def export(model, example_input, path, opset_version=17, input_names=None, outpu
                               producer_name="tinynn", doc_string=f"exported by tinynn from {type(model).__name__}")
     proto.ir_version = helper.find_min_ir_version_for(proto.opset_import)  # what older runtimes read
     onnx.checker.check_model(proto, full_check=True)
-    onnx.save(proto, str(path))
+    _write(proto, path)
     return proto
+
+
+def _write(proto, path):
+    """The model's bytes to `path`: a binary file object (as torch.onnx.export's f takes), or a file
+    name, written whole to a temporary file beside it and then renamed, so a failed write leaves no
+    half-written file."""
+    data = proto.SerializeToString()
+    if hasattr(path, "write"):
+        path.write(data)
+        return
+    try:
+        where = os.fspath(path)
+    except TypeError:
+        raise TypeError(f"onnx.export: path must be a file name or a binary file object, got "
+                        f"{type(path).__name__}") from None
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(where)), prefix=".onnx-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, where)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

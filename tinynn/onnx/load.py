@@ -20,6 +20,7 @@ outputs). Each node becomes one step of a `GraphModule`, which evaluates the ste
   (float tensors of more than one value: a learned positional embedding) or buffers (scalars, shapes, indices).
 An operator in none of the tables is a ValueError naming it and the node.
 """
+import os
 import re
 
 import numpy as np
@@ -165,9 +166,16 @@ def _step_of(node, ctx, module, readers, skip):
 
 
 def load(path):
-    """The ONNX model at `path` (or an onnx.ModelProto) as a tinynn GraphModule in eval mode:
-    model(*inputs) gives the graph's output (a tuple of them if it has several)."""
-    proto = path if isinstance(path, onnx.ModelProto) else onnx.load(str(path))
+    """The ONNX model at `path` (a file name, a binary file object or an onnx.ModelProto) as a tinynn
+    GraphModule in eval mode: model(*inputs) gives the graph's output (a tuple of them if it has several)."""
+    if isinstance(path, onnx.ModelProto) or hasattr(path, "read"):
+        proto = path if isinstance(path, onnx.ModelProto) else onnx.load(path)
+    else:
+        try:
+            proto = onnx.load(os.fspath(path))
+        except TypeError:
+            raise TypeError(f"onnx.load: path must be a file name, a binary file object or an onnx.ModelProto, "
+                            f"got {type(path).__name__}") from None
     onnx.checker.check_model(proto)
     graph = proto.graph
     consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
