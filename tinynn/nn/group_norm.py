@@ -14,7 +14,7 @@ from ..autograd import no_grad
 from ..tensor import Tensor, as_tensor, check_device
 from . import init
 from .module import Module
-from .normalization import batch_norm
+from .normalization import _NormBase, batch_norm
 from .parameter import Parameter
 
 
@@ -121,7 +121,7 @@ class GroupNorm(Module):
                 f"bias={self.bias is not None}")
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     """PyTorch's defaults: affine=False (gamma = 1, beta = 0 when True) and track_running_stats=False (buffers
     running_mean = 0, running_var = 1, num_batches_tracked when True: training updates them, eval() uses them)."""
 
@@ -129,26 +129,7 @@ class _InstanceNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
                  dtype=None, *, bias=True):
-        super().__init__()
-        check_device(device, self.layer)
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
-            raise ValueError(f"{self.layer}: num_features must be a positive int, got {num_features!r}")
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
-        self.register_parameter("weight", Parameter(np.ones(self.num_features, dtype=dtype)) if affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(self.num_features, dtype=dtype)) if affine and bias
-                                else None)
-        stats = {"running_mean": np.zeros(self.num_features, dtype=dtype),
-                 "running_var": np.ones(self.num_features, dtype=dtype), "num_batches_tracked": np.array(0, np.int64)}
-        for name, value in stats.items():
-            self.register_buffer(name, Tensor(value) if track_running_stats else None)
-
-    def reset_running_stats(self):
-        if self.track_running_stats:
-            self.running_mean._data[...] = 0
-            self.running_var._data[...] = 1
-            self.num_batches_tracked._data[...] = 0
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias)
 
     def reset_parameters(self):
         self.reset_running_stats()

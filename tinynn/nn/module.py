@@ -301,19 +301,19 @@ class Module:
 
     def get_parameter(self, target):
         """The Parameter at the dotted path `target` ("layer.weight")."""
-        path, _, name = target.rpartition(".")
-        module = self.get_submodule(path)
-        if module._parameters.get(name) is None:
-            raise AttributeError(f"{type(module).__name__} has no parameter {name!r} (looking up {target!r})")
-        return module._parameters[name]
+        return self._member(target, "_parameters", "parameter")
 
     def get_buffer(self, target):
         """The buffer at the dotted path `target` ("bn.running_mean")."""
+        return self._member(target, "_buffers", "buffer")
+
+    def _member(self, target, table, kind):
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
-        if module._buffers.get(name) is None:
-            raise AttributeError(f"{type(module).__name__} has no buffer {name!r} (looking up {target!r})")
-        return module._buffers[name]
+        value = getattr(module, table).get(name)
+        if value is None:
+            raise AttributeError(f"{type(module).__name__} has no {kind} {name!r} (looking up {target!r})")
+        return value
 
     # ------------------------------------------------------------ state
     def state_dict(self, destination=None, prefix="", keep_vars=False):

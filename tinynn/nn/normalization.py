@@ -44,15 +44,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return y
 
 
-class _BatchNorm(Module):
-    """Weight gamma (ones) and bias beta (zeros) when affine; buffers running_mean (zeros),
-    running_var (ones) and num_batches_tracked when track_running_stats.  momentum=None: the
-    running statistics are cumulative averages (momentum 1 / num_batches_tracked)."""
+class _NormBase(Module):
+    """What BatchNorm and InstanceNorm share (as PyTorch's _NormBase): weight gamma (ones) and bias beta
+    (zeros) when affine (beta only with bias=True); buffers running_mean (zeros), running_var (ones) and
+    num_batches_tracked when track_running_stats, None otherwise."""
 
-    layer, shapes = "BatchNorm2d", (4,)
+    layer = "BatchNorm2d"
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
-                 dtype=None):
+    def __init__(self, num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=True):
         super().__init__()
         check_device(device, self.layer)
         if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
@@ -60,25 +59,29 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = np.dtype(np.float32 if dtype is None else dtype)
-        if affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(self.num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        self.register_parameter("weight", Parameter(np.ones(self.num_features, dtype=dtype)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(self.num_features, dtype=dtype)) if affine and bias
+                                else None)
+        stats = {"running_mean": np.zeros(self.num_features, dtype=dtype),
+                 "running_var": np.ones(self.num_features, dtype=dtype), "num_batches_tracked": np.array(0, np.int64)}
+        for name, value in stats.items():
+            self.register_buffer(name, Tensor(value) if track_running_stats else None)
 
     def reset_running_stats(self):
         if self.track_running_stats:
             self.running_mean._data[...] = 0
             self.running_var._data[...] = 1
             self.num_batches_tracked._data[...] = 0
+
+
+class _BatchNorm(_NormBase):
+    """momentum=None: the running statistics are cumulative averages (momentum 1 / num_batches_tracked)."""
+
+    layer, shapes = "BatchNorm2d", (4,)
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                 dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, x):
         x = _tensor(x)
