@@ -42,8 +42,8 @@ class Generator:
     """A stream of random numbers with its own state (torch.Generator): `manual_seed(seed)` (returns
     the generator), `seed()`, `initial_seed()`, `get_state()` / `set_state(state)` (a uint8 Tensor of
     STATE_SIZE bytes), `clone_state()`; `device` is always the CPU. Pass it as `generator=` to
-    tn.rand/randn/randint/randperm (and their _like forms), data.random_split, the random samplers
-    and data.DataLoader: those draws then come from it alone, leaving tn.manual_seed's stream as it was."""
+    tn.rand/randn/randint/randperm (and their _like forms), tn.normal/bernoulli/multinomial/poisson and
+    the Tensor samplers (sampling.py), data.random_split, the random samplers and data.DataLoader: those draws then come from it alone, leaving tn.manual_seed's stream as it was."""
 
     def __init__(self, device="cpu"):
         self.device = _device(check_device(device, "Generator"))

@@ -8,6 +8,7 @@ methods are written in `tinynn/ops/methods.py`, next to the ops, and set on Tens
 import numpy as np
 
 from .dtypes import checked_dtype as _checked_dtype, get_default_dtype, scalar_dtype
+from .printing import tensor_repr
 
 
 def _checked_array(data, dtype=None, op="tensor"):
@@ -16,12 +17,13 @@ def _checked_array(data, dtype=None, op="tensor"):
     if isinstance(data, Tensor):
         data = data._data
     dtype = None if dtype is None else _checked_dtype(dtype, op)
-    try:
-        array = np.array(data, dtype=dtype)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__}: {exc}") from None
-    if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind in "fiu":
-        array = array.astype(get_default_dtype() if array.dtype.kind == "f" else np.int64)
+    with np.errstate(over="ignore"):  # 1e308 as float32 is inf, silently, as in PyTorch
+        try:
+            array = np.array(data, dtype=dtype)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"{op}: cannot make a tensor from {type(data).__name__}: {exc}") from None
+        if dtype is None and not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind in "fiu":
+            array = array.astype(get_default_dtype() if array.dtype.kind == "f" else np.int64)
     _checked_dtype(array.dtype, op)
     return array
 
@@ -241,12 +243,8 @@ class Tensor:
     def zero_grad(self):
         self._grad = None
 
-    def __repr__(self):
-        body = np.array2string(self._data, separator=", ", prefix="tensor(")
-        extra = ", requires_grad=True" if self.requires_grad else ""
-        if self.dtype not in (get_default_dtype(), np.int64, np.bool_):  # the dtypes PyTorch's repr leaves implicit
-            extra = f", dtype={self.dtype}" + extra
-        return f"tensor({body}{extra})"
+    def __repr__(self):  # str() and print() show it too (rules and options: printing.py)
+        return tensor_repr(self)
 
     def __array__(self, dtype=None, copy=None):
         array = np.asarray(self._data)

@@ -7,7 +7,7 @@ under a random upstream gradient agree on both backends with the float64 referen
 within the loss's error bound (helpers.agreement); plus identities that need no reference."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 import tinynn as tn
 import tinynn.nn.functional as F
@@ -102,6 +102,51 @@ def _ce(target, weight, ignore, smoothing, reduction):
 
 
 @given(case=class_cases(), seed=seeds)
+@example(
+    case=(np.array([[[[-8.79663944e+00,  9.99999968e+37,  1.51387148e+01],
+              [ 2.96002507e+00,  3.69809990e+01, -1.30744343e+01]],
+     
+             [[ 0.00000000e+00, -3.09997964e+00, -2.10830173e+01],
+              [-1.48706570e+01, -9.67090225e+00, -9.76457500e+00]],
+     
+             [[ 3.40282347e+38,  7.69943714e-01, -1.90800209e+01],
+              [-1.69226646e+01,  3.05094948e+01,  1.58206005e+01]],
+     
+             [[-7.14522018e+01,  5.40252507e-01, -1.17016392e+01],
+              [-1.43949413e+01,  2.27420692e+01,  9.99999968e+37]],
+     
+             [[ 1.66853828e+01, -3.23334694e+01, -3.30735397e+01],
+              [-1.94673328e+01,  4.55513611e+01,  1.76209774e+01]],
+     
+             [[            np.nan,  3.90471191e+01,  3.59340019e+01],
+              [ 3.93747826e+01,  4.31497717e+00, -9.96279240e+00]],
+     
+             [[ 2.21677608e+01,  3.00879860e+01, -1.94839592e+01],
+              [ 1.68307285e+01,  1.63393116e+00, -5.08215332e+00]],
+     
+             [[-4.10468531e+00,  9.99999968e+37, -3.40282347e+38],
+              [-1.49463282e+01,  2.20820446e+01, -2.09866581e+01]],
+     
+             [[ 1.07503700e+01, -2.63493977e+01,  4.51323547e+01],
+              [ 8.10237312e+00,  2.99285488e+01, -2.59385757e+01]],
+     
+             [[-3.09375305e+01,  1.76615486e+01, -3.54598083e+01],
+              [ 5.87747175e-39,  1.24383154e+01, -1.02635050e+00]],
+     
+             [[ 3.21421242e+01,  2.12048874e+01,  1.41879387e+01],
+              [-3.14874840e+01, -1.56421411e+00,  2.39289856e+01]],
+     
+             [[ 3.88677406e+01,  1.73485546e+01,  2.79298325e+01],
+              [ 5.26543503e+01,  3.06050167e+01, -6.21175575e+00]],
+     
+             [[ 5.30281925e+00,  8.92570591e+00,             np.nan],
+              [-2.44187717e+01,  3.47304153e+01, -4.20389539e-45]]]],
+           dtype=np.float32), np.array([[[11,  8,  6],
+             [ 3,  4,  0]]]), np.array([0.14793015, 2.4584837 , 2.7469912 , 1.8592438 , 2.21554   ,
+            1.6765125 , 2.8117101 , 2.4659753 , 0.10794165, 2.5864725 ,
+            0.19739817, 2.2160008 , 0.6094013 ], dtype=np.float32), -100, 0.1, 'none'),
+    seed=0,  # or any other generated value
+).via('discovered failure')
 def test_cross_entropy_with_class_indices_agrees(case, seed):
     x, target, weight, ignore, smoothing, reduction = case
     assert_agree(_ce(target, weight, ignore, smoothing, reduction), [x],

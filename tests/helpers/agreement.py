@@ -91,7 +91,9 @@ def assert_agree(fn, arrays, bound, seed=0, ulps=16, what="op", grad=None):
                 continue
             m = np.broadcast_to(np.nan_to_num(np.abs(np.asarray(mag, F64)), nan=np.inf), np.shape(ref))
             tol = fz.eps(dtype) * m + ulps * float(np.finfo(dtype).tiny)
-            over = fz.may_overflow(m * fz.eps(dtype), dtype) | fz.may_overflow(np.abs(fz.finite_part(r64)) * 2, dtype)
+            # (m, in units of eps, is the sum of the |terms| times a small count: where that reaches the
+            # dtype's max an intermediate may overflow while the float64 result is finite)
+            over = fz.may_overflow(m, dtype) | fz.may_overflow(np.abs(fz.finite_part(r64)) * 2, dtype)
             over &= ~np.isnan(np.asarray(r64))   # (a magnitude that is NaN there, from the NaN itself, waives nothing)
             fz.assert_within_bound(f"{what} {name} (compiled)", got, ref, r64, tol, over)
             with np.errstate(all="ignore"):

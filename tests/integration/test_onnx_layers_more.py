@@ -188,7 +188,7 @@ def test_hand_computed_group_norm(tmp_path):
 
 @pytest.mark.parametrize("model, shape, message", [
     (nn.Upsample(size=(2, 4), mode="area"), (2, 6, 9), r"layer '<model>' \(Upsample, mode='area'\) from \(6, 9\)"),
-    (nn.Upsample(scale_factor=2, mode="bicubic"), (2, 4, 4), r"layer '<model>' \(Upsample, mode='bicubic'\)"),
+    (nn.Upsample(scale_factor=2, mode="lanczos"), (2, 4, 4), r"layer '<model>' \(Upsample, mode='lanczos'\)"),
     (nn.Sequential(nn.Flatten(), nn.GroupNorm(2, 4)), (4,), r"layer '1' \(GroupNorm\) on an input of shape \(2, 4\)"),
     (nn.Unflatten(0, (1, 2)), (3,), r"layer '<model>' \(Unflatten, dim=0\)"),
 ])
@@ -215,9 +215,10 @@ def foreign(tmp_path, node, x_shape, y_shape, inits, opset):
 
 def test_loader_refuses_forms_it_cannot_read(tmp_path):
     # (GroupNormalization before opset 21, per group, is refused too; onnx.checker already rejects it as deprecated)
-    path = foreign(tmp_path, helper.make_node("Resize", ["x", "", "s"], ["y"], mode="cubic", name="rs"),
+    path = foreign(tmp_path, helper.make_node("Resize", ["x", "", "s"], ["y"], mode="cubic", cubic_coeff_a=-0.5,
+                                              name="rs"),
                    [1, 1, 2, 2], [1, 1, 4, 4], {"s": np.array([1, 1, 2, 2], np.float32)}, 17)
-    with pytest.raises(ValueError, match=r"Resize node 'rs': mode='cubic'"):
+    with pytest.raises(ValueError, match=r"Resize node 'rs': cubic_coeff_a=-0.5"):
         tonnx.load(path)
     path = foreign(tmp_path, helper.make_node("ConvTranspose", ["x", "w"], ["y"], output_shape=[5, 5], strides=[2, 2],
                                               name="ct"),

@@ -9,7 +9,7 @@ import tinynn
 # (the installed one), not the source tree of the current directory.
 NEUTRAL = {"cwd": pathlib.Path(tinynn.__file__).parent.parent}
 ROOT = pathlib.Path(tinynn.__file__).parent
-CORE_LINE_BUDGET = 6500  # tensor.py + autograd/ + ops/: raise only on purpose (1500 -> 2750: issue 15, Tensor
+CORE_LINE_BUDGET = 7500  # tensor.py + autograd/ + ops/: raise only on purpose (1500 -> 2750: issue 15, Tensor
 # semantics and ops; -> 4400: issue 15's higher-order gradients, ctx Functions, autograd.functional and activations,
 # and the layer families' ops of issues 16 and 17: convolution, pooling, normalization, attention, recurrent;
 # -> 4750: create_graph through every op, the convolution and recurrent families included; -> 5200: an audit
@@ -19,7 +19,10 @@ CORE_LINE_BUDGET = 6500  # tensor.py + autograd/ + ops/: raise only on purpose (
 # roll movedim hstack vstack dstack, nansum nanmean fmod frac lerp, stride, and flip as an op of its own;
 # -> 5600: ConvTranspose2d's and interpolate's ops; -> 6500: einsum (its gradient an einsum), tensordot outer
 # addmm trace cross kron, linalg's norms det inv solve and cdist, scatter_add index_add repeat_interleave tile
-# meshgrid, cummax cummin logcumsumexp kthvalue quantile unique bincount searchsorted)
+# meshgrid, cummax cummin logcumsumexp kthvalue quantile unique bincount searchsorted; -> 7500: PyTorch's
+# names a program reaches for: linalg's decompositions (svd eigh qr cholesky solve_triangular matrix_exp pinv,
+# each gradient written once), the special functions (lgamma digamma polygamma erfinv i0 ...), fold/unfold,
+# scatter_reduce and Tensor.unfold, atan2 fmax fmin, the table of in-place math methods, 3-D convolution)
 
 
 def test_import_is_quiet():

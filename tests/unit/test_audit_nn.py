@@ -300,3 +300,13 @@ def test_batchnorm_in_eval_mode_accepts_an_empty_batch():
 def test_calculate_gain_values():
     assert init.calculate_gain("tanh") == 5.0 / 3
     assert init.calculate_gain("leaky_relu", 0.2) == math.sqrt(2.0 / (1 + 0.2 ** 2))
+
+
+def test_dropout_of_an_integer_tensor_in_training_is_defined_only_for_p_0_and_1():
+    """PyTorch: p = 0 returns the input and p = 1 zeros, whatever the dtype; other p need a float."""
+    x = tn.tensor([1, 2, 3])
+    assert F.dropout(x, 0.0, True).tolist() == [1, 2, 3]
+    zeros = F.dropout(x, 1.0, True)
+    assert zeros.tolist() == [0, 0, 0] and zeros.dtype == tn.int64
+    with pytest.raises(TypeError, match="dropout: expected a floating-point input in training, got dtype int64"):
+        F.dropout(x, 0.5, True)

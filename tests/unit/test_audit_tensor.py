@@ -318,7 +318,7 @@ def test_more_in_place_ops_write_through_views():
 def test_repr_leaves_the_default_dtypes_implicit():
     assert repr(tn.tensor([1, 2])) == "tensor([1, 2])"
     assert "dtype" not in repr(tn.tensor([True])) and "dtype" not in repr(tn.ones(2))
-    assert "dtype=int32" in repr(tn.tensor([1], dtype=tn.int32))
+    assert "dtype=tinynn.int32" in repr(tn.tensor([1], dtype=tn.int32))
 
 
 # ---------------------------------------------------------------- autograd and in-place ops
@@ -384,3 +384,95 @@ def test_an_integer_tensor_never_comes_to_require_grad_by_assignment():
     x = tn.tensor([1, 2])
     x[0] = tn.tensor(5.0, requires_grad=True)
     assert x.tolist() == [5, 2] and not x.requires_grad
+
+
+def test_inf_and_nan_results_are_silent_as_in_pytorch_and_numpy_warnings_elsewhere_are_kept():
+    """PyTorch computes 0/0, sqrt(-1), inf - inf and float32(1e308) without a warning; NumPy warns.
+    Under `python -W error` tinynn's ops stay silent on both backends, and the user's own NumPy still warns."""
+    import subprocess
+    import sys
+    code = "\n".join([
+        "import numpy as np, tinynn as tn",
+        "for name in ('numpy', 'cython'):",
+        "    with tn.use_backend(name):",
+        "        x = tn.tensor([0.0, -1.0, float('inf'), float('-inf'), float('nan'), 1e308])",
+        "        r = [x / 0, x.sqrt(), x.log(), x.log2(), x.log1p(), x.sin(), x.acos(), x * 0, x - x,",
+        "             x.reciprocal(), x.rsqrt(), x.sum(), x.mean(), x.var(), x.std(), x.nansum(), x.frac(),",
+        "             x % 0, x.float(), tn.tensor([1e308], dtype=tn.float32), x.long(), x.outer(x), x @ x]",
+        "print('ok')",
+        "try:",
+        "    np.array([0.0]) / 0",
+        "except RuntimeWarning:",
+        "    print('user warning kept')",
+    ])
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["ok", "user warning kept"] and out.stderr == ""
+
+
+def test_max_min_and_argmax_over_a_nonempty_dim_of_an_empty_tensor_give_the_empty_result():
+    """PyTorch: (0, 1).amax(-1) has shape (0,); only an empty reduced extent is an error."""
+    x = tn.zeros(0, 1)
+    assert x.amax(-1).shape == (0,) and x.amin(-1).shape == (0,) and x.argmax(-1).shape == (0,)
+    assert x.max(-1).values.shape == (0,) and x.max(-1).indices.dtype == tn.int64
+    with pytest.raises(ValueError, match=r"Max: cannot reduce an empty tensor of shape \(2, 0\) along dim 1"):
+        tn.zeros(2, 0).amax(-1)
+    with pytest.raises(ValueError, match=r"argmax: cannot reduce an empty tensor of shape \(0, 3\)"):
+        tn.zeros(0, 3).argmax()
+
+
+def test_erf_of_a_0d_tensor_is_a_0d_tensor():
+    """erf(0.5) = 0.5204998778... (math.erf per element gave a Python float for a 0-d input)."""
+    for name in ("numpy", "cython"):
+        with tn.use_backend(name):
+            y = tn.tensor(0.5, dtype=tn.float64).erf()
+            assert y.shape == () and abs(y.item() - 0.5204998778130465) < 1e-15
+
+
+@pytest.mark.parametrize("name", ["numpy", "cython"])
+def test_second_derivatives_through_a_vector_dot_product(name):
+    """d^2/dx^2 of x (u . x): the dot product's 0-d result is an array the graph keeps on both backends."""
+    with tn.use_backend(name):
+        u = tn.randn(3, dtype=tn.float64)
+        x = tn.randn(3, dtype=tn.float64, requires_grad=True)
+        assert isinstance((u @ x)._data, np.ndarray)
+        assert tn.gradgradcheck(lambda x: x * (u @ x), (x,))
+
+
+@pytest.mark.parametrize("name", ["numpy", "cython"])
+def test_second_derivatives_through_0d_intermediates(name):
+    """d/ds of d/dx sum(x s^2) = 2 s sum(1) = 2 at s = 0.5, x of length 2: the 0-d product s s (a NumPy
+    scalar inside) stays in the gradient's graph."""
+    with tn.use_backend(name):
+        x = tn.tensor([1.0, 2.0], dtype=tn.float64, requires_grad=True)
+        s = tn.tensor(0.5, dtype=tn.float64, requires_grad=True)
+        (gx,) = tn.autograd.grad((x * (s * s)).sum(), [x], create_graph=True)
+        (gs,) = tn.autograd.grad(gx.sum(), [s])
+        assert gs.item() == 2.0
+        assert tn.gradgradcheck(lambda x, s: x * (s * s), (x, s))
+        assert tn.gradgradcheck(lambda x, a: x / a.sum() ** 2, (x, s))
+
+
+def test_an_integer_index_is_a_0d_view_and_in_place_on_a_recorded_view_is_refused():
+    """PyTorch: x[0, 0] shares x's memory. An in-place change of a view of a recorded tensor rewrites
+    the base's history in PyTorch; tinynn refuses it by name rather than give the base a wrong gradient."""
+    x = tn.zeros(2, 2)
+    x[0, 0].add_(1.0)
+    assert x.tolist() == [[1.0, 0.0], [0.0, 0.0]]
+    w = tn.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    a = w * 1
+    with pytest.raises(RuntimeError, match="mul_: tinynn cannot change in place a view of a tensor that autograd"):
+        a[1:3].mul_(2)
+    with pytest.raises(RuntimeError, match="add_: tinynn cannot change in place a view"):
+        a.view(2, 2).add_(1)
+    b = w * 1
+    b[1:3] = b[1:3] * 2            # writing through the base is recorded: d/dw = [1, 2, 2, 1]
+    b.sum().backward()
+    assert w.grad.tolist() == [1.0, 2.0, 2.0, 1.0]
+
+
+def test_max_shares_its_gradient_as_g_over_k_rounded_once():
+    """PyTorch: each of k tied maxima gets g / k; (1 / k) g rounds twice (-0.6000000000000001 for -3 / 5)."""
+    x = tn.full((5,), -3.0, dtype=tn.float64, requires_grad=True)
+    x.max().backward(tn.tensor(-3.0, dtype=tn.float64))
+    assert x.grad.tolist() == [-3.0 / 5] * 5

@@ -64,6 +64,20 @@ TABLE.update({  # sequence models
 })
 TABLE.update({name: "test_ops_einsum_linalg.py (closed forms, gradient checks)" for name in (
     "einsum", "det", "inv", "solve", "searchsorted", "unique", "bincount", "cummax_index", "logcumsumexp")})
+TABLE.update({name: "test_linalg_decompositions.py, fuzz/test_properties_linalg.py (identities, gradient checks)"
+              for name in ("svd", "eigh", "qr", "cholesky", "inv_ex", "solve_triangular", "slogdet", "pinv", "matrix_exp")})
+TABLE.update({name: "test_fold.py (closed forms, adjoint identity, gradient checks)" for name in ("im2col", "col2im")})
+TABLE.update({name: "test_conv3d.py, test_pool3d.py (loops, adjoint identity, gradient checks)"
+              for name in ("vol2col", "col2vol")})
+TABLE.update({name: "test_shape_index_more.py, fuzz/test_properties_shape_index_more.py (Python loops, gradient checks)"
+              for name in ("scatter_reduce", "unique_consecutive")})
+TABLE.update({name: "test_special.py, fuzz/test_properties_special.py (closed forms, identities, gradient checks)"
+              for name in ("lgamma", "digamma", "polygamma", "erfc", "erfinv", "ndtr", "ndtri", "log_ndtr", "i0", "i0e",
+                           "i1", "i1e", "sinc", "entr", "logit", "xlogy", "xlog1py", "hypot", "logaddexp",
+                           "logaddexp2", "copysign", "nextafter", "heaviside")})
+TABLE.update({name: "test_math_more.py, fuzz/test_properties_math_more.py (closed forms, identities, gradient checks)"
+              for name in ("arccosh", "arcsinh", "arctanh", "arctan2", "fmax", "fmin", "gcd", "lcm", "frexp",
+                           "left_shift", "right_shift", "histogram", "isin")})
 
 
 def defined_names(module):

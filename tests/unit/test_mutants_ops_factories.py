@@ -144,7 +144,7 @@ def test_batch_norm_errors_name_the_layer_and_the_shapes():
 
 def test_argmax_of_a_0d_and_an_empty_tensor_and_index_tensors_have_no_gradient():
     assert tn.tensor(3.0).argmax(0).item() == 0 and tn.tensor(3.0).argmin(0, keepdim=True).shape == ()
-    with raises(ValueError, "argmax: cannot reduce an empty tensor of shape (0,)"):
+    with raises(ValueError, "argmax: cannot reduce an empty tensor of shape (0,) along dim None"):
         tn.zeros(0).argmax()
     x = tn.tensor([[1.0, 5.0], [7.0, 0.0]], requires_grad=True)
     assert x.argmax().requires_grad is False and x.argmax(1).dtype == np.int64

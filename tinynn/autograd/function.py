@@ -4,6 +4,7 @@ the one path that runs an op and records it (docs/01-autograd.md follows it step
 import itertools
 
 from ..dtypes import get_default_dtype, result_type
+from ..printing import backward_name
 from ..tensor import Tensor, as_tensor
 from .grad_mode import GRAD, current
 
@@ -72,8 +73,8 @@ class Function:
     def name(self):
         return type(self).__name__
 
-    def __repr__(self):  # what t.grad_fn shows
-        return f"<{self.name}Backward>"
+    def __repr__(self):  # what t.grad_fn shows: PyTorch's name for this backward (printing.py)
+        return f"<{backward_name(self)} object at {id(self):#x}>"
 
 
 def promoted(inputs, to_float):

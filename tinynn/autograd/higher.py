@@ -78,7 +78,7 @@ def view_saved(node, inputs):
     value_of_output, used = [], set()
     for name in saved_slot_names(cls):
         value = getattr(node, name, None)
-        if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc" or name in cls.constants:
+        if not isinstance(value, (np.ndarray, np.generic)) or value.dtype.kind not in "fc" or name in cls.constants:
             continue
         if name in cls.outputs:
             value_of_output[:] = [value]

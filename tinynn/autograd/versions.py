@@ -19,27 +19,28 @@ _saved_slots = {}  # (Function subclass, everything) -> names of its slots that 
 _NOT_SAVED = frozenset(("inputs", "needs_grad", "order", "output_grad", "exact_gradients", "previous"))
 
 
-def _owner(array):
+def owner(array):
+    """The ndarray that owns `array`'s memory (itself unless it is a view)."""
     while isinstance(array.base, np.ndarray):
         array = array.base
     return array
 
 
 def _entry(array):
-    owner = _owner(array)
-    entry = written.get(id(owner))
-    return entry if entry is not None and entry[2]() is owner else None
+    base = owner(array)
+    entry = written.get(id(base))
+    return entry if entry is not None and entry[2]() is base else None
 
 
 def bump(array):
     """Count one in-place write into `array`'s memory."""
-    owner = _owner(array)
-    key, entry = id(owner), _entry(owner)
+    base = owner(array)
+    key, entry = id(base), _entry(base)
     if entry is None:
         def drop(_, key=key):
             if written.get(key) is entry:
                 del written[key]
-        entry = written[key] = [0, 0, weakref.ref(owner, drop)]
+        entry = written[key] = [0, 0, weakref.ref(base, drop)]
     entry[0] += 1
     entry[1] = next(creation_order)
 

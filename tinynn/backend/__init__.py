@@ -41,7 +41,16 @@ KERNELS += (  # sequence models (reference_attention.py): GELU, LayerNorm, embed
 )
 KERNELS += ("quantized_conv2d",)  # the int8 convolution (reference_qconv.py)
 KERNELS += ("einsum", "det", "inv", "solve")  # einsum and dense linear algebra (reference_linalg.py)
+KERNELS += ("svd", "eigh", "qr", "cholesky", "inv_ex", "solve_triangular", "slogdet", "pinv", "matrix_exp")  # decompositions (reference_linalg.py)
 KERNELS += ("searchsorted", "unique", "bincount", "cummax_index", "logcumsumexp")  # reference_search.py
+KERNELS += ("im2col", "col2im")  # F.unfold and F.fold (reference_fold.py)
+KERNELS += ("vol2col", "col2vol")  # 3-D convolutions and pools (reference_conv3d.py)
+KERNELS += ("scatter_reduce", "unique_consecutive")  # reference_scatter.py
+KERNELS += ("lgamma", "digamma", "polygamma", "erfc", "erfinv", "ndtr", "ndtri", "log_ndtr",  # reference_special.py
+            "i0", "i0e", "i1", "i1e", "sinc", "entr", "logit", "xlogy", "xlog1py", "hypot",  # _bessel, _pointwise
+            "logaddexp", "logaddexp2", "copysign", "nextafter", "heaviside")
+KERNELS += ("arccosh", "arcsinh", "arctanh", "arctan2", "fmax", "fmin", "gcd", "lcm", "frexp",  # reference_math.py
+            "left_shift", "right_shift", "histogram", "isin")
 
 NAMES = ("cython", "numpy")
 _modules = {}

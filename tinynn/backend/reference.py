@@ -38,7 +38,7 @@ sin, cos, tan, sinh, cosh, arcsin, arccos, arctan = np.sin, np.cos, np.tan, np.s
 exp2, log2, log1p, expm1 = np.exp2, np.log2, np.log1p, np.expm1
 floor, ceil, round, trunc = np.floor, np.ceil, np.round, np.trunc  # noqa: A001 - round: half to even, as torch.round
 maximum, minimum, remainder, floor_divide = np.maximum, np.minimum, np.remainder, np.floor_divide  # floor semantics
-prod, cumsum, cumprod = np.prod, np.cumsum, np.cumprod
+prod, cumsum, cumprod = np.multiply.reduce, np.cumsum, np.cumprod  # (np.prod's loop: see `sum`)
 fmod = np.fmod  # C's fmod: a - trunc(a / b) b, the sign of a (torch.fmod)
 
 
@@ -54,7 +54,7 @@ def argsort(x, axis=-1, descending=False):
 
 def erf(x):
     """erf x = (2 / sqrt(pi)) int_0^x e^(-t^2) dt, elementwise (math.erf per element: NumPy has none)."""
-    return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x)).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 def same_layout(a, b):
@@ -129,8 +129,9 @@ def activation(x, name):
 
 # ---------------------------------------------------------------- reductions
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors np.sum
-    """sum_i x_i over `axis` (every axis when None)."""
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    """sum_i x_i over `axis` (every axis when None). (np.add.reduce is np.sum's own loop, called here
+    so that NumPy's inf - inf warning comes from tinynn, where tinynn/__init__.py silences it.)"""
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def broadcast_to(x, shape):
@@ -140,8 +141,14 @@ def broadcast_to(x, shape):
 
 
 def mean(x, axis=None, keepdims=False):
-    """(1/n) sum_i x_i over `axis` (every axis when None)."""
-    return np.mean(x, axis=axis, keepdims=keepdims)
+    """(1/n) sum_i x_i over `axis` (every axis when None): np.mean's arithmetic (float16 summed in
+    float32, integers in float64), through np.add.reduce as `sum` is."""
+    axes = range(x.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    n = math.prod(x.shape[a] for a in axes)
+    wide = np.float32 if x.dtype == np.float16 else np.float64 if x.dtype.kind in "biu" else None
+    total = np.add.reduce(x, axis=axis, keepdims=keepdims, dtype=wide)
+    total = (total / np.float64(n)).astype(total.dtype, copy=False)  # NumPy divides by an intp: in float64
+    return total.astype(np.float16, copy=False) if x.dtype == np.float16 else total
 
 
 def amax(x, axis=None, keepdims=False):
@@ -235,8 +242,9 @@ def binary_cross_entropy_with_logits_backward(x, t, grad):
 
 # ---------------------------------------------------------------- matmul and layers
 def matmul(a, b):
-    """C = A B with np.matmul semantics (1-D, 2-D and batched)."""
-    return np.matmul(a, b)
+    """C = A B with np.matmul semantics (1-D, 2-D and batched); 1-D @ 1-D is a 0-d array (np.matmul
+    gives a NumPy scalar, which a Tensor must not hold: its gradient's graph would lose it)."""
+    return np.asarray(np.matmul(a, b))
 
 
 def linear(x, weight, bias, activation_name="none"):
@@ -484,7 +492,21 @@ from .reference_conv import (  # noqa: E402, F401 - convolution, pooling, batch 
     batch_norm_eval, pad, pad_backward,
 )
 from .reference_linalg import einsum, det, inv, solve  # noqa: E402, F401 - einsum and dense linear algebra
+from .reference_linalg import (  # noqa: E402, F401 - decompositions
+    svd, eigh, qr, cholesky, inv_ex, solve_triangular, slogdet, pinv, matrix_exp,
+)
 from .reference_search import searchsorted, unique, bincount, cummax_index, logcumsumexp  # noqa: E402, F401
+from .reference_fold import im2col, col2im  # noqa: E402, F401 - F.unfold and F.fold
+from .reference_conv3d import vol2col, col2vol  # noqa: E402, F401 - 3-D convolutions and pools
+from .reference_scatter import scatter_reduce, unique_consecutive  # noqa: E402, F401 - scatter_reduce, runs
+from .reference_special import lgamma, digamma, polygamma, erfc, erfinv, ndtr, ndtri, log_ndtr  # noqa: E402, F401
+from .reference_bessel import i0, i0e, i1, i1e  # noqa: E402, F401 - special functions
+from .reference_pointwise import (  # noqa: E402, F401 - elementwise functions with PyTorch's edge values
+    sinc, entr, logit, xlogy, xlog1py, hypot, logaddexp, logaddexp2, copysign, nextafter, heaviside,
+)
+from .reference_math import (  # noqa: E402, F401 - ops/math_more.py's and math_extras/'s kernels
+    arccosh, arcsinh, arctanh, arctan2, fmax, fmin, gcd, lcm, frexp, left_shift, right_shift, histogram, isin,
+)
 from .reference_qconv import im2col_groups as _im2col_groups  # noqa: E402 - the int8 convolution's windows
 
 

@@ -9,7 +9,9 @@ Shuffling draws from tinynn's default generator, so `tn.manual_seed` makes the o
 the `generator=` given (a `tn.Generator`) to random_split, DataLoader and the random samplers.
 """
 from . import transforms
-from .dataset import Dataset, TensorDataset, Subset, ConcatDataset, random_split
+from .dataset import Dataset, TensorDataset, Subset, ConcatDataset, StackDataset, random_split
+from .iterable import IterableDataset, ChainDataset
+from .background import WorkerInfo, get_worker_info
 from .sampler import (
     Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler, BatchSampler,
 )
@@ -18,4 +20,5 @@ from .loader import DataLoader
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "DataLoader", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler", "default_collate",
-           "default_convert", "random_split", "transforms"]
+           "default_convert", "random_split", "transforms", "StackDataset", "IterableDataset", "ChainDataset",
+           "WorkerInfo", "get_worker_info"]

@@ -1,4 +1,5 @@
-"""Map-style datasets: Dataset, TensorDataset (in-memory arrays), Subset, ConcatDataset, random_split."""
+"""Map-style datasets: Dataset, TensorDataset (in-memory arrays), Subset, ConcatDataset, StackDataset,
+random_split."""
 import bisect
 import math
 
@@ -123,6 +124,44 @@ class ConcatDataset(Dataset):
             raise IndexError(f"ConcatDataset: index {idx} is out of range for {n} samples")
         k = bisect.bisect_right(self.cumulative_sizes, idx)
         return self.datasets[k][idx - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+class StackDataset(Dataset):
+    """Several datasets of one length side by side: sample i is (a[i], b[i], ...) for
+    StackDataset(a, b, ...), or {"x": a[i], "y": b[i]} for StackDataset(x=a, y=b) (not both forms at once)."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("StackDataset: give the datasets either positionally (samples are tuples) or by "
+                             "keyword (samples are dicts), not both")
+        if not (args or kwargs):
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        self.datasets = args if args else kwargs
+        lengths = [len(d) for d in (args or kwargs.values())]
+        if any(n != lengths[0] for n in lengths):
+            raise ValueError(f"StackDataset: size mismatch between datasets, lengths {lengths}")
+        self._length = lengths[0]
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: d[index] for key, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices):
+        """The samples at `indices`, a list (each dataset with a __getitems__ of its own reads them at once)."""
+        named = isinstance(self.datasets, dict)
+        columns = []
+        for d in (self.datasets.values() if named else self.datasets):
+            items = d.__getitems__(indices) if callable(getattr(d, "__getitems__", None)) else [d[i] for i in indices]
+            if len(items) != len(indices):
+                raise ValueError(f"StackDataset: a dataset's __getitems__ returned {len(items)} samples for "
+                                 f"{len(indices)} indices")
+            columns.append(items)
+        rows = zip(*columns)
+        return [dict(zip(self.datasets, row)) for row in rows] if named else [tuple(row) for row in rows]
+
+    def __len__(self):
+        return self._length
 
 
 def random_split(dataset, lengths, generator=None):

@@ -1,10 +1,16 @@
-"""DataLoader: batches of Tensors from a dataset, in the order of a sampler, optionally loaded in the background."""
+"""DataLoader: batches of Tensors from a dataset, in the order of a sampler (or of an IterableDataset's
+stream), optionally loaded in the background."""
+import hashlib
+import itertools
+import warnings
+
 import numpy as np
 
 from ..tensor import Tensor
-from ..random import check_generator
-from .background import in_order
+from ..random import check_generator, numpy_generator
+from .background import in_order, round_robin
 from .collate import default_collate, default_convert
+from .iterable import IterableDataset, _InfiniteConstantSampler
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -28,7 +34,20 @@ class DataLoader:
     transforms in a dataset draw from the shared generator in whatever order the threads reach it, so
     with num_workers > 0 the samples come in a reproducible order but their augmentations may differ.
     pin_memory, multiprocessing_context and pin_memory_device are accepted and do nothing (CPU only);
-    persistent_workers is accepted (the threads live for one pass)."""
+    persistent_workers is accepted (the threads live for one pass).
+
+    An IterableDataset is read from the front of its stream: no sampler, batch_sampler or shuffle (a
+    ValueError, as in PyTorch); batches of batch_size consecutive items (drop_last drops a short last
+    one), or the items themselves with batch_size=None; len() is len(dataset) in batches, a TypeError
+    when the dataset has no __len__ (and a warning if the stream then yields more batches). With
+    num_workers > 0 each worker thread iterates its own shallow copy of the dataset (copy.copy:
+    attributes a worker sets are its own, the arrays they refer to are shared) and the batches come
+    from the workers in turn; an __iter__ splits the stream between them with get_worker_info().
+    Inside a worker, get_worker_info() gives (id, num_workers, seed, dataset); worker_init_fn(id) runs
+    first in each. Differences from PyTorch's processes: the workers are threads (a map-style dataset is
+    one object they share), and the base seed (seed - id) is derived from the generator's state without
+    advancing it -- so the order is that of num_workers=0 -- rather than drawn from it; tinynn's
+    generators are not reseeded in the workers."""
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
@@ -42,6 +61,12 @@ class DataLoader:
             raise ValueError("DataLoader: prefetch_factor needs num_workers > 0 (or leave it None)")
         if num_workers == 0 and persistent_workers:
             raise ValueError("DataLoader: persistent_workers needs num_workers > 0")
+        if isinstance(dataset, IterableDataset):
+            for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
+                if value not in (None, False):
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, "
+                                     f"but got {name}={value!r}")
+            sampler = _InfiniteConstantSampler()
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
@@ -67,10 +92,16 @@ class DataLoader:
         self.prefetch_factor = 2 if prefetch_factor is None else prefetch_factor
         self.timeout, self.worker_init_fn = timeout, worker_init_fn
         self.pin_memory, self.persistent_workers = pin_memory, persistent_workers
+        self._passes, self._reported_len = 0, None  # passes with workers so far; len() of an IterableDataset's loader
 
     def __len__(self):
         if self._given_batches is not None:
             return len(self._given_batches)
+        if isinstance(self.dataset, IterableDataset):
+            n = len(self.dataset)
+            self._reported_len = n if self.batch_size is None else \
+                n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+            return self._reported_len
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         if self.batch_size is None:
             return n
@@ -108,14 +139,53 @@ class DataLoader:
         if self.collate_fn is None and hasattr(self.dataset, "get_batch"):
             # (what default_collate makes of the samples' tuples: a list of stacked Tensors)
             return [_fresh(t) for t in self.dataset.get_batch(job)]
-        items = range(job.start, job.stop) if isinstance(job, slice) else job.tolist()
+        items = list(range(job.start, job.stop)) if isinstance(job, slice) else job.tolist()
+        if callable(getattr(self.dataset, "__getitems__", None)):  # a dataset that reads many samples at once
+            return (self.collate_fn or default_collate)(self.dataset.__getitems__(items))
         return (self.collate_fn or default_collate)([self.dataset[i] for i in items])
 
+    def _stream(self, dataset):
+        """The batches of an IterableDataset: batch_size consecutive items at a time, collated (the last
+        batch shorter, or dropped with drop_last), or each item converted when batch_size is None."""
+        items = iter(dataset)
+        if self.batch_size is None:
+            for item in items:
+                yield self.collate_fn(item) if self.collate_fn is not None else default_convert(item)
+            return
+        while batch := list(itertools.islice(items, self.batch_size)):
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield (self.collate_fn or default_collate)(batch)
+
+    def _base_seed(self):
+        """The workers' base seed for this pass: a hash of the generator's state, which is left as it was
+        (so the draws of the sampler and the order are those of num_workers=0), and of the pass number."""
+        rng = numpy_generator(self.generator, "DataLoader")
+        digest = hashlib.sha256(f"{rng.bit_generator.state}/{self._passes}".encode()).digest()
+        self._passes += 1
+        return int.from_bytes(digest[:8], "little") >> 1  # in [0, 2^63), as PyTorch's
+
+    def _counted(self, batches):
+        """`batches`, with PyTorch's warning once the stream yields more than len(loader) said."""
+        try:
+            for n, batch in enumerate(batches, 1):
+                if self._reported_len is not None and n > self._reported_len:
+                    warnings.warn(f"DataLoader: the IterableDataset's length was reported to be {self._reported_len} "
+                                  f"(when len(dataloader) was read), but {n} batches have been fetched", stacklevel=2)
+                yield batch
+        finally:
+            batches.close()
+
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            batches = self._stream(self.dataset) if self.num_workers == 0 else round_robin(
+                self._stream, self.dataset, self.num_workers, self.prefetch_factor, self.timeout, self.worker_init_fn,
+                self._base_seed())
+            return self._counted(batches)
         if self.num_workers == 0:
             return map(self._fetch, self._jobs())
         return in_order(self._fetch, self._jobs(), self.num_workers, self.prefetch_factor, self.timeout,
-                        self.worker_init_fn)
+                        self.worker_init_fn, self.dataset, self._base_seed())
 
 
 def _fresh(t):

@@ -273,3 +273,19 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    """y = x for x > 0, a x otherwise, with a ~ U(lower, upper) per element in training and
+    a = (lower + upper) / 2 in eval() (Xu et al., 2015, "Empirical Evaluation of Rectified Activations in
+    Convolutional Network")."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}{_inplace_repr(self.inplace)}"

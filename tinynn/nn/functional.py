@@ -121,10 +121,10 @@ def dropout(input, p=0.5, training=True, inplace=False):
     input = _tensor(input)
     if not training:
         return input
-    if input.dtype.kind != "f":
-        raise TypeError(f"dropout: expected a floating-point input in training, got dtype {input.dtype}")
     if p == 0.0:
         return input
+    if input.dtype.kind != "f" and p < 1.0:  # (p = 1 zeroes any dtype, as PyTorch)
+        raise TypeError(f"dropout: expected a floating-point input in training, got dtype {input.dtype}")
     keep = generator().random(input.shape) >= p if p < 1.0 else np.zeros(input.shape, bool)
     mask = Tensor._wrap(keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p) if p < 1.0 else 0.0), False)
     if inplace:
@@ -373,7 +373,15 @@ from .functional_attention import scaled_dot_product_attention  # noqa: E402
 from .functional_misc import embedding, one_hot, normalize  # noqa: E402
 from .conv_transpose import conv_transpose2d  # noqa: E402
 from .group_norm import group_norm, instance_norm  # noqa: E402
+from .rms_norm import rms_norm  # noqa: E402
 from .upsample import interpolate  # noqa: E402
+from .losses_margin import multi_margin_loss, multilabel_margin_loss  # noqa: E402,F401
+from .ctc import ctc_loss  # noqa: E402,F401
+from .embedding_bag import embedding_bag  # noqa: E402,F401
+from .local_response_norm import local_response_norm  # noqa: E402,F401
+from .functional_extra import (alpha_dropout, channel_shuffle, conv_transpose1d,  # noqa: E402,F401
+                               dropout1d, dropout2d, dropout3d, feature_alpha_dropout, fold,
+                               native_channel_shuffle, rrelu, rrelu_, unfold)
 from .functional_extra import (  # noqa: E402,F401 - functions of layers in files of their own
     adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d, avg_pool1d, bilinear, celu, celu_,
     cosine_embedding_loss, cosine_similarity, elu_, gaussian_nll_loss, glu, hardshrink, hardsigmoid,
@@ -381,3 +389,5 @@ from .functional_extra import (  # noqa: E402,F401 - functions of layers in file
     multilabel_soft_margin_loss, pairwise_distance, pixel_shuffle, pixel_unshuffle, poisson_nll_loss, prelu,
     relu6, relu_, selu, selu_, soft_margin_loss, softmin, softshrink, softsign, tanhshrink, threshold,
     threshold_, triplet_margin_loss)
+from .functional_extra import (adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, conv3d,  # noqa: E402,F401
+                               conv_transpose3d, max_pool3d)

@@ -1,14 +1,15 @@
 """More activations of torch.nn.functional, composed from tinynn's differentiable ops (so gradients of
 any order come for free), with PyTorch's formulas, defaults, errors and subgradients at the kinks:
 selu celu mish softsign relu6 hardsigmoid hardswish prelu logsigmoid softmin glu threshold tanhshrink
-softshrink hardshrink, and the in-place spellings relu_ elu_ leaky_relu_
-hardtanh_ threshold_. Part of tinynn.nn.functional, which re-exports them."""
+softshrink hardshrink rrelu, and the in-place spellings relu_ elu_ leaky_relu_
+hardtanh_ threshold_ rrelu_. Part of tinynn.nn.functional, which re-exports them."""
 import numpy as np
 
 from .. import ops
 from ..ops import activations as act
 from ..ops.inplace import inplace as _inplace
 from ..ops.methods import where
+from ..random import generator
 from ..tensor import Tensor, as_tensor
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -191,6 +192,21 @@ def prelu(input, weight):
     return where((input > 0)._data, input, input * a)
 
 
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU (Xu et al., 2015, "Empirical Evaluation of Rectified Activations in Convolutional
+    Network"): rrelu(x) = x for x > 0, a x otherwise; in training a ~ U(lower, upper) drawn per element from
+    tinynn's generator (the gradient is the drawn a, at x = 0 too), else a = (lower + upper) / 2 (leaky_relu).
+    Note PyTorch's default training=False."""
+    input = _floating("rrelu", input)
+    if lower > upper:
+        raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, got lower={lower} "
+                           f"and upper={upper}")
+    if not training:
+        return _apply("rrelu", input, inplace, lambda x: act.LeakyReLU.apply(x, negative_slope=(lower + upper) / 2))
+    slope = np.where(input._data <= 0, lower + (upper - lower) * generator().random(input.shape), 1.0)
+    return _apply("rrelu", input, inplace, lambda x: ops.Mul.apply(x, _const(slope, x)))
+
+
 # ---------------------------------------------------------------- in-place spellings
 def relu_(input):
     """relu written into input itself."""
@@ -231,6 +247,11 @@ def selu_(input):
     return selu(input, inplace=True)
 
 
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """rrelu written into input itself."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
 __all__ = ["selu", "celu", "mish", "softsign", "tanhshrink", "relu6", "hardsigmoid", "hardswish", "logsigmoid",
            "softmin", "glu", "threshold", "softshrink", "hardshrink", "prelu", "relu_", "elu_", "leaky_relu_",
-           "hardtanh_", "threshold_", "celu_", "selu_"]
+           "hardtanh_", "threshold_", "celu_", "selu_", "rrelu", "rrelu_"]

@@ -169,3 +169,10 @@ class InstanceNorm1d(_InstanceNorm):
     """y = instance_norm(x): each channel of each sample of x (N, C, L) (or (C, L)) normalized over its L positions."""
 
     layer, dims = "InstanceNorm1d", 1
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """y = instance_norm(x): each channel of each volume of x (N, C, D, H, W) (or (C, D, H, W)) normalized over its
+    D H W positions, then gamma_c, beta_c (affine=True)."""
+
+    layer, dims = "InstanceNorm3d", 3

@@ -118,3 +118,9 @@ class BatchNorm1d(_BatchNorm):
     """BatchNorm2d's formula per channel c of x (N, C) or (N, C, L)."""
 
     layer, shapes, layout = "BatchNorm1d", (2, 3), "N, C) or (N, C, L"
+
+
+class BatchNorm3d(_BatchNorm):
+    """BatchNorm2d's formula per channel c of a volume batch x (N, C, D, H, W), over its N D H W values."""
+
+    layer, shapes, layout = "BatchNorm3d", (5,), "N, C, D, H, W"

@@ -1,6 +1,6 @@
 """Padding layers with PyTorch's names, arguments and reprs, each one call of F.pad:
-ZeroPad1d/2d, ConstantPad1d/2d, ReflectionPad1d/2d, ReplicationPad1d/2d. An int pads every side by
-that much; a tuple is F.pad's (left, right[, top, bottom])."""
+ZeroPad1d/2d/3d, ConstantPad1d/2d/3d, ReflectionPad1d/2d/3d, ReplicationPad1d/2d/3d, CircularPad1d/2d/3d.
+An int pads every side by that much; a tuple is F.pad's (left, right[, top, bottom[, front, back]])."""
 from .conv import pad
 from .module import Module
 
@@ -84,3 +84,45 @@ class ReplicationPad2d(_PadNd):
     """Pads the last two dims with copies of their edge values."""
 
     mode, sides = "replicate", 2
+
+
+class ConstantPad3d(_ConstantPadNd):
+    """Pads the last three dims with `value`: padding = (left, right, top, bottom, front, back)."""
+
+    sides = 3
+
+
+class ZeroPad3d(_PadNd):
+    """Pads the last three dims with zeros: padding = (left, right, top, bottom, front, back)."""
+
+    sides = 3
+
+
+class ReflectionPad3d(_PadNd):
+    """Pads the last three dims of (C, D, H, W) or (N, C, D, H, W) with their mirror image without the edge."""
+
+    mode, sides = "reflect", 3
+
+
+class ReplicationPad3d(_PadNd):
+    """Pads the last three dims of (C, D, H, W) or (N, C, D, H, W) with copies of their edge values."""
+
+    mode, sides = "replicate", 3
+
+
+class CircularPad1d(_PadNd):
+    """Pads the last dim of (C, W) or (N, C, W) periodically: y[i] = x[(i - left) mod W] (padding <= W)."""
+
+    mode, sides = "circular", 1
+
+
+class CircularPad2d(_PadNd):
+    """Pads the last two dims of (C, H, W) or (N, C, H, W) periodically (the input tiled around itself)."""
+
+    mode, sides = "circular", 2
+
+
+class CircularPad3d(_PadNd):
+    """Pads the last three dims of (C, D, H, W) or (N, C, D, H, W) periodically."""
+
+    mode, sides = "circular", 3

@@ -1,6 +1,9 @@
 """PixelShuffle and PixelUnshuffle (Shi et al., 2016, "Real-Time Single Image and Video Super-Resolution
-Using an Efficient Sub-Pixel Convolutional Neural Network"): a reshape and a permutation, so exact and
-differentiable through the shape ops."""
+Using an Efficient Sub-Pixel Convolutional Neural Network") and ChannelShuffle (Zhang et al., 2018,
+"ShuffleNet: An Extremely Efficient Convolutional Neural Network for Mobile Devices"): each a reshape
+and a permutation, so exact and differentiable through the shape ops."""
+import numbers
+
 from ..tensor import Tensor, as_tensor
 from .module import Module
 
@@ -68,3 +71,41 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self):
         return f"downscale_factor={self.downscale_factor}"
+
+
+def channel_shuffle(input, groups):
+    """ShuffleNet's channel shuffle: the C = g k channels of x (N, C, *) (at least 3-D) seen as a (g, k) grid
+    and read column by column: y[:, i g + j] = x[:, j k + i] (i < k, j < g)."""
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral):
+        raise TypeError(f"channel_shuffle: groups must be an int, got {groups!r}")
+    if x.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(x.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"channel_shuffle: Number of groups to divide channels in must be positive. "
+                           f"Value of groups:{groups}")
+    n, c, *rest = x.shape
+    if c % groups:
+        raise RuntimeError(f"channel_shuffle: Number of channels must be divisible by groups. Got {c} channels and "
+                           f"{groups} groups.")
+    groups = int(groups)
+    return x.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+def native_channel_shuffle(input, groups):
+    """channel_shuffle (PyTorch's native kernel of it; the same values)."""
+    return channel_shuffle(input, groups)
+
+
+class ChannelShuffle(Module):
+    """y = channel_shuffle(x, groups): (N, g k, *) -> (N, g k, *), channel i g + j from channel j k + i."""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"

@@ -1,5 +1,8 @@
-"""The Transformer encoder (Vaswani et al., 2017, "Attention Is All You Need", section 3.1)."""
+"""The Transformer encoder (Vaswani et al., 2017, "Attention Is All You Need", section 3.1), and the
+helpers the decoder shares: the activation by name, the causal mask and its detection."""
 import copy
+
+import numpy as np
 
 from . import functional as F
 from .attention import MultiheadAttention
@@ -7,9 +10,56 @@ from .layernorm import LayerNorm
 from .containers import ModuleList
 from .layers import Dropout, Linear
 from .module import Module
-from ..tensor import check_device
+from ..tensor import Tensor, check_device
 
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+class ActivationError(RuntimeError, ValueError):
+    """An activation named by a string other than "relu" or "gelu" (PyTorch raises RuntimeError)."""
+
+
+def activation_function(activation, op):
+    """The feed-forward activation: "relu" -> F.relu, "gelu" -> F.gelu (exact), or a callable as it is."""
+    if isinstance(activation, str):
+        if activation not in _ACTIVATIONS:
+            raise ActivationError(f"{op}: activation should be relu/gelu, not {activation!r}")
+        return _ACTIVATIONS[activation]
+    if not callable(activation):
+        raise TypeError(f"{op}: activation must be 'relu', 'gelu' or a callable, got {type(activation).__name__}")
+    return activation
+
+
+def generate_square_subsequent_mask(sz, device=None, dtype=None):
+    """The (sz, sz) causal mask M of a float dtype (float32 by default): M_ij = -inf for j > i (a
+    position may not attend to a later one), 0 otherwise."""
+    check_device(device, "generate_square_subsequent_mask")
+    dtype = np.dtype(dtype or np.float32)
+    if dtype.kind != "f":
+        raise TypeError(f"generate_square_subsequent_mask: dtype must be a float dtype, got {dtype}")
+    future = np.triu(np.ones((sz, sz), dtype=bool), 1)
+    return Tensor._wrap(np.where(future, dtype.type(-np.inf), dtype.type(0)), False)
+
+
+def is_causal_mask(mask, is_causal, size):
+    """PyTorch's hint: is_causal as given (True/False), or, for is_causal=None, whether `mask` is
+    the (size, size) causal mask, float (-inf above the diagonal, 0 elsewhere) or bool (True above
+    the diagonal: may not attend). A detected mask lets attention skip building it."""
+    if is_causal is not None or mask is None:
+        return bool(is_causal)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.shape != (size, size):
+        return False
+    future = np.triu(np.ones((size, size), dtype=bool), 1)
+    if m.dtype == np.bool_:
+        return bool(np.array_equal(m, future))
+    return m.dtype.kind == "f" and bool(np.all(np.where(future, m == -np.inf, m == 0)))
+
+
+def sequence_length(x, batch_first):
+    """The sequence length of x: (L, E) unbatched, (L, N, E), or (N, L, E) with batch_first."""
+    shape = tuple(x.shape)
+    return shape[0] if len(shape) == 2 else shape[1 if batch_first else 0]
 
 
 class TransformerEncoderLayer(Module):
@@ -22,14 +72,11 @@ class TransformerEncoderLayer(Module):
     PyTorch's submodule names (self_attn, linear1, dropout, linear2, norm1, norm2, dropout1,
     dropout2), so state dicts move between the two."""
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation=F.relu, layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
         check_device(device, "TransformerEncoderLayer")
-        if isinstance(activation, str):
-            if activation not in _ACTIVATIONS:
-                raise ValueError(f"TransformerEncoderLayer: activation should be relu/gelu, not {activation!r}")
-            activation = _ACTIVATIONS[activation]
+        activation = activation_function(activation, "TransformerEncoderLayer")
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
@@ -61,16 +108,23 @@ class TransformerEncoderLayer(Module):
 
 class TransformerEncoder(Module):
     """num_layers copies of encoder_layer applied in turn (layers.0, layers.1, ...), then `norm`
-    if given: y = norm(layer_{n-1}(... layer_0(x)))."""
+    if given: y = norm(layer_{n-1}(... layer_0(x))). is_causal=None detects a causal `mask`.
+
+    enable_nested_tensor and mask_check choose PyTorch's nested-tensor fast path (kept as
+    attributes, no effect here): tinynn always computes the padded batch in full."""
 
     def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
         super().__init__()
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
+        self.enable_nested_tensor, self.use_nested_tensor, self.mask_check = enable_nested_tensor, False, mask_check
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         x = src
+        first = self.layers[0] if len(self.layers) else None
+        batch_first = getattr(getattr(first, "self_attn", None), "batch_first", False)
+        is_causal = is_causal_mask(mask, is_causal, sequence_length(src, batch_first))
         for layer in self.layers:
-            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=is_causal)
         return x if self.norm is None else self.norm(x)

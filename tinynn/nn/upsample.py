@@ -1,6 +1,6 @@
 """Resizing: F.interpolate and the layers Upsample, UpsamplingNearest2d and UpsamplingBilinear2d, with
-PyTorch's output sizes and source positions. Every mode but "area" is separable: the input is resampled
-along one spatial axis at a time (the Resample op), the last one first.
+PyTorch's output sizes and source positions. Every mode is separable: the input is resampled along one
+spatial axis at a time (the Resample op), the last one first ("area" is adaptive average pooling).
 
 PyTorch's source positions (ATen/native/UpSample.h), for output index i of an axis of size `n` resized
 to `m`, with r = 1 / scale_factor when one was given, else n / m:
@@ -10,7 +10,10 @@ to `m`, with r = 1 / scale_factor when one was given, else n / m:
   nearest-exact:  floor((i + 1/2) r), at most n - 1;
   linear:         x = r (i + 1/2) - 1/2, clamped at 0 (align_corners=False), or x = i (n - 1) / (m - 1)
                   (align_corners=True); i0 = floor(x), i1 = min(i0 + 1, n - 1), lambda = x - i0;
-                  y_i = (1 - lambda) v[i0] + lambda v[i1] (y = v when m = n).
+                  y_i = (1 - lambda) v[i0] + lambda v[i1] (y = v when m = n);
+  cubic:          x as linear's but not clamped, i0 = floor(x), t = x - i0; y_i = sum_k W(t - k) v[i0 + k]
+                  over k = -1, 0, 1, 2, each index clamped into [0, n - 1], W Keys' cubic convolution kernel
+                  with a = -0.75 (Keys, 1981, "Cubic Convolution Interpolation for Digital Image Processing").
 """
 import numbers
 
@@ -21,7 +24,8 @@ from ..tensor import Tensor, as_tensor
 from .module import Module
 from .pooling import adaptive_avg_pool2d
 
-LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}  # mode: the input's dims it needs
+LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}  # mode: the input's dims it needs (bicubic: 4)
+CUBIC_A = -0.75  # Keys' free parameter a, PyTorch's choice (and OpenCV's)
 MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 
 
@@ -39,16 +43,33 @@ def source_positions(mode, n, m, scale, align_corners, dtype, shortcuts=True):
         else:
             src = np.floor(i.astype(np.float32) * r)
         return (np.minimum(src.astype(np.int64), n - 1),), None
-    if m == n:
+    if m == n and mode != "bicubic":
         return (i, i), (np.ones(m, dtype), np.zeros(m, dtype))
     if align_corners:
         x = (dtype.type(n - 1) / dtype.type(m - 1) if m > 1 else dtype.type(0)) * i.astype(dtype)
     else:
         r = dtype.type(1.0 / scale) if scale else dtype.type(n) / dtype.type(m)
-        x = np.maximum(r * (i.astype(dtype) + dtype.type(0.5)) - dtype.type(0.5), 0)
+        x = r * (i.astype(dtype) + dtype.type(0.5)) - dtype.type(0.5)
+    if mode == "bicubic":
+        return cubic_taps(x, n)
+    x = np.maximum(x, 0)
     i0 = np.minimum(np.floor(x.astype(np.float32)).astype(np.int64), n - 1)
     lam = np.clip(x - i0.astype(dtype), 0, 1)
     return (i0, i0 + (i0 < n - 1)), (1 - lam, lam)
+
+
+def cubic_taps(x, n):
+    """((i0 - 1, i0, i0 + 1, i0 + 2) clamped into [0, n - 1], (W(t + 1), W(t), W(1 - t), W(2 - t))) at source
+    positions x, i0 = floor(x), t = x - i0, with Keys' kernel W(s) = (a + 2)|s|^3 - (a + 3)|s|^2 + 1 for |s| <= 1,
+    a|s|^3 - 5a|s|^2 + 8a|s| - 4a for 1 < |s| < 2 (0 beyond), in x's dtype; the weights sum to 1."""
+    a, one = x.dtype.type(CUBIC_A), x.dtype.type(1)
+    near = lambda s: ((a + 2) * s - (a + 3)) * s * s + one  # noqa: E731
+    far = lambda s: ((a * s - 5 * a) * s + 8 * a) * s - 4 * a  # noqa: E731
+    i0 = np.floor(x)
+    t = x - i0
+    i0 = i0.astype(np.int64)
+    return tuple(np.clip(i0 + k, 0, n - 1) for k in (-1, 0, 1, 2)), (far(t + one), near(t), near(one - t),
+                                                                    far(one - t + one))
 
 
 def _per_axis(what, value, dims, input):
@@ -80,14 +101,15 @@ def _check_arguments(input, size, scale_factor, mode, align_corners, recompute_s
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
                          "tensor as input")
-    if mode in ("bicubic", "lanczos") or antialias:
+    if mode == "lanczos" or antialias:
         raise NotImplementedError(f"interpolate: mode={mode!r}{' with antialias=True' if antialias else ''} is not "
-                                  "supported by tinynn (nearest, nearest-exact, linear, bilinear, trilinear, area are)")
+                                  "supported by tinynn (nearest, nearest-exact, linear, bilinear, bicubic, trilinear "
+                                  "and area without antialias are)")
+    if mode == "bicubic" and input.ndim != 4:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  f"the modes: {MODES} (got {mode})")
     if mode in LINEAR and input.ndim != LINEAR[mode]:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {LINEAR[mode]}D input")
-    if mode == "area" and input.ndim == 5:
-        raise NotImplementedError("interpolate: mode='area' on a 5-D input (adaptive_avg_pool3d) is not supported "
-                                  "by tinynn")
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
@@ -96,7 +118,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     kernel then uses 1 / scale_factor as the step, unless recompute_scale_factor=True). y_i reads
     nearest: x[floor(i r)];  nearest-exact: x[floor((i + 1/2) r)];  (bi/tri)linear: (1 - lambda) x[i0] + lambda x[i1]
     around the source position r (i + 1/2) - 1/2 (align_corners=False, the default) or i (d - 1) / (o - 1)
-    (align_corners=True);  area: adaptive average pooling.  r = d / o, or 1 / scale_factor when one is given."""
+    (align_corners=True);  bicubic (4-D): sum_k W(t - k) x[i0 + k], k = -1..2, Keys' kernel with a = -0.75 and
+    border indices clamped (see cubic_taps);  area: adaptive average pooling.  r = d / o, or 1 / scale_factor
+    when one is given. antialias=True is not supported (NotImplementedError)."""
     input = input if isinstance(input, Tensor) else as_tensor(input)
     _check_arguments(input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias)
     dims = input.ndim - 2
@@ -117,6 +141,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         if dims == 1:
             return adaptive_avg_pool2d(input.unsqueeze(2), (1, sizes[0])).squeeze(2)
+        if dims == 3:  # separable: pool (H, W), then D (its windows' averages of averages are the means)
+            n, c, d, h, w = input.shape
+            y = adaptive_avg_pool2d(input.reshape(n, c * d, h, w), tuple(sizes[1:]))
+            y = adaptive_avg_pool2d(y.reshape(n, c, d, sizes[1] * sizes[2]), (sizes[0], sizes[1] * sizes[2]))
+            return y.reshape(n, c, *sizes)
         return adaptive_avg_pool2d(input, tuple(sizes))
     if input.dtype.kind != "f" and not (input.dtype == np.uint8 and mode.startswith("nearest")):
         raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented for dtype {input.dtype}")

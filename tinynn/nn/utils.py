@@ -1,4 +1,5 @@
-"""torch.nn.utils: gradient clipping and flattening parameters into one vector (and back)."""
+"""torch.nn.utils: gradient clipping and flattening parameters into one vector (and back); the submodules
+rnn, parametrize, parametrizations and stateless, and the hook-based weight_norm and spectral_norm."""
 import math
 import sys
 
@@ -93,3 +94,12 @@ def vector_to_parameters(vec, parameters):
 # `tinynn.nn.utils.rnn.pad_sequence` and `from tinynn.nn.utils.rnn import pad_sequence` work.
 from . import rnn_utils as rnn  # noqa: E402
 sys.modules[__name__ + ".rnn"] = rnn
+# The same for parametrize, parametrizations and stateless (parametrize.py, parametrizations.py,
+# stateless.py); as in PyTorch, nn.utils.weight_norm and nn.utils.spectral_norm are the functions, their
+# modules still importable as tinynn.nn.utils.weight_norm / .spectral_norm.
+from . import parametrize, parametrizations, stateless  # noqa: E402
+from . import weight_norm as _weight_norm_module, spectral_norm as _spectral_norm_module  # noqa: E402
+from .weight_norm import weight_norm, remove_weight_norm  # noqa: E402
+from .spectral_norm import spectral_norm, remove_spectral_norm  # noqa: E402
+for _module in (parametrize, parametrizations, stateless, _weight_norm_module, _spectral_norm_module):
+    sys.modules[__name__ + "." + _module.__name__.rpartition(".")[2]] = _module

@@ -29,7 +29,7 @@ def _axis(g, x, axis):
 
 @converter(GPT)
 def gpt(g, layer, x, value):
-    g.sequence_axes.add(1)
+    g.input_axes[x] = {0: "batch", 1: "sequence"}
     tokens, tokens_value = g.child(layer.wte, "wte", x, value)
     length = g.node("Squeeze", [_axis(g, x, 1), g.constant([0], np.int64, "axis0_i64")])
     positions = g.node("Range", [g.constant(0, np.int64, "zero_i64"), length, g.constant(1, np.int64, "one_i64")])

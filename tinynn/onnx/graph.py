@@ -16,6 +16,12 @@ A model whose forward is not a chain (a residual block, a classifier around an L
 converter of its own that writes its sub-layers through `g.child(layer.sub, "sub", x, value)` (the
 sub-layer's nodes under its path, and its output's name and example value) and the nodes between
 them (an Add of a residual, a Reshape); a Sequential is the converter that does this in order.
+
+A layer whose forward takes several tensors (a Transformer decoder: tgt, memory) registers with
+`@converter(cls, inputs=2)` and gets a tuple of names and a tuple of values; one that reads keyword
+arguments of its forward (a causal tgt_mask) names them, `kwargs=("tgt_mask", ...)`, and finds the
+call's values in `g.kwargs` (export(..., kwargs=...) at the top, g.child(..., kwargs=...) below);
+any other keyword argument is refused by name.
 """
 import numpy as np
 
@@ -26,26 +32,66 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise ImportError("tinynn.onnx needs the onnx package, which is not installed: pip install "
                       f"'tinynn-scratch[onnx]' (the [onnx] extra: onnx and onnxruntime) ({exc})") from exc
 
-__all__ = ["Graph", "CONVERTERS", "RUNNERS", "KEEP_NONNEGATIVE", "converter", "run", "onnx", "helper", "numpy_helper"]
+__all__ = ["Graph", "CONVERTERS", "RUNNERS", "SIGNATURES", "KEEP_NONNEGATIVE", "converter", "run", "signature", "onnx",
+           "helper", "numpy_helper"]
 
 CONVERTERS = {}  # layer class -> converter(g, layer, x_name, x_value) -> output name
-RUNNERS = {}  # layer class -> fn(layer, x): what the exported one-input graph computes, when not layer(x)
+RUNNERS = {}  # layer class -> fn(layer, *xs, **kwargs): what the exported graph computes, when not layer(*xs, **kwargs)
+SIGNATURES = {}  # layer class -> (number of input tensors, keyword arguments its converter reads), if not (1, ())
 KEEP_NONNEGATIVE = set()  # layer classes whose output is >= 0 where their input is (pooling, Flatten)
 
 
-def run(module, x):
-    """module applied to the Tensor x as the graph computes it (RUNNERS[class], else module(x))."""
-    fn = next((RUNNERS[c] for c in type(module).__mro__ if c in RUNNERS), None)
-    return module(x) if fn is None else fn(module, x)
+def _nearest(table, module, default=None):
+    return next((table[c] for c in type(module).__mro__ if c in table), default)
 
 
-def converter(*classes):
-    """Register the decorated function as the converter of each of `classes`."""
+def run(module, x, kwargs=None):
+    """module applied to the Tensor x (a tuple of them for several inputs) as the graph computes it
+    (RUNNERS[class], else module(*x, **kwargs))."""
+    args, fn = (x if isinstance(x, tuple) else (x,)), _nearest(RUNNERS, module)
+    return module(*args, **(kwargs or {})) if fn is None else fn(module, *args, **(kwargs or {}))
+
+
+def keeps_nonnegative(module):
+    """Whether module's output is >= 0 where its input is: its class is in KEEP_NONNEGATIVE, bicubic
+    resizing excepted (Keys' kernel has negative lobes)."""
+    return type(module) in KEEP_NONNEGATIVE and getattr(module, "mode", None) != "bicubic"
+
+
+def signature(module):
+    """(number of input tensors, names of the forward's keyword arguments its converter reads)."""
+    return _nearest(SIGNATURES, module, (1, ()))
+
+
+def converter(*classes, inputs=1, kwargs=()):
+    """Register the decorated function as the converter of each of `classes`, whose forward takes
+    `inputs` tensors (an int, or a tuple of the counts it accepts: a cell's (x) or (x, h)) and whose
+    converter reads the keyword arguments `kwargs` (from g.kwargs)."""
+    counts = tuple(int(i) for i in inputs) if isinstance(inputs, tuple) else int(inputs)
+
     def register(fn):
         for cls in classes:
             CONVERTERS[cls] = fn
+            if counts != 1 or kwargs:
+                SIGNATURES[cls] = (counts, tuple(kwargs))
         return fn
     return register
+
+
+def check_kwargs(module, kwargs, where):
+    """ValueError naming each keyword argument of `module`'s call (not None) its converter does not read."""
+    accepted = signature(module)[1]
+    extra = sorted(k for k, v in (kwargs or {}).items() if v is not None and k not in accepted)
+    if extra:
+        raise ValueError(f"onnx.export: {where} ({type(module).__name__}) is called with {', '.join(extra)}, which "
+                         f"tinynn does not export; its converter reads {', '.join(accepted) or 'no keyword argument'}")
+
+
+def tensors(value):
+    """An example value (an array, or a tuple of them) as Tensor(s)."""
+    from ..tensor import Tensor
+
+    return tuple(Tensor(v) for v in value) if isinstance(value, tuple) else Tensor(value)
 
 
 def _array(value):
@@ -83,24 +129,27 @@ class Graph:
         self._names = set()
         self._constants = {}
         self.nonnegative = set()  # tensors known to be >= 0 (after ReLU, Sigmoid): converters may use it
-        self.sequence_axes = set()  # input axes besides the batch that the graph leaves free (GPT's length)
+        self.input_axes = {}  # tensor name -> {axis: label}: a graph input's free axes, if not {0: "batch"}
+        self.kwargs = {}  # the keyword arguments of the call of the layer being converted
 
-    def convert(self, module, x, value, path):
-        """Write `module` applied to tensor `x` (example value `value`) under `path`; returns
-        (output name(s), output value(s)): the value is the module run on the example, in eval mode."""
+    def convert(self, module, x, value, path, kwargs=None):
+        """Write `module` applied to tensor `x` (example value `value`; tuples of them for several inputs),
+        called with the keyword arguments `kwargs`, under `path`; returns (output name(s), output value(s)):
+        the value is the module run on the example, in eval mode."""
         from ..autograd import no_grad
-        from ..tensor import Tensor
 
         convert = find_converter(module, path)
+        check_kwargs(module, kwargs, f"layer {path or '<model>'!r}")
         scope, self.scope = self.scope, path
+        call, self.kwargs = self.kwargs, dict(kwargs or {})
         try:
             out = convert(self, module, x, value)
-            if x in self.nonnegative and isinstance(out, str) and type(module) in KEEP_NONNEGATIVE:
+            if x in self.nonnegative and isinstance(out, str) and keeps_nonnegative(module):
                 self.nonnegative.add(out)
         finally:
-            self.scope = scope
+            self.scope, self.kwargs = scope, call
         with no_grad():
-            result = run(module, Tensor(value))
+            result = run(module, tensors(value), kwargs)
         return out, values(result)
 
     @property
@@ -108,10 +157,11 @@ class Graph:
         """The path of the layer being converted, for error messages ("<model>" at the top)."""
         return self.scope or "<model>"
 
-    def child(self, module, name, x, value):
+    def child(self, module, name, x, value, kwargs=None):
         """Write sub-layer `module` (attribute or key `name` of the layer being converted) applied to
-        `x`: (output name(s), output value(s)), its nodes named under "<scope>.<name>"."""
-        return self.convert(module, x, value, f"{self.scope}.{name}" if self.scope else str(name))
+        `x` (with the keyword arguments `kwargs`): (output name(s), output value(s)), its nodes named
+        under "<scope>.<name>"."""
+        return self.convert(module, x, value, f"{self.scope}.{name}" if self.scope else str(name), kwargs)
 
     def name(self, base):
         """A tensor name not used yet, derived from `base`."""

@@ -8,7 +8,8 @@ outputs). Each node becomes one step of a `GraphModule`, which evaluates the ste
 - a node with constant weights in a layer's form becomes that layer, a child module holding them as
   its parameters (load_layers.LAYERS: Gemm/MatMul -> Linear, with the Add of a bias after a MatMul,
   Conv, ConvTranspose, pooling, BatchNormalization, LayerNormalization, Gather of a table -> Embedding,
-  LSTM/GRU/RNN; load_norms.NORM_LAYERS: GroupNormalization, InstanceNormalization);
+  LSTM/GRU/RNN; load_norms.NORM_LAYERS: GroupNormalization, InstanceNormalization; load_more: RMSNormalization,
+  and LRN as a LocalResponseNorm; load_shuffle_pool: GlobalMaxPool, and DepthToSpace (CRD) as a PixelShuffle);
 - a GroupNorm written as Reshape -> InstanceNormalization -> Reshape [-> Mul -> Add] becomes one GroupNorm
   (load_norms.py);
 - the activations of activations.py become their layers (load_activations.py: Selu -> SELU, PRelu -> PReLU,
@@ -31,14 +32,16 @@ from .graph import numpy_helper, onnx
 from .load_activations import ACTIVATION_LAYERS, ACTIVATION_OPS, find_activations
 from .load_int8 import INT8_OPS, find_blocks
 from .load_layers import LAYERS, linear
+from .load_more import MORE_LAYERS, MORE_OPS
 from .load_norms import NORM_LAYERS, find_group_norms
 from .load_ops import OPS, attrs
 from .load_resize import resize
+from .load_shuffle_pool import SHUFFLE_POOL_LAYERS, SHUFFLE_POOL_OPS
 
 __all__ = ["load", "GraphModule", "OPS", "LAYERS"]
 
-OPS = {**OPS, **INT8_OPS, **ACTIVATION_OPS, "Resize": resize}
-LAYERS = {**LAYERS, **NORM_LAYERS, **ACTIVATION_LAYERS}
+OPS = {**OPS, **INT8_OPS, **ACTIVATION_OPS, **MORE_OPS, **SHUFFLE_POOL_OPS, "Resize": resize}
+LAYERS = {**LAYERS, **NORM_LAYERS, **ACTIVATION_LAYERS, **MORE_LAYERS, **SHUFFLE_POOL_LAYERS}
 
 
 class Step:

@@ -4,13 +4,15 @@ function(node, ctx) -> Module applied to the node's computed (non-constant) inpu
 that form (a MatMul of two computed tensors) and the plain operator of load_ops.OPS computes it.
 
     Gemm, MatMul      Linear, for a constant weight (a MatMul's bias: the Add after it, load.py)
-    Conv              Conv1d / Conv2d by the weight's rank; pads begin = end, or PyTorch's "same"
-    ConvTranspose     ConvTranspose2d (strides, pads begin = end, output_padding, dilations, group)
-    MaxPool           MaxPool1d / MaxPool2d; end pads longer than the begin ones by what PyTorch's
+    Conv              Conv1d / Conv2d / Conv3d by the weight's rank; pads begin = end, or PyTorch's "same"
+    ConvTranspose     ConvTranspose1d / 2d / 3d (strides, pads begin = end, output_padding, dilations,
+                      group)
+    MaxPool           MaxPool1d / 2d / 3d; end pads longer than the begin ones by what PyTorch's
                       ceil_mode adds (tinynn's export of ceil_mode) read as ceil_mode=True
-    AveragePool       AvgPool2d (count_include_pad as the node's), likewise
-    GlobalAveragePool AdaptiveAvgPool2d(1)
-    BatchNormalization BatchNorm1d (input rank 2 or 3) / BatchNorm2d (rank 4) with its running statistics
+    AveragePool       AvgPool1d / 2d / 3d (count_include_pad as the node's), likewise
+    GlobalAveragePool AdaptiveAvgPool1d(1) / 2d(1) / 3d(1)
+    BatchNormalization BatchNorm1d (input rank 2 or 3) / BatchNorm2d (rank 4) / BatchNorm3d (rank 5) with its
+                      running statistics
     LayerNormalization LayerNorm(scale's shape), over the last axes only
     Gather            Embedding, for a constant table gathered on axis 0
     LSTM, GRU, RNN    load_recurrent.py
@@ -83,10 +85,10 @@ def _conv(node, ctx):
         padding = "same"
     else:
         refuse(node, f"pads {pads} are neither symmetric nor PyTorch's 'same'")
-    if dims not in (1, 2):
-        refuse(node, f"a {dims}-D convolution; tinynn has Conv1d and Conv2d")
+    if dims not in (1, 2, 3):
+        refuse(node, f"a {dims}-D convolution; tinynn has Conv1d, Conv2d and Conv3d")
     groups = int(a.get("group", 1))
-    cls = nn.Conv1d if dims == 1 else nn.Conv2d
+    cls = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
     one = (lambda v: v[0]) if dims == 1 else tuple
     layer = cls(w.shape[1] * groups, w.shape[0], one(kernel), stride=one(stride), padding=padding,
                 dilation=one(dilation), groups=groups, bias=b is not None)
@@ -101,19 +103,20 @@ def _conv_transpose(node, ctx):
     if found is None:
         return None
     w, b = found[0], (found[1:] or [None])[0]
-    if w.ndim != 4:
-        refuse(node, f"a {w.ndim - 2}-D transposed convolution; tinynn has ConvTranspose2d")
+    dims = w.ndim - 2
+    if dims not in (1, 2, 3):
+        refuse(node, f"a {dims}-D transposed convolution; tinynn has ConvTranspose1d, 2d and 3d")
     for name, default in (("auto_pad", "NOTSET"), ("output_shape", None)):
         if a.get(name, default) != default:
             refuse(node, f"{name}={a[name]!r}; tinynn reads explicit pads and output_padding")
-    pads = list(a.get("pads", [0] * 4))
-    if pads[:2] != pads[2:]:
-        refuse(node, f"pads {pads}: ConvTranspose2d pads both ends alike (an uneven end is its output_padding)")
+    pads = list(a.get("pads", [0] * 2 * dims))
+    if pads[:dims] != pads[dims:]:
+        refuse(node, f"pads {pads}: ConvTranspose{dims}d pads both ends alike (an uneven end is its output_padding)")
     groups = int(a.get("group", 1))
-    layer = nn.ConvTranspose2d(w.shape[0], w.shape[1] * groups, tuple(w.shape[2:]),
-                               stride=tuple(a.get("strides", (1, 1))), padding=tuple(pads[:2]),
-                               output_padding=tuple(a.get("output_padding", (0, 0))), groups=groups,
-                               bias=b is not None, dilation=tuple(a.get("dilations", (1, 1))))
+    layer = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[dims - 1](
+        w.shape[0], w.shape[1] * groups, tuple(w.shape[2:]), stride=tuple(a.get("strides", (1,) * dims)),
+        padding=tuple(pads[:dims]), output_padding=tuple(a.get("output_padding", (0,) * dims)), groups=groups,
+        bias=b is not None, dilation=tuple(a.get("dilations", (1,) * dims)))
     set_param(layer.weight, w)
     if b is not None:
         set_param(layer.bias, b)
@@ -149,22 +152,22 @@ def _max_pool(node, ctx):
     if len(node.output) > 1 and node.output[1]:
         refuse(node, "tinynn returns no argmax indices from an ONNX MaxPool")
     return _pooled(node, ctx.shape(node.input[0]), lambda k, s, p, d, ceil: (
-        nn.MaxPool1d if isinstance(k, int) else nn.MaxPool2d)(k, s, p, d, ceil_mode=ceil))
+        nn.MaxPool1d if isinstance(k, int) else (nn.MaxPool2d, nn.MaxPool3d)[len(k) - 2])(k, s, p, d, ceil_mode=ceil))
 
 
 def _avg_pool(node, ctx):
     include, shape = bool(attrs(node).get("count_include_pad", 0)), ctx.shape(node.input[0])
-    if shape is None or len(shape) != 4:
-        refuse(node, f"tinynn has AvgPool2d only (input shape {shape})")
-    return _pooled(node, shape, lambda k, s, p, d, ceil: nn.AvgPool2d(k, s, p, ceil_mode=ceil,
-                                                                       count_include_pad=include))
+    if shape is None or len(shape) not in (3, 4, 5):
+        refuse(node, f"tinynn has AvgPool1d, AvgPool2d and AvgPool3d only (input shape {shape})")
+    return _pooled(node, shape, lambda k, s, p, d, ceil: (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)[len(shape) - 3](
+        k, s, p, ceil_mode=ceil, count_include_pad=include))
 
 
 def _global_avg_pool(node, ctx):
     shape = ctx.shape(node.input[0])
-    if shape is None or len(shape) != 4:
-        refuse(node, f"tinynn has AdaptiveAvgPool2d only (input shape {shape})")
-    return nn.AdaptiveAvgPool2d(1)
+    if shape is None or len(shape) not in (3, 4, 5):
+        refuse(node, f"tinynn has AdaptiveAvgPool1d, 2d and 3d only (input shape {shape})")
+    return (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)[len(shape) - 3](1)
 
 
 def _batch_norm(node, ctx):
@@ -172,10 +175,11 @@ def _batch_norm(node, ctx):
     rank = None if shape is None else len(shape)
     if found is None or len(found) != 4 or len(node.output) > 1:
         refuse(node, "tinynn reads inference-mode BatchNormalization with constant scale, bias, mean and variance")
-    if rank not in (2, 3, 4):
-        refuse(node, f"tinynn has BatchNorm1d and BatchNorm2d (input rank 2, 3 or 4), the input has rank {rank}")
+    if rank not in (2, 3, 4, 5):
+        refuse(node, f"tinynn has BatchNorm1d, 2d and 3d (input rank 2 to 5), the input has rank {rank}")
     gamma = found[0]
-    layer = (nn.BatchNorm2d if rank == 4 else nn.BatchNorm1d)(gamma.size, eps=float(attrs(node).get("epsilon", 1e-5)))
+    cls = {4: nn.BatchNorm2d, 5: nn.BatchNorm3d}.get(rank, nn.BatchNorm1d)
+    layer = cls(gamma.size, eps=float(attrs(node).get("epsilon", 1e-5)))
     for param, value in zip((layer.weight, layer.bias, layer.running_mean, layer.running_var), found):
         set_param(param, value)
     return layer.eval()

@@ -57,10 +57,10 @@ def _group_normalization(node, ctx):
 def _instance_normalization(node, ctx):
     scale, bias = _constants(node, ctx)
     shape = ctx.shape(node.input[0])
-    if shape is None or len(shape) not in (3, 4):
-        refuse(node, f"tinynn has InstanceNorm1d and InstanceNorm2d (input rank 3 or 4), the input has shape {shape}")
+    if shape is None or len(shape) not in (3, 4, 5):
+        refuse(node, f"tinynn has InstanceNorm1d, 2d and 3d (input rank 3 to 5), the input has shape {shape}")
     affine, has_bias = _affine(node.input[1:3], scale, bias)
-    cls = nn.InstanceNorm1d if len(shape) == 3 else nn.InstanceNorm2d
+    cls = (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)[len(shape) - 3]
     layer = cls(scale.size, eps=float(attrs(node).get("epsilon", 1e-5)), affine=affine, bias=has_bias)
     return _fill(layer, scale, bias)
 

@@ -8,15 +8,20 @@ resized from n to m (m = sizes[axis], or floor(n scales[axis]); scale = scales[a
       pytorch_half_pixel                the same when m > 1, else 0
       align_corners                     i (n - 1) / (m - 1), 0 when m = 1
     mode nearest: x rounded by nearest_mode (floor, ceil, round_prefer_floor, round_prefer_ceil), in [0, n - 1];
-    mode linear:  x clamped to [0, n - 1], y = (1 - lambda) v[floor x] + lambda v[min(floor x + 1, n - 1)].
+    mode linear:  x clamped to [0, n - 1], y = (1 - lambda) v[floor x] + lambda v[min(floor x + 1, n - 1)];
+    mode cubic:   y = sum_k W(t - k) v[floor x + k], k = -1 .. 2, t = x - floor x, indices clamped into
+                  [0, n - 1] (the specification pads with the edge values), W Keys' kernel with
+                  cubic_coeff_a = -0.75 (nn.upsample.cubic_taps) and exclude_outside = 0.
 
 tinynn's export writes PyTorch's nearest as asymmetric + floor, nearest-exact as half_pixel +
-round_prefer_ceil, and (bi/tri)linear as half_pixel or align_corners (upsampling.py), only where these
-formulas give PyTorch's indices; so export -> load gives the model's outputs. Cubic, antialias,
-tf_crop_and_resize and keep_aspect_ratio_policy other than stretch are refused, naming the attribute.
+round_prefer_ceil, (bi/tri)linear as half_pixel or align_corners and bicubic as cubic (upsampling.py),
+only where these formulas give PyTorch's indices; so export -> load gives the model's outputs. Another
+cubic_coeff_a, exclude_outside, antialias, tf_crop_and_resize and keep_aspect_ratio_policy other than
+stretch are refused, naming the attribute.
 """
 import numpy as np
 
+from ..nn.upsample import CUBIC_A, cubic_taps
 from ..ops.interpolate import Resample
 from .load_ops import attrs, ints, refuse
 
@@ -32,7 +37,7 @@ ROUNDING = {
 
 def source_index(a, n, m, scale):
     """(indices, weights) of the m outputs of an axis of length n, for the node attributes `a`:
-    nearest ((i0,), None), linear ((i0, i1), (1 - lambda, lambda)), lambda float32."""
+    nearest ((i0,), None), linear ((i0, i1), (1 - lambda, lambda)), lambda float32; cubic: four taps."""
     i = np.arange(m, dtype=np.float32)
     scale, mode = np.float32(scale), a.get("coordinate_transformation_mode", "half_pixel")
     if mode == "asymmetric":
@@ -46,6 +51,8 @@ def source_index(a, n, m, scale):
     if a.get("mode", "nearest") == "nearest":
         rounded = ROUNDING[a.get("nearest_mode", "round_prefer_floor")](x)
         return (np.clip(rounded, 0, n - 1).astype(np.int64),), None
+    if a.get("mode") == "cubic":
+        return cubic_taps(x, n)
     x = np.clip(x, np.float32(0), np.float32(n - 1))
     i0 = np.floor(x).astype(np.int64)
     lam = (x - i0.astype(np.float32)).astype(np.float32)
@@ -54,7 +61,9 @@ def source_index(a, n, m, scale):
 
 def _check(node):
     a = attrs(node)
-    checks = (("mode", a.get("mode", "nearest"), ("nearest", "linear")),
+    checks = (("mode", a.get("mode", "nearest"), ("nearest", "linear", "cubic")),
+              ("cubic_coeff_a", float(np.float32(a.get("cubic_coeff_a", CUBIC_A))), (float(np.float32(CUBIC_A)),)),
+              ("exclude_outside", a.get("exclude_outside", 0), (0,)),
               ("coordinate_transformation_mode", a.get("coordinate_transformation_mode", "half_pixel"),
                COORDINATE_MODES),
               ("nearest_mode", a.get("nearest_mode", "round_prefer_floor"), tuple(ROUNDING)),

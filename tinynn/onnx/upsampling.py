@@ -1,8 +1,8 @@
-"""Converters of the layers that enlarge images: ConvTranspose2d and Upsample (UpsamplingNearest2d,
+"""Converters of the layers that enlarge images: ConvTranspose1d/2d and Upsample (UpsamplingNearest2d,
 UpsamplingBilinear2d).
 
-    ConvTranspose2d   ConvTranspose(x, W, b, kernel_shape, strides, pads, output_padding, dilations, group):
-                      W is stored (C_in, C_out / groups, kh, kw) in both; the output length is
+    ConvTranspose1d/2d ConvTranspose(x, W, b, kernel_shape, strides, pads, output_padding, dilations, group):
+                      W is stored (C_in, C_out / groups, *kernel) in both; the output length is
                       (n - 1) s - 2 p + d (k - 1) + output_padding + 1 in both
     Upsample          Resize(x, roi "", scales [1, 1, s...]) for a scale_factor (PyTorch then steps by 1 / s),
                       Resize(x, sizes) for a size or recompute_scale_factor=True (steps by n / m), with
@@ -11,6 +11,11 @@ UpsamplingBilinear2d).
         (bi/tri)linear  "half_pixel" (align_corners=False): r (i + 1/2) - 1/2, clamped at 0, as PyTorch
                         (not "pytorch_half_pixel", which puts an output of length 1 at 0 where PyTorch reads
                         the middle n / 2 - 1/2); "align_corners" (align_corners=True): i (n - 1) / (m - 1)
+        bicubic         mode "cubic", cubic_coeff_a = -0.75 (Keys' a, PyTorch's), exclude_outside 0, the same
+                        coordinates unclamped (as both compute cubic ones), border taps clamped in both;
+                        onnxruntime copies an axis whose length stays, where PyTorch given a scale s != 1
+                        resamples it by 1 / s: then the layer is written as one MatMul per axis by the
+                        (m, n) matrix of PyTorch's taps (exact weights, the products summed in another order)
                       A size is written as the sizes input: with axes=[2, ...] from opset 18, before it as
                       Concat(Shape(x)[:2], spatial sizes) (the batch is dynamic). Each axis's float32 scale
                       is chosen so that Resize's output length (floor(n scale)) and, for the nearest modes,
@@ -20,8 +25,9 @@ UpsamplingBilinear2d).
 """
 import numpy as np
 
-from ..nn.conv_transpose import ConvTranspose2d
-from ..nn.upsample import LINEAR, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d, interpolate, source_positions
+from ..nn.conv_transpose import ConvTranspose1d, ConvTranspose2d
+from ..nn.upsample import (CUBIC_A, LINEAR, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d, interpolate,
+                           source_positions)
 from ..tensor import Tensor
 from .graph import KEEP_NONNEGATIVE, converter
 
@@ -33,10 +39,11 @@ COORDINATES = {  # mode: (mode, coordinate_transformation_mode, nearest_mode) of
 }
 
 
-@converter(ConvTranspose2d)
+@converter(ConvTranspose1d, ConvTranspose2d)
 def conv_transpose(g, layer, x, value):
     if layer.padding_mode != "zeros":  # (the layer refuses any other; kept for a subclass that would not)
-        raise ValueError(f"onnx.export: layer {g.layer!r} (ConvTranspose2d, padding_mode={layer.padding_mode!r}): "
+        raise ValueError(f"onnx.export: layer {g.layer!r} ({type(layer).__name__}, "
+                         f"padding_mode={layer.padding_mode!r}): "
                          "only 'zeros' padding is exported")
     inputs = [x, g.initializer(layer.weight, "weight")]
     if layer.bias is not None:
@@ -54,10 +61,12 @@ def _resize_mode(g, layer):
         return COORDINATES[layer.mode]
     if layer.mode in LINEAR:
         return "linear", "align_corners" if layer.align_corners else "half_pixel", None
+    if layer.mode == "bicubic":
+        return "cubic", "align_corners" if layer.align_corners else "half_pixel", None
     if layer.mode == "area":
         return None, None, None
     raise ValueError(f"onnx.export: layer {g.layer!r} ({type(layer).__name__}, mode={layer.mode!r}): tinynn "
-                     f"exports the modes nearest, nearest-exact, {', '.join(LINEAR)} and area")
+                     f"exports the modes nearest, nearest-exact, {', '.join(LINEAR)}, bicubic and area")
 
 
 def _area(g, layer, x, value, sizes):
@@ -93,7 +102,7 @@ def _onnx_nearest(mode, n, m, scale):
     return np.clip(np.floor(x).astype(np.int64), 0, n - 1)
 
 
-def _scale(mode, n, m, s, table):
+def _scale(mode, n, m, s, table, align_corners=False):
     """The float32 scale of one axis resized from n to m with scale_factor s, or None if none fits: PyTorch's
     linear modes copy the input when m = n, whatever s, so that axis gets 1; else float32(s) or a neighbour,
     the first whose floor(n scale) is m (in float32 and float64) and, for the nearest modes, whose Resize
@@ -101,6 +110,8 @@ def _scale(mode, n, m, s, table):
     candidate there too: PyTorch's nearest on images reads i // 2 when m = 2 n, whatever s)."""
     if m == n and mode in LINEAR:
         return np.float32(1.0)
+    if m == n and mode == "bicubic":  # onnxruntime copies the axis; PyTorch too where it steps by 1
+        return np.float32(1.0) if align_corners or s == 1 else None
     scale = np.float32(s)
     candidates = [scale, np.nextafter(scale, np.float32(np.inf)), np.nextafter(scale, np.float32(0))]
     for c in candidates + ([np.float32(m) / np.float32(n)] if table is not None else []):
@@ -109,6 +120,27 @@ def _scale(mode, n, m, s, table):
         if table is None or np.array_equal(_onnx_nearest(mode, n, m, c), table):
             return c
     return None
+
+
+def _matrices(g, layer, x, value, sizes, given):
+    """Resizing as one MatMul per axis by the (m, n) matrix M of PyTorch's taps and weights (float32):
+    x M^T along the last axis, M x along the one before (broadcast over the leading axes)."""
+    spatial, last = value.shape[2:], value.ndim - 1
+    for axis, n, m, s in reversed(list(zip(range(2, value.ndim), spatial, sizes, given or [None] * len(sizes)))):
+        index, weights = source_positions(layer.mode, n, m, s, layer.align_corners, np.dtype(np.float32))
+        matrix = np.zeros((m, n), np.float32)
+        for taps, w in zip(index, weights):
+            np.add.at(matrix, (np.arange(m), taps), w)
+        if axis == last:
+            x = g.node("MatMul", [x, g.initializer(matrix.T, f"resize_{axis}_t")])
+        elif axis == last - 1:
+            x = g.node("MatMul", [g.initializer(matrix, f"resize_{axis}"), x])
+        else:  # (bicubic is 4-D; kept general) bring the axis last and back
+            perm = [a for a in range(value.ndim) if a != axis] + [axis]
+            back = list(np.argsort(perm))
+            y = g.node("MatMul", [g.node("Transpose", [x], perm=perm), g.initializer(matrix.T, f"resize_{axis}_t")])
+            x = g.node("Transpose", [y], perm=back)
+    return x
 
 
 def _gather(g, x, tables):
@@ -130,6 +162,8 @@ def upsample(g, layer, x, value):
     if layer.mode == "area":
         return _area(g, layer, x, value, sizes)
     attributes = {"mode": mode, "coordinate_transformation_mode": coordinates}
+    if mode == "cubic":
+        attributes["cubic_coeff_a"] = CUBIC_A
     dims, spatial = value.ndim - 2, value.shape[2:]
     given = None if layer.size is not None or layer.recompute_scale_factor else \
         layer.scale_factor if isinstance(layer.scale_factor, tuple) else (layer.scale_factor,) * dims
@@ -139,10 +173,13 @@ def upsample(g, layer, x, value):
         tables = [source_positions(layer.mode, n, m, s, None, np.dtype(np.float32), shortcuts=dims == 2)[0][0]
                   for n, m, s in zip(spatial, sizes, given or [None] * dims)]
     if given is not None:
-        scales = [_scale(layer.mode, n, m, s, t) for n, m, s, t in zip(spatial, sizes, given, tables)]
+        scales = [_scale(layer.mode, n, m, s, t, layer.align_corners)
+                  for n, m, s, t in zip(spatial, sizes, given, tables)]
         if None not in scales:
             return g.node("Resize", [x, "", g.initializer(np.array([1, 1, *scales], np.float32), "scales")],
                           **attributes)
+        if layer.mode == "bicubic":
+            return _matrices(g, layer, x, value, sizes, given)
         if nearest is None:
             raise ValueError(f"onnx.export: layer {g.layer!r} ({type(layer).__name__}, scale_factor="
                              f"{layer.scale_factor!r}) on {spatial}: no float32 scale gives Resize PyTorch's output "
@@ -156,5 +193,6 @@ def upsample(g, layer, x, value):
     return g.node("Resize", [x, "", "", sizes_name], **attributes, **extra)
 
 
-# nearest and area resizing of values >= 0 are >= 0 (as are linear ones: convex combinations)
+# nearest and area resizing of values >= 0 are >= 0 (as are linear ones: convex combinations; not bicubic
+# ones, whose kernel has negative lobes: graph.keeps_nonnegative)
 KEEP_NONNEGATIVE.update({Upsample, UpsamplingNearest2d, UpsamplingBilinear2d})

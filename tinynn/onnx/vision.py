@@ -4,7 +4,7 @@
                               (top, bottom, left, right) pads; padding_mode reflect / replicate / circular
                               as a Pad node (mode reflect / edge / wrap) before an unpadded Conv
     MaxPool1d, MaxPool2d      MaxPool(kernel_shape, strides, pads, dilations)
-    AvgPool2d                 AveragePool(kernel_shape, strides, pads, count_include_pad)
+    AvgPool1d, AvgPool2d      AveragePool(kernel_shape, strides, pads, count_include_pad)
     AdaptiveAvgPool2d         GlobalAveragePool for output 1; AveragePool(kernel = stride = H/Ho, W/Wo)
                               when the input divides evenly; else an error naming the layer
     BatchNorm1d, BatchNorm2d  BatchNormalization(x, gamma, beta, running_mean, running_var, epsilon)
@@ -22,6 +22,7 @@ import numpy as np
 
 from ..backend.reference_conv import pool_output_size
 from ..nn import conv, normalization, pooling
+from ..nn.pooling_more import AvgPool1d
 from ..ops.pool import adaptive_output_size
 from .graph import KEEP_NONNEGATIVE, converter
 
@@ -83,14 +84,18 @@ def max_pool(g, layer, x, value):
     return _pool_node(g, "MaxPool", x, x, kernel_shape=kernel, strides=stride, pads=begin + end, dilations=dilation)
 
 
-@converter(pooling.AvgPool2d)
+@converter(pooling.AvgPool2d, AvgPool1d)
 def avg_pool(g, layer, x, value):
-    kernel, stride, begin, end = _pool_pads(layer, value, 2, [1, 1])
+    dims = 1 if isinstance(layer, AvgPool1d) else 3 if type(layer).__name__ == "AvgPool3d" else 2
+    if value.ndim != dims + 2:
+        raise ValueError(f"onnx.export: layer {g.layer!r} ({type(layer).__name__}) on an input of shape {value.shape}: "
+                         f"tinynn exports a batched input (N, C, {('L', 'H, W', 'D, H, W')[dims - 1]})")
+    kernel, stride, begin, end = _pool_pads(layer, value, dims, [1] * dims)
     extra, source = [e - b for b, e in zip(begin, end)], x
     if layer.count_include_pad and any(begin) and any(extra):
         # the padding counts in the divisor, the extra end positions do not: pad with real zeros
         x = g.node("Pad", [x, g.initializer(np.array([0, 0, *begin, 0, 0, *begin], np.int64), "pads")])
-        begin, end = [0, 0], extra
+        begin, end = [0] * dims, extra
     include = int(bool(layer.count_include_pad) and not any(extra))
     return _pool_node(g, "AveragePool", x, source, kernel_shape=kernel, strides=stride, pads=begin + end,
                       count_include_pad=include)
@@ -130,4 +135,4 @@ def batch_norm(g, layer, x, value):
 
 # a max or mean of values >= 0 (padding included: -inf never wins a max over a real value, and an
 # average's padding is 0) is >= 0
-KEEP_NONNEGATIVE.update({pooling.MaxPool1d, pooling.MaxPool2d, pooling.AvgPool2d, pooling.AdaptiveAvgPool2d})
+KEEP_NONNEGATIVE.update({pooling.MaxPool1d, pooling.MaxPool2d, pooling.AvgPool2d, pooling.AdaptiveAvgPool2d, AvgPool1d})

@@ -10,6 +10,7 @@ from ..autograd.function import Function
 from ..tensor import Tensor
 from .dims import one_dim
 from .index import Gather
+from .pairwise import lerp
 from .shape import Stack
 from .sorting import _order
 
@@ -25,7 +26,7 @@ def _wrap(array, dtype=None):
 def _running(op, result, self, dim, largest):
     d = one_dim(op, dim, self.ndim)
     if self.ndim == 0:
-        return result(self * 1, _wrap(0, np.int64))
+        return result(self.clone(), _wrap(0, np.int64))
     index = np.asarray(backend.active.cummax_index(self._data, d, largest), np.int64)
     return result(Gather.apply(self, dim=d, index=index), _wrap(index))
 
@@ -74,6 +75,8 @@ def logcumsumexp(self, dim):
 
 def kthvalue(self, k, dim=-1, keepdim=False):
     """(values, indices): the k-th smallest element along dim (k from 1) and where it is."""
+    if self.dtype == np.bool_:
+        raise TypeError("kthvalue: not implemented for bool tensors (as in PyTorch)")
     d = one_dim("kthvalue", dim, self.ndim)
     n = self.shape[d] if self.ndim else 1
     if not 1 <= k <= n:
@@ -109,15 +112,18 @@ def _quantile(op, self, q, dim, keepdim, interpolation, ignore_nan):
     nan = np.isnan(xs._data).sum(-1, keepdims=True)
     n = np.full(nan.shape, xs.shape[-1]) - (nan if ignore_nan else 0)
     results = []
-    for level in qs.reshape(-1):
-        pos = level * np.maximum(n - 1, 0)
+    for level in qs.reshape(-1).astype(self.dtype):  # positions in the input's dtype, as PyTorch's
+        pos = level * np.maximum(n - 1, 0).astype(self.dtype)
         pos = np.where(nan > 0, xs.shape[-1] - 1, pos) if not ignore_nan else np.where(n == 0, xs.shape[-1] - 1, pos)
         lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
-        if interpolation == "nearest":
-            lo = hi = np.round(pos).astype(np.int64)  # half to even, as PyTorch's round
+        if interpolation in ("lower", "higher", "nearest"):  # an element itself, no arithmetic (inf stays inf)
+            nearest = np.round(pos).astype(np.int64)  # half to even, as PyTorch's round
+            at = {"lower": lo, "higher": hi, "nearest": nearest}[interpolation]
+            results.append(Gather.apply(ordered, dim=xs.ndim - 1, index=at))
+            continue
         v_lo, v_hi = Gather.apply(ordered, dim=xs.ndim - 1, index=lo), Gather.apply(ordered, dim=xs.ndim - 1, index=hi)
-        weight = {"linear": pos - lo, "lower": 0.0, "higher": 1.0, "midpoint": 0.5, "nearest": 0.0}[interpolation]
-        results.append(v_lo + (v_hi - v_lo) * _wrap(np.asarray(weight, self.dtype)))
+        weight = (pos - lo).astype(self.dtype) if interpolation == "linear" else np.full(pos.shape, 0.5, self.dtype)
+        results.append(lerp(v_lo, v_hi, _wrap(weight)))  # torch.lerp's formula, as PyTorch's quantile
     out = [r.squeeze(-1) for r in results]
     if keepdim:
         out = [r.reshape((1,) * self.ndim) if dim is None else r.unsqueeze(d) for r in out]
@@ -126,7 +132,9 @@ def _quantile(op, self, q, dim, keepdim, interpolation, ignore_nan):
 
 def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The q-th quantiles along dim (of every element when None): sorted x at position p = q (n - 1), between
-    neighbours by `interpolation` (linear: x_lo + (x_hi - x_lo)(p - lo)); NaN where the slice has a NaN.
+    neighbours by `interpolation` (linear: lerp(x_lo, x_hi, p - lo), PyTorch's lerp: x_lo + w (x_hi - x_lo)
+    for w < 1/2, else x_hi - (x_hi - x_lo)(1 - w); lower, higher, nearest: that element itself); NaN where
+    the slice has a NaN.
     q a float or a 1-D tensor (then a first dim of its size)."""
     return _quantile("quantile", self, q, dim, keepdim, interpolation, False)
 
@@ -150,7 +158,7 @@ def bincount(self, weights=None, minlength=0):
     """c[b] = how many elements equal b (the sum of their weights), b < max(max(x) + 1, minlength): int64,
     or with weights their float dtype (float64 for integer weights)."""
     x = self._data
-    if x.ndim != 1 or x.dtype.kind not in "iub" or (x.size and x.min() < 0):
+    if x.ndim != 1 or x.dtype.kind not in "iu" or (x.size and x.min() < 0):  # (bool: not in PyTorch either)
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")

@@ -206,3 +206,8 @@ OPS.update(CONV)
 from .einsum import differentiable_einsum  # noqa: E402 - einsum and the linear-algebra ops, in their own files
 from .linalg import Det, Inv, Solve  # noqa: E402
 OPS.update(einsum=differentiable_einsum, det=Det.apply, inv=Inv.apply, solve=Solve.apply)
+from .decompositions import MatrixExp, SolveTriangular  # noqa: E402 - what the decompositions' backward call
+OPS.update(matrix_exp=MatrixExp.apply, solve_triangular=lambda a, b, upper, unitriangular=False: SolveTriangular.apply(
+    a, b, upper=upper, unitriangular=unitriangular))
+from .special import SPECIAL  # noqa: E402 - lgamma, digamma, polygamma, erfinv, i0, ..., xlogy (ops/special.py)
+OPS.update(SPECIAL)

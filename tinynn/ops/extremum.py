@@ -7,7 +7,7 @@ import numpy as np
 from ..tensor import Tensor
 from .dims import reduce_dims, reduction_method
 from .index import Gather
-from .reduction import Max, Min
+from .reduction import Max, Min, check_nonempty
 from .shape import Reshape
 
 MaxResult = namedtuple("max", ["values", "indices"])  # torch.return_types.max
@@ -19,8 +19,7 @@ def _arg(x, find, op, dim, keepdim, axis, keepdims):
     dim, keepdim = reduce_dims(op, x.ndim, dim, keepdim, axis, keepdims)
     if isinstance(dim, tuple):
         raise TypeError(f"{op}: takes one dim, got {dim}")
-    if x._data.size == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+    check_nonempty(op, x._data.shape, dim)
     data = x._data if x.ndim else x._data.reshape(1)
     found = find(data, axis=dim, keepdims=keepdim and dim is not None)
     if dim is None and keepdim:

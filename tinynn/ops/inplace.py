@@ -67,6 +67,11 @@ def inplace(t, op, compute):
         raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an in-place operation.")
     if recording:
         previous = t._node
+        if previous is not None and any(i.requires_grad and versions.owner(i._data) is versions.owner(t._data)
+                                        for i in previous.inputs):
+            raise RuntimeError(f"{op}: tinynn cannot change in place a view of a tensor that autograd records "
+                               "(PyTorch rewrites the base's history; tinynn would give wrong gradients): "
+                               "write through the base, base[index] = value, or change a clone() of the view")
         old = Tensor._wrap(t._data.copy(), t.requires_grad, previous)
         result = compute(old)
         if result.requires_grad:

@@ -1,4 +1,4 @@
-"""Resampling along one axis, the step F.interpolate takes once per spatial axis (nearest, linear):
+"""Resampling along one axis, the step F.interpolate takes once per spatial axis (nearest, linear, cubic):
 the source indices and weights come from nn/upsample.py (PyTorch's formulas, written out there)."""
 import numpy as np
 
@@ -24,8 +24,8 @@ def scatter(g, axis, index, shape):
 
 
 class Resample(Function):
-    """y = take(x, i0, axis) (nearest) or y = take(x, i0, axis) w0 + take(x, i1, axis) w1 (linear), the weights
-    along `axis`;  dL/dx = scatter(g, i0) or scatter(g w0, i0) + scatter(g w1, i1) (sums over repeated indices)."""
+    """y = take(x, i0, axis) (nearest) or y = sum_k take(x, i_k, axis) w_k (2 taps linear, 4 cubic), the weights
+    along `axis`;  dL/dx = scatter(g, i0) or sum_k scatter(g w_k, i_k) (sums over repeated indices)."""
 
     __slots__ = ("shape", "axis", "index", "weights")
     exact_gradients = True
@@ -38,12 +38,16 @@ class Resample(Function):
             return np.take(x, index[0], axis=axis)
         self.weights = tuple(w.reshape((-1,) + (1,) * (x.ndim - 1 - axis)) for w in weights)
         B = backend.active
-        return B.add(B.multiply(np.take(x, index[0], axis=axis), self.weights[0]),
-                     B.multiply(np.take(x, index[1], axis=axis), self.weights[1]))
+        y = B.multiply(np.take(x, index[0], axis=axis), self.weights[0])
+        for i, w in zip(index[1:], self.weights[1:]):
+            y = B.add(y, B.multiply(np.take(x, i, axis=axis), w))
+        return y
 
     def backward(self, g):
         if self.weights is None:
             return scatter(g, self.axis, self.index[0], self.shape)
         B = backend.active
-        return B.add(scatter(B.multiply(g, self.weights[0]), self.axis, self.index[0], self.shape),
-                     scatter(B.multiply(g, self.weights[1]), self.axis, self.index[1], self.shape))
+        gx = scatter(B.multiply(g, self.weights[0]), self.axis, self.index[0], self.shape)
+        for i, w in zip(self.index[1:], self.weights[1:]):
+            gx = B.add(gx, scatter(B.multiply(g, w), self.axis, i, self.shape))
+        return gx

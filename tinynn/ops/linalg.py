@@ -1,12 +1,12 @@
-"""torch.linalg's commonly used functions (tinynn/linalg.py exports them): det, inv and solve as ops
-of their own, batched over leading dims; vector_norm, matrix_norm, norm and cdist composed of the
-Norm op and reductions, whose gradients they take (0 at a zero vector, as PyTorch's)."""
+"""torch.linalg's det, inv and solve as ops of their own, batched over leading dims, and vector_norm and
+cdist composed of the Norm op and reductions, whose gradients they take (0 at a zero vector, as PyTorch's);
+tinynn/linalg/ exports them with the rest of torch.linalg (decompositions.py has its other ops)."""
 import numpy as np
 
 from .. import backend
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .dims import one_dim, reduce_dims
+from .dims import reduce_dims
 from .shape import Where
 from .statistics import Norm
 
@@ -15,9 +15,11 @@ def _singular(op):
     return RuntimeError(f"{op}: the input matrix is singular (or numerically so): no inverse")
 
 
-def _matrices(op, *tensors):
-    """Check that each is a float32/float64 batch of square matrices (the first) of one dtype."""
-    for k, t in enumerate(tensors):
+def matrices(op, *tensors, square=True):
+    """Check that each is a float32/float64 Tensor of one dtype, the first a batch of (square) matrices."""
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected Tensor inputs, got {type(t).__name__}")
         if t.dtype not in (np.float32, np.float64):
             raise RuntimeError(f"{op}: Expected a floating point (float32 or float64) tensor as input. Got {t.dtype}")
         if t.dtype != tensors[0].dtype:
@@ -25,7 +27,7 @@ def _matrices(op, *tensors):
     a = tensors[0]
     if a.ndim < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions (shape {tuple(a.shape)})")
-    if a.shape[-1] != a.shape[-2]:
+    if square and a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"{op}: A must be batches of square matrices, but they are {a.shape[-2]} by {a.shape[-1]} matrices")
 
 
@@ -95,22 +97,22 @@ class Solve(Function):
 
 
 
-def det(A, *, out=None):
+def det(A):
     """det A of each square matrix of A (..., n, n) (1 for n = 0)."""
-    _matrices("linalg.det", A)
+    matrices("linalg.det", A)
     return Det.apply(A)
 
 
-def inv(A, *, out=None):
+def inv(A):
     """A^-1 of each square matrix of A (..., n, n); RuntimeError when one is singular."""
-    _matrices("linalg.inv", A)
+    matrices("linalg.inv", A)
     return Inv.apply(A)
 
 
-def solve(A, B, *, left=True, out=None):
+def solve(A, B, *, left=True):
     """X with A X = B (left=False: X A = B); B (..., n) is a batch of vectors when it is 1-D or its shape is
     A's without the last dim, else B (..., n, k) one of matrices (batch dims broadcast)."""
-    _matrices("linalg.solve", A, B)
+    matrices("linalg.solve", A, B)
     if not left:
         return solve(A.mT, B.mT).mT
     if B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1])):
@@ -118,19 +120,19 @@ def solve(A, B, *, left=True, out=None):
     return Solve.apply(A, B)
 
 
-def _floating(op, x, dtype):
+def floating(op, x, dtype):
     x = x if dtype is None else x.to(dtype)
     if x.dtype.kind != "f":
         raise RuntimeError(f"{op}: Expected a floating point tensor as input. Got {x.dtype}")
     return x
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002 - PyTorch's name
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - PyTorch's name
     """(sum_i |x_i|^ord)^(1 / ord) over dim (every element when None); ord = inf: max |x_i|, -inf: min |x_i|,
     0: the number of nonzero x_i (gradient 0)."""
     if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(f"linalg.vector_norm: ord must be a number, not {type(ord).__name__}")
-    x = _floating("linalg.vector_norm", x, dtype)
+    x = floating("linalg.vector_norm", x, dtype)
     axis, keepdim = reduce_dims("linalg.vector_norm", x.ndim, dim, keepdim)
     axis = tuple(range(x.ndim)) if axis is None else axis
     if ord == 0:  # the count, recorded through Where (all from the constant) so the gradient is 0, not None
@@ -143,45 +145,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):  # 
     return Norm.apply(x, p=float(ord), axis=axis, keepdims=keepdim)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):  # noqa: A002
-    """"fro": sqrt(sum_ij A_ij^2); 1 (-1): the max (min) over columns of sum_i |A_ij|; inf (-inf): the max
-    (min) over rows of sum_j |A_ij|, over the two dims `dim`. ("nuc", 2, -2 need singular values: not here.)"""
-    A = _floating("linalg.matrix_norm", A, dtype)
-    if A.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions (shape {tuple(A.shape)})")
-    d0, d1 = (one_dim("linalg.matrix_norm", d, A.ndim) for d in dim)
-    if d0 == d1:
-        raise RuntimeError(f"linalg.matrix_norm: dims must be different, got {dim}")
-    if ord == "fro":
-        return vector_norm(A, 2, (d0, d1), keepdim)
-    if ord in ("nuc", 2, -2):
-        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values, which tinynn does not compute")
-    if ord not in (1, -1, np.inf, -np.inf):
-        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
-    summed, other = (d0, d1) if abs(ord) == 1 else (d1, d0)
-    sums = A.abs().sum(summed, keepdim=True)
-    y = sums.amax(other, keepdim=True) if ord > 0 else sums.amin(other, keepdim=True)
-    return y if keepdim else y.squeeze(max(d0, d1)).squeeze(min(d0, d1))
-
-
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002
-    """vector_norm when dim is one dim (or None with ord None, over every element, or A is 1-D), matrix_norm
-    when dim is two dims (or None and A is 2-D): ord None is 2 for vectors, "fro" for matrices."""
-    if dim is not None:
-        dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        if len(dims) == 2:
-            return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
-        return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
-    if ord is None:
-        return vector_norm(A, 2, None, keepdim, dtype=dtype)
-    if A.ndim == 2 or isinstance(ord, str):
-        return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
-    if A.ndim != 1:
-        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D.")
-    return vector_norm(A, ord, None, keepdim, dtype=dtype)
-
-
-def cross(input, other, *, dim=-1, out=None):  # noqa: A002
+def cross(input, other, *, dim=-1):  # noqa: A002
     """The cross product along dim (default the last), inputs broadcast (torch.linalg.cross)."""
     return input.cross(other, dim=dim)
 

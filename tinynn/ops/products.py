@@ -62,6 +62,8 @@ def _add_product(op, product, ndims):
             if t.ndim != n:
                 raise RuntimeError(f"{op}: the {name} factor must be a {n}-D tensor, got shape {tuple(t.shape)}")
         _same_dtype(op, self, m1, m2)
+        if self.dtype == np.bool_:
+            raise NotImplementedError(f"{op}: not implemented for bool tensors (as in PyTorch)")
         if self.dtype.kind in "iu" and any(isinstance(v, float) for v in (beta, alpha)):
             raise TypeError(f"{op}: for integer tensors beta and alpha must be integers, got {beta} and {alpha}")
         p = product(m1, m2)

@@ -6,6 +6,14 @@ from .. import backend
 from .arguments import check_axis
 
 
+def check_nonempty(op, shape, axis):
+    """A max/min/argmax over an empty extent has no value (PyTorch raises); over a non-empty one of
+    an empty tensor, shape (0, 1) along dim 1, it is the empty result."""
+    axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    if any(shape[a] == 0 for a in axes):
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {shape} along dim {axis}")
+
+
 def _expand(g, shape, axis):
     """Put back the reduced axes of g (size 1) so it broadcasts against the input (with keepdims g
     has them already, and the reshape keeps its shape)."""
@@ -64,16 +72,16 @@ class _Extremum(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         check_axis(self.name, axis, x.ndim)
-        if x.size == 0:
-            raise ValueError(f"{self.name}: cannot reduce an empty tensor of shape {x.shape}")
+        check_nonempty(self.name, x.shape, axis)
         self.x, self.axis = x, axis
         self.y = np.asarray(getattr(backend.active, self.reduce)(x, axis=axis, keepdims=True))
         return self.y if keepdims else np.asarray(np.squeeze(self.y, axis=axis))
 
     def backward(self, g):
         hit = self.x == self.y
-        share = hit / hit.sum(axis=self.axis, keepdims=True)
-        return backend.active.multiply(share.astype(self.x.dtype), _expand(g, self.x.shape, self.axis))
+        count = hit.sum(axis=self.axis, keepdims=True).astype(self.x.dtype)  # g / k, as PyTorch rounds it
+        B = backend.active
+        return B.multiply(hit.astype(self.x.dtype), B.divide(_expand(g, self.x.shape, self.axis), count))
 
 
 class Max(_Extremum):

@@ -78,9 +78,12 @@ def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
     """Each element (slice along dim; of the flattened tensor when dim is None) repeated repeats times
     in place; repeats an int or one count per element. repeat_interleave(counts) alone: arange(n)
     repeated counts[i] times."""
+    given = self if repeats is None else repeats
+    if isinstance(given, Tensor) and given.dtype not in (np.int32, np.int64):
+        raise TypeError(f"repeat_interleave: repeats must be an int32 or int64 tensor (as in PyTorch), got {given.dtype}")
     if repeats is None:  # torch.repeat_interleave(repeats)
-        counts = _array("repeat_interleave", self)
-        return Tensor._wrap(np.repeat(np.arange(len(counts)), counts), False)
+        counts = _array("repeat_interleave", self)  # the result has the counts' dtype, as PyTorch's
+        return Tensor._wrap(np.repeat(np.arange(len(counts), dtype=counts.dtype), counts), False)
     if dim is None:
         self, dim = self.reshape(-1), 0  # noqa: PLW0642
     dim = one_dim("repeat_interleave", dim, self.ndim)
@@ -118,6 +121,9 @@ def meshgrid(*tensors, indexing=None):
     for t in tensors:
         if t.ndim > 1:
             raise RuntimeError(f"meshgrid: Expected 0D or 1D tensors, got shape {tuple(t.shape)}")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError(f"meshgrid expects all tensors to have the same dtype, got "
+                               f"{[str(u.dtype) for u in tensors]}")
     axes = list(range(len(tensors)))
     if indexing == "xy" and len(tensors) > 1:
         axes[0], axes[1] = 1, 0

@@ -63,7 +63,11 @@ class GetItem(Function):
     def forward(self, x, index):
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
         try:
-            return np.asarray(x[index])
+            y = x[index]
+            whole = index if isinstance(index, tuple) else (index,)
+            if not isinstance(y, np.ndarray) and not any(i is Ellipsis for i in whole):
+                y = x[whole + (Ellipsis,)]  # x[0, 0] as a 0-d view of x, as PyTorch's (NumPy's is a copy)
+            return np.asarray(y)
         except IndexError as exc:
             raise IndexError(f"tensor[index]: {exc} (tensor of shape {x.shape})") from None
 

@@ -83,8 +83,8 @@ def median(self, dim=None, keepdim=False):
 
 
 def _median_all(flat):
-    """median() of a 1-d tensor: its value m as max over where(x == m, x, -inf), so that Max shares
-    the gradient evenly among the elements equal to m (PyTorch's evenly_distribute_backward)."""
+    """median() of a 1-d tensor: its value m as the max of the elements equal to m, so that Max shares
+    the gradient evenly among them (PyTorch's evenly_distribute_backward; with m = -inf too)."""
     n = flat.shape[0]
     if n == 0:
         if flat.dtype.kind != "f":
@@ -96,4 +96,4 @@ def _median_all(flat):
     nan = np.isnan(flat._data)
     if nan.any():  # NaN, its gradient shared by the NaNs: their mean (Max would not find them equal)
         return Where.apply(flat, Tensor._wrap(np.zeros((), flat.dtype), False), condition=nan).sum() / float(nan.sum())
-    return Max.apply(Where.apply(flat, Tensor._wrap(np.asarray(-np.inf, flat.dtype), False), condition=flat._data == m))
+    return Max.apply(flat[Tensor._wrap(np.flatnonzero(flat._data == m), False)])

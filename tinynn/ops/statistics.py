@@ -1,5 +1,7 @@
 """More reductions: prod, cumsum, cumprod and norm as ops; var, std, logsumexp, nansum, nanmean
 composed of ops (so their gradients are the ops'); all and any (bool, no gradient). PyTorch's arguments."""
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -135,7 +137,7 @@ def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=N
     if correction is None:
         correction = 0 if unbiased is False else 1
     dim, keepdim = reduce_dims("var", self.ndim, dim, keepdim, axis, keepdims)
-    n = self._data.size // max(np.asarray(self._data.sum(axis=dim, keepdims=True)).size, 1)
+    n = math.prod(self.shape[d] for d in (range(self.ndim) if dim is None else dim if isinstance(dim, tuple) else (dim,)))
     centered = self - self.mean(dim, keepdim=True)
     return (centered * centered).sum(dim, keepdim=keepdim) / max(n - correction, 0)
 

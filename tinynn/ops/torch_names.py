@@ -7,6 +7,7 @@ import numpy as np
 from ..creation import NEW_METHODS, tensor
 from ..tensor import Tensor
 from . import counting, diagonals, einsum, extremum, index, linalg, logical, pairwise, products, selection, sorting, statistics, views
+from . import inplace_more, math_more  # acosh, atan2, fmax, ..., and the in-place math (Tensor.sin_, ...)
 from .arithmetic import Add, Sub, Mul, Div, Pow, Neg
 from .matmul import MatMul
 from .unary import UNARY
@@ -121,3 +122,5 @@ FUNCTIONS.update(logical.FUNCTIONS)
 FUNCTIONS.update(hstack=views.hstack, vstack=views.vstack, dstack=views.dstack)
 FUNCTIONS.update(einsum=einsum.einsum, tensordot=products.tensordot, cdist=linalg.cdist, meshgrid=selection.meshgrid,
                  var_mean=selection.var_mean, std_mean=selection.std_mean, **counting.FUNCTIONS)
+METHODS.update({**math_more.METHODS, **inplace_more.METHODS})
+FUNCTIONS.update({name: _function(name) for name in (*math_more.FUNCTION_NAMES, *inplace_more.FUNCTION_NAMES)})

@@ -1,11 +1,12 @@
 """Learning-rate schedulers with PyTorch's names and values; step() once per epoch, after optimizer.step().
 
 The epoch-based ones use PyTorch's recursive (chainable) forms, with a closed form for step(epoch);
-OneCycleLR (per batch) and ReduceLROnPlateau (driven by a metric) live in their own modules."""
+OneCycleLR and CyclicLR (per batch) and ReduceLROnPlateau (driven by a metric) live in their own modules."""
 import bisect
 import math
 import types
 
+from .cyclic import CyclicLR
 from .one_cycle import OneCycleLR
 from .plateau import ReduceLROnPlateau
 from .scheduler import LRScheduler, checked_optimizer
@@ -13,7 +14,7 @@ from .warm_restarts import CosineAnnealingWarmRestarts
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR", "LinearLR",
            "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ConstantLR", "PolynomialLR", "MultiplicativeLR",
-           "CosineAnnealingWarmRestarts", "ChainedScheduler"]
+           "CosineAnnealingWarmRestarts", "ChainedScheduler", "CyclicLR"]
 
 _LRScheduler = LRScheduler
 
@@ -44,7 +45,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self.last_epoch == 0:
+        if self._step_count == 1:  # the construction step (also when resuming: the rates stay)
             return self._lrs()
         return [lr * self.gamma for lr in self._lrs()]
 
@@ -67,10 +68,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def get_lr(self):
         t, T, eta = self.last_epoch, self.T_max, self.eta_min
-        if t == 0:
+        if self._step_count == 1:  # the construction step (also when resuming: the rates stay, as PyTorch 2.13)
             return self._lrs()
-        if self._step_count == 1 and t > 0:
-            return self._get_closed_form_lr()
         if (t - 1 - T) % (2 * T) == 0:
             return [lr + (base - eta) * (1 - math.cos(math.pi / T)) / 2
                     for lr, base in zip(self._lrs(), self.base_lrs)]
@@ -151,7 +150,7 @@ class LinearLR(LRScheduler):
         t, s, e, T = self.last_epoch, self.start_factor, self.end_factor, self.total_iters
         if t == 0:
             return [lr * s for lr in self._lrs()]
-        if t > T:
+        if self._step_count == 1 or t > T:  # (resuming, the construction step keeps the rates)
             return self._lrs()
         return [lr * (1 + (e - s) / (T * s + (t - 1) * (e - s))) for lr in self._lrs()]
 

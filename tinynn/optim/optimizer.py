@@ -9,8 +9,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..tensor import Tensor
-
-_required = object()
+from ..utils.grads import grad_array
 
 
 class Optimizer:
@@ -64,10 +63,7 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
         new = {"params": params}
         for key, default in self.defaults.items():
-            value = group.get(key, default)
-            if value is _required:
-                raise ValueError(f"{type(self).__name__}: parameter group did not specify a value of required option {key!r}")
-            new[key] = value
+            new[key] = group.get(key, default)
         for key, value in group.items():
             new.setdefault(key, value)
         self._check_group(new)
@@ -99,6 +95,21 @@ class Optimizer:
             a = p._data = np.array(a, order="C", copy=True)
         self._checked[p] = a
         return a
+
+    def _each_gradient(self, new_state):
+        """(group, state, param, g) for each parameter that has a gradient, group by group: g its gradient
+        (negated under maximize), state its dict ({"step": 0, **new_state(p, group)} at the first step) with
+        "step" counted up, param its array to update in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = grad_array(p, group.get("maximize", False))
+                if g is None:
+                    continue
+                s = self.state.get(p)
+                if s is None:
+                    s = self.state[p] = {"step": 0, **new_state(p, group)}
+                s["step"] += 1
+                yield group, s, self._writable(p), g
 
     def _closure(self, closure):
         if closure is None:

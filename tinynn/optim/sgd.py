@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import backend
 from ..utils.grads import grad_array
-from .optimizer import Optimizer, check_implementation, _required
+from .optimizer import Optimizer, check_implementation
 
 
 class SGD(Optimizer):
@@ -16,15 +16,13 @@ class SGD(Optimizer):
         p <- p - lr g
     """
 
-    def __init__(self, params, lr=_required, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
                  maximize=False, **implementation):
         check_implementation(self, implementation)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov, maximize=bool(maximize)))
 
     def _check_group(self, g):
-        if g["lr"] is _required:
-            raise ValueError("SGD: lr is required")
         if not g["lr"] >= 0.0:
             raise ValueError(f"SGD: invalid learning rate {g['lr']}")
         if not g["momentum"] >= 0.0:
