@@ -389,6 +389,7 @@ def test_an_integer_tensor_never_comes_to_require_grad_by_assignment():
 def test_inf_and_nan_results_are_silent_as_in_pytorch_and_numpy_warnings_elsewhere_are_kept():
     """PyTorch computes 0/0, sqrt(-1), inf - inf and float32(1e308) without a warning; NumPy warns.
     Under `python -W error` tinynn's ops stay silent on both backends, and the user's own NumPy still warns."""
+    import pathlib
     import subprocess
     import sys
     code = "\n".join([
@@ -405,7 +406,8 @@ def test_inf_and_nan_results_are_silent_as_in_pytorch_and_numpy_warnings_elsewhe
         "except RuntimeWarning:",
         "    print('user warning kept')",
     ])
-    out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True)
+    installed = pathlib.Path(tn.__file__).parent.parent  # (not the checkout: under `pip install .` it has no kernels)
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, cwd=installed)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[:2] == ["ok", "user warning kept"] and out.stderr == ""
 
