@@ -266,162 +266,6 @@ def linear_backward(x, weight, y, grad, activation_name="none", needs=(True, Tru
             np.sum(d, axis=0) if needs[2] else None)
 
 
-# ---------------------------------------------------------------- optimizer updates (in place)
-def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, first_step):
-    """PyTorch's SGD, in place:
-    g <- g + wd p;  b <- g (first step) or mu b + (1 - dampening) g;
-    g <- g + mu b (Nesterov) or b;  p <- p - lr g."""
-    g = grad + weight_decay * param if weight_decay else grad
-    if momentum:
-        if first_step:
-            momentum_buffer[...] = g
-        else:
-            momentum_buffer *= momentum
-            momentum_buffer += (1 - dampening) * g
-        g = g + momentum * momentum_buffer if nesterov else momentum_buffer
-    param -= lr * g
-
-
-def adam_step(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, decoupled):
-    """Adam (decoupled=False: g <- g + wd p) or AdamW (decoupled=True: p <- p (1 - lr wd)), in place:
-    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
-    p <- p - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)."""
-    if weight_decay and decoupled:
-        param *= 1 - lr * weight_decay
-    g = grad + weight_decay * param if (weight_decay and not decoupled) else grad
-    exp_avg *= beta1
-    exp_avg += (1 - beta1) * g
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * g * g
-    bias1 = 1 - beta1**step
-    bias2 = 1 - beta2**step
-    denom = np.sqrt(exp_avg_sq / bias2) + eps
-    param -= (lr / bias1) * exp_avg / denom
-
-
-def sgd_step_multi(params, grads, momentum_buffers, lr, momentum, dampening, weight_decay, nesterov, first_step):
-    """sgd_step on every (param, grad, buffer) of equal-length lists: one call per parameter group
-    (the compiled backend does the loop in C-level code).  momentum_buffers may be None if momentum == 0."""
-    if momentum_buffers is None:
-        momentum_buffers = [None] * len(params)
-    if not len(params) == len(grads) == len(momentum_buffers):
-        raise ValueError("sgd_step_multi: params, grads and momentum_buffers differ in length")
-    for p, g, b in zip(params, grads, momentum_buffers):
-        sgd_step(p, g, b, lr, momentum, dampening, weight_decay, nesterov, first_step)
-
-
-def adam_step_multi(params, grads, exp_avgs, exp_avg_sqs, step, lr, beta1, beta2, eps, weight_decay, decoupled):
-    """adam_step on every (param, grad, m, v) of equal-length lists, all at the same step t."""
-    if not len(params) == len(grads) == len(exp_avgs) == len(exp_avg_sqs):
-        raise ValueError("adam_step_multi: params, grads, exp_avgs and exp_avg_sqs differ in length")
-    for p, g, m, v in zip(params, grads, exp_avgs, exp_avg_sqs):
-        adam_step(p, g, m, v, step, lr, beta1, beta2, eps, weight_decay, decoupled)
-
-
-# ---------------------------------------------------------------- int8
-def int8_matmul(a, b):
-    """Exact int32 product of int8 matrices: C = A B with int32 accumulation."""
-    return a.astype(np.int32) @ b.astype(np.int32)
-
-
-def minmax(x):
-    """(min_i x_i, max_i x_i) over every element of a non-empty float array, as x.dtype scalars;
-    both are NaN if any x_i is NaN (as np.min / np.max).  One pass in the kernel: the range a
-    dynamically quantized layer needs for its activation parameters."""
-    if x.size == 0:
-        raise ValueError(f"minmax: x of shape {x.shape} is empty: no minimum or maximum")
-    return np.min(x), np.max(x)
-
-
-def quantize_rows(x, scale, zero_point=0):
-    """q = clamp(nearbyint(fma(x, float32(1 / s), z)), -128, 127) as int8, s per row (N,) or a
-    scalar (PyTorch's quantize_per_tensor, in float32: see fma_f32)."""
-    s = np.asarray(scale, dtype=np.float32)
-    if s.ndim == 1:
-        s = s[:, None]
-    return np.clip(np.rint(fma_f32(x, np.float32(1) / s, zero_point)), -128, 127).astype(np.int8)
-
-
-def fma_f32(x, inv, z):
-    """float32(x * inv + z) rounded once (C's fmaf) for x and inv rounded to float32, z integer.
-
-    Exact emulation in float64: p = x * inv is exact (24 + 24 <= 53 bits); TwoSum gives s + e = p + z
-    exactly (s = fl64(p + z)); s is then moved to the neighbour on e's side when e != 0 and s's last
-    bit is even (round to odd), and round-to-odd at 53 bits followed by one round-to-nearest-even at
-    24 bits equals a single rounding of p + z, as 53 >= 24 + 2 (Boldo and Melquiond, 2008). Plain
-    fl32(fl64(p + z)) is not enough: p + z can sit just above a float32 midpoint with s exactly on it."""
-    p = np.asarray(x, np.float32).astype(np.float64) * np.asarray(inv, np.float32)
-    z = np.asarray(z, np.float64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        s = p + z
-        bp = s - z
-        e = (p - bp) + (z - (s - bp))
-        fix = (e != 0) & ((s.view(np.int64) & 1) == 0) & np.isfinite(e)
-        if np.any(fix):
-            s = np.where(fix, np.nextafter(s, np.where(e > 0, np.inf, -np.inf)), s)
-        return s.astype(np.float32)
-
-
-def requantize(acc, row_scale, col_scale, bias=None, relu_after=False):
-    """y = acc * s_row[:, None] * s_col[None, :] + b (then relu), float32 from an int32 accumulator."""
-    y = acc.astype(np.float32) * (np.asarray(row_scale, np.float32).reshape(-1, 1) * np.asarray(col_scale, np.float32).reshape(1, -1))
-    if bias is not None:
-        y = y + bias
-    return np.maximum(y, 0) if relu_after else y
-
-
-def int8_linear(xq, wq, row_scale, col_scale, bias=None, relu_after=False):
-    """y = requantize(xq Wq^T, s_row, s_col, b, relu_after) for int8 xq (N, in), Wq (out, in):
-    y_ij = float32(sum_p xq_ip Wq_jp) * (s_row_i * s_col_j) + b_j, then max(y, 0) if relu_after."""
-    return requantize(int8_matmul(xq, wq.T), row_scale, col_scale, bias, relu_after)
-
-
-def pack_int8_weight(wq):
-    """The int8 weights (out, in) in the layout quantized_linear takes: here W itself."""
-    return wq
-
-
-def _dynamic_u7_qparams(x):
-    """(s_a, z_a) of a dynamically quantized input x (non-empty): PyTorch's MinMaxObserver for affine
-    7-bit uint8 on [lo, hi] = [min x, max x], in float32: lo <- min(lo, 0), hi <- max(hi, 0),
-    s = max((hi - lo) / 127, eps), z = clamp(-nearbyint(lo / s), 0, 127) (= compress.qparams.calc_qparams
-    (lo, hi, "uint8", symmetric=False, reduce_range=True)).  A range that is not finite raises ValueError."""
-    lo, hi = np.float32(np.min(x)), np.float32(np.max(x))
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise ValueError(f"quantized_linear: x's range [{lo}, {hi}] is not finite: no dynamic quantization parameters")
-    lo, hi = min(lo, np.float32(0)), max(hi, np.float32(0))
-    scale = max((hi - lo) / np.float32(127), np.float32(np.finfo(np.float32).eps))
-    return float(scale), min(max(-int(np.rint(lo / scale)), 0), 127)
-
-
-def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation_name="none"):
-    """The int8 Linear on 7-bit activations (PyTorch's reduce_range):
-    a = clamp(nearbyint(fma(x, float32(1 / s_a), z_a)), 0, 127),  acc = a W^T exactly (int32),
-    y = act(float32(acc_ij - z_a sum_k W_jk) * (s_a s_w[j]) + b_j);
-    x_scale = x_zero_point = None: dynamic quantization at _dynamic_u7_qparams(x)."""
-    if x_scale is None:
-        x_scale, x_zero_point = _dynamic_u7_qparams(x)
-    w = getattr(packed, "weight", packed).astype(np.int32)
-    a = np.clip(np.rint(fma_f32(x, np.float32(1) / np.float32(x_scale), x_zero_point)), 0, 127).astype(np.int32)
-    acc = a @ w.T - np.int32(x_zero_point) * np.add.reduce(w, axis=1, dtype=np.int32)
-    y = acc.astype(np.float32) * (np.float32(x_scale) * np.asarray(w_scale, np.float32))
-    if bias is not None:
-        y = y + np.asarray(bias, np.float32)
-    return y if activation_name == "none" else activation(y, activation_name)
-
-
-def fake_quantize(x, scale, zero_point, qmin, qmax):
-    """Fake quantization (quantize, then dequantize, staying in float):
-    q = nearbyint(fma(x, float32(1 / s), z)) in float32 (fma_f32);  y = s (clamp(q, qmin, qmax) - z).
-    s and z broadcast against x (a scalar, or per channel).  Returns (y, inside) where
-    inside = (qmin <= q <= qmax) is where the clipped straight-through gradient passes."""
-    s = np.asarray(scale, dtype=np.float32)
-    q = np.rint(fma_f32(x, np.float32(1) / s, zero_point))
-    inside = (q >= qmin) & (q <= qmax)
-    y = (np.clip(q, qmin, qmax) - zero_point) * s.astype(x.dtype)
-    return y.astype(x.dtype, copy=False), inside
-
-
 # ---------------------------------------------------------------- more activations (ops/activations.py)
 # The derivative at each kink is PyTorch's choice: leaky_relu'(0) = slope, elu'(0) = alpha, and
 # hardtanh' = 0 at both bounds.
@@ -507,7 +351,31 @@ from .reference_pointwise import (  # noqa: E402, F401 - elementwise functions w
 from .reference_math import (  # noqa: E402, F401 - ops/math_more.py's and math_extras/'s kernels
     arccosh, arcsinh, arctanh, arctan2, fmax, fmin, gcd, lcm, frexp, left_shift, right_shift, histogram, isin,
 )
+from .reference_optim import (  # noqa: E402, F401 - optimizer updates
+    sgd_step, adam_step, sgd_step_multi, adam_step_multi,
+)
+from .reference_int8 import (  # noqa: E402, F401 - int8 matmul, quantization
+    int8_matmul, minmax, quantize_rows, fma_f32, requantize, int8_linear, pack_int8_weight, fake_quantize,
+    _dynamic_u7_qparams,
+)
 from .reference_qconv import im2col_groups as _im2col_groups  # noqa: E402 - the int8 convolution's windows
+
+
+def quantized_linear(x, packed, x_scale, x_zero_point, w_scale, bias=None, activation_name="none"):
+    """The int8 Linear on 7-bit activations (PyTorch's reduce_range):
+    a = clamp(nearbyint(fma(x, float32(1 / s_a), z_a)), 0, 127),  acc = a W^T exactly (int32),
+    y = act(float32(acc_ij - z_a sum_k W_jk) * (s_a s_w[j]) + b_j);
+    x_scale = x_zero_point = None: dynamic quantization at _dynamic_u7_qparams(x)."""
+    if x_scale is None:
+        x_scale, x_zero_point = _dynamic_u7_qparams(x)
+    w = getattr(packed, "weight", packed).astype(np.int32)
+    a = np.clip(np.rint(fma_f32(x, np.float32(1) / np.float32(x_scale), x_zero_point)), 0, 127).astype(np.int32)
+    acc = a @ w.T - np.int32(x_zero_point) * np.add.reduce(w, axis=1, dtype=np.int32)
+    y = acc.astype(np.float32) * (np.float32(x_scale) * np.asarray(w_scale, np.float32))
+    if bias is not None:
+        y = y + np.asarray(bias, np.float32)
+    return y if activation_name == "none" else activation(y, activation_name)
+
 
 
 def quantized_conv2d(x, packed, kernel_size, stride, padding, dilation, x_scale, x_zero_point, w_scale, bias=None,
