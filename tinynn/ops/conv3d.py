@@ -1,42 +1,23 @@
 """vol2col and col2vol as ops, each the other's adjoint (<vol2col(x), y> = <x, col2vol(y)>), so each
-one's gradient is the other, to any order. The 3-D convolutions and pools of nn/conv3d.py and
-nn/pooling3d.py are these two and matmul. Geometry ((kD, kH, kW), dilation, ((before, after),) * 3,
-stride) checked there."""
-from ..autograd.function import Function
-from .. import backend
-from ..tensor import Tensor
+one's gradient is the other, to any order: ops/fold.py's Unfold and Fold on the backend's 3-D kernels.
+The 3-D convolutions and pools of nn/conv3d.py and nn/pooling3d.py are these two and matmul. Geometry
+((kD, kH, kW), dilation, ((before, after),) * 3, stride) checked there."""
+from .fold import Fold, Unfold
 
 
-class Vol2col(Function):
+class Vol2col(Unfold):
     """y[n, (c, t, u, v), (i, j, l)] = x_pad[n, c, s_D i + d_D t, s_H j + d_H u, s_W l + d_W v];  dL/dx = col2vol(g)."""
 
-    __slots__ = ("size", "geometry")
-    exact_gradients = True
-    differentiable = True  # backward: col2vol, or the Col2vol op under create_graph
-
-    def forward(self, x, geometry):
-        self.size, self.geometry = x.shape[2:], geometry
-        return backend.active.vol2col(x, *geometry)
-
-    def backward(self, g):
-        if isinstance(g, Tensor):
-            return Col2vol.apply(g, size=self.size, geometry=self.geometry)
-        return backend.active.col2vol(g, self.size, *self.geometry)
+    __slots__ = ()
+    gather, scatter = "vol2col", "col2vol"
 
 
-class Col2vol(Function):
+class Col2vol(Fold):
     """y = zeros (N, C, D, H, W) with y_pad[n, c, s_D i + d_D t, s_H j + d_H u, s_W l + d_W v] += x[n, (c, t, u, v),
     (i, j, l)];  dL/dx = vol2col(g)."""
 
-    __slots__ = ("geometry",)
-    exact_gradients = True
-    differentiable = True  # backward: vol2col, or the Vol2col op under create_graph
+    __slots__ = ()
+    gather, scatter = Vol2col.gather, Vol2col.scatter
 
-    def forward(self, x, size, geometry):
-        self.geometry = geometry
-        return backend.active.col2vol(x, tuple(size), *geometry)
 
-    def backward(self, g):
-        if isinstance(g, Tensor):
-            return Vol2col.apply(g, geometry=self.geometry)
-        return backend.active.vol2col(g, *self.geometry)
+Vol2col.adjoint, Col2vol.adjoint = Col2vol, Vol2col

@@ -1,5 +1,6 @@
 """F.unfold (im2col) and F.fold (col2im) as ops, each the other's adjoint: <unfold(x), y> = <x, fold(y)>,
-so each one's gradient is the other. Geometry ((kh, kw), dilation, padding, stride) checked by nn/fold.py."""
+so each one's gradient is the other. Geometry ((kh, kw), dilation, padding, stride) checked by nn/fold.py.
+The 3-D pair (ops/conv3d.py) is the same two ops on the backend's vol2col and col2vol."""
 from ..autograd.function import Function
 from .. import backend
 from ..tensor import Tensor
@@ -11,15 +12,16 @@ class Unfold(Function):
     __slots__ = ("size", "geometry")
     exact_gradients = True
     differentiable = True  # backward: col2im, or the Fold op under create_graph
+    gather, scatter = "im2col", "col2im"  # the backend's kernels: this op's, its adjoint's
 
     def forward(self, x, geometry):
         self.size, self.geometry = x.shape[2:], geometry
-        return backend.active.im2col(x, *geometry)
+        return getattr(backend.active, self.gather)(x, *geometry)
 
     def backward(self, g):
         if isinstance(g, Tensor):
-            return Fold.apply(g, size=self.size, geometry=self.geometry)
-        return backend.active.col2im(g, self.size, *self.geometry)
+            return self.adjoint.apply(g, size=self.size, geometry=self.geometry)
+        return getattr(backend.active, self.scatter)(g, self.size, *self.geometry)
 
 
 class Fold(Function):
@@ -29,12 +31,16 @@ class Fold(Function):
     __slots__ = ("geometry",)
     exact_gradients = True
     differentiable = True  # backward: im2col, or the Unfold op under create_graph
+    gather, scatter = Unfold.gather, Unfold.scatter
 
     def forward(self, x, size, geometry):
         self.geometry = geometry
-        return backend.active.col2im(x, size, *geometry)
+        return getattr(backend.active, self.scatter)(x, tuple(size), *geometry)
 
     def backward(self, g):
         if isinstance(g, Tensor):
-            return Unfold.apply(g, geometry=self.geometry)
-        return backend.active.im2col(g, *self.geometry)
+            return self.adjoint.apply(g, geometry=self.geometry)
+        return getattr(backend.active, self.gather)(g, *self.geometry)
+
+
+Unfold.adjoint, Fold.adjoint = Fold, Unfold

@@ -64,10 +64,10 @@ class GetItem(Function):
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
         try:
             y = x[index]
-            whole = index if isinstance(index, tuple) else (index,)
-            if not isinstance(y, np.ndarray) and not any(i is Ellipsis for i in whole):
-                y = x[whole + (Ellipsis,)]  # x[0, 0] as a 0-d view of x, as PyTorch's (NumPy's is a copy)
-            return np.asarray(y)
+            if isinstance(y, np.ndarray):
+                return y
+            whole = index if isinstance(index, tuple) else (index,)  # all integers: NumPy gave a copy
+            return np.asarray(y) if any(i is Ellipsis for i in whole) else x[whole + (Ellipsis,)]  # 0-d view, as PyTorch
         except IndexError as exc:
             raise IndexError(f"tensor[index]: {exc} (tensor of shape {x.shape})") from None
 

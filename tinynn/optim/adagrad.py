@@ -1,7 +1,6 @@
 """Adagrad (Duchi, Hazan and Singer 2011, "Adaptive Subgradient Methods"), with PyTorch's rule and state names."""
 import numpy as np
 
-from ..utils.grads import grad_array
 from .optimizer import Optimizer, check_implementation, _check_options
 
 
@@ -23,13 +22,14 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps,
                                       maximize=bool(maximize)))
-        for group in self.param_groups:
+        for group in self.param_groups:  # (PyTorch makes Adagrad's state at construction)
             for p in group["params"]:
-                self._init_state(p, group)
+                self.state[p] = {"step": 0, **self._new_state(p, group)}
 
-    def _init_state(self, p, group):
-        s = self.state[p] = {"step": 0, "sum": np.full(p.shape, group["initial_accumulator_value"], p.dtype)}
-        return s
+    @staticmethod
+    def _new_state(p, group):
+        """A parameter's state after "step": the running sum of squared gradients."""
+        return {"sum": np.full(p.shape, group["initial_accumulator_value"], p.dtype)}
 
     def _check_group(self, g):
         _check_options("Adagrad", g, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
@@ -37,17 +37,10 @@ class Adagrad(Optimizer):
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure() if given."""
         loss = self._closure(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                g = grad_array(p, group["maximize"])
-                if g is None:
-                    continue
-                s = self.state.get(p) or self._init_state(p, group)  # a group added after construction
-                s["step"] += 1
-                param = self._writable(p)
-                if group["weight_decay"]:
-                    g = g + group["weight_decay"] * param
-                clr = group["lr"] / (1 + (s["step"] - 1) * group["lr_decay"])
-                s["sum"] += g * g
-                param -= clr * g / (np.sqrt(s["sum"]) + group["eps"])
+        for group, s, param, g in self._each_gradient(self._new_state):  # (new state: a group added later)
+            if group["weight_decay"]:
+                g = g + group["weight_decay"] * param
+            clr = group["lr"] / (1 + (s["step"] - 1) * group["lr_decay"])
+            s["sum"] += g * g
+            param -= clr * g / (np.sqrt(s["sum"]) + group["eps"])
         return loss

@@ -1,7 +1,6 @@
 """RMSprop (Hinton's lecture 6e; the centered form from Graves 2013), with PyTorch's rule and state names."""
 import numpy as np
 
-from ..utils.grads import grad_array
 from .optimizer import Optimizer, check_implementation, _check_options
 
 
@@ -27,41 +26,38 @@ class RMSprop(Optimizer):
     def _check_group(self, g):
         _check_options("RMSprop", g, "lr", "alpha", "eps", "weight_decay", "momentum")
 
+    @staticmethod
+    def _new_state(p, group):
+        """A parameter's state at its first step, after "step": PyTorch's keys, in its order."""
+        state = {"square_avg": np.zeros(p.shape, p.dtype)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = np.zeros(p.shape, p.dtype)
+        if group["centered"]:
+            state["grad_avg"] = np.zeros(p.shape, p.dtype)
+        return state
+
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure() if given."""
         loss = self._closure(closure)
-        for group in self.param_groups:
+        for group, s, param, g in self._each_gradient(self._new_state):
             alpha, eps, wd, mu = group["alpha"], group["eps"], group["weight_decay"], group["momentum"]
-            for p in group["params"]:
-                g = grad_array(p, group["maximize"])
-                if g is None:
-                    continue
-                s = self.state.get(p)
-                if s is None:
-                    s = self.state[p] = {"step": 0, "square_avg": np.zeros(p.shape, p.dtype)}
-                    if mu > 0:
-                        s["momentum_buffer"] = np.zeros(p.shape, p.dtype)
-                    if group["centered"]:
-                        s["grad_avg"] = np.zeros(p.shape, p.dtype)
-                s["step"] += 1
-                param = self._writable(p)
-                if wd:
-                    g = g + wd * param
-                v = s["square_avg"]
-                v *= alpha
-                v += (1 - alpha) * g * g
-                if group["centered"]:
-                    a = s["grad_avg"]
-                    a *= alpha
-                    a += (1 - alpha) * g
-                    denom = np.sqrt(v - a * a) + eps
-                else:
-                    denom = np.sqrt(v) + eps
-                if mu > 0:
-                    b = s["momentum_buffer"]
-                    b *= mu
-                    b += g / denom
-                    param -= group["lr"] * b
-                else:
-                    param -= group["lr"] * g / denom
+            if wd:
+                g = g + wd * param
+            v = s["square_avg"]
+            v *= alpha
+            v += (1 - alpha) * g * g
+            if group["centered"]:
+                a = s["grad_avg"]
+                a *= alpha
+                a += (1 - alpha) * g
+                denom = np.sqrt(v - a * a) + eps
+            else:
+                denom = np.sqrt(v) + eps
+            if mu > 0:
+                b = s["momentum_buffer"]
+                b *= mu
+                b += g / denom
+                param -= group["lr"] * b
+            else:
+                param -= group["lr"] * g / denom
         return loss
